@@ -1,0 +1,53 @@
+namespace QuantGen.Core;
+
+/// <summary>
+/// Every QG diagnostic code in one table. Codes are stable: never renumber, only add.
+/// docs/diagnostics.md lists them with explanations.
+/// </summary>
+public static class ErrorCodes
+{
+    /// <summary>A model or data file does not exist or cannot be read.</summary>
+    public const string FileNotFound = "QG0001";
+
+    /// <summary>The file is not a valid ONNX protobuf (truncated, empty, random bytes).</summary>
+    public const string MalformedModel = "QG0002";
+
+    /// <summary>An operator (or domain) outside the supported set.</summary>
+    public const string UnsupportedOperator = "QG0003";
+
+    /// <summary>A shape that is invalid or inconsistent (negative dim, mismatched broadcast, wrong rank).</summary>
+    public const string BadShape = "QG0004";
+
+    /// <summary>A node reads a value that nothing produces.</summary>
+    public const string MissingValue = "QG0005";
+
+    /// <summary>The graph has a cycle.</summary>
+    public const string GraphCycle = "QG0006";
+
+    /// <summary>External tensor data that is missing, too short, or located outside the model's folder.</summary>
+    public const string ExternalData = "QG0007";
+
+    /// <summary>A tensor whose element count overflows or exceeds the supported maximum.</summary>
+    public const string TensorTooLarge = "QG0008";
+
+    /// <summary>An element type the IR does not support.</summary>
+    public const string UnsupportedDataType = "QG0009";
+
+    /// <summary>An attribute that is missing, of the wrong kind, or out of range.</summary>
+    public const string InvalidAttribute = "QG0010";
+
+    /// <summary>An opset outside the supported range, or a model without a default-domain opset.</summary>
+    public const string UnsupportedOpset = "QG0011";
+
+    /// <summary>A tensor exchange file (.npy) that is malformed or of an unsupported dtype/order.</summary>
+    public const string BadTensorFile = "QG0012";
+
+    /// <summary>An input tensor given at run time that does not match the model's input.</summary>
+    public const string BadInput = "QG0013";
+
+    /// <summary>A supported operator used with an attribute value QuantGen does not implement (e.g. Resize mode "cubic").</summary>
+    public const string UnsupportedAttributeValue = "QG0014";
+
+    /// <summary>A bug in QuantGen itself surfaced while processing a model; the message asks for a report.</summary>
+    public const string InternalError = "QG9999";
+}

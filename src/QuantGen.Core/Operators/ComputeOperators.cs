@@ -1,0 +1,9 @@
+namespace QuantGen.Core.Operators;
+
+/// <summary>Convolution, matrix products, pooling, normalization, resize and pad.</summary>
+internal static class ComputeOperators
+{
+    public static Operator[] All { get; } =
+    [
+    ];
+}
