@@ -1,0 +1,58 @@
+using System;
+
+namespace QuantGen.Core.Artifact;
+
+/// <summary>
+/// The integer arithmetic every quantized layer shares. The generated code emits the same expressions; the
+/// simulator calls these. Any change here changes results bit for bit: bump the artifact format version.
+/// </summary>
+public static class FixedPoint
+{
+    /// <summary>
+    /// Encodes a positive real multiplier M as (multiplier, shift) with M ≈ multiplier · 2^−shift, multiplier in
+    /// [2^30, 2^31) (31 significant bits) and shift in [1, 62]. Multipliers too small for that range become (0, 1).
+    /// </summary>
+    public static (int Multiplier, int Shift) Encode(double real)
+    {
+        if (!(real >= 0) || double.IsInfinity(real))
+            throw new ArgumentOutOfRangeException(nameof(real), real, "A requantization multiplier must be finite and non-negative.");
+        if (real == 0) return (0, 1);
+        int exponent = (int)Math.Floor(Math.Log(real, 2)) + 1; // real = f · 2^exponent, f in [0.5, 1)
+        double fraction = real / Math.Pow(2, exponent);
+        // Log rounding can be off by one near powers of two: renormalise.
+        while (fraction >= 1) { fraction /= 2; exponent++; }
+        while (fraction < 0.5) { fraction *= 2; exponent--; }
+        long q = (long)Math.Round(fraction * (1L << 31), MidpointRounding.AwayFromZero);
+        if (q == 1L << 31) { q >>= 1; exponent++; }
+        int shift = 31 - exponent;
+        if (shift > 62) return (0, 1);
+        if (shift < 1)
+            throw new ArgumentOutOfRangeException(nameof(real), real, "Requantization multiplier is too large (≥ 2^30).");
+        return ((int)q, shift);
+    }
+
+    /// <summary>The real value an encoded multiplier stands for.</summary>
+    public static double Decode(int multiplier, int shift) => multiplier * Math.Pow(2, -shift);
+
+    /// <summary>
+    /// round(acc · multiplier · 2^−shift) + zero, clamped to [min, max]. Rounding is half toward +∞ (add half, arithmetic
+    /// shift right), in one step on the exact 64-bit product ("single rounding").
+    /// </summary>
+    public static int Requantize(int acc, int multiplier, int shift, int zero, int min, int max)
+    {
+        long v = ((acc * (long)multiplier + (1L << (shift - 1))) >> shift) + zero;
+        return v < min ? min : v > max ? max : (int)v;
+    }
+
+    /// <summary>Float → grid: clamp(round_half_even(x / scale) + zero, min, max), the division in float32.</summary>
+    public static int Quantize(float x, float scale, int zero, int min, int max)
+    {
+        float scaled = x / scale;
+        if (float.IsNaN(scaled)) return zero < min ? min : zero > max ? max : zero;
+        double r = Math.Round(scaled, MidpointRounding.ToEven) + zero;
+        return r < min ? min : r > max ? max : (int)r;
+    }
+
+    /// <summary>Grid → float: scale · (q − zero), in float32.</summary>
+    public static float Dequantize(int q, float scale, int zero) => scale * (q - zero);
+}

@@ -1,0 +1,38 @@
+namespace QuantGen.Core.Artifact;
+
+/// <summary>
+/// The layer kinds of format version 1. docs/artifact.md gives each one's inputs, parameters and exact integer
+/// semantics; <see cref="FixedPoint"/> is the arithmetic they share.
+/// </summary>
+public static class LayerKinds
+{
+    /// <summary>Float graph input → quantized tensor: q = clamp(round_half_even(x / scale) + zero).</summary>
+    public const string Quantize = "Quantize";
+
+    /// <summary>Quantized tensor → float graph output: x = scale · (q − zero).</summary>
+    public const string Dequantize = "Dequantize";
+
+    /// <summary>2-D convolution (grouped/depthwise included) with int8 per-channel weights, int32 bias, fused clamp.</summary>
+    public const string Conv = "Conv";
+
+    /// <summary>Fully connected layer (Gemm/MatMul with constant weights): int8 weights [N, K], int32 bias, fused clamp.</summary>
+    public const string FullyConnected = "FullyConnected";
+
+    /// <summary>2-D max pooling on quantized values (same grid in and out).</summary>
+    public const string MaxPool = "MaxPool";
+
+    /// <summary>2-D average pooling (GlobalAveragePool is the whole-plane case) with a requantization per window count.</summary>
+    public const string AveragePool = "AveragePool";
+
+    /// <summary>Elementwise sum of two quantized tensors of equal shape, on the output grid, fused clamp.</summary>
+    public const string Add = "Add";
+
+    /// <summary>Reinterpretation of the same elements with another shape (Reshape, Flatten).</summary>
+    public const string Reshape = "Reshape";
+
+    /// <summary>Float softmax at the output edge.</summary>
+    public const string Softmax = "Softmax";
+
+    /// <summary>Float logistic sigmoid at the output edge.</summary>
+    public const string Sigmoid = "Sigmoid";
+}
