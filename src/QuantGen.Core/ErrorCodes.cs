@@ -48,6 +48,15 @@ public static class ErrorCodes
     /// <summary>A supported operator used with an attribute value QuantGen does not implement (e.g. Resize mode "cubic").</summary>
     public const string UnsupportedAttributeValue = "QG0014";
 
+    /// <summary>A quantization option (bit-width, algorithm name, range method) that is unknown or out of range.</summary>
+    public const string InvalidOption = "QG0015";
+
+    /// <summary>Calibration data that is missing, of the wrong shape or type, or holds NaN/Inf.</summary>
+    public const string BadCalibration = "QG0016";
+
+    /// <summary>A graph the integer pipeline cannot express yet (e.g. an op with no quantized kernel); the float executor may still run it.</summary>
+    public const string NotQuantizable = "QG0017";
+
     /// <summary>A bug in QuantGen itself surfaced while processing a model; the message asks for a report.</summary>
     public const string InternalError = "QG9999";
 }

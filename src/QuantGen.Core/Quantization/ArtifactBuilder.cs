@@ -1,0 +1,251 @@
+using System.Globalization;
+using QuantGen.Core.Artifact;
+using QuantGen.Core.Ir;
+
+namespace QuantGen.Core.Quantization;
+
+/// <summary>
+/// Turns float layers plus calibrated activation ranges into the integer artifact (docs/artifact.md): weights to
+/// int8 per channel, biases to int32 with the input zero point folded in, multipliers to fixed point, fused
+/// activations to clamp bounds, Quantize/Dequantize at the float edges.
+/// </summary>
+internal sealed class ArtifactBuilder
+{
+    private const string FloatSuffix = "@f32";
+
+    private readonly Graph _graph;
+    private readonly QuantizationOptions _options;
+    private readonly IReadOnlyDictionary<string, (float Min, float Max)> _ranges;
+    private readonly Dictionary<string, ActivationGrid> _grids = new(StringComparer.Ordinal);
+    private readonly List<ArtifactTensor> _tensors = new();
+    private readonly HashSet<string> _tensorNames = new(StringComparer.Ordinal);
+    private readonly List<ArtifactLayer> _layers = new();
+
+    public ArtifactBuilder(Graph graph, QuantizationOptions options, IReadOnlyDictionary<string, (float Min, float Max)> ranges)
+    {
+        _graph = graph;
+        _options = options;
+        _ranges = ranges;
+    }
+
+    /// <summary>Per-layer facts for the report.</summary>
+    public List<LayerReport> Reports { get; } = new();
+
+    public QuantizedArtifact Build(string modelName, IReadOnlyList<FloatLayer> layers, IReadOnlyDictionary<string, string> aliases, IEnumerable<ArtifactMetadata> metadata)
+    {
+        var inputs = new List<ArtifactIo>();
+        foreach (var input in _graph.Inputs)
+        {
+            var floatName = input.Name + FloatSuffix;
+            AddTensor(new ArtifactTensor(floatName, ArtifactElementType.F32, new(Shape(input.Name)), 1f, 0, 0, 0));
+            inputs.Add(new ArtifactIo(input.Name, floatName));
+            var grid = GridFor(input.Name);
+            AddTensor(grid.ToTensor(input.Name, Shape(input.Name)));
+            AddLayer(LayerKinds.Quantize, "quantize_" + input.Name, [floatName], [input.Name], [], [], [], "model input");
+        }
+
+        foreach (var layer in layers)
+            BuildLayer(layer);
+
+        var outputs = new List<ArtifactIo>();
+        foreach (var output in _graph.Outputs)
+        {
+            var value = aliases.TryGetValue(output.Name, out var a) ? a : output.Name;
+            var tensor = _tensors.FirstOrDefault(t => t.Name == value)
+                ?? throw new ModelException(ErrorCodes.NotQuantizable, $"Graph output '{output.Name}' is not produced by a quantized layer.");
+            outputs.Add(new ArtifactIo(output.Name, tensor.ElementType == ArtifactElementType.F32 ? tensor.Name : Dequantized(value)));
+        }
+
+        return new QuantizedArtifact(QuantizedArtifact.CurrentFormatVersion, modelName, new(metadata.ToArray()),
+            new(_tensors.ToArray()), new(inputs.ToArray()), new(outputs.ToArray()), new(_layers.ToArray()));
+    }
+
+    private void BuildLayer(FloatLayer layer)
+    {
+        var comment = $"ONNX {string.Join(" + ", layer.Nodes)}";
+        switch (layer.Kind)
+        {
+            case LayerKinds.Conv:
+            case LayerKinds.FullyConnected:
+                BuildWeighted(layer, comment);
+                break;
+            case LayerKinds.MaxPool:
+            case LayerKinds.Reshape:
+            {
+                // Same grid in and out: max and reshape commute with the affine map.
+                var inGrid = _grids[layer.Inputs[0]];
+                _grids[layer.Output] = inGrid;
+                AddTensor(inGrid.ToTensor(layer.Output, Shape(layer.Output)));
+                var ints = layer.Kind == LayerKinds.MaxPool ? WindowInts(layer) : [];
+                AddLayer(layer.Kind, layer.Name, layer.Inputs, [layer.Output], ints, [], [], comment);
+                Reports.Add(new LayerReport(layer, inGrid, null, null));
+                break;
+            }
+            case LayerKinds.AveragePool:
+            {
+                var inGrid = _grids[layer.Inputs[0]];
+                var outGrid = OutputGrid(layer);
+                int window = layer.Kernel[0] * layer.Kernel[1];
+                var multipliers = new int[window + 1];
+                var shifts = new int[window + 1];
+                shifts[0] = 1;
+                for (int n = 1; n <= window; n++)
+                    (multipliers[n], shifts[n]) = FixedPoint.Encode((double)inGrid.Scale / ((double)outGrid.Scale * n));
+                var ints = WindowInts(layer).Where(i => i.Key != "dilations")
+                    .Append(Ints("countIncludePad", layer.CountIncludePad ? 1 : 0))
+                    .Append(Ints("clamp", outGrid.Clamp(layer.ClampMin), outGrid.Clamp(layer.ClampMax))).ToArray();
+                AddLayer(layer.Kind, layer.Name, layer.Inputs, [layer.Output], ints, [],
+                    [IntBlob("multiplier", multipliers), IntBlob("shift", shifts)], comment);
+                Reports.Add(new LayerReport(layer, outGrid, null, null));
+                break;
+            }
+            case LayerKinds.Add:
+            {
+                ActivationGrid a = _grids[layer.Inputs[0]], b = _grids[layer.Inputs[1]];
+                var outGrid = OutputGrid(layer);
+                double ma = (double)a.Scale / outGrid.Scale, mb = (double)b.Scale / outGrid.Scale;
+                // The largest shift keeping both multipliers below 2^31 gives 31 significant bits to the larger one.
+                int shift = Math.Clamp((int)Math.Floor(Math.Log2((double)int.MaxValue / Math.Max(ma, mb))), 1, 62);
+                int qa = (int)Math.Round(ma * Math.Pow(2, shift)), qb = (int)Math.Round(mb * Math.Pow(2, shift));
+                AddLayer(layer.Kind, layer.Name, layer.Inputs, [layer.Output],
+                    [Ints("multipliers", qa, qb), Ints("shift", shift), Ints("clamp", outGrid.Clamp(layer.ClampMin), outGrid.Clamp(layer.ClampMax))],
+                    [], [], comment);
+                Reports.Add(new LayerReport(layer, outGrid, null, null));
+                break;
+            }
+            case LayerKinds.Softmax:
+            case LayerKinds.Sigmoid:
+            {
+                var input = _tensors.First(t => t.Name == layer.Inputs[0]).ElementType == ArtifactElementType.F32
+                    ? layer.Inputs[0] : Dequantized(layer.Inputs[0]);
+                AddTensor(new ArtifactTensor(layer.Output, ArtifactElementType.F32, new(Shape(layer.Output)), 1f, 0, 0, 0));
+                var ints = layer.Kind == LayerKinds.Softmax ? new[] { Ints("axis", layer.Axis) } : [];
+                AddLayer(layer.Kind, layer.Name, [input], [layer.Output], ints, [], [], comment + " (float, at the output edge)");
+                break;
+            }
+            default:
+                throw new ModelException(ErrorCodes.InternalError, $"No artifact mapping for layer kind {layer.Kind}.", nodeName: layer.Name);
+        }
+    }
+
+    private void BuildWeighted(FloatLayer layer, string comment)
+    {
+        var inGrid = _grids[layer.Inputs[0]];
+        var outGrid = OutputGrid(layer);
+        int m = layer.OutputChannels, fanIn = layer.FanIn;
+        var scales = WeightQuantizer.MinMaxScales(layer.Weights!, m, _options.WeightBits);
+        var q = WeightQuantizer.RoundToNearest(layer.Weights!, scales, _options.WeightBits);
+
+        var bias = new int[m];
+        var multipliers = new int[m];
+        var shifts = new int[m];
+        for (int o = 0; o < m; o++)
+        {
+            double accScale = (double)inGrid.Scale * scales[o];
+            long sumW = 0;
+            for (int i = 0; i < fanIn; i++) sumW += q[o * fanIn + i];
+            long b = (long)Math.Round(layer.Bias![o] / accScale, MidpointRounding.ToEven) - inGrid.ZeroPoint * sumW;
+            long worst = Math.Abs(b) + (long)fanIn * inGrid.QMax * WeightQuantizer.MaxLevel(_options.WeightBits);
+            if (worst >= int.MaxValue)
+                throw new ModelException(ErrorCodes.NotQuantizable, $"Channel {o}'s int32 accumulator could overflow (fan-in {fanIn}, bias {b}).", nodeName: layer.Name);
+            bias[o] = (int)b;
+            (multipliers[o], shifts[o]) = FixedPoint.Encode(accScale / outGrid.Scale);
+        }
+
+        var clamp = Ints("clamp", outGrid.Clamp(layer.ClampMin), outGrid.Clamp(layer.ClampMax));
+        var ints = layer.Kind == LayerKinds.Conv
+            ? WindowInts(layer).Append(Ints("group", layer.Group)).Append(clamp).ToArray()
+            : new[] { clamp };
+        var blobs = new[]
+        {
+            new ArtifactBlob("weights", BlobType.I8, new(layer.WeightShape!), new(q), EquatableArray<float>.Empty),
+            IntBlob("bias", bias),
+            IntBlob("multiplier", multipliers),
+            IntBlob("shift", shifts),
+        };
+        AddLayer(layer.Kind, layer.Name, layer.Inputs, [layer.Output], ints, [], blobs, comment);
+        Reports.Add(new LayerReport(layer, outGrid, scales, Sqnr.OfWeights(layer.Weights!, q, scales)));
+    }
+
+    private ActivationGrid OutputGrid(FloatLayer layer)
+    {
+        var grid = GridFor(layer.Output);
+        AddTensor(grid.ToTensor(layer.Output, Shape(layer.Output)));
+        return grid;
+    }
+
+    private ActivationGrid GridFor(string value)
+    {
+        if (!_ranges.TryGetValue(value, out var range))
+            throw new ModelException(ErrorCodes.InternalError, $"No calibrated range for '{value}'.");
+        var grid = ActivationGrid.FromRange(range.Min, range.Max, _options.ActivationBits);
+        _grids[value] = grid;
+        return grid;
+    }
+
+    /// <summary>The float copy of a quantized value, adding the Dequantize layer the first time it is needed.</summary>
+    private string Dequantized(string value)
+    {
+        var name = value + FloatSuffix;
+        if (_tensorNames.Contains(name)) return name;
+        AddTensor(new ArtifactTensor(name, ArtifactElementType.F32, new(Shape(value)), 1f, 0, 0, 0));
+        AddLayer(LayerKinds.Dequantize, "dequantize_" + value, [value], [name], [], [], [], "model output");
+        return name;
+    }
+
+    private static ArtifactInts[] WindowInts(FloatLayer layer) =>
+    [
+        Ints("kernel", layer.Kernel),
+        Ints("strides", layer.Strides),
+        Ints("pads", layer.Pads),
+        Ints("dilations", layer.Dilations),
+    ];
+
+    private static ArtifactInts Ints(string key, params int[] values) => new(key, new(values));
+
+    private static ArtifactBlob IntBlob(string key, int[] values) =>
+        new(key, BlobType.I32, new([values.Length]), new(values), EquatableArray<float>.Empty);
+
+    private void AddTensor(ArtifactTensor tensor)
+    {
+        if (!_tensorNames.Add(tensor.Name))
+            throw new ModelException(ErrorCodes.NotQuantizable, $"Value '{tensor.Name}' would be defined twice in the integer graph.");
+        _tensors.Add(tensor);
+    }
+
+    private void AddLayer(string kind, string name, string[] inputs, string[] outputs, ArtifactInts[] ints, ArtifactFloats[] floats, ArtifactBlob[] blobs, string comment) =>
+        _layers.Add(new ArtifactLayer(kind, name, new(inputs), new(outputs), new(ints), new(floats), new(blobs), comment));
+
+    private int[] Shape(string value) => _graph.ValueInfos.TryGetValue(value, out var info)
+        ? info.Shape
+        : throw new ModelException(ErrorCodes.BadShape, $"The shape of '{value}' is unknown.");
+}
+
+/// <summary>What the report says about one layer.</summary>
+internal sealed record LayerReport(FloatLayer Layer, ActivationGrid OutputGrid, float[]? WeightScales, double? WeightSqnrDb);
+
+/// <summary>Signal-to-quantization-noise ratios in dB.</summary>
+internal static class Sqnr
+{
+    public static double Of(ReadOnlySpan<float> reference, ReadOnlySpan<float> approximation)
+    {
+        double signal = 0, noise = 0;
+        for (int i = 0; i < reference.Length; i++)
+        {
+            signal += (double)reference[i] * reference[i];
+            double d = reference[i] - approximation[i];
+            noise += d * d;
+        }
+        return noise == 0 ? double.PositiveInfinity : 10 * Math.Log10(signal / noise);
+    }
+
+    public static double OfWeights(float[] weights, int[] q, float[] scales)
+    {
+        int fanIn = weights.Length / scales.Length;
+        var restored = new float[weights.Length];
+        for (int i = 0; i < weights.Length; i++) restored[i] = q[i] * scales[i / fanIn];
+        return Of(weights, restored);
+    }
+
+    public static string Format(double db) => double.IsPositiveInfinity(db) ? "∞" : db.ToString("F1", CultureInfo.InvariantCulture);
+}

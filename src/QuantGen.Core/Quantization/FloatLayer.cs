@@ -1,0 +1,72 @@
+using QuantGen.Core.Artifact;
+
+namespace QuantGen.Core.Quantization;
+
+/// <summary>
+/// One layer of the float model as the quantizer sees it: ONNX nodes fused into a unit that maps to one artifact
+/// layer kind (Conv + BN + ReLU is one Conv layer). Weights are float and mutable: BN folding and, later,
+/// equalization passes rewrite them in place.
+/// </summary>
+internal sealed class FloatLayer
+{
+    public FloatLayer(string kind, string name, string[] inputs, string output)
+    {
+        Kind = kind;
+        Name = name;
+        Inputs = inputs;
+        Output = output;
+    }
+
+    /// <summary>A <see cref="LayerKinds"/> value.</summary>
+    public string Kind { get; }
+
+    /// <summary>Name of the first ONNX node of the layer.</summary>
+    public string Name { get; }
+
+    /// <summary>ONNX nodes fused into this layer, in order (for comments and reports).</summary>
+    public List<string> Nodes { get; } = new();
+
+    /// <summary>Graph values read by the layer.</summary>
+    public string[] Inputs { get; }
+
+    /// <summary>Graph value the layer produces (after any fused activation).</summary>
+    public string Output { get; set; }
+
+    /// <summary>Conv: [M, C/G, KH, KW]; FullyConnected: [M, K].</summary>
+    public float[]? Weights { get; set; }
+
+    public int[]? WeightShape { get; set; }
+
+    /// <summary>One per output channel (zeros when the model has none).</summary>
+    public float[]? Bias { get; set; }
+
+    public int[] Kernel { get; set; } = [1, 1];
+
+    public int[] Strides { get; set; } = [1, 1];
+
+    /// <summary>top, left, bottom, right.</summary>
+    public int[] Pads { get; set; } = [0, 0, 0, 0];
+
+    public int[] Dilations { get; set; } = [1, 1];
+
+    public int Group { get; set; } = 1;
+
+    public bool CountIncludePad { get; set; }
+
+    public int Axis { get; set; }
+
+    /// <summary>Fused activation bounds in real values (ReLU: [0, +∞), ReLU6: [0, 6]).</summary>
+    public float ClampMin { get; set; } = float.NegativeInfinity;
+
+    public float ClampMax { get; set; } = float.PositiveInfinity;
+
+    /// <summary>True for layers computed in float after the last dequantization (Softmax, Sigmoid).</summary>
+    public bool IsFloatTail => Kind is LayerKinds.Softmax or LayerKinds.Sigmoid;
+
+    public int OutputChannels => WeightShape![0];
+
+    /// <summary>Weights per output channel: C/G·KH·KW for Conv, K for FullyConnected.</summary>
+    public int FanIn => Weights!.Length / OutputChannels;
+
+    public override string ToString() => $"{Kind} {Name} ({string.Join(", ", Nodes)})";
+}

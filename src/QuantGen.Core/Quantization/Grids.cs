@@ -1,0 +1,66 @@
+using QuantGen.Core.Artifact;
+
+namespace QuantGen.Core.Quantization;
+
+/// <summary>An asymmetric activation grid: real = Scale · (q − ZeroPoint), q in [QMin, QMax].</summary>
+internal readonly record struct ActivationGrid(float Scale, int ZeroPoint, int QMin, int QMax)
+{
+    /// <summary>
+    /// The grid covering [min, max] widened to include 0 (so real zero, i.e. padding and ReLU's floor, is exact).
+    /// A degenerate range (all zeros) gets scale 1.
+    /// </summary>
+    public static ActivationGrid FromRange(float min, float max, int bits)
+    {
+        int qmax = (1 << bits) - 1;
+        min = MathF.Min(min, 0);
+        max = MathF.Max(max, 0);
+        if (!(max - min > 1e-20f)) return new ActivationGrid(1f, 0, 0, qmax);
+        float scale = (max - min) / qmax;
+        int zero = (int)Math.Clamp(Math.Round(-min / scale, MidpointRounding.ToEven), 0, qmax);
+        return new ActivationGrid(scale, zero, 0, qmax);
+    }
+
+    /// <summary>The grid index of a real bound, clamped into the grid (infinite bounds give the grid's ends).</summary>
+    public int Clamp(float real)
+    {
+        if (float.IsNegativeInfinity(real)) return QMin;
+        if (float.IsPositiveInfinity(real)) return QMax;
+        double q = Math.Round(real / Scale, MidpointRounding.ToEven) + ZeroPoint;
+        return (int)Math.Clamp(q, QMin, QMax);
+    }
+
+    public ArtifactTensor ToTensor(string name, int[] shape) =>
+        new(name, ArtifactElementType.U8, new EquatableArray<int>(shape), Scale, ZeroPoint, QMin, QMax);
+}
+
+/// <summary>Symmetric per-output-channel weight quantization on the narrow grid ±(2^(b−1) − 1).</summary>
+internal static class WeightQuantizer
+{
+    /// <summary>Largest grid index for <paramref name="bits"/> (narrow range: u8×s8 products cannot saturate in VNNI pairs).</summary>
+    public static int MaxLevel(int bits) => (1 << (bits - 1)) - 1;
+
+    /// <summary>Per-channel scales from the channel's largest magnitude (min-max range setting).</summary>
+    public static float[] MinMaxScales(float[] weights, int channels, int bits)
+    {
+        int fanIn = weights.Length / channels, level = MaxLevel(bits);
+        var scales = new float[channels];
+        for (int c = 0; c < channels; c++)
+        {
+            float max = 0;
+            for (int i = 0; i < fanIn; i++) max = MathF.Max(max, MathF.Abs(weights[c * fanIn + i]));
+            scales[c] = max > 0 ? max / level : 1f;
+        }
+        return scales;
+    }
+
+    /// <summary>Round-to-nearest (half to even) onto the grid, clamped to ±level.</summary>
+    public static int[] RoundToNearest(float[] weights, float[] scales, int bits)
+    {
+        int channels = scales.Length, fanIn = weights.Length / channels, level = MaxLevel(bits);
+        var q = new int[weights.Length];
+        for (int c = 0; c < channels; c++)
+            for (int i = 0; i < fanIn; i++)
+                q[c * fanIn + i] = (int)Math.Clamp(Math.Round(weights[c * fanIn + i] / scales[c], MidpointRounding.ToEven), -level, level);
+        return q;
+    }
+}

@@ -1,0 +1,199 @@
+using QuantGen.Core.Artifact;
+
+namespace QuantGen.Core.Quantization;
+
+/// <summary>
+/// Executes a quantized artifact exactly as docs/artifact.md specifies: the bit-exact reference the generated
+/// code is tested against, and how the quantizer measures the integer model's error. Plain loops, no cleverness:
+/// this is the specification in executable form.
+/// </summary>
+public sealed class IntegerSimulator
+{
+    private readonly QuantizedArtifact _artifact;
+    private readonly Dictionary<string, ArtifactTensor> _tensors;
+
+    public IntegerSimulator(QuantizedArtifact artifact)
+    {
+        _artifact = artifact;
+        _tensors = artifact.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
+    }
+
+    /// <summary>Runs the model on float inputs (by graph input name), returning float outputs by graph output name.</summary>
+    public Dictionary<string, float[]> Run(IReadOnlyDictionary<string, float[]> inputs, Action<string, int[]>? observeQuantized = null)
+    {
+        var ints = new Dictionary<string, int[]>(StringComparer.Ordinal);
+        var floats = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        foreach (var io in _artifact.Inputs)
+        {
+            if (!inputs.TryGetValue(io.Name, out var data))
+                throw new ArgumentException($"No value for input '{io.Name}'.");
+            if (data.Length != _tensors[io.Tensor].ElementCount)
+                throw new ArgumentException($"Input '{io.Name}' needs {_tensors[io.Tensor].ElementCount} values, got {data.Length}.");
+            floats[io.Tensor] = data;
+        }
+
+        foreach (var layer in _artifact.Layers)
+        {
+            var output = _tensors[layer.Outputs[0]];
+            switch (layer.Kind)
+            {
+                case LayerKinds.Quantize:
+                {
+                    var x = floats[layer.Inputs[0]];
+                    var y = new int[x.Length];
+                    for (int i = 0; i < x.Length; i++) y[i] = FixedPoint.Quantize(x[i], output.Scale, output.ZeroPoint, output.QMin, output.QMax);
+                    ints[output.Name] = y;
+                    break;
+                }
+                case LayerKinds.Dequantize:
+                {
+                    var x = ints[layer.Inputs[0]];
+                    var input = _tensors[layer.Inputs[0]];
+                    var y = new float[x.Length];
+                    for (int i = 0; i < x.Length; i++) y[i] = FixedPoint.Dequantize(x[i], input.Scale, input.ZeroPoint);
+                    floats[output.Name] = y;
+                    break;
+                }
+                case LayerKinds.Conv: ints[output.Name] = Conv(layer, _tensors[layer.Inputs[0]], ints[layer.Inputs[0]], output); break;
+                case LayerKinds.FullyConnected: ints[output.Name] = FullyConnected(layer, ints[layer.Inputs[0]], output); break;
+                case LayerKinds.MaxPool: ints[output.Name] = Pool(layer, _tensors[layer.Inputs[0]], ints[layer.Inputs[0]], output, max: true); break;
+                case LayerKinds.AveragePool: ints[output.Name] = Pool(layer, _tensors[layer.Inputs[0]], ints[layer.Inputs[0]], output, max: false); break;
+                case LayerKinds.Add: ints[output.Name] = Add(layer, ints[layer.Inputs[0]], ints[layer.Inputs[1]], output); break;
+                case LayerKinds.Reshape:
+                    if (output.ElementType == ArtifactElementType.F32) floats[output.Name] = floats[layer.Inputs[0]];
+                    else ints[output.Name] = ints[layer.Inputs[0]];
+                    break;
+                case LayerKinds.Softmax: floats[output.Name] = Softmax(floats[layer.Inputs[0]], output.Shape.AsArray(), layer.GetInt("axis")); break;
+                case LayerKinds.Sigmoid:
+                {
+                    var x = floats[layer.Inputs[0]];
+                    var y = new float[x.Length];
+                    for (int i = 0; i < x.Length; i++) y[i] = 1f / (1f + (float)Math.Exp(-x[i]));
+                    floats[output.Name] = y;
+                    break;
+                }
+                default:
+                    throw new ArtifactFormatException($"Unknown layer kind '{layer.Kind}'.");
+            }
+            if (observeQuantized is not null && ints.TryGetValue(output.Name, out var produced)) observeQuantized(output.Name, produced);
+        }
+
+        return _artifact.Outputs.ToDictionary(o => o.Name, o => floats[o.Tensor], StringComparer.Ordinal);
+    }
+
+    private static int[] Conv(ArtifactLayer layer, ArtifactTensor inT, int[] x, ArtifactTensor outT)
+    {
+        int[] k = layer.GetInts("kernel"), s = layer.GetInts("strides"), p = layer.GetInts("pads"), d = layer.GetInts("dilations"), clamp = layer.GetInts("clamp");
+        int group = layer.GetInt("group");
+        var w = layer.GetBlob("weights").Values.AsArray();
+        int[] bias = layer.GetBlob("bias").Values.AsArray(), mult = layer.GetBlob("multiplier").Values.AsArray(), shift = layer.GetBlob("shift").Values.AsArray();
+        int n = inT.Shape[0], c = inT.Shape[1], h = inT.Shape[2], wd = inT.Shape[3];
+        int m = outT.Shape[1], oh = outT.Shape[2], ow = outT.Shape[3];
+        int cg = c / group, mg = m / group, zx = inT.ZeroPoint;
+        var y = new int[outT.ElementCount];
+        for (int b = 0; b < n; b++)
+        for (int o = 0; o < m; o++)
+        {
+            int g = o / mg;
+            for (int oy = 0; oy < oh; oy++)
+            for (int ox = 0; ox < ow; ox++)
+            {
+                int acc = bias[o];
+                for (int ci = 0; ci < cg; ci++)
+                for (int ky = 0; ky < k[0]; ky++)
+                for (int kx = 0; kx < k[1]; kx++)
+                {
+                    int iy = oy * s[0] - p[0] + ky * d[0], ix = ox * s[1] - p[1] + kx * d[1];
+                    int v = iy >= 0 && iy < h && ix >= 0 && ix < wd ? x[((b * c + g * cg + ci) * h + iy) * wd + ix] : zx;
+                    acc += w[((o * cg + ci) * k[0] + ky) * k[1] + kx] * v;
+                }
+                y[((b * m + o) * oh + oy) * ow + ox] = FixedPoint.Requantize(acc, mult[o], shift[o], outT.ZeroPoint, clamp[0], clamp[1]);
+            }
+        }
+        return y;
+    }
+
+    private static int[] FullyConnected(ArtifactLayer layer, int[] x, ArtifactTensor outT)
+    {
+        var wBlob = layer.GetBlob("weights");
+        int m = wBlob.Shape[0], k = wBlob.Shape[1];
+        var w = wBlob.Values.AsArray();
+        int[] bias = layer.GetBlob("bias").Values.AsArray(), mult = layer.GetBlob("multiplier").Values.AsArray(), shift = layer.GetBlob("shift").Values.AsArray(), clamp = layer.GetInts("clamp");
+        int rows = x.Length / k;
+        var y = new int[rows * m];
+        for (int r = 0; r < rows; r++)
+            for (int o = 0; o < m; o++)
+            {
+                int acc = bias[o];
+                for (int i = 0; i < k; i++) acc += w[o * k + i] * x[r * k + i];
+                y[r * m + o] = FixedPoint.Requantize(acc, mult[o], shift[o], outT.ZeroPoint, clamp[0], clamp[1]);
+            }
+        return y;
+    }
+
+    private static int[] Pool(ArtifactLayer layer, ArtifactTensor inT, int[] x, ArtifactTensor outT, bool max)
+    {
+        int[] k = layer.GetInts("kernel"), s = layer.GetInts("strides"), p = layer.GetInts("pads");
+        int[] d = max ? layer.GetInts("dilations") : [1, 1];
+        int nc = inT.Shape[0] * inT.Shape[1], h = inT.Shape[2], w = inT.Shape[3], oh = outT.Shape[2], ow = outT.Shape[3];
+        int[]? mult = max ? null : layer.GetBlob("multiplier").Values.AsArray();
+        int[]? shift = max ? null : layer.GetBlob("shift").Values.AsArray();
+        int[]? clamp = max ? null : layer.GetInts("clamp");
+        bool includePad = !max && layer.GetInt("countIncludePad") != 0;
+        var y = new int[outT.ElementCount];
+        for (int plane = 0; plane < nc; plane++)
+        for (int oy = 0; oy < oh; oy++)
+        for (int ox = 0; ox < ow; ox++)
+        {
+            int best = int.MinValue, acc = 0, count = 0;
+            for (int ky = 0; ky < k[0]; ky++)
+            for (int kx = 0; kx < k[1]; kx++)
+            {
+                int iy = oy * s[0] - p[0] + ky * d[0], ix = ox * s[1] - p[1] + kx * d[1];
+                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                int v = x[(plane * h + iy) * w + ix];
+                best = Math.Max(best, v);
+                acc += v - inT.ZeroPoint;
+                count++;
+            }
+            int n = includePad ? k[0] * k[1] : count;
+            y[(plane * oh + oy) * ow + ox] = max
+                ? best
+                : FixedPoint.Requantize(acc, mult![n], shift![n], outT.ZeroPoint, clamp![0], clamp[1]);
+        }
+        return y;
+    }
+
+    private int[] Add(ArtifactLayer layer, int[] a, int[] b, ArtifactTensor outT)
+    {
+        int za = _tensors[layer.Inputs[0]].ZeroPoint, zb = _tensors[layer.Inputs[1]].ZeroPoint;
+        int[] m = layer.GetInts("multipliers"), clamp = layer.GetInts("clamp");
+        int shift = layer.GetInt("shift");
+        var y = new int[a.Length];
+        for (int i = 0; i < a.Length; i++)
+        {
+            long v = (((long)(a[i] - za) * m[0] + (long)(b[i] - zb) * m[1] + (1L << (shift - 1))) >> shift) + outT.ZeroPoint;
+            y[i] = v < clamp[0] ? clamp[0] : v > clamp[1] ? clamp[1] : (int)v;
+        }
+        return y;
+    }
+
+    private static float[] Softmax(float[] x, int[] shape, int axis)
+    {
+        int inner = 1;
+        for (int i = axis + 1; i < shape.Length; i++) inner *= shape[i];
+        int n = shape[axis], outer = x.Length / (n * inner);
+        var y = new float[x.Length];
+        for (int o = 0; o < outer; o++)
+            for (int j = 0; j < inner; j++)
+            {
+                int baseIndex = o * n * inner + j;
+                float max = float.NegativeInfinity;
+                for (int i = 0; i < n; i++) max = Math.Max(max, x[baseIndex + i * inner]);
+                float sum = 0;
+                for (int i = 0; i < n; i++) sum += y[baseIndex + i * inner] = (float)Math.Exp(x[baseIndex + i * inner] - max);
+                for (int i = 0; i < n; i++) y[baseIndex + i * inner] /= sum;
+            }
+        return y;
+    }
+}

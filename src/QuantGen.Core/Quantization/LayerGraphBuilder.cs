@@ -1,0 +1,338 @@
+using QuantGen.Core.Artifact;
+using QuantGen.Core.Ir;
+
+namespace QuantGen.Core.Quantization;
+
+/// <summary>
+/// Turns a prepared float graph (shapes inferred, constants folded) into the quantizer's layer list: each
+/// Conv/Gemm/MatMul absorbs a following BatchNormalization (folded into its weights, statistics kept) and a
+/// following ReLU/ReLU6/Clip (as clamp bounds); pooling, residual Add and reshapes map one to one; Identity and
+/// Dropout disappear. Anything else is QG0017 naming the node.
+/// </summary>
+internal sealed class LayerGraphBuilder
+{
+    private readonly Graph _graph;
+    private readonly string? _modelPath;
+    private readonly Dictionary<string, List<Node>> _consumers = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _graphOutputs;
+    private readonly HashSet<Node> _fused = new();
+    private readonly Dictionary<string, string> _alias = new(StringComparer.Ordinal);
+
+    private LayerGraphBuilder(Graph graph, string? modelPath)
+    {
+        _graph = graph;
+        _modelPath = modelPath;
+        _graphOutputs = graph.Outputs.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var node in graph.Nodes)
+            foreach (var input in node.Inputs.Where(i => i.Length > 0).Distinct())
+            {
+                if (!_consumers.TryGetValue(input, out var list)) _consumers[input] = list = new List<Node>();
+                list.Add(node);
+            }
+    }
+
+    /// <summary>The layers in execution order, and the BN statistics folded into each (for the data-free passes).</summary>
+    public static (List<FloatLayer> Layers, Dictionary<FloatLayer, FoldedBatchNorm> BatchNorms, Dictionary<string, string> Aliases) Build(Graph graph, string? modelPath)
+    {
+        var builder = new LayerGraphBuilder(graph, modelPath);
+        var layers = new List<FloatLayer>();
+        var batchNorms = new Dictionary<FloatLayer, FoldedBatchNorm>();
+        foreach (var node in graph.Nodes)
+        {
+            if (builder._fused.Contains(node)) continue;
+            try
+            {
+                var layer = builder.BuildLayer(node, batchNorms);
+                if (layer is not null) layers.Add(layer);
+            }
+            catch (ModelException e)
+            {
+                throw e.WithContext(modelPath, node.Name);
+            }
+        }
+        return (layers, batchNorms, builder._alias);
+    }
+
+    private FloatLayer? BuildLayer(Node node, Dictionary<FloatLayer, FoldedBatchNorm> batchNorms)
+    {
+        switch (node.OpType)
+        {
+            case "Identity":
+            case "Dropout":
+                _alias[node.Outputs[0]] = Resolve(node.Inputs[0]);
+                return null;
+            case "Conv":
+            {
+                var layer = BuildConv(node);
+                if (TryFuseBatchNorm(layer) is { } bn) batchNorms[layer] = bn;
+                TryFuseActivation(layer);
+                return layer;
+            }
+            case "Gemm":
+            {
+                var layer = BuildGemm(node);
+                TryFuseActivation(layer);
+                return layer;
+            }
+            case "MatMul":
+            {
+                var layer = BuildMatMul(node);
+                TryFuseBias(layer);
+                TryFuseActivation(layer);
+                return layer;
+            }
+            case "MaxPool":
+            case "AveragePool":
+                return BuildPool(node);
+            case "GlobalAveragePool":
+            {
+                var shape = Shape(node.Inputs[0]);
+                Require(shape.Length == 4, "GlobalAveragePool needs a 4-D NCHW input.");
+                var layer = NewLayer(LayerKinds.AveragePool, node, [Resolve(node.Inputs[0])]);
+                layer.Kernel = [shape[2], shape[3]];
+                return layer;
+            }
+            case "Add":
+            {
+                Require(node.Inputs.Count == 2 && !IsConstant(node.Inputs[0]) && !IsConstant(node.Inputs[1]),
+                    "Add of a constant is not quantized yet (only a residual Add of two computed tensors).");
+                Require(Shape(node.Inputs[0]).AsSpan().SequenceEqual(Shape(node.Inputs[1])),
+                    "Add with broadcasting is not quantized yet: both inputs must have the same shape.");
+                var layer = NewLayer(LayerKinds.Add, node, [Resolve(node.Inputs[0]), Resolve(node.Inputs[1])]);
+                TryFuseActivation(layer);
+                return layer;
+            }
+            case "Reshape":
+            case "Flatten":
+            case "Squeeze":
+            case "Unsqueeze":
+                return NewLayer(LayerKinds.Reshape, node, [Resolve(node.Inputs[0])]);
+            case "Softmax":
+            {
+                var layer = NewLayer(LayerKinds.Softmax, node, [Resolve(node.Inputs[0])]);
+                var rank = Shape(node.Inputs[0]).Length;
+                var axis = ShapeMath.NormalizeAxis(node.GetInt("axis", -1), rank);
+                // Before opset 13 Softmax flattened from 'axis' on; the quantizer supports the cases where that is the last axis.
+                Require(axis == rank - 1, "Softmax is only supported over the last axis.");
+                layer.Axis = axis;
+                return layer;
+            }
+            case "Sigmoid":
+                return NewLayer(LayerKinds.Sigmoid, node, [Resolve(node.Inputs[0])]);
+            default:
+                throw new ModelException(ErrorCodes.NotQuantizable,
+                    $"{node.OpType} has no quantized kernel yet (it runs in the float reference executor, but the generated integer code cannot express it).",
+                    _modelPath, node.Name);
+        }
+    }
+
+    private FloatLayer BuildConv(Node node)
+    {
+        Require(IsConstant(node.Inputs[1]), "Conv weights must be a constant initializer.");
+        var w = _graph.Initializers[node.Inputs[1]];
+        Require(w.Rank == 4, "Only 2-D convolutions (4-D weights) are quantized.");
+        var layer = NewLayer(LayerKinds.Conv, node, [Resolve(node.Inputs[0])]);
+        layer.Weights = w.ToFloatArray();
+        layer.WeightShape = (int[])w.Shape.Clone();
+        int m = w.Shape[0];
+        layer.Bias = node.HasInput(2) ? ConstantFloats(node.Inputs[2], m) : new float[m];
+        layer.Group = (int)node.GetInt("group", 1);
+        layer.Kernel = [w.Shape[2], w.Shape[3]];
+        layer.Strides = Pair(node.GetInts("strides"), 1);
+        layer.Dilations = Pair(node.GetInts("dilations"), 1);
+        layer.Pads = SpatialPads(node, Shape(node.Inputs[0]), Shape(node.Outputs[0]), layer.Kernel, layer.Strides, layer.Dilations);
+        return layer;
+    }
+
+    private FloatLayer BuildGemm(Node node)
+    {
+        Require(!IsConstant(node.Inputs[0]) && IsConstant(node.Inputs[1]), "Gemm needs a computed A and a constant B.");
+        Require(node.GetInt("transA", 0) == 0, "Gemm with transA=1 is not quantized yet.");
+        var b = _graph.Initializers[node.Inputs[1]];
+        Require(b.Rank == 2, "Gemm's B must be 2-D.");
+        bool transB = node.GetInt("transB", 0) != 0;
+        float alpha = node.GetFloat("alpha", 1f), beta = node.GetFloat("beta", 1f);
+        int n = transB ? b.Shape[0] : b.Shape[1], k = transB ? b.Shape[1] : b.Shape[0];
+        var layer = NewLayer(LayerKinds.FullyConnected, node, [Resolve(node.Inputs[0])]);
+        layer.Weights = ToRowsPerOutput(b.ToFloatArray(), k, n, transB, alpha);
+        layer.WeightShape = [n, k];
+        layer.Bias = new float[n];
+        if (node.HasInput(2))
+        {
+            var c = ConstantFloats(node.Inputs[2], -1);
+            Require(c.Length == n || c.Length == 1, "Gemm's C must broadcast along the output features only.");
+            for (int i = 0; i < n; i++) layer.Bias[i] = beta * c[c.Length == 1 ? 0 : i];
+        }
+        return layer;
+    }
+
+    private FloatLayer BuildMatMul(Node node)
+    {
+        Require(!IsConstant(node.Inputs[0]) && IsConstant(node.Inputs[1]), "MatMul needs a computed A and a constant 2-D B.");
+        var b = _graph.Initializers[node.Inputs[1]];
+        Require(b.Rank == 2, "MatMul's constant B must be 2-D.");
+        int k = b.Shape[0], n = b.Shape[1];
+        var layer = NewLayer(LayerKinds.FullyConnected, node, [Resolve(node.Inputs[0])]);
+        layer.Weights = ToRowsPerOutput(b.ToFloatArray(), k, n, transposed: false, alpha: 1f);
+        layer.WeightShape = [n, k];
+        layer.Bias = new float[n];
+        return layer;
+    }
+
+    /// <summary>Weights as [N, K] (one row per output feature), the layout the kernels read.</summary>
+    private static float[] ToRowsPerOutput(float[] b, int k, int n, bool transposed, float alpha)
+    {
+        var w = new float[n * k];
+        for (int o = 0; o < n; o++)
+            for (int i = 0; i < k; i++)
+                w[o * k + i] = alpha * (transposed ? b[o * k + i] : b[i * n + o]);
+        return w;
+    }
+
+    private FloatLayer BuildPool(Node node)
+    {
+        var shape = Shape(node.Inputs[0]);
+        Require(shape.Length == 4, $"{node.OpType} is quantized for 2-D (NCHW) inputs only.");
+        Require(node.Outputs.Count == 1 || node.Outputs[1].Length == 0, "MaxPool's Indices output is not supported.");
+        bool isMax = node.OpType == "MaxPool";
+        var layer = NewLayer(isMax ? LayerKinds.MaxPool : LayerKinds.AveragePool, node, [Resolve(node.Inputs[0])]);
+        layer.Kernel = Pair(node.GetInts("kernel_shape"), 0);
+        Require(layer.Kernel[0] > 0 && layer.Kernel[1] > 0, "kernel_shape is required.");
+        layer.Strides = Pair(node.GetInts("strides"), 1);
+        layer.Dilations = Pair(node.GetInts("dilations"), 1);
+        Require(isMax || (layer.Dilations[0] == 1 && layer.Dilations[1] == 1), "AveragePool with dilations is not quantized yet.");
+        layer.Pads = SpatialPads(node, shape, Shape(node.Outputs[0]), layer.Kernel, layer.Strides, layer.Dilations);
+        layer.CountIncludePad = node.GetInt("count_include_pad", 0) != 0;
+        if (!isMax && layer.CountIncludePad && node.GetInt("ceil_mode", 0) != 0)
+            throw new ModelException(ErrorCodes.UnsupportedAttributeValue, "AveragePool with both ceil_mode and count_include_pad is not quantized yet.", _modelPath, node.Name);
+        return layer;
+    }
+
+    /// <summary>Explicit pads [top, left, bottom, right], resolving auto_pad from the inferred shapes.</summary>
+    private int[] SpatialPads(Node node, int[] input, int[] output, int[] kernel, int[] strides, int[] dilations)
+    {
+        var autoPad = node.GetString("auto_pad", "NOTSET");
+        if (autoPad is "NOTSET")
+        {
+            var pads = node.GetInts("pads");
+            if (pads is null) return [0, 0, 0, 0];
+            Require(pads.Length == 4, "pads must have 4 values for a 2-D window.");
+            return [(int)pads[0], (int)pads[1], (int)pads[2], (int)pads[3]];
+        }
+        if (autoPad is "VALID") return [0, 0, 0, 0];
+        var result = new int[4];
+        for (int d = 0; d < 2; d++)
+        {
+            int total = Math.Max(0, (output[2 + d] - 1) * strides[d] + (kernel[d] - 1) * dilations[d] + 1 - input[2 + d]);
+            int small = total / 2, large = total - small;
+            (result[d], result[d + 2]) = autoPad == "SAME_LOWER" ? (large, small) : (small, large);
+        }
+        return result;
+    }
+
+    /// <summary>Folds a BatchNormalization that is the sole consumer of the layer's output into its weights and bias.</summary>
+    private FoldedBatchNorm? TryFuseBatchNorm(FloatLayer layer)
+    {
+        if (SoleConsumer(layer.Output) is not { OpType: "BatchNormalization" } bn) return null;
+        if (!Enumerable.Range(1, 4).All(i => IsConstant(bn.Inputs[i]))) return null;
+        int m = layer.OutputChannels;
+        float[] gamma = ConstantFloats(bn.Inputs[1], m), beta = ConstantFloats(bn.Inputs[2], m),
+            mean = ConstantFloats(bn.Inputs[3], m), variance = ConstantFloats(bn.Inputs[4], m);
+        float epsilon = bn.GetFloat("epsilon", 1e-5f);
+        int fanIn = layer.FanIn;
+        for (int o = 0; o < m; o++)
+        {
+            float factor = gamma[o] / MathF.Sqrt(variance[o] + epsilon);
+            for (int i = 0; i < fanIn; i++) layer.Weights![o * fanIn + i] *= factor;
+            layer.Bias![o] = (layer.Bias[o] - mean[o]) * factor + beta[o];
+        }
+        Absorb(layer, bn);
+        return new FoldedBatchNorm(gamma, beta, mean, variance, epsilon);
+    }
+
+    /// <summary>Folds an Add of a constant vector (MatMul + Add = Linear) into the bias.</summary>
+    private void TryFuseBias(FloatLayer layer)
+    {
+        if (SoleConsumer(layer.Output) is not { OpType: "Add" } add) return;
+        var other = add.Inputs[0] == layer.Output ? add.Inputs[1] : add.Inputs[0];
+        if (!IsConstant(other)) return;
+        var c = _graph.Initializers[other];
+        if (c.Length != layer.OutputChannels && c.Length != 1) return;
+        var values = c.ToFloatArray();
+        for (int i = 0; i < layer.Bias!.Length; i++) layer.Bias[i] += values[values.Length == 1 ? 0 : i];
+        Absorb(layer, add);
+    }
+
+    /// <summary>Fuses a ReLU, or a Clip with constant bounds (ReLU6), as the layer's clamp.</summary>
+    private void TryFuseActivation(FloatLayer layer)
+    {
+        var next = SoleConsumer(layer.Output);
+        if (next is { OpType: "Relu" })
+        {
+            layer.ClampMin = 0;
+            Absorb(layer, next);
+        }
+        else if (next is { OpType: "Clip" })
+        {
+            float min = float.NegativeInfinity, max = float.PositiveInfinity;
+            if (next.HasAttribute("min") || next.HasAttribute("max"))
+            {
+                min = next.GetFloat("min", min);
+                max = next.GetFloat("max", max);
+            }
+            if (next.HasInput(1)) { if (!IsConstant(next.Inputs[1])) return; min = _graph.Initializers[next.Inputs[1]].ToFloatArray()[0]; }
+            if (next.HasInput(2)) { if (!IsConstant(next.Inputs[2])) return; max = _graph.Initializers[next.Inputs[2]].ToFloatArray()[0]; }
+            layer.ClampMin = min;
+            layer.ClampMax = max;
+            Absorb(layer, next);
+        }
+    }
+
+    private void Absorb(FloatLayer layer, Node node)
+    {
+        _fused.Add(node);
+        layer.Nodes.Add(node.Name);
+        layer.Output = node.Outputs[0];
+    }
+
+    /// <summary>The single node reading <paramref name="value"/>, when the value is not also a graph output.</summary>
+    private Node? SoleConsumer(string value) =>
+        !_graphOutputs.Contains(value) && _consumers.TryGetValue(value, out var list) && list.Count == 1 ? list[0] : null;
+
+    private FloatLayer NewLayer(string kind, Node node, string[] inputs)
+    {
+        var layer = new FloatLayer(kind, node.Name, inputs, node.Outputs[0]);
+        layer.Nodes.Add(node.Name);
+        return layer;
+    }
+
+    private string Resolve(string value) => _alias.TryGetValue(value, out var target) ? target : value;
+
+    private bool IsConstant(string value) => value.Length > 0 && _graph.Initializers.ContainsKey(value);
+
+    private int[] Shape(string value) =>
+        _graph.ValueInfos.TryGetValue(Resolve(value), out var info) || _graph.ValueInfos.TryGetValue(value, out info)
+            ? info.Shape
+            : throw new ModelException(ErrorCodes.BadShape, $"The shape of '{value}' is unknown; shape inference must run first.");
+
+    private float[] ConstantFloats(string value, int expectedLength)
+    {
+        Require(IsConstant(value), $"'{value}' must be a constant.");
+        var data = _graph.Initializers[value].ToFloatArray();
+        Require(expectedLength < 0 || data.Length == expectedLength, $"'{value}' has {data.Length} values, expected {expectedLength}.");
+        return data;
+    }
+
+    private static int[] Pair(long[]? values, int fallback) =>
+        values is null ? [fallback, fallback]
+        : values.Length == 2 ? [(int)values[0], (int)values[1]]
+        : throw new ModelException(ErrorCodes.NotQuantizable, "Only 2-D windows (two values for kernel, strides, dilations) are quantized.");
+
+    private void Require(bool condition, string message)
+    {
+        if (!condition) throw new ModelException(ErrorCodes.NotQuantizable, message, _modelPath);
+    }
+}
+
+/// <summary>The statistics of a BatchNormalization folded into a layer: the data-free passes (bias correction, high-bias absorption) use them.</summary>
+internal sealed record FoldedBatchNorm(float[] Gamma, float[] Beta, float[] Mean, float[] Variance, float Epsilon);

@@ -1,0 +1,12 @@
+using QuantGen.Core.Ir;
+
+namespace QuantGen.Core.Quantization;
+
+/// <summary>The float graph the quantizer works on: a copy of the model with shapes resolved at the build batch size and constants folded.</summary>
+internal static class QuantizationPreparation
+{
+    public static Model Prepare(Model model, int batchSize)
+    {
+        throw new NotImplementedException("wired to Passes.ModelPreparation at merge");
+    }
+}
