@@ -87,7 +87,10 @@ internal sealed class OnnxGraphReader
         }
         // IR version 1/2 models predate opset_import; ONNX treats them as opset 1.
         if (_proto.OpsetImport.Count == 0) return 1;
-        throw new ModelException(ErrorCodes.UnsupportedOpset, "The model imports no default-domain (ai.onnx) opset.");
+        // A graph made only of other domains' ops needs no default opset; its ops are reported as unsupported later.
+        var stray = _proto.Graph.Node.FirstOrDefault(n => n.Domain is "" or "ai.onnx");
+        if (stray is null) return OnnxModelLoader.MaxOpset;
+        throw new ModelException(ErrorCodes.UnsupportedOpset, $"The model uses default-domain op {stray.OpType} but imports no ai.onnx opset.", nodeName: stray.Name);
     }
 
     private static ValueDeclaration ReadDeclaration(ValueInfoProto value)

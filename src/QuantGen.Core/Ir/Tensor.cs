@@ -65,7 +65,8 @@ public sealed class Tensor
 
     public Span<T> AsSpan<T>() where T : unmanaged
     {
-        if (_data is not T[] array)
+        // Compare element types, not 'is T[]': the CLR lets sbyte[] pass as byte[] (and int[] as uint[]).
+        if (DataTypes.Of<T>() != DataType || _data is not T[] array)
             throw new InvalidOperationException($"Tensor holds {DataTypes.Name(DataType)}, not {typeof(T).Name}.");
         return array;
     }
@@ -84,26 +85,26 @@ public sealed class Tensor
     public Tensor Clone() => new(DataType, (int[])Shape.Clone(), (Array)_data.Clone());
 
     /// <summary>Values as 64-bit integers (from any integer or bool type), for shape/index inputs.</summary>
-    public long[] ToInt64Array() => _data switch
+    public long[] ToInt64Array() => DataType switch
     {
-        long[] a => (long[])a.Clone(),
-        int[] a => Array.ConvertAll(a, v => (long)v),
-        byte[] a => Array.ConvertAll(a, v => (long)v),
-        sbyte[] a => Array.ConvertAll(a, v => (long)v),
-        bool[] a => Array.ConvertAll(a, v => v ? 1L : 0L),
+        DataType.Int64 => (long[])_data.Clone(),
+        DataType.Int32 => Array.ConvertAll((int[])_data, v => (long)v),
+        DataType.UInt8 => Array.ConvertAll((byte[])_data, v => (long)v),
+        DataType.Int8 => Array.ConvertAll((sbyte[])_data, v => (long)v),
+        DataType.Bool => Array.ConvertAll((bool[])_data, v => v ? 1L : 0L),
         _ => throw new InvalidOperationException($"Tensor of {DataTypes.Name(DataType)} is not an integer tensor."),
     };
 
     /// <summary>Values converted to float, for comparisons and reports.</summary>
-    public float[] ToFloatArray() => _data switch
+    public float[] ToFloatArray() => DataType switch
     {
-        float[] a => (float[])a.Clone(),
-        double[] a => Array.ConvertAll(a, v => (float)v),
-        long[] a => Array.ConvertAll(a, v => (float)v),
-        int[] a => Array.ConvertAll(a, v => (float)v),
-        byte[] a => Array.ConvertAll(a, v => (float)v),
-        sbyte[] a => Array.ConvertAll(a, v => (float)v),
-        bool[] a => Array.ConvertAll(a, v => v ? 1f : 0f),
+        DataType.Float => (float[])_data.Clone(),
+        DataType.Double => Array.ConvertAll((double[])_data, v => (float)v),
+        DataType.Int64 => Array.ConvertAll((long[])_data, v => (float)v),
+        DataType.Int32 => Array.ConvertAll((int[])_data, v => (float)v),
+        DataType.UInt8 => Array.ConvertAll((byte[])_data, v => (float)v),
+        DataType.Int8 => Array.ConvertAll((sbyte[])_data, v => (float)v),
+        DataType.Bool => Array.ConvertAll((bool[])_data, v => v ? 1f : 0f),
         _ => throw new InvalidOperationException("Unknown storage."),
     };
 

@@ -5,5 +5,14 @@ internal static class ComputeOperators
 {
     public static Operator[] All { get; } =
     [
+        new ConvOperator(),
+        new ConvTransposeOperator(),
+        new GemmOperator(),
+        new MatMulOperator(),
+        .. PoolOperator.All,
+        .. GlobalPoolOperator.All,
+        new BatchNormalizationOperator(),
+        new ResizeOperator(),
+        new PadOperator(),
     ];
 }

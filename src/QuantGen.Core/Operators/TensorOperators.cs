@@ -5,5 +5,23 @@ internal static class TensorOperators
 {
     public static Operator[] All { get; } =
     [
+        .. BinaryOperator.All,
+        new PowOperator(),
+        .. UnaryOperator.All,
+        new ClipOperator(),
+        .. PassThroughOperator.All,
+        .. ReduceOperator.All,
+        new SoftmaxOperator(),
+        new ReshapeOperator(),
+        new FlattenOperator(),
+        new SqueezeOperator(),
+        new UnsqueezeOperator(),
+        new TransposeOperator(),
+        new ConcatOperator(),
+        new SliceOperator(),
+        new ShapeOperator(),
+        new GatherOperator(),
+        new CastOperator(),
+        new ConstantOperator(),
     ];
 }

@@ -1,0 +1,196 @@
+#!/usr/bin/python3
+"""Trains QuantGen's own Fashion-MNIST test models and exports them to ONNX.
+
+Run from the repository root with Debian's python3-torch and python3-onnx:
+    /usr/bin/python3 tests/models/train_fashion_models.py
+Writes tests/models/fashion_{mlp,cnn,cnn_bn,mobilenet}.onnx, tests/models/fashion_calibration.npy (512 training
+images) and docs/models.md (float accuracy on the 10k test images). Deterministic for a given torch build.
+Inputs are raw pixels scaled to [0, 1], shape [N, 1, 28, 28], N symbolic.
+"""
+import gzip
+import os
+import struct
+import sys
+import time
+
+import numpy as np
+import onnx
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+DATA = "/usr/share/datasets/fashion-mnist"
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)))
+DOCS = os.path.join(OUT, "..", "..", "docs")
+OPSET = 13
+
+
+def read_images(name):
+    with gzip.open(os.path.join(DATA, name), "rb") as f:
+        magic, n, rows, cols = struct.unpack(">IIII", f.read(16))
+        assert magic == 2051, name
+        return np.frombuffer(f.read(), dtype=np.uint8).reshape(n, 1, rows, cols).astype(np.float32) / 255.0
+
+
+def read_labels(name):
+    with gzip.open(os.path.join(DATA, name), "rb") as f:
+        magic, n = struct.unpack(">II", f.read(8))
+        assert magic == 2049, name
+        return np.frombuffer(f.read(), dtype=np.uint8).astype(np.int64)
+
+
+class Mlp(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 256)
+        self.fc2 = nn.Linear(256, 128)
+        self.fc3 = nn.Linear(128, 10)
+
+    def forward(self, x):
+        x = torch.flatten(x, 1)
+        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+
+
+class Cnn(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 16, 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(16)
+        self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
+        self.bn2 = nn.BatchNorm2d(32)
+        self.fc = nn.Linear(32 * 7 * 7, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2)
+        x = F.max_pool2d(F.relu(self.bn2(self.conv2(x))), 2)
+        return self.fc(torch.flatten(x, 1))
+
+
+class InvertedResidual(nn.Module):
+    def __init__(self, cin, cout, stride, expand):
+        super().__init__()
+        hidden = cin * expand
+        self.use_residual = stride == 1 and cin == cout
+        self.expand = nn.Sequential(nn.Conv2d(cin, hidden, 1, bias=False), nn.BatchNorm2d(hidden), nn.ReLU6())
+        self.depthwise = nn.Sequential(nn.Conv2d(hidden, hidden, 3, stride, 1, groups=hidden, bias=False), nn.BatchNorm2d(hidden), nn.ReLU6())
+        self.project = nn.Sequential(nn.Conv2d(hidden, cout, 1, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        y = self.project(self.depthwise(self.expand(x)))
+        return x + y if self.use_residual else y
+
+
+class MobileNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(1, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU6())
+        self.blocks = nn.Sequential(
+            InvertedResidual(16, 16, 1, 1),
+            InvertedResidual(16, 24, 2, 4),
+            InvertedResidual(24, 24, 1, 4),
+            InvertedResidual(24, 32, 2, 4),
+            InvertedResidual(32, 32, 1, 4),
+            InvertedResidual(32, 64, 1, 4),
+        )
+        self.head = nn.Sequential(nn.Conv2d(64, 128, 1, bias=False), nn.BatchNorm2d(128), nn.ReLU6())
+        self.fc = nn.Linear(128, 10)
+
+    def forward(self, x):
+        x = self.head(self.blocks(self.stem(x)))
+        x = F.adaptive_avg_pool2d(x, 1)
+        return self.fc(torch.flatten(x, 1))
+
+
+def train(model, x, y, epochs, lr):
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * ((len(x) + 127) // 128))
+    g = torch.Generator().manual_seed(1)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    for epoch in range(epochs):
+        model.train()
+        perm = torch.randperm(len(x), generator=g)
+        total = 0.0
+        for i in range(0, len(x), 128):
+            idx = perm[i:i + 128]
+            opt.zero_grad()
+            loss = F.cross_entropy(model(xt[idx]), yt[idx])
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += loss.item() * len(idx)
+        print(f"  epoch {epoch + 1}/{epochs} loss {total / len(x):.4f}", flush=True)
+
+
+def accuracy(model, x, y):
+    model.eval()
+    with torch.no_grad():
+        pred = torch.cat([model(torch.from_numpy(x[i:i + 1000])).argmax(1) for i in range(0, len(x), 1000)])
+    return float((pred.numpy() == y).mean() * 100)
+
+
+def export(model, path, keep_bn=False):
+    model.eval()
+    dummy = torch.zeros(1, 1, 28, 28)
+    kwargs = dict(input_names=["image"], output_names=["logits"], opset_version=OPSET,
+                  dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}})
+    if keep_bn:
+        # Eval-mode export folds BatchNormalization into Conv; PRESERVE with the model in eval mode keeps BN
+        # nodes (inference form) so the importer's own BN folding is exercised.
+        kwargs.update(training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
+    torch.onnx.export(model, dummy, path, **kwargs)
+    m = onnx.load(path)
+    onnx.checker.check_model(m)
+    ops = sorted({n.op_type for n in m.graph.node})
+    if keep_bn:
+        assert "BatchNormalization" in ops, ops
+        assert all(len(n.output) == 1 for n in m.graph.node if n.op_type == "BatchNormalization")
+    return ops
+
+
+def main():
+    torch.manual_seed(0)
+    torch.set_num_threads(2)
+    x_train, y_train = read_images("train-images-idx3-ubyte.gz"), read_labels("train-labels-idx1-ubyte.gz")
+    x_test, y_test = read_images("t10k-images-idx3-ubyte.gz"), read_labels("t10k-labels-idx1-ubyte.gz")
+    np.save(os.path.join(OUT, "fashion_calibration.npy"), x_train[:512])
+
+    specs = [("fashion_mlp", Mlp, 8, 2e-3), ("fashion_cnn", Cnn, 6, 3e-3), ("fashion_mobilenet", MobileNet, 6, 4e-3)]
+    only = set(sys.argv[1:])
+    rows = []
+    for name, cls, epochs, lr in specs:
+        if only and name not in only:
+            continue
+        print(f"training {name}", flush=True)
+        torch.manual_seed(0)
+        model = cls()
+        start = time.time()
+        train(model, x_train, y_train, epochs, lr)
+        seconds = time.time() - start
+        acc = accuracy(model, x_test, y_test)
+        params = sum(p.numel() for p in model.parameters())
+        path = os.path.join(OUT, name + ".onnx")
+        ops = export(model, path)
+        rows.append((name, params, ops, os.path.getsize(path), acc, seconds, epochs))
+        print(f"  {name}: {acc:.2f}% in {seconds:.0f}s", flush=True)
+        if name == "fashion_cnn":
+            bn_path = os.path.join(OUT, "fashion_cnn_bn.onnx")
+            ops_bn = export(model, bn_path, keep_bn=True)
+            rows.append(("fashion_cnn_bn", params, ops_bn, os.path.getsize(bn_path), acc, seconds, epochs))
+
+    with open(os.path.join(DOCS, "models.md"), "w") as f:
+        f.write("# QuantGen's own test models\n\n")
+        f.write("Trained on the 60k Fashion-MNIST training images (Debian `dataset-fashion-mnist`) and evaluated on the\n")
+        f.write("10k test images by PyTorch (float32), with\n\n")
+        f.write("    /usr/bin/python3 tests/models/train_fashion_models.py\n\n")
+        f.write(f"(Debian python3-torch {torch.__version__}, python3-onnx {onnx.__version__}, 2 threads, seeds fixed). ")
+        f.write("Input: `image` float32 [N,1,28,28], pixels / 255; output: `logits` [N,10]. ")
+        f.write("`fashion_cnn_bn` is the same trained CNN exported with its BatchNormalization nodes kept.\n\n")
+        f.write("| model | parameters | ONNX ops | file bytes | float top-1 (10k test) | epochs | training s |\n")
+        f.write("|---|---|---|---|---|---|---|\n")
+        for name, params, ops, size, acc, seconds, epochs in rows:
+            f.write(f"| {name} | {params} | {', '.join(ops)} | {size} | {acc:.2f}% | {epochs} | {seconds:.0f} |\n")
+    print("wrote docs/models.md")
+
+
+if __name__ == "__main__":
+    main()
