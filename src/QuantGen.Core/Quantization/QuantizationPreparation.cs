@@ -1,12 +1,11 @@
 using QuantGen.Core.Ir;
+using QuantGen.Core.Passes;
 
 namespace QuantGen.Core.Quantization;
 
 /// <summary>The float graph the quantizer works on: a copy of the model with shapes resolved at the build batch size and constants folded.</summary>
 internal static class QuantizationPreparation
 {
-    public static Model Prepare(Model model, int batchSize)
-    {
-        throw new NotImplementedException("wired to Passes.ModelPreparation at merge");
-    }
+    public static Model Prepare(Model model, int batchSize) =>
+        ModelPreparation.Prepare(model, new ShapeOptions { BatchSize = batchSize });
 }

@@ -35,7 +35,7 @@ internal sealed class ResizeOperator : Operator
         bool hasScalesInput = ctx.Opset < 11 ? node.HasInput(1) : node.HasInput(2);
         bool hasSizesInput = ctx.Opset >= 11 && node.HasInput(3);
         if (hasScalesInput && scalesTensor is null || hasSizesInput && sizesTensor is null)
-            throw ctx.Error(ErrorCodes.BadShape, "scales/sizes must be constants for static shape inference.");
+            throw ctx.Error(ErrorCodes.BadShape, "scales/sizes must be a constant for static shape inference.");
 
         if (sizesTensor is not null && sizesTensor.Length > 0)
         {

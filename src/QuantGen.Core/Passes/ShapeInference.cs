@@ -1,0 +1,145 @@
+using QuantGen.Core.Execution;
+using QuantGen.Core.Ir;
+using QuantGen.Core.Operators;
+
+namespace QuantGen.Core.Passes;
+
+/// <summary>How symbolic dimensions of the graph inputs become numbers.</summary>
+public sealed record ShapeOptions
+{
+    /// <summary>The size the first (batch) dimension of every input takes when it is symbolic or unknown.</summary>
+    public int BatchSize { get; init; } = 1;
+
+    /// <summary>Sizes for named symbolic dimensions ("samples" = 16000), taking precedence over the batch rule.</summary>
+    public IReadOnlyDictionary<string, int> Dimensions { get; init; } = new Dictionary<string, int>();
+}
+
+/// <summary>
+/// Static shape inference interleaved with constant folding: walks the nodes in topological order, gives every
+/// value a concrete type and shape, and replaces every node whose inputs are all constant (including Shape of a
+/// statically shaped value) by an initializer. That folds the Shape → Gather → Concat → Reshape chains exporters
+/// emit, so later stages see plain constant shapes.
+/// </summary>
+public static class ShapeInference
+{
+    /// <summary>Folded outputs larger than this many elements stay computed nodes (folding would bloat the model); shape-sized tensors are far below it.</summary>
+    public const int MaxFoldedElements = 1 << 20;
+
+    public static void Run(Model model, ShapeOptions options, OperatorRegistry? registry = null)
+    {
+        registry ??= OperatorRegistry.Default;
+        var graph = model.Graph;
+        graph.ValueInfos.Clear();
+        foreach (var (name, tensor) in graph.Initializers) graph.ValueInfos[name] = tensor.Info;
+        foreach (var input in graph.Inputs) graph.ValueInfos[input.Name] = new TensorInfo(input.DataType, ResolveInput(input, options));
+
+        var kept = new List<Node>(graph.Nodes.Count);
+        foreach (var node in graph.Nodes)
+        {
+            if (!OperatorRegistry.IsDefaultDomain(node.Domain) || !registry.TryGet(node.OpType, out var op))
+                throw new ModelException(ErrorCodes.UnsupportedOperator,
+                    $"Operator '{(node.Domain.Length > 0 ? node.Domain + "." : "")}{node.OpType}' is not supported.", model.Path, node.Name);
+            var ctx = new OpContext(node, model.Opset);
+            var infos = new TensorInfo?[node.Inputs.Count];
+            var constants = new Tensor?[node.Inputs.Count];
+            bool allConstant = true;
+            for (int i = 0; i < node.Inputs.Count; i++)
+            {
+                var name = node.Inputs[i];
+                if (name.Length == 0) continue;
+                if (!graph.ValueInfos.TryGetValue(name, out var info))
+                    throw new ModelException(ErrorCodes.MissingValue, $"{node.OpType} reads '{name}', which nothing produces.", model.Path, node.Name);
+                infos[i] = info;
+                if (graph.Initializers.TryGetValue(name, out var constant)) constants[i] = constant;
+                else allConstant = false;
+            }
+
+            TensorInfo[] outputs;
+            Tensor[]? folded = null;
+            try
+            {
+                outputs = op.InferOutputs(ctx, infos, constants);
+                if (node.OpType == "Shape" && infos[0] is { } shaped)
+                {
+                    // A static shape is a constant even when the tensor is not.
+                    var dims = shaped.Shape.Select(d => (long)d).ToArray();
+                    folded = [Tensor.Int64Vector(dims[SliceRange(ctx, dims.Length)])];
+                }
+                else if (allConstant && outputs.All(o => o.ElementCount <= MaxFoldedElements))
+                {
+                    folded = op.Execute(ctx, constants);
+                }
+            }
+            catch (ModelException e)
+            {
+                throw e.WithContext(model.Path, node.Name);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                throw new ModelException(ErrorCodes.InternalError, $"{node.OpType} failed during shape inference: {e.Message}. Please report this with the model.", model.Path, node.Name, e);
+            }
+
+            for (int o = 0; o < node.Outputs.Count && o < outputs.Length; o++)
+            {
+                var name = node.Outputs[o];
+                if (name.Length == 0) continue;
+                var info = folded is not null ? folded[o].Info : outputs[o];
+                graph.ValueInfos[name] = info;
+                if (folded is not null) graph.Initializers[name] = folded[o];
+            }
+            if (folded is null) kept.Add(node);
+        }
+        graph.Nodes.Clear();
+        graph.Nodes.AddRange(kept);
+
+        foreach (var output in graph.Outputs)
+        {
+            if (!graph.ValueInfos.TryGetValue(output.Name, out var info))
+                throw new ModelException(ErrorCodes.MissingValue, $"Graph output '{output.Name}' is not produced by any node.", model.Path);
+            CheckDeclared(output, info, model.Path);
+        }
+    }
+
+    private static Range SliceRange(OpContext ctx, int rank)
+    {
+        long start = ctx.Node.GetInt("start", 0), end = ctx.Node.GetInt("end", rank);
+        if (start < 0) start += rank;
+        if (end < 0) end += rank;
+        int s = (int)Math.Clamp(start, 0, rank), e = (int)Math.Clamp(end, 0, rank);
+        return s..Math.Max(s, e);
+    }
+
+    private static int[] ResolveInput(ValueDeclaration input, ShapeOptions options)
+    {
+        if (input.Dims is null)
+            throw new ModelException(ErrorCodes.BadShape, $"Input '{input.Name}' declares no shape; QuantGen needs its rank and sizes.");
+        var shape = new int[input.Dims.Count];
+        for (int i = 0; i < shape.Length; i++)
+        {
+            var dim = input.Dims[i];
+            if (dim.IsFixed)
+            {
+                if (dim.Value > ShapeMath.MaxElements)
+                    throw new ModelException(ErrorCodes.TensorTooLarge, $"Input '{input.Name}' dimension {i} is {dim.Value}.");
+                shape[i] = (int)dim.Value;
+            }
+            else if (dim.Symbol is { } symbol && options.Dimensions.TryGetValue(symbol, out int size)) shape[i] = size;
+            else if (i == 0) shape[i] = options.BatchSize;
+            else
+                throw new ModelException(ErrorCodes.BadShape,
+                    $"Input '{input.Name}' dimension {i} is symbolic ('{dim.Symbol ?? "?"}'); give its size (CLI: --dim {dim.Symbol ?? "NAME"}=SIZE).");
+        }
+        ShapeMath.ElementCount(shape, $"input '{input.Name}'");
+        return shape;
+    }
+
+    private static void CheckDeclared(ValueDeclaration declared, TensorInfo inferred, string? modelPath)
+    {
+        if (declared.Dims is null) return;
+        if (declared.Dims.Count != inferred.Rank)
+            throw new ModelException(ErrorCodes.BadShape, $"Output '{declared.Name}' is declared with rank {declared.Dims.Count} but computes {inferred}.", modelPath);
+        for (int i = 0; i < inferred.Rank; i++)
+            if (declared.Dims[i].IsFixed && declared.Dims[i].Value != inferred.Shape[i])
+                throw new ModelException(ErrorCodes.BadShape, $"Output '{declared.Name}' is declared as [{string.Join(",", declared.Dims)}] but computes {inferred}.", modelPath);
+    }
+}
