@@ -1,0 +1,40 @@
+using System.CommandLine;
+using System.Globalization;
+using QuantGen.Core;
+using QuantGen.Core.Passes;
+
+namespace QuantGen.Cli;
+
+/// <summary>Options several commands share, and their parsing into core types.</summary>
+internal static class CommonOptions
+{
+    public static Argument<string> Model() => new("model") { Description = "The .onnx model file." };
+
+    public static Option<int> Batch() => new("--batch") { Description = "Size of the symbolic batch dimension.", DefaultValueFactory = _ => 1 };
+
+    public static Option<string[]> Dims() => new("--dim") { Description = "Size of a named symbolic dimension, NAME=SIZE (repeatable).", AllowMultipleArgumentsPerToken = false };
+
+    public static ShapeOptions Shapes(int batch, string[]? dims)
+    {
+        var sizes = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (name, value) in Pairs(dims, "--dim"))
+        {
+            if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int size) || size < 1)
+                throw new ModelException(ErrorCodes.InvalidOption, $"--dim {name}={value}: the size must be a positive integer.");
+            sizes[name] = size;
+        }
+        if (batch < 1) throw new ModelException(ErrorCodes.InvalidOption, $"--batch {batch} must be positive.");
+        return new ShapeOptions { BatchSize = batch, Dimensions = sizes };
+    }
+
+    /// <summary>NAME=VALUE pairs; a value without a name gets the name "".</summary>
+    public static IEnumerable<(string Name, string Value)> Pairs(string[]? values, string option)
+    {
+        foreach (var v in values ?? [])
+        {
+            int eq = v.IndexOf('=');
+            if (eq == 0) throw new ModelException(ErrorCodes.InvalidOption, $"{option} '{v}' has an empty name.");
+            yield return eq < 0 ? ("", v) : (v[..eq], v[(eq + 1)..]);
+        }
+    }
+}

@@ -1,0 +1,96 @@
+using System.CommandLine;
+using System.Security.Cryptography;
+using QuantGen.Core;
+using QuantGen.Core.Artifact;
+using QuantGen.Core.IO;
+using QuantGen.Core.Ir;
+using QuantGen.Core.Quantization;
+using QuantGen.Onnx;
+
+namespace QuantGen.Cli;
+
+/// <summary>
+/// quantgen quantize MODEL --output OUT.qgart: the build task's worker. Writes the artifact (and the report), prints
+/// one "quantgen: " summary line; model problems go to stderr as MSBuild-style lines.
+/// </summary>
+internal static class QuantizeCommand
+{
+    public static Command Create(TextWriter output)
+    {
+        var model = CommonOptions.Model();
+        var outputFile = new Option<string>("--output") { Description = "The artifact to write (.qgart).", Required = true };
+        var report = new Option<string?>("--report") { Description = "Also write the Markdown quantization report here." };
+        var calibration = new Option<string[]>("--calibration") { Description = "Calibration data: FILE.npy, or NAME=FILE.npy per input (repeatable). Data-free without it." };
+        var weightBits = new Option<int>("--weight-bits") { DefaultValueFactory = _ => 8, Description = "Weight bit-width, 2 to 8." };
+        var activationBits = new Option<int>("--activation-bits") { DefaultValueFactory = _ => 8, Description = "Activation bit-width (8)." };
+        var batch = CommonOptions.Batch();
+        var source = new Option<string?>("--source") { Description = "The model path as the project names it (recorded in the artifact)." };
+        var name = new Option<string?>("--name") { Description = "Model name recorded in the artifact (default: the file name)." };
+        var command = new Command("quantize", "Quantize a model into a QuantGen artifact.")
+        {
+            model, outputFile, report, calibration, weightBits, activationBits, batch, source, name,
+        };
+        command.SetAction(r => Quantize(r.GetRequiredValue(model), r.GetRequiredValue(outputFile), r.GetValue(report), r.GetValue(calibration),
+            new QuantizationOptions { WeightBits = r.GetValue(weightBits), ActivationBits = r.GetValue(activationBits), BatchSize = r.GetValue(batch) },
+            r.GetValue(source), r.GetValue(name), output));
+        return command;
+    }
+
+    private static int Quantize(string path, string outputFile, string? reportFile, string[]? calibrationArgs, QuantizationOptions options, string? source, string? name, TextWriter output)
+    {
+        options.Validate();
+        var model = OnnxModelLoader.Load(path);
+        var calibration = LoadCalibration(model, path, calibrationArgs);
+        var metadata = new List<ArtifactMetadata>
+        {
+            new("source", (source ?? path).Replace('\\', '/')),
+            new("sourceSha256", Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)))),
+            new("toolVersion", typeof(QuantizeCommand).Assembly.GetName().Version?.ToString() ?? "0"),
+            new("calibration", calibrationArgs is { Length: > 0 } ? string.Join(";", calibrationArgs) : "none"),
+        };
+        var result = ModelQuantizer.Quantize(model, options, calibration, metadata);
+        var artifact = name is null ? result.Artifact : result.Artifact with { ModelName = name };
+
+        WriteAtomically(outputFile, ArtifactText.Write(artifact));
+        if (reportFile is not null) WriteAtomically(reportFile, result.ReportMarkdown);
+        output.WriteLine($"quantgen: {result.Summary}");
+        return 0;
+    }
+
+    private static CalibrationSet? LoadCalibration(Model model, string path, string[]? args)
+    {
+        if (args is null || args.Length == 0) return null;
+        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var sources = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (inputName, file) in CommonOptions.Pairs(args, "--calibration"))
+        {
+            var target = inputName.Length > 0 ? inputName
+                : model.Graph.Inputs.Count == 1 ? model.Graph.Inputs[0].Name
+                : throw new ModelException(ErrorCodes.BadCalibration, $"The model has {model.Graph.Inputs.Count} inputs: name the calibration file of each (NAME=FILE.npy).", path);
+            if (model.Graph.Inputs.All(i => i.Name != target))
+                throw new ModelException(ErrorCodes.BadCalibration, $"Calibration names input '{target}', which the model does not have.", file);
+            if (!File.Exists(file))
+                throw new ModelException(ErrorCodes.BadCalibration, $"Calibration file '{file}' does not exist.", file);
+            try
+            {
+                tensors[target] = Npy.Read(file);
+            }
+            catch (ModelException e)
+            {
+                throw new ModelException(ErrorCodes.BadCalibration, e.Message, file);
+            }
+            sources[target] = file;
+        }
+        return new CalibrationSet(tensors, sources);
+    }
+
+    /// <summary>Write to a temporary file and rename, so an interrupted build never leaves half an artifact behind.</summary>
+    private static void WriteAtomically(string path, string text)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(directory);
+        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
+        File.WriteAllText(temp, text, new System.Text.UTF8Encoding(false));
+        File.Move(temp, path, overwrite: true);
+    }
+}
