@@ -83,17 +83,18 @@ class InvertedResidual(nn.Module):
 class MobileNet(nn.Module):
     def __init__(self):
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(1, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU6())
+        # Stride 2 in the stem keeps training on 2 CPU cores to minutes; the blocks are MobileNetV2's.
+        self.stem = nn.Sequential(nn.Conv2d(1, 16, 3, 2, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU6())
         self.blocks = nn.Sequential(
             InvertedResidual(16, 16, 1, 1),
-            InvertedResidual(16, 24, 2, 4),
+            InvertedResidual(16, 24, 1, 4),
             InvertedResidual(24, 24, 1, 4),
             InvertedResidual(24, 32, 2, 4),
             InvertedResidual(32, 32, 1, 4),
-            InvertedResidual(32, 64, 1, 4),
+            InvertedResidual(32, 48, 1, 4),
         )
-        self.head = nn.Sequential(nn.Conv2d(64, 128, 1, bias=False), nn.BatchNorm2d(128), nn.ReLU6())
-        self.fc = nn.Linear(128, 10)
+        self.head = nn.Sequential(nn.Conv2d(48, 96, 1, bias=False), nn.BatchNorm2d(96), nn.ReLU6())
+        self.fc = nn.Linear(96, 10)
 
     def forward(self, x):
         x = self.head(self.blocks(self.stem(x)))
@@ -154,7 +155,7 @@ def main():
     x_test, y_test = read_images("t10k-images-idx3-ubyte.gz"), read_labels("t10k-labels-idx1-ubyte.gz")
     np.save(os.path.join(OUT, "fashion_calibration.npy"), x_train[:512])
 
-    specs = [("fashion_mlp", Mlp, 8, 2e-3), ("fashion_cnn", Cnn, 6, 3e-3), ("fashion_mobilenet", MobileNet, 6, 4e-3)]
+    specs = [("fashion_mlp", Mlp, 8, 2e-3), ("fashion_cnn", Cnn, 6, 3e-3), ("fashion_mobilenet", MobileNet, 5, 4e-3)]
     only = set(sys.argv[1:])
     rows = []
     for name, cls, epochs, lr in specs:

