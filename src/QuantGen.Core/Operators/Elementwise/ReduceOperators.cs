@@ -122,6 +122,10 @@ internal sealed class SoftmaxOperator : Operator
     {
         var x = Op.Required(ctx, inputs, 0, "input");
         Op.RequireType(ctx, x.DataType, DataType.Float, DataType.Double);
+        long axis = ctx.Node.GetInt("axis", ctx.Opset < 13 ? 1 : -1);
+        // Before opset 13 'axis' may equal the rank (everything flattens into the outer dimension).
+        if (axis < -x.Rank || axis >= (ctx.Opset < 13 ? x.Rank + 1 : Math.Max(x.Rank, 1)))
+            throw ctx.Error(ErrorCodes.InvalidAttribute, $"axis {axis} is out of range for rank {x.Rank}.");
         return Op.One(x.DataType, x.Shape);
     }
 
