@@ -1,0 +1,27 @@
+using Microsoft.CodeAnalysis;
+
+namespace QuantGen.Generator
+{
+    /// <summary>Every diagnostic the generator reports. IDs are stable: QG1xxx belong to the generator.</summary>
+    internal static class DiagnosticDescriptors
+    {
+        private const string Category = "QuantGen";
+        private const string HelpLink = "https://github.com/quantgen/quantgen/blob/main/docs/diagnostics.md";
+
+        public static readonly DiagnosticDescriptor BadArtifact = new(
+            "QG1001", "Unreadable quantized artifact", "The quantized artifact '{0}' cannot be read: {1}",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink);
+
+        public static readonly DiagnosticDescriptor NoArtifactForAttribute = new(
+            "QG1002", "No quantized model for the attribute", "No QuantModel item produces '{0}': add <QuantModel Include=\"{0}\" /> to the project",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink);
+
+        public static readonly DiagnosticDescriptor ClassNotPartial = new(
+            "QG1003", "Model class must be partial", "The class '{0}' carries [QuantizedModel] and must be declared partial",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink);
+
+        public static readonly DiagnosticDescriptor NestedClass = new(
+            "QG1004", "Model class must be top level", "The class '{0}' carries [QuantizedModel] but is nested in another type: declare it at namespace level",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink);
+    }
+}

@@ -1,0 +1,181 @@
+using System.Reflection;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using QuantGen.Core.Artifact;
+using QuantGen.Core.IO;
+using QuantGen.Core.Ir;
+using QuantGen.Core.Quantization;
+using QuantGen.Onnx;
+using QuantGen.Tests.Data;
+using QuantGen.Tests.RealModels;
+using Xunit.Abstractions;
+
+namespace QuantGen.Tests.Generator;
+
+/// <summary>The generated classes compute exactly what the integer simulator computes from the same artifact.</summary>
+public sealed class GeneratedCodeTests(ITestOutputHelper output)
+{
+    private const string Namespace = "Demo.Models";
+
+    /// <summary>A consumer-side helper: spans cannot cross reflection, so this calls Run for the test.</summary>
+    private static string Probe(string className) => $$"""
+        public static class Probe
+        {
+            private static readonly {{Namespace}}.{{className}} Model = new();
+
+            public static float[] Run(float[] input)
+            {
+                var output = new float[{{Namespace}}.{{className}}.OutputLength];
+                Model.Run(input, output);
+                return output;
+            }
+
+            public static long AllocatedBytesPerRun(float[] input)
+            {
+                var output = new float[{{Namespace}}.{{className}}.OutputLength];
+                Model.Run(input, output);
+                long before = System.GC.GetAllocatedBytesForCurrentThread();
+                for (int i = 0; i < 50; i++) Model.Run(input, output);
+                return (System.GC.GetAllocatedBytesForCurrentThread() - before) / 50;
+            }
+        }
+        """;
+
+    internal static QuantizedArtifact QuantizeFashion(string name)
+    {
+        var model = OnnxModelLoader.Load(RealModelPaths.Fashion(name));
+        var calibration = new CalibrationSet(new Dictionary<string, Tensor>
+        {
+            ["image"] = Npy.Read(Path.Combine(TestPaths.RepoRoot, "tests", "models", "fashion_calibration.npy")),
+        });
+        var metadata = new[] { new ArtifactMetadata("source", $"Models/{name}.onnx") };
+        return ModelQuantizer.Quantize(model, new QuantizationOptions(), calibration, metadata).Artifact;
+    }
+
+    internal static GeneratorHarness.OptionsProvider Options(string artifactPath, string? className = null) =>
+        new(new() { [artifactPath] = className is null ? [] : new() { ["build_metadata.AdditionalFiles.QuantGenClassName"] = className } },
+            new() { ["build_property.RootNamespace"] = Namespace });
+
+    [Theory]
+    [InlineData("fashion_mlp", "FashionMlp")]
+    [InlineData("fashion_cnn", "FashionCnn")]
+    [InlineData("fashion_mobilenet", "FashionMobilenet")]
+    public void GeneratedClassMatchesTheSimulatorBitForBit(string name, string className)
+    {
+        var artifact = QuantizeFashion(name);
+        var path = $"/project/obj/quantgen/{name}.qgart";
+        var driver = GeneratorHarness.Driver([new GeneratorHarness.InMemoryText(path, ArtifactText.Write(artifact))], Options(path));
+        var (assembly, _) = GeneratorHarness.Build(GeneratorHarness.Compilation(Probe(className)), driver);
+        var run = assembly.GetType("Probe")!.GetMethod("Run")!;
+        var simulator = new IntegerSimulator(artifact);
+        var (images, _) = FashionMnist.TestSet;
+        for (int i = 0; i < 300; i++)
+        {
+            var image = images.AsSpan(i * FashionMnist.Pixels, FashionMnist.Pixels).ToArray();
+            var expected = simulator.Run(new Dictionary<string, float[]> { ["image"] = image })["logits"];
+            var actual = (float[])run.Invoke(null, [image])!;
+            Assert.Equal(expected, actual);
+        }
+        long allocated = (long)assembly.GetType("Probe")!.GetMethod("AllocatedBytesPerRun")!.Invoke(null, [images[..FashionMnist.Pixels]])!;
+        output.WriteLine($"{name}: 300 images bit-identical to the simulator; {allocated} bytes allocated per Run");
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
+    public void OutputIsDeterministicAndCompilesAsCSharp9WithoutIntrinsics()
+    {
+        var artifact = QuantizeFashion("fashion_cnn");
+        var path = "/project/obj/quantgen/fashion_cnn.qgart";
+        string Generate(LanguageVersion version)
+        {
+            var driver = GeneratorHarness.Driver([new GeneratorHarness.InMemoryText(path, ArtifactText.Write(artifact))], Options(path), version);
+            driver = driver.RunGeneratorsAndUpdateCompilation(GeneratorHarness.Compilation("", version), out var compilation, out _);
+            var errors = compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+            Assert.True(errors.Count == 0, string.Join("\n", errors));
+            return string.Join("\n//----\n", driver.GetRunResult().GeneratedTrees.Select(t => t.ToString()));
+        }
+        var first = Generate(LanguageVersion.CSharp9);
+        Assert.Equal(first, Generate(LanguageVersion.CSharp9));
+        Assert.Equal(first, Generate(LanguageVersion.Latest));
+        Assert.DoesNotContain("Intrinsics", first);
+        Assert.DoesNotContain("\r", first);
+        Assert.Contains("public sealed partial class FashionCnn", first);
+        Assert.Contains("// <auto-generated/>", first);
+        Assert.Contains("#nullable enable", first);
+    }
+
+    [Fact]
+    public void SecondRunAfterAnUnrelatedEditIsCached()
+    {
+        var artifact = QuantizeFashion("fashion_mlp");
+        var path = "/project/obj/quantgen/fashion_mlp.qgart";
+        var driver = GeneratorHarness.Driver([new GeneratorHarness.InMemoryText(path, ArtifactText.Write(artifact))], Options(path));
+        var compilation = GeneratorHarness.Compilation("class A { }");
+        driver = driver.RunGenerators(compilation);
+        var edited = compilation.ReplaceSyntaxTree(compilation.SyntaxTrees.First(), CSharpSyntaxTree.ParseText("class A { int x; }", GeneratorHarness.ParseOptions()));
+        var result = driver.RunGenerators(edited).GetRunResult().Results.Single();
+        var models = result.TrackedSteps["Models"];
+        Assert.NotEmpty(models);
+        Assert.All(models.SelectMany(s => s.Outputs), o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"Models step was {o.Reason}"));
+        Assert.All(result.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs),
+            o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"an output step was {o.Reason}"));
+    }
+
+    [Fact]
+    public void FillsAUserPartialClassNamedByTheAttribute()
+    {
+        var artifact = QuantizeFashion("fashion_mlp");
+        var path = "/project/obj/quantgen/fashion_mlp.qgart";
+        var user = """
+            namespace App
+            {
+                [QuantGen.QuantizedModel("Models/fashion_mlp.onnx")]
+                public partial class Classifier { }
+            }
+            public static class Probe
+            {
+                public static int Length => App.Classifier.OutputLength;
+            }
+            """;
+        var driver = GeneratorHarness.Driver([new GeneratorHarness.InMemoryText(path, ArtifactText.Write(artifact))], Options(path));
+        var (assembly, run) = GeneratorHarness.Build(GeneratorHarness.Compilation(user), driver);
+        Assert.Equal(10, (int)assembly.GetType("Probe")!.GetProperty("Length")!.GetValue(null)!);
+        Assert.NotNull(assembly.GetType("App.Classifier"));
+        Assert.Null(assembly.GetType($"{Namespace}.FashionMlp"));
+    }
+
+    [Theory]
+    [InlineData("""[QuantGen.QuantizedModel("Models/other.onnx")] public partial class C { }""", "QG1002")]
+    [InlineData("""[QuantGen.QuantizedModel("Models/fashion_mlp.onnx")] public class C { }""", "QG1003")]
+    [InlineData("""public partial class Outer { [QuantGen.QuantizedModel("Models/fashion_mlp.onnx")] public partial class C { } }""", "QG1004")]
+    public void AttributeMistakesAreDiagnosed(string user, string id)
+    {
+        var path = "/project/obj/quantgen/fashion_mlp.qgart";
+        var driver = GeneratorHarness.Driver([new GeneratorHarness.InMemoryText(path, ArtifactText.Write(QuantizeFashion("fashion_mlp")))], Options(path));
+        driver.RunGeneratorsAndUpdateCompilation(GeneratorHarness.Compilation(user), out _, out var diagnostics);
+        var diagnostic = Assert.Single(diagnostics);
+        Assert.Equal(id, diagnostic.Id);
+        Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
+    }
+
+    [Fact]
+    public void ArtifactTheEmitterCannotExpressIsAnErrorNotACrash()
+    {
+        // The format sample carries an f32 blob, which no layer kind of version 1 uses.
+        var path = "/project/obj/quantgen/sample.qgart";
+        var driver = GeneratorHarness.Driver([new GeneratorHarness.InMemoryText(path, ArtifactText.Write(QuantGen.Tests.Quantization.ArtifactTextTests.Sample()))], Options(path));
+        driver.RunGeneratorsAndUpdateCompilation(GeneratorHarness.Compilation(), out _, out var diagnostics);
+        Assert.Equal("QG1001", Assert.Single(diagnostics).Id);
+    }
+
+    [Fact]
+    public void UnreadableArtifactIsAnErrorNamingTheFile()
+    {
+        var path = "/project/obj/quantgen/broken.qgart";
+        var driver = GeneratorHarness.Driver([new GeneratorHarness.InMemoryText(path, "quantgen-artifact 1\nmodel x\nlayer Conv c\n")], Options(path));
+        driver.RunGeneratorsAndUpdateCompilation(GeneratorHarness.Compilation(), out _, out var diagnostics);
+        var diagnostic = Assert.Single(diagnostics);
+        Assert.Equal("QG1001", diagnostic.Id);
+        Assert.Contains("broken.qgart", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+}

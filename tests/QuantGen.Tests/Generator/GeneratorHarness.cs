@@ -1,0 +1,73 @@
+extern alias generator;
+
+using System.Collections.Immutable;
+using System.Reflection;
+using System.Runtime.Loader;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Text;
+using QuantGenGenerator = generator::QuantGen.Generator.QuantGenGenerator;
+
+namespace QuantGen.Tests.Generator;
+
+/// <summary>Runs the QuantGen generator on in-memory artifacts and compiles what it emits.</summary>
+internal static class GeneratorHarness
+{
+    public sealed class InMemoryText(string path, string text) : AdditionalText
+    {
+        public override string Path { get; } = path;
+
+        public override SourceText GetText(CancellationToken cancellationToken = default) => SourceText.From(text);
+    }
+
+    private sealed class Options(Dictionary<string, string> values) : AnalyzerConfigOptions
+    {
+        public override bool TryGetValue(string key, out string value) => values.TryGetValue(key, out value!);
+    }
+
+    /// <summary>Per-file metadata from a dictionary keyed by file path, plus global properties.</summary>
+    public sealed class OptionsProvider(Dictionary<string, Dictionary<string, string>> perFile, Dictionary<string, string> global) : AnalyzerConfigOptionsProvider
+    {
+        public override AnalyzerConfigOptions GlobalOptions { get; } = new Options(global);
+
+        public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => new Options([]);
+
+        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) =>
+            new Options(perFile.TryGetValue(textFile.Path, out var v) ? v : []);
+    }
+
+    public static CSharpParseOptions ParseOptions(LanguageVersion version = LanguageVersion.Latest) => new(version);
+
+    public static CSharpCompilation Compilation(string source = "", LanguageVersion version = LanguageVersion.Latest)
+    {
+        var references = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
+            .Where(p => Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(p) is "mscorlib.dll" or "netstandard.dll")
+            .Select(p => MetadataReference.CreateFromFile(p));
+        return CSharpCompilation.Create("Consumer",
+            [CSharpSyntaxTree.ParseText(source, ParseOptions(version))],
+            references,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, optimizationLevel: OptimizationLevel.Release));
+    }
+
+    public static GeneratorDriver Driver(IEnumerable<AdditionalText> texts, OptionsProvider options, LanguageVersion version = LanguageVersion.Latest) =>
+        CSharpGeneratorDriver.Create(
+            [new QuantGenGenerator().AsSourceGenerator()],
+            texts,
+            ParseOptions(version),
+            options,
+            new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+
+    /// <summary>Generates, compiles (failing on any error) and loads the result.</summary>
+    public static (Assembly Assembly, GeneratorDriverRunResult Run) Build(Compilation compilation, GeneratorDriver driver)
+    {
+        driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
+        Assert.Empty(generatorDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error));
+        using var stream = new MemoryStream();
+        var emit = output.Emit(stream);
+        Assert.True(emit.Success, string.Join("\n", emit.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)));
+        var context = new AssemblyLoadContext("generated", isCollectible: true);
+        stream.Position = 0;
+        return (context.LoadFromStream(stream), driver.GetRunResult());
+    }
+}
