@@ -1,0 +1,158 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Text.RegularExpressions;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+
+namespace QuantGen.Build
+{
+    /// <summary>
+    /// Quantizes one QuantModel item by running <c>dotnet QuantGen.Cli.dll quantize</c>. Checks the item's metadata
+    /// first (missing files, bad bit-widths are QG errors before anything runs), then turns the CLI's
+    /// "PATH: error QGnnnn: message" lines into MSBuild errors with code and file.
+    /// </summary>
+    public sealed class QuantizeModel : ToolTask
+    {
+        private static readonly Regex DiagnosticLine = new(@"^(?<file>.*?): (?<kind>error|warning) (?<code>QG\d{4}): (?<message>.*)$", RegexOptions.CultureInvariant);
+
+        private readonly List<string> _unparsed = new();
+        private bool _loggedError;
+
+        /// <summary>The model file (full path).</summary>
+        [Required]
+        public string ModelPath { get; set; } = "";
+
+        /// <summary>The model path as the project names it (recorded in the artifact, matched by [QuantizedModel]).</summary>
+        public string Source { get; set; } = "";
+
+        [Required]
+        public string ArtifactPath { get; set; } = "";
+
+        public string ReportPath { get; set; } = "";
+
+        /// <summary>"FILE.npy" or "NAME=FILE.npy;NAME2=FILE2.npy", paths relative to the project; empty for data-free.</summary>
+        public string Calibration { get; set; } = "";
+
+        public string WeightBits { get; set; } = "8";
+
+        public string ActivationBits { get; set; } = "8";
+
+        public string BatchSize { get; set; } = "1";
+
+        /// <summary>The project folder, against which relative calibration paths resolve.</summary>
+        [Required]
+        public string ProjectDirectory { get; set; } = "";
+
+        /// <summary>QuantGen.Cli.dll.</summary>
+        [Required]
+        public string CliPath { get; set; } = "";
+
+        /// <summary>The dotnet host running the CLI (MSBuild's DOTNET_HOST_PATH when empty, then dotnet on PATH).</summary>
+        public string DotnetHostPath { get; set; } = "";
+
+        /// <summary>The CLI's "quantgen: ..." summary line.</summary>
+        [Output]
+        public string Summary { get; private set; } = "";
+
+        protected override string ToolName => "dotnet";
+
+        protected override string GenerateFullPathToTool()
+        {
+            if (!string.IsNullOrEmpty(DotnetHostPath)) return DotnetHostPath;
+            var fromMsBuild = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+            return string.IsNullOrEmpty(fromMsBuild) ? "dotnet" : fromMsBuild!;
+        }
+
+        protected override bool ValidateParameters()
+        {
+            if (!File.Exists(ModelPath))
+                Error("QG0001", ModelPath, $"Model file '{ModelPath}' does not exist.");
+            foreach (var (name, file) in CalibrationFiles())
+                if (!File.Exists(file))
+                    Error("QG0016", ModelPath, $"Calibration file '{file}'{(name.Length > 0 ? $" (input '{name}')" : "")} does not exist.");
+            CheckInt("WeightBits", WeightBits, 2, 8, "2 to 8");
+            CheckInt("ActivationBits", ActivationBits, 8, 8, "8 (16-bit activations are not supported yet)");
+            CheckInt("BatchSize", BatchSize, 1, 4096, "1 to 4096");
+            if (!File.Exists(CliPath))
+                Error("QG9999", ModelPath, $"The QuantGen CLI '{CliPath}' is missing: the package is incomplete or QuantGenCliPath is wrong.");
+            return !_loggedError;
+        }
+
+        /// <summary>Calibration entries as (input name or "", full path).</summary>
+        internal IEnumerable<(string Name, string File)> CalibrationFiles()
+        {
+            foreach (var entry in Calibration.Split(new[] { ';' }, StringSplitOptions.RemoveEmptyEntries))
+            {
+                var trimmed = entry.Trim();
+                int eq = trimmed.IndexOf('=');
+                var name = eq < 0 ? "" : trimmed.Substring(0, eq).Trim();
+                var file = eq < 0 ? trimmed : trimmed.Substring(eq + 1).Trim();
+                yield return (name, Path.GetFullPath(Path.Combine(ProjectDirectory, file)));
+            }
+        }
+
+        private void CheckInt(string name, string value, int min, int max, string allowed)
+        {
+            if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int v) || v < min || v > max)
+                Error("QG0015", ModelPath, $"{name}=\"{value}\" is not supported: use {allowed}.");
+        }
+
+        protected override string GenerateCommandLineCommands()
+        {
+            var args = new CommandLineBuilder();
+            args.AppendFileNameIfNotNull(CliPath);
+            args.AppendSwitch("quantize");
+            args.AppendFileNameIfNotNull(ModelPath);
+            args.AppendSwitchIfNotNull("--output ", ArtifactPath);
+            if (!string.IsNullOrEmpty(ReportPath)) args.AppendSwitchIfNotNull("--report ", ReportPath);
+            foreach (var (name, file) in CalibrationFiles())
+                args.AppendSwitchIfNotNull("--calibration ", name.Length > 0 ? $"{name}={file}" : file);
+            args.AppendSwitchIfNotNull("--weight-bits ", WeightBits);
+            args.AppendSwitchIfNotNull("--activation-bits ", ActivationBits);
+            args.AppendSwitchIfNotNull("--batch ", BatchSize);
+            if (!string.IsNullOrEmpty(Source)) args.AppendSwitchIfNotNull("--source ", Source);
+            return args.ToString();
+        }
+
+        protected override MessageImportance StandardOutputLoggingImportance => MessageImportance.Low;
+
+        protected override void LogEventsFromTextOutput(string singleLine, MessageImportance messageImportance)
+        {
+            if (singleLine.StartsWith("quantgen: ", StringComparison.Ordinal))
+            {
+                Summary = singleLine;
+                Log.LogMessage(MessageImportance.High, singleLine);
+                return;
+            }
+            var match = DiagnosticLine.Match(singleLine);
+            if (!match.Success)
+            {
+                if (singleLine.Trim().Length > 0) _unparsed.Add(singleLine);
+                Log.LogMessage(MessageImportance.Low, singleLine);
+                return;
+            }
+            var file = match.Groups["file"].Value;
+            if (match.Groups["kind"].Value == "error")
+                Error(match.Groups["code"].Value, file, match.Groups["message"].Value);
+            else
+                Log.LogWarning(null, match.Groups["code"].Value, null, file, 0, 0, 0, 0, match.Groups["message"].Value);
+        }
+
+        protected override bool HandleTaskExecutionErrors()
+        {
+            if (_loggedError) return false;
+            // The CLI died without a diagnostic line (crash, missing runtime): one error with what it printed.
+            var tail = _unparsed.Count > 0 ? " Its last output: " + string.Join(" | ", _unparsed.GetRange(Math.Max(0, _unparsed.Count - 5), Math.Min(5, _unparsed.Count))) : "";
+            Error("QG9999", ModelPath, $"The QuantGen quantizer exited with code {ExitCode} without a diagnostic.{tail}");
+            return false;
+        }
+
+        private void Error(string code, string file, string message)
+        {
+            _loggedError = true;
+            Log.LogError(null, code, null, file, 0, 0, 0, 0, message);
+        }
+    }
+}
