@@ -1,0 +1,108 @@
+using QuantGen.Core.Artifact;
+using QuantGen.Core.IO;
+using QuantGen.Core.Ir;
+using QuantGen.Core.Quantization;
+using QuantGen.Tests.Data;
+using QuantGen.Tests.RealModels;
+using Xunit.Abstractions;
+
+namespace QuantGen.Tests.EndToEnd;
+
+/// <summary>`dotnet build` of a consumer project: QuantModel item → quantized artifact → generated class.</summary>
+public sealed class BuildPipelineTests(ITestOutputHelper output)
+{
+    /// <summary>Reads images.npy, writes logits.npy with the generated class: the test compares them with the simulator.</summary>
+    private const string Program = """
+        using System.Runtime.InteropServices;
+        var images = File.ReadAllBytes("images.npy");
+        int count = args.Length > 0 ? int.Parse(args[0]) : 1;
+        var pixels = MemoryMarshal.Cast<byte, float>(images.AsSpan(128));
+        var model = new Demo.FashionCnn();
+        var logits = new float[count * Demo.FashionCnn.OutputLength];
+        for (int i = 0; i < count; i++)
+            model.Run(pixels.Slice(i * Demo.FashionCnn.InputLength, Demo.FashionCnn.InputLength), logits.AsSpan(i * Demo.FashionCnn.OutputLength, Demo.FashionCnn.OutputLength));
+        File.WriteAllBytes("logits.bin", MemoryMarshal.AsBytes(logits.AsSpan()).ToArray());
+        Console.WriteLine($"ran {count}");
+        """;
+
+    private const string Item = """<QuantModel Include="Models/fashion_cnn.onnx" ClassName="FashionCnn" Namespace="Demo" Calibration="Data/calib.npy" />""";
+
+    private static ConsumerProject Consumer(string item = Item)
+    {
+        var project = new ConsumerProject(item, Program);
+        project.Copy(RealModelPaths.Fashion("fashion_cnn"), "Models/fashion_cnn.onnx");
+        project.Copy(Path.Combine(TestPaths.RepoRoot, "tests", "models", "fashion_calibration.npy"), "Data/calib.npy");
+        return project;
+    }
+
+    [Fact]
+    public void BuildsAClassThatMatchesTheSimulatorAndRebuildsOnlyWhenInputsChange()
+    {
+        using var project = Consumer();
+        var userFiles = project.UserFiles();
+        var (code, log) = project.Build();
+        Assert.True(code == 0, log);
+        Assert.Contains("quantgen: fashion_cnn:", log);
+        var artifactPath = project.Path("obj", "Debug", "net10.0", "quantgen", "fashion_cnn.qgart");
+        Assert.True(File.Exists(artifactPath), "no artifact in obj/");
+        Assert.True(File.Exists(project.Path("obj", "Debug", "net10.0", "quantgen", "fashion_cnn.quant.md")), "no report in obj/");
+
+        // The generated class against the simulator on the artifact the build wrote.
+        const int count = 40;
+        var (images, _) = FashionMnist.TestSet;
+        Npy.Write(project.Path("images.npy"), Tensor.FromArray([count, 784], images[..(count * 784)]));
+        Assert.Equal(128, new FileInfo(project.Path("images.npy")).Length - count * 784 * 4);
+        var (runCode, runLog) = project.Dotnet("run", "--no-build", "--", count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(runCode == 0, runLog);
+        var logits = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(project.Path("logits.bin"))).ToArray();
+        var simulator = new IntegerSimulator(ArtifactText.Read(File.ReadAllText(artifactPath)));
+        for (int i = 0; i < count; i++)
+        {
+            var expected = simulator.Run(new Dictionary<string, float[]> { ["image"] = images[(i * 784)..((i + 1) * 784)] })["logits"];
+            Assert.Equal(expected, logits[(i * 10)..((i + 1) * 10)]);
+        }
+
+        // Nothing changed: no quantization work.
+        var stamp = File.GetLastWriteTimeUtc(artifactPath);
+        (code, log) = project.Build();
+        Assert.True(code == 0, log);
+        Assert.DoesNotContain("quantgen: fashion_cnn:", log);
+        Assert.Contains("Skipping target \"QuantGenQuantize\"", log);
+        Assert.Equal(stamp, File.GetLastWriteTimeUtc(artifactPath));
+
+        // Touching the calibration file, then the model, re-runs it.
+        File.SetLastWriteTimeUtc(project.Path("Data", "calib.npy"), DateTime.UtcNow.AddSeconds(5));
+        (code, log) = project.Build();
+        Assert.True(code == 0, log);
+        Assert.Contains("quantgen: fashion_cnn:", log);
+        File.SetLastWriteTimeUtc(project.Path("Models", "fashion_cnn.onnx"), DateTime.UtcNow.AddSeconds(10));
+        (code, log) = project.Build();
+        Assert.Contains("quantgen: fashion_cnn:", log);
+
+        // Nothing the user wrote was touched; only obj/ and bin/ are new (plus the files this test made).
+        Assert.Equal(userFiles.Concat(["images.npy", "logits.bin"]).Order(StringComparer.Ordinal), project.UserFiles());
+        output.WriteLine("first build, no-op build, calibration and model touches: as expected");
+    }
+
+    [Theory]
+    [InlineData("""<QuantModel Include="Models/fashion_cnn.onnx" WeightBits="1" />""", "QG0015", "WeightBits")]
+    [InlineData("""<QuantModel Include="Models/missing.onnx" />""", "QG0001", "missing.onnx")]
+    [InlineData("""<QuantModel Include="Models/fashion_cnn.onnx" Calibration="Data/nope.npy" />""", "QG0016", "nope.npy")]
+    [InlineData("""<QuantModel Include="Models/fashion_cnn.onnx" Calibration="Data/wrong.npy" />""", "QG0016", "wrong.npy")]
+    [InlineData("""<QuantModel Include="Models/einsum.onnx" />""", "QG0003", "Einsum")]
+    public void ProblemsAreQgErrorsWithTheFileAndNothingIsWritten(string item, string code, string words)
+    {
+        using var project = Consumer(item);
+        Npy.Write(project.Path("Data", "wrong.npy"), Tensor.FromArray([3, 1, 27, 28], new float[3 * 27 * 28]));
+        File.WriteAllBytes(project.Path("Models", "einsum.onnx"), BadInput.ModelBuilder.Relu(m => m.Graph.Node[0].OpType = "Einsum"));
+        var userFiles = project.UserFiles();
+        var (exit, log) = project.Build();
+        Assert.NotEqual(0, exit);
+        var line = log.Split('\n').FirstOrDefault(l => l.Contains($"error {code}", StringComparison.Ordinal));
+        Assert.True(line is not null, $"no {code} error in:\n{log}");
+        Assert.Contains(words, line);
+        Assert.DoesNotContain("   at ", log);
+        Assert.Equal(userFiles, project.UserFiles());
+        output.WriteLine(line.Trim());
+    }
+}
