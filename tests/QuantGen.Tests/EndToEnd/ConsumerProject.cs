@@ -51,10 +51,25 @@ internal sealed class ConsumerProject : IDisposable
         File.Copy(source, target, overwrite: true);
     }
 
-    /// <summary>Runs dotnet with a time limit, returning the exit code and everything it printed.</summary>
-    public (int Code, string Output) Dotnet(params string[] args)
+    public (int Code, string Output) Dotnet(params string[] args) => DotnetProcess.Run(Directory, args);
+
+    public (int Code, string Output) Build(params string[] extra) => Dotnet(["build", "-nodeReuse:false", "-v:n", .. extra]);
+
+    /// <summary>Every file under the project folder outside bin/ and obj/, relative, sorted.</summary>
+    public string[] UserFiles() => System.IO.Directory.GetFiles(Directory, "*", SearchOption.AllDirectories)
+        .Select(f => System.IO.Path.GetRelativePath(Directory, f))
+        .Where(f => !f.StartsWith("bin/", StringComparison.Ordinal) && !f.StartsWith("obj/", StringComparison.Ordinal))
+        .Order(StringComparer.Ordinal).ToArray();
+
+    public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
+}
+
+/// <summary>Runs the dotnet CLI as a child process with a time limit and no lingering build nodes.</summary>
+internal static class DotnetProcess
+{
+    public static (int Code, string Output) Run(string workingDirectory, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = Directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         info.Environment["MSBUILDDISABLENODEREUSE"] = "1";
@@ -68,14 +83,4 @@ internal sealed class ConsumerProject : IDisposable
         }
         return (process.ExitCode, stdout.Result + stderr.Result);
     }
-
-    public (int Code, string Output) Build(params string[] extra) => Dotnet(["build", "-nodeReuse:false", "-v:n", .. extra]);
-
-    /// <summary>Every file under the project folder outside bin/ and obj/, relative, sorted.</summary>
-    public string[] UserFiles() => System.IO.Directory.GetFiles(Directory, "*", SearchOption.AllDirectories)
-        .Select(f => System.IO.Path.GetRelativePath(Directory, f))
-        .Where(f => !f.StartsWith("bin/", StringComparison.Ordinal) && !f.StartsWith("obj/", StringComparison.Ordinal))
-        .Order(StringComparer.Ordinal).ToArray();
-
-    public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
 }
