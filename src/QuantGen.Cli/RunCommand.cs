@@ -35,24 +35,17 @@ internal static class RunCommand
             values[inputName] = Npy.Read(file);
         }
 
-        // Shapes come from the data: symbolic dims take the sizes the files have.
-        var dims = new Dictionary<string, int>(StringComparer.Ordinal);
-        int batch = 1;
+        // Shapes come from the data: symbolic dims take the sizes the files have, fixed ones must match.
         foreach (var declared in model.Graph.Inputs)
         {
             if (!values.TryGetValue(declared.Name, out var tensor) || declared.Dims is null) continue;
             if (declared.Dims.Count != tensor.Rank)
                 throw new ModelException(ErrorCodes.BadInput, $"Input '{declared.Name}' needs rank {declared.Dims.Count}, the file holds {tensor}.", path);
             for (int d = 0; d < tensor.Rank; d++)
-            {
-                var dim = declared.Dims[d];
-                if (dim.IsFixed && dim.Value != tensor.Shape[d])
+                if (declared.Dims[d].IsFixed && declared.Dims[d].Value != tensor.Shape[d])
                     throw new ModelException(ErrorCodes.BadInput, $"Input '{declared.Name}' is [{string.Join(",", declared.Dims)}], the file holds {tensor}.", path);
-                if (dim.Symbol is { } symbol) dims[symbol] = tensor.Shape[d];
-                if (d == 0 && !dim.IsFixed) batch = tensor.Shape[0];
-            }
         }
-        var prepared = ModelPreparation.Prepare(model, new ShapeOptions { BatchSize = batch, Dimensions = dims });
+        var prepared = ModelPreparation.Prepare(model, ShapeOptions.FromInputs(model, values));
         var results = new ReferenceExecutor(prepared).Run(values);
 
         Directory.CreateDirectory(outputDir);

@@ -12,6 +12,26 @@ public sealed record ShapeOptions
 
     /// <summary>Sizes for named symbolic dimensions ("samples" = 16000), taking precedence over the batch rule.</summary>
     public IReadOnlyDictionary<string, int> Dimensions { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>
+    /// The options that give the model's symbolic input dims the sizes the given input tensors have: named symbols
+    /// take the tensor's size, and a non-fixed first dimension sets the batch size. Mismatches are not checked here.
+    /// </summary>
+    public static ShapeOptions FromInputs(Model model, IReadOnlyDictionary<string, Tensor> inputs)
+    {
+        var dims = new Dictionary<string, int>(StringComparer.Ordinal);
+        int batch = 1;
+        foreach (var declared in model.Graph.Inputs)
+        {
+            if (!inputs.TryGetValue(declared.Name, out var tensor) || declared.Dims is null) continue;
+            for (int d = 0; d < declared.Dims.Count && d < tensor.Rank; d++)
+            {
+                if (declared.Dims[d].Symbol is { } symbol) dims[symbol] = tensor.Shape[d];
+                if (d == 0 && !declared.Dims[d].IsFixed) batch = tensor.Shape[0];
+            }
+        }
+        return new ShapeOptions { BatchSize = batch, Dimensions = dims };
+    }
 }
 
 /// <summary>

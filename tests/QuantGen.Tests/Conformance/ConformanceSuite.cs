@@ -136,7 +136,7 @@ internal static class ConformanceSuite
     {
         try
         {
-            return (ModelPreparation.Prepare(model, ShapesOf(model, inputs)), inputs);
+            return (ModelPreparation.Prepare(model, ShapeOptions.FromInputs(model, inputs)), inputs);
         }
         catch (ModelException e) when (e.Code == ErrorCodes.BadShape && e.Message.Contains("must be a constant", StringComparison.Ordinal))
         {
@@ -149,25 +149,8 @@ internal static class ConformanceSuite
             }
             var rest = inputs.Where(kv => bound.All(b => b.Name != kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
             var withConstants = new Model(graph, model.Opset, model.Path);
-            return (ModelPreparation.Prepare(withConstants, ShapesOf(withConstants, rest)), rest);
+            return (ModelPreparation.Prepare(withConstants, ShapeOptions.FromInputs(withConstants, rest)), rest);
         }
-    }
-
-    /// <summary>Shape options that make the model's symbolic input dims equal the test data's.</summary>
-    private static ShapeOptions ShapesOf(Model model, Dictionary<string, Tensor> inputs)
-    {
-        var dims = new Dictionary<string, int>(StringComparer.Ordinal);
-        int batch = 1;
-        foreach (var declared in model.Graph.Inputs)
-        {
-            if (!inputs.TryGetValue(declared.Name, out var tensor) || declared.Dims is null) continue;
-            for (int d = 0; d < declared.Dims.Count && d < tensor.Rank; d++)
-            {
-                if (declared.Dims[d].Symbol is { } symbol) dims[symbol] = tensor.Shape[d];
-                if (d == 0 && !declared.Dims[d].IsFixed) batch = tensor.Shape[0];
-            }
-        }
-        return new ShapeOptions { BatchSize = batch, Dimensions = dims };
     }
 
     private static int IndexOf(string file)
