@@ -41,6 +41,18 @@ namespace QuantGen.Build
 
         public string BatchSize { get; set; } = "1";
 
+        /// <summary>The post-training passes ("cle;bias-absorption;bias-correction;adaround", "none"; empty = the default pipeline). The CLI validates it.</summary>
+        public string Algorithms { get; set; } = "";
+
+        /// <summary>minmax, mse or percentile; empty = the default.</summary>
+        public string RangeMethod { get; set; } = "";
+
+        /// <summary>true or false; empty = true.</summary>
+        public string PerChannel { get; set; } = "";
+
+        /// <summary>AdaRound steps per layer; empty = the default.</summary>
+        public string AdaRoundIterations { get; set; } = "";
+
         /// <summary>The project folder, against which relative calibration paths resolve.</summary>
         [Required]
         public string ProjectDirectory { get; set; } = "";
@@ -112,6 +124,10 @@ namespace QuantGen.Build
             args.AppendSwitchIfNotNull("--weight-bits ", WeightBits);
             args.AppendSwitchIfNotNull("--activation-bits ", ActivationBits);
             args.AppendSwitchIfNotNull("--batch ", BatchSize);
+            if (!string.IsNullOrWhiteSpace(Algorithms)) args.AppendSwitchIfNotNull("--algorithms ", Algorithms.Trim());
+            if (!string.IsNullOrWhiteSpace(RangeMethod)) args.AppendSwitchIfNotNull("--range-method ", RangeMethod.Trim());
+            if (!string.IsNullOrWhiteSpace(PerChannel)) args.AppendSwitchIfNotNull("--per-channel ", PerChannel.Trim());
+            if (!string.IsNullOrWhiteSpace(AdaRoundIterations)) args.AppendSwitchIfNotNull("--adaround-iterations ", AdaRoundIterations.Trim());
             if (!string.IsNullOrEmpty(Source)) args.AppendSwitchIfNotNull("--source ", Source);
             return args.ToString();
         }

@@ -23,15 +23,28 @@ internal static class QuantizeCommand
         var calibration = new Option<string[]>("--calibration") { Description = "Calibration data: FILE.npy, or NAME=FILE.npy per input (repeatable). Data-free without it." };
         var weightBits = new Option<int>("--weight-bits") { DefaultValueFactory = _ => 8, Description = "Weight bit-width, 2 to 8." };
         var activationBits = new Option<int>("--activation-bits") { DefaultValueFactory = _ => 8, Description = "Activation bit-width (8)." };
+        var algorithms = new Option<string?>("--algorithms") { Description = "Passes: cle;bias-absorption;bias-correction;adaround, none, or default (docs/accuracy.md)." };
+        var rangeMethod = new Option<string?>("--range-method") { Description = "Range setting: minmax, mse, percentile, or default." };
+        var perChannel = new Option<string?>("--per-channel") { Description = "true (default): one weight scale per output channel; false: one per layer." };
+        var adaRoundIterations = new Option<string?>("--adaround-iterations") { Description = $"AdaRound steps per layer (default {QuantizationOptions.DefaultAdaRoundIterations})." };
         var batch = CommonOptions.Batch();
         var source = new Option<string?>("--source") { Description = "The model path as the project names it (recorded in the artifact)." };
         var name = new Option<string?>("--name") { Description = "Model name recorded in the artifact (default: the file name)." };
         var command = new Command("quantize", "Quantize a model into a QuantGen artifact.")
         {
-            model, outputFile, report, calibration, weightBits, activationBits, batch, source, name,
+            model, outputFile, report, calibration, weightBits, activationBits, algorithms, rangeMethod, perChannel, adaRoundIterations, batch, source, name,
         };
         command.SetAction(r => Quantize(r.GetRequiredValue(model), r.GetRequiredValue(outputFile), r.GetValue(report), r.GetValue(calibration),
-            new QuantizationOptions { WeightBits = r.GetValue(weightBits), ActivationBits = r.GetValue(activationBits), BatchSize = r.GetValue(batch) },
+            new QuantizationOptions
+            {
+                WeightBits = r.GetValue(weightBits),
+                ActivationBits = r.GetValue(activationBits),
+                BatchSize = r.GetValue(batch),
+                Algorithms = QuantizationOptions.ParseAlgorithms(r.GetValue(algorithms)),
+                RangeMethod = QuantizationOptions.ParseRangeMethod(r.GetValue(rangeMethod)),
+                PerChannel = QuantizationOptions.ParsePerChannel(r.GetValue(perChannel)),
+                AdaRoundIterations = QuantizationOptions.ParseIterations(r.GetValue(adaRoundIterations)),
+            },
             r.GetValue(source), r.GetValue(name), output));
         return command;
     }

@@ -85,6 +85,19 @@ namespace QuantGen.Generated
             }
         }
 
+        /// <summary>y = min(y, high[c]) for channel c, y laid out [outer, channels, inner].</summary>
+        public static void ClampChannels(global::System.Span<byte> y, global::System.ReadOnlySpan<int> high, int outer, int channels, int inner)
+        {
+            int i = 0;
+            for (int p = 0; p < outer; p++)
+                for (int c = 0; c < channels; c++)
+                {
+                    int h = high[c];
+                    for (int j = 0; j < inner; j++, i++)
+                        if (y[i] > h) y[i] = (byte)h;
+                }
+        }
+
         /// <summary>Fully connected: every input row of K values against weights [M, K].</summary>
         public static void FullyConnected(
             global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,

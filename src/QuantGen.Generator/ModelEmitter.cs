@@ -199,6 +199,7 @@ namespace QuantGen.Generator
                     w.Line($"    n: {Int(inT!.Shape[0])}, c: {Int(inT.Shape[1])}, h: {Int(inT.Shape[2])}, width: {Int(inT.Shape[3])}, m: {Int(outT.Shape[1])}, oh: {Int(outT.Shape[2])}, ow: {Int(outT.Shape[3])},");
                     w.Line($"    kh: {Int(k[0])}, kw: {Int(k[1])}, sh: {Int(s[0])}, sw: {Int(s[1])}, padTop: {Int(p[0])}, padLeft: {Int(p[1])}, dh: {Int(d[0])}, dw: {Int(d[1])}, group: {Int(layer.GetInt("group"))},");
                     w.Line($"    zx: {Int(inT.ZeroPoint)}, zy: {Int(outT.ZeroPoint)}, lo: {Int(clamp[0])}, hi: {Int(clamp[1])});");
+                    ClampChannels(w, layer, method, y, outT.Shape[0], outT.Shape[1], outT.Shape[2] * outT.Shape[3]);
                     break;
                 }
                 case LayerKinds.FullyConnected:
@@ -208,6 +209,7 @@ namespace QuantGen.Generator
                     int[] clamp = layer.GetInts("clamp");
                     w.Line($"{Kernels}.FullyConnected({In(x)}, {WeightBlobs(layer, method)}, {Out(y)},");
                     w.Line($"    rows: {Int(inT!.ElementCount / k)}, k: {Int(k)}, m: {Int(m)}, zy: {Int(outT.ZeroPoint)}, lo: {Int(clamp[0])}, hi: {Int(clamp[1])});");
+                    ClampChannels(w, layer, method, y, outT.ElementCount / m, m, 1);
                     break;
                 }
                 case LayerKinds.MaxPool:
@@ -268,6 +270,15 @@ namespace QuantGen.Generator
             var mult = DataName(method, "Multiplier", layer.GetBlob("multiplier"));
             var shift = DataName(method, "Shift", layer.GetBlob("shift"));
             return $"{weights}, {Ints(bias)}, {Ints(mult)}, {Ints(shift)}";
+        }
+
+        /// <summary>Equalized bounded activations (ReLU6 after CLE) clip each channel at its own upper bound.</summary>
+        private void ClampChannels(CodeWriter w, ArtifactLayer layer, string method, string y, int outer, int channels, int inner)
+        {
+            var blob = layer.Blobs.FirstOrDefault(b => b.Key == "clampHigh");
+            if (blob is null) return;
+            var high = DataName(method, "ClampHigh", blob);
+            w.Line($"{Kernels}.ClampChannels({Out(y)}, {Ints(high)}, outer: {Int(outer)}, channels: {Int(channels)}, inner: {Int(inner)});");
         }
 
         private string DataName(string method, string suffix, ArtifactBlob blob)

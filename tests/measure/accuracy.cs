@@ -1,9 +1,15 @@
 #:project ../../src/QuantGen.Onnx/QuantGen.Onnx.csproj
 #:property TreatWarningsAsErrors=false
-// Float vs quantized top-1 on the 10k Fashion-MNIST test images, for each of QuantGen's test models, W8A8 with
-// 512 calibration images and data-free, computed by the reference executor and the bit-exact integer simulator.
-// Usage (from the repository root): dotnet run tests/measure/accuracy.cs [MODEL ...]   (default: all four)
+// Float vs quantized top-1 on the 10k Fashion-MNIST test images for QuantGen's test models, across the PTQ
+// configurations of docs/accuracy.md (plain round-to-nearest min-max, equalization, bias correction, MSE ranges,
+// AdaRound; calibrated with the 512 images of tests/models/fashion_calibration.npy, and data-free). Quantized
+// results come from the bit-exact integer simulator, which the generated C# matches bit for bit.
+// Usage (from the repository root):
+//   dotnet run -c Release tests/measure/accuracy.cs [--write] [--images N] [--config NAME ...] [MODEL ...]
+// --write replaces the generated table in docs/accuracy.md; the defaults are all models, all configurations, 10k images.
+using System.Diagnostics;
 using System.IO.Compression;
+using System.Text;
 using QuantGen.Core.Execution;
 using QuantGen.Core.IO;
 using QuantGen.Core.Ir;
@@ -12,46 +18,100 @@ using QuantGen.Core.Quantization;
 using QuantGen.Onnx;
 
 var root = Directory.GetCurrentDirectory();
+bool write = false;
+int imageCount = 10000;
+var models = new List<string>();
+var onlyConfigs = new List<string>();
+for (int i = 0; i < args.Length; i++)
+{
+    if (args[i] == "--write") write = true;
+    else if (args[i] == "--images") imageCount = int.Parse(args[++i]);
+    else if (args[i] == "--config") onlyConfigs.Add(args[++i]);
+    else models.Add(args[i]);
+}
+if (models.Count == 0) models.AddRange(["fashion_mlp", "fashion_cnn", "fashion_cnn_bn", "fashion_mobilenet"]);
+
 var images = ReadIdx("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", 16);
-var labels = ReadIdx("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz", 8);
+var labels = ReadIdx("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz", 8)[..imageCount];
 var calibration = new CalibrationSet(new Dictionary<string, Tensor> { ["image"] = Npy.Read(Path.Combine(root, "tests/models/fashion_calibration.npy")) });
 
-ReferenceExecutor? executor = null;
-Console.WriteLine("| model | float top-1 | W8A8 calibrated top-1 (agreement, SQNR) | W8A8 data-free top-1 (agreement) |");
-Console.WriteLine("|---|---|---|---|");
-foreach (var name in args.Length > 0 ? args : new[] { "fashion_mlp", "fashion_cnn", "fashion_cnn_bn", "fashion_mobilenet" })
+var none = QuantizationAlgorithms.None;
+var dfq = QuantizationAlgorithms.Cle | QuantizationAlgorithms.BiasAbsorption | QuantizationAlgorithms.BiasCorrection;
+var ada = QuantizationAlgorithms.Cle | QuantizationAlgorithms.BiasAbsorption | QuantizationAlgorithms.AdaRound;
+// (name, options, calibrated): "plain" is round-to-nearest with min-max ranges and no passes, the baseline each row is compared with.
+var configs = new (string Name, QuantizationOptions Options, bool Calibrated)[]
+{
+    ("W8A8 per-tensor plain", new() { Algorithms = none, RangeMethod = RangeMethod.MinMax, PerChannel = false }, true),
+    ("W8A8 per-tensor CLE+BA+BC", new() { Algorithms = dfq, PerChannel = false }, true),
+    ("W8A8 plain", new() { Algorithms = none, RangeMethod = RangeMethod.MinMax }, true),
+    ("W8A8 default", new(), true),
+    ("W8A8 data-free plain", new() { Algorithms = none, RangeMethod = RangeMethod.MinMax }, false),
+    ("W8A8 data-free default", new(), false),
+    ("W4A8 plain", new() { WeightBits = 4, Algorithms = none, RangeMethod = RangeMethod.MinMax }, true),
+    ("W4A8 nearest MSE", new() { WeightBits = 4, Algorithms = none }, true),
+    ("W4A8 CLE+BA+BC MSE", new() { WeightBits = 4, Algorithms = dfq }, true),
+    ("W4A8 AdaRound (default)", new() { WeightBits = 4 }, true),
+    ("W3A8 nearest MSE", new() { WeightBits = 3, Algorithms = none }, true),
+    ("W3A8 AdaRound (default)", new() { WeightBits = 3 }, true),
+    ("W2A8 AdaRound (default)", new() { WeightBits = 2 }, true),
+};
+if (onlyConfigs.Count > 0) configs = configs.Where(c => onlyConfigs.Contains(c.Name)).ToArray();
+
+var table = new StringBuilder();
+table.AppendLine("| model | configuration | algorithms | top-1 | vs float | agreement | build s |");
+table.AppendLine("|---|---|---|---|---|---|---|");
+Console.Write(table);
+foreach (var name in models)
 {
     var model = OnnxModelLoader.Load(Path.Combine(root, "tests/models", name + ".onnx"));
-    executor = new ReferenceExecutor(ModelPreparation.Prepare(model));
-    var calibrated = ModelQuantizer.Quantize(model, new QuantizationOptions(), calibration);
-    var dataFree = ModelQuantizer.Quantize(model, new QuantizationOptions(), null);
-    var (floatAcc, _) = Evaluate(Float, null);
-    var (calAcc, calAgree) = Evaluate(Simulate(calibrated), Float);
-    var (freeAcc, freeAgree) = Evaluate(Simulate(dataFree), Float);
-    Console.WriteLine($"| {name} | {floatAcc:F2}% | {calAcc:F2}% ({calAgree:F2}%, {calibrated.CalibrationSqnrDb:F1} dB) | {freeAcc:F2}% ({freeAgree:F2}%) |");
+    var executor = new ReferenceExecutor(ModelPreparation.Prepare(model));
+    var floatPredictions = Predict(x => executor.Run(new Dictionary<string, Tensor> { ["image"] = Tensor.FromArray([1, 1, 28, 28], x) })["logits"].ToArray<float>());
+    double floatAccuracy = Accuracy(floatPredictions);
+    Emit($"| {name} | float | | {floatAccuracy:F2}% | | | |");
+    foreach (var (configName, options, calibrated) in configs)
+    {
+        var clock = Stopwatch.StartNew();
+        var result = ModelQuantizer.Quantize(model, options, calibrated ? calibration : null);
+        double seconds = clock.Elapsed.TotalSeconds;
+        var simulator = new IntegerSimulator(result.Artifact);
+        var predictions = Predict(x => simulator.Run(new Dictionary<string, float[]> { ["image"] = x })["logits"]);
+        double accuracy = Accuracy(predictions);
+        double agreement = 100.0 * predictions.Zip(floatPredictions).Count(p => p.First == p.Second) / predictions.Length;
+        var algorithms = result.Artifact.Metadata.First(m => m.Key == "algorithms").Value;
+        Emit($"| {name} | {configName} | {algorithms} | {accuracy:F2}% | {accuracy - floatAccuracy:+0.00;-0.00} | {agreement:F2}% | {seconds:F1} |");
+    }
 }
 
-float[] Float(float[] x) => executor!.Run(new Dictionary<string, Tensor> { ["image"] = Tensor.FromArray([1, 1, 28, 28], x) })["logits"].ToArray<float>();
-
-Func<float[], float[]> Simulate(QuantizationResult result)
+if (write)
 {
-    var simulator = new IntegerSimulator(result.Artifact);
-    return x => simulator.Run(new Dictionary<string, float[]> { ["image"] = x })["logits"];
+    var path = Path.Combine(root, "docs/accuracy.md");
+    var doc = File.ReadAllText(path);
+    const string begin = "<!-- accuracy table: generated by tests/measure/accuracy.cs -->", end = "<!-- end of accuracy table -->";
+    int a = doc.IndexOf(begin), b = doc.IndexOf(end);
+    if (a < 0 || b < 0) throw new InvalidOperationException("docs/accuracy.md has no generated-table markers.");
+    File.WriteAllText(path, doc[..(a + begin.Length)] + "\n" + table + doc[b..]);
+    Console.WriteLine("docs/accuracy.md updated.");
 }
 
-(double Accuracy, double Agreement) Evaluate(Func<float[], float[]> run, Func<float[], float[]>? reference)
+void Emit(string line)
 {
-    int correct = 0, agree = 0;
+    Console.WriteLine(line);
+    table.AppendLine(line);
+}
+
+int[] Predict(Func<float[], float[]> run)
+{
+    var predicted = new int[labels.Length];
     Parallel.For(0, labels.Length, i =>
     {
         var x = new float[784];
         for (int p = 0; p < 784; p++) x[p] = images[i * 784 + p] / 255f;
-        int predicted = ArgMax(run(x));
-        if (predicted == labels[i]) Interlocked.Increment(ref correct);
-        if (reference is not null && predicted == ArgMax(reference(x))) Interlocked.Increment(ref agree);
+        predicted[i] = ArgMax(run(x));
     });
-    return (100.0 * correct / labels.Length, 100.0 * agree / labels.Length);
+    return predicted;
 }
+
+double Accuracy(int[] predicted) => 100.0 * predicted.Zip(labels).Count(p => p.First == p.Second) / labels.Length;
 
 static int ArgMax(float[] v)
 {

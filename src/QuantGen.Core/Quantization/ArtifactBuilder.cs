@@ -133,8 +133,8 @@ internal sealed class ArtifactBuilder
         var inGrid = _grids[layer.Inputs[0]];
         var outGrid = OutputGrid(layer);
         int m = layer.OutputChannels, fanIn = layer.FanIn;
-        var scales = WeightQuantizer.MinMaxScales(layer.Weights!, m, _options.WeightBits);
-        var q = WeightQuantizer.RoundToNearest(layer.Weights!, scales, _options.WeightBits);
+        var scales = layer.WeightScales ?? WeightQuantizer.MinMaxScales(layer.Weights!, m, _options.WeightBits);
+        var q = layer.QuantizedWeights ?? WeightQuantizer.RoundToNearest(layer.Weights!, scales, _options.WeightBits);
 
         var bias = new int[m];
         var multipliers = new int[m];
@@ -152,18 +152,21 @@ internal sealed class ArtifactBuilder
             (multipliers[o], shifts[o]) = FixedPoint.Encode(accScale / outGrid.Scale);
         }
 
-        var clamp = Ints("clamp", outGrid.Clamp(layer.ClampMin), outGrid.Clamp(layer.ClampMax));
+        // Equalized ReLU6 channels clip at their own bound: the layer's hi is the largest, clampHigh has each.
+        int[]? channelHigh = layer.ChannelClampMax?.Select(outGrid.Clamp).ToArray();
+        var clamp = Ints("clamp", outGrid.Clamp(layer.ClampMin), channelHigh?.Max() ?? outGrid.Clamp(layer.ClampMax));
         var ints = layer.Kind == LayerKinds.Conv
             ? WindowInts(layer).Append(Ints("group", layer.Group)).Append(clamp).ToArray()
             : new[] { clamp };
-        var blobs = new[]
+        var blobs = new List<ArtifactBlob>
         {
             new ArtifactBlob("weights", BlobType.I8, new(layer.WeightShape!), new(q), EquatableArray<float>.Empty),
             IntBlob("bias", bias),
             IntBlob("multiplier", multipliers),
             IntBlob("shift", shifts),
         };
-        AddLayer(layer.Kind, layer.Name, layer.Inputs, [layer.Output], ints, [], blobs, comment);
+        if (channelHigh is not null && channelHigh.Any(h => h != channelHigh.Max())) blobs.Add(IntBlob("clampHigh", channelHigh));
+        AddLayer(layer.Kind, layer.Name, layer.Inputs, [layer.Output], ints, [], blobs.ToArray(), comment);
         Reports.Add(new LayerReport(layer, outGrid, scales, Sqnr.OfWeights(layer.Weights!, q, scales)));
     }
 

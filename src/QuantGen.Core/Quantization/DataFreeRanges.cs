@@ -18,9 +18,14 @@ internal static class DataFreeRanges
     /// <summary>Standard deviations covered by a range (±4σ keeps 99.994% of a Gaussian).</summary>
     private const double Sigmas = 4;
 
-    public static Dictionary<string, (float Min, float Max)> Estimate(Graph graph, List<FloatLayer> layers, Dictionary<FloatLayer, FoldedBatchNorm> batchNorms, string? modelPath)
+    public static Dictionary<string, (float Min, float Max)> Estimate(Graph graph, List<FloatLayer> layers, Dictionary<FloatLayer, FoldedBatchNorm> batchNorms, string? modelPath) =>
+        Estimate(graph, layers, batchNorms, modelPath, out _);
+
+    /// <summary>The ranges, and the element-wise moments (mean, variance) of every value: analytic bias correction reads the means.</summary>
+    public static Dictionary<string, (float Min, float Max)> Estimate(Graph graph, List<FloatLayer> layers, Dictionary<FloatLayer, FoldedBatchNorm> batchNorms, string? modelPath,
+        out Dictionary<string, (double[] Mean, double[] Var)> moments)
     {
-        var moments = new Dictionary<string, (double[] Mean, double[] Var)>(StringComparer.Ordinal);
+        moments = new Dictionary<string, (double[] Mean, double[] Var)>(StringComparer.Ordinal);
         var ranges = new Dictionary<string, (float Min, float Max)>(StringComparer.Ordinal);
         foreach (var input in graph.Inputs)
         {
@@ -43,12 +48,13 @@ internal static class DataFreeRanges
                 LayerKinds.Reshape => moments[layer.Inputs[0]],
                 _ => throw new ModelException(ErrorCodes.InternalError, $"No data-free rule for {layer.Kind}.", modelPath, layer.Name),
             };
-            if (!float.IsNegativeInfinity(layer.ClampMin) || !float.IsPositiveInfinity(layer.ClampMax))
-                result = Clip(result, layer.ClampMin, layer.ClampMax);
+            float highest = layer.ChannelClampMax?.Max() ?? layer.ClampMax;
+            if (!float.IsNegativeInfinity(layer.ClampMin) || !float.IsPositiveInfinity(highest))
+                result = Clip(result, layer, LayerExecutor.ChannelLayout(outShape));
             moments[layer.Output] = result;
             ranges[layer.Output] = layer.Kind is LayerKinds.MaxPool or LayerKinds.Reshape
                 ? ranges[layer.Inputs[0]]
-                : Range(result, layer.ClampMin, layer.ClampMax);
+                : Range(result, layer.ClampMin, highest);
         }
         return ranges;
     }
@@ -163,12 +169,12 @@ internal static class DataFreeRanges
     }
 
     /// <summary>Moments of clip(N(μ, σ²), lo, hi), element-wise.</summary>
-    private static (double[], double[]) Clip((double[] Mean, double[] Var) x, float lo, float hi)
+    private static (double[], double[]) Clip((double[] Mean, double[] Var) x, FloatLayer layer, (int Channels, int Inner) layout)
     {
         var mean = new double[x.Mean.Length];
         var variance = new double[x.Mean.Length];
         for (int i = 0; i < mean.Length; i++)
-            (mean[i], variance[i]) = ClippedNormal.Moments(x.Mean[i], Math.Sqrt(x.Var[i]), lo, hi);
+            (mean[i], variance[i]) = ClippedNormal.Moments(x.Mean[i], Math.Sqrt(x.Var[i]), layer.ClampMin, layer.ClampMaxOf(i / layout.Inner % layout.Channels));
         return (mean, variance);
     }
 

@@ -60,6 +60,24 @@ internal sealed class FloatLayer
 
     public float ClampMax { get; set; } = float.PositiveInfinity;
 
+    /// <summary>
+    /// Per-output-channel upper bounds replacing <see cref="ClampMax"/> once equalization has rescaled a bounded
+    /// activation (ReLU6 of channel i scaled by 1/s_i clips at 6/s_i): keeps the float function exact.
+    /// </summary>
+    public float[]? ChannelClampMax { get; set; }
+
+    /// <summary>The upper bound of output channel <paramref name="channel"/>.</summary>
+    public float ClampMaxOf(int channel) => ChannelClampMax is { } bounds ? bounds[channel] : ClampMax;
+
+    /// <summary>True when the fused activation commutes with a positive per-channel scale (ReLU, ReLU6, none).</summary>
+    public bool IsPositivelyHomogeneous => ClampMin == 0 || float.IsNegativeInfinity(ClampMin);
+
+    /// <summary>Per-output-channel weight steps chosen by range setting (null until weights are quantized).</summary>
+    public float[]? WeightScales { get; set; }
+
+    /// <summary>Grid indices of the weights, [M, fan-in], chosen by rounding (nearest or AdaRound).</summary>
+    public int[]? QuantizedWeights { get; set; }
+
     /// <summary>True for layers computed in float after the last dequantization (Softmax, Sigmoid).</summary>
     public bool IsFloatTail => Kind is LayerKinds.Softmax or LayerKinds.Sigmoid;
 

@@ -29,6 +29,18 @@ internal readonly record struct ActivationGrid(float Scale, int ZeroPoint, int Q
         return (int)Math.Clamp(q, QMin, QMax);
     }
 
+    /// <summary>The values rounded onto the grid and back (the float picture of what the integer model holds).</summary>
+    public float[] FakeQuantize(float[] values)
+    {
+        var result = new float[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            double q = Math.Clamp(Math.Round(values[i] / Scale, MidpointRounding.ToEven) + ZeroPoint, QMin, QMax);
+            result[i] = (float)((q - ZeroPoint) * Scale);
+        }
+        return result;
+    }
+
     public ArtifactTensor ToTensor(string name, int[] shape) =>
         new(name, ArtifactElementType.U8, new EquatableArray<int>(shape), Scale, ZeroPoint, QMin, QMax);
 }

@@ -54,8 +54,8 @@ public sealed class IntegerSimulator
                     floats[output.Name] = y;
                     break;
                 }
-                case LayerKinds.Conv: ints[output.Name] = Conv(layer, _tensors[layer.Inputs[0]], ints[layer.Inputs[0]], output); break;
-                case LayerKinds.FullyConnected: ints[output.Name] = FullyConnected(layer, ints[layer.Inputs[0]], output); break;
+                case LayerKinds.Conv: ints[output.Name] = ClampChannels(layer, Conv(layer, _tensors[layer.Inputs[0]], ints[layer.Inputs[0]], output), output.Shape[1], output.Shape[2] * output.Shape[3]); break;
+                case LayerKinds.FullyConnected: ints[output.Name] = ClampChannels(layer, FullyConnected(layer, ints[layer.Inputs[0]], output), output.Shape[^1], 1); break;
                 case LayerKinds.MaxPool: ints[output.Name] = Pool(layer, _tensors[layer.Inputs[0]], ints[layer.Inputs[0]], output, max: true); break;
                 case LayerKinds.AveragePool: ints[output.Name] = Pool(layer, _tensors[layer.Inputs[0]], ints[layer.Inputs[0]], output, max: false); break;
                 case LayerKinds.Add: ints[output.Name] = Add(layer, ints[layer.Inputs[0]], ints[layer.Inputs[1]], output); break;
@@ -110,6 +110,16 @@ public sealed class IntegerSimulator
                 y[((b * m + o) * oh + oy) * ow + ox] = FixedPoint.Requantize(acc, mult[o], shift[o], outT.ZeroPoint, clamp[0], clamp[1]);
             }
         }
+        return y;
+    }
+
+    /// <summary>The optional per-channel upper bound of equalized bounded activations: y = min(y, clampHigh[c]).</summary>
+    private static int[] ClampChannels(ArtifactLayer layer, int[] y, int channels, int inner)
+    {
+        var blob = layer.Blobs.FirstOrDefault(b => b.Key == "clampHigh");
+        if (blob is null) return y;
+        var high = blob.Values.AsArray();
+        for (int i = 0; i < y.Length; i++) y[i] = Math.Min(y[i], high[i / inner % channels]);
         return y;
     }
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using QuantGen.Core.Artifact;
 using QuantGen.Core.Execution;
 using QuantGen.Core.Ir;
@@ -8,9 +7,10 @@ using QuantGen.Core.Ir;
 namespace QuantGen.Core.Quantization;
 
 /// <summary>
-/// Post-training quantization, version 1: BN folding, per-output-channel symmetric weights, per-tensor asymmetric
-/// u8 activations with min-max ranges from calibration data (or, data-free, from BN statistics and moment
-/// propagation), int32 biases, fixed-point requantization, fused activation clamps.
+/// Post-training quantization in the white paper's order: BN folding → cross-layer equalization → high-bias
+/// absorption → weight range setting → AdaRound or bias correction → activation ranges (calibrated, or data-free
+/// from BN statistics and moment propagation); then int32 biases, fixed-point requantization and fused clamps in
+/// the artifact.
 /// </summary>
 public static class ModelQuantizer
 {
@@ -27,20 +27,39 @@ public static class ModelQuantizer
             var (layers, batchNorms, aliases) = LayerGraphBuilder.Build(prepared.Graph, model.Path);
             var observed = prepared.Graph.Inputs.Select(i => i.Name).Concat(layers.Select(l => l.Output)).ToArray();
 
+            var algorithms = options.ResolveAlgorithms(calibration is not null);
+            if (calibration is null && algorithms.HasFlag(QuantizationAlgorithms.AdaRound))
+                throw new ModelException(ErrorCodes.InvalidOption, "Algorithms: adaround needs calibration data (set Calibration, or drop adaround for a data-free build).", model.Path);
+
+            var logs = layers.Where(l => l.Kind is LayerKinds.Conv or LayerKinds.FullyConnected).ToDictionary(l => l, l => new LayerLog(l));
+            foreach (var log in logs.Values) log.RangeBefore = LayerLog.ChannelRanges(log.Layer);
+            var pairs = LayerPair.Find(layers, prepared.Graph);
+            int sweeps = algorithms.HasFlag(QuantizationAlgorithms.Cle) ? CrossLayerEqualization.Apply(pairs, batchNorms) : 0;
+            int absorbed = algorithms.HasFlag(QuantizationAlgorithms.BiasAbsorption) ? HighBiasAbsorption.Apply(pairs, batchNorms) : 0;
+            foreach (var log in logs.Values) log.RangeAfter = LayerLog.ChannelRanges(log.Layer);
+
             int samples = 0;
             Dictionary<string, (float Min, float Max)> ranges;
             if (calibration is not null)
             {
                 samples = Math.Min(calibration.Validate(prepared.Graph, model.Path), options.MaxCalibrationSamples);
-                ranges = RangeCalibrator.Collect(prepared, calibration, samples, observed);
+                if (samples < options.CalibrationBatch)
+                    throw new ModelException(ErrorCodes.BadCalibration,
+                        $"Calibration file '{string.Join("', '", calibration.Sources.Values)}' holds {samples} samples; quantization needs at least {options.CalibrationBatch} (one calibration batch).", model.Path);
+                ranges = new CalibratedPasses(prepared.Graph, options, algorithms).Run(layers, calibration, samples, logs);
             }
             else
             {
-                ranges = DataFreeRanges.Estimate(prepared.Graph, layers, batchNorms, model.Path);
+                ranges = DataFreeRanges.Estimate(prepared.Graph, layers, batchNorms, model.Path, out var moments);
+                QuantizeWeightsDataFree(prepared.Graph, options, algorithms, logs.Values, moments);
             }
 
             var allMetadata = new List<ArtifactMetadata>(metadata ?? []);
-            allMetadata.Add(new("algorithms", "bn-fold;minmax;per-channel-weights"));
+            allMetadata.Add(new("algorithms", "bn-fold;" + QuantizationOptions.Format(algorithms)));
+            allMetadata.Add(new("weightRanges", $"{options.ResolveWeightRanges()}{(options.PerChannel ? " per-channel" : " per-tensor")}".ToLowerInvariant()));
+            allMetadata.Add(new("activationRanges", (calibration is null ? "data-free" : options.ResolveActivationRanges().ToString()).ToLowerInvariant()));
+            if (algorithms.HasFlag(QuantizationAlgorithms.AdaRound))
+                allMetadata.Add(new("adaRoundIterations", options.AdaRoundIterations.ToString(CultureInfo.InvariantCulture)));
             allMetadata.Add(new("weightBits", options.WeightBits.ToString(CultureInfo.InvariantCulture)));
             allMetadata.Add(new("activationBits", options.ActivationBits.ToString(CultureInfo.InvariantCulture)));
             allMetadata.Add(new("calibrationSamples", samples.ToString(CultureInfo.InvariantCulture)));
@@ -53,10 +72,11 @@ public static class ModelQuantizer
             allMetadata.Add(new("calibrationSqnrDb", double.IsNaN(sqnr) ? "n/a" : Sqnr.Format(sqnr)));
             var artifact = draft with { Metadata = new(allMetadata.ToArray()) };
 
-            var summary = $"{name}: {layers.Count} layers, W{options.WeightBits}A{options.ActivationBits}, " +
+            var summary = $"{name}: {layers.Count} layers, W{options.WeightBits}A{options.ActivationBits} {QuantizationOptions.Format(algorithms)}, " +
                 (calibration is null ? "data-free" : $"{samples} calibration samples, output SQNR {Sqnr.Format(sqnr)} dB") +
                 $", {clock.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s";
-            return new QuantizationResult(artifact, Report(name, options, builder.Reports, summary), summary, sqnr);
+            var report = QuantizationReport.Write(name, options, algorithms, summary, builder.Reports, logs, sweeps, absorbed, calibration is not null);
+            return new QuantizationResult(artifact, report, summary, sqnr);
         }
         catch (ModelException e)
         {
@@ -85,17 +105,26 @@ public static class ModelQuantizer
         return Sqnr.Of(reference.ToArray(), quantized.ToArray());
     }
 
-    private static string Report(string name, QuantizationOptions options, List<LayerReport> layers, string summary)
+    /// <summary>Data-free weights: range setting and nearest rounding, then analytic bias correction from the propagated means.</summary>
+    private static void QuantizeWeightsDataFree(Graph graph, QuantizationOptions options, QuantizationAlgorithms algorithms, IEnumerable<LayerLog> logs,
+        Dictionary<string, (double[] Mean, double[] Var)> moments)
     {
-        var md = new StringBuilder();
-        md.Append("# ").Append(name).Append(" quantization report\n\n").Append(summary).Append("\n\n");
-        md.Append("| layer | kind | ONNX nodes | output scale | output zero | weight scale range | weight SQNR (dB) |\n|---|---|---|---|---|---|---|\n");
-        foreach (var r in layers)
+        foreach (var log in logs)
         {
-            var scales = r.WeightScales is null ? "" : $"{r.WeightScales.Min():G4} … {r.WeightScales.Max():G4}";
-            md.Append(CultureInfo.InvariantCulture, $"| {r.Layer.Name} | {r.Layer.Kind} | {string.Join(" + ", r.Layer.Nodes)} | {r.OutputGrid.Scale:G6} | {r.OutputGrid.ZeroPoint} | {scales} | {(r.WeightSqnrDb is { } db ? Sqnr.Format(db) : "")} |\n");
+            var layer = log.Layer;
+            log.Time.Start();
+            var scales = RangeSetting.WeightScales(layer.Weights!, layer.OutputChannels, options.WeightBits, options.PerChannel, options.ResolveWeightRanges());
+            var q = WeightQuantizer.RoundToNearest(layer.Weights!, scales, options.WeightBits);
+            layer.WeightScales = scales;
+            layer.QuantizedWeights = q;
+            log.WeightSqnrNearest = log.WeightSqnrFinal = Sqnr.OfWeights(layer.Weights!, q, scales);
+            if (algorithms.HasFlag(QuantizationAlgorithms.BiasCorrection))
+            {
+                var shift = BiasCorrection.Analytic(layer, layer.Weights!, CalibratedPasses.Dequantize(q, scales, layer.FanIn), moments[layer.Inputs[0]].Mean,
+                    graph.ValueInfos[layer.Inputs[0]].Shape, graph.ValueInfos[layer.Output].Shape);
+                log.BiasCorrection = shift.Select(MathF.Abs).DefaultIfEmpty(0).Max();
+            }
+            log.Time.Stop();
         }
-        md.Append(CultureInfo.InvariantCulture, $"\nWeights W{options.WeightBits} symmetric per output channel (narrow range), activations u8 asymmetric per tensor, min-max ranges.\n");
-        return md.ToString();
     }
 }

@@ -1,9 +1,46 @@
+using System.Globalization;
+
 namespace QuantGen.Core.Quantization;
+
+/// <summary>The post-training passes a build may run (the QuantModel item's <c>Algorithms</c> metadata).</summary>
+[Flags]
+public enum QuantizationAlgorithms
+{
+    None = 0,
+
+    /// <summary>Cross-layer equalization (DFQ §4.1): rescale consecutive layers' channels to equal weight ranges.</summary>
+    Cle = 1,
+
+    /// <summary>High-bias absorption (DFQ §4.1): move the always-active part of a bias into the next layer.</summary>
+    BiasAbsorption = 2,
+
+    /// <summary>Bias correction (DFQ §4.2): empirical with calibration data, analytic from BN statistics without.</summary>
+    BiasCorrection = 4,
+
+    /// <summary>AdaRound (arXiv 2004.10568): learned up/down rounding of the weights; needs calibration data.</summary>
+    AdaRound = 8,
+}
+
+/// <summary>How a quantization range is chosen (white paper §3.4).</summary>
+public enum RangeMethod
+{
+    /// <summary>The observed minimum and maximum.</summary>
+    MinMax,
+
+    /// <summary>The clipping range [α·min, α·max] minimising the squared quantization error (α from 1 down to 0.3).</summary>
+    Mse,
+
+    /// <summary>The 0.01% and 99.99% percentiles (magnitudes for weights).</summary>
+    Percentile,
+}
 
 /// <summary>What the user asked for on the QuantModel item (or the CLI), validated.</summary>
 public sealed record QuantizationOptions
 {
-    /// <summary>Weight bit-width, 2 to 8. Weights are symmetric per output channel on the narrow grid ±(2^(b−1) − 1).</summary>
+    /// <summary>The iteration count AdaRound uses unless told otherwise (docs/accuracy.md shows what it buys and costs).</summary>
+    public const int DefaultAdaRoundIterations = 2000;
+
+    /// <summary>Weight bit-width, 2 to 8. Weights are symmetric on the narrow grid ±(2^(b−1) − 1).</summary>
     public int WeightBits { get; init; } = 8;
 
     /// <summary>Activation bit-width. Format version 1 stores activations as u8, so 8 is the only value yet.</summary>
@@ -18,7 +55,38 @@ public sealed record QuantizationOptions
     /// <summary>Largest number of calibration samples used (the first N of the file).</summary>
     public int MaxCalibrationSamples { get; init; } = 512;
 
-    /// <summary>Checks ranges; a bad value is a <see cref="ModelException"/> naming the option.</summary>
+    /// <summary>The passes to run; null = the default pipeline for the situation (<see cref="ResolveAlgorithms"/>).</summary>
+    public QuantizationAlgorithms? Algorithms { get; init; }
+
+    /// <summary>Range setting for weights and activations; null = the default (<see cref="ResolveWeightRanges"/>, <see cref="ResolveActivationRanges"/>).</summary>
+    public RangeMethod? RangeMethod { get; init; }
+
+    /// <summary>One weight scale per output channel (true) or one per layer (false).</summary>
+    public bool PerChannel { get; init; } = true;
+
+    /// <summary>AdaRound optimisation steps per layer.</summary>
+    public int AdaRoundIterations { get; init; } = DefaultAdaRoundIterations;
+
+    /// <summary>
+    /// The documented default pipelines. With calibration data: CLE, high-bias absorption, then AdaRound below 8
+    /// bits (where rounding is what loses accuracy) or empirical bias correction at 8 bits (where AdaRound costs
+    /// build time for nothing measurable). Data-free: CLE, high-bias absorption, analytic bias correction.
+    /// </summary>
+    public QuantizationAlgorithms ResolveAlgorithms(bool hasCalibration)
+    {
+        if (Algorithms is { } chosen) return chosen;
+        var common = QuantizationAlgorithms.Cle | QuantizationAlgorithms.BiasAbsorption;
+        if (!hasCalibration) return common | QuantizationAlgorithms.BiasCorrection;
+        return common | (WeightBits < 8 ? QuantizationAlgorithms.AdaRound : QuantizationAlgorithms.BiasCorrection);
+    }
+
+    /// <summary>Weights default to MSE ranges: never worse than min-max in squared error, and much better at ≤ 4 bits.</summary>
+    public RangeMethod ResolveWeightRanges() => RangeMethod ?? Quantization.RangeMethod.Mse;
+
+    /// <summary>Activations default to min-max: at 8 bits clipping outliers costs more than the resolution it buys (docs/accuracy.md).</summary>
+    public RangeMethod ResolveActivationRanges() => RangeMethod ?? Quantization.RangeMethod.MinMax;
+
+    /// <summary>Checks ranges and combinations; a bad value is a <see cref="ModelException"/> naming the option.</summary>
     public void Validate()
     {
         if (WeightBits is < 2 or > 8)
@@ -29,5 +97,63 @@ public sealed record QuantizationOptions
             throw new ModelException(ErrorCodes.InvalidOption, $"BatchSize={BatchSize} is out of range 1..4096.");
         if (CalibrationBatch < 1 || MaxCalibrationSamples < 1)
             throw new ModelException(ErrorCodes.InvalidOption, "Calibration batch and sample count must be positive.");
+        if (AdaRoundIterations is < 1 or > 1_000_000)
+            throw new ModelException(ErrorCodes.InvalidOption, $"AdaRoundIterations={AdaRoundIterations} is out of range 1..1000000.");
     }
+
+    /// <summary>Parses "cle;bias-absorption;bias-correction;adaround" (any order, ';' or ',' separated), "none" or "default" (null).</summary>
+    public static QuantizationAlgorithms? ParseAlgorithms(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text) || text.Trim().Equals("default", StringComparison.OrdinalIgnoreCase)) return null;
+        var result = QuantizationAlgorithms.None;
+        foreach (var part in text.Split([';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            result |= part.ToLowerInvariant() switch
+            {
+                "none" => QuantizationAlgorithms.None,
+                "cle" => QuantizationAlgorithms.Cle,
+                "bias-absorption" => QuantizationAlgorithms.BiasAbsorption,
+                "bias-correction" => QuantizationAlgorithms.BiasCorrection,
+                "adaround" => QuantizationAlgorithms.AdaRound,
+                _ => throw new ModelException(ErrorCodes.InvalidOption,
+                    $"Algorithms: '{part}' is not a known pass; use cle, bias-absorption, bias-correction, adaround, none or default."),
+            };
+        }
+        return result;
+    }
+
+    /// <summary>The option's spelling of a set of passes (the inverse of <see cref="ParseAlgorithms"/>).</summary>
+    public static string Format(QuantizationAlgorithms algorithms)
+    {
+        var parts = new List<string>();
+        if (algorithms.HasFlag(QuantizationAlgorithms.Cle)) parts.Add("cle");
+        if (algorithms.HasFlag(QuantizationAlgorithms.BiasAbsorption)) parts.Add("bias-absorption");
+        if (algorithms.HasFlag(QuantizationAlgorithms.BiasCorrection)) parts.Add("bias-correction");
+        if (algorithms.HasFlag(QuantizationAlgorithms.AdaRound)) parts.Add("adaround");
+        return parts.Count == 0 ? "none" : string.Join(";", parts);
+    }
+
+    /// <summary>Parses "minmax", "mse", "percentile" or "default" (null).</summary>
+    public static RangeMethod? ParseRangeMethod(string? text) =>
+        string.IsNullOrWhiteSpace(text) ? null
+        : text.Trim().ToLowerInvariant() switch
+        {
+            "default" => null,
+            "minmax" or "min-max" => Quantization.RangeMethod.MinMax,
+            "mse" => Quantization.RangeMethod.Mse,
+            "percentile" => Quantization.RangeMethod.Percentile,
+            _ => throw new ModelException(ErrorCodes.InvalidOption, $"RangeMethod: '{text.Trim()}' is not known; use minmax, mse, percentile or default."),
+        };
+
+    /// <summary>Parses "true"/"false" (MSBuild's spelling), empty = true.</summary>
+    public static bool ParsePerChannel(string? text) =>
+        string.IsNullOrWhiteSpace(text) ? true
+        : bool.TryParse(text.Trim(), out bool value) ? value
+        : throw new ModelException(ErrorCodes.InvalidOption, $"PerChannel: '{text.Trim()}' must be true or false.");
+
+    /// <summary>Parses a positive iteration count; empty = the default.</summary>
+    public static int ParseIterations(string? text) =>
+        string.IsNullOrWhiteSpace(text) ? DefaultAdaRoundIterations
+        : int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value >= 1 ? value
+        : throw new ModelException(ErrorCodes.InvalidOption, $"AdaRoundIterations: '{text.Trim()}' must be a positive integer.");
 }

@@ -1,0 +1,49 @@
+using System.Globalization;
+using System.Text;
+
+namespace QuantGen.Core.Quantization;
+
+/// <summary>The Markdown report of one quantization (obj/…/MODEL.quant.md, or the CLI's --report).</summary>
+internal static class QuantizationReport
+{
+    public static string Write(string name, QuantizationOptions options, QuantizationAlgorithms algorithms, string summary,
+        IReadOnlyList<LayerReport> layers, IReadOnlyDictionary<FloatLayer, LayerLog> logs, int sweeps, int absorbed, bool calibrated)
+    {
+        var md = new StringBuilder();
+        md.Append("# ").Append(name).Append(" quantization report\n\n").Append(summary).Append("\n\n");
+        md.Append(CultureInfo.InvariantCulture, $"- Passes: bn-fold;{QuantizationOptions.Format(algorithms)}");
+        if (algorithms.HasFlag(QuantizationAlgorithms.Cle)) md.Append(CultureInfo.InvariantCulture, $" (equalization converged in {sweeps} sweeps)");
+        if (algorithms.HasFlag(QuantizationAlgorithms.BiasAbsorption)) md.Append(CultureInfo.InvariantCulture, $" ({absorbed} channels absorbed a high bias)");
+        md.Append('\n');
+        md.Append(CultureInfo.InvariantCulture, $"- Weights: W{options.WeightBits} symmetric narrow grid, {(options.PerChannel ? "per output channel" : "per tensor")}, {options.ResolveWeightRanges().ToString().ToLowerInvariant()} ranges");
+        if (algorithms.HasFlag(QuantizationAlgorithms.AdaRound)) md.Append(CultureInfo.InvariantCulture, $", AdaRound {options.AdaRoundIterations} iterations");
+        md.Append('\n');
+        md.Append(CultureInfo.InvariantCulture, $"- Activations: u{options.ActivationBits} asymmetric per tensor, {(calibrated ? options.ResolveActivationRanges().ToString().ToLowerInvariant() + " ranges on the calibration set" : "data-free ranges (BN statistics, moment propagation)")}\n\n");
+
+        md.Append("Weight range is the smallest … largest per-channel max |w|. Output SQNR is the layer's output on the calibration set ")
+          .Append("against the float model, inputs from the already-quantized layers (nearest rounding → AdaRound → final, after bias correction).\n\n");
+        md.Append("| layer | kind | ONNX nodes | weight range before CLE | after CLE | weight scale range | weight SQNR dB (nearest → final) | output SQNR dB (nearest → adaround → final) | AdaRound flips | max bias correction | output scale | output zero | ms |\n");
+        md.Append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        foreach (var r in layers)
+        {
+            var log = logs.GetValueOrDefault(r.Layer);
+            md.Append(CultureInfo.InvariantCulture, $"| {r.Layer.Name} | {r.Layer.Kind} | {string.Join(" + ", r.Layer.Nodes)} | ");
+            if (log is null)
+            {
+                md.Append(CultureInfo.InvariantCulture, $"| | | | | | | {r.OutputGrid.Scale:G6} | {r.OutputGrid.ZeroPoint} | |\n");
+                continue;
+            }
+            var scales = r.WeightScales is null ? "" : $"{r.WeightScales.Min():G4} … {r.WeightScales.Max():G4}";
+            md.Append(CultureInfo.InvariantCulture, $"{Range(log.RangeBefore)} | {Range(log.RangeAfter)} | {scales} | ");
+            md.Append(CultureInfo.InvariantCulture, $"{Db(log.WeightSqnrNearest)} → {Db(log.WeightSqnrFinal)} | ");
+            md.Append(CultureInfo.InvariantCulture, $"{Db(log.OutputSqnrNearest)} → {Db(log.OutputSqnrAdaRound)} → {Db(log.OutputSqnrFinal)} | ");
+            md.Append(CultureInfo.InvariantCulture, $"{log.AdaRoundFlips?.ToString(CultureInfo.InvariantCulture) ?? ""} | {(log.BiasCorrection is { } b ? b.ToString("G3", CultureInfo.InvariantCulture) : "")} | ");
+            md.Append(CultureInfo.InvariantCulture, $"{r.OutputGrid.Scale:G6} | {r.OutputGrid.ZeroPoint} | {log.Time.Elapsed.TotalMilliseconds:F0} |\n");
+        }
+        return md.ToString();
+    }
+
+    private static string Range((float Min, float Max) r) => string.Create(CultureInfo.InvariantCulture, $"{r.Min:G3} … {r.Max:G3}");
+
+    private static string Db(double db) => double.IsNaN(db) ? "–" : Sqnr.Format(db);
+}
