@@ -90,6 +90,8 @@ public sealed class BuildPipelineTests(ITestOutputHelper output)
     [InlineData("""<QuantModel Include="Models/fashion_cnn.onnx" Calibration="Data/nope.npy" />""", "QG0016", "nope.npy")]
     [InlineData("""<QuantModel Include="Models/fashion_cnn.onnx" Calibration="Data/wrong.npy" />""", "QG0016", "wrong.npy")]
     [InlineData("""<QuantModel Include="Models/einsum.onnx" />""", "QG0003", "Einsum")]
+    [InlineData("""<QuantModel Include="Models/fashion_cnn.onnx" Algorithms="cle;turbo" />""", "QG0015", "turbo")]
+    [InlineData("""<QuantModel Include="Models/fashion_cnn.onnx" Algorithms="adaround" />""", "QG0015", "adaround needs calibration")]
     public void ProblemsAreQgErrorsWithTheFileAndNothingIsWritten(string item, string code, string words)
     {
         using var project = Consumer(item);

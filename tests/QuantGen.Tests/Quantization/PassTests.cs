@@ -72,6 +72,10 @@ public sealed class PassTests
         var (graph, layers, batchNorms) = Layers("fashion_mobilenet");
         CrossLayerEqualization.Apply(LayerPair.Find(layers, graph), batchNorms);
         Assert.Contains(layers, l => l.ChannelClampMax is { } b && b.Distinct().Count() > 1);
+
+        // ... and the artifact carries them (the generator tests check generated code equals the simulator on this model).
+        var artifact = ModelQuantizer.Quantize(OnnxModelLoader.Load(RealModelPaths.Fashion("fashion_mobilenet")), new QuantizationOptions(), null).Artifact;
+        Assert.Contains(artifact.Layers, l => l.Blobs.Any(b => b.Key == "clampHigh"));
     }
 
     [Fact]
