@@ -60,6 +60,12 @@ internal sealed class FloatLayer
 
     public float ClampMax { get; set; } = float.PositiveInfinity;
 
+    /// <summary>
+    /// Slope for negative pre-activations of a LeakyRelu fused into this Conv/FullyConnected (applied before the
+    /// clamp); null when there is none. The output is clamp(x ≥ 0 ? x : LeakyAlpha · x, ClampMin, ClampMax).
+    /// </summary>
+    public float? LeakyAlpha { get; set; }
+
     /// <summary>True for layers computed in float after the last dequantization (Softmax, Sigmoid).</summary>
     public bool IsFloatTail => Kind is LayerKinds.Softmax or LayerKinds.Sigmoid;
 

@@ -87,6 +87,7 @@ public sealed class IntegerSimulator
         int group = layer.GetInt("group");
         var w = layer.GetBlob("weights").Values.AsArray();
         int[] bias = layer.GetBlob("bias").Values.AsArray(), mult = layer.GetBlob("multiplier").Values.AsArray(), shift = layer.GetBlob("shift").Values.AsArray();
+        var (negMult, negShift) = NegativeSlope(layer, mult, shift);
         int n = inT.Shape[0], c = inT.Shape[1], h = inT.Shape[2], wd = inT.Shape[3];
         int m = outT.Shape[1], oh = outT.Shape[2], ow = outT.Shape[3];
         int cg = c / group, mg = m / group, zx = inT.ZeroPoint;
@@ -107,7 +108,9 @@ public sealed class IntegerSimulator
                     int v = iy >= 0 && iy < h && ix >= 0 && ix < wd ? x[((b * c + g * cg + ci) * h + iy) * wd + ix] : zx;
                     acc += w[((o * cg + ci) * k[0] + ky) * k[1] + kx] * v;
                 }
-                y[((b * m + o) * oh + oy) * ow + ox] = FixedPoint.Requantize(acc, mult[o], shift[o], outT.ZeroPoint, clamp[0], clamp[1]);
+                y[((b * m + o) * oh + oy) * ow + ox] = acc >= 0
+                    ? FixedPoint.Requantize(acc, mult[o], shift[o], outT.ZeroPoint, clamp[0], clamp[1])
+                    : FixedPoint.Requantize(acc, negMult[o], negShift[o], outT.ZeroPoint, clamp[0], clamp[1]);
             }
         }
         return y;
@@ -119,6 +122,7 @@ public sealed class IntegerSimulator
         int m = wBlob.Shape[0], k = wBlob.Shape[1];
         var w = wBlob.Values.AsArray();
         int[] bias = layer.GetBlob("bias").Values.AsArray(), mult = layer.GetBlob("multiplier").Values.AsArray(), shift = layer.GetBlob("shift").Values.AsArray(), clamp = layer.GetInts("clamp");
+        var (negMult, negShift) = NegativeSlope(layer, mult, shift);
         int rows = x.Length / k;
         var y = new int[rows * m];
         for (int r = 0; r < rows; r++)
@@ -126,10 +130,18 @@ public sealed class IntegerSimulator
             {
                 int acc = bias[o];
                 for (int i = 0; i < k; i++) acc += w[o * k + i] * x[r * k + i];
-                y[r * m + o] = FixedPoint.Requantize(acc, mult[o], shift[o], outT.ZeroPoint, clamp[0], clamp[1]);
+                y[r * m + o] = acc >= 0
+                    ? FixedPoint.Requantize(acc, mult[o], shift[o], outT.ZeroPoint, clamp[0], clamp[1])
+                    : FixedPoint.Requantize(acc, negMult[o], negShift[o], outT.ZeroPoint, clamp[0], clamp[1]);
             }
         return y;
     }
+
+    /// <summary>A fused LeakyRelu's multipliers for negative accumulators; without one, the layer's own.</summary>
+    private static (int[] Multiplier, int[] Shift) NegativeSlope(ArtifactLayer layer, int[] multiplier, int[] shift) =>
+        layer.HasBlob("negMultiplier")
+            ? (layer.GetBlob("negMultiplier").Values.AsArray(), layer.GetBlob("negShift").Values.AsArray())
+            : (multiplier, shift);
 
     private static int[] Pool(ArtifactLayer layer, ArtifactTensor inT, int[] x, ArtifactTensor outT, bool max)
     {
