@@ -19,7 +19,16 @@ const float Threshold = 0.5f; // openWakeWord's default detection threshold
 var dir = AppContext.BaseDirectory;
 var floatEmbedding = new ReferenceExecutor(ModelPreparation.Prepare(OnnxModelLoader.Load(Path.Combine(dir, "Models", "embedding_model.onnx"))));
 var floatHead = new ReferenceExecutor(ModelPreparation.Prepare(OnnxModelLoader.Load(Path.Combine(dir, "Models", "alexa_v0.1.onnx"))));
-var clips = args.Length > 0 ? args.Select(a => (Name: Path.GetFileName(a), Label: "", Mel: MelFromWav(a))).ToList() : ReadClips(dir);
+List<(string Name, string Label, float[] Mel)> clips;
+try
+{
+    clips = args.Length > 0 ? args.Select(a => (Path.GetFileName(a), "", MelFromWav(a))).ToList() : ReadClips(dir);
+}
+catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+{
+    Console.Error.WriteLine(e.Message);
+    return 1;
+}
 
 var embedding = new EmbeddingModel();
 var head = new AlexaHead();
@@ -111,9 +120,10 @@ static List<(string Name, string Label, float[] Mel)> ReadClips(string dir)
 static float[] MelFromWav(string path)
 {
     var audio = ReadWav(path);
-    // A decision needs 1.96 s of features: shorter files are padded with leading silence, as a stream would be.
-    int minimum = 16000 * 2 + 400;
-    if (audio.Length < minimum) audio = new float[minimum - audio.Length].Concat(audio).ToArray();
+    // A decision needs 1.96 s of features: as a stream would, pad with leading silence up to 2 s, and follow the
+    // file with 1 s of silence so that words at its end are scored in several windows.
+    int lead = Math.Max(0, 16000 * 2 - audio.Length);
+    audio = new float[lead].Concat(audio).Concat(new float[16000]).ToArray();
     var melModel = new ReferenceExecutor(OnnxModelLoader.Load(Path.Combine(AppContext.BaseDirectory, "Models", "melspectrogram.onnx")));
     var spec = melModel.Run(new Dictionary<string, Tensor> { ["input"] = Tensor.FromArray([1, audio.Length], audio) }).Single().Value.ToArray<float>();
     for (int i = 0; i < spec.Length; i++) spec[i] = spec[i] / 10f + 2f;
