@@ -194,8 +194,8 @@ namespace QuantGen.Generator
                 case LayerKinds.Conv:
                 {
                     int[] k = layer.GetInts("kernel"), s = layer.GetInts("strides"), p = layer.GetInts("pads"), d = layer.GetInts("dilations"), clamp = layer.GetInts("clamp");
-                    var blobs = WeightBlobs(layer, method);
-                    w.Line($"{Kernels}.Conv2D({In(x)}, {blobs}, {Out(y)},");
+                    var blobs = WeightBlobs(layer, method) + NegativeSlopeBlobs(layer, method);
+                    w.Line($"{Kernels}.{(IsLeaky(layer) ? "Conv2DLeaky" : "Conv2D")}({In(x)}, {blobs}, {Out(y)},");
                     w.Line($"    n: {Int(inT!.Shape[0])}, c: {Int(inT.Shape[1])}, h: {Int(inT.Shape[2])}, width: {Int(inT.Shape[3])}, m: {Int(outT.Shape[1])}, oh: {Int(outT.Shape[2])}, ow: {Int(outT.Shape[3])},");
                     w.Line($"    kh: {Int(k[0])}, kw: {Int(k[1])}, sh: {Int(s[0])}, sw: {Int(s[1])}, padTop: {Int(p[0])}, padLeft: {Int(p[1])}, dh: {Int(d[0])}, dw: {Int(d[1])}, group: {Int(layer.GetInt("group"))},");
                     w.Line($"    zx: {Int(inT.ZeroPoint)}, zy: {Int(outT.ZeroPoint)}, lo: {Int(clamp[0])}, hi: {Int(clamp[1])});");
@@ -207,7 +207,7 @@ namespace QuantGen.Generator
                     var weights = layer.GetBlob("weights");
                     int m = weights.Shape[0], k = weights.Shape[1];
                     int[] clamp = layer.GetInts("clamp");
-                    w.Line($"{Kernels}.FullyConnected({In(x)}, {WeightBlobs(layer, method)}, {Out(y)},");
+                    w.Line($"{Kernels}.{(IsLeaky(layer) ? "FullyConnectedLeaky" : "FullyConnected")}({In(x)}, {WeightBlobs(layer, method) + NegativeSlopeBlobs(layer, method)}, {Out(y)},");
                     w.Line($"    rows: {Int(inT!.ElementCount / k)}, k: {Int(k)}, m: {Int(m)}, zy: {Int(outT.ZeroPoint)}, lo: {Int(clamp[0])}, hi: {Int(clamp[1])});");
                     ClampChannels(w, layer, method, y, outT.ElementCount / m, m, 1);
                     break;
@@ -279,6 +279,18 @@ namespace QuantGen.Generator
             if (blob is null) return;
             var high = DataName(method, "ClampHigh", blob);
             w.Line($"{Kernels}.ClampChannels({Out(y)}, {Ints(high)}, outer: {Int(outer)}, channels: {Int(channels)}, inner: {Int(inner)});");
+        }
+
+        /// <summary>A Conv/FullyConnected with a fused LeakyRelu carries multipliers for negative accumulators (docs/artifact.md).</summary>
+        private static bool IsLeaky(ArtifactLayer layer) => layer.HasBlob("negMultiplier");
+
+        /// <summary>", negMultiplier, negShift" for a fused LeakyRelu (registering their data), else nothing.</summary>
+        private string NegativeSlopeBlobs(ArtifactLayer layer, string method)
+        {
+            if (!IsLeaky(layer)) return "";
+            var mult = DataName(method, "NegMultiplier", layer.GetBlob("negMultiplier"));
+            var shift = DataName(method, "NegShift", layer.GetBlob("negShift"));
+            return $", {Ints(mult)}, {Ints(shift)}";
         }
 
         private string DataName(string method, string suffix, ArtifactBlob blob)

@@ -118,6 +118,13 @@ public sealed record ArtifactLayer(
         throw new ArtifactFormatException($"Layer '{Name}' ({Kind}) has no '{key}' float parameter.");
     }
 
+    public bool HasBlob(string key)
+    {
+        foreach (var b in Blobs)
+            if (b.Key == key) return true;
+        return false;
+    }
+
     public ArtifactBlob GetBlob(string key)
     {
         foreach (var b in Blobs)

@@ -68,6 +68,7 @@ internal sealed class ArtifactBuilder
             case LayerKinds.Conv:
             case LayerKinds.FullyConnected:
                 BuildWeighted(layer, comment);
+                if (layer.LeakyAlpha is { } alpha) AddNegativeSlope(layer, alpha);
                 break;
             case LayerKinds.MaxPool:
             case LayerKinds.Reshape:
@@ -168,6 +169,23 @@ internal sealed class ArtifactBuilder
         if (channelHigh is not null && channelHigh.Any(h => h != channelHigh.Max())) blobs.Add(IntBlob("clampHigh", channelHigh));
         AddLayer(layer.Kind, layer.Name, layer.Inputs, [layer.Output], ints, [], blobs.ToArray(), comment);
         Reports.Add(new LayerReport(layer, outGrid, scales, Sqnr.OfWeights(layer.Weights!, q, scales)));
+    }
+
+    /// <summary>
+    /// A fused LeakyRelu: the weighted layer just added gets <c>negMultiplier</c>/<c>negShift</c>, its multipliers
+    /// scaled by alpha, which requantize negative accumulators (docs/artifact.md). Derived from the encoded multipliers,
+    /// so it holds whatever scales the weighted layer chose.
+    /// </summary>
+    private void AddNegativeSlope(FloatLayer layer, float alpha)
+    {
+        var built = _layers[^1];
+        int[] multipliers = built.GetBlob("multiplier").Values.AsArray(), shifts = built.GetBlob("shift").Values.AsArray();
+        var negMultipliers = new int[multipliers.Length];
+        var negShifts = new int[multipliers.Length];
+        for (int o = 0; o < multipliers.Length; o++)
+            (negMultipliers[o], negShifts[o]) = FixedPoint.Encode(FixedPoint.Decode(multipliers[o], shifts[o]) * alpha);
+        var blobs = built.Blobs.Concat([IntBlob("negMultiplier", negMultipliers), IntBlob("negShift", negShifts)]).ToArray();
+        _layers[^1] = built with { Blobs = new(blobs), Comment = built.Comment + $" (LeakyRelu alpha {alpha.ToString("R", CultureInfo.InvariantCulture)} fused)" };
     }
 
     private ActivationGrid OutputGrid(FloatLayer layer)

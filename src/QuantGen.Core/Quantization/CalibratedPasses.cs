@@ -215,7 +215,7 @@ internal sealed class CalibratedPasses
         int m = layer.OutputChannels;
         var clampMin = Enumerable.Repeat(layer.ClampMin, m).ToArray();
         var clampMax = Enumerable.Range(0, m).Select(layer.ClampMaxOf).ToArray();
-        return new AdaRoundProblem(layer.Weights!, m, groups, scales, bits, layer.Bias!, floatRows, quantRows, clampMin, clampMax, null);
+        return new AdaRoundProblem(layer.Weights!, m, groups, scales, bits, layer.Bias!, floatRows, quantRows, clampMin, clampMax, layer.LeakyAlpha);
     }
 
     private (float Min, float Max) Range(Dictionary<string, float[]>[] values, string name, RangeMethod method)

@@ -48,13 +48,18 @@ internal static class DataFreeRanges
                 LayerKinds.Reshape => moments[layer.Inputs[0]],
                 _ => throw new ModelException(ErrorCodes.InternalError, $"No data-free rule for {layer.Kind}.", modelPath, layer.Name),
             };
+            var preActivation = result;
+            if (layer.LeakyAlpha is { } alpha)
+                result = Leaky(result, alpha);
             float highest = layer.ChannelClampMax?.Max() ?? layer.ClampMax;
             if (!float.IsNegativeInfinity(layer.ClampMin) || !float.IsPositiveInfinity(highest))
                 result = Clip(result, layer, LayerExecutor.ChannelLayout(outShape));
             moments[layer.Output] = result;
             ranges[layer.Output] = layer.Kind is LayerKinds.MaxPool or LayerKinds.Reshape
                 ? ranges[layer.Inputs[0]]
-                : Range(result, layer.ClampMin, highest);
+                : layer.LeakyAlpha is { } slope
+                    ? LeakyRange(Range(preActivation, float.NegativeInfinity, float.PositiveInfinity), slope, layer.ClampMin, highest)
+                    : Range(result, layer.ClampMin, highest);
         }
         return ranges;
     }
@@ -166,6 +171,33 @@ internal static class DataFreeRanges
             variance[i] = a.Var[i] + b.Var[i];
         }
         return (mean, variance);
+    }
+
+    /// <summary>
+    /// Moments of LeakyRelu(N(μ, σ²)) = r + α·n with r = max(x, 0), n = min(x, 0), element-wise: r·n = 0, so
+    /// E[y] = E[r] + α·E[n] and E[y²] = E[r²] + α²·E[n²], each part a clipped normal.
+    /// </summary>
+    private static (double[], double[]) Leaky((double[] Mean, double[] Var) x, float alpha)
+    {
+        var mean = new double[x.Mean.Length];
+        var variance = new double[x.Mean.Length];
+        for (int i = 0; i < mean.Length; i++)
+        {
+            double sigma = Math.Sqrt(x.Var[i]);
+            var (rm, rv) = ClippedNormal.Moments(x.Mean[i], sigma, 0, double.PositiveInfinity);
+            var (nm, nv) = ClippedNormal.Moments(x.Mean[i], sigma, double.NegativeInfinity, 0);
+            mean[i] = rm + alpha * nm;
+            double second = rv + rm * rm + (double)alpha * alpha * (nv + nm * nm);
+            variance[i] = Math.Max(0, second - mean[i] * mean[i]);
+        }
+        return (mean, variance);
+    }
+
+    /// <summary>LeakyRelu is monotonic: the pre-activation's μ ± kσ range mapped through it, then clipped.</summary>
+    private static (float, float) LeakyRange((float Min, float Max) pre, float alpha, float lo, float hi)
+    {
+        static float Leak(float v, float a) => v >= 0 ? v : a * v;
+        return (MathF.Max(Leak(pre.Min, alpha), lo), MathF.Min(Leak(pre.Max, alpha), hi));
     }
 
     /// <summary>Moments of clip(N(μ, σ²), lo, hi), element-wise.</summary>

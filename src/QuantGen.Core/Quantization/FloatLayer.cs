@@ -69,7 +69,7 @@ internal sealed class FloatLayer
     /// <summary>The upper bound of output channel <paramref name="channel"/>.</summary>
     public float ClampMaxOf(int channel) => ChannelClampMax is { } bounds ? bounds[channel] : ClampMax;
 
-    /// <summary>True when the fused activation commutes with a positive per-channel scale (ReLU, ReLU6, none).</summary>
+    /// <summary>True when the fused activation commutes with a positive per-channel scale (ReLU, ReLU6, LeakyRelu, none).</summary>
     public bool IsPositivelyHomogeneous => ClampMin == 0 || float.IsNegativeInfinity(ClampMin);
 
     /// <summary>Per-output-channel weight steps chosen by range setting (null until weights are quantized).</summary>
@@ -77,6 +77,12 @@ internal sealed class FloatLayer
 
     /// <summary>Grid indices of the weights, [M, fan-in], chosen by rounding (nearest or AdaRound).</summary>
     public int[]? QuantizedWeights { get; set; }
+
+    /// <summary>
+    /// Slope for negative pre-activations of a LeakyRelu fused into this Conv/FullyConnected (applied before the
+    /// clamp); null when there is none. The output is clamp(x ≥ 0 ? x : LeakyAlpha · x, ClampMin, ClampMax).
+    /// </summary>
+    public float? LeakyAlpha { get; set; }
 
     /// <summary>True for layers computed in float after the last dequantization (Softmax, Sigmoid).</summary>
     public bool IsFloatTail => Kind is LayerKinds.Softmax or LayerKinds.Sigmoid;

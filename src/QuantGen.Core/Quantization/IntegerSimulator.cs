@@ -92,6 +92,7 @@ public sealed class IntegerSimulator
         int group = layer.GetInt("group");
         var w = layer.GetBlob("weights").Values.AsArray();
         int[] bias = layer.GetBlob("bias").Values.AsArray(), mult = layer.GetBlob("multiplier").Values.AsArray(), shift = layer.GetBlob("shift").Values.AsArray();
+        var (negMult, negShift) = NegativeSlope(layer, mult, shift);
         int n = inT.Shape[0], c = inT.Shape[1], h = inT.Shape[2], wd = inT.Shape[3];
         int m = outT.Shape[1], oh = outT.Shape[2], ow = outT.Shape[3], plane = oh * ow;
         int cg = c / group, mg = m / group, taps = cg * k[0] * k[1];
@@ -122,7 +123,10 @@ public sealed class IntegerSimulator
                     if (weight != 0) TensorPrimitives.MultiplyAdd(columns.AsSpan(t * plane, plane), weight, acc, acc);
                 }
                 int outBase = (b * m + o) * plane;
-                for (int i = 0; i < plane; i++) y[outBase + i] = FixedPoint.Requantize(acc[i], mult[o], shift[o], outT.ZeroPoint, clamp[0], clamp[1]);
+                for (int i = 0; i < plane; i++)
+                    y[outBase + i] = acc[i] >= 0
+                        ? FixedPoint.Requantize(acc[i], mult[o], shift[o], outT.ZeroPoint, clamp[0], clamp[1])
+                        : FixedPoint.Requantize(acc[i], negMult[o], negShift[o], outT.ZeroPoint, clamp[0], clamp[1]);
             }
         }
         return y;
@@ -144,16 +148,25 @@ public sealed class IntegerSimulator
         int m = wBlob.Shape[0], k = wBlob.Shape[1];
         var w = wBlob.Values.AsArray();
         int[] bias = layer.GetBlob("bias").Values.AsArray(), mult = layer.GetBlob("multiplier").Values.AsArray(), shift = layer.GetBlob("shift").Values.AsArray(), clamp = layer.GetInts("clamp");
+        var (negMult, negShift) = NegativeSlope(layer, mult, shift);
         int rows = x.Length / k;
         var y = new int[rows * m];
         for (int r = 0; r < rows; r++)
             for (int o = 0; o < m; o++)
             {
                 int acc = bias[o] + TensorPrimitives.Dot<int>(w.AsSpan(o * k, k), x.AsSpan(r * k, k));
-                y[r * m + o] = FixedPoint.Requantize(acc, mult[o], shift[o], outT.ZeroPoint, clamp[0], clamp[1]);
+                y[r * m + o] = acc >= 0
+                    ? FixedPoint.Requantize(acc, mult[o], shift[o], outT.ZeroPoint, clamp[0], clamp[1])
+                    : FixedPoint.Requantize(acc, negMult[o], negShift[o], outT.ZeroPoint, clamp[0], clamp[1]);
             }
         return y;
     }
+
+    /// <summary>A fused LeakyRelu's multipliers for negative accumulators; without one, the layer's own.</summary>
+    private static (int[] Multiplier, int[] Shift) NegativeSlope(ArtifactLayer layer, int[] multiplier, int[] shift) =>
+        layer.HasBlob("negMultiplier")
+            ? (layer.GetBlob("negMultiplier").Values.AsArray(), layer.GetBlob("negShift").Values.AsArray())
+            : (multiplier, shift);
 
     private static int[] Pool(ArtifactLayer layer, ArtifactTensor inT, int[] x, ArtifactTensor outT, bool max)
     {

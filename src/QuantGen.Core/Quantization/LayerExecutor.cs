@@ -49,9 +49,12 @@ internal sealed class LayerExecutor
         return output;
     }
 
-    /// <summary>The fused activation, per output channel (channels are dimension 1 of NCHW, the last of [rows, M]).</summary>
+    /// <summary>The fused activation: LeakyRelu's slope, then the clamp per output channel (channels are dimension 1 of NCHW, the last of [rows, M]).</summary>
     public void ApplyActivation(FloatLayer layer, float[] values)
     {
+        if (layer.LeakyAlpha is { } alpha)
+            for (int i = 0; i < values.Length; i++)
+                if (values[i] < 0) values[i] *= alpha;
         if (float.IsNegativeInfinity(layer.ClampMin) && float.IsPositiveInfinity(layer.ClampMax) && layer.ChannelClampMax is null) return;
         var shape = Shape(layer.Output);
         var (channels, inner) = ChannelLayout(shape);

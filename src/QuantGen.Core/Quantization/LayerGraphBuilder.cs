@@ -6,8 +6,9 @@ namespace QuantGen.Core.Quantization;
 /// <summary>
 /// Turns a prepared float graph (shapes inferred, constants folded) into the quantizer's layer list: each
 /// Conv/Gemm/MatMul absorbs a following BatchNormalization (folded into its weights, statistics kept) and a
-/// following ReLU/ReLU6/Clip (as clamp bounds); pooling, residual Add and reshapes map one to one; Identity and
-/// Dropout disappear. Anything else is QG0017 naming the node.
+/// following LeakyRelu (as a slope for negative accumulators) and ReLU/ReLU6/Clip/Max/Min with constants (as clamp
+/// bounds); pooling, residual Add and reshapes (and Transposes of size-1 axes) map one to one; Identity and Dropout
+/// disappear. Anything else is QG0017 naming the node.
 /// </summary>
 internal sealed class LayerGraphBuilder
 {
@@ -119,6 +120,23 @@ internal sealed class LayerGraphBuilder
             }
             case "Sigmoid":
                 return NewLayer(LayerKinds.Sigmoid, node, [Resolve(node.Inputs[0])]);
+            case "Transpose":
+            {
+                // Moving only size-1 axes (NHWC [1,H,W,1] → NCHW) keeps the elements in order: a reshape.
+                var shape = Shape(node.Inputs[0]);
+                var perm = node.GetInts("perm") ?? Enumerable.Range(0, shape.Length).Reverse().Select(a => (long)a).ToArray();
+                var moved = perm.Where(a => a >= 0 && a < shape.Length && shape[a] != 1).ToArray();
+                Require(perm.Length == shape.Length && moved.SequenceEqual(moved.Order()),
+                    "Transpose is quantized only when it moves size-1 axes (the elements keep their order); a general Transpose has no integer kernel yet.");
+                return NewLayer(LayerKinds.Reshape, node, [Resolve(node.Inputs[0])]);
+            }
+            case "LeakyRelu":
+            case "Max":
+            case "Min":
+                throw new ModelException(ErrorCodes.NotQuantizable,
+                    $"{node.OpType} is quantized only fused into the layer producing its input, as that layer's sole consumer: LeakyRelu (alpha ≥ 0) after a Conv, Gemm or MatMul; " +
+                    "Max/Min with a constant scalar after a Conv, Gemm, MatMul or Add (or after such a fused activation). An elementwise kernel of its own does not exist yet.",
+                    _modelPath, node.Name);
             default:
                 throw new ModelException(ErrorCodes.NotQuantizable,
                     $"{node.OpType} has no quantized kernel yet (it runs in the float reference executor, but the generated integer code cannot express it).",
@@ -263,28 +281,67 @@ internal sealed class LayerGraphBuilder
         Absorb(layer, add);
     }
 
-    /// <summary>Fuses a ReLU, or a Clip with constant bounds (ReLU6), as the layer's clamp.</summary>
+    /// <summary>
+    /// Fuses the activations that follow the layer into its requantization: first, for Conv and FullyConnected, a
+    /// LeakyRelu as the slope of negative accumulators; then any run of ReLU, Clip with constant bounds (ReLU6), and
+    /// Max/Min with a constant scalar (tf2onnx's clipped LeakyRelu), as the clamp bounds.
+    /// </summary>
     private void TryFuseActivation(FloatLayer layer)
     {
-        var next = SoleConsumer(layer.Output);
-        if (next is { OpType: "Relu" })
+        while (SoleConsumer(layer.Output) is { } next)
         {
-            layer.ClampMin = 0;
-            Absorb(layer, next);
-        }
-        else if (next is { OpType: "Clip" })
-        {
-            float min = float.NegativeInfinity, max = float.PositiveInfinity;
-            if (next.HasAttribute("min") || next.HasAttribute("max"))
+            if (next.OpType == "LeakyRelu")
             {
-                min = next.GetFloat("min", min);
-                max = next.GetFloat("max", max);
+                float alpha = next.GetFloat("alpha", 0.01f);
+                bool first = layer.LeakyAlpha is null && float.IsNegativeInfinity(layer.ClampMin) && float.IsPositiveInfinity(layer.ClampMax);
+                if (!first || layer.Kind is not (LayerKinds.Conv or LayerKinds.FullyConnected) || !(alpha >= 0) || float.IsInfinity(alpha)) return;
+                if (alpha == 0) layer.ClampMin = 0;
+                else layer.LeakyAlpha = alpha;
+                Absorb(layer, next);
+                continue;
             }
-            if (next.HasInput(1)) { if (!IsConstant(next.Inputs[1])) return; min = _graph.Initializers[next.Inputs[1]].ToFloatArray()[0]; }
-            if (next.HasInput(2)) { if (!IsConstant(next.Inputs[2])) return; max = _graph.Initializers[next.Inputs[2]].ToFloatArray()[0]; }
+            if (ClampBounds(next, layer.Output) is not var (lo, hi)) return;
+            float min = MathF.Max(layer.ClampMin, lo), max = MathF.Min(layer.ClampMax, hi);
+            if (!(min <= max)) return;
             layer.ClampMin = min;
             layer.ClampMax = max;
             Absorb(layer, next);
+        }
+    }
+
+    /// <summary>The real bounds an elementwise clamp-like node imposes on <paramref name="value"/>, or null when it is not one.</summary>
+    private (float Min, float Max)? ClampBounds(Node node, string value)
+    {
+        switch (node.OpType)
+        {
+            case "Relu":
+                return (0, float.PositiveInfinity);
+            case "Clip":
+            {
+                float min = float.NegativeInfinity, max = float.PositiveInfinity;
+                if (node.HasAttribute("min") || node.HasAttribute("max"))
+                {
+                    min = node.GetFloat("min", min);
+                    max = node.GetFloat("max", max);
+                }
+                if (node.HasInput(1)) { if (!IsConstant(node.Inputs[1])) return null; min = _graph.Initializers[node.Inputs[1]].ToFloatArray()[0]; }
+                if (node.HasInput(2)) { if (!IsConstant(node.Inputs[2])) return null; max = _graph.Initializers[node.Inputs[2]].ToFloatArray()[0]; }
+                return (min, max);
+            }
+            case "Max":
+            case "Min":
+            {
+                // Max(x, c) / Min(x, c) with one constant element that does not broadcast x to a larger shape.
+                if (node.Inputs.Count != 2) return null;
+                var other = node.Inputs[0] == value ? node.Inputs[1] : node.Inputs[0];
+                if (other == value || !IsConstant(other) || _graph.Initializers[other].Length != 1) return null;
+                if (!Shape(node.Outputs[0]).AsSpan().SequenceEqual(Shape(value))) return null;
+                float c = _graph.Initializers[other].ToFloatArray()[0];
+                if (float.IsNaN(c)) return null;
+                return node.OpType == "Max" ? (c, float.PositiveInfinity) : (float.NegativeInfinity, c);
+            }
+            default:
+                return null;
         }
     }
 
