@@ -64,7 +64,9 @@ namespace QuantGen
                 .Select(static (all, _) => StringDataUse.From(all))
                 .WithTrackingName("StringData");
 
-            context.RegisterSourceOutput(models.Combine(targets.Collect()).Combine(stringData),
+            // Emission depends on the budget's verdict only, so a change to one model does not re-emit the others.
+            var overBudget = stringData.Select(static (use, _) => use.IsOverBudget);
+            context.RegisterSourceOutput(models.Combine(targets.Collect()).Combine(overBudget),
                 static (spc, pair) => EmitModel(spc, pair.Left.Left, pair.Left.Right, pair.Right));
             context.RegisterSourceOutput(stringData, static (spc, use) =>
             {
@@ -129,14 +131,14 @@ namespace QuantGen
             return byName.Count == 1 ? byName[0] : null;
         }
 
-        private static void EmitModel(SourceProductionContext spc, ModelSpec model, ImmutableArray<AttributeTarget> targets, StringDataUse stringData)
+        private static void EmitModel(SourceProductionContext spc, ModelSpec model, ImmutableArray<AttributeTarget> targets, bool overBudget)
         {
             if (model.Artifact is null)
             {
                 spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.BadArtifact, Location.None, model.ArtifactPath, model.Error));
                 return;
             }
-            if (stringData.IsOverBudget) return; // reported once for the compilation (QG1005)
+            if (overBudget) return; // reported once for the compilation (QG1005)
             var target = Match(model, targets);
             if (target is { IsPartial: false } or { IsNested: true }) return; // reported by CheckTarget
             var plan = target is null
