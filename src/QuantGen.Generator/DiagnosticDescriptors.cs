@@ -23,5 +23,10 @@ namespace QuantGen.Generator
         public static readonly DiagnosticDescriptor NestedClass = new(
             "QG1004", "Model class must be top level", "The class '{0}' carries [QuantizedModel] but is nested in another type: declare it at namespace level",
             Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink);
+
+        public static readonly DiagnosticDescriptor ModelDataTooLarge = new(
+            "QG1005", "Model data too large for one assembly",
+            "The quantized models of this project need {0} bytes of string-literal data ({1}), over the budget of {2} bytes: an assembly's string literals must fit in 16 MiB; put the largest models in separate assemblies",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink);
     }
 }

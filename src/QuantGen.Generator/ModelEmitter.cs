@@ -9,8 +9,9 @@ namespace QuantGen.Generator
 {
     /// <summary>
     /// Writes one model class from an artifact: constants and shapes, the Run entry point with length checks, one
-    /// method per layer in execution order, and the weights as static RVA data. Scratch memory is one buffer per
-    /// quantized tensor, owned by the instance and allocated in the constructor; reshapes alias their input's buffer.
+    /// method per layer in execution order, and the constant data (<see cref="BlobEmbedding"/>). Scratch memory is one
+    /// buffer per quantized tensor, owned by the instance and allocated in the constructor; reshapes alias their input's
+    /// buffer.
     /// </summary>
     internal sealed class ModelEmitter
     {
@@ -300,36 +301,48 @@ namespace QuantGen.Generator
             return name;
         }
 
-        /// <summary>int32 data is stored as little-endian bytes (RVA data in every C# version) and viewed as ints.</summary>
+        /// <summary>int32 data is stored as little-endian bytes (RVA data or a packed string in every C# version) and viewed as ints.</summary>
         private static string Ints(string dataName) =>
             $"global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>({dataName})";
 
         private void WriteData(CodeWriter w)
         {
             if (_data.Count == 0) return;
+            var blobs = _data.Select(d => (d.Name, d.Blob, Bytes: BlobEmbedding.Bytes(d.Blob))).ToList();
             w.Line();
-            w.Line("// Constant data: compiled to static RVA data, never copied into managed arrays.");
-            foreach (var (name, blob) in _data)
+            if (blobs.Any(b => BlobEmbedding.IsPacked(b.Bytes.Length)))
+            {
+                w.Line($"// Constant data, never copied per call. Blobs of up to {Int(BlobEmbedding.MaxArrayInitializerBytes)} bytes are array initializers, which the compiler");
+                w.Line("// stores as static RVA data. Larger blobs are string literals holding two bytes per UTF-16 char (little-endian, an");
+                w.Line("// odd length padded with a zero byte), viewed in place through MemoryMarshal: the C# compiler takes minutes to bind");
+                w.Line("// an array initializer of millions of elements, and reads a string literal in linear time (docs/generator.md).");
+            }
+            else
+            {
+                w.Line("// Constant data: compiled to static RVA data, never copied into managed arrays.");
+            }
+            foreach (var (name, blob, bytes) in blobs)
             {
                 w.Line();
                 var shape = string.Join(",", blob.Shape.Select(Int));
-                switch (blob.Type)
+                var (description, element) = blob.Type switch
                 {
-                    case BlobType.I8:
-                        w.Line($"/// <summary>int8 [{shape}].</summary>");
-                        WriteArray(w, $"private static {ReadOnlySpan}<sbyte> {name} => new sbyte[]", blob.Values.Select(Int).ToList(), 32);
-                        break;
-                    case BlobType.U8:
-                        w.Line($"/// <summary>uint8 [{shape}].</summary>");
-                        WriteArray(w, $"private static {ReadOnlySpan}<byte> {name} => new byte[]", blob.Values.Select(Int).ToList(), 32);
-                        break;
-                    case BlobType.I32:
-                        w.Line($"/// <summary>int32 [{shape}], little-endian bytes.</summary>");
-                        var bytes = blob.Values.SelectMany(v => new[] { v & 0xFF, (v >> 8) & 0xFF, (v >> 16) & 0xFF, (v >> 24) & 0xFF }).Select(Int).ToList();
-                        WriteArray(w, $"private static {ReadOnlySpan}<byte> {name} => new byte[]", bytes, 32);
-                        break;
-                    default:
-                        throw new ArtifactFormatException($"Blob '{name}' has type {blob.Type}, which no layer kind uses.");
+                    BlobType.I8 => ($"int8 [{shape}]", "sbyte"),
+                    BlobType.U8 => ($"uint8 [{shape}]", "byte"),
+                    _ => ($"int32 [{shape}], little-endian bytes", "byte"),
+                };
+                if (BlobEmbedding.IsPacked(bytes.Length))
+                {
+                    w.Line($"/// <summary>{description}: {Int(bytes.Length)} bytes packed two per char.</summary>");
+                    w.Line($"private static {ReadOnlySpan}<{element}> {name} =>");
+                    w.Line($"    global::System.Runtime.InteropServices.MemoryMarshal.Cast<char, {element}>(global::System.MemoryExtensions.AsSpan(");
+                    w.Line($"        {BlobEmbedding.PackedLiteral(bytes)})).Slice(0, {Int(bytes.Length)});");
+                }
+                else
+                {
+                    w.Line($"/// <summary>{description}.</summary>");
+                    var values = blob.Type == BlobType.I8 ? bytes.Select(b => Int(unchecked((sbyte)b))) : bytes.Select(b => Int(b));
+                    WriteArray(w, $"private static {ReadOnlySpan}<{element}> {name} => new {element}[]", values.ToList(), 32);
                 }
             }
         }

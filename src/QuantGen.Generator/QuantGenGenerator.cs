@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Immutable;
+using System.Globalization;
 using System.Linq;
 using System.Text;
 using System.Threading;
@@ -56,7 +57,23 @@ namespace QuantGen
                     static (ctx, _) => ToTarget(ctx))
                 .WithTrackingName("Targets");
 
-            context.RegisterSourceOutput(models.Combine(targets.Collect()), static (spc, pair) => EmitModel(spc, pair.Left, pair.Right));
+            // Packed weights share the assembly's user-string heap: one budget for all the models of the compilation.
+            var stringData = models
+                .Select(static (m, _) => (File: Paths.FileName(m.ArtifactPath), Bytes: m.Artifact is null ? 0 : BlobEmbedding.StringHeapBytes(m.Artifact)))
+                .Collect()
+                .Select(static (all, _) => StringDataUse.From(all))
+                .WithTrackingName("StringData");
+
+            // Emission depends on the budget's verdict only, so a change to one model does not re-emit the others.
+            var overBudget = stringData.Select(static (use, _) => use.IsOverBudget);
+            context.RegisterSourceOutput(models.Combine(targets.Collect()).Combine(overBudget),
+                static (spc, pair) => EmitModel(spc, pair.Left.Left, pair.Left.Right, pair.Right));
+            context.RegisterSourceOutput(stringData, static (spc, use) =>
+            {
+                if (use.IsOverBudget)
+                    spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.ModelDataTooLarge, Location.None,
+                        use.Bytes.ToString(CultureInfo.InvariantCulture), use.PerModel, BlobEmbedding.StringHeapBudgetBytes.ToString(CultureInfo.InvariantCulture)));
+            });
             context.RegisterSourceOutput(targets.Combine(models.Collect()), static (spc, pair) => CheckTarget(spc, pair.Left, pair.Right));
             context.RegisterSourceOutput(models.Collect().Select(static (all, _) => all.Any(m => m.Artifact is not null)),
                 static (spc, any) =>
@@ -114,13 +131,14 @@ namespace QuantGen
             return byName.Count == 1 ? byName[0] : null;
         }
 
-        private static void EmitModel(SourceProductionContext spc, ModelSpec model, ImmutableArray<AttributeTarget> targets)
+        private static void EmitModel(SourceProductionContext spc, ModelSpec model, ImmutableArray<AttributeTarget> targets, bool overBudget)
         {
             if (model.Artifact is null)
             {
                 spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.BadArtifact, Location.None, model.ArtifactPath, model.Error));
                 return;
             }
+            if (overBudget) return; // reported once for the compilation (QG1005)
             var target = Match(model, targets);
             if (target is { IsPartial: false } or { IsNested: true }) return; // reported by CheckTarget
             var plan = target is null
@@ -154,4 +172,17 @@ namespace QuantGen
 
     /// <summary>Where and how a model class is declared.</summary>
     internal sealed record EmitPlan(string Namespace, string ClassName, string Declaration);
+
+    /// <summary>The user-string heap the packed blobs of all the compilation's models take, and its breakdown by artifact.</summary>
+    internal sealed record StringDataUse(long Bytes, string PerModel)
+    {
+        public bool IsOverBudget => Bytes > BlobEmbedding.StringHeapBudgetBytes;
+
+        public static StringDataUse From(ImmutableArray<(string File, long Bytes)> models)
+        {
+            var used = models.Where(m => m.Bytes > 0).OrderByDescending(m => m.Bytes).ThenBy(m => m.File, StringComparer.Ordinal).ToList();
+            return new StringDataUse(used.Sum(m => m.Bytes),
+                string.Join(", ", used.Select(m => m.File + ": " + m.Bytes.ToString(CultureInfo.InvariantCulture))));
+        }
+    }
 }

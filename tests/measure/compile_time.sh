@@ -37,6 +37,7 @@ for name, hidden in [("p10k", [12]), ("p100k", [120]), ("p1m", [1024, 192]), ("p
     print(name, sum(int(np.prod(t.dims)) for t in inits), "parameters", file=sys.stderr)
 PY
 
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 printf '| model | parameters | first build s | rebuild s (no quantization) | generated source bytes | assembly bytes |\n|---|---|---|---|---|---|\n'
 for name in p10k p100k p1m p5m; do
   app="$work/$name"; mkdir -p "$app"
@@ -68,3 +69,4 @@ XML
   dll=$(stat -c %s "$app/bin/Release/net10.0/App.dll")
   printf '| %s | %s | %d.%02d | %d.%02d | %s | %s |\n' "$name" "$params" $((first / 1000)) $((first % 1000 / 10)) $((second / 1000)) $((second % 1000 / 10)) "$src" "$dll"
 done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2

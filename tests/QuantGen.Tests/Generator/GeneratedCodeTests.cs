@@ -65,7 +65,11 @@ public sealed class GeneratedCodeTests(ITestOutputHelper output)
         var artifact = QuantizeFashion(name);
         var path = $"/project/obj/quantgen/{name}.qgart";
         var driver = GeneratorHarness.Driver([new GeneratorHarness.InMemoryText(path, ArtifactText.Write(artifact))], Options(path));
-        var (assembly, _) = GeneratorHarness.Build(GeneratorHarness.Compilation(Probe(className)), driver);
+        var (assembly, result) = GeneratorHarness.Build(GeneratorHarness.Compilation(Probe(className)), driver);
+        // Each of these models has int8 blobs on both sides of the 4096-byte switch: both embeddings are exercised.
+        var source = result.GeneratedTrees.Single(t => t.FilePath.EndsWith($"{className}.g.cs", StringComparison.Ordinal)).ToString();
+        Assert.Contains("MemoryMarshal.Cast<char, sbyte>", source);
+        Assert.Contains("=> new sbyte[]", source);
         var run = assembly.GetType("Probe")!.GetMethod("Run")!;
         var simulator = new IntegerSimulator(artifact);
         var (images, _) = FashionMnist.TestSet;

@@ -39,14 +39,19 @@ internal static class GeneratorHarness
 
     public static CSharpParseOptions ParseOptions(LanguageVersion version = LanguageVersion.Latest) => new(version);
 
+    /// <summary>The running framework's System.*, mscorlib and netstandard assemblies: what a consumer compiles against.</summary>
+    public static ImmutableArray<MetadataReference> References { get; } =
+        ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
+            .Where(p => Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(p) is "mscorlib.dll" or "netstandard.dll")
+            .Order(StringComparer.Ordinal)
+            .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))
+            .ToImmutableArray();
+
     public static CSharpCompilation Compilation(string source = "", LanguageVersion version = LanguageVersion.Latest)
     {
-        var references = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
-            .Where(p => Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(p) is "mscorlib.dll" or "netstandard.dll")
-            .Select(p => MetadataReference.CreateFromFile(p));
         return CSharpCompilation.Create("Consumer",
             [CSharpSyntaxTree.ParseText(source, ParseOptions(version))],
-            references,
+            References,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, optimizationLevel: OptimizationLevel.Release));
     }
 

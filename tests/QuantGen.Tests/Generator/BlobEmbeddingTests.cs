@@ -1,0 +1,198 @@
+extern alias generator;
+
+using System.Buffers.Binary;
+using Microsoft.CodeAnalysis;
+using QuantGen.Core.Artifact;
+using QuantGen.Core.Quantization;
+using BlobEmbedding = generator::QuantGen.Generator.BlobEmbedding;
+using GeneratorArtifactText = generator::QuantGen.Core.Artifact.ArtifactText;
+
+namespace QuantGen.Tests.Generator;
+
+/// <summary>
+/// Constant data survives the trip into C# exactly, on both sides of the 4096-byte switch from array initializers to
+/// string literals packing two bytes per char.
+/// </summary>
+public sealed class BlobEmbeddingTests
+{
+    private const string Namespace = "Demo.Models";
+
+    [Fact]
+    public void PackedLiteralWritesPrintableAsciiAsItselfAndEscapesEverythingElse()
+    {
+        byte[] bytes =
+        [
+            0x41, 0x00, // 'A'
+            0x22, 0x00, // '"'
+            0x5C, 0x00, // '\'
+            0x75, 0x00, // 'u' right after a backslash
+            0x00, 0x00, // U+0000
+            0x00, 0xD8, // lone high surrogate
+            0x7E, 0x00, // '~', the last printable
+            0x00, 0xDC, // lone low surrogate
+            0x3D, 0xD8, 0x00, 0xDE, // a valid pair
+            0x7F, 0x00, // DEL
+            0x0A, 0x00, // LF
+            0x28, 0x20, // U+2028, a line separator to C#
+            0x20, 0x00, // ' ', the first printable
+            0x41, 0x42, // U+4241: two printable bytes are still one non-ASCII char
+            0xFF, // odd length: padded with 0x00
+        ];
+        var expected = "\"A\\\"\\\\u\\u0000\\uD800~\\uDC00\\uD83D\\uDE00\\u007F\\u000A\\u2028 \\u4241\\u00FF\"";
+        Assert.Equal(expected, BlobEmbedding.PackedLiteral(bytes));
+        Assert.Equal("\"\"", BlobEmbedding.PackedLiteral([]));
+    }
+
+    [Fact]
+    public void StringHeapBytesCountsOnlyPackedBlobs()
+    {
+        // ECMA-335 II.24.2.4: compressed length (1, 2 or 4 bytes) + 2 bytes per char + 1 trailing byte.
+        var artifact = FullyConnected(m: 1025, k: 4, seed: 1); // weights 4100 bytes: 2050 chars; bias, multiplier, shift 4100 bytes each
+        Assert.Equal(4 * (2 + 4100 + 1), BlobEmbedding.StringHeapBytes(GeneratorArtifactText.Read(ArtifactText.Write(artifact))));
+        artifact = FullyConnected(m: 1024, k: 4, seed: 1); // every blob 4096 bytes: all array initializers
+        Assert.Equal(0, BlobEmbedding.StringHeapBytes(GeneratorArtifactText.Read(ArtifactText.Write(artifact))));
+        artifact = FullyConnected(m: 1, k: 100001, seed: 1); // 50001 chars: a 4-byte length
+        Assert.Equal(4 + 100002 + 1, BlobEmbedding.StringHeapBytes(GeneratorArtifactText.Read(ArtifactText.Write(artifact))));
+    }
+
+    /// <summary>
+    /// Weights of 4095 and 4096 bytes stay array initializers, 4097 (odd: padded) and 4098 bytes are packed; int32
+    /// blobs switch between 1024 (4096 bytes) and 1025 values. The compiled class returns every blob byte for byte
+    /// and computes what the integer simulator computes.
+    /// </summary>
+    [Theory]
+    [InlineData(5, 819)]
+    [InlineData(4, 1024)]
+    [InlineData(17, 241)]
+    [InlineData(2, 2049)]
+    [InlineData(1024, 3)]
+    [InlineData(1025, 3)]
+    public void BlobsOnBothSidesOfTheThresholdRoundTripExactly(int m, int k)
+    {
+        var artifact = FullyConnected(m, k, seed: m * 7919 + k);
+        var path = "/project/obj/quantgen/wide.qgart";
+        var driver = GeneratorHarness.Driver([new GeneratorHarness.InMemoryText(path, ArtifactText.Write(artifact))], GeneratedCodeTests.Options(path, "Wide"));
+        var (assembly, run) = GeneratorHarness.Build(GeneratorHarness.Compilation(Probe), driver);
+
+        var source = run.GeneratedTrees.Single(t => t.FilePath.EndsWith("Wide.g.cs", StringComparison.Ordinal)).ToString();
+        var layer = artifact.Layers.Single(l => l.Kind == LayerKinds.FullyConnected);
+        var probe = assembly.GetType("Probe")!;
+        foreach (var (key, property, element) in new[] { ("weights", "Weights", "sbyte"), ("bias", "Bias", "byte"), ("multiplier", "Multiplier", "byte"), ("shift", "Shift", "byte") })
+        {
+            var blob = layer.GetBlob(key);
+            var expected = blob.Type == BlobType.I8
+                ? blob.Values.Select(v => unchecked((byte)v)).ToArray()
+                : blob.Values.SelectMany(v => { var b = new byte[4]; BinaryPrimitives.WriteInt32LittleEndian(b, v); return b; }).ToArray();
+            Assert.Equal(expected, (byte[])probe.GetMethod(property)!.Invoke(null, null)!);
+            var declaration = $"private static global::System.ReadOnlySpan<{element}> FullyConnectedFc{property} =>";
+            var next = source[(source.IndexOf(declaration, StringComparison.Ordinal) + declaration.Length)..].TrimStart();
+            if (expected.Length > 4096)
+                Assert.StartsWith($"global::System.Runtime.InteropServices.MemoryMarshal.Cast<char, {element}>", next);
+            else
+                Assert.StartsWith($"new {element}[]", next);
+        }
+
+        var simulator = new IntegerSimulator(artifact);
+        var random = new Random(k);
+        var runModel = probe.GetMethod("Run")!;
+        for (int i = 0; i < 20; i++)
+        {
+            var input = Enumerable.Range(0, k).Select(_ => (float)random.NextDouble()).ToArray();
+            var expected = simulator.Run(new Dictionary<string, float[]> { ["x"] = input })["y"];
+            Assert.Equal(expected, (float[])runModel.Invoke(null, [input])!);
+        }
+    }
+
+    /// <summary>Reads the private blobs through a second part of the generated partial class.</summary>
+    private const string Probe = """
+        namespace Demo.Models
+        {
+            partial class Wide
+            {
+                public static byte[] Weights() => global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(FullyConnectedFcWeights).ToArray();
+                public static byte[] Bias() => FullyConnectedFcBias.ToArray();
+                public static byte[] Multiplier() => FullyConnectedFcMultiplier.ToArray();
+                public static byte[] Shift() => FullyConnectedFcShift.ToArray();
+            }
+        }
+
+        public static class Probe
+        {
+            private static readonly Demo.Models.Wide Model = new();
+
+            public static byte[] Weights() => Demo.Models.Wide.Weights();
+            public static byte[] Bias() => Demo.Models.Wide.Bias();
+            public static byte[] Multiplier() => Demo.Models.Wide.Multiplier();
+            public static byte[] Shift() => Demo.Models.Wide.Shift();
+
+            public static float[] Run(float[] input)
+            {
+                var output = new float[Demo.Models.Wide.OutputLength];
+                Model.Run(input, output);
+                return output;
+            }
+        }
+        """;
+
+    /// <summary>
+    /// Bytes that the packing must carry through unchanged: U+0000, quotes, backslashes (one before a 'u'), lone and
+    /// paired surrogates, line separators, non-characters; then a seeded random fill.
+    /// </summary>
+    private static readonly byte[] Awkward =
+    [
+        0x00, 0x00, 0x22, 0x00, 0x5C, 0x00, 0x75, 0x00, 0x30, 0x00, 0x30, 0x00, 0x34, 0x00, 0x31, 0x00,
+        0x00, 0xD8, 0x41, 0x00, 0x00, 0xDC, 0x3D, 0xD8, 0x00, 0xDE, 0xFF, 0xDB, 0xFF, 0xDF, 0xFF, 0xFF,
+        0xFE, 0xFF, 0xFF, 0xFE, 0x0D, 0x00, 0x0A, 0x00, 0x85, 0x00, 0x28, 0x20, 0x29, 0x20, 0x7B, 0x00,
+        0x22, 0x22, 0x5C, 0x5C, 0x80, 0x00,
+    ];
+
+    /// <summary>
+    /// A synthetic model: Quantize, one FullyConnected layer [m, k], Dequantize. The weights start with
+    /// <see cref="Awkward"/>; the int32 blobs hold valid values whose bytes include surrogates, quotes and backslashes.
+    /// </summary>
+    internal static QuantizedArtifact FullyConnected(int m, int k, int seed)
+    {
+        var random = new Random(seed);
+        var weights = new int[m * k];
+        for (int i = 0; i < weights.Length; i++)
+            weights[i] = (sbyte)(i < Awkward.Length ? Awkward[i] : random.Next(256));
+        if (weights.Length % 2 == 1) weights[^1] = unchecked((sbyte)0xD8); // the padded last char
+        int[] biasPattern = [0x0000D800, 0x0000DC00, 0x005C0022, -0x0000D800, 0x00220000, 0];
+        int[] multiplierPattern = [0x4000D800, 0x4000DC00, 0x5C5C2222, 0x7FFFFFFF, 0x40000000, 0x4022005C];
+        var bias = new int[m];
+        var multiplier = new int[m];
+        var shift = new int[m];
+        for (int i = 0; i < m; i++)
+        {
+            bias[i] = i < biasPattern.Length ? biasPattern[i] : random.Next(-1 << 20, 1 << 20);
+            multiplier[i] = i < multiplierPattern.Length ? multiplierPattern[i] : random.Next(1 << 30, int.MaxValue);
+            shift[i] = random.Next(40, 48);
+        }
+        var none = EquatableArray<float>.Empty;
+        return new QuantizedArtifact(
+            QuantizedArtifact.CurrentFormatVersion,
+            "wide",
+            new([new ArtifactMetadata("source", "Models/wide.onnx")]),
+            new([
+                new ArtifactTensor("x@f32", ArtifactElementType.F32, new([1, k]), 1f, 0, 0, 0),
+                new ArtifactTensor("x", ArtifactElementType.U8, new([1, k]), 1f / 255, 0, 0, 255),
+                new ArtifactTensor("y", ArtifactElementType.U8, new([1, m]), 0.1f, 128, 0, 255),
+                new ArtifactTensor("y@f32", ArtifactElementType.F32, new([1, m]), 1f, 0, 0, 0),
+            ]),
+            new([new ArtifactIo("x", "x@f32")]),
+            new([new ArtifactIo("y", "y@f32")]),
+            new([
+                new ArtifactLayer(LayerKinds.Quantize, "quantize", new(["x@f32"]), new(["x"]), EquatableArray<ArtifactInts>.Empty, EquatableArray<ArtifactFloats>.Empty, EquatableArray<ArtifactBlob>.Empty, ""),
+                new ArtifactLayer(LayerKinds.FullyConnected, "fc", new(["x"]), new(["y"]),
+                    new([new ArtifactInts("clamp", new([0, 255]))]), EquatableArray<ArtifactFloats>.Empty,
+                    new([
+                        new ArtifactBlob("weights", BlobType.I8, new([m, k]), new(weights), none),
+                        new ArtifactBlob("bias", BlobType.I32, new([m]), new(bias), none),
+                        new ArtifactBlob("multiplier", BlobType.I32, new([m]), new(multiplier), none),
+                        new ArtifactBlob("shift", BlobType.I32, new([m]), new(shift), none),
+                    ]),
+                    ""),
+                new ArtifactLayer(LayerKinds.Dequantize, "dequantize", new(["y"]), new(["y@f32"]), EquatableArray<ArtifactInts>.Empty, EquatableArray<ArtifactFloats>.Empty, EquatableArray<ArtifactBlob>.Empty, ""),
+            ]));
+    }
+}

@@ -1,0 +1,106 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Testing;
+using QuantGen.Core.Artifact;
+
+namespace QuantGen.Tests.Generator;
+
+/// <summary>
+/// Every diagnostic the generator reports, with its exact message and location: <c>{|#0:…|}</c> in a source marks
+/// the span the diagnostic must point at; artifact-level diagnostics have no source location.
+/// </summary>
+public sealed class GeneratorDiagnosticTests
+{
+    private const string TinyPath = "/project/obj/quantgen/tiny.qgart";
+
+    private static string Tiny => File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "tests", "QuantGen.Tests", "Generator", "Snapshots", "tiny.qgart"));
+
+    private static QuantGenGeneratorTest Test(string source, params (string Path, string Text)[] artifacts)
+    {
+        var test = new QuantGenGeneratorTest { TestBehaviors = TestBehaviors.SkipGeneratedSourcesCheck };
+        test.TestState.Sources.Add(source);
+        foreach (var (path, text) in artifacts) test.WithArtifact(path, text);
+        return test.WithGlobalConfig("Demo.Models");
+    }
+
+    [Fact]
+    public async Task QG1001_UnreadableArtifact()
+    {
+        var test = Test("", ("/project/obj/quantgen/old.qgart", "quantgen-artifact 99\nmodel old\n"));
+        test.ExpectedDiagnostics.Add(new DiagnosticResult("QG1001", DiagnosticSeverity.Error).WithMessage(
+            "The quantized artifact '/project/obj/quantgen/old.qgart' cannot be read: Artifact format version 99 is not supported (this QuantGen reads version 1); rebuild the model."));
+        await test.RunAsync();
+    }
+
+    [Fact]
+    public async Task QG1002_AttributeNamingNoModel()
+    {
+        var test = Test("""
+            namespace App
+            {
+                [QuantGen.QuantizedModel("Models/other.onnx")]
+                internal partial class {|#0:Classifier|} { }
+            }
+            """, (TinyPath, Tiny));
+        test.ExpectedDiagnostics.Add(new DiagnosticResult("QG1002", DiagnosticSeverity.Error).WithLocation(0).WithMessage(
+            "No QuantModel item produces 'Models/other.onnx': add <QuantModel Include=\"Models/other.onnx\" /> to the project"));
+        await test.RunAsync();
+    }
+
+    [Fact]
+    public async Task QG1003_ClassNotPartial()
+    {
+        var test = Test("""
+            namespace App
+            {
+                [QuantGen.QuantizedModel("Models/tiny.onnx")]
+                internal class {|#0:Classifier|} { }
+            }
+            """, (TinyPath, Tiny));
+        test.ExpectedDiagnostics.Add(new DiagnosticResult("QG1003", DiagnosticSeverity.Error).WithLocation(0).WithMessage(
+            "The class 'Classifier' carries [QuantizedModel] and must be declared partial"));
+        await test.RunAsync();
+    }
+
+    [Fact]
+    public async Task QG1004_NestedClass()
+    {
+        var test = Test("""
+            namespace App
+            {
+                internal partial class Outer
+                {
+                    [QuantGen.QuantizedModel("tiny.onnx")]
+                    internal partial class {|#0:Classifier|} { }
+                }
+            }
+            """, (TinyPath, Tiny));
+        test.ExpectedDiagnostics.Add(new DiagnosticResult("QG1004", DiagnosticSeverity.Error).WithLocation(0).WithMessage(
+            "The class 'Classifier' carries [QuantizedModel] but is nested in another type: declare it at namespace level"));
+        await test.RunAsync();
+    }
+
+    /// <summary>
+    /// Two models of 6.8 MB each: either alone fits the 12 MiB user-string budget, together they do not. Each packs
+    /// its 1664 × 4096 weights into 3,407,872 chars (6,815,744 bytes + 1 trailing byte + a 4-byte length) and its
+    /// three int32 blobs of 6656 bytes into 3328 chars each (6656 + 1 + 2): 6,835,726 bytes per model.
+    /// </summary>
+    [Fact]
+    public async Task QG1005_ModelDataOverTheStringHeapBudget()
+    {
+        var big = ArtifactText.Write(BlobEmbeddingTests.FullyConnected(m: 1664, k: 4096, seed: 5));
+
+        var alone = GeneratorHarness.Driver([new GeneratorHarness.InMemoryText("/project/obj/quantgen/a.qgart", big)], GeneratedCodeTests.Options("/project/obj/quantgen/a.qgart"))
+            .RunGenerators(GeneratorHarness.Compilation()).GetRunResult();
+        Assert.Empty(alone.Diagnostics);
+        Assert.Contains(alone.GeneratedTrees, t => t.FilePath.EndsWith("Demo.Models.Wide.g.cs", StringComparison.Ordinal));
+
+        var test = new QuantGenGeneratorTest { TestBehaviors = TestBehaviors.SkipGeneratedSourcesCheck }
+            .WithArtifact("/project/obj/quantgen/a.qgart", big).WithArtifact("/project/obj/quantgen/b.qgart", big)
+            .WithGlobalConfig("Demo.Models", ("/project/obj/quantgen/a.qgart", "WideA"), ("/project/obj/quantgen/b.qgart", "WideB"));
+        test.TestState.Sources.Add("");
+        test.ExpectedDiagnostics.Add(new DiagnosticResult("QG1005", DiagnosticSeverity.Error).WithMessage(
+            "The quantized models of this project need 13671452 bytes of string-literal data (a.qgart: 6835726, b.qgart: 6835726), " +
+            "over the budget of 12582912 bytes: an assembly's string literals must fit in 16 MiB; put the largest models in separate assemblies"));
+        await test.RunAsync();
+    }
+}

@@ -1,0 +1,41 @@
+extern alias generator;
+
+using System.Text;
+using Microsoft.CodeAnalysis.Text;
+using QuantGenGenerator = generator::QuantGen.Generator.QuantGenGenerator;
+
+namespace QuantGen.Tests.Generator;
+
+/// <summary>
+/// The exact files the generator emits for a tiny hand-written artifact, against snapshots committed next to this
+/// file and reviewed by hand. Any difference fails the test. After an intended change to the emitted code, rewrite
+/// them with <c>QUANTGEN_UPDATE_SNAPSHOTS=1 dotnet test --filter GeneratorSnapshotTests</c> (the test then fails
+/// once, on purpose), review the diff and commit it.
+/// </summary>
+public sealed class GeneratorSnapshotTests
+{
+    private const string ArtifactPath = "/project/obj/quantgen/tiny.qgart";
+
+    /// <summary>The generated files, in the order the generator adds them.</summary>
+    private static readonly string[] Files = ["QuantizedModelAttribute.g.cs", "Demo.Models.Tiny.g.cs", "QuantGenKernels.g.cs"];
+
+    private static string Snapshots => Path.Combine(TestPaths.RepoRoot, "tests", "QuantGen.Tests", "Generator", "Snapshots");
+
+    [Fact]
+    public async Task GeneratedFilesMatchTheSnapshots()
+    {
+        var artifact = File.ReadAllText(Path.Combine(Snapshots, "tiny.qgart"));
+        if (Environment.GetEnvironmentVariable("QUANTGEN_UPDATE_SNAPSHOTS") == "1")
+        {
+            var driver = GeneratorHarness.Driver([new GeneratorHarness.InMemoryText(ArtifactPath, artifact)], GeneratedCodeTests.Options(ArtifactPath));
+            foreach (var tree in driver.RunGenerators(GeneratorHarness.Compilation()).GetRunResult().GeneratedTrees)
+                File.WriteAllText(Path.Combine(Snapshots, Path.GetFileName(tree.FilePath)), tree.ToString());
+            Assert.Fail($"Snapshots rewritten in {Snapshots}: review the diff, then run the test without QUANTGEN_UPDATE_SNAPSHOTS.");
+        }
+
+        var test = new QuantGenGeneratorTest().WithArtifact(ArtifactPath, artifact).WithGlobalConfig("Demo.Models");
+        foreach (var file in Files)
+            test.TestState.GeneratedSources.Add((typeof(QuantGenGenerator), file, SourceText.From(File.ReadAllText(Path.Combine(Snapshots, file)), Encoding.UTF8)));
+        await test.RunAsync();
+    }
+}
