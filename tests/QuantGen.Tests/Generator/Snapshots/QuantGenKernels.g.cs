@@ -14,6 +14,11 @@ namespace QuantGen.Generated
             return (byte)(v < min ? min : v > max ? max : v);
         }
 
+        /// <summary>Requantize with a fused LeakyRelu: negative accumulators use the negative-slope multiplier.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        public static byte RequantizeLeaky(int acc, int multiplier, int shift, int negMultiplier, int negShift, int zero, int min, int max) =>
+            acc >= 0 ? Requantize(acc, multiplier, shift, zero, min, max) : Requantize(acc, negMultiplier, negShift, zero, min, max);
+
         /// <summary>Float input → u8 grid: clamp(round_half_even(x / scale) + zero).</summary>
         public static void Quantize(global::System.ReadOnlySpan<float> x, global::System.Span<byte> y, float scale, int zero, int min, int max)
         {
@@ -41,6 +46,18 @@ namespace QuantGen.Generated
             global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift, global::System.Span<byte> y,
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
+            int dh, int dw, int group, int zx, int zy, int lo, int hi) =>
+            Conv2DLeaky(x, w, bias, multiplier, shift, multiplier, shift, y, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, group, zx, zy, lo, hi);
+
+        /// <summary>
+        /// 2-D convolution with a fused LeakyRelu: as Conv2D, negative accumulators requantized with
+        /// negMultiplier/negShift (the same spans as multiplier/shift when there is no LeakyRelu).
+        /// </summary>
+        public static void Conv2DLeaky(
+            global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
+            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.Span<byte> y,
+            int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
             int dh, int dw, int group, int zx, int zy, int lo, int hi)
         {
             int cg = c / group, mg = m / group;
@@ -49,7 +66,7 @@ namespace QuantGen.Generated
             {
                 int g = o / mg;
                 var kernel = w.Slice(o * cg * kh * kw, cg * kh * kw);
-                int mult = multiplier[o], sft = shift[o], bo = bias[o];
+                int mult = multiplier[o], sft = shift[o], negMult = negMultiplier[o], negSft = negShift[o], bo = bias[o];
                 int outBase = (b * m + o) * oh * ow;
                 for (int oy = 0; oy < oh; oy++)
                 for (int ox = 0; ox < ow; ox++)
@@ -71,15 +88,36 @@ namespace QuantGen.Generated
                             }
                         }
                     }
-                    y[outBase + oy * ow + ox] = Requantize(acc, mult, sft, zy, lo, hi);
+                    y[outBase + oy * ow + ox] = RequantizeLeaky(acc, mult, sft, negMult, negSft, zy, lo, hi);
                 }
             }
+        }
+
+        /// <summary>y = min(y, high[c]) for channel c, y laid out [outer, channels, inner].</summary>
+        public static void ClampChannels(global::System.Span<byte> y, global::System.ReadOnlySpan<int> high, int outer, int channels, int inner)
+        {
+            int i = 0;
+            for (int p = 0; p < outer; p++)
+                for (int c = 0; c < channels; c++)
+                {
+                    int h = high[c];
+                    for (int j = 0; j < inner; j++, i++)
+                        if (y[i] > h) y[i] = (byte)h;
+                }
         }
 
         /// <summary>Fully connected: every input row of K values against weights [M, K].</summary>
         public static void FullyConnected(
             global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift, global::System.Span<byte> y,
+            int rows, int k, int m, int zy, int lo, int hi) =>
+            FullyConnectedLeaky(x, w, bias, multiplier, shift, multiplier, shift, y, rows, k, m, zy, lo, hi);
+
+        /// <summary>Fully connected with a fused LeakyRelu: negative accumulators requantized with negMultiplier/negShift.</summary>
+        public static void FullyConnectedLeaky(
+            global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
+            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.Span<byte> y,
             int rows, int k, int m, int zy, int lo, int hi)
         {
             for (int r = 0; r < rows; r++)
@@ -90,7 +128,7 @@ namespace QuantGen.Generated
                     var weights = w.Slice(o * k, k);
                     int acc = bias[o];
                     for (int i = 0; i < k; i++) acc += weights[i] * input[i];
-                    y[r * m + o] = Requantize(acc, multiplier[o], shift[o], zy, lo, hi);
+                    y[r * m + o] = RequantizeLeaky(acc, multiplier[o], shift[o], negMultiplier[o], negShift[o], zy, lo, hi);
                 }
             }
         }
