@@ -84,6 +84,33 @@ public sealed class BuildPipelineTests(ITestOutputHelper output)
         output.WriteLine("first build, no-op build, calibration and model touches: as expected");
     }
 
+    [Fact]
+    public void PtqOptionsReachTheQuantizerAndChangingThemRequantizes()
+    {
+        using var project = Consumer("""<QuantModel Include="Models/fashion_cnn.onnx" ClassName="FashionCnn" Namespace="Demo" Calibration="Data/calib.npy" WeightBits="4" Algorithms="cle;adaround" AdaRoundIterations="200" RangeMethod="percentile" PerChannel="false" />""");
+        var (code, log) = project.Build();
+        Assert.True(code == 0, log);
+        var artifactPath = project.Path("obj", "Debug", "net10.0", "quantgen", "fashion_cnn.qgart");
+        var artifact = ArtifactText.Read(File.ReadAllText(artifactPath));
+        Assert.Equal("bn-fold;cle;adaround", artifact.GetMetadata("algorithms"));
+        Assert.Equal("percentile per-tensor", artifact.GetMetadata("weightRanges"));
+        Assert.Equal("percentile", artifact.GetMetadata("activationRanges"));
+        Assert.Equal("200", artifact.GetMetadata("adaRoundIterations"));
+        Assert.Equal("4", artifact.GetMetadata("weightBits"));
+        // Per tensor: one weight scale per layer, so every output channel's multiplier is the same.
+        Assert.All(artifact.Layers.Where(l => l.Kind == LayerKinds.Conv), l => Assert.Single(l.GetBlob("multiplier").Values.AsArray().Distinct()));
+        var report = File.ReadAllText(project.Path("obj", "Debug", "net10.0", "quantgen", "fashion_cnn.quant.md"));
+        Assert.Contains("| /conv2/Conv | Conv |", report);
+        Assert.Contains("AdaRound 200 iterations", report);
+        Assert.Contains("quantgen: fashion_cnn: 6 layers, W4A8 cle;adaround", log);
+
+        // A metadata change alone (the model and calibration untouched) re-runs the quantizer.
+        project.ReplaceItem("""<QuantModel Include="Models/fashion_cnn.onnx" ClassName="FashionCnn" Namespace="Demo" Calibration="Data/calib.npy" WeightBits="4" Algorithms="none" />""");
+        (code, log) = project.Build();
+        Assert.True(code == 0, log);
+        Assert.Equal("bn-fold;none", ArtifactText.Read(File.ReadAllText(artifactPath)).GetMetadata("algorithms"));
+    }
+
     [Theory]
     [InlineData("""<QuantModel Include="Models/fashion_cnn.onnx" WeightBits="1" />""", "QG0015", "WeightBits")]
     [InlineData("""<QuantModel Include="Models/missing.onnx" />""", "QG0001", "missing.onnx")]

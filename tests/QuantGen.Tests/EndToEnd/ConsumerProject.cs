@@ -10,8 +10,11 @@ internal sealed class ConsumerProject : IDisposable
 {
     private static readonly string Configuration = AppContext.BaseDirectory.Contains("/bin/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
 
+    private string _items;
+
     public ConsumerProject(string quantModelItems, string program)
     {
+        _items = quantModelItems;
         Directory = System.IO.Directory.CreateTempSubdirectory("quantgen-e2e-").FullName;
         var src = System.IO.Path.Combine(TestPaths.RepoRoot, "src");
         File.WriteAllText(System.IO.Path.Combine(Directory, "Consumer.csproj"), $"""
@@ -41,6 +44,14 @@ internal sealed class ConsumerProject : IDisposable
     }
 
     public string Directory { get; }
+
+    /// <summary>Swaps the QuantModel items in the project file, as a user editing metadata would.</summary>
+    public void ReplaceItem(string quantModelItems)
+    {
+        var project = System.IO.Path.Combine(Directory, "Consumer.csproj");
+        File.WriteAllText(project, File.ReadAllText(project).Replace(_items, quantModelItems, StringComparison.Ordinal));
+        _items = quantModelItems;
+    }
 
     public string Path(params string[] parts) => System.IO.Path.Combine([Directory, .. parts]);
 
