@@ -25,7 +25,7 @@ internal static class AdaRound
         var clock = Stopwatch.StartNew();
         int rows = problem.Validate();
         settings.Validate();
-        var (quantized, nearest, learned) =
+        var (quantized, nearest, learned, steps) =
             Vector512.IsHardwareAccelerated ? new Optimizer<Vector512<float>, Simd512>(problem, settings, rows).Run()
             : Vector256.IsHardwareAccelerated ? new Optimizer<Vector256<float>, Simd256>(problem, settings, rows).Run()
             : new Optimizer<Vector128<float>, Simd128>(problem, settings, rows).Run();
@@ -33,7 +33,7 @@ internal static class AdaRound
         int flipped = 0;
         for (int i = 0; i < quantized.Length; i++)
             if (quantized[i] != reference[i]) flipped++;
-        return new AdaRoundResult(quantized, nearest, learned, flipped, clock.Elapsed);
+        return new AdaRoundResult(quantized, nearest, learned, flipped, clock.Elapsed) { StepsElapsed = steps };
     }
 
     /// <summary>
@@ -143,13 +143,15 @@ internal static class AdaRound
             _coefficient = new float[_m];
         }
 
-        public (int[] Quantized, double Nearest, double Learned) Run()
+        public (int[] Quantized, double Nearest, double Learned, TimeSpan Steps) Run()
         {
             ForEachChunk(_problem.FloatInputs, Padded(_problem.Weights), StoreTargets);
             Initialise();
             var nearest = WeightQuantizer.RoundToNearest(_problem.Weights, _scale, _problem.Bits);
             var nearestErrors = Errors(Padded(Dequantize(nearest)));
+            long start = Stopwatch.GetTimestamp();
             Train();
+            var steps = Stopwatch.GetElapsedTime(start);
 
             var learned = new int[_m * _k];
             for (int o = 0; o < _m; o++)
@@ -177,7 +179,7 @@ internal static class AdaRound
                 }
             }
             double count = (double)_rows * _m;
-            return (learned, nearestSum / count, learnedSum / count);
+            return (learned, nearestSum / count, learnedSum / count, steps);
         }
 
         private int Ld(int columns) => columns + _width;
@@ -805,6 +807,7 @@ internal static class AdaRound
             TV step = TS.Splat(_step), correction2 = TS.Splat(_correction2), epsilon = TS.Splat(1e-8f), tiny = TS.Splat(1e-30f);
             TV beta1 = TS.Splat(0.9f), oneMinusBeta1 = TS.Splat(0.1f), beta2 = TS.Splat(0.999f), oneMinusBeta2 = TS.Splat(0.001f);
             TV range = TS.Splat(Zeta - Gamma), gamma = TS.Splat(Gamma), zeta = TS.Splat(Zeta), inverseRange = TS.Splat(1 / (Zeta - Gamma));
+            TV limit = TS.Splat(30);
             bool regularize = _lambda > 0;
             for (int k = k0; k < k1; k += _width)
             {
@@ -818,8 +821,9 @@ internal static class AdaRound
                 if (regularize && !TS.AllZero(dh))
                 {
                     // λ/M · d/dh [1 − |2h − 1|^β] = −2βλ/M · sign(2h − 1)·|2h − 1|^(β−1)
-                    TV u = TS.Subtract(TS.Add(h, h), one), magnitude = TS.Abs(u);
-                    TV power = TS.Select(TS.LessThan(zero, magnitude), Exp(TS.Multiply(betaMinusOne, Log(magnitude))), zero);
+                    // Powers below e^−69 ≈ 1e-30 (and |2h − 1| = 0, whose Log is about −88) count as zero: no subnormals.
+                    TV u = TS.Subtract(TS.Add(h, h), one), exponent = TS.Multiply(betaMinusOne, Log(TS.Abs(u)));
+                    TV power = TS.Select(TS.LessThan(exponent, TS.Splat(-69)), zero, Exp(exponent));
                     TV slope = TS.Multiply(regularizerSlope, TS.Select(TS.LessThan(u, zero), TS.Subtract(zero, power), power));
                     gradient = TS.MultiplyAdd(slope, dh, gradient);
                 }
@@ -834,7 +838,8 @@ internal static class AdaRound
                 TS.Store(v, ref _variance[0], j);
                 TS.Store(parameter, ref _v[0], j);
 
-                TV sigma = TS.Divide(one, TS.Add(one, Exp(TS.Subtract(zero, parameter))));
+                // σ(V) with V limited to ±30: h is 0 or 1 there either way, and σ stays a normal float.
+                TV sigma = TS.Divide(one, TS.Add(one, Exp(TS.Max(TS.Min(TS.Subtract(zero, parameter), limit), TS.Subtract(zero, limit)))));
                 TV raw = TS.MultiplyAdd(sigma, range, gamma);
                 h = TS.Min(TS.Max(raw, zero), one);
                 TS.Store(h, ref _h[0], j);
