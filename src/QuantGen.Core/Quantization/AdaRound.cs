@@ -25,7 +25,7 @@ internal static class AdaRound
         var clock = Stopwatch.StartNew();
         int rows = problem.Validate();
         settings.Validate();
-        var (quantized, nearest, learned) =
+        var (quantized, nearest, learned, steps) =
             Vector512.IsHardwareAccelerated ? new Optimizer<Vector512<float>, Simd512>(problem, settings, rows).Run()
             : Vector256.IsHardwareAccelerated ? new Optimizer<Vector256<float>, Simd256>(problem, settings, rows).Run()
             : new Optimizer<Vector128<float>, Simd128>(problem, settings, rows).Run();
@@ -33,14 +33,16 @@ internal static class AdaRound
         int flipped = 0;
         for (int i = 0; i < quantized.Length; i++)
             if (quantized[i] != reference[i]) flipped++;
-        return new AdaRoundResult(quantized, nearest, learned, flipped, clock.Elapsed);
+        return new AdaRoundResult(quantized, nearest, learned, flipped, clock.Elapsed) { StepsElapsed = steps };
     }
 
     /// <summary>
     /// The optimiser for one vector width. Per-weight arrays are [M, Kp], rows padded to whole vectors. A batch is
     /// stored transposed, per group [K, columns] with a leading dimension of columns + one vector (a power-of-two
-    /// stride would map every row to the same cache set), columns padded with zeros to whole tiles. Both products
-    /// then run along the batch: forward Z[o, b] = Σk W̃[o, k]·X[k, b], backward G[o, k] = Σb dZ[o, b]·X[k, b].
+    /// stride would map every row to the same cache set), columns padded with zeros to whole tiles, so the forward
+    /// product Z[o, b] = Σk W̃[o, k]·X[k, b] runs along the batch in vectors. The backward product
+    /// G[o, k] = Σb dZ[o, b]·X[k, b] runs along k on a row-major copy of the batch where groups have four rows or
+    /// more, and as dot products along the batch otherwise (depthwise).
     /// </summary>
     private sealed class Optimizer<TV, TS> where TV : struct where TS : struct, ISimd<TV>
     {
@@ -48,6 +50,9 @@ internal static class AdaRound
         private const int KBlock = 128;
         private const int GatherBlock = 16;
         private const int MinItems = 8;
+
+        /// <summary>Multiply-adds per pass below which a pass runs on the calling thread (dispatch costs more).</summary>
+        private const long ParallelWork = 1 << 20;
 
         /// <summary>Rows are drawn in runs of this many consecutive rows (see <see cref="Train"/>).</summary>
         private const int RunLength = 16;
@@ -65,8 +70,9 @@ internal static class AdaRound
         // Row tiles (RowTile rows, or one row, of one group); group g owns tiles [_groupTiles[g], _groupTiles[g + 1]).
         private readonly int[] _tileRow, _tileRows, _groupTiles;
 
-        // Backward work items: a group's tiles [first, end) × weight columns [k0, k1) (whole vectors).
-        private readonly (int Group, int FirstTile, int EndTile, int K0, int K1)[] _backwardItems;
+        // Work items: a range of one group's tiles, [first, end). A step runs forward, backward and update of an item
+        // in one go, so a step has one barrier (two when it draws rows).
+        private readonly (int Group, int FirstTile, int EndTile)[] _items;
 
         // Per weight, [M, Kp]: floor(W/s), V, Adam's moments, h(V), W̃, dL/dW̃.
         private readonly float[] _floor, _v, _mean, _variance, _h, _soft, _grad;
@@ -121,7 +127,7 @@ internal static class AdaRound
             }
             _groupTiles[_groups] = tileRow.Count;
             (_tileRow, _tileRows) = (tileRow.ToArray(), tileRows.ToArray());
-            _backwardItems = BackwardItems();
+            _items = Items();
 
             int size = _m * _kp, ld = Ld(Math.Max(_columns, _evalColumns));
             (_floor, _v, _mean, _variance, _h, _soft, _grad) =
@@ -137,13 +143,15 @@ internal static class AdaRound
             _coefficient = new float[_m];
         }
 
-        public (int[] Quantized, double Nearest, double Learned) Run()
+        public (int[] Quantized, double Nearest, double Learned, TimeSpan Steps) Run()
         {
             ForEachChunk(_problem.FloatInputs, Padded(_problem.Weights), StoreTargets);
             Initialise();
             var nearest = WeightQuantizer.RoundToNearest(_problem.Weights, _scale, _problem.Bits);
             var nearestErrors = Errors(Padded(Dequantize(nearest)));
+            long start = Stopwatch.GetTimestamp();
             Train();
+            var steps = Stopwatch.GetElapsedTime(start);
 
             var learned = new int[_m * _k];
             for (int o = 0; o < _m; o++)
@@ -171,7 +179,7 @@ internal static class AdaRound
                 }
             }
             double count = (double)_rows * _m;
-            return (learned, nearestSum / count, learnedSum / count);
+            return (learned, nearestSum / count, learnedSum / count, steps);
         }
 
         private int Ld(int columns) => columns + _width;
@@ -179,24 +187,17 @@ internal static class AdaRound
         private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
         /// <summary>
-        /// Splits the backward pass (and the update fused into it) into at least <see cref="MinItems"/> items where
-        /// the shape allows: weight columns in chunks of 1 to 4 vectors, then a group's tiles in ranges.
+        /// Splits each group's tiles into ranges so there are at least <see cref="MinItems"/> items where the shape
+        /// allows (the split depends on the shape only, and no result depends on it).
         /// </summary>
-        private (int, int, int, int, int)[] BackwardItems()
+        private (int, int, int)[] Items()
         {
-            int vectors = _kp / _width;
-            int chunk = _width * Math.Clamp(vectors / MinItems, 1, 4);
-            int chunks = (_kp + chunk - 1) / chunk;
             int tilesPerGroup = _tileRow.Length / _groups;
-            int splits = Math.Clamp((MinItems + _groups * chunks - 1) / (_groups * chunks), 1, tilesPerGroup);
-            var items = new List<(int, int, int, int, int)>();
+            int splits = Math.Clamp((MinItems + _groups - 1) / _groups, 1, tilesPerGroup);
+            var items = new List<(int, int, int)>();
             for (int g = 0; g < _groups; g++)
                 for (int s = 0; s < splits; s++)
-                {
-                    int first = _groupTiles[g] + s * tilesPerGroup / splits, end = _groupTiles[g] + (s + 1) * tilesPerGroup / splits;
-                    for (int k0 = 0; k0 < _kp; k0 += chunk)
-                        items.Add((g, first, end, k0, Math.Min(_kp, k0 + chunk)));
-                }
+                    items.Add((g, _groupTiles[g] + s * tilesPerGroup / splits, _groupTiles[g] + (s + 1) * tilesPerGroup / splits));
             return items.ToArray();
         }
 
@@ -310,8 +311,7 @@ internal static class AdaRound
                     Array.Sort(drawn);
                     GatherRuns(drawn, ld);
                 }
-                Forward(_soft, _columns, train: true);
-                Backward(_columns);
+                Step(_columns);
             }
         }
 
@@ -350,7 +350,7 @@ internal static class AdaRound
         {
             int draws = drawn.Length, pieces = Math.Min(draws, MinItems), perPiece = (draws + pieces - 1) / pieces;
             int rowsPerRun = _groups * _k, block = (rowsPerRun + _m) * RunLength;
-            For(pieces, (long)_batch * (rowsPerRun + _m) >= 1 << 15, piece =>
+            For(pieces, (long)_batch * (rowsPerRun + _m) >= 1 << 18, piece =>
             {
                 for (int d = piece * perPiece; d < Math.Min(draws, (piece + 1) * perPiece); d++)
                 {
@@ -397,7 +397,7 @@ internal static class AdaRound
         {
             int ld = Ld(columns), blocks = columns / GatherBlock;
             int pieces = Math.Min(blocks, (MinItems + _groups - 1) / _groups), perPiece = (blocks + pieces - 1) / pieces;
-            bool parallel = (long)columns * _groups * _k >= 1 << 15;
+            bool parallel = (long)columns * _groups * _k >= 1 << 18;
             For(_groups * pieces, parallel, item =>
             {
                 int g = item / pieces, piece = item % pieces;
@@ -483,23 +483,42 @@ internal static class AdaRound
             return Math.Clamp(z, _clampMin[o], _clampMax[o]);
         }
 
-        // ---- Forward: Z = W̃ X + b, then (training) dL/dz into _dz; otherwise z into _dz ----
+        // ---- Steps: forward Z = W̃ X + b, then (training) dL/dz into _dz, otherwise z; backward; update ----
 
-        /// <summary>
-        /// Items are column blocks of one group. Within one, K is walked in blocks so that block of X stays in L1
-        /// while every row tile of the group passes over it; partial sums wait in _dz between blocks.
-        /// </summary>
+        /// <summary>One Adam step on the gathered batch: per item, forward, backward and update of its rows.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void Step(int columns)
+        {
+            For(_items.Length, (long)_m * _k * columns >= ParallelWork, index =>
+            {
+                var (g, first, end) = _items[index];
+                ForwardTiles(_soft, g, first, end, columns, train: true);
+                BackwardTiles(g, first, end, columns);
+                for (int tile = first; tile < end; tile++)
+                    for (int o = _tileRow[tile]; o < _tileRow[tile] + _tileRows[tile]; o++)
+                        Update(o, 0, _kp);
+            });
+        }
+
         private void Forward(float[] weights, int columns, bool train)
         {
-            int ld = Ld(columns), block = 4 * _width, blocks = columns / block;
-            int tilesPerGroup = _tileRow.Length / _groups;
-            int splits = Math.Clamp((MinItems + _groups * blocks - 1) / (_groups * blocks), 1, tilesPerGroup);
-            For(_groups * blocks * splits, (long)_m * _k * columns >= 1 << 15, item =>
+            For(_items.Length, (long)_m * _k * columns >= ParallelWork, index =>
             {
-                int split = item % splits, g = item / splits / blocks, c0 = item / splits % blocks * block;
-                int first = _groupTiles[g] + split * tilesPerGroup / splits, end = _groupTiles[g] + (split + 1) * tilesPerGroup / splits;
-                ref float x = ref _x[g * _k * ld];
+                var (g, first, end) = _items[index];
+                ForwardTiles(weights, g, first, end, columns, train);
+            });
+        }
+
+        /// <summary>
+        /// Z = W̃ X + b for tiles [first, end) of group g. K is walked in blocks so a block of X stays in L1 while
+        /// every tile passes over it; partial sums wait in _dz between blocks.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void ForwardTiles(float[] weights, int g, int first, int end, int columns, bool train)
+        {
+            int ld = Ld(columns), block = 4 * _width;
+            ref float x = ref _x[g * _k * ld];
+            for (int c0 = 0; c0 < columns; c0 += block)
                 for (int k0 = 0; k0 < _k; k0 += KBlock)
                 {
                     int k1 = Math.Min(_k, k0 + KBlock);
@@ -517,7 +536,6 @@ internal static class AdaRound
                         }
                     }
                 }
-            });
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -625,54 +643,44 @@ internal static class AdaRound
         // ---- Backward: G = dZ Xᵀ, then the Adam step and new soft weights for the same weights ----
 
         /// <summary>
-        /// Groups with at least one full row tile use the row-major batch: G[o, k..k+2W) accumulates
-        /// dL/dz[o, b]·X[b, k..k+2W) over b in registers, with no horizontal sums. Groups of fewer rows (depthwise)
-        /// take dot products along the transposed batch instead.
+        /// dL/dW̃ of tiles [first, end) of group g. Groups with at least one full tile use the row-major batch:
+        /// G[o, k..k+2W) accumulates dL/dz[o, b]·X[b, k..k+2W) over b in registers, with no horizontal sums.
+        /// Groups of fewer rows (depthwise) take dot products along the transposed batch instead.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void Backward(int columns)
+        private void BackwardTiles(int g, int first, int end, int columns)
         {
             int ld = Ld(columns);
-            For(_backwardItems.Length, (long)_m * _k * columns >= 1 << 15, index =>
+            if (!_rowLayout)
             {
-                var (g, first, end, k0, k1) = _backwardItems[index];
-                if (_rowLayout)
+                ref float x = ref _x[g * _k * ld];
+                for (int tile = first; tile < end; tile++)
+                    for (int i = 0; i < _k; i += 4) Backward1x4(_tileRow[tile], ref x, ld, columns, i, _k);
+                return;
+            }
+            ref float xr = ref _xr[g * _columns * _ldr];
+            for (int c = 0; c < _kp; c += 2 * _width)
+            {
+                int c2 = Math.Min(c + _width, _kp - _width);
+                for (int tile = first; tile < end; tile++)
                 {
-                    ref float xr = ref _xr[g * _columns * _ldr];
-                    for (int c = k0; c < k1; c += 2 * _width)
+                    int o = _tileRow[tile];
+                    if (TS.Count >= 16 && tile + 1 < end && _tileRows[tile] == RowTile && _tileRows[tile + 1] == RowTile)
                     {
-                        int c2 = Math.Min(c + _width, k1 - _width);
-                        for (int tile = first; tile < end; tile++)
-                        {
-                            int o = _tileRow[tile];
-                            if (TS.Count >= 16 && tile + 1 < end && _tileRows[tile] == RowTile && _tileRows[tile + 1] == RowTile)
-                            {
-                                // Two tiles at once where there are 32 vector registers: half the traffic for X.
-                                RowBackward8(o, ref xr, ld, c, c2);
-                                tile++;
-                            }
-                            else if (_tileRows[tile] == RowTile)
-                            {
-                                RowBackward4(o, ref xr, ld, c, c2);
-                            }
-                            else
-                            {
-                                RowBackward1(o, ref xr, ld, c, c2);
-                            }
-                        }
+                        // Two tiles at once where there are 32 vector registers: half the traffic for X.
+                        RowBackward8(o, ref xr, ld, c, c2);
+                        tile++;
+                    }
+                    else if (_tileRows[tile] == RowTile)
+                    {
+                        RowBackward4(o, ref xr, ld, c, c2);
+                    }
+                    else
+                    {
+                        RowBackward1(o, ref xr, ld, c, c2);
                     }
                 }
-                else
-                {
-                    int kEnd = Math.Min(_k, k1);
-                    ref float x = ref _x[g * _k * ld];
-                    for (int tile = first; tile < end; tile++)
-                        for (int i = k0; i < kEnd; i += 4) Backward1x4(_tileRow[tile], ref x, ld, columns, i, kEnd);
-                }
-                for (int tile = first; tile < end; tile++)
-                    for (int o = _tileRow[tile]; o < _tileRow[tile] + _tileRows[tile]; o++)
-                        Update(o, k0, k1);
-            });
+            }
         }
 
         /// <summary>dL/dW̃ of rows o..o+7 at the weight vectors starting at columns c and c2 (c2 == c: just one).</summary>
@@ -799,6 +807,7 @@ internal static class AdaRound
             TV step = TS.Splat(_step), correction2 = TS.Splat(_correction2), epsilon = TS.Splat(1e-8f), tiny = TS.Splat(1e-30f);
             TV beta1 = TS.Splat(0.9f), oneMinusBeta1 = TS.Splat(0.1f), beta2 = TS.Splat(0.999f), oneMinusBeta2 = TS.Splat(0.001f);
             TV range = TS.Splat(Zeta - Gamma), gamma = TS.Splat(Gamma), zeta = TS.Splat(Zeta), inverseRange = TS.Splat(1 / (Zeta - Gamma));
+            TV limit = TS.Splat(30);
             bool regularize = _lambda > 0;
             for (int k = k0; k < k1; k += _width)
             {
@@ -812,8 +821,9 @@ internal static class AdaRound
                 if (regularize && !TS.AllZero(dh))
                 {
                     // λ/M · d/dh [1 − |2h − 1|^β] = −2βλ/M · sign(2h − 1)·|2h − 1|^(β−1)
-                    TV u = TS.Subtract(TS.Add(h, h), one), magnitude = TS.Abs(u);
-                    TV power = TS.Select(TS.LessThan(zero, magnitude), Exp(TS.Multiply(betaMinusOne, Log(magnitude))), zero);
+                    // Powers below e^−69 ≈ 1e-30 (and |2h − 1| = 0, whose Log is about −88) count as zero: no subnormals.
+                    TV u = TS.Subtract(TS.Add(h, h), one), exponent = TS.Multiply(betaMinusOne, Log(TS.Abs(u)));
+                    TV power = TS.Select(TS.LessThan(exponent, TS.Splat(-69)), zero, Exp(exponent));
                     TV slope = TS.Multiply(regularizerSlope, TS.Select(TS.LessThan(u, zero), TS.Subtract(zero, power), power));
                     gradient = TS.MultiplyAdd(slope, dh, gradient);
                 }
@@ -828,7 +838,8 @@ internal static class AdaRound
                 TS.Store(v, ref _variance[0], j);
                 TS.Store(parameter, ref _v[0], j);
 
-                TV sigma = TS.Divide(one, TS.Add(one, Exp(TS.Subtract(zero, parameter))));
+                // σ(V) with V limited to ±30: h is 0 or 1 there either way, and σ stays a normal float.
+                TV sigma = TS.Divide(one, TS.Add(one, Exp(TS.Max(TS.Min(TS.Subtract(zero, parameter), limit), TS.Subtract(zero, limit)))));
                 TV raw = TS.MultiplyAdd(sigma, range, gamma);
                 h = TS.Min(TS.Max(raw, zero), one);
                 TS.Store(h, ref _h[0], j);

@@ -113,4 +113,8 @@ internal sealed record AdaRoundSettings(
 /// <param name="LearnedError">Reconstruction MSE of <paramref name="Quantized"/> over all rows and channels.</param>
 /// <param name="FlippedFromNearest">How many indices differ from round-to-nearest.</param>
 /// <param name="Elapsed">Wall time of the whole optimisation (targets, iterations, evaluation).</param>
-internal sealed record AdaRoundResult(int[] Quantized, double NearestError, double LearnedError, int FlippedFromNearest, TimeSpan Elapsed);
+internal sealed record AdaRoundResult(int[] Quantized, double NearestError, double LearnedError, int FlippedFromNearest, TimeSpan Elapsed)
+{
+    /// <summary>Of <see cref="Elapsed"/>, the Adam steps (with the one-off copy of the inputs the row sampling reads).</summary>
+    public TimeSpan StepsElapsed { get; init; }
+}
