@@ -41,37 +41,38 @@ namespace QuantGen.Generated
             for (int i = 0; i < x.Length; i++) y[i] = scale * (x[i] - zero);
         }
 
-        /// <summary>2-D convolution, NCHW, weights [M, C/G, KH, KW]; positions outside the input read the input zero point.</summary>
-        public static void Conv2D(
-            global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift, global::System.Span<byte> y,
-            int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
-            int dh, int dw, int group, int zx, int zy, int lo, int hi) =>
-            Conv2DLeaky(x, w, bias, multiplier, shift, multiplier, shift, y, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, group, zx, zy, lo, hi);
+        /// <summary>
+        /// When false, the packed dot products take their scalar loop even where a SIMD path is supported: the
+        /// benchmark's "scalar" job and the SIMD-vs-scalar tests set it. Both loops give the same int32 accumulators.
+        /// </summary>
+        public static bool SimdEnabled { get; set; } = true;
 
         /// <summary>
-        /// 2-D convolution with a fused LeakyRelu: as Conv2D, negative accumulators requantized with
-        /// negMultiplier/negShift (the same spans as multiplier/shift when there is no LeakyRelu).
+        /// 2-D convolution, NCHW in and out, weights pre-packed at build time as [G, KP/4, MP, 4] (KP = C/G·KH·KW
+        /// rounded up to 4, MP = M/G rounded up to 8, zero padded): for every output position the receptive field is
+        /// gathered into <paramref name="col"/> (positions outside the input read zx), then one packed dot product gives
+        /// the accumulators of all the group's output channels. Negative accumulators use negMultiplier/negShift (the
+        /// same spans as multiplier/shift when the layer has no fused LeakyRelu).
         /// </summary>
-        public static void Conv2DLeaky(
+        public static void ConvPacked(
             global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
             global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.Span<byte> y,
+            global::System.Span<byte> col, global::System.Span<int> acc,
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
             int dh, int dw, int group, int zx, int zy, int lo, int hi)
         {
-            int cg = c / group, mg = m / group;
+            int cg = c / group, mg = m / group, k = cg * kh * kw, kp = (k + 3) & ~3, mp = (mg + 7) & ~7;
+            byte pad = (byte)zx;
+            col.Slice(k, kp - k).Clear();
             for (int b = 0; b < n; b++)
-            for (int o = 0; o < m; o++)
+            for (int g = 0; g < group; g++)
             {
-                int g = o / mg;
-                var kernel = w.Slice(o * cg * kh * kw, cg * kh * kw);
-                int mult = multiplier[o], sft = shift[o], negMult = negMultiplier[o], negSft = negShift[o], bo = bias[o];
-                int outBase = (b * m + o) * oh * ow;
+                var packed = w.Slice(g * kp * mp, kp * mp);
                 for (int oy = 0; oy < oh; oy++)
                 for (int ox = 0; ox < ow; ox++)
                 {
-                    int acc = bo, ki = 0;
+                    int ki = 0;
                     for (int ci = 0; ci < cg; ci++)
                     {
                         int plane = (b * c + g * cg + ci) * h;
@@ -83,16 +84,119 @@ namespace QuantGen.Generated
                             for (int kx = 0; kx < kw; kx++, ki++)
                             {
                                 int ix = ox * sw - padLeft + kx * dw;
-                                int v = rowInside && ix >= 0 && ix < width ? x[row + ix] : zx;
-                                acc += kernel[ki] * v;
+                                col[ki] = rowInside && ix >= 0 && ix < width ? x[row + ix] : pad;
                             }
                         }
                     }
-                    y[outBase + oy * ow + ox] = RequantizeLeaky(acc, mult, sft, negMult, negSft, zy, lo, hi);
+                    DotPacked(col, packed, acc, kp, mp);
+                    int o0 = g * mg, outIndex = ((b * m + o0) * oh + oy) * ow + ox, planeSize = oh * ow;
+                    for (int o = 0; o < mg; o++, outIndex += planeSize)
+                    {
+                        int a = acc[o] + bias[o0 + o];
+                        y[outIndex] = a >= 0
+                            ? Requantize(a, multiplier[o0 + o], shift[o0 + o], zy, lo, hi)
+                            : Requantize(a, negMultiplier[o0 + o], negShift[o0 + o], zy, lo, hi);
+                    }
                 }
             }
         }
 
+        /// <summary>
+        /// Fully connected: every input row of K values against weights pre-packed as [KP/4, MP, 4] (as ConvPacked,
+        /// one group). The row is copied into <paramref name="col"/> so that its zero-padded tail is never read from x.
+        /// </summary>
+        public static void FullyConnectedPacked(
+            global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
+            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.Span<byte> y,
+            global::System.Span<byte> col, global::System.Span<int> acc,
+            int rows, int k, int m, int zy, int lo, int hi)
+        {
+            int kp = (k + 3) & ~3, mp = (m + 7) & ~7;
+            col.Slice(k, kp - k).Clear();
+            for (int r = 0; r < rows; r++)
+            {
+                x.Slice(r * k, k).CopyTo(col);
+                DotPacked(col, w, acc, kp, mp);
+                var output = y.Slice(r * m, m);
+                for (int o = 0; o < m; o++)
+                {
+                    int a = acc[o] + bias[o];
+                    output[o] = a >= 0
+                        ? Requantize(a, multiplier[o], shift[o], zy, lo, hi)
+                        : Requantize(a, negMultiplier[o], negShift[o], zy, lo, hi);
+                }
+            }
+        }
+
+        /// <summary>
+        /// acc[o] = Σ_k col[k] · w[k/4, o, k%4] for o &lt; mp, the weights packed [kp/4, mp, 4]: u8 activations times s8
+        /// weights, exact in int32 (the quantizer bounds K · 255 · 127), so every path gives the same accumulators.
+        /// </summary>
+        private static void DotPacked(global::System.ReadOnlySpan<byte> col, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp)
+        {
+            if (SimdEnabled && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
+            {
+                DotPackedAvxVnni(col, w, acc, kp, mp);
+                return;
+            }
+            acc.Slice(0, mp).Clear();
+            for (int k4 = 0; k4 < kp; k4 += 4)
+            {
+                int x0 = col[k4], x1 = col[k4 + 1], x2 = col[k4 + 2], x3 = col[k4 + 3];
+                var rowWeights = w.Slice(k4 * mp, 4 * mp);
+                for (int o = 0, i = 0; o < mp; o++, i += 4)
+                    acc[o] += x0 * rowWeights[i] + x1 * rowWeights[i + 1] + x2 * rowWeights[i + 2] + x3 * rowWeights[i + 3];
+            }
+        }
+
+        /// <summary>
+        /// DotPacked with AVX-VNNI (vpdpbusd: four u8 × s8 products summed into each int32 lane): the four activation
+        /// bytes of a k-step are broadcast to every lane, each lane holds one output channel. Blocks of 32 channels keep
+        /// four independent accumulators in registers, then blocks of 8.
+        /// </summary>
+        private static void DotPackedAvxVnni(global::System.ReadOnlySpan<byte> col, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp)
+        {
+            ref byte x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(col);
+            ref sbyte weights = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w);
+            ref int result = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(acc);
+            int o = 0;
+            for (; o + 32 <= mp; o += 32)
+            {
+                var a0 = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
+                var a1 = a0;
+                var a2 = a0;
+                var a3 = a0;
+                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                for (int k4 = 0; k4 < kp; k4 += 4)
+                {
+                    var xv = global::System.Runtime.Intrinsics.Vector256.AsByte(global::System.Runtime.Intrinsics.Vector256.Create(
+                        global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<int>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, k4))));
+                    ref sbyte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp);
+                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, xv, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row));
+                    a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, xv, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 32));
+                    a2 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a2, xv, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 64));
+                    a3 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a3, xv, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 96));
+                }
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0, ref result, (nuint)o);
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a1, ref result, (nuint)(o + 8));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a2, ref result, (nuint)(o + 16));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a3, ref result, (nuint)(o + 24));
+            }
+            for (; o < mp; o += 8)
+            {
+                var a0 = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
+                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                for (int k4 = 0; k4 < kp; k4 += 4)
+                {
+                    var xv = global::System.Runtime.Intrinsics.Vector256.AsByte(global::System.Runtime.Intrinsics.Vector256.Create(
+                        global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<int>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, k4))));
+                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, xv,
+                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp)));
+                }
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0, ref result, (nuint)o);
+            }
+        }
         /// <summary>y = min(y, high[c]) for channel c, y laid out [outer, channels, inner].</summary>
         public static void ClampChannels(global::System.Span<byte> y, global::System.ReadOnlySpan<int> high, int outer, int channels, int inner)
         {
@@ -104,33 +208,6 @@ namespace QuantGen.Generated
                     for (int j = 0; j < inner; j++, i++)
                         if (y[i] > h) y[i] = (byte)h;
                 }
-        }
-
-        /// <summary>Fully connected: every input row of K values against weights [M, K].</summary>
-        public static void FullyConnected(
-            global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift, global::System.Span<byte> y,
-            int rows, int k, int m, int zy, int lo, int hi) =>
-            FullyConnectedLeaky(x, w, bias, multiplier, shift, multiplier, shift, y, rows, k, m, zy, lo, hi);
-
-        /// <summary>Fully connected with a fused LeakyRelu: negative accumulators requantized with negMultiplier/negShift.</summary>
-        public static void FullyConnectedLeaky(
-            global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
-            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.Span<byte> y,
-            int rows, int k, int m, int zy, int lo, int hi)
-        {
-            for (int r = 0; r < rows; r++)
-            {
-                var input = x.Slice(r * k, k);
-                for (int o = 0; o < m; o++)
-                {
-                    var weights = w.Slice(o * k, k);
-                    int acc = bias[o];
-                    for (int i = 0; i < k; i++) acc += weights[i] * input[i];
-                    y[r * m + o] = RequantizeLeaky(acc, multiplier[o], shift[o], negMultiplier[o], negShift[o], zy, lo, hi);
-                }
-            }
         }
 
         /// <summary>Max pooling over in-bounds window positions (input and output share one grid).</summary>
