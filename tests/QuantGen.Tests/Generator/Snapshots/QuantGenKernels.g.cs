@@ -89,14 +89,9 @@ namespace QuantGen.Generated
                         }
                     }
                     DotPacked(col, packed, acc, kp, mp);
-                    int o0 = g * mg, outIndex = ((b * m + o0) * oh + oy) * ow + ox, planeSize = oh * ow;
-                    for (int o = 0; o < mg; o++, outIndex += planeSize)
-                    {
-                        int a = acc[o] + bias[o0 + o];
-                        y[outIndex] = a >= 0
-                            ? Requantize(a, multiplier[o0 + o], shift[o0 + o], zy, lo, hi)
-                            : Requantize(a, negMultiplier[o0 + o], negShift[o0 + o], zy, lo, hi);
-                    }
+                    int o0 = g * mg;
+                    RequantizeChannels(acc, bias.Slice(o0, mg), multiplier.Slice(o0, mg), shift.Slice(o0, mg), negMultiplier.Slice(o0, mg), negShift.Slice(o0, mg),
+                        y, ((b * m + o0) * oh + oy) * ow + ox, oh * ow, zy, lo, hi);
                 }
             }
         }
@@ -118,14 +113,28 @@ namespace QuantGen.Generated
             {
                 x.Slice(r * k, k).CopyTo(col);
                 DotPacked(col, w, acc, kp, mp);
-                var output = y.Slice(r * m, m);
-                for (int o = 0; o < m; o++)
-                {
-                    int a = acc[o] + bias[o];
-                    output[o] = a >= 0
-                        ? Requantize(a, multiplier[o], shift[o], zy, lo, hi)
-                        : Requantize(a, negMultiplier[o], negShift[o], zy, lo, hi);
-                }
+                RequantizeChannels(acc, bias, multiplier, shift, negMultiplier, negShift, y, r * m, 1, zy, lo, hi);
+            }
+        }
+
+        /// <summary>
+        /// y[start + o·stride] = Requantize(acc[o] + bias[o], …[o]) for the bias.Length channels of one output position,
+        /// the negative pair for negative accumulators.
+        /// </summary>
+        private static void RequantizeChannels(global::System.ReadOnlySpan<int> acc, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
+            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift,
+            global::System.Span<byte> y, int start, int stride, int zy, int lo, int hi)
+        {
+            int o = 0, count = bias.Length;
+            if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.IsSupported && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
+                o = RequantizeChannelsAvx512(acc, bias, multiplier, shift, negMultiplier, negShift, y, start, stride, zy, lo, hi);
+            for (; o < count; o++)
+            {
+                int a = acc[o] + bias[o];
+                y[start + o * stride] = a >= 0
+                    ? Requantize(a, multiplier[o], shift[o], zy, lo, hi)
+                    : Requantize(a, negMultiplier[o], negShift[o], zy, lo, hi);
             }
         }
 
@@ -196,6 +205,51 @@ namespace QuantGen.Generated
                 }
                 global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0, ref result, (nuint)o);
             }
+        }
+
+        /// <summary>
+        /// RequantizeChannels for whole blocks of 8 channels, 8 lanes of 64 bits: vpmuldq gives the exact product of the
+        /// int32 accumulator and multiplier, vpsravq the per-channel arithmetic shift, vpmovqb the u8 results. Returns
+        /// the number of channels done; the caller's scalar loop does the rest.
+        /// </summary>
+        private static int RequantizeChannelsAvx512(global::System.ReadOnlySpan<int> acc, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
+            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift,
+            global::System.Span<byte> y, int start, int stride, int zy, int lo, int hi)
+        {
+            var zero = global::System.Runtime.Intrinsics.Vector512.Create((long)zy);
+            var min = global::System.Runtime.Intrinsics.Vector512.Create((long)lo);
+            var max = global::System.Runtime.Intrinsics.Vector512.Create((long)hi);
+            var one = global::System.Runtime.Intrinsics.Vector512.Create(1UL);
+            int o = 0, count = bias.Length;
+            for (; o + 8 <= count; o += 8)
+            {
+                var a = global::System.Runtime.Intrinsics.Vector256.Create(acc.Slice(o, 8)) + global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8));
+                var negative = global::System.Runtime.Intrinsics.Vector256.LessThan(a, global::System.Runtime.Intrinsics.Vector256<int>.Zero);
+                var m = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(negative,
+                    global::System.Runtime.Intrinsics.Vector256.Create(negMultiplier.Slice(o, 8)), global::System.Runtime.Intrinsics.Vector256.Create(multiplier.Slice(o, 8)));
+                var s = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(negative,
+                    global::System.Runtime.Intrinsics.Vector256.Create(negShift.Slice(o, 8)), global::System.Runtime.Intrinsics.Vector256.Create(shift.Slice(o, 8)));
+                var s64 = global::System.Runtime.Intrinsics.Vector512.AsUInt64(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int64(s));
+                var product = global::System.Runtime.Intrinsics.X86.Avx512F.Multiply(
+                    global::System.Runtime.Intrinsics.Vector512.AsInt32(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int64(a)),
+                    global::System.Runtime.Intrinsics.Vector512.AsInt32(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int64(m)));
+                var half = global::System.Runtime.Intrinsics.Vector512.AsInt64(global::System.Runtime.Intrinsics.X86.Avx512F.ShiftLeftLogicalVariable(one, s64 - one));
+                var v = global::System.Runtime.Intrinsics.X86.Avx512F.ShiftRightArithmeticVariable(product + half, s64) + zero;
+                v = global::System.Runtime.Intrinsics.Vector512.Min(global::System.Runtime.Intrinsics.Vector512.Max(v, min), max);
+                var bytes = global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector128Byte(v);
+                if (stride == 1)
+                {
+                    global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref y[start + o],
+                        global::System.Runtime.Intrinsics.Vector128.ToScalar(global::System.Runtime.Intrinsics.Vector128.AsUInt64(bytes)));
+                }
+                else
+                {
+                    for (int i = 0, index = start + o * stride; i < 8; i++, index += stride)
+                        y[index] = global::System.Runtime.Intrinsics.Vector128.GetElement(bytes, i);
+                }
+            }
+            return o;
         }
         /// <summary>y = min(y, high[c]) for channel c, y laid out [outer, channels, inner].</summary>
         public static void ClampChannels(global::System.Span<byte> y, global::System.ReadOnlySpan<int> high, int outer, int channels, int inner)
