@@ -136,15 +136,23 @@ namespace QuantGen.Generator
             if (weighted.Count > 0)
             {
                 // The packed kernels' scratch: one receptive field (or input row) and one group's accumulators.
-                int col = 0, acc = 0;
+                int col = 0, acc = 8;
                 foreach (var layer in weighted)
                 {
+                    if (IsDepthwise(layer))
+                    {
+                        // The padded input plane, plus slack for the 16-byte loads of the stride-2 path.
+                        var input = _tensors[layer.Inputs[0]].Shape;
+                        int[] pads = layer.GetInts("pads");
+                        col = Math.Max(col, (input[2] + pads[0] + pads[2]) * (input[3] + pads[1] + pads[3]) + 16);
+                        continue;
+                    }
                     var weights = layer.GetBlob("weights");
                     int group = layer.Kind == LayerKinds.Conv ? layer.GetInt("group") : 1, m = weights.Shape[0];
                     col = Math.Max(col, (weights.Values.Count / m + 3) & ~3);
                     acc = Math.Max(acc, (m / group + 7) & ~7);
                 }
-                w.Line($"private readonly byte[] _col = new byte[{Int(col)}]; // receptive field gathered for the packed dot products, zero padded to 4");
+                w.Line($"private readonly byte[] _col = new byte[{Int(col)}]; // a receptive field (packed dot products, zero padded to 4) or a padded plane (depthwise)");
                 w.Line($"private readonly int[] _acc = new int[{Int(acc)}]; // int32 accumulators of one output position, padded to 8 channels");
             }
             w.Line();
@@ -207,6 +215,16 @@ namespace QuantGen.Generator
                 case LayerKinds.Dequantize:
                     w.Line($"{Kernels}.Dequantize({In(x)}, {Out(y)}, {Float(inT!.Scale)}, {Int(inT.ZeroPoint)});");
                     break;
+                case LayerKinds.Conv when IsDepthwise(layer):
+                {
+                    int[] k = layer.GetInts("kernel"), s = layer.GetInts("strides"), p = layer.GetInts("pads"), d = layer.GetInts("dilations"), clamp = layer.GetInts("clamp");
+                    w.Line($"{Kernels}.DepthwiseConv({In(x)}, {WeightBlobs(layer, method, 0)}, {Out(y)}, _col,");
+                    w.Line($"    n: {Int(inT!.Shape[0])}, c: {Int(inT.Shape[1])}, h: {Int(inT.Shape[2])}, width: {Int(inT.Shape[3])}, oh: {Int(outT.Shape[2])}, ow: {Int(outT.Shape[3])},");
+                    w.Line($"    kh: {Int(k[0])}, kw: {Int(k[1])}, sh: {Int(s[0])}, sw: {Int(s[1])}, padTop: {Int(p[0])}, padLeft: {Int(p[1])}, padBottom: {Int(p[2])}, padRight: {Int(p[3])}, dh: {Int(d[0])}, dw: {Int(d[1])},");
+                    w.Line($"    zx: {Int(inT.ZeroPoint)}, zy: {Int(outT.ZeroPoint)}, lo: {Int(clamp[0])}, hi: {Int(clamp[1])});");
+                    ClampChannels(w, layer, method, y, outT.Shape[0], outT.Shape[1], outT.Shape[2] * outT.Shape[3]);
+                    break;
+                }
                 case LayerKinds.Conv:
                 {
                     int[] k = layer.GetInts("kernel"), s = layer.GetInts("strides"), p = layer.GetInts("pads"), d = layer.GetInts("dilations"), clamp = layer.GetInts("clamp");
@@ -284,7 +302,8 @@ namespace QuantGen.Generator
         /// </summary>
         private string WeightBlobs(ArtifactLayer layer, string method, int group)
         {
-            var weights = DataName(method, "Weights", PackWeights(layer.GetBlob("weights"), group));
+            // group 0: the depthwise kernel reads the artifact's [C, KH, KW] order as it is.
+            var weights = DataName(method, "Weights", group == 0 ? layer.GetBlob("weights") : PackWeights(layer.GetBlob("weights"), group));
             var bias = DataName(method, "Bias", layer.GetBlob("bias"));
             var mult = DataName(method, "Multiplier", layer.GetBlob("multiplier"));
             var shift = DataName(method, "Shift", layer.GetBlob("shift"));
@@ -293,6 +312,11 @@ namespace QuantGen.Generator
                 : $"{Ints(mult)}, {Ints(shift)}";
             return $"{weights}, {Ints(bias)}, {Ints(mult)}, {Ints(shift)}, {negative}";
         }
+
+        /// <summary>A depthwise convolution (one input and one output channel per group) gets its own kernel.</summary>
+        private bool IsDepthwise(ArtifactLayer layer) =>
+            layer.Kind == LayerKinds.Conv && layer.GetInt("group") > 1 && layer.GetInt("group") == _tensors[layer.Inputs[0]].Shape[1]
+            && layer.GetInt("group") == _tensors[layer.Outputs[0]].Shape[1];
 
         /// <summary>
         /// Weights [M, K'] (K' = C/G·KH·KW, or K for FullyConnected) → [G, KP/4, MP, 4]: KP = K' rounded up to 4, MP =

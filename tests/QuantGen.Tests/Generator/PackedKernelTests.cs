@@ -8,7 +8,7 @@ namespace QuantGen.Tests.Generator;
 
 /// <summary>
 /// The packed Conv/FullyConnected kernels on random shapes (odd channel counts, 1x1, stride 2, asymmetric padding,
-/// dilation, groups, depthwise, channel counts on both sides of the 8- and 32-channel blocks): the SIMD path and the
+/// dilation, groups, depthwise rows with vector blocks and tails, channel counts on both sides of the 8- and 32-channel blocks): the SIMD path and the
 /// scalar path each give exactly what the integer simulator gives. Hand-built artifacts with random weights, biases,
 /// multipliers and zero points, so no quantizer choice hides a case.
 /// </summary>
@@ -23,6 +23,10 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
     [InlineData(7, 8, 8, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 7, true)]
     [InlineData(5, 11, 7, 70, 5, 3, 2, 1, 2, 1, 0, 1, 2, 1, 1, false)]
     [InlineData(32, 4, 4, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true)]
+    // Depthwise rows long enough for the 8-wide vector blocks plus a scalar tail: stride 1, stride 2, dilation, asymmetric pads.
+    [InlineData(5, 19, 21, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 5, false)]
+    [InlineData(3, 20, 35, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 3, true)]
+    [InlineData(4, 12, 26, 4, 3, 5, 1, 2, 0, 2, 1, 1, 2, 2, 4, false)]
     public void ConvSimdAndScalarMatchTheSimulator(int c, int h, int w, int m, int kh, int kw, int sh, int sw,
         int pt, int pl, int pb, int pr, int dh, int dw, int g, bool leaky)
     {

@@ -35,7 +35,7 @@ namespace Demo.Models
         // Scratch: one buffer per intermediate tensor, allocated once per instance.
         private readonly byte[] _t0 = new byte[4]; // x_q
         private readonly byte[] _t1 = new byte[3]; // y_q
-        private readonly byte[] _col = new byte[4]; // receptive field gathered for the packed dot products, zero padded to 4
+        private readonly byte[] _col = new byte[4]; // a receptive field (packed dot products, zero padded to 4) or a padded plane (depthwise)
         private readonly int[] _acc = new int[8]; // int32 accumulators of one output position, padded to 8 channels
 
         /// <summary>Creates an instance with its own scratch buffers.</summary>

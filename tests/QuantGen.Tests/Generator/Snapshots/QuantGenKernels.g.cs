@@ -97,6 +97,51 @@ namespace QuantGen.Generated
         }
 
         /// <summary>
+        /// Depthwise 2-D convolution (group = C = M), NCHW, weights [C, KH, KW] as the artifact stores them: each input
+        /// plane is copied into <paramref name="plane"/> with a border of zx (so no tap needs a bounds check), then every
+        /// output row is computed from that padded plane. <paramref name="plane"/> holds (H + top + bottom) · (W + left +
+        /// right) bytes plus 16 of slack for the vector loads.
+        /// </summary>
+        public static void DepthwiseConv(
+            global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
+            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.Span<byte> y,
+            global::System.Span<byte> plane,
+            int n, int c, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int padBottom, int padRight,
+            int dh, int dw, int zx, int zy, int lo, int hi)
+        {
+            int ph = h + padTop + padBottom, pw = width + padLeft + padRight;
+            var padded = plane.Slice(0, ph * pw);
+            for (int b = 0; b < n; b++)
+            for (int ch = 0; ch < c; ch++)
+            {
+                padded.Fill((byte)zx);
+                var input = x.Slice((b * c + ch) * h * width, h * width);
+                for (int iy = 0; iy < h; iy++)
+                    input.Slice(iy * width, width).CopyTo(padded.Slice((iy + padTop) * pw + padLeft, width));
+                var taps = w.Slice(ch * kh * kw, kh * kw);
+                int bo = bias[ch], mult = multiplier[ch], sft = shift[ch], negMult = negMultiplier[ch], negSft = negShift[ch];
+                for (int oy = 0; oy < oh; oy++)
+                {
+                    var output = y.Slice(((b * c + ch) * oh + oy) * ow, ow);
+                    int ox = 0;
+                    if (SimdEnabled && (sw == 1 || sw == 2) && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
+                        ox = DepthwiseRowAvx512(plane, taps, output, oy * sh * pw, pw, kh, kw, sw, dh, dw, bo, mult, sft, negMult, negSft, zy, lo, hi);
+                    for (; ox < ow; ox++)
+                    {
+                        int acc = bo, t = 0;
+                        for (int ky = 0; ky < kh; ky++)
+                        {
+                            int row = (oy * sh + ky * dh) * pw + ox * sw;
+                            for (int kx = 0; kx < kw; kx++, t++) acc += taps[t] * plane[row + kx * dw];
+                        }
+                        output[ox] = acc >= 0 ? Requantize(acc, mult, sft, zy, lo, hi) : Requantize(acc, negMult, negSft, zy, lo, hi);
+                    }
+                }
+            }
+        }
+
+        /// <summary>
         /// Fully connected: every input row of K values against weights pre-packed as [KP/4, MP, 4] (as ConvPacked,
         /// one group). The row is copied into <paramref name="col"/> so that its zero-padded tail is never read from x.
         /// </summary>
@@ -217,27 +262,13 @@ namespace QuantGen.Generated
             global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift,
             global::System.Span<byte> y, int start, int stride, int zy, int lo, int hi)
         {
-            var zero = global::System.Runtime.Intrinsics.Vector512.Create((long)zy);
-            var min = global::System.Runtime.Intrinsics.Vector512.Create((long)lo);
-            var max = global::System.Runtime.Intrinsics.Vector512.Create((long)hi);
-            var one = global::System.Runtime.Intrinsics.Vector512.Create(1UL);
             int o = 0, count = bias.Length;
             for (; o + 8 <= count; o += 8)
             {
                 var a = global::System.Runtime.Intrinsics.Vector256.Create(acc.Slice(o, 8)) + global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8));
-                var negative = global::System.Runtime.Intrinsics.Vector256.LessThan(a, global::System.Runtime.Intrinsics.Vector256<int>.Zero);
-                var m = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(negative,
-                    global::System.Runtime.Intrinsics.Vector256.Create(negMultiplier.Slice(o, 8)), global::System.Runtime.Intrinsics.Vector256.Create(multiplier.Slice(o, 8)));
-                var s = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(negative,
-                    global::System.Runtime.Intrinsics.Vector256.Create(negShift.Slice(o, 8)), global::System.Runtime.Intrinsics.Vector256.Create(shift.Slice(o, 8)));
-                var s64 = global::System.Runtime.Intrinsics.Vector512.AsUInt64(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int64(s));
-                var product = global::System.Runtime.Intrinsics.X86.Avx512F.Multiply(
-                    global::System.Runtime.Intrinsics.Vector512.AsInt32(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int64(a)),
-                    global::System.Runtime.Intrinsics.Vector512.AsInt32(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int64(m)));
-                var half = global::System.Runtime.Intrinsics.Vector512.AsInt64(global::System.Runtime.Intrinsics.X86.Avx512F.ShiftLeftLogicalVariable(one, s64 - one));
-                var v = global::System.Runtime.Intrinsics.X86.Avx512F.ShiftRightArithmeticVariable(product + half, s64) + zero;
-                v = global::System.Runtime.Intrinsics.Vector512.Min(global::System.Runtime.Intrinsics.Vector512.Max(v, min), max);
-                var bytes = global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector128Byte(v);
+                var bytes = Requantize8Avx512(a,
+                    global::System.Runtime.Intrinsics.Vector256.Create(multiplier.Slice(o, 8)), global::System.Runtime.Intrinsics.Vector256.Create(shift.Slice(o, 8)),
+                    global::System.Runtime.Intrinsics.Vector256.Create(negMultiplier.Slice(o, 8)), global::System.Runtime.Intrinsics.Vector256.Create(negShift.Slice(o, 8)), zy, lo, hi);
                 if (stride == 1)
                 {
                     global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref y[start + o],
@@ -250,6 +281,65 @@ namespace QuantGen.Generated
                 }
             }
             return o;
+        }
+        /// <summary>
+        /// One output row of DepthwiseConv, 8 positions at a time: the 8 (stride 1) or 16 (stride 2, even bytes kept)
+        /// input bytes of a tap zero-extended to int32 lanes (vpmovzxbd) and multiplied by the tap, all taps summed in
+        /// registers, then requantized as RequantizeChannelsAvx512 does. Returns the number of positions done.
+        /// </summary>
+        private static int DepthwiseRowAvx512(global::System.Span<byte> plane, global::System.ReadOnlySpan<sbyte> taps, global::System.Span<byte> output,
+            int rowStart, int pw, int kh, int kw, int sw, int dh, int dw, int bias, int multiplier, int shift, int negMultiplier, int negShift, int zy, int lo, int hi)
+        {
+            ref byte p = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(plane);
+            var evenBytes = global::System.Runtime.Intrinsics.Vector128.Create((byte)0, 2, 4, 6, 8, 10, 12, 14, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80);
+            int ox = 0, ow = output.Length;
+            for (; ox + 8 <= ow; ox += 8)
+            {
+                var acc = global::System.Runtime.Intrinsics.Vector256.Create(bias);
+                for (int ky = 0, t = 0; ky < kh; ky++)
+                {
+                    int row = rowStart + ky * dh * pw + ox * sw;
+                    for (int kx = 0; kx < kw; kx++, t++)
+                    {
+                        ref byte at = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref p, row + kx * dw);
+                        var bytes = sw == 1
+                            ? global::System.Runtime.Intrinsics.Vector128.AsByte(global::System.Runtime.Intrinsics.Vector128.CreateScalar(global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(ref at)))
+                            : global::System.Runtime.Intrinsics.X86.Ssse3.Shuffle(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref at), evenBytes);
+                        acc += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(bytes),
+                            global::System.Runtime.Intrinsics.Vector256.Create((int)taps[t]));
+                    }
+                }
+                var result = Requantize8Avx512(acc,
+                    global::System.Runtime.Intrinsics.Vector256.Create(multiplier), global::System.Runtime.Intrinsics.Vector256.Create(shift),
+                    global::System.Runtime.Intrinsics.Vector256.Create(negMultiplier), global::System.Runtime.Intrinsics.Vector256.Create(negShift), zy, lo, hi);
+                global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref output[ox],
+                    global::System.Runtime.Intrinsics.Vector128.ToScalar(global::System.Runtime.Intrinsics.Vector128.AsUInt64(result)));
+            }
+            return ox;
+        }
+        /// <summary>
+        /// Requantize of 8 int32 accumulators in 64-bit lanes: vpmuldq gives the exact product with the multiplier,
+        /// vpsravq the per-lane arithmetic shift, the negative pair chosen per lane by the accumulator's sign; the
+        /// results (already clamped to [lo, hi] within 0..255) are the low 8 bytes.
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector128<byte> Requantize8Avx512(global::System.Runtime.Intrinsics.Vector256<int> a,
+            global::System.Runtime.Intrinsics.Vector256<int> multiplier, global::System.Runtime.Intrinsics.Vector256<int> shift,
+            global::System.Runtime.Intrinsics.Vector256<int> negMultiplier, global::System.Runtime.Intrinsics.Vector256<int> negShift, int zy, int lo, int hi)
+        {
+            var negative = global::System.Runtime.Intrinsics.Vector256.LessThan(a, global::System.Runtime.Intrinsics.Vector256<int>.Zero);
+            var m = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(negative, negMultiplier, multiplier);
+            var s = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(negative, negShift, shift);
+            var one = global::System.Runtime.Intrinsics.Vector512.Create(1UL);
+            var s64 = global::System.Runtime.Intrinsics.Vector512.AsUInt64(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int64(s));
+            var product = global::System.Runtime.Intrinsics.X86.Avx512F.Multiply(
+                global::System.Runtime.Intrinsics.Vector512.AsInt32(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int64(a)),
+                global::System.Runtime.Intrinsics.Vector512.AsInt32(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int64(m)));
+            var half = global::System.Runtime.Intrinsics.Vector512.AsInt64(global::System.Runtime.Intrinsics.X86.Avx512F.ShiftLeftLogicalVariable(one, s64 - one));
+            var v = global::System.Runtime.Intrinsics.X86.Avx512F.ShiftRightArithmeticVariable(product + half, s64) + global::System.Runtime.Intrinsics.Vector512.Create((long)zy);
+            v = global::System.Runtime.Intrinsics.Vector512.Min(global::System.Runtime.Intrinsics.Vector512.Max(v, global::System.Runtime.Intrinsics.Vector512.Create((long)lo)),
+                global::System.Runtime.Intrinsics.Vector512.Create((long)hi));
+            return global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector128Byte(v);
         }
         /// <summary>y = min(y, high[c]) for channel c, y laid out [outer, channels, inner].</summary>
         public static void ClampChannels(global::System.Span<byte> y, global::System.ReadOnlySpan<int> high, int outer, int channels, int inner)
