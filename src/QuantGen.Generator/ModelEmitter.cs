@@ -141,10 +141,11 @@ namespace QuantGen.Generator
                 {
                     if (IsDepthwise(layer))
                     {
-                        // The padded input plane, plus slack for the 16-byte loads of the stride-2 path.
+                        // The padded input plane, plus slack for the vector loads of a row's partial last block: at stride
+                        // ≤ 2 they read at most 30 bytes past the plane.
                         var input = _tensors[layer.Inputs[0]].Shape;
                         int[] pads = layer.GetInts("pads");
-                        col = Math.Max(col, (input[2] + pads[0] + pads[2]) * (input[3] + pads[1] + pads[3]) + 16);
+                        col = Math.Max(col, (input[2] + pads[0] + pads[2]) * (input[3] + pads[1] + pads[3]) + 64);
                         continue;
                     }
                     var weights = layer.GetBlob("weights");

@@ -72,7 +72,17 @@ namespace QuantGen.Generated
                 for (int oy = 0; oy < oh; oy++)
                 for (int ox = 0; ox < ow; ox++)
                 {
-                    int ki = 0;
+                    int ki = 0, iy0 = oy * sh - padTop, ix0 = ox * sw - padLeft;
+                    if (iy0 >= 0 && iy0 + (kh - 1) * dh < h && ix0 >= 0 && ix0 + (kw - 1) * dw < width)
+                    {
+                        // The whole receptive field is inside the input: no per-tap bounds tests.
+                        int origin = ((b * c + g * cg) * h + iy0) * width + ix0, planeSize = h * width, rowStep = dh * width;
+                        for (int ci = 0; ci < cg; ci++, origin += planeSize)
+                            for (int ky = 0, r = origin; ky < kh; ky++, r += rowStep)
+                                for (int kx = 0, i = r; kx < kw; kx++, i += dw)
+                                    col[ki++] = x[i];
+                    }
+                    else
                     for (int ci = 0; ci < cg; ci++)
                     {
                         int plane = (b * c + g * cg + ci) * h;
@@ -100,7 +110,7 @@ namespace QuantGen.Generated
         /// Depthwise 2-D convolution (group = C = M), NCHW, weights [C, KH, KW] as the artifact stores them: each input
         /// plane is copied into <paramref name="plane"/> with a border of zx (so no tap needs a bounds check), then every
         /// output row is computed from that padded plane. <paramref name="plane"/> holds (H + top + bottom) · (W + left +
-        /// right) bytes plus 16 of slack for the vector loads.
+        /// right) bytes plus 64 of slack for the vector loads past a row's end.
         /// </summary>
         public static void DepthwiseConv(
             global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
@@ -283,9 +293,9 @@ namespace QuantGen.Generated
             return o;
         }
         /// <summary>
-        /// One output row of DepthwiseConv, 8 positions at a time: the 8 (stride 1) or 16 (stride 2, even bytes kept)
+        /// One whole output row of DepthwiseConv, 8 positions at a time (the last block partial): the 8 (stride 1) or 16 (stride 2, even bytes kept)
         /// input bytes of a tap zero-extended to int32 lanes (vpmovzxbd) and multiplied by the tap, all taps summed in
-        /// registers, then requantized as RequantizeChannelsAvx512 does. Returns the number of positions done.
+        /// registers, then requantized as RequantizeChannelsAvx512 does. Returns the row's length.
         /// </summary>
         private static int DepthwiseRowAvx512(global::System.Span<byte> plane, global::System.ReadOnlySpan<sbyte> taps, global::System.Span<byte> output,
             int rowStart, int pw, int kh, int kw, int sw, int dh, int dw, int bias, int multiplier, int shift, int negMultiplier, int negShift, int zy, int lo, int hi)
@@ -293,7 +303,7 @@ namespace QuantGen.Generated
             ref byte p = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(plane);
             var evenBytes = global::System.Runtime.Intrinsics.Vector128.Create((byte)0, 2, 4, 6, 8, 10, 12, 14, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80);
             int ox = 0, ow = output.Length;
-            for (; ox + 8 <= ow; ox += 8)
+            for (; ox < ow; ox += 8)
             {
                 var acc = global::System.Runtime.Intrinsics.Vector256.Create(bias);
                 for (int ky = 0, t = 0; ky < kh; ky++)
@@ -312,10 +322,18 @@ namespace QuantGen.Generated
                 var result = Requantize8Avx512(acc,
                     global::System.Runtime.Intrinsics.Vector256.Create(multiplier), global::System.Runtime.Intrinsics.Vector256.Create(shift),
                     global::System.Runtime.Intrinsics.Vector256.Create(negMultiplier), global::System.Runtime.Intrinsics.Vector256.Create(negShift), zy, lo, hi);
-                global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref output[ox],
-                    global::System.Runtime.Intrinsics.Vector128.ToScalar(global::System.Runtime.Intrinsics.Vector128.AsUInt64(result)));
+                if (ox + 8 <= ow)
+                {
+                    global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref output[ox],
+                        global::System.Runtime.Intrinsics.Vector128.ToScalar(global::System.Runtime.Intrinsics.Vector128.AsUInt64(result)));
+                }
+                else
+                {
+                    // The row's tail: lanes past its end read the plane's next bytes (or the slack) and are dropped.
+                    for (int i = 0; ox + i < ow; i++) output[ox + i] = global::System.Runtime.Intrinsics.Vector128.GetElement(result, i);
+                }
             }
-            return ox;
+            return ow;
         }
         /// <summary>
         /// Requantize of 8 int32 accumulators in 64-bit lanes: vpmuldq gives the exact product with the multiplier,
