@@ -11,7 +11,18 @@ namespace QuantGen.Generator
         /// <summary>The kernels for a compilation with (true) or without System.Runtime.Intrinsics' AvxVnni and Vector512 (.NET 8+).</summary>
         public static string Text(bool intrinsics) =>
             Scalar.Replace("/*SIMD*/", intrinsics ? SimdDispatch : "").Replace("/*SIMDREQUANTIZE*/", intrinsics ? SimdRequantizeDispatch : "")
-                .Replace("/*SIMDDEPTHWISE*/", intrinsics ? SimdDepthwiseDispatch : "").Replace("/*SIMDKERNELS*/", intrinsics ? SimdKernels : "");
+                .Replace("/*SIMDDEPTHWISE*/", intrinsics ? SimdDepthwiseDispatch : "").Replace("/*SIMDCLAMP*/", intrinsics ? SimdClampDispatch : "").Replace("/*SIMDKERNELS*/", intrinsics ? SimdKernels : "");
+
+        /// <summary>Inserted before ClampChannels' scalar loop over one channel's run: 32 bytes at a time (vpminub).</summary>
+        private const string SimdClampDispatch = @"                    if (SimdEnabled && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && h >= 0 && h <= 255)
+                    {
+                        var bound = global::System.Runtime.Intrinsics.Vector256.Create((byte)h);
+                        for (; j + 32 <= inner; j += 32)
+                            global::System.Runtime.Intrinsics.Vector256.CopyTo(
+                                global::System.Runtime.Intrinsics.Vector256.Min(global::System.Runtime.Intrinsics.Vector256.Create((global::System.ReadOnlySpan<byte>)run.Slice(j, 32)), bound),
+                                run.Slice(j, 32));
+                    }
+";
 
         /// <summary>Inserted before DepthwiseConv's scalar loop over a row: blocks of 8 output positions (stride 1 or 2) in AVX2/AVX-512.</summary>
         private const string SimdDepthwiseDispatch = @"                    if (SimdEnabled && (sw == 1 || sw == 2) && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
@@ -391,11 +402,12 @@ namespace QuantGen.Generated
         {
             int i = 0;
             for (int p = 0; p < outer; p++)
-                for (int c = 0; c < channels; c++)
+                for (int c = 0; c < channels; c++, i += inner)
                 {
-                    int h = high[c];
-                    for (int j = 0; j < inner; j++, i++)
-                        if (y[i] > h) y[i] = (byte)h;
+                    int h = high[c], j = 0;
+                    var run = y.Slice(i, inner);
+/*SIMDCLAMP*/                    for (; j < inner; j++)
+                        if (run[j] > h) run[j] = (byte)h;
                 }
         }
 

@@ -364,11 +364,20 @@ namespace QuantGen.Generated
         {
             int i = 0;
             for (int p = 0; p < outer; p++)
-                for (int c = 0; c < channels; c++)
+                for (int c = 0; c < channels; c++, i += inner)
                 {
-                    int h = high[c];
-                    for (int j = 0; j < inner; j++, i++)
-                        if (y[i] > h) y[i] = (byte)h;
+                    int h = high[c], j = 0;
+                    var run = y.Slice(i, inner);
+                    if (SimdEnabled && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && h >= 0 && h <= 255)
+                    {
+                        var bound = global::System.Runtime.Intrinsics.Vector256.Create((byte)h);
+                        for (; j + 32 <= inner; j += 32)
+                            global::System.Runtime.Intrinsics.Vector256.CopyTo(
+                                global::System.Runtime.Intrinsics.Vector256.Min(global::System.Runtime.Intrinsics.Vector256.Create((global::System.ReadOnlySpan<byte>)run.Slice(j, 32)), bound),
+                                run.Slice(j, 32));
+                    }
+                    for (; j < inner; j++)
+                        if (run[j] > h) run[j] = (byte)h;
                 }
         }
 
