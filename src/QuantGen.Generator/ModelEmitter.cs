@@ -132,6 +132,30 @@ namespace QuantGen.Generator
             w.Line("// Scratch: one buffer per intermediate tensor, allocated once per instance.");
             foreach (var (field, type, length, tensor) in _fields)
                 w.Line($"private readonly {type}[] {field} = new {type}[{Int(length)}]; // {Escape(tensor)}");
+            var weighted = _artifact.Layers.Where(l => l.Kind is LayerKinds.Conv or LayerKinds.FullyConnected).ToList();
+            if (weighted.Count > 0)
+            {
+                // The packed kernels' scratch: one receptive field (or input row) and one group's accumulators.
+                int col = 0, acc = 8;
+                foreach (var layer in weighted)
+                {
+                    if (IsDepthwise(layer))
+                    {
+                        // The padded input plane, plus slack for the vector loads of a row's partial last block: at stride
+                        // ≤ 2 they read at most 30 bytes past the plane.
+                        var input = _tensors[layer.Inputs[0]].Shape;
+                        int[] pads = layer.GetInts("pads");
+                        col = Math.Max(col, (input[2] + pads[0] + pads[2]) * (input[3] + pads[1] + pads[3]) + 64);
+                        continue;
+                    }
+                    var weights = layer.GetBlob("weights");
+                    int group = layer.Kind == LayerKinds.Conv ? layer.GetInt("group") : 1, m = weights.Shape[0];
+                    col = Math.Max(col, (weights.Values.Count / m + 3) & ~3);
+                    acc = Math.Max(acc, (m / group + 7) & ~7);
+                }
+                w.Line($"private readonly byte[] _col = new byte[{Int(col)}]; // a receptive field (packed dot products, zero padded to 4) or a padded plane (depthwise)");
+                w.Line($"private readonly int[] _acc = new int[{Int(acc)}]; // int32 accumulators of one output position, padded to 8 channels");
+            }
             w.Line();
         }
 
@@ -192,11 +216,20 @@ namespace QuantGen.Generator
                 case LayerKinds.Dequantize:
                     w.Line($"{Kernels}.Dequantize({In(x)}, {Out(y)}, {Float(inT!.Scale)}, {Int(inT.ZeroPoint)});");
                     break;
+                case LayerKinds.Conv when IsDepthwise(layer):
+                {
+                    int[] k = layer.GetInts("kernel"), s = layer.GetInts("strides"), p = layer.GetInts("pads"), d = layer.GetInts("dilations"), clamp = layer.GetInts("clamp");
+                    w.Line($"{Kernels}.DepthwiseConv({In(x)}, {WeightBlobs(layer, method, 0)}, {Out(y)}, _col,");
+                    w.Line($"    n: {Int(inT!.Shape[0])}, c: {Int(inT.Shape[1])}, h: {Int(inT.Shape[2])}, width: {Int(inT.Shape[3])}, oh: {Int(outT.Shape[2])}, ow: {Int(outT.Shape[3])},");
+                    w.Line($"    kh: {Int(k[0])}, kw: {Int(k[1])}, sh: {Int(s[0])}, sw: {Int(s[1])}, padTop: {Int(p[0])}, padLeft: {Int(p[1])}, padBottom: {Int(p[2])}, padRight: {Int(p[3])}, dh: {Int(d[0])}, dw: {Int(d[1])},");
+                    w.Line($"    zx: {Int(inT.ZeroPoint)}, zy: {Int(outT.ZeroPoint)}, lo: {Int(clamp[0])}, hi: {Int(clamp[1])});");
+                    ClampChannels(w, layer, method, y, outT.Shape[0], outT.Shape[1], outT.Shape[2] * outT.Shape[3]);
+                    break;
+                }
                 case LayerKinds.Conv:
                 {
                     int[] k = layer.GetInts("kernel"), s = layer.GetInts("strides"), p = layer.GetInts("pads"), d = layer.GetInts("dilations"), clamp = layer.GetInts("clamp");
-                    var blobs = WeightBlobs(layer, method) + NegativeSlopeBlobs(layer, method);
-                    w.Line($"{Kernels}.{(IsLeaky(layer) ? "Conv2DLeaky" : "Conv2D")}({In(x)}, {blobs}, {Out(y)},");
+                    w.Line($"{Kernels}.ConvPacked({In(x)}, {WeightBlobs(layer, method, layer.GetInt("group"))}, {Out(y)}, _col, _acc,");
                     w.Line($"    n: {Int(inT!.Shape[0])}, c: {Int(inT.Shape[1])}, h: {Int(inT.Shape[2])}, width: {Int(inT.Shape[3])}, m: {Int(outT.Shape[1])}, oh: {Int(outT.Shape[2])}, ow: {Int(outT.Shape[3])},");
                     w.Line($"    kh: {Int(k[0])}, kw: {Int(k[1])}, sh: {Int(s[0])}, sw: {Int(s[1])}, padTop: {Int(p[0])}, padLeft: {Int(p[1])}, dh: {Int(d[0])}, dw: {Int(d[1])}, group: {Int(layer.GetInt("group"))},");
                     w.Line($"    zx: {Int(inT.ZeroPoint)}, zy: {Int(outT.ZeroPoint)}, lo: {Int(clamp[0])}, hi: {Int(clamp[1])});");
@@ -208,7 +241,7 @@ namespace QuantGen.Generator
                     var weights = layer.GetBlob("weights");
                     int m = weights.Shape[0], k = weights.Shape[1];
                     int[] clamp = layer.GetInts("clamp");
-                    w.Line($"{Kernels}.{(IsLeaky(layer) ? "FullyConnectedLeaky" : "FullyConnected")}({In(x)}, {WeightBlobs(layer, method) + NegativeSlopeBlobs(layer, method)}, {Out(y)},");
+                    w.Line($"{Kernels}.FullyConnectedPacked({In(x)}, {WeightBlobs(layer, method, 1)}, {Out(y)}, _col, _acc,");
                     w.Line($"    rows: {Int(inT!.ElementCount / k)}, k: {Int(k)}, m: {Int(m)}, zy: {Int(outT.ZeroPoint)}, lo: {Int(clamp[0])}, hi: {Int(clamp[1])});");
                     ClampChannels(w, layer, method, y, outT.ElementCount / m, m, 1);
                     break;
@@ -263,14 +296,44 @@ namespace QuantGen.Generator
             w.Close();
         }
 
-        /// <summary>The weights, bias, multiplier and shift arguments of a weighted layer, registering their data.</summary>
-        private string WeightBlobs(ArtifactLayer layer, string method)
+        /// <summary>
+        /// The weights, bias, multiplier and shift arguments of a weighted layer, then its negative-slope pair (the
+        /// positive one again without a fused LeakyRelu), registering their data. The weights are packed here, at build
+        /// time, in the order the kernel reads them (<see cref="PackWeights"/>).
+        /// </summary>
+        private string WeightBlobs(ArtifactLayer layer, string method, int group)
         {
-            var weights = DataName(method, "Weights", layer.GetBlob("weights"));
+            // group 0: the depthwise kernel reads the artifact's [C, KH, KW] order as it is.
+            var weights = DataName(method, "Weights", group == 0 ? layer.GetBlob("weights") : PackWeights(layer.GetBlob("weights"), group));
             var bias = DataName(method, "Bias", layer.GetBlob("bias"));
             var mult = DataName(method, "Multiplier", layer.GetBlob("multiplier"));
             var shift = DataName(method, "Shift", layer.GetBlob("shift"));
-            return $"{weights}, {Ints(bias)}, {Ints(mult)}, {Ints(shift)}";
+            var negative = IsLeaky(layer)
+                ? $"{Ints(DataName(method, "NegMultiplier", layer.GetBlob("negMultiplier")))}, {Ints(DataName(method, "NegShift", layer.GetBlob("negShift")))}"
+                : $"{Ints(mult)}, {Ints(shift)}";
+            return $"{weights}, {Ints(bias)}, {Ints(mult)}, {Ints(shift)}, {negative}";
+        }
+
+        /// <summary>A depthwise convolution (one input and one output channel per group) gets its own kernel.</summary>
+        private bool IsDepthwise(ArtifactLayer layer) =>
+            layer.Kind == LayerKinds.Conv && layer.GetInt("group") > 1 && layer.GetInt("group") == _tensors[layer.Inputs[0]].Shape[1]
+            && layer.GetInt("group") == _tensors[layer.Outputs[0]].Shape[1];
+
+        /// <summary>
+        /// Weights [M, K'] (K' = C/G·KH·KW, or K for FullyConnected) → [G, KP/4, MP, 4]: KP = K' rounded up to 4, MP =
+        /// M/G rounded up to 8, zero padded. Element (g, k4, o, j) is w[g·M/G + o, 4·k4 + j]: four consecutive
+        /// reduction steps of one output channel are adjacent, as u8 × s8 dot-product instructions (VNNI) read them.
+        /// </summary>
+        internal static ArtifactBlob PackWeights(ArtifactBlob weights, int group)
+        {
+            int m = weights.Shape[0], k = weights.Values.Count / m, mg = m / group, kp = (k + 3) & ~3, mp = (mg + 7) & ~7;
+            var packed = new int[group * kp * mp];
+            for (int g = 0; g < group; g++)
+                for (int o = 0; o < mg; o++)
+                    for (int i = 0; i < k; i++)
+                        packed[((g * (kp / 4) + i / 4) * mp + o) * 4 + i % 4] = weights.Values[(g * mg + o) * k + i];
+            return new ArtifactBlob(weights.Key, weights.Type, new EquatableArray<int>(new[] { group, kp / 4, mp, 4 }),
+                new EquatableArray<int>(packed), weights.FloatValues);
         }
 
         /// <summary>Equalized bounded activations (ReLU6 after CLE) clip each channel at its own upper bound.</summary>
@@ -284,15 +347,6 @@ namespace QuantGen.Generator
 
         /// <summary>A Conv/FullyConnected with a fused LeakyRelu carries multipliers for negative accumulators (docs/artifact.md).</summary>
         private static bool IsLeaky(ArtifactLayer layer) => layer.HasBlob("negMultiplier");
-
-        /// <summary>", negMultiplier, negShift" for a fused LeakyRelu (registering their data), else nothing.</summary>
-        private string NegativeSlopeBlobs(ArtifactLayer layer, string method)
-        {
-            if (!IsLeaky(layer)) return "";
-            var mult = DataName(method, "NegMultiplier", layer.GetBlob("negMultiplier"));
-            var shift = DataName(method, "NegShift", layer.GetBlob("negShift"));
-            return $", {Ints(mult)}, {Ints(shift)}";
-        }
 
         private string DataName(string method, string suffix, ArtifactBlob blob)
         {

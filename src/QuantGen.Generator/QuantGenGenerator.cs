@@ -75,10 +75,16 @@ namespace QuantGen
                         use.Bytes.ToString(CultureInfo.InvariantCulture), use.PerModel, BlobEmbedding.StringHeapBudgetBytes.ToString(CultureInfo.InvariantCulture)));
             });
             context.RegisterSourceOutput(targets.Combine(models.Collect()), static (spc, pair) => CheckTarget(spc, pair.Left, pair.Right));
-            context.RegisterSourceOutput(models.Collect().Select(static (all, _) => all.Any(m => m.Artifact is not null)),
-                static (spc, any) =>
+            // SIMD kernels only where the compilation can name them (.NET 8+); netstandard2.1 and Unity get the scalar
+            // path. A bool, never the symbols: an edit leaves the step Unchanged.
+            var intrinsics = context.CompilationProvider
+                .Select(static (c, _) => c.GetTypeByMetadataName("System.Runtime.Intrinsics.Vector512`1") is not null
+                    && c.GetTypeByMetadataName("System.Runtime.Intrinsics.X86.AvxVnni") is not null)
+                .WithTrackingName("Intrinsics");
+            context.RegisterSourceOutput(models.Collect().Select(static (all, _) => all.Any(m => m.Artifact is not null)).Combine(intrinsics),
+                static (spc, pair) =>
                 {
-                    if (any) spc.AddSource("QuantGenKernels.g.cs", SourceText.From(KernelSource.Text, Encoding.UTF8));
+                    if (pair.Left) spc.AddSource("QuantGenKernels.g.cs", SourceText.From(KernelSource.Text(pair.Right), Encoding.UTF8));
                 });
         }
 

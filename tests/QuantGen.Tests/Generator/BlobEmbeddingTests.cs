@@ -56,8 +56,9 @@ public sealed class BlobEmbeddingTests
     }
 
     /// <summary>
-    /// Weights of 4095 and 4096 bytes stay array initializers, 4097 (odd: padded) and 4098 bytes are packed; int32
-    /// blobs switch between 1024 (4096 bytes) and 1025 values. The compiled class returns every blob byte for byte
+    /// Packed weights (a multiple of 32 bytes, docs/generator.md "Kernels") of 4096 bytes stay array initializers,
+    /// 4128 bytes and more become string literals; int32 blobs switch between 1024 (4096 bytes) and 1025 values. (The
+    /// odd-length string case is PackedLiteralWritesPrintableAsciiAsItselfAndEscapesEverythingElse.) The compiled class returns every blob byte for byte
     /// and computes what the integer simulator computes.
     /// </summary>
     [Theory]
@@ -67,6 +68,8 @@ public sealed class BlobEmbeddingTests
     [InlineData(2, 2049)]
     [InlineData(1024, 3)]
     [InlineData(1025, 3)]
+    [InlineData(8, 512)]
+    [InlineData(8, 513)]
     public void BlobsOnBothSidesOfTheThresholdRoundTripExactly(int m, int k)
     {
         var artifact = FullyConnected(m, k, seed: m * 7919 + k);
@@ -81,7 +84,7 @@ public sealed class BlobEmbeddingTests
         {
             var blob = layer.GetBlob(key);
             var expected = blob.Type == BlobType.I8
-                ? blob.Values.Select(v => unchecked((byte)v)).ToArray()
+                ? Packed(blob.Values.ToArray(), m, k).Select(v => unchecked((byte)v)).ToArray()
                 : blob.Values.SelectMany(v => { var b = new byte[4]; BinaryPrimitives.WriteInt32LittleEndian(b, v); return b; }).ToArray();
             Assert.Equal(expected, (byte[])probe.GetMethod(property)!.Invoke(null, null)!);
             var declaration = $"private static global::System.ReadOnlySpan<{element}> FullyConnectedFc{property} =>";
@@ -101,6 +104,20 @@ public sealed class BlobEmbeddingTests
             var expected = simulator.Run(new Dictionary<string, float[]> { ["x"] = input })["y"];
             Assert.Equal(expected, (float[])runModel.Invoke(null, [input])!);
         }
+    }
+
+    /// <summary>
+    /// The weights as the generator embeds them (docs/generator.md, "Kernels"): [KP/4, MP, 4], K rounded up to 4 and M
+    /// to 8, zero padded; element (k4, o, j) is w[o, 4·k4 + j].
+    /// </summary>
+    private static int[] Packed(int[] weights, int m, int k)
+    {
+        int kp = (k + 3) & ~3, mp = (m + 7) & ~7;
+        var packed = new int[kp * mp];
+        for (int o = 0; o < m; o++)
+            for (int i = 0; i < k; i++)
+                packed[((i / 4) * mp + o) * 4 + i % 4] = weights[o * k + i];
+        return packed;
     }
 
     /// <summary>Reads the private blobs through a second part of the generated partial class.</summary>

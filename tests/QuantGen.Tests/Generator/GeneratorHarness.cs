@@ -47,11 +47,31 @@ internal static class GeneratorHarness
             .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))
             .ToImmutableArray();
 
-    public static CSharpCompilation Compilation(string source = "", LanguageVersion version = LanguageVersion.Latest)
+    /// <summary>
+    /// The SDK's .NET reference assemblies without System.Runtime.Intrinsics: a consumer whose framework has spans but
+    /// no Vector128/256/512 or AvxVnni (as netstandard2.1 and Unity), which must get the scalar kernels.
+    /// </summary>
+    public static ImmutableArray<MetadataReference> ReferencesWithoutIntrinsics { get; } = LoadReferencesWithoutIntrinsics();
+
+    private static ImmutableArray<MetadataReference> LoadReferencesWithoutIntrinsics()
+    {
+        // .../dotnet/shared/Microsoft.NETCore.App/VERSION/System.Private.CoreLib.dll → .../dotnet/packs/Microsoft.NETCore.App.Ref/*/ref/netX.Y
+        var dotnet = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(typeof(object).Assembly.Location)!, "..", "..", ".."));
+        var framework = $"net{Environment.Version.Major}.0";
+        var refDir = Directory.GetDirectories(Path.Combine(dotnet, "packs", "Microsoft.NETCore.App.Ref"))
+            .Select(d => Path.Combine(d, "ref", framework)).Where(Directory.Exists).Order(StringComparer.Ordinal).Last();
+        return Directory.GetFiles(refDir, "*.dll")
+            .Where(p => Path.GetFileName(p) != "System.Runtime.Intrinsics.dll")
+            .Order(StringComparer.Ordinal)
+            .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))
+            .ToImmutableArray();
+    }
+
+    public static CSharpCompilation Compilation(string source = "", LanguageVersion version = LanguageVersion.Latest, bool intrinsics = true)
     {
         return CSharpCompilation.Create("Consumer",
             [CSharpSyntaxTree.ParseText(source, ParseOptions(version))],
-            References,
+            intrinsics ? References : ReferencesWithoutIntrinsics,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, optimizationLevel: OptimizationLevel.Release));
     }
 

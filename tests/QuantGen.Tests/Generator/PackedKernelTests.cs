@@ -1,0 +1,111 @@
+using System.Text;
+using Microsoft.CodeAnalysis.CSharp;
+using QuantGen.Core.Artifact;
+using QuantGen.Core.Quantization;
+using Xunit.Abstractions;
+
+namespace QuantGen.Tests.Generator;
+
+/// <summary>
+/// The packed Conv/FullyConnected kernels on random shapes (odd channel counts, 1x1, stride 2, asymmetric padding,
+/// dilation, groups, depthwise rows with vector blocks and tails, channel counts on both sides of the 8- and 32-channel blocks): the SIMD path and the
+/// scalar path each give exactly what the integer simulator gives. Hand-built artifacts with random weights, biases,
+/// multipliers and zero points, so no quantizer choice hides a case.
+/// </summary>
+public sealed class PackedKernelTests(ITestOutputHelper output)
+{
+    [Theory]
+    //          c   h   w   m  kh kw sh sw pt pl pb pr dh dw  g  leaky
+    [InlineData(3, 7, 9, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, false)]
+    [InlineData(1, 5, 5, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, false)]
+    [InlineData(17, 6, 6, 33, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, true)]
+    [InlineData(6, 9, 8, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 3, false)]
+    [InlineData(7, 8, 8, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 7, true)]
+    [InlineData(5, 11, 7, 70, 5, 3, 2, 1, 2, 1, 0, 1, 2, 1, 1, false)]
+    [InlineData(32, 4, 4, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true)]
+    // Depthwise rows long enough for the 8-wide vector blocks plus a scalar tail: stride 1, stride 2, dilation, asymmetric pads.
+    [InlineData(5, 19, 21, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 5, false)]
+    [InlineData(3, 20, 35, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 3, true)]
+    [InlineData(4, 12, 26, 4, 3, 5, 1, 2, 0, 2, 1, 1, 2, 2, 4, false)]
+    public void ConvSimdAndScalarMatchTheSimulator(int c, int h, int w, int m, int kh, int kw, int sh, int sw,
+        int pt, int pl, int pb, int pr, int dh, int dw, int g, bool leaky)
+    {
+        var random = new Random(c * 1000 + m * 10 + g);
+        int oh = (h + pt + pb - dh * (kh - 1) - 1) / sh + 1, ow = (w + pl + pr - dw * (kw - 1) - 1) / sw + 1;
+        var layer = new StringBuilder()
+            .Append("layer Conv conv\nin x_q\nout y_q\n")
+            .Append($"ints kernel {kh} {kw}\nints strides {sh} {sw}\nints pads {pt} {pl} {pb} {pr}\nints dilations {dh} {dw}\nints group {g}\n");
+        Check(random, [1, c, h, w], [1, m, oh, ow], layer, m, c / g * kh * kw, leaky);
+    }
+
+    [Theory]
+    [InlineData(1, 37, 45, false)]
+    [InlineData(3, 64, 8, true)]
+    [InlineData(2, 5, 1, false)]
+    public void FullyConnectedSimdAndScalarMatchTheSimulator(int rows, int k, int m, bool leaky) =>
+        Check(new Random(k * 100 + m), [rows, k], [rows, m], new StringBuilder("layer FullyConnected fc\nin x_q\nout y_q\n"), m, k, leaky);
+
+    private void Check(Random random, int[] inShape, int[] outShape, StringBuilder layer, int m, int k, bool leaky)
+    {
+        int zx = random.Next(0, 256), zy = random.Next(0, 256);
+        // Shifts that spread the outputs over the u8 grid: |acc| is about √K · 127 · 128.
+        int shift = 31 + ((int)Math.Round(Math.Log2(Math.Sqrt(k) * 127 * 128 / 64.0)));
+        string Ints(IEnumerable<int> values) => Convert.ToBase64String(values.SelectMany(BitConverter.GetBytes).ToArray());
+        int[] Random(int count, int lo, int hi) => Enumerable.Range(0, count).Select(_ => random.Next(lo, hi)).ToArray();
+        int lo = random.Next(0, 20), hi = random.Next(235, 256);
+        layer.Append($"ints clamp {lo} {hi}\n")
+            .Append($"blob weights i8 {m},{k} {Convert.ToBase64String(Random(m * k, -127, 128).Select(v => unchecked((byte)(sbyte)v)).ToArray())}\n")
+            .Append($"blob bias i32 {m} {Ints(Random(m, -3000, 3000))}\n")
+            .Append($"blob multiplier i32 {m} {Ints(Random(m, 1 << 30, int.MaxValue))}\n")
+            .Append($"blob shift i32 {m} {Ints(Random(m, shift - 1, shift + 2))}\n");
+        if (leaky)
+            layer.Append($"blob negMultiplier i32 {m} {Ints(Random(m, 1 << 30, int.MaxValue))}\n")
+                .Append($"blob negShift i32 {m} {Ints(Random(m, shift + 1, shift + 4))}\n");
+        layer.Append("end\n");
+        string Shape(int[] s) => string.Join(",", s);
+        var text = "quantgen-artifact 1\nmodel packed\nmeta source Models/packed.onnx\n"
+            + $"tensor x f32 {Shape(inShape)} 1 0 0 0\ntensor x_q u8 {Shape(inShape)} 0.015625 {zx} 0 255\n"
+            + $"tensor y_q u8 {Shape(outShape)} 0.0625 {zy} 0 255\ntensor y f32 {Shape(outShape)} 1 0 0 0\n"
+            + "input x x\noutput y y\nlayer Quantize q\nin x\nout x_q\nend\n" + layer + "layer Dequantize d\nin y_q\nout y\nend\n";
+        var artifact = ArtifactText.Read(text);
+
+        var path = "/project/obj/quantgen/packed.qgart";
+        var driver = GeneratorHarness.Driver([new GeneratorHarness.InMemoryText(path, text)], GeneratedCodeTests.Options(path, "Model"), LanguageVersion.CSharp9);
+        var (assembly, _) = GeneratorHarness.Build(GeneratorHarness.Compilation(Probe, LanguageVersion.CSharp9), driver);
+        var run = assembly.GetType("Probe")!.GetMethod("Run")!.CreateDelegate<Func<float[], float[]>>();
+        var simd = GeneratedCodeTests.SimdSwitch(assembly);
+        var simulator = new IntegerSimulator(artifact);
+        int size = inShape.Aggregate(1, (a, d) => a * d), outputs = 0, distinct = 0;
+        for (int i = 0; i < 20; i++)
+        {
+            // The whole u8 grid, zero point included (real = (q − zx) / 64).
+            var x = Enumerable.Range(0, size).Select(_ => (random.Next(0, 256) - zx) / 64f).ToArray();
+            var expected = simulator.Run(new Dictionary<string, float[]> { ["x"] = x })["y"];
+            foreach (var enabled in new[] { true, false })
+            {
+                simd.SetValue(null, enabled);
+                Assert.Equal(expected, run(x));
+            }
+            outputs += expected.Length;
+            distinct = Math.Max(distinct, expected.Distinct().Count());
+        }
+        simd.SetValue(null, true);
+        // Not a degenerate case: the outputs take many values, not only the clamp bounds.
+        Assert.True(distinct > Math.Min(8, outShape.Aggregate(1, (a, d) => a * d) / 2), $"only {distinct} distinct outputs");
+        output.WriteLine($"{Shape(inShape)} → {Shape(outShape)}: {outputs} outputs, SIMD and scalar bit-identical to the simulator");
+    }
+
+    private const string Probe = """
+        public static class Probe
+        {
+            private static readonly Demo.Models.Model Model = new Demo.Models.Model();
+
+            public static float[] Run(float[] input)
+            {
+                var output = new float[Demo.Models.Model.OutputLength];
+                Model.Run(input, output);
+                return output;
+            }
+        }
+        """;
+}
