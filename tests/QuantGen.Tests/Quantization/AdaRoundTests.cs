@@ -38,13 +38,15 @@ public sealed class AdaRoundTests
         Assert.True(result.FlippedFromNearest > 0);
     }
 
+    // Shapes with M·K·(rows per step) ≥ 2^20, the size from which a step is spread over threads.
     [Theory]
-    [InlineData(1024, 256)] // steps draw runs of rows
-    [InlineData(256, 1024)] // every step uses all rows
-    public void IsDeterministicAndIndependentOfTheThreadCount(int rows, int batchRows)
+    [InlineData(32, 128, 1, 1024, 256, 150)] // steps draw runs of rows
+    [InlineData(32, 128, 1, 256, 1024, 150)] // every step uses all rows
+    [InlineData(64, 9, 64, 2048, 2048, 40)] // depthwise: dot products along the batch
+    public void IsDeterministicAndIndependentOfTheThreadCount(int m, int k, int groups, int rows, int batchRows, int iterations)
     {
-        var problem = Synthetic(m: 16, k: 64, rows, bits: 4, seed: 5, inputNoise: 0.05f, relu: true);
-        var settings = Fast with { Iterations = 150, BatchRows = batchRows, Seed = 3 };
+        var problem = Synthetic(m, k, rows, bits: 4, seed: 5, groups: groups, inputNoise: 0.05f, relu: true);
+        var settings = Fast with { Iterations = iterations, BatchRows = batchRows, Seed = 3 };
         var first = AdaRound.Optimize(problem, settings);
         var again = AdaRound.Optimize(problem, settings);
         var single = AdaRound.Optimize(problem, settings with { MaxDegreeOfParallelism = 1 });
