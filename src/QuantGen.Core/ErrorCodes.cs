@@ -57,6 +57,9 @@ public static class ErrorCodes
     /// <summary>A graph the integer pipeline cannot express yet (e.g. an op with no quantized kernel); the float executor may still run it.</summary>
     public const string NotQuantizable = "QG0017";
 
+    /// <summary>Two QuantModel items share a file name (raised by build/QuantGen.targets; listed here so the codes stay in one place).</summary>
+    public const string DuplicateModelName = "QG0018";
+
     /// <summary>A bug in QuantGen itself surfaced while processing a model; the message asks for a report.</summary>
     public const string InternalError = "QG9999";
 }

@@ -118,6 +118,7 @@ public sealed class BuildPipelineTests(ITestOutputHelper output)
     [InlineData("""<QuantModel Include="Models/fashion_cnn.onnx" Calibration="Data/wrong.npy" />""", "QG0016", "wrong.npy")]
     [InlineData("""<QuantModel Include="Models/einsum.onnx" />""", "QG0003", "Einsum")]
     [InlineData("""<QuantModel Include="Models/fashion_cnn.onnx" Algorithms="cle;turbo" />""", "QG0015", "turbo")]
+    [InlineData("""<QuantModel Include="Models/fashion_cnn.onnx" /><QuantModel Include="Data/fashion_cnn.onnx" />""", "QG0018", "same file name")]
     [InlineData("""<QuantModel Include="Models/fashion_cnn.onnx" Algorithms="adaround" />""", "QG0015", "adaround needs calibration")]
     public void ProblemsAreQgErrorsWithTheFileAndNothingIsWritten(string item, string code, string words)
     {
