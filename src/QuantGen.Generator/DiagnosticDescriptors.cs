@@ -28,5 +28,10 @@ namespace QuantGen.Generator
             "QG1005", "Model data too large for one assembly",
             "The quantized models of this project need {0} bytes of string-literal data ({1}), over the budget of {2} bytes: an assembly's string literals must fit in 16 MiB; put the largest models in separate assemblies",
             Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink);
+
+        public static readonly DiagnosticDescriptor DuplicateModelClass = new(
+            "QG1006", "Two models generate the same class",
+            "The quantized model '{0}' would generate the class '{1}', as another model of this project does: give each QuantModel item its own ClassName or Namespace",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink);
     }
 }

@@ -66,8 +66,12 @@ namespace QuantGen
 
             // Emission depends on the budget's verdict only, so a change to one model does not re-emit the others.
             var overBudget = stringData.Select(static (use, _) => use.IsOverBudget);
-            context.RegisterSourceOutput(models.Combine(targets.Collect()).Combine(overBudget),
-                static (spc, pair) => EmitModel(spc, pair.Left.Left, pair.Left.Right, pair.Right));
+            // Two models naming one class would make AddSource throw: find them once, emit neither, report QG1006.
+            var clashes = models.Collect().Combine(targets.Collect())
+                .Select(static (pair, _) => Clashes(pair.Left, pair.Right))
+                .WithTrackingName("Clashes");
+            context.RegisterSourceOutput(models.Combine(targets.Collect()).Combine(overBudget).Combine(clashes),
+                static (spc, pair) => EmitModel(spc, pair.Left.Left.Left, pair.Left.Left.Right, pair.Left.Right, pair.Right));
             context.RegisterSourceOutput(stringData, static (spc, use) =>
             {
                 if (use.IsOverBudget)
@@ -137,7 +141,22 @@ namespace QuantGen
             return byName.Count == 1 ? byName[0] : null;
         }
 
-        private static void EmitModel(SourceProductionContext spc, ModelSpec model, ImmutableArray<AttributeTarget> targets, bool overBudget)
+        /// <summary>The generated type a model becomes: the [QuantizedModel] class that names it, else its item's class name.</summary>
+        private static string ClassKey(ModelSpec model, ImmutableArray<AttributeTarget> targets) =>
+            Match(model, targets) is { } t
+                ? (t.Namespace.Length > 0 ? t.Namespace + "." : "") + t.ClassName
+                : (model.Namespace.Length > 0 ? model.Namespace + "." : "") + model.ClassName;
+
+        /// <summary>Class names more than one readable model would generate, sorted (a value: unchanged unless the clash does).</summary>
+        private static EquatableArray<string> Clashes(ImmutableArray<ModelSpec> models, ImmutableArray<AttributeTarget> targets) =>
+            new(models.Where(m => m.Artifact is not null)
+                .GroupBy(m => ClassKey(m, targets), StringComparer.Ordinal)
+                .Where(g => g.Count() > 1)
+                .Select(g => g.Key)
+                .OrderBy(k => k, StringComparer.Ordinal)
+                .ToArray());
+
+        private static void EmitModel(SourceProductionContext spc, ModelSpec model, ImmutableArray<AttributeTarget> targets, bool overBudget, EquatableArray<string> clashes)
         {
             if (model.Artifact is null)
             {
@@ -145,6 +164,12 @@ namespace QuantGen
                 return;
             }
             if (overBudget) return; // reported once for the compilation (QG1005)
+            var key = ClassKey(model, targets);
+            if (clashes.AsArray().Contains(key))
+            {
+                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.DuplicateModelClass, Location.None, model.ArtifactPath, key));
+                return;
+            }
             var target = Match(model, targets);
             if (target is { IsPartial: false } or { IsNested: true }) return; // reported by CheckTarget
             var plan = target is null

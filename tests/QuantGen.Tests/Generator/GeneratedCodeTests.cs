@@ -180,6 +180,26 @@ public sealed class GeneratedCodeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void TwoModelsNamingOneClassAreDiagnosedNotACrash()
+    {
+        // Two items given the same ClassName: the generator must say so, not let AddSource throw (CS8785).
+        string a = "/project/obj/quantgen/fashion_mlp.qgart", b = "/project/obj/quantgen/other_mlp.qgart";
+        var text = ArtifactText.Write(QuantizeFashion("fashion_mlp"));
+        var perFile = new Dictionary<string, Dictionary<string, string>>
+        {
+            [a] = new() { ["build_metadata.AdditionalFiles.QuantGenClassName"] = "Same" },
+            [b] = new() { ["build_metadata.AdditionalFiles.QuantGenClassName"] = "Same" },
+        };
+        var driver = GeneratorHarness.Driver([new GeneratorHarness.InMemoryText(a, text), new GeneratorHarness.InMemoryText(b, text)],
+            new GeneratorHarness.OptionsProvider(perFile, new() { ["build_property.RootNamespace"] = Namespace }));
+        driver = driver.RunGeneratorsAndUpdateCompilation(GeneratorHarness.Compilation("class C { }"), out _, out var diagnostics);
+        Assert.Equal(2, diagnostics.Count(d => d.Id == "QG1006" && d.Severity == DiagnosticSeverity.Error));
+        Assert.Contains(diagnostics, d => d.GetMessage().Contains(a) && d.GetMessage().Contains($"{Namespace}.Same"));
+        Assert.DoesNotContain(diagnostics, d => d.Id == "CS8785");
+        Assert.DoesNotContain(driver.GetRunResult().GeneratedTrees, t => t.FilePath.EndsWith("Same.g.cs", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void ArtifactTheEmitterCannotExpressIsAnErrorNotACrash()
     {
         // The format sample carries an f32 blob, which no layer kind of version 1 uses.
