@@ -79,7 +79,7 @@ internal sealed class ArtifactBuilder
                 AddTensor(inGrid.ToTensor(layer.Output, Shape(layer.Output)));
                 var ints = layer.Kind == LayerKinds.MaxPool ? WindowInts(layer) : [];
                 AddLayer(layer.Kind, layer.Name, layer.Inputs, [layer.Output], ints, [], [], comment);
-                Reports.Add(new LayerReport(layer, inGrid, null, null));
+                Reports.Add(new LayerReport(layer, inGrid, null));
                 break;
             }
             case LayerKinds.AveragePool:
@@ -97,7 +97,7 @@ internal sealed class ArtifactBuilder
                     .Append(Ints("clamp", outGrid.Clamp(layer.ClampMin), outGrid.Clamp(layer.ClampMax))).ToArray();
                 AddLayer(layer.Kind, layer.Name, layer.Inputs, [layer.Output], ints, [],
                     [IntBlob("multiplier", multipliers), IntBlob("shift", shifts)], comment);
-                Reports.Add(new LayerReport(layer, outGrid, null, null));
+                Reports.Add(new LayerReport(layer, outGrid, null));
                 break;
             }
             case LayerKinds.Add:
@@ -111,7 +111,7 @@ internal sealed class ArtifactBuilder
                 AddLayer(layer.Kind, layer.Name, layer.Inputs, [layer.Output],
                     [Ints("multipliers", qa, qb), Ints("shift", shift), Ints("clamp", outGrid.Clamp(layer.ClampMin), outGrid.Clamp(layer.ClampMax))],
                     [], [], comment);
-                Reports.Add(new LayerReport(layer, outGrid, null, null));
+                Reports.Add(new LayerReport(layer, outGrid, null));
                 break;
             }
             case LayerKinds.Softmax:
@@ -134,8 +134,8 @@ internal sealed class ArtifactBuilder
         var inGrid = _grids[layer.Inputs[0]];
         var outGrid = OutputGrid(layer);
         int m = layer.OutputChannels, fanIn = layer.FanIn;
-        var scales = layer.WeightScales ?? WeightQuantizer.MinMaxScales(layer.Weights!, m, _options.WeightBits);
-        var q = layer.QuantizedWeights ?? WeightQuantizer.RoundToNearest(layer.Weights!, scales, _options.WeightBits);
+        var scales = layer.WeightScales ?? throw new ModelException(ErrorCodes.InternalError, "Weights reached the artifact unquantized.", nodeName: layer.Name);
+        var q = layer.QuantizedWeights!;
 
         var bias = new int[m];
         var multipliers = new int[m];
@@ -168,7 +168,7 @@ internal sealed class ArtifactBuilder
         };
         if (channelHigh is not null && channelHigh.Any(h => h != channelHigh.Max())) blobs.Add(IntBlob("clampHigh", channelHigh));
         AddLayer(layer.Kind, layer.Name, layer.Inputs, [layer.Output], ints, [], blobs.ToArray(), comment);
-        Reports.Add(new LayerReport(layer, outGrid, scales, Sqnr.OfWeights(layer.Weights!, q, scales)));
+        Reports.Add(new LayerReport(layer, outGrid, scales));
     }
 
     /// <summary>
@@ -243,7 +243,7 @@ internal sealed class ArtifactBuilder
 }
 
 /// <summary>What the report says about one layer.</summary>
-internal sealed record LayerReport(FloatLayer Layer, ActivationGrid OutputGrid, float[]? WeightScales, double? WeightSqnrDb);
+internal sealed record LayerReport(FloatLayer Layer, ActivationGrid OutputGrid, float[]? WeightScales);
 
 /// <summary>Signal-to-quantization-noise ratios in dB.</summary>
 internal static class Sqnr
@@ -260,13 +260,7 @@ internal static class Sqnr
         return noise == 0 ? double.PositiveInfinity : 10 * Math.Log10(signal / noise);
     }
 
-    public static double OfWeights(float[] weights, int[] q, float[] scales)
-    {
-        int fanIn = weights.Length / scales.Length;
-        var restored = new float[weights.Length];
-        for (int i = 0; i < weights.Length; i++) restored[i] = q[i] * scales[i / fanIn];
-        return Of(weights, restored);
-    }
+    public static double OfWeights(float[] weights, int[] q, float[] scales) => Of(weights, WeightQuantizer.Dequantize(q, scales));
 
     public static string Format(double db) => double.IsPositiveInfinity(db) ? "∞" : db.ToString("F1", CultureInfo.InvariantCulture);
 }

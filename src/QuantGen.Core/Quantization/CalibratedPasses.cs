@@ -103,7 +103,7 @@ internal sealed class CalibratedPasses
         bool adaRound = _algorithms.HasFlag(QuantizationAlgorithms.AdaRound);
         bool correct = _algorithms.HasFlag(QuantizationAlgorithms.BiasCorrection);
         if (adaRound || correct)
-            log.OutputSqnrNearest = LayerSqnr(layer, Dequantize(nearest, scales, layer.FanIn), layer.Bias!, floats, quants);
+            log.OutputSqnrNearest = LayerSqnr(layer, WeightQuantizer.Dequantize(nearest, scales), layer.Bias!, floats, quants);
 
         if (adaRound)
         {
@@ -112,10 +112,10 @@ internal sealed class CalibratedPasses
             layer.QuantizedWeights = result.Quantized;
             log.AdaRoundFlips = result.FlippedFromNearest;
             log.WeightSqnrFinal = Quantization.Sqnr.OfWeights(layer.Weights!, result.Quantized, scales);
-            log.OutputSqnrAdaRound = LayerSqnr(layer, Dequantize(result.Quantized, scales, layer.FanIn), layer.Bias!, floats, quants);
+            log.OutputSqnrAdaRound = LayerSqnr(layer, WeightQuantizer.Dequantize(result.Quantized, scales), layer.Bias!, floats, quants);
         }
 
-        var dequantized = Dequantize(layer.QuantizedWeights, scales, layer.FanIn);
+        var dequantized = WeightQuantizer.Dequantize(layer.QuantizedWeights, scales);
         if (correct)
         {
             var shift = BiasCorrection.Empirical(layer, layer.Weights!, dequantized, MeanRows(layer, floats), MeanRows(layer, quants));
@@ -127,20 +127,9 @@ internal sealed class CalibratedPasses
     /// <summary>The layer's output SQNR over the calibration set for given weights and bias, inputs from the quantized model.</summary>
     private double LayerSqnr(FloatLayer layer, float[] weights, float[] bias, Dictionary<string, float[]>[] floats, Dictionary<string, float[]>[] quants)
     {
-        var expected = new float[floats.Length][];
-        Parallel.For(0, floats.Length, s => expected[s] = _executor.Execute(layer, weights, bias, name => quants[s][name]));
-        double signal = 0, noise = 0;
-        for (int s = 0; s < floats.Length; s++)
-        {
-            var reference = floats[s][layer.Output];
-            for (int i = 0; i < reference.Length; i++)
-            {
-                signal += (double)reference[i] * reference[i];
-                double d = reference[i] - expected[s][i];
-                noise += d * d;
-            }
-        }
-        return noise == 0 ? double.PositiveInfinity : 10 * Math.Log10(signal / noise);
+        var outputs = new float[floats.Length][];
+        Parallel.For(0, floats.Length, s => outputs[s] = _executor.Execute(layer, weights, bias, name => quants[s][name]));
+        return Sqnr(floats, outputs, layer.Output);
     }
 
     private static double Sqnr(Dictionary<string, float[]>[] floats, float[][] quantized, string value)
@@ -239,13 +228,6 @@ internal sealed class CalibratedPasses
         picked.Add(min);
         picked.Add(max);
         return RangeSetting.ActivationRange(picked.ToArray(), _options.ActivationBits, method);
-    }
-
-    public static float[] Dequantize(int[] q, float[] scales, int fanIn)
-    {
-        var w = new float[q.Length];
-        for (int i = 0; i < q.Length; i++) w[i] = q[i] * scales[i / fanIn];
-        return w;
     }
 
     /// <summary>Index of the last layer reading each value (graph outputs are never dropped: nothing reads them after).</summary>

@@ -42,11 +42,7 @@ internal static class CrossLayerEqualization
         int fanIn = first.FanIn;
         for (int j = 0; j < fanIn; j++) first.Weights![i * fanIn + j] /= s;
         first.Bias![i] /= s;
-        if (!float.IsPositiveInfinity(first.ClampMax) || first.ChannelClampMax is not null)
-        {
-            first.ChannelClampMax ??= Enumerable.Repeat(first.ClampMax, first.OutputChannels).ToArray();
-            first.ChannelClampMax[i] /= s;
-        }
+        if (!float.IsPositiveInfinity(first.ClampMaxOf(i))) first.EditableChannelClampMax()[i] /= s;
         if (bn is not null)
         {
             bn.Beta[i] /= s;
@@ -80,11 +76,7 @@ internal static class HighBiasAbsorption
                 if (c <= 0) continue;
                 first.Bias![i] -= c;
                 bn.Beta[i] -= c;
-                if (!float.IsPositiveInfinity(first.ClampMaxOf(i)))
-                {
-                    first.ChannelClampMax ??= Enumerable.Repeat(first.ClampMax, first.OutputChannels).ToArray();
-                    first.ChannelClampMax[i] -= c;
-                }
+                if (!float.IsPositiveInfinity(first.ClampMaxOf(i))) first.EditableChannelClampMax()[i] -= c;
                 // Each weight reading channel i (weights are [M, fan-in]) adds w · c to its output channel's pre-activation.
                 foreach (var j in pair.SecondWeights(i)) second.Bias![j / second.FanIn] += second.Weights![j] * c;
                 moved++;

@@ -66,6 +66,9 @@ internal sealed class FloatLayer
     /// </summary>
     public float[]? ChannelClampMax { get; set; }
 
+    /// <summary>The per-channel upper bounds, created from <see cref="ClampMax"/> the first time a pass moves one.</summary>
+    public float[] EditableChannelClampMax() => ChannelClampMax ??= Enumerable.Repeat(ClampMax, OutputChannels).ToArray();
+
     /// <summary>The upper bound of output channel <paramref name="channel"/>.</summary>
     public float ClampMaxOf(int channel) => ChannelClampMax is { } bounds ? bounds[channel] : ClampMax;
 

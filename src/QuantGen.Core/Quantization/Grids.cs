@@ -51,18 +51,13 @@ internal static class WeightQuantizer
     /// <summary>Largest grid index for <paramref name="bits"/> (narrow range: u8×s8 products cannot saturate in VNNI pairs).</summary>
     public static int MaxLevel(int bits) => (1 << (bits - 1)) - 1;
 
-    /// <summary>Per-channel scales from the channel's largest magnitude (min-max range setting).</summary>
-    public static float[] MinMaxScales(float[] weights, int channels, int bits)
+    /// <summary>The real weights grid indices stand for: q · scale of their output channel.</summary>
+    public static float[] Dequantize(int[] q, float[] scales)
     {
-        int fanIn = weights.Length / channels, level = MaxLevel(bits);
-        var scales = new float[channels];
-        for (int c = 0; c < channels; c++)
-        {
-            float max = 0;
-            for (int i = 0; i < fanIn; i++) max = MathF.Max(max, MathF.Abs(weights[c * fanIn + i]));
-            scales[c] = max > 0 ? max / level : 1f;
-        }
-        return scales;
+        int fanIn = q.Length / scales.Length;
+        var w = new float[q.Length];
+        for (int i = 0; i < q.Length; i++) w[i] = q[i] * scales[i / fanIn];
+        return w;
     }
 
     /// <summary>Round-to-nearest (half to even) onto the grid, clamped to ±level.</summary>

@@ -43,9 +43,9 @@ public static class ModelQuantizer
             if (calibration is not null)
             {
                 samples = Math.Min(calibration.Validate(prepared.Graph, model.Path), options.MaxCalibrationSamples);
-                if (samples < options.CalibrationBatch)
+                if (samples < options.MinCalibrationSamples)
                     throw new ModelException(ErrorCodes.BadCalibration,
-                        $"Calibration file '{string.Join("', '", calibration.Sources.Values)}' holds {samples} samples; quantization needs at least {options.CalibrationBatch} (one calibration batch).", model.Path);
+                        $"Calibration file '{string.Join("', '", calibration.Sources.Values)}' holds {samples} samples; quantization needs at least {options.MinCalibrationSamples}.", model.Path);
                 ranges = new CalibratedPasses(prepared.Graph, options, algorithms).Run(layers, calibration, samples, logs);
             }
             else
@@ -120,7 +120,7 @@ public static class ModelQuantizer
             log.WeightSqnrNearest = log.WeightSqnrFinal = Sqnr.OfWeights(layer.Weights!, q, scales);
             if (algorithms.HasFlag(QuantizationAlgorithms.BiasCorrection))
             {
-                var shift = BiasCorrection.Analytic(layer, layer.Weights!, CalibratedPasses.Dequantize(q, scales, layer.FanIn), moments[layer.Inputs[0]].Mean,
+                var shift = BiasCorrection.Analytic(layer, layer.Weights!, WeightQuantizer.Dequantize(q, scales), moments[layer.Inputs[0]].Mean,
                     graph.ValueInfos[layer.Inputs[0]].Shape, graph.ValueInfos[layer.Output].Shape);
                 log.BiasCorrection = shift.Select(MathF.Abs).DefaultIfEmpty(0).Max();
             }

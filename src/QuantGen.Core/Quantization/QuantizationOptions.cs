@@ -49,8 +49,8 @@ public sealed record QuantizationOptions
     /// <summary>Batch size the symbolic batch dimension resolves to in the generated class.</summary>
     public int BatchSize { get; init; } = 1;
 
-    /// <summary>How many calibration samples go through the float model at once (memory/speed trade only).</summary>
-    public int CalibrationBatch { get; init; } = 32;
+    /// <summary>Fewest calibration samples accepted: below one batch of AdaRound's paper (32 images) ranges and statistics are noise.</summary>
+    public int MinCalibrationSamples { get; init; } = 32;
 
     /// <summary>Largest number of calibration samples used (the first N of the file).</summary>
     public int MaxCalibrationSamples { get; init; } = 512;
@@ -95,8 +95,8 @@ public sealed record QuantizationOptions
             throw new ModelException(ErrorCodes.InvalidOption, $"ActivationBits={ActivationBits} is not supported yet: use 8.");
         if (BatchSize is < 1 or > 4096)
             throw new ModelException(ErrorCodes.InvalidOption, $"BatchSize={BatchSize} is out of range 1..4096.");
-        if (CalibrationBatch < 1 || MaxCalibrationSamples < 1)
-            throw new ModelException(ErrorCodes.InvalidOption, "Calibration batch and sample count must be positive.");
+        if (MinCalibrationSamples < 1 || MaxCalibrationSamples < 1)
+            throw new ModelException(ErrorCodes.InvalidOption, "Calibration sample counts must be positive.");
         if (AdaRoundIterations is < 1 or > 1_000_000)
             throw new ModelException(ErrorCodes.InvalidOption, $"AdaRoundIterations={AdaRoundIterations} is out of range 1..1000000.");
     }

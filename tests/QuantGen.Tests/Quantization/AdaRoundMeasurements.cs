@@ -158,12 +158,12 @@ public sealed class AdaRoundMeasurements(ITestOutputHelper output)
         }
 
         private static AdaRoundProblem Dense(float[] weights, float[] bias, int m, int bits, float[] inputs, float[] quantInputs, bool relu = true) =>
-            new(weights, m, 1, WeightQuantizer.MinMaxScales(weights, m, bits), bits, bias, [inputs], [quantInputs],
+            new(weights, m, 1, RangeSetting.WeightScales(weights, m, bits, perChannel: true, RangeMethod.MinMax), bits, bias, [inputs], [quantInputs],
                 Enumerable.Repeat(relu ? 0f : float.NegativeInfinity, m).ToArray(), Enumerable.Repeat(float.PositiveInfinity, m).ToArray(), null);
 
         private static float[] Dequantized(float[] weights, int m, int bits)
         {
-            var scales = WeightQuantizer.MinMaxScales(weights, m, bits);
+            var scales = RangeSetting.WeightScales(weights, m, bits, perChannel: true, RangeMethod.MinMax);
             var q = WeightQuantizer.RoundToNearest(weights, scales, bits);
             int k = weights.Length / m;
             return q.Select((v, i) => v * scales[i / k]).ToArray();

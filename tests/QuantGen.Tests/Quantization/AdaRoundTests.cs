@@ -179,7 +179,7 @@ public sealed class AdaRoundTests
         for (int i = 0; i < weights.Length; i++) weights[i] = Gaussian() / MathF.Sqrt(k);
         var bias = new float[m];
         for (int o = 0; o < m; o++) bias[o] = 0.1f * Gaussian();
-        var scales = WeightQuantizer.MinMaxScales(weights, m, bits).Select(s => s * scaleFactor).ToArray();
+        var scales = RangeSetting.WeightScales(weights, m, bits, perChannel: true, RangeMethod.MinMax).Select(s => s * scaleFactor).ToArray();
         var low = Enumerable.Repeat(relu ? 0f : float.NegativeInfinity, m).ToArray();
         var high = Enumerable.Range(0, m).Select(o => clampMax?.Invoke(o) ?? float.PositiveInfinity).ToArray();
         return new AdaRoundProblem(weights, m, groups, scales, bits, bias, floatInputs, quantInputs, low, high, leakyAlpha);

@@ -126,7 +126,7 @@ public sealed class PassTests
         var x = Enumerable.Range(0, rows * k).Select(_ => (float)(random.NextDouble() * 2 + 0.5)).ToArray();
         var xq = x.Select(v => v + 0.05f + (float)(random.NextDouble() - 0.5) * 0.1f).ToArray();
         var scales = RangeSetting.WeightScales(layer.Weights, m, 3, true, RangeMethod.MinMax);
-        var wq = CalibratedPasses.Dequantize(WeightQuantizer.RoundToNearest(layer.Weights, scales, 3), scales, k);
+        var wq = WeightQuantizer.Dequantize(WeightQuantizer.RoundToNearest(layer.Weights, scales, 3), scales);
         var originalBias = layer.Bias.ToArray();
         double[] MeanRow(float[] data) => Enumerable.Range(0, k).Select(i => Enumerable.Range(0, rows).Average(r => (double)data[r * k + i])).ToArray();
         double MeanError(int o, float[] bias) => Enumerable.Range(0, rows).Average(r =>
@@ -152,7 +152,7 @@ public sealed class PassTests
         layer.Weights = Enumerable.Range(0, m * k).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
         layer.Bias = new float[m];
         var scales = RangeSetting.WeightScales(layer.Weights, m, 3, true, RangeMethod.MinMax);
-        var wq = CalibratedPasses.Dequantize(WeightQuantizer.RoundToNearest(layer.Weights, scales, 3), scales, k);
+        var wq = WeightQuantizer.Dequantize(WeightQuantizer.RoundToNearest(layer.Weights, scales, 3), scales);
         var x = new float[rows * k];
         for (int r = 0; r < rows; r++)
             for (int i = 0; i < k; i++)
@@ -181,7 +181,7 @@ public sealed class PassTests
             double Error(RangeMethod method)
             {
                 var scales = RangeSetting.WeightScales(layer.Weights!, layer.OutputChannels, bits, true, method);
-                var w = CalibratedPasses.Dequantize(WeightQuantizer.RoundToNearest(layer.Weights!, scales, bits), scales, layer.FanIn);
+                var w = WeightQuantizer.Dequantize(WeightQuantizer.RoundToNearest(layer.Weights!, scales, bits), scales);
                 return layer.Weights!.Zip(w).Sum(p => Math.Pow(p.First - p.Second, 2));
             }
             double mse = Error(RangeMethod.Mse), minMax = Error(RangeMethod.MinMax);
