@@ -81,21 +81,34 @@ public sealed class QuantizedAccuracyTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// 16-bit activations take the activation rounding out of the error budget: the logits' SQNR against float must
-    /// rise clearly above W8A8's (the rest is weight rounding), and accuracy stay within the stated bar of float.
+    /// 16-bit activations take the activation rounding out of W8A8's error budget: the logits' SQNR against float
+    /// rises by at least 3 dB (measured: +4.3 MLP, +6.2 CNN, +10.3 MobileNet-style on these 2000 images), and the
+    /// predictions stay within a quarter point of float.
     /// </summary>
     [Theory]
-    [InlineData("fashion_mlp", 8, 0.5)]
-    [InlineData("fashion_cnn", 8, 0.5)]
-    [InlineData("fashion_mobilenet", 8, 0.5)]
-    [InlineData("fashion_cnn", 4, 1.0)]
-    [InlineData("fashion_mobilenet", 4, 1.0)]
-    public void SixteenBitActivationsBeatEightBitOnes(string name, int weightBits, double maxDrop)
+    [InlineData("fashion_mlp")]
+    [InlineData("fashion_cnn")]
+    [InlineData("fashion_mobilenet")]
+    public void W8A16BeatsW8A8AndMatchesFloat(string name)
     {
-        var a8 = Evaluate(name, new QuantizationOptions { WeightBits = weightBits }, calibrated: true);
-        var a16 = Evaluate(name, new QuantizationOptions { WeightBits = weightBits, ActivationBits = 16 }, calibrated: true);
-        Assert.True(a16.Drop <= maxDrop, $"{name}: W{weightBits}A16 loses {a16.Drop:F2} points");
-        Assert.True(a16.SqnrDb >= a8.SqnrDb + 1.0, $"{name}: W{weightBits}A16 logits SQNR {a16.SqnrDb:F1} dB vs W{weightBits}A8 {a8.SqnrDb:F1} dB");
+        var a8 = Evaluate(name, new QuantizationOptions(), calibrated: true);
+        var a16 = Evaluate(name, new QuantizationOptions { ActivationBits = 16 }, calibrated: true);
+        Assert.True(a16.SqnrDb >= a8.SqnrDb + 3.0, $"{name}: W8A16 logits SQNR {a16.SqnrDb:F1} dB vs W8A8 {a8.SqnrDb:F1} dB");
+        Assert.True(a16.Drop <= 0.25, $"{name}: W8A16 loses {a16.Drop:F2} points");
+        Assert.True(a16.Agreement >= 99.5, $"{name}: W8A16 agrees with float on {a16.Agreement:F2}% of images");
+    }
+
+    /// <summary>
+    /// At 4 bits the weights dominate the error (W4A16 and W4A8 logits SQNR differ by under 0.5 dB, docs/accuracy.md):
+    /// the bar is AdaRound's, within a point of float.
+    /// </summary>
+    [Theory]
+    [InlineData("fashion_cnn")]
+    [InlineData("fashion_mobilenet")]
+    public void W4A16AdaRoundIsWithinOnePointOfFloat(string name)
+    {
+        var r = Evaluate(name, new QuantizationOptions { WeightBits = 4, ActivationBits = 16 }, calibrated: true);
+        Assert.True(r.Drop <= 1.0, $"{name}: W4A16 AdaRound loses {r.Drop:F2} points");
     }
 
     private (double Accuracy, double Drop, double Agreement, double SqnrDb) Evaluate(string name, QuantizationOptions options, bool calibrated)
