@@ -90,11 +90,11 @@ namespace QuantGen
                 {
                     if (pair.Left) spc.AddSource("QuantGenKernels.g.cs", SourceText.From(KernelSource.Text(pair.Right), Encoding.UTF8));
                 });
-            // 16-bit activation models call their own kernels (scalar, every target), emitted only when one exists.
-            context.RegisterSourceOutput(models.Collect().Select(static (all, _) => all.Any(m => m.Artifact is not null && WideModelEmitter.IsWide(m.Artifact))),
-                static (spc, anyWide) =>
+            // 16-bit activation models call their own kernels (scalar everywhere, AVX2 where it can be named), emitted only when one exists.
+            context.RegisterSourceOutput(models.Collect().Select(static (all, _) => all.Any(m => m.Artifact is not null && WideModelEmitter.IsWide(m.Artifact))).Combine(intrinsics),
+                static (spc, pair) =>
                 {
-                    if (anyWide) spc.AddSource("QuantGenWideKernels.g.cs", SourceText.From(WideKernelSource.Text, Encoding.UTF8));
+                    if (pair.Left) spc.AddSource("QuantGenWideKernels.g.cs", SourceText.From(WideKernelSource.Text(pair.Right), Encoding.UTF8));
                 });
         }
 

@@ -140,11 +140,11 @@ namespace QuantGen.Generator
             w.Line("// Scratch: one buffer per intermediate tensor, allocated once per instance.");
             foreach (var (field, type, length, tensor) in _fields)
                 w.Line($"private readonly {type}[] {field} = new {type}[{Int(length)}]; // {Escape(tensor)}");
-            var weighted = _artifact.Layers.Where(l => l.Kind is LayerKinds.Conv or LayerKinds.FullyConnected).ToList();
-            if (weighted.Count > 0)
+            var convs = _artifact.Layers.Where(l => l.Kind == LayerKinds.Conv).ToList();
+            if (convs.Count > 0)
             {
-                int col = weighted.Max(l => l.GetBlob("weights").Values.Count / l.GetBlob("weights").Shape[0]);
-                w.Line($"private readonly int[] _col = new int[{Int(col)}]; // one receptive field (Conv) or input row (FullyConnected), widened to int");
+                int col = convs.Max(l => l.GetBlob("weights").Values.Count / l.GetBlob("weights").Shape[0]);
+                w.Line($"private readonly short[] _col = new short[{Int(col)}]; // one receptive field of a Conv, contiguous for the dot products");
             }
             w.Line();
         }
@@ -218,7 +218,7 @@ namespace QuantGen.Generator
                     var weights = layer.GetBlob("weights");
                     int m = weights.Shape[0], k = weights.Shape[1];
                     int[] clamp = layer.GetInts("clamp");
-                    w.Line($"{Kernels}.FullyConnected({In(x)}, {WeightBlobs(layer, method)}, {Out(y)}, _col,");
+                    w.Line($"{Kernels}.FullyConnected({In(x)}, {WeightBlobs(layer, method)}, {Out(y)},");
                     w.Line($"    rows: {Int(inT!.ElementCount / k)}, k: {Int(k)}, m: {Int(m)}, zy: {Int(outT.ZeroPoint)}, lo: {Int(clamp[0])}, hi: {Int(clamp[1])});");
                     ClampChannels(w, layer, method, y, outT.ElementCount / m, m, 1);
                     break;

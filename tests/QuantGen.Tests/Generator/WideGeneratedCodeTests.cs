@@ -58,14 +58,21 @@ public sealed class WideGeneratedCodeTests(ITestOutputHelper output)
         Assert.Contains("global::QuantGen.Generated.QuantGenWideKernels.", source);
         Assert.DoesNotContain("byte[] _t", source);
         var run = assembly.GetType("Probe")!.GetMethod("Run")!;
+        var simd = SimdSwitch(assembly);
         var simulator = new IntegerSimulator(artifact);
         var (images, _) = FashionMnist.TestSet;
         for (int i = 0; i < 200; i++)
         {
             var image = images.AsSpan(i * FashionMnist.Pixels, FashionMnist.Pixels).ToArray();
             var expected = simulator.Run(new Dictionary<string, float[]> { ["image"] = image })["logits"];
-            Assert.Equal(expected, (float[])run.Invoke(null, [image])!);
+            // Both paths of the dot product: AVX2 where this CPU has it, and the scalar loop.
+            foreach (var enabled in new[] { true, false })
+            {
+                simd.SetValue(null, enabled);
+                Assert.Equal(expected, (float[])run.Invoke(null, [image])!);
+            }
         }
+        simd.SetValue(null, true);
         long allocated = (long)assembly.GetType("Probe")!.GetMethod("AllocatedBytesPerRun")!.Invoke(null, [images[..FashionMnist.Pixels]])!;
         output.WriteLine($"{name} W{weightBits}A16: 200 images bit-identical to the simulator; {allocated} bytes allocated per Run");
         Assert.Equal(0, allocated);
@@ -96,9 +103,10 @@ public sealed class WideGeneratedCodeTests(ITestOutputHelper output)
         Assert.Contains("internal static class QuantGenWideKernels", scalar);
         Assert.Contains("private readonly short[] _t0", scalar);
         Assert.Contains("private readonly byte[] _t0", scalar);
-        // With intrinsics, only the u8 kernels change: the 16-bit kernels and model are the same text.
+        // With intrinsics, only the kernels change (the AVX2 dot product appears): the model classes are the same text.
         var simd = Generate(intrinsics: true);
-        Assert.Equal(scalar.Split("//----").Where(f => !f.Contains("class QuantGenKernels")), simd.Split("//----").Where(f => !f.Contains("class QuantGenKernels")));
+        Assert.Contains("Avx2.MultiplyAddAdjacent", simd);
+        Assert.Equal(scalar.Split("//----").Where(f => !f.Contains("class QuantGen")), simd.Split("//----").Where(f => !f.Contains("class QuantGen")));
     }
 
     [Fact]
@@ -126,22 +134,42 @@ public sealed class WideGeneratedCodeTests(ITestOutputHelper output)
         Assert.Equal(expected, (int)(short)requantize.Invoke(null, [acc, 16384, 40, 0, -32767, 32767])!);
     }
 
-    [Fact]
-    public void GeneratedDotIsExactPastTheInt32Range()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void GeneratedDotIsExactPastTheInt32Range(bool simdEnabled)
     {
-        // 40000 products of −127 · 32767 = −4161409: −166456360000, far below −2^31, summed in runs of 256.
-        var weights = Enumerable.Repeat((sbyte)-127, 40000).ToArray();
-        var x = Enumerable.Repeat(32767, 40000).ToArray();
-        Assert.Equal(-166_456_360_000L, Dot(weights, x));
-        // Mixed signs and a length that is not a multiple of 256: against a plain long sum.
-        var random = new Random(7);
-        var w2 = Enumerable.Range(0, 1000).Select(_ => (sbyte)random.Next(-127, 128)).ToArray();
-        var x2 = Enumerable.Range(0, 1000).Select(_ => random.Next(-32767, 32768)).ToArray();
-        Assert.Equal(w2.Zip(x2, (a, b) => (long)a * b).Sum(), Dot(w2, x2));
+        var simd = SimdSwitch(Kernels.Value);
+        simd.SetValue(null, simdEnabled);
+        try
+        {
+            // 40000 products of −127 · 32767 = −4161409: −166456360000, far below −2^31. Every int32 stage is at its
+            // bound: runs of 256 in the scalar loop, 256 vpmaddwd pairs per lane in the AVX2 loop.
+            var weights = Enumerable.Repeat((sbyte)-127, 40000).ToArray();
+            var x = Enumerable.Repeat((short)32767, 40000).ToArray();
+            Assert.Equal(-166_456_360_000L, Dot(weights, x));
+            Assert.Equal(166_456_360_000L, Dot(weights, x.Select(v => (short)-v).ToArray()));
+            // Mixed signs and lengths that are not multiples of 16 or 256: against a plain long sum.
+            var random = new Random(7);
+            foreach (int length in new[] { 0, 1, 15, 16, 17, 1000, 4097, 5000 })
+            {
+                var w2 = Enumerable.Range(0, length).Select(_ => (sbyte)random.Next(-127, 128)).ToArray();
+                var x2 = Enumerable.Range(0, length).Select(_ => (short)random.Next(-32767, 32768)).ToArray();
+                Assert.Equal(w2.Zip(x2, (a, b) => (long)a * b).Sum(), Dot(w2, x2));
+            }
+        }
+        finally
+        {
+            simd.SetValue(null, true);
+        }
     }
 
+    /// <summary>The generated QuantGenWideKernels.SimdEnabled switch of a compiled consumer.</summary>
+    private static PropertyInfo SimdSwitch(Assembly assembly) =>
+        assembly.GetType("QuantGen.Generated.QuantGenWideKernels")!.GetProperty("SimdEnabled", BindingFlags.Public | BindingFlags.Static)!;
+
     /// <summary>Spans cannot cross reflection: a compiled helper calls Dot on arrays.</summary>
-    private static long Dot(sbyte[] w, int[] x) =>
+    private static long Dot(sbyte[] w, short[] x) =>
         (long)DotProbe().GetMethod("Dot")!.Invoke(null, [w, x])!;
 
     private static readonly Lazy<Assembly> Kernels = new(() =>
@@ -151,7 +179,7 @@ public sealed class WideGeneratedCodeTests(ITestOutputHelper output)
         var probe = """
             public static class DotProbe
             {
-                public static long Dot(sbyte[] w, int[] x) => QuantGen.Generated.QuantGenWideKernels.Dot(w, x);
+                public static long Dot(sbyte[] w, short[] x) => QuantGen.Generated.QuantGenWideKernels.Dot(w, x);
             }
             """;
         return GeneratorHarness.Build(GeneratorHarness.Compilation(probe), driver).Assembly;
