@@ -110,6 +110,22 @@ public sealed class WideGeneratedCodeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void AMixedWidthArtifactIsQG1001NotACrash()
+    {
+        // The quantizer never writes one; a hand-edited artifact with one u8 tensor among i16 ones is refused.
+        var artifact = GeneratedCodeTests.QuantizeFashion("fashion_mlp", A16);
+        var first = artifact.Tensors.First(t => t.ElementType == ArtifactElementType.I16);
+        var mixed = artifact with { Tensors = new(artifact.Tensors.Select(t => t == first ? t with { ElementType = ArtifactElementType.U8, QMin = 0, QMax = 255 } : t).ToArray()) };
+        var path = "/project/obj/quantgen/fashion_mlp.qgart";
+        var driver = GeneratorHarness.Driver([new GeneratorHarness.InMemoryText(path, ArtifactText.Write(mixed))], GeneratedCodeTests.Options(path));
+        driver.RunGeneratorsAndUpdateCompilation(GeneratorHarness.Compilation(), out _, out var diagnostics);
+        var diagnostic = Assert.Single(diagnostics);
+        Assert.Equal("QG1001", diagnostic.Id);
+        Assert.Contains(path, diagnostic.GetMessage());
+        Assert.Contains("mixed widths", diagnostic.GetMessage());
+    }
+
+    [Fact]
     public void EightBitModelsAloneGetNoWideKernels()
     {
         var path = "/project/obj/quantgen/fashion_mlp.qgart";
