@@ -85,7 +85,8 @@ namespace QuantGen.Build
                 if (!File.Exists(file))
                     Error("QG0016", ModelPath, $"Calibration file '{file}'{(name.Length > 0 ? $" (input '{name}')" : "")} does not exist.");
             CheckInt("WeightBits", WeightBits, 2, 8, "2 to 8");
-            CheckInt("ActivationBits", ActivationBits, 8, 8, "8 (16-bit activations are not supported yet)");
+            if (ActivationBits != "8" && ActivationBits != "16")
+                Error("QG0015", ModelPath, $"ActivationBits=\"{ActivationBits}\" is not supported: use 8 or 16.");
             CheckInt("BatchSize", BatchSize, 1, 4096, "1 to 4096");
             if (!File.Exists(CliPath))
                 Error("QG9999", ModelPath, $"The QuantGen CLI '{CliPath}' is missing: the package is incomplete or QuantGenCliPath is wrong.");

@@ -22,7 +22,7 @@ internal static class QuantizeCommand
         var report = new Option<string?>("--report") { Description = "Also write the Markdown quantization report here." };
         var calibration = new Option<string[]>("--calibration") { Description = "Calibration data: FILE.npy, or NAME=FILE.npy per input (repeatable). Data-free without it." };
         var weightBits = new Option<int>("--weight-bits") { DefaultValueFactory = _ => 8, Description = "Weight bit-width, 2 to 8." };
-        var activationBits = new Option<int>("--activation-bits") { DefaultValueFactory = _ => 8, Description = "Activation bit-width (8)." };
+        var activationBits = new Option<int>("--activation-bits") { DefaultValueFactory = _ => 8, Description = "Activation bit-width: 8 (u8) or 16 (i16)." };
         var algorithms = new Option<string?>("--algorithms") { Description = "Passes: cle;bias-absorption;bias-correction;adaround, none, or default (docs/accuracy.md)." };
         var rangeMethod = new Option<string?>("--range-method") { Description = "Range setting: minmax, mse, percentile, or default." };
         var perChannel = new Option<string?>("--per-channel") { Description = "true (default): one weight scale per output channel; false: one per layer." };

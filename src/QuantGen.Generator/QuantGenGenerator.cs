@@ -90,6 +90,12 @@ namespace QuantGen
                 {
                     if (pair.Left) spc.AddSource("QuantGenKernels.g.cs", SourceText.From(KernelSource.Text(pair.Right), Encoding.UTF8));
                 });
+            // 16-bit activation models call their own kernels (scalar everywhere, AVX2 where it can be named), emitted only when one exists.
+            context.RegisterSourceOutput(models.Collect().Select(static (all, _) => all.Any(m => m.Artifact is not null && WideModelEmitter.IsWide(m.Artifact))).Combine(intrinsics),
+                static (spc, pair) =>
+                {
+                    if (pair.Left) spc.AddSource("QuantGenWideKernels.g.cs", SourceText.From(WideKernelSource.Text(pair.Right), Encoding.UTF8));
+                });
         }
 
         private static ModelSpec Parse(AdditionalText file, AnalyzerConfigOptionsProvider options, CancellationToken ct)
@@ -178,7 +184,7 @@ namespace QuantGen
             string source;
             try
             {
-                source = ModelEmitter.Emit(model.Artifact, plan);
+                source = WideModelEmitter.IsWide(model.Artifact) ? WideModelEmitter.Emit(model.Artifact, plan) : ModelEmitter.Emit(model.Artifact, plan);
             }
             catch (Exception e) when (e is ArtifactFormatException or InvalidOperationException or IndexOutOfRangeException or System.Collections.Generic.KeyNotFoundException)
             {

@@ -2,7 +2,7 @@
 #:property TreatWarningsAsErrors=false
 // Float vs quantized top-1 on the 10k Fashion-MNIST test images for QuantGen's test models, across the PTQ
 // configurations of docs/accuracy.md (plain round-to-nearest min-max, equalization, bias correction, MSE ranges,
-// AdaRound; calibrated with the 512 images of tests/models/fashion_calibration.npy, and data-free). Quantized
+// AdaRound, 16-bit activations; calibrated with the 512 images of tests/models/fashion_calibration.npy, and data-free). Quantized
 // results come from the bit-exact integer simulator, which the generated C# matches bit for bit.
 // Usage (from the repository root):
 //   dotnet run -c Release tests/measure/accuracy.cs [--write] [--images N] [--config NAME ...] [MODEL ...]
@@ -56,6 +56,8 @@ var configs = new (string Name, QuantizationOptions Options, bool Calibrated)[]
     ("W3A8 nearest MSE", new() { WeightBits = 3, Algorithms = none }, true),
     ("W3A8 AdaRound (default)", new() { WeightBits = 3 }, true),
     ("W2A8 AdaRound (default)", new() { WeightBits = 2 }, true),
+    ("W8A16 default", new() { ActivationBits = 16 }, true),
+    ("W4A16 AdaRound (default)", new() { WeightBits = 4, ActivationBits = 16 }, true),
 };
 if (onlyConfigs.Count > 0) configs = configs.Where(c => onlyConfigs.Contains(c.Name)).ToArray();
 

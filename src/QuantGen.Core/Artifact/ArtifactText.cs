@@ -248,6 +248,7 @@ public static class ArtifactText
     {
         ArtifactElementType.F32 => "f32",
         ArtifactElementType.U8 => "u8",
+        ArtifactElementType.I16 => "i16",
         _ => "i8",
     };
 
@@ -256,6 +257,7 @@ public static class ArtifactText
         "f32" => ArtifactElementType.F32,
         "u8" => ArtifactElementType.U8,
         "i8" => ArtifactElementType.I8,
+        "i16" => ArtifactElementType.I16,
         _ => throw reader.Error($"unknown tensor type '{s}'"),
     };
 

@@ -12,8 +12,16 @@ public static class FixedPoint
     /// Encodes a positive real multiplier M as (multiplier, shift) with M ≈ multiplier · 2^−shift, multiplier in
     /// [2^30, 2^31) (31 significant bits) and shift in [1, 62]. Multipliers too small for that range become (0, 1).
     /// </summary>
-    public static (int Multiplier, int Shift) Encode(double real)
+    public static (int Multiplier, int Shift) Encode(double real) => Encode(real, 31);
+
+    /// <summary>
+    /// Encodes M with <paramref name="bits"/> significant bits (multiplier in [2^(bits−1), 2^bits), 1 ≤ bits ≤ 31).
+    /// 16-bit activation layers use fewer than 31 so that their int64 accumulator times the multiplier stays within
+    /// 64 bits (docs/artifact.md); the artifact builder picks the precision from the layer's accumulator bound.
+    /// </summary>
+    public static (int Multiplier, int Shift) Encode(double real, int bits)
     {
+        if (bits is < 1 or > 31) throw new ArgumentOutOfRangeException(nameof(bits), bits, "A multiplier has 1 to 31 significant bits.");
         if (!(real >= 0) || double.IsInfinity(real))
             throw new ArgumentOutOfRangeException(nameof(real), real, "A requantization multiplier must be finite and non-negative.");
         if (real == 0) return (0, 1);
@@ -22,12 +30,12 @@ public static class FixedPoint
         // Log rounding can be off by one near powers of two: renormalise.
         while (fraction >= 1) { fraction /= 2; exponent++; }
         while (fraction < 0.5) { fraction *= 2; exponent--; }
-        long q = (long)Math.Round(fraction * (1L << 31), MidpointRounding.AwayFromZero);
-        if (q == 1L << 31) { q >>= 1; exponent++; }
-        int shift = 31 - exponent;
+        long q = (long)Math.Round(fraction * (1L << bits), MidpointRounding.AwayFromZero);
+        if (q == 1L << bits) { q >>= 1; exponent++; }
+        int shift = bits - exponent;
         if (shift > 62) return (0, 1);
         if (shift < 1)
-            throw new ArgumentOutOfRangeException(nameof(real), real, "Requantization multiplier is too large (≥ 2^30).");
+            throw new ArgumentOutOfRangeException(nameof(real), real, $"Requantization multiplier is too large (≥ 2^{bits - 1}).");
         return ((int)q, shift);
     }
 
@@ -41,6 +49,17 @@ public static class FixedPoint
     public static int Requantize(int acc, int multiplier, int shift, int zero, int min, int max)
     {
         long v = ((acc * (long)multiplier + (1L << (shift - 1))) >> shift) + zero;
+        return v < min ? min : v > max ? max : (int)v;
+    }
+
+    /// <summary>
+    /// The int64 accumulator form (16-bit activations): the same single rounding, the product exact in 64 bits.
+    /// The artifact builder guarantees |acc| · multiplier &lt; 2^62 through the multiplier's precision; a product
+    /// outside that range is a broken artifact, so it throws (<c>checked</c>) rather than wrap.
+    /// </summary>
+    public static int Requantize(long acc, int multiplier, int shift, int zero, int min, int max)
+    {
+        long v = (checked(acc * multiplier + (1L << (shift - 1))) >> shift) + zero;
         return v < min ? min : v > max ? max : (int)v;
     }
 

@@ -44,6 +44,9 @@ public enum ArtifactElementType
     F32,
     U8,
     I8,
+
+    /// <summary>16-bit activations (ActivationBits=16): symmetric, zero point 0, q in [−32767, 32767], int64 accumulators.</summary>
+    I16,
 }
 
 /// <summary>

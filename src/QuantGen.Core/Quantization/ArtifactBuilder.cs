@@ -87,6 +87,9 @@ internal sealed class ArtifactBuilder
                 var inGrid = _grids[layer.Inputs[0]];
                 var outGrid = OutputGrid(layer);
                 int window = layer.Kernel[0] * layer.Kernel[1];
+                // The window sum is an int32 of up to window · 32767 on the 16-bit grid.
+                if (inGrid.ElementType == ArtifactElementType.I16 && window > 65536)
+                    throw new ModelException(ErrorCodes.NotQuantizable, $"A {window}-element pooling window overflows the 16-bit window sum (at most 65536).", nodeName: layer.Name);
                 var multipliers = new int[window + 1];
                 var shifts = new int[window + 1];
                 shifts[0] = 1;
@@ -140,17 +143,29 @@ internal sealed class ArtifactBuilder
         var bias = new int[m];
         var multipliers = new int[m];
         var shifts = new int[m];
+        bool wide = inGrid.ElementType == ArtifactElementType.I16;
         for (int o = 0; o < m; o++)
         {
             double accScale = (double)inGrid.Scale * scales[o];
             long sumW = 0;
             for (int i = 0; i < fanIn; i++) sumW += q[o * fanIn + i];
-            long b = (long)Math.Round(layer.Bias![o] / accScale, MidpointRounding.ToEven) - inGrid.ZeroPoint * sumW;
-            long worst = Math.Abs(b) + (long)fanIn * inGrid.QMax * WeightQuantizer.MaxLevel(_options.WeightBits);
-            if (worst >= int.MaxValue)
+            double exactBias = Math.Round(layer.Bias![o] / accScale, MidpointRounding.ToEven) - (double)inGrid.ZeroPoint * sumW;
+            if (!(Math.Abs(exactBias) < int.MaxValue))
+                throw new ModelException(ErrorCodes.NotQuantizable, $"Channel {o}'s bias does not fit int32 on the accumulator's scale (bias {layer.Bias[o]}, scale {accScale}).", nodeName: layer.Name);
+            long b = (long)exactBias;
+            long worst = Math.Abs(b) + (long)fanIn * inGrid.MaxMagnitude * WeightQuantizer.MaxLevel(_options.WeightBits);
+            int precision = 31;
+            if (wide)
+            {
+                // int64 accumulator: give the multiplier as many bits as keep |acc| · multiplier below 2^62.
+                precision = Math.Min(31, 62 - BitLength(worst));
+                if (precision < MinWidePrecision)
+                    throw new ModelException(ErrorCodes.NotQuantizable, $"Channel {o}'s int64 accumulator is too large to requantize exactly (fan-in {fanIn}, bias {b}).", nodeName: layer.Name);
+            }
+            else if (worst >= int.MaxValue)
                 throw new ModelException(ErrorCodes.NotQuantizable, $"Channel {o}'s int32 accumulator could overflow (fan-in {fanIn}, bias {b}).", nodeName: layer.Name);
             bias[o] = (int)b;
-            (multipliers[o], shifts[o]) = FixedPoint.Encode(accScale / outGrid.Scale);
+            (multipliers[o], shifts[o]) = FixedPoint.Encode(accScale / outGrid.Scale, precision);
         }
 
         // Equalized ReLU6 channels clip at their own bound: the layer's hi is the largest, clampHigh has each.
@@ -182,8 +197,9 @@ internal sealed class ArtifactBuilder
         int[] multipliers = built.GetBlob("multiplier").Values.AsArray(), shifts = built.GetBlob("shift").Values.AsArray();
         var negMultipliers = new int[multipliers.Length];
         var negShifts = new int[multipliers.Length];
+        // The same precision as the positive multiplier: the accumulator bound it was chosen for still holds.
         for (int o = 0; o < multipliers.Length; o++)
-            (negMultipliers[o], negShifts[o]) = FixedPoint.Encode(FixedPoint.Decode(multipliers[o], shifts[o]) * alpha);
+            (negMultipliers[o], negShifts[o]) = FixedPoint.Encode(FixedPoint.Decode(multipliers[o], shifts[o]) * alpha, Math.Max(1, BitLength(multipliers[o])));
         var blobs = built.Blobs.Concat([IntBlob("negMultiplier", negMultipliers), IntBlob("negShift", negShifts)]).ToArray();
         _layers[^1] = built with { Blobs = new(blobs), Comment = built.Comment + $" (LeakyRelu alpha {alpha.ToString("R", CultureInfo.InvariantCulture)} fused)" };
     }
@@ -213,6 +229,15 @@ internal sealed class ArtifactBuilder
         AddLayer(LayerKinds.Dequantize, "dequantize_" + value, [value], [name], [], [], [], "model output");
         return name;
     }
+
+    /// <summary>
+    /// Fewest significant bits a 16-bit layer's multiplier may have: 15 is TFLite's reduced multiplier for int64
+    /// accumulators (relative error at most 2^−15: within one step at the ends of the 16-bit output grid).
+    /// </summary>
+    private const int MinWidePrecision = 15;
+
+    /// <summary>Bits needed to write a non-negative value (0 for 0).</summary>
+    private static int BitLength(long value) => value == 0 ? 0 : 64 - System.Numerics.BitOperations.LeadingZeroCount((ulong)value);
 
     private static ArtifactInts[] WindowInts(FloatLayer layer) =>
     [

@@ -2,15 +2,22 @@ using QuantGen.Core.Artifact;
 
 namespace QuantGen.Core.Quantization;
 
-/// <summary>An asymmetric activation grid: real = Scale · (q − ZeroPoint), q in [QMin, QMax].</summary>
+/// <summary>
+/// An activation grid: real = Scale · (q − ZeroPoint), q in [QMin, QMax]. Asymmetric u8 at 8 bits; symmetric i16
+/// (zero point 0, ±32767) at 16 bits, where one bit of resolution buys accumulators without zero-point terms.
+/// </summary>
 internal readonly record struct ActivationGrid(float Scale, int ZeroPoint, int QMin, int QMax)
 {
+    /// <summary>Largest grid index of the symmetric 16-bit grid: narrow range, so negation stays on the grid.</summary>
+    public const int Int16Level = 32767;
+
     /// <summary>
     /// The grid covering [min, max] widened to include 0 (so real zero, i.e. padding and ReLU's floor, is exact).
-    /// A degenerate range (all zeros) gets scale 1.
+    /// A degenerate range (all zeros) gets scale 1. 16 bits give the symmetric grid (<see cref="Symmetric16"/>).
     /// </summary>
     public static ActivationGrid FromRange(float min, float max, int bits)
     {
+        if (bits == 16) return Symmetric16(min, max);
         int qmax = (1 << bits) - 1;
         min = MathF.Min(min, 0);
         max = MathF.Max(max, 0);
@@ -19,6 +26,23 @@ internal readonly record struct ActivationGrid(float Scale, int ZeroPoint, int Q
         int zero = (int)Math.Clamp(Math.Round(-min / scale, MidpointRounding.ToEven), 0, qmax);
         return new ActivationGrid(scale, zero, 0, qmax);
     }
+
+    /// <summary>
+    /// TFLite's "16x8" activation grid: q in [−32767, 32767], zero point 0, the scale covering the larger of |min|
+    /// and |max|. A degenerate range gets scale 1.
+    /// </summary>
+    private static ActivationGrid Symmetric16(float min, float max)
+    {
+        float bound = MathF.Max(MathF.Abs(min), MathF.Abs(max));
+        if (!(bound > 1e-20f)) return new ActivationGrid(1f, 0, -Int16Level, Int16Level);
+        return new ActivationGrid(bound / Int16Level, 0, -Int16Level, Int16Level);
+    }
+
+    /// <summary>The storage type of the grid's indices.</summary>
+    public ArtifactElementType ElementType => QMin < 0 ? ArtifactElementType.I16 : ArtifactElementType.U8;
+
+    /// <summary>The largest |q − ZeroPoint| the grid holds: what a dot product's accumulator bound multiplies.</summary>
+    public int MaxMagnitude => Math.Max(QMax - ZeroPoint, ZeroPoint - QMin);
 
     /// <summary>The grid index of a real bound, clamped into the grid (infinite bounds give the grid's ends).</summary>
     public int Clamp(float real)
@@ -42,7 +66,7 @@ internal readonly record struct ActivationGrid(float Scale, int ZeroPoint, int Q
     }
 
     public ArtifactTensor ToTensor(string name, int[] shape) =>
-        new(name, ArtifactElementType.U8, new EquatableArray<int>(shape), Scale, ZeroPoint, QMin, QMax);
+        new(name, ElementType, new EquatableArray<int>(shape), Scale, ZeroPoint, QMin, QMax);
 }
 
 /// <summary>Symmetric per-output-channel weight quantization on the narrow grid ±(2^(b−1) − 1).</summary>

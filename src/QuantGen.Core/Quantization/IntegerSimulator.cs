@@ -55,8 +55,17 @@ public sealed class IntegerSimulator
                     floats[output.Name] = y;
                     break;
                 }
-                case LayerKinds.Conv: ints[output.Name] = ClampChannels(layer, Conv(layer, _tensors[layer.Inputs[0]], ints[layer.Inputs[0]], output), output.Shape[1], output.Shape[2] * output.Shape[3]); break;
-                case LayerKinds.FullyConnected: ints[output.Name] = ClampChannels(layer, FullyConnected(layer, ints[layer.Inputs[0]], output), output.Shape[^1], 1); break;
+                case LayerKinds.Conv:
+                {
+                    // 16-bit activations accumulate in int64 (docs/artifact.md); u8 sums fit int32, which vectorises twice as wide.
+                    var input = _tensors[layer.Inputs[0]];
+                    var y = input.ElementType == ArtifactElementType.I16
+                        ? Conv<long>(layer, input, ints[layer.Inputs[0]], output)
+                        : Conv<int>(layer, input, ints[layer.Inputs[0]], output);
+                    ints[output.Name] = ClampChannels(layer, y, output.Shape[1], output.Shape[2] * output.Shape[3]);
+                    break;
+                }
+                case LayerKinds.FullyConnected: ints[output.Name] = ClampChannels(layer, FullyConnected(layer, _tensors[layer.Inputs[0]], ints[layer.Inputs[0]], output), output.Shape[^1], 1); break;
                 case LayerKinds.MaxPool: ints[output.Name] = Pool(layer, _tensors[layer.Inputs[0]], ints[layer.Inputs[0]], output, max: true); break;
                 case LayerKinds.AveragePool: ints[output.Name] = Pool(layer, _tensors[layer.Inputs[0]], ints[layer.Inputs[0]], output, max: false); break;
                 case LayerKinds.Add: ints[output.Name] = Add(layer, ints[layer.Inputs[0]], ints[layer.Inputs[1]], output); break;
@@ -84,9 +93,11 @@ public sealed class IntegerSimulator
 
     /// <summary>
     /// acc[m, p] = bias[m] + Σ_k w[m, k] · col[k, p] with col the im2col of the input (taps outside read zx), then
-    /// Requantize. Integer sums are exact in any order, so the product runs as row AXPYs over SIMD vectors.
+    /// Requantize. Integer sums are exact in any order, so the product runs as row AXPYs over SIMD vectors of the
+    /// accumulator type <typeparamref name="TAcc"/> (int32 for u8 activations, int64 for i16).
     /// </summary>
-    private static int[] Conv(ArtifactLayer layer, ArtifactTensor inT, int[] x, ArtifactTensor outT)
+    private static int[] Conv<TAcc>(ArtifactLayer layer, ArtifactTensor inT, int[] x, ArtifactTensor outT)
+        where TAcc : struct, System.Numerics.IBinaryInteger<TAcc>
     {
         int[] k = layer.GetInts("kernel"), s = layer.GetInts("strides"), p = layer.GetInts("pads"), d = layer.GetInts("dilations"), clamp = layer.GetInts("clamp");
         int group = layer.GetInt("group");
@@ -97,8 +108,9 @@ public sealed class IntegerSimulator
         int m = outT.Shape[1], oh = outT.Shape[2], ow = outT.Shape[3], plane = oh * ow;
         int cg = c / group, mg = m / group, taps = cg * k[0] * k[1];
         var y = new int[outT.ElementCount];
-        var columns = new int[taps * plane];
-        var acc = new int[plane];
+        var columns = new TAcc[taps * plane];
+        var acc = new TAcc[plane];
+        var pad = TAcc.CreateTruncating(inT.ZeroPoint);
         for (int b = 0; b < n; b++)
         for (int g = 0; g < group; g++)
         {
@@ -111,22 +123,25 @@ public sealed class IntegerSimulator
                 for (int ox = 0; ox < ow; ox++)
                 {
                     int iy = oy * s[0] - p[0] + ky * d[0], ix = ox * s[1] - p[1] + kx * d[1];
-                    columns[row + oy * ow + ox] = iy >= 0 && iy < h && ix >= 0 && ix < wd ? x[((b * c + g * cg + ci) * h + iy) * wd + ix] : inT.ZeroPoint;
+                    columns[row + oy * ow + ox] = iy >= 0 && iy < h && ix >= 0 && ix < wd ? TAcc.CreateTruncating(x[((b * c + g * cg + ci) * h + iy) * wd + ix]) : pad;
                 }
             }
             for (int o = g * mg; o < (g + 1) * mg; o++)
             {
-                Array.Fill(acc, bias[o]);
+                Array.Fill(acc, TAcc.CreateTruncating(bias[o]));
                 for (int t = 0; t < taps; t++)
                 {
                     int weight = w[o * taps + t];
-                    if (weight != 0) TensorPrimitives.MultiplyAdd(columns.AsSpan(t * plane, plane), weight, acc, acc);
+                    if (weight != 0) TensorPrimitives.MultiplyAdd(columns.AsSpan(t * plane, plane), TAcc.CreateTruncating(weight), acc, acc);
                 }
                 int outBase = (b * m + o) * plane;
                 for (int i = 0; i < plane; i++)
-                    y[outBase + i] = acc[i] >= 0
-                        ? FixedPoint.Requantize(acc[i], mult[o], shift[o], outT.ZeroPoint, clamp[0], clamp[1])
-                        : FixedPoint.Requantize(acc[i], negMult[o], negShift[o], outT.ZeroPoint, clamp[0], clamp[1]);
+                {
+                    long a = long.CreateTruncating(acc[i]);
+                    y[outBase + i] = a >= 0
+                        ? FixedPoint.Requantize(a, mult[o], shift[o], outT.ZeroPoint, clamp[0], clamp[1])
+                        : FixedPoint.Requantize(a, negMult[o], negShift[o], outT.ZeroPoint, clamp[0], clamp[1]);
+                }
             }
         }
         return y;
@@ -142,7 +157,7 @@ public sealed class IntegerSimulator
         return y;
     }
 
-    private static int[] FullyConnected(ArtifactLayer layer, int[] x, ArtifactTensor outT)
+    private static int[] FullyConnected(ArtifactLayer layer, ArtifactTensor inT, int[] x, ArtifactTensor outT)
     {
         var wBlob = layer.GetBlob("weights");
         int m = wBlob.Shape[0], k = wBlob.Shape[1];
@@ -151,15 +166,25 @@ public sealed class IntegerSimulator
         var (negMult, negShift) = NegativeSlope(layer, mult, shift);
         int rows = x.Length / k;
         var y = new int[rows * m];
+        bool wide = inT.ElementType == ArtifactElementType.I16;
         for (int r = 0; r < rows; r++)
             for (int o = 0; o < m; o++)
             {
-                int acc = bias[o] + TensorPrimitives.Dot<int>(w.AsSpan(o * k, k), x.AsSpan(r * k, k));
+                // 16-bit activations: an int64 sum (its terms reach 2^22, their sum can pass 2^31).
+                long acc = wide ? bias[o] + WideDot(w.AsSpan(o * k, k), x.AsSpan(r * k, k))
+                    : bias[o] + TensorPrimitives.Dot<int>(w.AsSpan(o * k, k), x.AsSpan(r * k, k));
                 y[r * m + o] = acc >= 0
                     ? FixedPoint.Requantize(acc, mult[o], shift[o], outT.ZeroPoint, clamp[0], clamp[1])
                     : FixedPoint.Requantize(acc, negMult[o], negShift[o], outT.ZeroPoint, clamp[0], clamp[1]);
             }
         return y;
+    }
+
+    private static long WideDot(ReadOnlySpan<int> w, ReadOnlySpan<int> x)
+    {
+        long sum = 0;
+        for (int i = 0; i < w.Length; i++) sum += (long)w[i] * x[i];
+        return sum;
     }
 
     /// <summary>A fused LeakyRelu's multipliers for negative accumulators; without one, the layer's own.</summary>

@@ -43,7 +43,10 @@ public sealed record QuantizationOptions
     /// <summary>Weight bit-width, 2 to 8. Weights are symmetric on the narrow grid ±(2^(b−1) − 1).</summary>
     public int WeightBits { get; init; } = 8;
 
-    /// <summary>Activation bit-width. Format version 1 stores activations as u8, so 8 is the only value yet.</summary>
+    /// <summary>
+    /// Activation bit-width: 8 (asymmetric u8) or 16 (symmetric i16 with int64 accumulators, TFLite's "16x8";
+    /// docs/quantization.md). Every activation of the model has this width.
+    /// </summary>
     public int ActivationBits { get; init; } = 8;
 
     /// <summary>Batch size the symbolic batch dimension resolves to in the generated class.</summary>
@@ -91,8 +94,8 @@ public sealed record QuantizationOptions
     {
         if (WeightBits is < 2 or > 8)
             throw new ModelException(ErrorCodes.InvalidOption, $"WeightBits={WeightBits} is not supported: use 2 to 8.");
-        if (ActivationBits != 8)
-            throw new ModelException(ErrorCodes.InvalidOption, $"ActivationBits={ActivationBits} is not supported yet: use 8.");
+        if (ActivationBits is not (8 or 16))
+            throw new ModelException(ErrorCodes.InvalidOption, $"ActivationBits={ActivationBits} is not supported: use 8 or 16.");
         if (BatchSize is < 1 or > 4096)
             throw new ModelException(ErrorCodes.InvalidOption, $"BatchSize={BatchSize} is out of range 1..4096.");
         if (MinCalibrationSamples < 1 || MaxCalibrationSamples < 1)

@@ -18,7 +18,7 @@ internal static class QuantizationReport
         md.Append(CultureInfo.InvariantCulture, $"- Weights: W{options.WeightBits} symmetric narrow grid, {(options.PerChannel ? "per output channel" : "per tensor")}, {options.ResolveWeightRanges().ToString().ToLowerInvariant()} ranges");
         if (algorithms.HasFlag(QuantizationAlgorithms.AdaRound)) md.Append(CultureInfo.InvariantCulture, $", AdaRound {options.AdaRoundIterations} iterations");
         md.Append('\n');
-        md.Append(CultureInfo.InvariantCulture, $"- Activations: u{options.ActivationBits} asymmetric per tensor, {(calibrated ? options.ResolveActivationRanges().ToString().ToLowerInvariant() + " ranges on the calibration set" : "data-free ranges (BN statistics, moment propagation)")}\n\n");
+        md.Append(CultureInfo.InvariantCulture, $"- Activations: {(options.ActivationBits == 16 ? "i16 symmetric" : "u8 asymmetric")} per tensor, {(calibrated ? options.ResolveActivationRanges().ToString().ToLowerInvariant() + " ranges on the calibration set" : "data-free ranges (BN statistics, moment propagation)")}\n\n");
 
         md.Append("Weight range is the smallest … largest per-channel max |w|. Output SQNR is the layer's output on the calibration set ")
           .Append("against the float model, inputs from the already-quantized layers (nearest rounding → AdaRound → final, after bias correction).\n\n");

@@ -41,7 +41,7 @@ public sealed class GeneratedCodeTests(ITestOutputHelper output)
         }
         """;
 
-    internal static QuantizedArtifact QuantizeFashion(string name)
+    internal static QuantizedArtifact QuantizeFashion(string name, QuantizationOptions? options = null)
     {
         var model = OnnxModelLoader.Load(RealModelPaths.Fashion(name));
         var calibration = new CalibrationSet(new Dictionary<string, Tensor>
@@ -49,7 +49,7 @@ public sealed class GeneratedCodeTests(ITestOutputHelper output)
             ["image"] = Npy.Read(Path.Combine(TestPaths.RepoRoot, "tests", "models", "fashion_calibration.npy")),
         });
         var metadata = new[] { new ArtifactMetadata("source", $"Models/{name}.onnx") };
-        return ModelQuantizer.Quantize(model, new QuantizationOptions(), calibration, metadata).Artifact;
+        return ModelQuantizer.Quantize(model, options ?? new QuantizationOptions(), calibration, metadata).Artifact;
     }
 
     internal static GeneratorHarness.OptionsProvider Options(string artifactPath, string? className = null) =>

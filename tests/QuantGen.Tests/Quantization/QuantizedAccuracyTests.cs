@@ -26,7 +26,7 @@ public sealed class QuantizedAccuracyTests(ITestOutputHelper output)
         ["image"] = Npy.Read(Path.Combine(TestPaths.RepoRoot, "tests", "models", "fashion_calibration.npy")),
     }));
 
-    private static readonly ConcurrentDictionary<string, int[]> FloatPredictions = new();
+    private static readonly ConcurrentDictionary<string, float[][]> FloatLogits = new();
 
     private static readonly QuantizationAlgorithms Dfq =
         QuantizationAlgorithms.Cle | QuantizationAlgorithms.BiasAbsorption | QuantizationAlgorithms.BiasCorrection;
@@ -80,30 +80,74 @@ public sealed class QuantizedAccuracyTests(ITestOutputHelper output)
         Assert.True(adaRound.Accuracy > nearest.Accuracy + 1, $"W3A8 AdaRound {adaRound.Accuracy:F2}% vs nearest (MSE ranges) {nearest.Accuracy:F2}%");
     }
 
-    private (double Accuracy, double Drop, double Agreement) Evaluate(string name, QuantizationOptions options, bool calibrated)
+    /// <summary>
+    /// 16-bit activations take the activation rounding out of W8A8's error budget: the logits' SQNR against float
+    /// rises by at least 3 dB (measured: +4.3 MLP, +6.2 CNN, +10.3 MobileNet-style on these 2000 images), and the
+    /// predictions stay within a quarter point of float.
+    /// </summary>
+    [Theory]
+    [InlineData("fashion_mlp")]
+    [InlineData("fashion_cnn")]
+    [InlineData("fashion_mobilenet")]
+    public void W8A16BeatsW8A8AndMatchesFloat(string name)
+    {
+        var a8 = Evaluate(name, new QuantizationOptions(), calibrated: true);
+        var a16 = Evaluate(name, new QuantizationOptions { ActivationBits = 16 }, calibrated: true);
+        Assert.True(a16.SqnrDb >= a8.SqnrDb + 3.0, $"{name}: W8A16 logits SQNR {a16.SqnrDb:F1} dB vs W8A8 {a8.SqnrDb:F1} dB");
+        Assert.True(a16.Drop <= 0.25, $"{name}: W8A16 loses {a16.Drop:F2} points");
+        Assert.True(a16.Agreement >= 99.5, $"{name}: W8A16 agrees with float on {a16.Agreement:F2}% of images");
+    }
+
+    /// <summary>Data-free ranges (BN statistics, moment propagation) and analytic bias correction on the 16-bit grid.</summary>
+    [Theory]
+    [InlineData("fashion_cnn_bn")]
+    [InlineData("fashion_mobilenet")]
+    public void W8A16DataFreeIsWithinOnePointOfFloat(string name)
+    {
+        var r = Evaluate(name, new QuantizationOptions { ActivationBits = 16 }, calibrated: false);
+        Assert.True(r.Drop <= 1.0, $"{name}: data-free W8A16 loses {r.Drop:F2} points");
+    }
+
+    /// <summary>
+    /// At 4 bits the weights dominate the error (W4A16 and W4A8 logits SQNR differ by under 0.5 dB, docs/accuracy.md):
+    /// the bar is AdaRound's, within a point of float.
+    /// </summary>
+    [Theory]
+    [InlineData("fashion_cnn")]
+    [InlineData("fashion_mobilenet")]
+    public void W4A16AdaRoundIsWithinOnePointOfFloat(string name)
+    {
+        var r = Evaluate(name, new QuantizationOptions { WeightBits = 4, ActivationBits = 16 }, calibrated: true);
+        Assert.True(r.Drop <= 1.0, $"{name}: W4A16 AdaRound loses {r.Drop:F2} points");
+    }
+
+    private (double Accuracy, double Drop, double Agreement, double SqnrDb) Evaluate(string name, QuantizationOptions options, bool calibrated)
     {
         var model = OnnxModelLoader.Load(RealModelPaths.Fashion(name));
         var result = ModelQuantizer.Quantize(model, options, calibrated ? Calibration.Value : null);
         var simulator = new IntegerSimulator(result.Artifact);
         var (images, labels) = FashionMnist.TestSet;
-        var reference = FloatPredictions.GetOrAdd(name, _ =>
+        var floatLogits = FloatLogits.GetOrAdd(name, _ =>
         {
             var executor = new ReferenceExecutor(ModelPreparation.Prepare(model));
-            return Predict(x => executor.Run(new Dictionary<string, Tensor> { ["image"] = Tensor.FromArray([1, 1, 28, 28], x) })["logits"].ToArray<float>());
+            return Logits(x => executor.Run(new Dictionary<string, Tensor> { ["image"] = Tensor.FromArray([1, 1, 28, 28], x) })["logits"].ToArray<float>());
         });
-        var quantized = Predict(x => simulator.Run(new Dictionary<string, float[]> { ["image"] = x })["logits"]);
+        var quantLogits = Logits(x => simulator.Run(new Dictionary<string, float[]> { ["image"] = x })["logits"]);
+        var reference = floatLogits.Select(l => FloatAccuracyTests.ArgMax(l)).ToArray();
+        var quantized = quantLogits.Select(l => FloatAccuracyTests.ArgMax(l)).ToArray();
 
         double floatAccuracy = 100.0 * reference.Where((p, i) => p == labels[i]).Count() / Images;
         double accuracy = 100.0 * quantized.Where((p, i) => p == labels[i]).Count() / Images;
         double agreement = 100.0 * quantized.Where((p, i) => p == reference[i]).Count() / Images;
-        output.WriteLine($"{result.Summary}; float {floatAccuracy:F2}%, quantized {accuracy:F2}%, agreement {agreement:F2}% on {Images} test images");
-        return (accuracy, floatAccuracy - accuracy, agreement);
+        double sqnr = Sqnr.Of(floatLogits.SelectMany(l => l).ToArray(), quantLogits.SelectMany(l => l).ToArray());
+        output.WriteLine($"{result.Summary}; float {floatAccuracy:F2}%, quantized {accuracy:F2}%, agreement {agreement:F2}%, logits SQNR {sqnr:F1} dB on {Images} test images");
+        return (accuracy, floatAccuracy - accuracy, agreement, sqnr);
 
-        int[] Predict(Func<float[], float[]> run)
+        float[][] Logits(Func<float[], float[]> run)
         {
-            var predicted = new int[Images];
-            Parallel.For(0, Images, i => predicted[i] = FloatAccuracyTests.ArgMax(run(images.AsSpan(i * FashionMnist.Pixels, FashionMnist.Pixels).ToArray())));
-            return predicted;
+            var logits = new float[Images][];
+            Parallel.For(0, Images, i => logits[i] = run(images.AsSpan(i * FashionMnist.Pixels, FashionMnist.Pixels).ToArray()));
+            return logits;
         }
     }
 }
