@@ -22,7 +22,7 @@ using QuantGen.Onnx;
 var root = Directory.GetCurrentDirectory();
 bool write = false;
 int imageCount = 10000;
-double[] ratios = [6, 8, 12, 16, 24];
+double[] ratios = [8, 12, 16, 24];
 var models = new List<string>();
 for (int i = 0; i < args.Length; i++)
 {
@@ -54,7 +54,7 @@ foreach (var name in models)
 
     // Plain layers store one byte per weight in the generated class at any bit-width; the byte column counts the
     // bit-packed size a W4/W3 layer would need (parameters · bits / 8), the fair comparison for the factorization.
-    foreach (int bits in new[] { 8, 4, 3 })
+    foreach (int bits in new[] { 8, 4, 3, 2 })
     {
         var (accuracy, seconds, _) = Quantized(model, new QuantizationOptions { WeightBits = bits });
         long bytes = (parameters * bits + 7) / 8;
