@@ -23,6 +23,8 @@ internal sealed partial class ArtifactBuilder
             .Max(row => b.Scales[row] * Enumerable.Range(0, b.NonZerosPerRow).Sum(s => Math.Abs(b.Levels[row * b.NonZerosPerRow + s])) * largestInput);
         double sz = Math.Max(intermediateMax, 1e-30) / IntermediateLevel;
 
+        if ((long)b.NonZerosPerRow * 255 * WeightQuantizer.MaxLevel(b.Bits) >= int.MaxValue)
+            throw new ModelException(ErrorCodes.NotQuantizable, $"The factorized stage-1 accumulator could overflow ({b.NonZerosPerRow} entries per row).", nodeName: layer.Name);
         var zMultipliers = new int[r];
         var zShifts = new int[r];
         for (int row = 0; row < r; row++)
