@@ -84,6 +84,33 @@ public sealed class FactorizedModelTests(ITestOutputHelper output)
         Assert.InRange(plainSize - factorizedSize, saved * 0.97, saved * 1.03 + 4096);
     }
 
+    [Fact]
+    public void DataFreeExplicitSparseFactorsBuildAndMatchTheSimulator()
+    {
+        // FactorRank with half-kept 4-bit factors, no calibration data (weight-error fit, data-free intermediate
+        // range): K = 784 needs two-byte column indices, K = 128 and 256 one-byte ones.
+        var model = OnnxModelLoader.Load(RealModelPaths.Fashion("fashion_mlp"));
+        var options = new QuantizationOptions { Compression = WeightCompression.Factorized, FactorRank = 16, FactorSparsity = 0.5, FactorBits = 4 };
+        var result = ModelQuantizer.Quantize(model, options, null, [new ArtifactMetadata("source", "Models/fashion_mlp.onnx")]);
+        var layers = result.Artifact.Layers.Where(l => l.Kind == LayerKinds.FactorizedFullyConnected).ToList();
+        // fc1 784→256 and fc2 256→128 at rank 16; fc3 128→10 at rank 10 (its smaller side): 1115 bytes against 1280.
+        Assert.Equal(3, layers.Count);
+        Assert.Equal([392, 8], layers[0].GetInts("nonzeros"));
+        Assert.Equal([128, 8], layers[1].GetInts("nonzeros"));
+        Assert.Equal([64, 5], layers[2].GetInts("nonzeros"));
+        Assert.All(layers, l => Assert.Equal([4, 4], l.GetInts("bits")));
+        Assert.Equal(2 * 16 * 392, layers[0].GetBlob("bIndices").Values.Count);
+        var run = Compile(result.Artifact).Assembly.GetType("Probe")!.GetMethod("Run")!.CreateDelegate<Func<float[], float[]>>();
+        var simulator = new IntegerSimulator(result.Artifact);
+        var (images, _) = FashionMnist.TestSet;
+        for (int i = 0; i < 20; i++)
+        {
+            var image = images.AsSpan(i * FashionMnist.Pixels, FashionMnist.Pixels).ToArray();
+            Assert.Equal(simulator.Run(new Dictionary<string, float[]> { ["image"] = image })["logits"], run(image));
+        }
+        output.WriteLine(result.Summary);
+    }
+
     private static (System.Reflection.Assembly Assembly, long Size) Compile(QuantizedArtifact artifact)
     {
         var path = "/project/obj/quantgen/fashion_mlp.qgart";
