@@ -91,33 +91,32 @@ internal static class FactorFitter
     public static FactorizedWeights Fit(FactorObjective objective, FactorSetting setting, int iterations = DefaultIterations)
     {
         int m = objective.M, k = objective.K, r = setting.Rank;
-        var (latentA, latentB) = TruncatedSvd(objective.Weights, m, k, r);
-        var a = SparseQuantizedFactor.Project(latentA, m, r, setting.NonZerosA, setting.Bits);
-        var b = SparseQuantizedFactor.Project(latentB, r, k, setting.NonZerosB, setting.Bits);
+        var (svdA, svdB) = TruncatedSvd(objective.Weights, m, k, r);
+        var a = SparseQuantizedFactor.Project(svdA, m, r, setting.NonZerosA, setting.Bits);
+        var b = SparseQuantizedFactor.Project(svdB, r, k, setting.NonZerosB, setting.Bits);
         var state = Evaluate(objective, a, b);
         var best = (A: a, B: b, Loss: state.Loss);
         for (int it = 0; it < iterations; it++)
         {
-            // A step: ∇A = A·H − (W C)·Bᵀ with H = B C Bᵀ, the block's Hessian: the step −∇A·H⁻¹.
-            var ad = a.Dequantize();
-            var gradA = DenseMath.Multiply(ad, state.H, m, r, r);
+            // A step: ∇A = A·H − (W C)·Bᵀ with H = B C Bᵀ the block's Hessian; A − ∇A·H⁻¹ is the best A for this B.
+            var stepped = a.Dequantize();
+            var gradA = DenseMath.Multiply(stepped, state.H, m, r, r);
             for (int i = 0; i < gradA.Length; i++) gradA[i] -= state.WcBt[i];
             var stepA = DenseMath.SolveRight(gradA, state.H, m, r);
-            for (int i = 0; i < ad.Length; i++) ad[i] -= stepA[i];
-            latentA = ad;
-            a = SparseQuantizedFactor.Project(latentA, m, r, setting.NonZerosA, setting.Bits);
+            for (int i = 0; i < stepped.Length; i++) stepped[i] -= stepA[i];
+            a = SparseQuantizedFactor.Project(stepped, m, r, setting.NonZerosA, setting.Bits);
 
-            // B step: ∇B = (AᵀA)·(B C) − Aᵀ·(W C); the step −(AᵀA)⁻¹·∇B / λmax(C).
-            ad = a.Dequantize();
+            // B step: ∇B = (AᵀA)·(B C) − Aᵀ·(W C); the step (AᵀA)⁻¹·∇B / λmax(C) (the best B for this A when C = I).
+            var ad = a.Dequantize();
             var ata = DenseMath.TransposedMultiply(ad, ad, m, r, r);
             var gradB = DenseMath.Multiply(ata, state.Bc, r, r, k);
             var atWc = DenseMath.TransposedMultiply(ad, objective.WeightTimesC, m, r, k);
             for (int i = 0; i < gradB.Length; i++) gradB[i] -= atWc[i];
             var stepB = DenseMath.Transpose(DenseMath.SolveRight(DenseMath.Transpose(gradB, r, k), ata, k, r), k, r);
-            latentB = b.Dequantize();
+            stepped = b.Dequantize();
             float scaleB = (float)(1 / objective.LargestEigenvalueOfC);
-            for (int i = 0; i < latentB.Length; i++) latentB[i] -= scaleB * stepB[i];
-            b = SparseQuantizedFactor.Project(latentB, r, k, setting.NonZerosB, setting.Bits);
+            for (int i = 0; i < stepped.Length; i++) stepped[i] -= scaleB * stepB[i];
+            b = SparseQuantizedFactor.Project(stepped, r, k, setting.NonZerosB, setting.Bits);
 
             state = Evaluate(objective, a, b);
             if (state.Loss < best.Loss) best = (a, b, state.Loss);

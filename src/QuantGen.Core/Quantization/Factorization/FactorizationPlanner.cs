@@ -49,7 +49,7 @@ internal static class FactorizationPlanner
         var fits = new FactorizedWeights[candidates.Count];
         Parallel.For(0, candidates.Count, i => fits[i] = FactorFitter.Fit(objectives[candidates[i].Layer], candidates[i].Setting));
 
-        var options_ = new Dictionary<FloatLayer, List<FactorizationChoice>>();
+        var optionsByLayer = new Dictionary<FloatLayer, List<FactorizationChoice>>();
         var choices = new List<FactorizationChoice>();
         foreach (var layer in weighted)
         {
@@ -59,16 +59,16 @@ internal static class FactorizationPlanner
             var all = new List<FactorizationChoice> { plain };
             for (int i = 0; i < candidates.Count; i++)
                 if (candidates[i].Layer == layer) all.Add(plain with { Factors = fits[i] });
-            options_[layer] = all;
+            optionsByLayer[layer] = all;
             choices.Add(plain);
         }
 
         if (options.CompressionRatio is { } ratio)
-            Allocate(choices, options_, 4.0 * weighted.Sum(l => (long)l.Weights!.Length) / ratio);
+            Allocate(choices, optionsByLayer, 4.0 * weighted.Sum(l => (long)l.Weights!.Length) / ratio);
         else
             for (int i = 0; i < choices.Count; i++)
             {
-                var factorized = options_[choices[i].Layer].Skip(1).FirstOrDefault();
+                var factorized = optionsByLayer[choices[i].Layer].Skip(1).FirstOrDefault();
                 if (factorized is not null && factorized.Bytes < choices[i].PlainBytes) choices[i] = factorized;
             }
 
