@@ -68,6 +68,7 @@ public static class ModelQuantizer
             allMetadata.Add(new("weightBits", options.WeightBits.ToString(CultureInfo.InvariantCulture)));
             allMetadata.Add(new("activationBits", options.ActivationBits.ToString(CultureInfo.InvariantCulture)));
             allMetadata.Add(new("calibrationSamples", samples.ToString(CultureInfo.InvariantCulture)));
+            if (factorization is not null) allMetadata.Add(new("compression", Factorization.FactorizationReport.Metadata(factorization)));
 
             var builder = new ArtifactBuilder(prepared.Graph, options, ranges);
             var name = Path.GetFileNameWithoutExtension(model.Path ?? prepared.Graph.Name);

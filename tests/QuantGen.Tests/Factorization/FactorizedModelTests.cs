@@ -40,6 +40,7 @@ public sealed class FactorizedModelTests(ITestOutputHelper output)
         var result = Builds.Value.Factorized;
         var artifact = result.Artifact;
         Assert.Contains(artifact.Layers, l => l.Kind == LayerKinds.FactorizedFullyConnected);
+        Assert.StartsWith("factorized ratio 12 reached ", artifact.GetMetadata("compression"));
         var (assembly, _) = Compile(artifact);
         var run = assembly.GetType("Probe")!.GetMethod("Run")!.CreateDelegate<Func<float[], float[]>>();
         var simulator = new IntegerSimulator(artifact);

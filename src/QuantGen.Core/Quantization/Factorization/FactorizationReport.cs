@@ -16,6 +16,10 @@ internal static class FactorizationReport
         return text;
     }
 
+    /// <summary>The artifact's <c>compression</c> metadata: "factorized ratio 12 reached 13.89" or "factorized rank 16".</summary>
+    public static string Metadata(FactorizationPlan plan) => string.Create(CultureInfo.InvariantCulture,
+        $"factorized {(plan.TargetRatio is { } t ? $"ratio {t:G4}" : "explicit")} reached {(double)plan.FloatBytes / plan.StoredBytes:F2}");
+
     public static string Write(FactorizationPlan plan, IReadOnlyDictionary<FloatLayer, LayerLog> logs)
     {
         var md = new StringBuilder();
