@@ -54,7 +54,7 @@ internal static class FactorizationPlanner
         foreach (var layer in weighted)
         {
             int m = layer.OutputChannels, k = layer.FanIn;
-            double plainError = objectives.TryGetValue(layer, out var objective) ? objective.RelativeError(PlainWeights(layer, options)) : 0;
+            double plainError = objectives.TryGetValue(layer, out var objective) ? objective.RelativeError(PlainWeights(layer, options)) : double.NaN;
             var plain = new FactorizationChoice(layer, m, k, (long)m * k, null, plainError);
             var all = new List<FactorizationChoice> { plain };
             for (int i = 0; i < candidates.Count; i++)
