@@ -21,12 +21,12 @@ namespace QuantGen.Generator
             int[] nonZeros = layer.GetInts("nonzeros"), bits = layer.GetInts("bits"), clamp = layer.GetInts("clamp");
             int k = inT.Shape[inT.Shape.Count - 1], m = outT.Shape[outT.Shape.Count - 1], rows = inT.ElementCount / k;
 
-            var bValues = DataName(method, "BValues", layer.GetBlob("bValues"));
-            var bIndices = layer.HasBlob("bIndices") ? DataName(method, "BIndices", layer.GetBlob("bIndices")) : null;
+            var bValuesData = DataName(method, "BValues", layer.GetBlob("bValues"));
+            var bIndicesData = layer.HasBlob("bIndices") ? DataName(method, "BIndices", layer.GetBlob("bIndices")) : null;
             var zMultiplier = DataName(method, "ZMultiplier", layer.GetBlob("zMultiplier"));
             var zShift = DataName(method, "ZShift", layer.GetBlob("zShift"));
-            var aValues = DataName(method, "AValues", layer.GetBlob("aValues"));
-            var aIndices = layer.HasBlob("aIndices") ? DataName(method, "AIndices", layer.GetBlob("aIndices")) : null;
+            var aValuesData = DataName(method, "AValues", layer.GetBlob("aValues"));
+            var aIndicesData = layer.HasBlob("aIndices") ? DataName(method, "AIndices", layer.GetBlob("aIndices")) : null;
             var bias = DataName(method, "Bias", layer.GetBlob("bias"));
             var multiplier = DataName(method, "Multiplier", layer.GetBlob("multiplier"));
             var shift = DataName(method, "Shift", layer.GetBlob("shift"));
@@ -35,6 +35,10 @@ namespace QuantGen.Generator
             w.Line("// to z on one int16 scale; stage 2: acc = bias + A·z, requantized to the output grid. Factors stay bit-packed.");
             w.Line($"{ReadOnlySpan}<byte> x = {In(x)};");
             w.Line($"{Span}<byte> y = {Out(y)};");
+            // The factors as locals: a packed blob's property re-slices its string literal on every read.
+            w.Line($"{ReadOnlySpan}<byte> bValues = {bValuesData}, aValues = {aValuesData};");
+            if (bIndicesData is not null) w.Line($"{ReadOnlySpan}<byte> bIndices = {bIndicesData};");
+            if (aIndicesData is not null) w.Line($"{ReadOnlySpan}<byte> aIndices = {aIndicesData};");
             w.Line($"{ReadOnlySpan}<int> zMultiplier = {Ints(zMultiplier)}, zShift = {Ints(zShift)};");
             w.Line($"{ReadOnlySpan}<int> bias = {Ints(bias)}, multiplier = {Ints(multiplier)}, shift = {Ints(shift)};");
             w.Line($"{Span}<int> z = stackalloc int[{Int(r)}];");
@@ -43,14 +47,14 @@ namespace QuantGen.Generator
             w.Open($"for (int c = 0, slot = 0; c < {Int(r)}; c++)");
             w.Line("int t = 0;");
             w.Open($"for (int s = 0; s < {Int(nonZeros[0])}; s++, slot++)");
-            w.Line($"t += Level({bValues}, slot, {Int(bits[0])}) * (input[{Index(bIndices, k)}] - {Int(inT.ZeroPoint)});");
+            w.Line($"t += Level(bValues, slot, {Int(bits[0])}) * (input[{Index(bIndicesData is null ? null : "bIndices", k)}] - {Int(inT.ZeroPoint)});");
             w.Close();
             w.Line("z[c] = RequantizeIntermediate(t, zMultiplier[c], zShift[c]);");
             w.Close();
             w.Open($"for (int o = 0, slot = 0; o < {Int(m)}; o++)");
             w.Line("int acc = bias[o];");
             w.Open($"for (int s = 0; s < {Int(nonZeros[1])}; s++, slot++)");
-            w.Line($"acc += Level({aValues}, slot, {Int(bits[1])}) * z[{Index(aIndices, r)}];");
+            w.Line($"acc += Level(aValues, slot, {Int(bits[1])}) * z[{Index(aIndicesData is null ? null : "aIndices", r)}];");
             w.Close();
             w.Line($"y[row * {Int(m)} + o] = {Kernels}.Requantize(acc, multiplier[o], shift[o], {Int(outT.ZeroPoint)}, {Int(clamp[0])}, {Int(clamp[1])});");
             w.Close();
