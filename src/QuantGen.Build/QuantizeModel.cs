@@ -53,6 +53,21 @@ namespace QuantGen.Build
         /// <summary>AdaRound steps per layer; empty = the default.</summary>
         public string AdaRoundIterations { get; set; } = "";
 
+        /// <summary>none or factorized; empty = none. This and the four below are validated by the CLI (QG0015).</summary>
+        public string Compression { get; set; } = "";
+
+        /// <summary>Factorized: the target float32 / stored weight bytes ratio.</summary>
+        public string CompressionRatio { get; set; } = "";
+
+        /// <summary>Factorized with explicit factors: the rank.</summary>
+        public string FactorRank { get; set; } = "";
+
+        /// <summary>Factorized: the fraction of each factor row set to zero.</summary>
+        public string FactorSparsity { get; set; } = "";
+
+        /// <summary>Factorized: the factors' bit-width.</summary>
+        public string FactorBits { get; set; } = "";
+
         /// <summary>The project folder, against which relative calibration paths resolve.</summary>
         [Required]
         public string ProjectDirectory { get; set; } = "";
@@ -129,8 +144,18 @@ namespace QuantGen.Build
             if (!string.IsNullOrWhiteSpace(RangeMethod)) args.AppendSwitchIfNotNull("--range-method ", RangeMethod.Trim());
             if (!string.IsNullOrWhiteSpace(PerChannel)) args.AppendSwitchIfNotNull("--per-channel ", PerChannel.Trim());
             if (!string.IsNullOrWhiteSpace(AdaRoundIterations)) args.AppendSwitchIfNotNull("--adaround-iterations ", AdaRoundIterations.Trim());
+            AppendIfSet(args, "--compression ", Compression);
+            AppendIfSet(args, "--compression-ratio ", CompressionRatio);
+            AppendIfSet(args, "--factor-rank ", FactorRank);
+            AppendIfSet(args, "--factor-sparsity ", FactorSparsity);
+            AppendIfSet(args, "--factor-bits ", FactorBits);
             if (!string.IsNullOrEmpty(Source)) args.AppendSwitchIfNotNull("--source ", Source);
             return args.ToString();
+        }
+
+        private static void AppendIfSet(CommandLineBuilder args, string name, string value)
+        {
+            if (!string.IsNullOrWhiteSpace(value)) args.AppendSwitchIfNotNull(name, value.Trim());
         }
 
         protected override MessageImportance StandardOutputLoggingImportance => MessageImportance.Low;

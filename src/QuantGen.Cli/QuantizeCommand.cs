@@ -5,6 +5,7 @@ using QuantGen.Core.Artifact;
 using QuantGen.Core.IO;
 using QuantGen.Core.Ir;
 using QuantGen.Core.Quantization;
+using QuantGen.Core.Quantization.Factorization;
 using QuantGen.Onnx;
 
 namespace QuantGen.Cli;
@@ -27,12 +28,18 @@ internal static class QuantizeCommand
         var rangeMethod = new Option<string?>("--range-method") { Description = "Range setting: minmax, mse, percentile, or default." };
         var perChannel = new Option<string?>("--per-channel") { Description = "true (default): one weight scale per output channel; false: one per layer." };
         var adaRoundIterations = new Option<string?>("--adaround-iterations") { Description = $"AdaRound steps per layer (default {QuantizationOptions.DefaultAdaRoundIterations})." };
+        var compression = new Option<string?>("--compression") { Description = "Weight storage: none (default) or factorized (quantized sparse factors, docs/quantization.md)." };
+        var compressionRatio = new Option<string?>("--compression-ratio") { Description = "Factorized: target float32 bytes / stored weight bytes, e.g. 12." };
+        var factorRank = new Option<string?>("--factor-rank") { Description = "Factorized with explicit factors: the rank of every factorized layer (1 to 256)." };
+        var factorSparsity = new Option<string?>("--factor-sparsity") { Description = "Factorized: fraction of each factor row set to zero (0 to 0.95)." };
+        var factorBits = new Option<string?>("--factor-bits") { Description = "Factorized: the factors' bit-width (2 to 8)." };
         var batch = CommonOptions.Batch();
         var source = new Option<string?>("--source") { Description = "The model path as the project names it (recorded in the artifact)." };
         var name = new Option<string?>("--name") { Description = "Model name recorded in the artifact (default: the file name)." };
         var command = new Command("quantize", "Quantize a model into a QuantGen artifact.")
         {
-            model, outputFile, report, calibration, weightBits, activationBits, algorithms, rangeMethod, perChannel, adaRoundIterations, batch, source, name,
+            model, outputFile, report, calibration, weightBits, activationBits, algorithms, rangeMethod, perChannel, adaRoundIterations, compression, compressionRatio, factorRank, factorSparsity, factorBits,
+            batch, source, name,
         };
         command.SetAction(r => Quantize(r.GetRequiredValue(model), r.GetRequiredValue(outputFile), r.GetValue(report), r.GetValue(calibration),
             new QuantizationOptions
@@ -44,6 +51,11 @@ internal static class QuantizeCommand
                 RangeMethod = QuantizationOptions.ParseRangeMethod(r.GetValue(rangeMethod)),
                 PerChannel = QuantizationOptions.ParsePerChannel(r.GetValue(perChannel)),
                 AdaRoundIterations = QuantizationOptions.ParseIterations(r.GetValue(adaRoundIterations)),
+                Compression = CompressionOptions.ParseCompression(r.GetValue(compression)),
+                CompressionRatio = CompressionOptions.ParseRatio(r.GetValue(compressionRatio)),
+                FactorRank = CompressionOptions.ParseInt("FactorRank", r.GetValue(factorRank)),
+                FactorSparsity = CompressionOptions.ParseSparsity(r.GetValue(factorSparsity)),
+                FactorBits = CompressionOptions.ParseInt("FactorBits", r.GetValue(factorBits)),
             },
             r.GetValue(source), r.GetValue(name), output));
         return command;

@@ -13,7 +13,7 @@ namespace QuantGen.Generator
     /// buffer per quantized tensor, owned by the instance and allocated in the constructor; reshapes alias their input's
     /// buffer.
     /// </summary>
-    internal sealed class ModelEmitter
+    internal sealed partial class ModelEmitter
     {
         private const string Span = "global::System.Span";
         private const string ReadOnlySpan = "global::System.ReadOnlySpan";
@@ -246,6 +246,9 @@ namespace QuantGen.Generator
                     ClampChannels(w, layer, method, y, outT.ElementCount / m, m, 1);
                     break;
                 }
+                case LayerKinds.FactorizedFullyConnected:
+                    WriteFactorized(w, layer, method, x, y);
+                    break;
                 case LayerKinds.MaxPool:
                 {
                     int[] k = layer.GetInts("kernel"), s = layer.GetInts("strides"), p = layer.GetInts("pads"), d = layer.GetInts("dilations");

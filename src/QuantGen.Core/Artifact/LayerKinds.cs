@@ -18,6 +18,9 @@ public static class LayerKinds
     /// <summary>Fully connected layer (Gemm/MatMul with constant weights): int8 weights [N, K], int32 bias, fused clamp.</summary>
     public const string FullyConnected = "FullyConnected";
 
+    /// <summary>Fully connected layer whose weights are two quantized sparse factors W ≈ A·B, computed without forming W.</summary>
+    public const string FactorizedFullyConnected = "FactorizedFullyConnected";
+
     /// <summary>2-D max pooling on quantized values (same grid in and out).</summary>
     public const string MaxPool = "MaxPool";
 

@@ -9,7 +9,7 @@ namespace QuantGen.Core.Quantization;
 /// int8 per channel, biases to int32 with the input zero point folded in, multipliers to fixed point, fused
 /// activations to clamp bounds, Quantize/Dequantize at the float edges.
 /// </summary>
-internal sealed class ArtifactBuilder
+internal sealed partial class ArtifactBuilder
 {
     private const string FloatSuffix = "@f32";
 
@@ -134,6 +134,11 @@ internal sealed class ArtifactBuilder
 
     private void BuildWeighted(FloatLayer layer, string comment)
     {
+        if (layer.Factorization is { } factors)
+        {
+            BuildFactorized(layer, factors, comment);
+            return;
+        }
         var inGrid = _grids[layer.Inputs[0]];
         var outGrid = OutputGrid(layer);
         int m = layer.OutputChannels, fanIn = layer.FanIn;

@@ -93,6 +93,7 @@ internal sealed class CalibratedPasses
     /// <summary>Scales, rounding and bias correction for one Conv/FullyConnected layer; returns its dequantized weights.</summary>
     private float[] QuantizeWeights(FloatLayer layer, int index, Dictionary<string, float[]>[] floats, Dictionary<string, float[]>[] quants, LayerLog log)
     {
+        if (layer.Factorization is not null) return FactorizedWeights(layer, floats, quants, log);
         int bits = _options.WeightBits, m = layer.OutputChannels;
         var scales = RangeSetting.WeightScales(layer.Weights!, m, bits, _options.PerChannel, _options.ResolveWeightRanges());
         var nearest = WeightQuantizer.RoundToNearest(layer.Weights!, scales, bits);
@@ -122,6 +123,35 @@ internal sealed class CalibratedPasses
             log.BiasCorrection = shift.Select(MathF.Abs).DefaultIfEmpty(0).Max();
         }
         return dequantized;
+    }
+
+    /// <summary>
+    /// A factorized layer (weights fitted by the planner): its product stands in for the weights, the int16
+    /// intermediate's range is taken from the quantized model's inputs, and empirical bias correction applies as usual.
+    /// </summary>
+    private float[] FactorizedWeights(FloatLayer layer, Dictionary<string, float[]>[] floats, Dictionary<string, float[]>[] quants, LayerLog log)
+    {
+        var factors = layer.Factorization!;
+        var product = factors.Product();
+        log.WeightSqnrNearest = log.WeightSqnrFinal = Quantization.Sqnr.Of(layer.Weights!, product);
+        var b = factors.B.Dequantize();
+        int k = layer.FanIn, r = factors.B.Rows;
+        var largest = new double[floats.Length];
+        Parallel.For(0, floats.Length, s =>
+        {
+            var x = quants[s][layer.Inputs[0]];
+            for (int row = 0; row < x.Length / k; row++)
+                for (int c = 0; c < r; c++)
+                    largest[s] = Math.Max(largest[s], Math.Abs(System.Numerics.Tensors.TensorPrimitives.Dot(b.AsSpan(c * k, k), x.AsSpan(row * k, k))));
+        });
+        layer.Factorization = factors with { IntermediateMax = largest.Max() };
+        if (_algorithms.HasFlag(QuantizationAlgorithms.BiasCorrection))
+        {
+            log.OutputSqnrNearest = LayerSqnr(layer, product, layer.Bias!, floats, quants);
+            var shift = BiasCorrection.Empirical(layer, layer.Weights!, product, MeanRows(layer, floats), MeanRows(layer, quants));
+            log.BiasCorrection = shift.Select(MathF.Abs).DefaultIfEmpty(0).Max();
+        }
+        return product;
     }
 
     /// <summary>The layer's output SQNR over the calibration set for given weights and bias, inputs from the quantized model.</summary>

@@ -87,6 +87,9 @@ internal sealed class FloatLayer
     /// </summary>
     public float? LeakyAlpha { get; set; }
 
+    /// <summary>Quantized sparse factors replacing the weights (Compression="factorized"); null for a plain layer.</summary>
+    public Factorization.FactorizedWeights? Factorization { get; set; }
+
     /// <summary>True for layers computed in float after the last dequantization (Softmax, Sigmoid).</summary>
     public bool IsFloatTail => Kind is LayerKinds.Softmax or LayerKinds.Sigmoid;
 

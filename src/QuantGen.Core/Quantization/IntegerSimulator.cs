@@ -8,7 +8,7 @@ namespace QuantGen.Core.Quantization;
 /// code is tested against, and how the quantizer measures the integer model's error. Plain loops, except that
 /// integer dot products run on TensorPrimitives (exact in any order): this is the specification in executable form.
 /// </summary>
-public sealed class IntegerSimulator
+public sealed partial class IntegerSimulator
 {
     private readonly QuantizedArtifact _artifact;
     private readonly Dictionary<string, ArtifactTensor> _tensors;
@@ -66,6 +66,7 @@ public sealed class IntegerSimulator
                     break;
                 }
                 case LayerKinds.FullyConnected: ints[output.Name] = ClampChannels(layer, FullyConnected(layer, _tensors[layer.Inputs[0]], ints[layer.Inputs[0]], output), output.Shape[^1], 1); break;
+                case LayerKinds.FactorizedFullyConnected: ints[output.Name] = FactorizedFullyConnected(layer, _tensors[layer.Inputs[0]], ints[layer.Inputs[0]], output); break;
                 case LayerKinds.MaxPool: ints[output.Name] = Pool(layer, _tensors[layer.Inputs[0]], ints[layer.Inputs[0]], output, max: true); break;
                 case LayerKinds.AveragePool: ints[output.Name] = Pool(layer, _tensors[layer.Inputs[0]], ints[layer.Inputs[0]], output, max: false); break;
                 case LayerKinds.Add: ints[output.Name] = Add(layer, ints[layer.Inputs[0]], ints[layer.Inputs[1]], output); break;

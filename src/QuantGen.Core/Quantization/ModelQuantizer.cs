@@ -39,6 +39,7 @@ public static class ModelQuantizer
             foreach (var log in logs.Values) log.RangeAfter = LayerLog.ChannelRanges(log.Layer);
 
             int samples = 0;
+            Factorization.FactorizationPlan? factorization = null;
             Dictionary<string, (float Min, float Max)> ranges;
             if (calibration is not null)
             {
@@ -46,10 +47,14 @@ public static class ModelQuantizer
                 if (samples < options.MinCalibrationSamples)
                     throw new ModelException(ErrorCodes.BadCalibration,
                         $"Calibration file '{string.Join("', '", calibration.Sources.Values)}' holds {samples} samples; quantization needs at least {options.MinCalibrationSamples}.", model.Path);
+                if (options.Compression == Factorization.WeightCompression.Factorized)
+                    factorization = Factorization.FactorizationPlanner.Plan(prepared.Graph, layers, options, calibration, samples);
                 ranges = new CalibratedPasses(prepared.Graph, options, algorithms).Run(layers, calibration, samples, logs);
             }
             else
             {
+                if (options.Compression == Factorization.WeightCompression.Factorized)
+                    factorization = Factorization.FactorizationPlanner.Plan(prepared.Graph, layers, options, null, 0);
                 ranges = DataFreeRanges.Estimate(prepared.Graph, layers, batchNorms, model.Path, out var moments);
                 QuantizeWeightsDataFree(prepared.Graph, options, algorithms, logs.Values, moments);
             }
@@ -63,6 +68,7 @@ public static class ModelQuantizer
             allMetadata.Add(new("weightBits", options.WeightBits.ToString(CultureInfo.InvariantCulture)));
             allMetadata.Add(new("activationBits", options.ActivationBits.ToString(CultureInfo.InvariantCulture)));
             allMetadata.Add(new("calibrationSamples", samples.ToString(CultureInfo.InvariantCulture)));
+            if (factorization is not null) allMetadata.Add(new("compression", Factorization.FactorizationReport.Metadata(factorization)));
 
             var builder = new ArtifactBuilder(prepared.Graph, options, ranges);
             var name = Path.GetFileNameWithoutExtension(model.Path ?? prepared.Graph.Name);
@@ -76,6 +82,11 @@ public static class ModelQuantizer
                 (calibration is null ? "data-free" : $"{samples} calibration samples, output SQNR {Sqnr.Format(sqnr)} dB") +
                 $", {clock.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s";
             var report = QuantizationReport.Write(name, options, algorithms, summary, builder.Reports, logs, sweeps, absorbed, calibration is not null);
+            if (factorization is not null)
+            {
+                summary += ", " + Factorization.FactorizationReport.Summary(factorization);
+                report += Factorization.FactorizationReport.Write(factorization, logs);
+            }
             return new QuantizationResult(artifact, report, summary, sqnr);
         }
         catch (ModelException e)
@@ -113,6 +124,13 @@ public static class ModelQuantizer
         {
             var layer = log.Layer;
             log.Time.Start();
+            if (layer.Factorization is { } factors)
+            {
+                // Fitted factors replace rounding; the analytic correction would need the product's error per channel, not built.
+                log.WeightSqnrNearest = log.WeightSqnrFinal = Sqnr.Of(layer.Weights!, factors.Product());
+                log.Time.Stop();
+                continue;
+            }
             var scales = RangeSetting.WeightScales(layer.Weights!, layer.OutputChannels, options.WeightBits, options.PerChannel, options.ResolveWeightRanges());
             var q = WeightQuantizer.RoundToNearest(layer.Weights!, scales, options.WeightBits);
             layer.WeightScales = scales;

@@ -70,6 +70,21 @@ public sealed record QuantizationOptions
     /// <summary>AdaRound optimisation steps per layer.</summary>
     public int AdaRoundIterations { get; init; } = DefaultAdaRoundIterations;
 
+    /// <summary>How weights are stored: plain, or as quantized sparse factors where it pays (docs/quantization.md).</summary>
+    public Factorization.WeightCompression Compression { get; init; }
+
+    /// <summary>Factorized: the target float32-bytes / stored-bytes ratio of the model's weights.</summary>
+    public double? CompressionRatio { get; init; }
+
+    /// <summary>Factorized with explicit factors: the rank of every factorized layer (capped at its smaller side).</summary>
+    public int? FactorRank { get; init; }
+
+    /// <summary>Factorized: the fraction of each factor row's entries set to zero (0 = dense); with a ratio, fixes it instead of searching.</summary>
+    public double? FactorSparsity { get; init; }
+
+    /// <summary>Factorized: the factors' bit-width, 2 to 8; with a ratio, fixes it instead of searching.</summary>
+    public int? FactorBits { get; init; }
+
     /// <summary>
     /// The documented default pipelines. With calibration data: CLE, high-bias absorption, then AdaRound below 8
     /// bits (where rounding is what loses accuracy) or empirical bias correction at 8 bits (where AdaRound costs
@@ -102,6 +117,7 @@ public sealed record QuantizationOptions
             throw new ModelException(ErrorCodes.InvalidOption, "Calibration sample counts must be positive.");
         if (AdaRoundIterations is < 1 or > 1_000_000)
             throw new ModelException(ErrorCodes.InvalidOption, $"AdaRoundIterations={AdaRoundIterations} is out of range 1..1000000.");
+        Factorization.CompressionOptions.Validate(this);
     }
 
     /// <summary>Parses "cle;bias-absorption;bias-correction;adaround" (any order, ';' or ',' separated), "none" or "default" (null).</summary>

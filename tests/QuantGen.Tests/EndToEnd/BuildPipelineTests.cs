@@ -121,6 +121,7 @@ public sealed class BuildPipelineTests(ITestOutputHelper output)
     [InlineData("""<QuantModel Include="Models/fashion_cnn.onnx" Algorithms="cle;turbo" />""", "QG0015", "turbo")]
     [InlineData("""<QuantModel Include="Models/fashion_cnn.onnx" /><QuantModel Include="Data/fashion_cnn.onnx" />""", "QG0018", "same file name")]
     [InlineData("""<QuantModel Include="Models/fashion_cnn.onnx" Algorithms="adaround" />""", "QG0015", "adaround needs calibration")]
+    [InlineData("""<QuantModel Include="Models/fashion_cnn.onnx" Compression="factorized" CompressionRatio="0.5" />""", "QG0015", "CompressionRatio=0.5")]
     public void ProblemsAreQgErrorsWithTheFileAndNothingIsWritten(string item, string code, string words)
     {
         using var project = Consumer(item);

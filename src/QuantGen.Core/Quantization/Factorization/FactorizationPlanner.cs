@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using QuantGen.Core.Artifact;
+using QuantGen.Core.Ir;
+
+namespace QuantGen.Core.Quantization.Factorization;
+
+/// <summary>What the planner decided for one weighted layer (the report's row).</summary>
+internal sealed record FactorizationChoice(FloatLayer Layer, int M, int K, long PlainBytes, FactorizedWeights? Factors, double PlainRelativeError)
+{
+    public long Bytes => Factors is null ? PlainBytes : Factors.Setting.Bytes(M, K);
+
+    public double RelativeError => Factors?.RelativeError ?? PlainRelativeError;
+}
+
+/// <summary>The plan for a model: every weighted layer's choice, the target and the time it took.</summary>
+internal sealed record FactorizationPlan(IReadOnlyList<FactorizationChoice> Choices, double? TargetRatio, bool DataAware, int Candidates, TimeSpan Elapsed)
+{
+    public long FloatBytes => 4L * Choices.Sum(c => (long)c.M * c.K);
+
+    public long StoredBytes => Choices.Sum(c => c.Bytes);
+}
+
+/// <summary>
+/// Chooses, per Conv/FullyConnected layer, plain quantized weights or a factorization, and fits the factors. With a
+/// ratio: every eligible layer gets a ladder of settings (ranks 2…256, dense or half-sparse factors, 4 or 8 bits
+/// unless FactorSparsity/FactorBits fix them), each fitted; then, starting from every layer's smallest option,
+/// the upgrade with the best error decrease per byte is taken while the model stays within float32 bytes / ratio.
+/// The error is the layer's relative output error on the calibration inputs (data-aware), or the relative weight
+/// error without data. With FactorRank: that one setting per layer, kept where it is smaller than the plain layer.
+/// Eligible: FullyConnected layers (Gemm, MatMul) without a fused LeakyRelu or per-channel clamp; Conv layers stay
+/// plain (not built yet: docs/quantization.md).
+/// </summary>
+internal static class FactorizationPlanner
+{
+    /// <summary>Calibration samples whose layer inputs form each layer's second moment.</summary>
+    private const int GramSamples = 256;
+
+    private static readonly int[] RankLadder = [2, 4, 8, 16, 32, 64, 128, 256];
+
+    public static FactorizationPlan Plan(Graph graph, IReadOnlyList<FloatLayer> layers, QuantizationOptions options, CalibrationSet? calibration, int samples)
+    {
+        var clock = Stopwatch.StartNew();
+        var weighted = layers.Where(l => l.Kind is LayerKinds.Conv or LayerKinds.FullyConnected).ToList();
+        var eligible = weighted.Where(IsEligible).ToList();
+        var moments = calibration is null ? new Dictionary<FloatLayer, float[]>() : SecondMoments(graph, layers, eligible, calibration, Math.Min(samples, GramSamples));
+
+        var objectives = eligible.ToDictionary(l => l, l => new FactorObjective(l.Weights!, l.OutputChannels, l.FanIn, moments.GetValueOrDefault(l)));
+        var candidates = eligible.SelectMany(l => Settings(l, options).Select(s => (Layer: l, Setting: s))).ToList();
+        var fits = new FactorizedWeights[candidates.Count];
+        Parallel.For(0, candidates.Count, i => fits[i] = FactorFitter.Fit(objectives[candidates[i].Layer], candidates[i].Setting));
+
+        var optionsByLayer = new Dictionary<FloatLayer, List<FactorizationChoice>>();
+        var choices = new List<FactorizationChoice>();
+        foreach (var layer in weighted)
+        {
+            int m = layer.OutputChannels, k = layer.FanIn;
+            double plainError = objectives.TryGetValue(layer, out var objective) ? objective.RelativeError(PlainWeights(layer, options)) : double.NaN;
+            var plain = new FactorizationChoice(layer, m, k, (long)m * k, null, plainError);
+            var all = new List<FactorizationChoice> { plain };
+            for (int i = 0; i < candidates.Count; i++)
+                if (candidates[i].Layer == layer) all.Add(plain with { Factors = fits[i] });
+            optionsByLayer[layer] = all;
+            choices.Add(plain);
+        }
+
+        if (options.CompressionRatio is { } ratio)
+            Allocate(choices, optionsByLayer, 4.0 * weighted.Sum(l => (long)l.Weights!.Length) / ratio);
+        else
+            for (int i = 0; i < choices.Count; i++)
+            {
+                var factorized = optionsByLayer[choices[i].Layer].Skip(1).FirstOrDefault();
+                if (factorized is not null && factorized.Bytes < choices[i].PlainBytes) choices[i] = factorized;
+            }
+
+        foreach (var choice in choices) choice.Layer.Factorization = choice.Factors;
+        return new FactorizationPlan(choices, options.CompressionRatio, calibration is not null, candidates.Count, clock.Elapsed);
+    }
+
+    /// <summary>Layers the integer kind can express: FullyConnected without a fused LeakyRelu or per-channel upper bound, and not a vector.</summary>
+    private static bool IsEligible(FloatLayer layer) =>
+        layer.Kind == LayerKinds.FullyConnected && layer.LeakyAlpha is null && layer.ChannelClampMax is null
+        && Math.Min(layer.OutputChannels, layer.FanIn) >= 4;
+
+    /// <summary>The settings tried for a layer; only those smaller than its plain int8 weights.</summary>
+    private static IEnumerable<FactorSetting> Settings(FloatLayer layer, QuantizationOptions options)
+    {
+        int m = layer.OutputChannels, k = layer.FanIn, maxRank = Math.Min(Math.Min(m, k), CompressionOptions.MaxRank);
+        var ranks = options.FactorRank is { } fixedRank ? [Math.Min(fixedRank, maxRank)] : RankLadder.Where(r => r <= maxRank).ToArray();
+        var bitsList = options.FactorBits is { } fb ? [fb] : (options.FactorRank is null ? new[] { 4, 8 } : [8]);
+        var densities = options.FactorSparsity is { } sparsity ? [1 - sparsity] : (options.FactorRank is null ? new[] { 1.0, 0.5 } : [1.0]);
+        foreach (int bits in bitsList)
+            foreach (double density in densities)
+                foreach (int r in ranks)
+                {
+                    var setting = new FactorSetting(r, Kept(density, k), Kept(density, r), bits);
+                    if (setting.Bytes(m, k) < (long)m * k || options.FactorRank is not null) yield return setting;
+                }
+    }
+
+    private static int Kept(double density, int cols) => Math.Clamp((int)Math.Round(density * cols), 1, cols);
+
+    /// <summary>
+    /// Greedy marginal allocation: from every layer's smallest option, repeatedly take the change with the largest
+    /// decrease in summed relative error per added byte that keeps the total within the budget.
+    /// </summary>
+    private static void Allocate(List<FactorizationChoice> choices, Dictionary<FloatLayer, List<FactorizationChoice>> all, double budget)
+    {
+        for (int i = 0; i < choices.Count; i++)
+            choices[i] = all[choices[i].Layer].OrderBy(c => c.Bytes).ThenBy(c => c.RelativeError).First();
+        long total = choices.Sum(c => c.Bytes);
+        while (true)
+        {
+            int bestLayer = -1;
+            FactorizationChoice? best = null;
+            double bestGain = 0;
+            for (int i = 0; i < choices.Count; i++)
+            {
+                var current = choices[i];
+                foreach (var option in all[current.Layer])
+                {
+                    long added = option.Bytes - current.Bytes;
+                    double gained = current.RelativeError - option.RelativeError;
+                    if (added <= 0 || gained <= 0 || total + added > budget) continue;
+                    if (gained / added > bestGain) { bestGain = gained / added; bestLayer = i; best = option; }
+                }
+            }
+            if (best is null) return;
+            total += best.Bytes - choices[bestLayer].Bytes;
+            choices[bestLayer] = best;
+        }
+    }
+
+    /// <summary>What the plain layer would store: MSE-range per-channel weights rounded to nearest at WeightBits.</summary>
+    private static float[] PlainWeights(FloatLayer layer, QuantizationOptions options)
+    {
+        var scales = RangeSetting.WeightScales(layer.Weights!, layer.OutputChannels, options.WeightBits, options.PerChannel, options.ResolveWeightRanges());
+        return WeightQuantizer.Dequantize(WeightQuantizer.RoundToNearest(layer.Weights!, scales, options.WeightBits), scales);
+    }
+
+    /// <summary>Each eligible layer's input second moment over the float model's activations on the first calibration samples.</summary>
+    private static Dictionary<FloatLayer, float[]> SecondMoments(Graph graph, IReadOnlyList<FloatLayer> layers, List<FloatLayer> eligible, CalibrationSet calibration, int samples)
+    {
+        var executor = new LayerExecutor(graph);
+        var rows = new float[samples][][];
+        Parallel.For(0, samples, s =>
+        {
+            var inputs = calibration.Sample(graph, s).ToDictionary(kv => kv.Key, kv => kv.Value.ToArray<float>(), StringComparer.Ordinal);
+            var values = executor.Run(layers, inputs);
+            rows[s] = eligible.Select(l => values[l.Inputs[0]]).ToArray();
+        });
+        var result = new Dictionary<FloatLayer, float[]>();
+        for (int e = 0; e < eligible.Count; e++)
+        {
+            int k = eligible[e].FanIn;
+            var stacked = rows.SelectMany(r => r[e]).ToArray();
+            result[eligible[e]] = FactorObjective.SecondMomentOf(stacked, stacked.Length / k, k);
+        }
+        return result;
+    }
+}
