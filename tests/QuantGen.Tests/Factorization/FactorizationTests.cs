@@ -133,19 +133,20 @@ public sealed class FactorizationTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData("none", null, 12.0, null, null, null, "need Compression")]
-    [InlineData("factorized", null, null, null, null, null, "either CompressionRatio")]
-    [InlineData("factorized", null, 12.0, 8, null, null, "not both")]
-    [InlineData("factorized", null, 1.0, null, null, null, "CompressionRatio=1")]
-    [InlineData("factorized", null, null, 0, null, null, "FactorRank=0")]
-    [InlineData("factorized", null, null, 300, null, null, "FactorRank=300")]
-    [InlineData("factorized", null, 12.0, null, 0.99, null, "FactorSparsity=0.99")]
-    [InlineData("factorized", null, 12.0, null, null, 9, "FactorBits=9")]
-    public void BadFactorizationOptionsAreQG0015(string compression, string? unused, double? ratio, int? rank, double? sparsity, int? bits, string words)
+    [InlineData("none", 8, 12.0, null, null, null, "need Compression")]
+    [InlineData("factorized", 8, null, null, null, null, "either CompressionRatio")]
+    [InlineData("factorized", 8, 12.0, 8, null, null, "not both")]
+    [InlineData("factorized", 8, 1.0, null, null, null, "CompressionRatio=1")]
+    [InlineData("factorized", 8, null, 0, null, null, "FactorRank=0")]
+    [InlineData("factorized", 8, null, 300, null, null, "FactorRank=300")]
+    [InlineData("factorized", 8, 12.0, null, 0.99, null, "FactorSparsity=0.99")]
+    [InlineData("factorized", 8, 12.0, null, null, 9, "FactorBits=9")]
+    [InlineData("factorized", 16, 12.0, null, null, null, "ActivationBits=16")]
+    public void BadFactorizationOptionsAreQG0015(string compression, int activationBits, double? ratio, int? rank, double? sparsity, int? bits, string words)
     {
-        _ = unused;
         var options = new QuantizationOptions
         {
+            ActivationBits = activationBits,
             Compression = CompressionOptions.ParseCompression(compression),
             CompressionRatio = ratio,
             FactorRank = rank,

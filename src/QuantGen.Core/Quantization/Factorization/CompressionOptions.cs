@@ -50,6 +50,9 @@ public static class CompressionOptions
                 throw new ModelException(ErrorCodes.InvalidOption, "CompressionRatio, FactorRank, FactorSparsity and FactorBits need Compression=\"factorized\".");
             return;
         }
+        // The factorized kernels read u8 inputs and write u8 outputs (docs/artifact.md); no 16-bit form exists yet.
+        if (o.ActivationBits != 8)
+            throw new ModelException(ErrorCodes.InvalidOption, $"Compression=\"factorized\" with ActivationBits={o.ActivationBits} is not supported yet: factorized layers have 8-bit activations.");
         if (o.CompressionRatio is null == o.FactorRank is null)
             throw new ModelException(ErrorCodes.InvalidOption, "Compression=\"factorized\" needs either CompressionRatio (a size target) or FactorRank (explicit factors), not both.");
         if (o.CompressionRatio is { } ratio && !(ratio > 1 && ratio <= 1000))
