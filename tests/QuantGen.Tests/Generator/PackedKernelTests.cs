@@ -35,7 +35,12 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
         var layer = new StringBuilder()
             .Append("layer Conv conv\nin x_q\nout y_q\n")
             .Append($"ints kernel {kh} {kw}\nints strides {sh} {sw}\nints pads {pt} {pl} {pb} {pr}\nints dilations {dh} {dw}\nints group {g}\n");
-        Check(random, [1, c, h, w], [1, m, oh, ow], layer, m, c / g * kh * kw, leaky);
+        // As the generator lays it out (NHWC where the channels and pixels make it differ), and forced to NCHW by a
+        // flatten that only a Dequantize reads.
+        var nhwc = Check(random, [1, c, h, w], [1, m, oh, ow], new StringBuilder(layer.ToString()), m, c / g * kh * kw, leaky, forceNchw: false);
+        var nchw = Check(random, [1, c, h, w], [1, m, oh, ow], layer, m, c / g * kh * kw, leaky, forceNchw: true);
+        Assert.Contains(g == c && g == m && g > 1 ? "DepthwiseConvNhwc(" : "ConvNhwc(", nhwc);
+        if (m > 1 && oh * ow > 1) Assert.Contains(g == c && g == m && g > 1 ? "DepthwiseConv(" : "ConvPacked(", nchw);
     }
 
     [Theory]
@@ -43,9 +48,10 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
     [InlineData(3, 64, 8, true)]
     [InlineData(2, 5, 1, false)]
     public void FullyConnectedSimdAndScalarMatchTheSimulator(int rows, int k, int m, bool leaky) =>
-        Check(new Random(k * 100 + m), [rows, k], [rows, m], new StringBuilder("layer FullyConnected fc\nin x_q\nout y_q\n"), m, k, leaky);
+        Check(new Random(k * 100 + m), [rows, k], [rows, m], new StringBuilder("layer FullyConnected fc\nin x_q\nout y_q\n"), m, k, leaky, forceNchw: false);
 
-    private void Check(Random random, int[] inShape, int[] outShape, StringBuilder layer, int m, int k, bool leaky)
+    /// <summary>Builds the one-layer model, checks every kernel path against the simulator, returns the generated model source.</summary>
+    private string Check(Random random, int[] inShape, int[] outShape, StringBuilder layer, int m, int k, bool leaky, bool forceNchw)
     {
         int zx = random.Next(0, 256), zy = random.Next(0, 256);
         // Shifts that spread the outputs over the u8 grid: |acc| is about √K · 127 · 128.
@@ -63,17 +69,24 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
                 .Append($"blob negShift i32 {m} {Ints(Random(m, shift + 1, shift + 4))}\n");
         layer.Append("end\n");
         string Shape(int[] s) => string.Join(",", s);
+        int outSize = outShape.Aggregate(1, (a, d) => a * d);
+        // A flatten read by no FullyConnected keeps the layer's output, and so the layer, in NCHW.
+        var resultShape = forceNchw ? [1, outSize] : outShape;
         var text = "quantgen-artifact 1\nmodel packed\nmeta source Models/packed.onnx\n"
             + $"tensor x f32 {Shape(inShape)} 1 0 0 0\ntensor x_q u8 {Shape(inShape)} 0.015625 {zx} 0 255\n"
-            + $"tensor y_q u8 {Shape(outShape)} 0.0625 {zy} 0 255\ntensor y f32 {Shape(outShape)} 1 0 0 0\n"
-            + "input x x\noutput y y\nlayer Quantize q\nin x\nout x_q\nend\n" + layer + "layer Dequantize d\nin y_q\nout y\nend\n";
+            + $"tensor y_q u8 {Shape(outShape)} 0.0625 {zy} 0 255\n"
+            + (forceNchw ? $"tensor f_q u8 {Shape(resultShape)} 0.0625 {zy} 0 255\n" : "")
+            + $"tensor y f32 {Shape(resultShape)} 1 0 0 0\n"
+            + "input x x\noutput y y\nlayer Quantize q\nin x\nout x_q\nend\n" + layer
+            + (forceNchw ? "layer Reshape flatten\nin y_q\nout f_q\nend\nlayer Dequantize d\nin f_q\nout y\nend\n" : "layer Dequantize d\nin y_q\nout y\nend\n");
         var artifact = ArtifactText.Read(text);
 
         var path = "/project/obj/quantgen/packed.qgart";
         var driver = GeneratorHarness.Driver([new GeneratorHarness.InMemoryText(path, text)], GeneratedCodeTests.Options(path, "Model"), LanguageVersion.CSharp9);
-        var (assembly, _) = GeneratorHarness.Build(GeneratorHarness.Compilation(Probe, LanguageVersion.CSharp9), driver);
+        var (assembly, result) = GeneratorHarness.Build(GeneratorHarness.Compilation(Probe, LanguageVersion.CSharp9), driver);
+        var source = result.GeneratedTrees.Single(t => t.FilePath.EndsWith("Model.g.cs", StringComparison.Ordinal)).ToString();
         var run = assembly.GetType("Probe")!.GetMethod("Run")!.CreateDelegate<Func<float[], float[]>>();
-        var simd = GeneratedCodeTests.SimdSwitch(assembly);
+        var paths = GeneratedCodeTests.KernelPaths(assembly);
         var simulator = new IntegerSimulator(artifact);
         int size = inShape.Aggregate(1, (a, d) => a * d), outputs = 0, distinct = 0;
         for (int i = 0; i < 20; i++)
@@ -81,18 +94,19 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
             // The whole u8 grid, zero point included (real = (q − zx) / 64).
             var x = Enumerable.Range(0, size).Select(_ => (random.Next(0, 256) - zx) / 64f).ToArray();
             var expected = simulator.Run(new Dictionary<string, float[]> { ["x"] = x })["y"];
-            foreach (var enabled in new[] { true, false })
+            foreach (var (name, select) in paths)
             {
-                simd.SetValue(null, enabled);
-                Assert.Equal(expected, run(x));
+                select();
+                Assert.True(expected.SequenceEqual(run(x)), $"{name} path differs from the simulator");
             }
             outputs += expected.Length;
             distinct = Math.Max(distinct, expected.Distinct().Count());
         }
-        simd.SetValue(null, true);
+        paths[0].Select();
         // Not a degenerate case: the outputs take many values, not only the clamp bounds.
         Assert.True(distinct > Math.Min(8, outShape.Aggregate(1, (a, d) => a * d) / 2), $"only {distinct} distinct outputs");
-        output.WriteLine($"{Shape(inShape)} → {Shape(outShape)}: {outputs} outputs, SIMD and scalar bit-identical to the simulator");
+        output.WriteLine($"{Shape(inShape)} → {Shape(outShape)}{(forceNchw ? " (NCHW)" : "")}: {outputs} outputs, every kernel path bit-identical to the simulator");
+        return source;
     }
 
     private const string Probe = """
