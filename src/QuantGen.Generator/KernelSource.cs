@@ -22,6 +22,8 @@ namespace QuantGen.Generator
         {
             ("/*SIMD*/", SimdDispatch),
             ("/*SIMDDOT4*/", SimdDot4Dispatch),
+            ("/*SIMDCONV4*/", SimdConv4Dispatch),
+            ("/*SIMDAVERAGE*/", SimdAverageDispatch),
             ("/*SIMDREQUANTIZE*/", SimdRequantizeDispatch),
             ("/*SIMDDEPTHWISE*/", SimdDepthwiseDispatch),
             ("/*SIMDDEPTHWISENHWC*/", SimdDepthwiseNhwcDispatch),
@@ -37,6 +39,12 @@ namespace QuantGen.Generator
                         global::System.Runtime.Intrinsics.Vector256.Max(global::System.Runtime.Intrinsics.Vector256.Create((global::System.ReadOnlySpan<byte>)y.Slice(i, 32)),
                             global::System.Runtime.Intrinsics.Vector256.Create(x.Slice(i, 32))),
                         y.Slice(i, 32));
+            if (SimdEnabled && global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
+                for (; i + 16 <= y.Length; i += 16)
+                    global::System.Runtime.Intrinsics.Vector128.CopyTo(
+                        global::System.Runtime.Intrinsics.Vector128.Max(global::System.Runtime.Intrinsics.Vector128.Create((global::System.ReadOnlySpan<byte>)y.Slice(i, 16)),
+                            global::System.Runtime.Intrinsics.Vector128.Create(x.Slice(i, 16))),
+                        y.Slice(i, 16));
 ";
 
         /// <summary>Inserted before Add's scalar loop: 8 elements at a time in 64-bit lanes (AVX-512).</summary>
@@ -48,6 +56,25 @@ namespace QuantGen.Generator
         private const string SimdDepthwiseNhwcDispatch = @"                if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
                     ch = DepthwiseChannelsAvx512(x, w, bias, multiplier, shift, negMultiplier, negShift, high, y, border, outBase,
                         b, iy0, ix0, c, h, width, kh, kw, dh, dw, zy, lo, hi);
+";
+
+        /// <summary>
+        /// Inserted before ConvNhwc's DotPacked4 call: with AVX-VNNI and AVX-512, and whole blocks of 8 channels per group,
+        /// the four positions' accumulators are requantized from registers and stored, never written to acc.
+        /// </summary>
+        private const string SimdConv4Dispatch = @"                    if (SimdEnabled && VnniEnabled && (mg & 7) == 0 && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported
+                        && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
+                    {
+                        ConvBlock4AvxVnni(x0, x1, x2, x3, packed, groupBias, groupMultiplier, groupShift, groupNegMultiplier, groupNegShift, groupHigh,
+                            y, (b * positions + p) * m + o0, m, count, kp, mp, zy, lo, hi);
+                        continue;
+                    }
+";
+
+        /// <summary>Inserted before AveragePoolNhwc's scalar loop over channels: sums of 8 channels in int32 lanes.</summary>
+        private const string SimdAverageDispatch = @"                if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
+                    ch = AverageChannelsAvx512(x, y, multiplier[entry], shift[entry], outBase, b, oy * sh - padTop, ox * sw - padLeft,
+                        c, h, width, kh, kw, count * zx, zy, lo, hi);
 ";
 
         /// <summary>Inserted at the top of DotPacked4: four output positions against each weight vector (AVX-VNNI).</summary>
@@ -343,9 +370,10 @@ namespace QuantGen.Generator
         }
 
         /// <summary>
-        /// DepthwiseConvNhwc for whole blocks of 8 channels of one output position: per tap, 8 input bytes zero-extended
-        /// and 8 weights sign-extended to int32 (vpmovzxbd, vpmovsxbd), multiplied and summed in registers, then
-        /// requantized with the per-channel vectors. Returns the number of channels done; the scalar loop does the rest.
+        /// DepthwiseConvNhwc for whole blocks of 8 channels of one output position: the taps' input offsets computed once
+        /// (or the border row of zx), then per tap 16 (or 8) input bytes zero-extended and weights sign-extended to int32
+        /// (vpmovzxbd, vpmovsxbd), multiplied and summed in registers, and requantized with the per-channel vectors.
+        /// Returns the number of channels done; the scalar loop does the rest.
         /// </summary>
         private static int DepthwiseChannelsAvx512(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
@@ -356,34 +384,167 @@ namespace QuantGen.Generator
             ref byte input = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
             ref byte pad = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(border);
             ref byte weights = ref global::System.Runtime.CompilerServices.Unsafe.As<sbyte, byte>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w));
+            int taps = kh * kw;
+            // Each tap's pixel offset in x, or −1 for the border row.
+            global::System.Span<int> at = stackalloc int[taps];
+            for (int ky = 0, t = 0; ky < kh; ky++)
+                for (int kx = 0; kx < kw; kx++, t++)
+                {
+                    int iy = iy0 + ky * dh, ix = ix0 + kx * dw;
+                    at[t] = iy >= 0 && iy < h && ix >= 0 && ix < width ? ((b * h + iy) * width + ix) * c : -1;
+                }
+            var top = global::System.Runtime.Intrinsics.Vector256.Create(hi);
+            int ch = 0;
+            for (; ch + 16 <= c; ch += 16)
+            {
+                var acc = global::System.Runtime.Intrinsics.Vector512.Create(bias.Slice(ch, 16));
+                for (int t = 0; t < taps; t++)
+                {
+                    ref byte pixel = ref at[t] >= 0 ? ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, at[t] + ch) : ref global::System.Runtime.CompilerServices.Unsafe.Add(ref pad, ch);
+                    var xs = global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref pixel));
+                    var ws = global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(global::System.Runtime.Intrinsics.Vector128.AsSByte(
+                        global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, t * c + ch))));
+                    acc += global::System.Runtime.Intrinsics.X86.Avx512F.MultiplyLow(xs, ws);
+                }
+                StoreRequantized8(y, outBase + ch, global::System.Runtime.Intrinsics.Vector512.GetLower(acc), ch, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
+                StoreRequantized8(y, outBase + ch + 8, global::System.Runtime.Intrinsics.Vector512.GetUpper(acc), ch + 8, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
+            }
+            for (; ch + 8 <= c; ch += 8)
+            {
+                var acc = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(ch, 8));
+                for (int t = 0; t < taps; t++)
+                {
+                    ref byte pixel = ref at[t] >= 0 ? ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, at[t] + ch) : ref global::System.Runtime.CompilerServices.Unsafe.Add(ref pad, ch);
+                    var xs = global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(global::System.Runtime.Intrinsics.Vector128.AsByte(
+                        global::System.Runtime.Intrinsics.Vector128.CreateScalar(global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(ref pixel))));
+                    var ws = global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(global::System.Runtime.Intrinsics.Vector128.AsSByte(
+                        global::System.Runtime.Intrinsics.Vector128.CreateScalar(global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(
+                            ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, t * c + ch)))));
+                    acc += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(xs, ws);
+                }
+                StoreRequantized8(y, outBase + ch, acc, ch, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
+            }
+            return ch;
+        }
+
+        /// <summary>y[at..at+8] = the requantized accumulators (bias included) of channels o..o+8.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static void StoreRequantized8(global::System.Span<byte> y, int at, global::System.Runtime.Intrinsics.Vector256<int> acc, int o,
+            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
+            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            global::System.Runtime.Intrinsics.Vector256<int> top, int zy, int lo)
+        {
+            var bytes = Requantize8Avx512(acc,
+                global::System.Runtime.Intrinsics.Vector256.Create(multiplier.Slice(o, 8)), global::System.Runtime.Intrinsics.Vector256.Create(shift.Slice(o, 8)),
+                global::System.Runtime.Intrinsics.Vector256.Create(negMultiplier.Slice(o, 8)), global::System.Runtime.Intrinsics.Vector256.Create(negShift.Slice(o, 8)), zy, lo,
+                high.Length == 0 ? top : global::System.Runtime.Intrinsics.Vector256.Min(top, global::System.Runtime.Intrinsics.Vector256.Create(high.Slice(o, 8))));
+            global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref y.Slice(at, 8)[0],
+                global::System.Runtime.Intrinsics.Vector128.ToScalar(global::System.Runtime.Intrinsics.Vector128.AsUInt64(bytes)));
+        }
+
+        /// <summary>
+        /// ConvNhwc's four output positions with AVX-VNNI, requantized in registers (whole blocks of 8 channels per group:
+        /// mp = mg). Per k-step two weight vectors (16 channels) are loaded once for the four fields; eight accumulators
+        /// (VEX encoding has 16 registers), then a last block of 8 channels. Position j's channels go to
+        /// y[start + j·stride + o]; only the first <paramref name=""count""/> positions are stored.
+        /// </summary>
+        private static void ConvBlock4AvxVnni(global::System.ReadOnlySpan<byte> x0, global::System.ReadOnlySpan<byte> x1, global::System.ReadOnlySpan<byte> x2,
+            global::System.ReadOnlySpan<byte> x3, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
+            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, int start, int stride, int count, int kp, int mp, int zy, int lo, int hi)
+        {
+            ref byte r0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x0);
+            ref byte r1 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x1);
+            ref byte r2 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x2);
+            ref byte r3 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x3);
+            ref sbyte weights = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w);
+            var top = global::System.Runtime.Intrinsics.Vector256.Create(hi);
+            int o = 0;
+            for (; o + 16 <= mp; o += 16)
+            {
+                var a00 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8));
+                var a01 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o + 8, 8));
+                var a10 = a00; var a11 = a01; var a20 = a00; var a21 = a01; var a30 = a00; var a31 = a01;
+                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                for (int k4 = 0; k4 < kp; k4 += 4)
+                {
+                    ref sbyte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp);
+                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row);
+                    var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 32);
+                    var v = Broadcast4(ref r0, k4);
+                    a00 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a00, v, w0);
+                    a01 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a01, v, w1);
+                    v = Broadcast4(ref r1, k4);
+                    a10 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a10, v, w0);
+                    a11 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a11, v, w1);
+                    v = Broadcast4(ref r2, k4);
+                    a20 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a20, v, w0);
+                    a21 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a21, v, w1);
+                    v = Broadcast4(ref r3, k4);
+                    a30 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a30, v, w0);
+                    a31 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a31, v, w1);
+                }
+                StoreRequantized8(y, start + o, a00, o, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
+                StoreRequantized8(y, start + o + 8, a01, o + 8, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
+                if (count > 1)
+                {
+                    StoreRequantized8(y, start + stride + o, a10, o, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
+                    StoreRequantized8(y, start + stride + o + 8, a11, o + 8, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
+                }
+                if (count > 2)
+                {
+                    StoreRequantized8(y, start + 2 * stride + o, a20, o, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
+                    StoreRequantized8(y, start + 2 * stride + o + 8, a21, o + 8, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
+                }
+                if (count > 3)
+                {
+                    StoreRequantized8(y, start + 3 * stride + o, a30, o, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
+                    StoreRequantized8(y, start + 3 * stride + o + 8, a31, o + 8, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
+                }
+            }
+            if (o < mp)
+            {
+                var a0 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8));
+                var a1 = a0; var a2 = a0; var a3 = a0;
+                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                for (int k4 = 0; k4 < kp; k4 += 4)
+                {
+                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp));
+                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, Broadcast4(ref r0, k4), w0);
+                    a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, Broadcast4(ref r1, k4), w0);
+                    a2 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a2, Broadcast4(ref r2, k4), w0);
+                    a3 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a3, Broadcast4(ref r3, k4), w0);
+                }
+                StoreRequantized8(y, start + o, a0, o, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
+                if (count > 1) StoreRequantized8(y, start + stride + o, a1, o, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
+                if (count > 2) StoreRequantized8(y, start + 2 * stride + o, a2, o, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
+                if (count > 3) StoreRequantized8(y, start + 3 * stride + o, a3, o, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
+            }
+        }
+
+        /// <summary>
+        /// AveragePoolNhwc for whole blocks of 8 channels of one output position: the window's bytes summed in int32
+        /// lanes, count · zx subtracted (the same integer as Σ(x − zx)), requantized with the window's multiplier.
+        /// </summary>
+        private static int AverageChannelsAvx512(global::System.ReadOnlySpan<byte> x, global::System.Span<byte> y, int multiplier, int shift, int outBase,
+            int b, int iy0, int ix0, int c, int h, int width, int kh, int kw, int offset, int zy, int lo, int hi)
+        {
+            ref byte input = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+            var m = global::System.Runtime.Intrinsics.Vector256.Create(multiplier);
+            var s = global::System.Runtime.Intrinsics.Vector256.Create(shift);
             var top = global::System.Runtime.Intrinsics.Vector256.Create(hi);
             int ch = 0;
             for (; ch + 8 <= c; ch += 8)
             {
-                var acc = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(ch, 8));
-                for (int ky = 0, t = 0; ky < kh; ky++)
-                {
-                    int iy = iy0 + ky * dh;
-                    bool rowInside = iy >= 0 && iy < h;
-                    for (int kx = 0; kx < kw; kx++, t++)
-                    {
-                        int ix = ix0 + kx * dw;
-                        ref byte at = ref rowInside && ix >= 0 && ix < width
-                            ? ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, ((b * h + iy) * width + ix) * c + ch)
-                            : ref global::System.Runtime.CompilerServices.Unsafe.Add(ref pad, ch);
-                        var xs = global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(global::System.Runtime.Intrinsics.Vector128.AsByte(
-                            global::System.Runtime.Intrinsics.Vector128.CreateScalar(global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(ref at))));
-                        var ws = global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(global::System.Runtime.Intrinsics.Vector128.AsSByte(
+                var acc = global::System.Runtime.Intrinsics.Vector256.Create(-offset);
+                for (int iy = iy0 < 0 ? 0 : iy0; iy < iy0 + kh && iy < h; iy++)
+                    for (int ix = ix0 < 0 ? 0 : ix0; ix < ix0 + kw && ix < width; ix++)
+                        acc += global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(global::System.Runtime.Intrinsics.Vector128.AsByte(
                             global::System.Runtime.Intrinsics.Vector128.CreateScalar(global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(
-                                ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, t * c + ch)))));
-                        acc += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(xs, ws);
-                    }
-                }
-                var bytes = Requantize8Avx512(acc,
-                    global::System.Runtime.Intrinsics.Vector256.Create(multiplier.Slice(ch, 8)), global::System.Runtime.Intrinsics.Vector256.Create(shift.Slice(ch, 8)),
-                    global::System.Runtime.Intrinsics.Vector256.Create(negMultiplier.Slice(ch, 8)), global::System.Runtime.Intrinsics.Vector256.Create(negShift.Slice(ch, 8)), zy, lo,
-                    high.Length == 0 ? top : global::System.Runtime.Intrinsics.Vector256.Min(top, global::System.Runtime.Intrinsics.Vector256.Create(high.Slice(ch, 8))));
-                global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref y[outBase + ch],
+                                ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, ((b * h + iy) * width + ix) * c + ch)))));
+                var bytes = Requantize8Avx512(acc, m, s, m, s, zy, lo, top);
+                global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref y.Slice(outBase + ch, 8)[0],
                     global::System.Runtime.Intrinsics.Vector128.ToScalar(global::System.Runtime.Intrinsics.Vector128.AsUInt64(bytes)));
             }
             return ch;
@@ -695,12 +856,11 @@ namespace QuantGen.Generated
                 {
                     // A partial last block repeats its last position in the spare slots: computed, never written.
                     int count = positions - p < 4 ? positions - p : 4;
-                    DotPacked4(
-                        field.Read(x, col.Slice(0, kp), b, g, p),
-                        field.Read(x, col.Slice(kp, kp), b, g, p + (count > 1 ? 1 : 0)),
-                        field.Read(x, col.Slice(2 * kp, kp), b, g, p + (count > 2 ? 2 : count - 1)),
-                        field.Read(x, col.Slice(3 * kp, kp), b, g, p + count - 1),
-                        packed, acc, kp, mp);
+                    var x0 = field.Read(x, col.Slice(0, kp), b, g, p);
+                    var x1 = field.Read(x, col.Slice(kp, kp), b, g, p + (count > 1 ? 1 : 0));
+                    var x2 = field.Read(x, col.Slice(2 * kp, kp), b, g, p + (count > 2 ? 2 : count - 1));
+                    var x3 = field.Read(x, col.Slice(3 * kp, kp), b, g, p + count - 1);
+/*SIMDCONV4*/                    DotPacked4(x0, x1, x2, x3, packed, acc, kp, mp);
                     for (int j = 0; j < count; j++)
                         RequantizeChannels(acc.Slice(j * mp, mp), groupBias, groupMultiplier, groupShift, groupNegMultiplier, groupNegShift, groupHigh,
                             y, (b * positions + p + j) * m + o0, 1, zy, lo, hi);
@@ -737,18 +897,30 @@ namespace QuantGen.Generated
                     if (inside && _dw == 1 && _cg == _c)
                     {
                         // KW neighbouring pixels with all their channels: one contiguous run.
-                        x.Slice(((b * _h + iy) * _width + ix0) * _c, _kw * _c).CopyTo(slot.Slice(ki));
+                        Copy(x.Slice(((b * _h + iy) * _width + ix0) * _c, _kw * _c), slot.Slice(ki));
                         ki += _kw * _c;
                         continue;
                     }
                     for (int kx = 0; kx < _kw; kx++, ki += _cg)
                     {
                         int ix = ix0 + kx * _dw;
-                        if (iy >= 0 && iy < _h && ix >= 0 && ix < _width) x.Slice(((b * _h + iy) * _width + ix) * _c + g * _cg, _cg).CopyTo(slot.Slice(ki));
+                        if (iy >= 0 && iy < _h && ix >= 0 && ix < _width) Copy(x.Slice(((b * _h + iy) * _width + ix) * _c + g * _cg, _cg), slot.Slice(ki));
                         else slot.Slice(ki, _cg).Fill(_pad);
                     }
                 }
                 return slot;
+            }
+
+            /// <summary>A run of a receptive field: short runs (a few channels) byte by byte, where a memmove call costs more.</summary>
+            private static void Copy(global::System.ReadOnlySpan<byte> from, global::System.Span<byte> to)
+            {
+                if (from.Length >= 16)
+                {
+                    from.CopyTo(to);
+                    return;
+                }
+                to = to.Slice(0, from.Length);
+                for (int i = 0; i < from.Length; i++) to[i] = from[i];
             }
         }
 
@@ -847,10 +1019,14 @@ namespace QuantGen.Generated
             for (int oy = 0; oy < oh; oy++)
             for (int ox = 0; ox < ow; ox++)
             {
-                int outBase = ((b * oh + oy) * ow + ox) * c;
-                for (int ch = 0; ch < c; ch++)
+                int outBase = ((b * oh + oy) * ow + ox) * c, ch = 0;
+                // The window's in-bounds pixels, the same for every channel.
+                int rows = global::System.Math.Max(0, global::System.Math.Min(oy * sh - padTop + kh, h) - global::System.Math.Max(oy * sh - padTop, 0));
+                int columns = global::System.Math.Max(0, global::System.Math.Min(ox * sw - padLeft + kw, width) - global::System.Math.Max(ox * sw - padLeft, 0));
+                int count = rows * columns, entry = countIncludePad ? kh * kw : count;
+/*SIMDAVERAGE*/                for (; ch < c; ch++)
                 {
-                    int acc = 0, count = 0;
+                    int acc = 0;
                     for (int ky = 0; ky < kh; ky++)
                     {
                         int iy = oy * sh - padTop + ky;
@@ -860,10 +1036,8 @@ namespace QuantGen.Generated
                             int ix = ox * sw - padLeft + kx;
                             if (ix < 0 || ix >= width) continue;
                             acc += x[((b * h + iy) * width + ix) * c + ch] - zx;
-                            count++;
                         }
                     }
-                    int entry = countIncludePad ? kh * kw : count;
                     y[outBase + ch] = Requantize(acc, multiplier[entry], shift[entry], zy, lo, hi);
                 }
             }

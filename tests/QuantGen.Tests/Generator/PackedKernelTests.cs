@@ -23,10 +23,20 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
     [InlineData(7, 8, 8, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 7, true)]
     [InlineData(5, 11, 7, 70, 5, 3, 2, 1, 2, 1, 0, 1, 2, 1, 1, false)]
     [InlineData(32, 4, 4, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true)]
+    // NHWC paths: 1×1 read in place (C a multiple of 4) with a partial last block of positions, groups of 8 channels
+    // (requantized in registers), a 16-channel block plus an 8-channel block, a first layer with one input channel.
+    [InlineData(32, 5, 5, 24, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, false)]
+    [InlineData(12, 5, 3, 20, 1, 1, 2, 2, 0, 0, 1, 1, 1, 1, 1, true)]
+    [InlineData(16, 6, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, true)]
+    [InlineData(8, 7, 6, 24, 3, 3, 2, 1, 1, 0, 1, 2, 1, 2, 1, false)]
+    [InlineData(1, 9, 10, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, false)]
     // Depthwise rows long enough for the 8-wide vector blocks plus a scalar tail: stride 1, stride 2, dilation, asymmetric pads.
     [InlineData(5, 19, 21, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 5, false)]
     [InlineData(3, 20, 35, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 3, true)]
     [InlineData(4, 12, 26, 4, 3, 5, 1, 2, 0, 2, 1, 1, 2, 2, 4, false)]
+    // Depthwise NHWC over channels: a 16-channel block, an 8-channel block and a scalar tail; stride 2, LeakyRelu.
+    [InlineData(27, 7, 6, 27, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 27, true)]
+    [InlineData(48, 5, 5, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 48, false)]
     public void ConvSimdAndScalarMatchTheSimulator(int c, int h, int w, int m, int kh, int kw, int sh, int sw,
         int pt, int pl, int pb, int pr, int dh, int dw, int g, bool leaky)
     {
@@ -49,6 +59,63 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
     [InlineData(2, 5, 1, false)]
     public void FullyConnectedSimdAndScalarMatchTheSimulator(int rows, int k, int m, bool leaky) =>
         Check(new Random(k * 100 + m), [rows, k], [rows, m], new StringBuilder("layer FullyConnected fc\nin x_q\nout y_q\n"), m, k, leaky, forceNchw: false);
+
+    /// <summary>
+    /// MaxPool (3×3, stride 1, pad 1, so it keeps the shape), AveragePool of the same input (3×3, stride 1, pads,
+    /// with and without counting them) and an Add of the two, on channel counts around the 16- and 32-byte vectors; in
+    /// the generator's layout and forced to NCHW.
+    /// </summary>
+    [Theory]
+    [InlineData(5, 6, 7, false)]
+    [InlineData(24, 5, 4, true)]
+    [InlineData(35, 4, 6, false)]
+    public void PoolingAndAddMatchTheSimulator(int c, int h, int w, bool countIncludePad)
+    {
+        var random = new Random(c * 7 + h);
+        foreach (var forceNchw in new[] { false, true })
+        {
+            string Ints(IEnumerable<int> values) => Convert.ToBase64String(values.SelectMany(BitConverter.GetBytes).ToArray());
+            int zx = random.Next(0, 256), zy = random.Next(0, 256), zs = random.Next(0, 256);
+            var shape = $"1,{c},{h},{w}";
+            // Average of n values: multiplier 2^31 / n · 0.9 at shift 31 (a different output grid).
+            var multipliers = Enumerable.Range(0, 10).Select(n => n == 0 ? 0 : (int)(0.9 * (1L << 31) / n)).ToArray();
+            int size = c * h * w;
+            var text = "quantgen-artifact 1\nmodel pools\nmeta source Models/pools.onnx\n"
+                + $"tensor x f32 {shape} 1 0 0 0\ntensor x_q u8 {shape} 0.015625 {zx} 0 255\n"
+                + $"tensor p_q u8 {shape} 0.015625 {zx} 0 255\ntensor a_q u8 {shape} 0.015625 {zy} 0 255\ntensor s_q u8 {shape} 0.03125 {zs} 0 255\n"
+                + (forceNchw ? $"tensor f_q u8 1,{size} 0.03125 {zs} 0 255\ntensor y f32 1,{size} 1 0 0 0\n" : $"tensor y f32 {shape} 1 0 0 0\n")
+                + "input x x\noutput y y\nlayer Quantize q\nin x\nout x_q\nend\n"
+                + "layer MaxPool mp\nin x_q\nout p_q\nints kernel 3 3\nints strides 1 1\nints pads 1 1 1 1\nints dilations 1 1\nend\n"
+                + $"layer AveragePool ap\nin x_q\nout a_q\nints kernel 3 3\nints strides 1 1\nints pads 1 1 1 1\nints countIncludePad {(countIncludePad ? 1 : 0)}\nints clamp 3 250\n"
+                + $"blob multiplier i32 10 {Ints(multipliers)}\nblob shift i32 10 {Ints(Enumerable.Repeat(31, 10))}\nend\n"
+                + "layer Add add\nin p_q a_q\nout s_q\nints multipliers 1000000 -700000\nints shift 21\nints clamp 0 255\nend\n"
+                + (forceNchw ? "layer Reshape flatten\nin s_q\nout f_q\nend\nlayer Dequantize d\nin f_q\nout y\nend\n" : "layer Dequantize d\nin s_q\nout y\nend\n");
+            var artifact = ArtifactText.Read(text);
+            var path = "/project/obj/quantgen/pools.qgart";
+            var driver = GeneratorHarness.Driver([new GeneratorHarness.InMemoryText(path, text)], GeneratedCodeTests.Options(path, "Model"), LanguageVersion.CSharp9);
+            var (assembly, result) = GeneratorHarness.Build(GeneratorHarness.Compilation(Probe, LanguageVersion.CSharp9), driver);
+            var source = result.GeneratedTrees.Single(t => t.FilePath.EndsWith("Model.g.cs", StringComparison.Ordinal)).ToString();
+            Assert.Contains(forceNchw ? "MaxPool(" : "MaxPoolNhwc(", source);
+            Assert.Contains(forceNchw ? "AveragePool(" : "AveragePoolNhwc(", source);
+            var run = assembly.GetType("Probe")!.GetMethod("Run")!.CreateDelegate<Func<float[], float[]>>();
+            var simulator = new IntegerSimulator(artifact);
+            var paths = GeneratedCodeTests.KernelPaths(assembly);
+            int distinct = 0;
+            for (int i = 0; i < 10; i++)
+            {
+                var x = Enumerable.Range(0, size).Select(_ => (random.Next(0, 256) - zx) / 64f).ToArray();
+                var expected = simulator.Run(new Dictionary<string, float[]> { ["x"] = x })["y"];
+                foreach (var (name, select) in paths)
+                {
+                    select();
+                    Assert.True(expected.SequenceEqual(run(x)), $"{name} path differs from the simulator");
+                }
+                distinct = Math.Max(distinct, expected.Distinct().Count());
+            }
+            paths[0].Select();
+            Assert.True(distinct > 16, $"only {distinct} distinct outputs");
+        }
+    }
 
     /// <summary>Builds the one-layer model, checks every kernel path against the simulator, returns the generated model source.</summary>
     private string Check(Random random, int[] inShape, int[] outShape, StringBuilder layer, int m, int k, bool leaky, bool forceNchw)
