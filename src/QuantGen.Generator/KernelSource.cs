@@ -145,16 +145,22 @@ namespace QuantGen.Generator
             }
             for (; o < mp; o += 8)
             {
+                // Two independent chains (even and odd k-steps): one chain would wait on vpdpbusd's latency every step.
                 var a0 = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
+                var a1 = a0;
                 ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
-                for (int k4 = 0; k4 < kp; k4 += 4)
+                int k4 = 0;
+                for (; k4 + 8 <= kp; k4 += 8)
                 {
-                    var xv = global::System.Runtime.Intrinsics.Vector256.AsByte(global::System.Runtime.Intrinsics.Vector256.Create(
-                        global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<int>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, k4))));
-                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, xv,
+                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, Broadcast4(ref x, k4),
                         global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp)));
+                    a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, Broadcast4(ref x, k4 + 4),
+                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, (k4 + 4) * mp)));
                 }
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0, ref result, (nuint)o);
+                if (k4 < kp)
+                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, Broadcast4(ref x, k4),
+                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp)));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0 + a1, ref result, (nuint)o);
             }
         }
 
@@ -432,14 +438,34 @@ namespace QuantGen.Generator
         private static void StoreRequantized8(global::System.Span<byte> y, int at, global::System.Runtime.Intrinsics.Vector256<int> acc, int o,
             global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
             global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
-            global::System.Runtime.Intrinsics.Vector256<int> top, int zy, int lo)
+            global::System.Runtime.Intrinsics.Vector256<int> top, int zy, int lo) =>
+            new Requantization8(multiplier, shift, negMultiplier, negShift, high, top, o).Store(y, at, acc, zy, lo);
+
+        /// <summary>The requantization constants of 8 output channels, loaded once for several positions.</summary>
+        private readonly struct Requantization8
         {
-            var bytes = Requantize8Avx512(acc,
-                global::System.Runtime.Intrinsics.Vector256.Create(multiplier.Slice(o, 8)), global::System.Runtime.Intrinsics.Vector256.Create(shift.Slice(o, 8)),
-                global::System.Runtime.Intrinsics.Vector256.Create(negMultiplier.Slice(o, 8)), global::System.Runtime.Intrinsics.Vector256.Create(negShift.Slice(o, 8)), zy, lo,
-                high.Length == 0 ? top : global::System.Runtime.Intrinsics.Vector256.Min(top, global::System.Runtime.Intrinsics.Vector256.Create(high.Slice(o, 8))));
-            global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref y.Slice(at, 8)[0],
-                global::System.Runtime.Intrinsics.Vector128.ToScalar(global::System.Runtime.Intrinsics.Vector128.AsUInt64(bytes)));
+            private readonly global::System.Runtime.Intrinsics.Vector256<int> _multiplier, _shift, _negMultiplier, _negShift, _upper;
+
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public Requantization8(global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
+                global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+                global::System.Runtime.Intrinsics.Vector256<int> top, int o)
+            {
+                _multiplier = global::System.Runtime.Intrinsics.Vector256.Create(multiplier.Slice(o, 8));
+                _shift = global::System.Runtime.Intrinsics.Vector256.Create(shift.Slice(o, 8));
+                _negMultiplier = global::System.Runtime.Intrinsics.Vector256.Create(negMultiplier.Slice(o, 8));
+                _negShift = global::System.Runtime.Intrinsics.Vector256.Create(negShift.Slice(o, 8));
+                _upper = high.Length == 0 ? top : global::System.Runtime.Intrinsics.Vector256.Min(top, global::System.Runtime.Intrinsics.Vector256.Create(high.Slice(o, 8)));
+            }
+
+            /// <summary>y[at..at+8] = the requantized accumulators (bias included).</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public void Store(global::System.Span<byte> y, int at, global::System.Runtime.Intrinsics.Vector256<int> acc, int zy, int lo)
+            {
+                var bytes = Requantize8Avx512(acc, _multiplier, _shift, _negMultiplier, _negShift, zy, lo, _upper);
+                global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref y.Slice(at, 8)[0],
+                    global::System.Runtime.Intrinsics.Vector128.ToScalar(global::System.Runtime.Intrinsics.Vector128.AsUInt64(bytes)));
+            }
         }
 
         /// <summary>
@@ -485,22 +511,24 @@ namespace QuantGen.Generator
                     a30 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a30, v, w0);
                     a31 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a31, v, w1);
                 }
-                StoreRequantized8(y, start + o, a00, o, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
-                StoreRequantized8(y, start + o + 8, a01, o + 8, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
+                var q0 = new Requantization8(multiplier, shift, negMultiplier, negShift, high, top, o);
+                var q1 = new Requantization8(multiplier, shift, negMultiplier, negShift, high, top, o + 8);
+                q0.Store(y, start + o, a00, zy, lo);
+                q1.Store(y, start + o + 8, a01, zy, lo);
                 if (count > 1)
                 {
-                    StoreRequantized8(y, start + stride + o, a10, o, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
-                    StoreRequantized8(y, start + stride + o + 8, a11, o + 8, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
+                    q0.Store(y, start + stride + o, a10, zy, lo);
+                    q1.Store(y, start + stride + o + 8, a11, zy, lo);
                 }
                 if (count > 2)
                 {
-                    StoreRequantized8(y, start + 2 * stride + o, a20, o, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
-                    StoreRequantized8(y, start + 2 * stride + o + 8, a21, o + 8, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
+                    q0.Store(y, start + 2 * stride + o, a20, zy, lo);
+                    q1.Store(y, start + 2 * stride + o + 8, a21, zy, lo);
                 }
                 if (count > 3)
                 {
-                    StoreRequantized8(y, start + 3 * stride + o, a30, o, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
-                    StoreRequantized8(y, start + 3 * stride + o + 8, a31, o + 8, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
+                    q0.Store(y, start + 3 * stride + o, a30, zy, lo);
+                    q1.Store(y, start + 3 * stride + o + 8, a31, zy, lo);
                 }
             }
             if (o < mp)
@@ -516,10 +544,11 @@ namespace QuantGen.Generator
                     a2 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a2, Broadcast4(ref r2, k4), w0);
                     a3 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a3, Broadcast4(ref r3, k4), w0);
                 }
-                StoreRequantized8(y, start + o, a0, o, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
-                if (count > 1) StoreRequantized8(y, start + stride + o, a1, o, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
-                if (count > 2) StoreRequantized8(y, start + 2 * stride + o, a2, o, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
-                if (count > 3) StoreRequantized8(y, start + 3 * stride + o, a3, o, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
+                var q = new Requantization8(multiplier, shift, negMultiplier, negShift, high, top, o);
+                q.Store(y, start + o, a0, zy, lo);
+                if (count > 1) q.Store(y, start + stride + o, a1, zy, lo);
+                if (count > 2) q.Store(y, start + 2 * stride + o, a2, zy, lo);
+                if (count > 3) q.Store(y, start + 3 * stride + o, a3, zy, lo);
             }
         }
 
