@@ -153,9 +153,11 @@ namespace QuantGen.Generator
                     }
                     var weights = layer.GetBlob("weights");
                     int group = layer.Kind == LayerKinds.Conv ? layer.GetInt("group") : 1, m = weights.Shape[0];
-                    // NHWC convolutions take output positions four at a time.
+                    // NHWC convolutions take output positions four at a time, each kernel row padded to 4 bytes.
                     int positions = nhwc ? 4 : 1;
-                    col = Math.Max(col, positions * ((weights.Values.Count / m + 3) & ~3));
+                    int[] kernel = layer.Kind == LayerKinds.Conv ? layer.GetInts("kernel") : new[] { 1, 1 };
+                    int field = nhwc ? kernel[0] * ((weights.Values.Count / (m * kernel[0]) + 3) & ~3) : (weights.Values.Count / m + 3) & ~3;
+                    col = Math.Max(col, positions * field);
                     acc = Math.Max(acc, positions * ((m / group + 7) & ~7));
                 }
                 w.Line($"private readonly byte[] _col = new byte[{Int(col)}]; // receptive fields (packed dot products, zero padded to 4), a padded plane or a row of zx (depthwise)");
@@ -254,7 +256,7 @@ namespace QuantGen.Generator
                     int group = layer.GetInt("group");
                     bool nhwc = _layout.RunsNhwc(layer);
                     // NHWC reads a receptive field in (KH, KW, C/G) order: the weights are reordered to match, then packed.
-                    var weights = nhwc ? ReductionChannelsLast(layer.GetBlob("weights"), k[0] * k[1]) : layer.GetBlob("weights");
+                    var weights = nhwc ? ReductionChannelsLast(layer.GetBlob("weights"), k[0], k[1]) : layer.GetBlob("weights");
                     w.Line($"{Kernels}.{(nhwc ? "ConvNhwc" : "ConvPacked")}({In(x)}, {WeightBlobs(layer, method, PackWeights(weights, group))}, {Out(y)}, _col, _acc,");
                     w.Line($"    n: {Int(inT!.Shape[0])}, c: {Int(inT.Shape[1])}, h: {Int(inT.Shape[2])}, width: {Int(inT.Shape[3])}, m: {Int(outT.Shape[1])}, oh: {Int(outT.Shape[2])}, ow: {Int(outT.Shape[3])},");
                     w.Line($"    kh: {Int(k[0])}, kw: {Int(k[1])}, sh: {Int(s[0])}, sw: {Int(s[1])}, padTop: {Int(p[0])}, padLeft: {Int(p[1])}, dh: {Int(d[0])}, dw: {Int(d[1])}, group: {Int(layer.GetInt("group"))},");
@@ -386,16 +388,21 @@ namespace QuantGen.Generator
                 new EquatableArray<int>(packed), weights.FloatValues);
         }
 
-        /// <summary>Conv weights [M, C/G, KH, KW] → [M, KH, KW, C/G]: the reduction order of an NHWC receptive field.</summary>
-        internal static ArtifactBlob ReductionChannelsLast(ArtifactBlob weights, int taps)
+        /// <summary>
+        /// Conv weights [M, C/G, KH, KW] → [M, KH, KW·C/G padded to a multiple of 4]: the reduction order of an NHWC
+        /// receptive field, each kernel row a whole number of 4-byte dot-product steps (ConvNhwc copies rows in 4-byte
+        /// chunks; the padding's zero weights cancel the extra bytes).
+        /// </summary>
+        internal static ArtifactBlob ReductionChannelsLast(ArtifactBlob weights, int kh, int kw)
         {
-            int m = weights.Shape[0], cg = weights.Values.Count / (m * taps);
-            var values = new int[weights.Values.Count];
+            int m = weights.Shape[0], cg = weights.Values.Count / (m * kh * kw), row = (kw * cg + 3) & ~3;
+            var values = new int[m * kh * row];
             for (int o = 0; o < m; o++)
                 for (int ci = 0; ci < cg; ci++)
-                    for (int t = 0; t < taps; t++)
-                        values[(o * taps + t) * cg + ci] = weights.Values[(o * cg + ci) * taps + t];
-            return weights with { Values = new EquatableArray<int>(values) };
+                    for (int ky = 0; ky < kh; ky++)
+                        for (int kx = 0; kx < kw; kx++)
+                            values[(o * kh + ky) * row + kx * cg + ci] = weights.Values[((o * cg + ci) * kh + ky) * kw + kx];
+            return weights with { Shape = new EquatableArray<int>(new[] { m, kh * row }), Values = new EquatableArray<int>(values) };
         }
 
         /// <summary>Depthwise weights [C, 1, KH, KW] → [KH·KW, C]: one tap's weights for neighbouring channels adjacent.</summary>
