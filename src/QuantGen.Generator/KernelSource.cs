@@ -29,6 +29,7 @@ namespace QuantGen.Generator
             ("/*SIMDDEPTHWISENHWC*/", SimdDepthwiseNhwcDispatch),
             ("/*SIMDMAX*/", SimdMaxDispatch),
             ("/*SIMDADD*/", SimdAddDispatch),
+            ("/*SIMDQUANTIZE*/", SimdQuantizeDispatch),
             ("/*SIMDKERNELS*/", SimdKernels),
         };
 
@@ -45,6 +46,11 @@ namespace QuantGen.Generator
                         global::System.Runtime.Intrinsics.Vector128.Max(global::System.Runtime.Intrinsics.Vector128.Create((global::System.ReadOnlySpan<byte>)y.Slice(i, 16)),
                             global::System.Runtime.Intrinsics.Vector128.Create(x.Slice(i, 16))),
                         y.Slice(i, 16));
+";
+
+        /// <summary>Inserted before Quantize's scalar loop: 16 floats at a time (AVX-512).</summary>
+        private const string SimdQuantizeDispatch = @"            if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
+                i = QuantizeAvx512(x, y, scale, zero, min, max);
 ";
 
         /// <summary>Inserted before Add's scalar loop: 8 elements at a time in 64-bit lanes (AVX-512).</summary>
@@ -580,6 +586,31 @@ namespace QuantGen.Generator
         }
 
         /// <summary>
+        /// Quantize for whole blocks of 16 floats: the same IEEE division (vdivps), round half to even (vrndscaleps),
+        /// + zero and the clamp in float (exact: a rounded value beyond 2^24 is clamped either way), NaN to the clamped
+        /// zero point, vpmovdb. Returns the number of elements done.
+        /// </summary>
+        private static int QuantizeAvx512(global::System.ReadOnlySpan<float> x, global::System.Span<byte> y, float scale, int zero, int min, int max)
+        {
+            var divisor = global::System.Runtime.Intrinsics.Vector512.Create(scale);
+            var offset = global::System.Runtime.Intrinsics.Vector512.Create((float)zero);
+            var low = global::System.Runtime.Intrinsics.Vector512.Create((float)min);
+            var top = global::System.Runtime.Intrinsics.Vector512.Create((float)max);
+            var nan = global::System.Runtime.Intrinsics.Vector512.Create((float)(zero < min ? min : zero > max ? max : zero));
+            int i = 0;
+            for (; i + 16 <= x.Length; i += 16)
+            {
+                var scaled = global::System.Runtime.Intrinsics.Vector512.Create(x.Slice(i, 16)) / divisor;
+                var v = global::System.Runtime.Intrinsics.X86.Avx512F.RoundScale(scaled, 0) + offset;
+                v = global::System.Runtime.Intrinsics.Vector512.Min(global::System.Runtime.Intrinsics.Vector512.Max(v, low), top);
+                v = global::System.Runtime.Intrinsics.Vector512.ConditionalSelect(global::System.Runtime.Intrinsics.Vector512.Equals(scaled, scaled), v, nan);
+                var bytes = global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector128Byte(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32WithTruncation(v));
+                global::System.Runtime.Intrinsics.Vector128.CopyTo(bytes, y.Slice(i, 16));
+            }
+            return i;
+        }
+
+        /// <summary>
         /// Add for whole blocks of 8 elements in 64-bit lanes: vpmuldq for the exact products (x − z) · m, the sum and the
         /// rounding shift in 64 bits as the scalar loop, vpmovqb. Returns the number of elements done.
         /// </summary>
@@ -638,7 +669,8 @@ namespace QuantGen.Generated
         /// <summary>Float input → u8 grid: clamp(round_half_even(x / scale) + zero).</summary>
         public static void Quantize(global::System.ReadOnlySpan<float> x, global::System.Span<byte> y, float scale, int zero, int min, int max)
         {
-            for (int i = 0; i < x.Length; i++) y[i] = QuantizeValue(x[i], scale, zero, min, max);
+            int i = 0;
+/*SIMDQUANTIZE*/            for (; i < x.Length; i++) y[i] = QuantizeValue(x[i], scale, zero, min, max);
         }
 
         /// <summary>Quantize of an NCHW float image into an NHWC buffer: the transpose happens at the model's edge, in the same pass.</summary>

@@ -103,7 +103,9 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
             int distinct = 0;
             for (int i = 0; i < 10; i++)
             {
-                var x = Enumerable.Range(0, size).Select(_ => (random.Next(0, 256) - zx) / 64f).ToArray();
+                // Half steps of the input grid (ties, rounded half to even), beyond both ends, and a NaN.
+                var x = Enumerable.Range(0, size).Select(_ => (random.Next(-20, 532) - 2 * zx) / 128f).ToArray();
+                x[i] = float.NaN;
                 var expected = simulator.Run(new Dictionary<string, float[]> { ["x"] = x })["y"];
                 foreach (var (name, select) in paths)
                 {
