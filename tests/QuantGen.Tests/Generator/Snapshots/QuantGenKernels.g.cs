@@ -22,7 +22,10 @@ namespace QuantGen.Generated
         /// <summary>Float input → u8 grid: clamp(round_half_even(x / scale) + zero).</summary>
         public static void Quantize(global::System.ReadOnlySpan<float> x, global::System.Span<byte> y, float scale, int zero, int min, int max)
         {
-            for (int i = 0; i < x.Length; i++) y[i] = QuantizeValue(x[i], scale, zero, min, max);
+            int i = 0;
+            if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
+                i = QuantizeAvx512(x, y, scale, zero, min, max);
+            for (; i < x.Length; i++) y[i] = QuantizeValue(x[i], scale, zero, min, max);
         }
 
         /// <summary>Quantize of an NCHW float image into an NHWC buffer: the transpose happens at the model's edge, in the same pass.</summary>
@@ -719,6 +722,31 @@ namespace QuantGen.Generated
         }
 
         /// <summary>
+        /// Quantize for whole blocks of 16 floats: the same IEEE division (vdivps), round half to even (vrndscaleps),
+        /// + zero and the clamp in float (exact: a rounded value beyond 2^24 is clamped either way), NaN to the clamped
+        /// zero point, vpmovdb. Returns the number of elements done.
+        /// </summary>
+        private static int QuantizeAvx512(global::System.ReadOnlySpan<float> x, global::System.Span<byte> y, float scale, int zero, int min, int max)
+        {
+            var divisor = global::System.Runtime.Intrinsics.Vector512.Create(scale);
+            var offset = global::System.Runtime.Intrinsics.Vector512.Create((float)zero);
+            var low = global::System.Runtime.Intrinsics.Vector512.Create((float)min);
+            var top = global::System.Runtime.Intrinsics.Vector512.Create((float)max);
+            var nan = global::System.Runtime.Intrinsics.Vector512.Create((float)(zero < min ? min : zero > max ? max : zero));
+            int i = 0;
+            for (; i + 16 <= x.Length; i += 16)
+            {
+                var scaled = global::System.Runtime.Intrinsics.Vector512.Create(x.Slice(i, 16)) / divisor;
+                var v = global::System.Runtime.Intrinsics.X86.Avx512F.RoundScale(scaled, 0) + offset;
+                v = global::System.Runtime.Intrinsics.Vector512.Min(global::System.Runtime.Intrinsics.Vector512.Max(v, low), top);
+                v = global::System.Runtime.Intrinsics.Vector512.ConditionalSelect(global::System.Runtime.Intrinsics.Vector512.Equals(scaled, scaled), v, nan);
+                var bytes = global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector128Byte(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32WithTruncation(v));
+                global::System.Runtime.Intrinsics.Vector128.CopyTo(bytes, y.Slice(i, 16));
+            }
+            return i;
+        }
+
+        /// <summary>
         /// Add for whole blocks of 8 elements in 64-bit lanes: vpmuldq for the exact products (x − z) · m, the sum and the
         /// rounding shift in 64 bits as the scalar loop, vpmovqb. Returns the number of elements done.
         /// </summary>
@@ -753,11 +781,13 @@ namespace QuantGen.Generated
         }
         /// <summary>
         /// 2-D convolution with channels-last (NHWC) input and output. The weights are packed as for ConvPacked, but with
-        /// the reduction in (KH, KW, C/G) order, the order a receptive field has in NHWC. Output positions go four at a
-        /// time (DotPacked4: each packed weight vector is loaded once for four positions); a position's receptive field is
-        /// KH·KW runs of C/G contiguous bytes copied into its slot of <paramref name="col"/> (one run of KW·C bytes per
-        /// kernel row when the group is the whole input and there is no dilation), or, for an interior 1×1 convolution over
-        /// a multiple of 4 channels, read in place. Per-channel upper bounds (clampHigh) are folded into requantization.
+        /// the reduction in (KH, KW, C/G) order, the order a receptive field has in NHWC, each kernel row (KW·C/G values)
+        /// zero padded to a multiple of 4. Output positions go four at a time (DotPacked4: each packed weight vector is
+        /// loaded once for four positions); a position's receptive field is KH·KW runs of C/G contiguous bytes copied into
+        /// its slot of <paramref name="col"/> (one run per kernel row when the group is the whole input and there is no
+        /// dilation, copied in 4-byte chunks: the bytes past the row meet zero weights), or, for an interior 1×1
+        /// convolution over a multiple of 4 channels, read in place. Per-channel upper bounds (clampHigh) are folded into
+        /// requantization.
         /// </summary>
         public static void ConvNhwc(
             global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
@@ -767,9 +797,9 @@ namespace QuantGen.Generated
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
             int dh, int dw, int group, int zx, int zy, int lo, int hi)
         {
-            int cg = c / group, mg = m / group, k = cg * kh * kw, kp = (k + 3) & ~3, mp = (mg + 7) & ~7, positions = oh * ow;
+            int cg = c / group, mg = m / group, kp = kh * ((kw * cg + 3) & ~3), mp = (mg + 7) & ~7, positions = oh * ow;
             var field = new ReceptiveField(c, h, width, cg, kh, kw, sh, sw, padTop, padLeft, dh, dw, ow, (byte)zx);
-            // The four slots' zero tails (k..kp) are never written by a gather.
+            // The rows' padding meets zero weights: whatever a gather leaves there, a cleared start keeps it defined.
             col.Slice(0, 4 * kp).Clear();
             for (int b = 0; b < n; b++)
             for (int g = 0; g < group; g++)
@@ -808,7 +838,7 @@ namespace QuantGen.Generated
         /// <summary>The receptive field of one output position of an NHWC convolution, in (KH, KW, C/G) order.</summary>
         private readonly struct ReceptiveField
         {
-            private readonly int _c, _h, _width, _cg, _kh, _kw, _sh, _sw, _padTop, _padLeft, _dh, _dw, _ow;
+            private readonly int _c, _h, _width, _cg, _kh, _kw, _sh, _sw, _padTop, _padLeft, _dh, _dw, _ow, _row;
             private readonly byte _pad;
             private readonly bool _inPlace;
 
@@ -816,6 +846,8 @@ namespace QuantGen.Generated
             {
                 _c = c; _h = h; _width = width; _cg = cg; _kh = kh; _kw = kw; _sh = sh; _sw = sw;
                 _padTop = padTop; _padLeft = padLeft; _dh = dh; _dw = dw; _ow = ow; _pad = pad;
+                // A kernel row's KW·C/G values, padded to a whole number of 4-byte dot-product steps.
+                _row = (kw * cg + 3) & ~3;
                 // A 1×1 field over all channels is one pixel's channels; a multiple of 4 needs no zero tail.
                 _inPlace = kh == 1 && kw == 1 && cg == c && (c & 3) == 0;
             }
@@ -827,15 +859,16 @@ namespace QuantGen.Generated
                 int iy0 = oy * _sh - _padTop, ix0 = ox * _sw - _padLeft;
                 bool inside = iy0 >= 0 && iy0 + (_kh - 1) * _dh < _h && ix0 >= 0 && ix0 + (_kw - 1) * _dw < _width;
                 if (inside && _inPlace) return x.Slice(((b * _h + iy0) * _width + ix0) * _c, slot.Length);
-                int ki = 0;
                 for (int ky = 0; ky < _kh; ky++)
                 {
-                    int iy = iy0 + ky * _dh;
+                    int iy = iy0 + ky * _dh, ki = ky * _row;
                     if (inside && _dw == 1 && _cg == _c)
                     {
-                        // KW neighbouring pixels with all their channels: one contiguous run.
-                        Copy(x.Slice(((b * _h + iy) * _width + ix0) * _c, _kw * _c), slot.Slice(ki));
-                        ki += _kw * _c;
+                        // KW neighbouring pixels with all their channels: one contiguous run, taken with its padding
+                        // (bytes of the next pixel, times zero weights) where the input has them.
+                        int start = ((b * _h + iy) * _width + ix0) * _c;
+                        if (start + _row <= x.Length) CopyChunks(x.Slice(start, _row), slot.Slice(ki, _row));
+                        else Copy(x.Slice(start, _kw * _c), slot.Slice(ki));
                         continue;
                     }
                     for (int kx = 0; kx < _kw; kx++, ki += _cg)
@@ -846,6 +879,25 @@ namespace QuantGen.Generated
                     }
                 }
                 return slot;
+            }
+
+            /// <summary>A run of a multiple of 4 bytes: short ones 8 and 4 bytes at a time, where a memmove call costs more.</summary>
+            private static void CopyChunks(global::System.ReadOnlySpan<byte> from, global::System.Span<byte> to)
+            {
+                if (from.Length >= 32)
+                {
+                    from.CopyTo(to);
+                    return;
+                }
+                ref byte source = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(from);
+                ref byte target = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(to);
+                int i = 0;
+                for (; i + 8 <= from.Length; i += 8)
+                    global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref target, i),
+                        global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref source, i)));
+                if (i < from.Length)
+                    global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref target, i),
+                        global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<uint>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref source, i)));
             }
 
             /// <summary>A run of a receptive field: short runs (a few channels) byte by byte, where a memmove call costs more.</summary>
