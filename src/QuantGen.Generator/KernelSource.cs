@@ -9,35 +9,107 @@ namespace QuantGen.Generator
     internal static class KernelSource
     {
         /// <summary>The kernels for a compilation with (true) or without System.Runtime.Intrinsics' AvxVnni and Vector512 (.NET 8+).</summary>
-        public static string Text(bool intrinsics) =>
-            Scalar.Replace("/*SIMD*/", intrinsics ? SimdDispatch : "").Replace("/*SIMDREQUANTIZE*/", intrinsics ? SimdRequantizeDispatch : "")
-                .Replace("/*SIMDDEPTHWISE*/", intrinsics ? SimdDepthwiseDispatch : "").Replace("/*SIMDCLAMP*/", intrinsics ? SimdClampDispatch : "").Replace("/*SIMDKERNELS*/", intrinsics ? SimdKernels : "");
+        public static string Text(bool intrinsics)
+        {
+            var text = Scalar;
+            foreach (var (marker, simd) in Insertions)
+                text = text.Replace(marker, intrinsics ? simd : "");
+            return text;
+        }
 
-        /// <summary>Inserted before ClampChannels' scalar loop over one channel's run: 32 bytes at a time (vpminub).</summary>
-        private const string SimdClampDispatch = @"                    if (SimdEnabled && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && h >= 0 && h <= 255)
+        /// <summary>Each SIMD path, inserted at its marker in the scalar kernels (or the marker removed).</summary>
+        private static readonly (string Marker, string Simd)[] Insertions =
+        {
+            ("/*SIMD*/", SimdDispatch),
+            ("/*SIMDDOT4*/", SimdDot4Dispatch),
+            ("/*SIMDCONV4*/", SimdConv4Dispatch),
+            ("/*SIMDAVERAGE*/", SimdAverageDispatch),
+            ("/*SIMDREQUANTIZE*/", SimdRequantizeDispatch),
+            ("/*SIMDDEPTHWISE*/", SimdDepthwiseDispatch),
+            ("/*SIMDDEPTHWISENHWC*/", SimdDepthwiseNhwcDispatch),
+            ("/*SIMDMAX*/", SimdMaxDispatch),
+            ("/*SIMDADD*/", SimdAddDispatch),
+            ("/*SIMDQUANTIZE*/", SimdQuantizeDispatch),
+            ("/*SIMDKERNELS*/", SimdKernels),
+        };
+
+        /// <summary>Inserted before MaxInto's scalar loop: 32 bytes at a time (vpmaxub).</summary>
+        private const string SimdMaxDispatch = @"            if (SimdEnabled && global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                for (; i + 32 <= y.Length; i += 32)
+                    global::System.Runtime.Intrinsics.Vector256.CopyTo(
+                        global::System.Runtime.Intrinsics.Vector256.Max(global::System.Runtime.Intrinsics.Vector256.Create((global::System.ReadOnlySpan<byte>)y.Slice(i, 32)),
+                            global::System.Runtime.Intrinsics.Vector256.Create(x.Slice(i, 32))),
+                        y.Slice(i, 32));
+            if (SimdEnabled && global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
+                for (; i + 16 <= y.Length; i += 16)
+                    global::System.Runtime.Intrinsics.Vector128.CopyTo(
+                        global::System.Runtime.Intrinsics.Vector128.Max(global::System.Runtime.Intrinsics.Vector128.Create((global::System.ReadOnlySpan<byte>)y.Slice(i, 16)),
+                            global::System.Runtime.Intrinsics.Vector128.Create(x.Slice(i, 16))),
+                        y.Slice(i, 16));
+";
+
+        /// <summary>Inserted before Quantize's scalar loop: 16 floats at a time (AVX-512).</summary>
+        private const string SimdQuantizeDispatch = @"            if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
+                i = QuantizeAvx512(x, y, scale, zero, min, max);
+";
+
+        /// <summary>Inserted before Add's scalar loop: 8 elements at a time in 64-bit lanes (AVX-512).</summary>
+        private const string SimdAddDispatch = @"            if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
+                i = AddAvx512(a, b, y, za, zb, ma, mb, shift, zy, lo, hi);
+";
+
+        /// <summary>Inserted before DepthwiseConvNhwc's scalar loop over channels: blocks of 8 channels in AVX-512.</summary>
+        private const string SimdDepthwiseNhwcDispatch = @"                if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
+                    ch = DepthwiseChannelsAvx512(x, w, bias, multiplier, shift, negMultiplier, negShift, high, y, border, outBase,
+                        b, iy0, ix0, c, h, width, kh, kw, dh, dw, zy, lo, hi);
+";
+
+        /// <summary>
+        /// Inserted before ConvNhwc's DotPacked4 call: with AVX-VNNI and AVX-512, and whole blocks of 8 channels per group,
+        /// the four positions' accumulators are requantized from registers and stored, never written to acc.
+        /// </summary>
+        private const string SimdConv4Dispatch = @"                    if (SimdEnabled && VnniEnabled && (mg & 7) == 0 && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported
+                        && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
                     {
-                        var bound = global::System.Runtime.Intrinsics.Vector256.Create((byte)h);
-                        for (; j + 32 <= inner; j += 32)
-                            global::System.Runtime.Intrinsics.Vector256.CopyTo(
-                                global::System.Runtime.Intrinsics.Vector256.Min(global::System.Runtime.Intrinsics.Vector256.Create((global::System.ReadOnlySpan<byte>)run.Slice(j, 32)), bound),
-                                run.Slice(j, 32));
+                        ConvBlock4AvxVnni(x0, x1, x2, x3, packed, groupBias, groupMultiplier, groupShift, groupNegMultiplier, groupNegShift, groupHigh,
+                            y, (b * positions + p) * m + o0, m, count, kp, mp, zy, lo, hi);
+                        continue;
                     }
+";
+
+        /// <summary>Inserted before AveragePoolNhwc's scalar loop over channels: sums of 8 channels in int32 lanes.</summary>
+        private const string SimdAverageDispatch = @"                if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
+                    ch = AverageChannelsAvx512(x, y, multiplier[entry], shift[entry], outBase, b, oy * sh - padTop, ox * sw - padLeft,
+                        c, h, width, kh, kw, count * zx, zy, lo, hi);
+";
+
+        /// <summary>Inserted at the top of DotPacked4: four output positions against each weight vector (AVX-VNNI).</summary>
+        private const string SimdDot4Dispatch = @"            if (SimdEnabled && VnniEnabled && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
+            {
+                DotPacked4AvxVnni(x0, x1, x2, x3, w, acc, kp, mp);
+                return;
+            }
 ";
 
         /// <summary>Inserted before DepthwiseConv's scalar loop over a row: blocks of 8 output positions (stride 1 or 2) in AVX2/AVX-512.</summary>
         private const string SimdDepthwiseDispatch = @"                    if (SimdEnabled && (sw == 1 || sw == 2) && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
-                        ox = DepthwiseRowAvx512(plane, taps, output, oy * sh * pw, pw, kh, kw, sw, dh, dw, bo, mult, sft, negMult, negSft, zy, lo, hi);
+                        ox = DepthwiseRowAvx512(plane, taps, output, oy * sh * pw, pw, kh, kw, sw, dh, dw, bo, mult, sft, negMult, negSft, zy, lo, hi < top ? hi : top);
 ";
 
         /// <summary>Inserted at the top of RequantizeChannels' loop: whole blocks of 8 channels in AVX-512, the rest scalar.</summary>
         private const string SimdRequantizeDispatch = @"            if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.IsSupported && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
-                o = RequantizeChannelsAvx512(acc, bias, multiplier, shift, negMultiplier, negShift, y, start, stride, zy, lo, hi);
+                o = RequantizeChannelsAvx512(acc, bias, multiplier, shift, negMultiplier, negShift, high, y, start, stride, zy, lo, hi);
 ";
 
         /// <summary>Inserted at the top of DotPacked: the SIMD paths, each behind an IsSupported check the JIT/NativeAOT fold.</summary>
-        private const string SimdDispatch = @"            if (SimdEnabled && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
+        private const string SimdDispatch = @"            if (SimdEnabled && VnniEnabled && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
             {
                 DotPackedAvxVnni(col, w, acc, kp, mp);
+                return;
+            }
+            if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+            {
+                DotPackedAvx2(col, w, acc, kp, mp);
                 return;
             }
 ";
@@ -79,16 +151,22 @@ namespace QuantGen.Generator
             }
             for (; o < mp; o += 8)
             {
+                // Two independent chains (even and odd k-steps): one chain would wait on vpdpbusd's latency every step.
                 var a0 = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
+                var a1 = a0;
                 ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
-                for (int k4 = 0; k4 < kp; k4 += 4)
+                int k4 = 0;
+                for (; k4 + 8 <= kp; k4 += 8)
                 {
-                    var xv = global::System.Runtime.Intrinsics.Vector256.AsByte(global::System.Runtime.Intrinsics.Vector256.Create(
-                        global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<int>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, k4))));
-                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, xv,
+                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, Broadcast4(ref x, k4),
                         global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp)));
+                    a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, Broadcast4(ref x, k4 + 4),
+                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, (k4 + 4) * mp)));
                 }
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0, ref result, (nuint)o);
+                if (k4 < kp)
+                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, Broadcast4(ref x, k4),
+                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp)));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0 + a1, ref result, (nuint)o);
             }
         }
 
@@ -99,16 +177,18 @@ namespace QuantGen.Generator
         /// </summary>
         private static int RequantizeChannelsAvx512(global::System.ReadOnlySpan<int> acc, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
-            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift,
+            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, int start, int stride, int zy, int lo, int hi)
         {
             int o = 0, count = bias.Length;
+            var top = global::System.Runtime.Intrinsics.Vector256.Create(hi);
             for (; o + 8 <= count; o += 8)
             {
                 var a = global::System.Runtime.Intrinsics.Vector256.Create(acc.Slice(o, 8)) + global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8));
                 var bytes = Requantize8Avx512(a,
                     global::System.Runtime.Intrinsics.Vector256.Create(multiplier.Slice(o, 8)), global::System.Runtime.Intrinsics.Vector256.Create(shift.Slice(o, 8)),
-                    global::System.Runtime.Intrinsics.Vector256.Create(negMultiplier.Slice(o, 8)), global::System.Runtime.Intrinsics.Vector256.Create(negShift.Slice(o, 8)), zy, lo, hi);
+                    global::System.Runtime.Intrinsics.Vector256.Create(negMultiplier.Slice(o, 8)), global::System.Runtime.Intrinsics.Vector256.Create(negShift.Slice(o, 8)), zy, lo,
+                    high.Length == 0 ? top : global::System.Runtime.Intrinsics.Vector256.Min(top, global::System.Runtime.Intrinsics.Vector256.Create(high.Slice(o, 8))));
                 if (stride == 1)
                 {
                     global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref y[start + o],
@@ -151,7 +231,7 @@ namespace QuantGen.Generator
                 }
                 var result = Requantize8Avx512(acc,
                     global::System.Runtime.Intrinsics.Vector256.Create(multiplier), global::System.Runtime.Intrinsics.Vector256.Create(shift),
-                    global::System.Runtime.Intrinsics.Vector256.Create(negMultiplier), global::System.Runtime.Intrinsics.Vector256.Create(negShift), zy, lo, hi);
+                    global::System.Runtime.Intrinsics.Vector256.Create(negMultiplier), global::System.Runtime.Intrinsics.Vector256.Create(negShift), zy, lo, global::System.Runtime.Intrinsics.Vector256.Create(hi));
                 if (ox + 8 <= ow)
                 {
                     global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref output[ox],
@@ -168,12 +248,14 @@ namespace QuantGen.Generator
         /// <summary>
         /// Requantize of 8 int32 accumulators in 64-bit lanes: vpmuldq gives the exact product with the multiplier,
         /// vpsravq the per-lane arithmetic shift, the negative pair chosen per lane by the accumulator's sign; the
-        /// results (already clamped to [lo, hi] within 0..255) are the low 8 bytes.
+        /// results, clamped to lo below and to the lane's upper bound above (hi, or min(hi, clampHigh[channel]): the
+        /// same as clamping to [lo, hi] and then to clampHigh), are the low 8 bytes.
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         private static global::System.Runtime.Intrinsics.Vector128<byte> Requantize8Avx512(global::System.Runtime.Intrinsics.Vector256<int> a,
             global::System.Runtime.Intrinsics.Vector256<int> multiplier, global::System.Runtime.Intrinsics.Vector256<int> shift,
-            global::System.Runtime.Intrinsics.Vector256<int> negMultiplier, global::System.Runtime.Intrinsics.Vector256<int> negShift, int zy, int lo, int hi)
+            global::System.Runtime.Intrinsics.Vector256<int> negMultiplier, global::System.Runtime.Intrinsics.Vector256<int> negShift, int zy, int lo,
+            global::System.Runtime.Intrinsics.Vector256<int> upper)
         {
             var negative = global::System.Runtime.Intrinsics.Vector256.LessThan(a, global::System.Runtime.Intrinsics.Vector256<int>.Zero);
             var m = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(negative, negMultiplier, multiplier);
@@ -186,8 +268,380 @@ namespace QuantGen.Generator
             var half = global::System.Runtime.Intrinsics.Vector512.AsInt64(global::System.Runtime.Intrinsics.X86.Avx512F.ShiftLeftLogicalVariable(one, s64 - one));
             var v = global::System.Runtime.Intrinsics.X86.Avx512F.ShiftRightArithmeticVariable(product + half, s64) + global::System.Runtime.Intrinsics.Vector512.Create((long)zy);
             v = global::System.Runtime.Intrinsics.Vector512.Min(global::System.Runtime.Intrinsics.Vector512.Max(v, global::System.Runtime.Intrinsics.Vector512.Create((long)lo)),
-                global::System.Runtime.Intrinsics.Vector512.Create((long)hi));
+                global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int64(upper));
             return global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector128Byte(v);
+        }
+
+        /// <summary>
+        /// DotPacked4 with AVX-VNNI: per k-step, two weight vectors (16 output channels) are loaded once and multiplied
+        /// against the broadcast activation bytes of four receptive fields: eight accumulators in registers (VEX encoding
+        /// has 16), then a last block of 8 channels.
+        /// </summary>
+        private static void DotPacked4AvxVnni(global::System.ReadOnlySpan<byte> x0, global::System.ReadOnlySpan<byte> x1, global::System.ReadOnlySpan<byte> x2,
+            global::System.ReadOnlySpan<byte> x3, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp)
+        {
+            ref byte r0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x0);
+            ref byte r1 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x1);
+            ref byte r2 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x2);
+            ref byte r3 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x3);
+            ref sbyte weights = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w);
+            ref int result = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(acc);
+            int o = 0;
+            for (; o + 16 <= mp; o += 16)
+            {
+                var a00 = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
+                var a01 = a00; var a10 = a00; var a11 = a00; var a20 = a00; var a21 = a00; var a30 = a00; var a31 = a00;
+                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                for (int k4 = 0; k4 < kp; k4 += 4)
+                {
+                    ref sbyte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp);
+                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row);
+                    var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 32);
+                    var v = Broadcast4(ref r0, k4);
+                    a00 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a00, v, w0);
+                    a01 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a01, v, w1);
+                    v = Broadcast4(ref r1, k4);
+                    a10 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a10, v, w0);
+                    a11 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a11, v, w1);
+                    v = Broadcast4(ref r2, k4);
+                    a20 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a20, v, w0);
+                    a21 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a21, v, w1);
+                    v = Broadcast4(ref r3, k4);
+                    a30 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a30, v, w0);
+                    a31 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a31, v, w1);
+                }
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a00, ref result, (nuint)o);
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a01, ref result, (nuint)(o + 8));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a10, ref result, (nuint)(mp + o));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a11, ref result, (nuint)(mp + o + 8));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a20, ref result, (nuint)(2 * mp + o));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a21, ref result, (nuint)(2 * mp + o + 8));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a30, ref result, (nuint)(3 * mp + o));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a31, ref result, (nuint)(3 * mp + o + 8));
+            }
+            if (o < mp)
+            {
+                var a0 = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
+                var a1 = a0; var a2 = a0; var a3 = a0;
+                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                for (int k4 = 0; k4 < kp; k4 += 4)
+                {
+                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp));
+                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, Broadcast4(ref r0, k4), w0);
+                    a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, Broadcast4(ref r1, k4), w0);
+                    a2 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a2, Broadcast4(ref r2, k4), w0);
+                    a3 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a3, Broadcast4(ref r3, k4), w0);
+                }
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0, ref result, (nuint)o);
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a1, ref result, (nuint)(mp + o));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a2, ref result, (nuint)(2 * mp + o));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a3, ref result, (nuint)(3 * mp + o));
+            }
+        }
+
+        /// <summary>The four activation bytes at x[k4..k4+4] in every 32-bit lane.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector256<byte> Broadcast4(ref byte x, int k4) =>
+            global::System.Runtime.Intrinsics.Vector256.AsByte(global::System.Runtime.Intrinsics.Vector256.Create(
+                global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<int>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, k4))));
+
+        /// <summary>
+        /// DotPacked for x86 without VNNI (AVX2): the activation bytes zero-extended and the weights sign-extended to
+        /// int16, then vpmaddwd (pairs of int16 products summed into int32, exact: |2 · 255 · 128| is far inside int16 ×
+        /// int16 → int32), never vpmaddubsw, whose int16 pair sums saturate. A k-step's 32 weight bytes are 8 channels × 4:
+        /// the low 16 (channels 0-3) and the high 16 (channels 4-7) each give two int32 per channel, summed pairwise once
+        /// at the end (vphaddd, then the 64-bit lanes put back in channel order).
+        /// </summary>
+        private static void DotPackedAvx2(global::System.ReadOnlySpan<byte> col, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp)
+        {
+            ref byte x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(col);
+            ref sbyte weights = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w);
+            ref int result = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(acc);
+            for (int o = 0; o < mp; o += 8)
+            {
+                var low = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
+                var high = low;
+                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                for (int k4 = 0; k4 < kp; k4 += 4)
+                {
+                    var xv = global::System.Runtime.Intrinsics.Vector256.AsInt16(global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(
+                        global::System.Runtime.Intrinsics.Vector128.AsByte(global::System.Runtime.Intrinsics.Vector128.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<int>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, k4))))));
+                    ref sbyte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp);
+                    low += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(
+                        global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref row)), xv);
+                    high += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(
+                        global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref row, 16)), xv);
+                }
+                // Per 128-bit lane: [c0 c1 c4 c5] and [c2 c3 c6 c7]; 64-bit lanes 0, 2, 1, 3 restore the order.
+                var sums = global::System.Runtime.Intrinsics.X86.Avx2.HorizontalAdd(low, high);
+                sums = global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.X86.Avx2.Permute4x64(
+                    global::System.Runtime.Intrinsics.Vector256.AsInt64(sums), 0b11_01_10_00));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(sums, ref result, (nuint)o);
+            }
+        }
+
+        /// <summary>
+        /// DepthwiseConvNhwc for whole blocks of 8 channels of one output position: the taps' input offsets computed once
+        /// (or the border row of zx), then per tap 16 (or 8) input bytes zero-extended and weights sign-extended to int32
+        /// (vpmovzxbd, vpmovsxbd), multiplied and summed in registers, and requantized with the per-channel vectors.
+        /// Returns the number of channels done; the scalar loop does the rest.
+        /// </summary>
+        private static int DepthwiseChannelsAvx512(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
+            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, global::System.ReadOnlySpan<byte> border, int outBase,
+            int b, int iy0, int ix0, int c, int h, int width, int kh, int kw, int dh, int dw, int zy, int lo, int hi)
+        {
+            ref byte input = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+            ref byte pad = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(border);
+            ref byte weights = ref global::System.Runtime.CompilerServices.Unsafe.As<sbyte, byte>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w));
+            int taps = kh * kw;
+            // Each tap's pixel offset in x, or −1 for the border row.
+            global::System.Span<int> at = stackalloc int[taps];
+            for (int ky = 0, t = 0; ky < kh; ky++)
+                for (int kx = 0; kx < kw; kx++, t++)
+                {
+                    int iy = iy0 + ky * dh, ix = ix0 + kx * dw;
+                    at[t] = iy >= 0 && iy < h && ix >= 0 && ix < width ? ((b * h + iy) * width + ix) * c : -1;
+                }
+            var top = global::System.Runtime.Intrinsics.Vector256.Create(hi);
+            int ch = 0;
+            for (; ch + 16 <= c; ch += 16)
+            {
+                var acc = global::System.Runtime.Intrinsics.Vector512.Create(bias.Slice(ch, 16));
+                for (int t = 0; t < taps; t++)
+                {
+                    ref byte pixel = ref at[t] >= 0 ? ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, at[t] + ch) : ref global::System.Runtime.CompilerServices.Unsafe.Add(ref pad, ch);
+                    var xs = global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref pixel));
+                    var ws = global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(global::System.Runtime.Intrinsics.Vector128.AsSByte(
+                        global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, t * c + ch))));
+                    acc += global::System.Runtime.Intrinsics.X86.Avx512F.MultiplyLow(xs, ws);
+                }
+                StoreRequantized8(y, outBase + ch, global::System.Runtime.Intrinsics.Vector512.GetLower(acc), ch, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
+                StoreRequantized8(y, outBase + ch + 8, global::System.Runtime.Intrinsics.Vector512.GetUpper(acc), ch + 8, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
+            }
+            for (; ch + 8 <= c; ch += 8)
+            {
+                var acc = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(ch, 8));
+                for (int t = 0; t < taps; t++)
+                {
+                    ref byte pixel = ref at[t] >= 0 ? ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, at[t] + ch) : ref global::System.Runtime.CompilerServices.Unsafe.Add(ref pad, ch);
+                    var xs = global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(global::System.Runtime.Intrinsics.Vector128.AsByte(
+                        global::System.Runtime.Intrinsics.Vector128.CreateScalar(global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(ref pixel))));
+                    var ws = global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(global::System.Runtime.Intrinsics.Vector128.AsSByte(
+                        global::System.Runtime.Intrinsics.Vector128.CreateScalar(global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(
+                            ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, t * c + ch)))));
+                    acc += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(xs, ws);
+                }
+                StoreRequantized8(y, outBase + ch, acc, ch, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
+            }
+            return ch;
+        }
+
+        /// <summary>y[at..at+8] = the requantized accumulators (bias included) of channels o..o+8.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static void StoreRequantized8(global::System.Span<byte> y, int at, global::System.Runtime.Intrinsics.Vector256<int> acc, int o,
+            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
+            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            global::System.Runtime.Intrinsics.Vector256<int> top, int zy, int lo) =>
+            new Requantization8(multiplier, shift, negMultiplier, negShift, high, top, o).Store(y, at, acc, zy, lo);
+
+        /// <summary>The requantization constants of 8 output channels, loaded once for several positions.</summary>
+        private readonly struct Requantization8
+        {
+            private readonly global::System.Runtime.Intrinsics.Vector256<int> _multiplier, _shift, _negMultiplier, _negShift, _upper;
+
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public Requantization8(global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
+                global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+                global::System.Runtime.Intrinsics.Vector256<int> top, int o)
+            {
+                _multiplier = global::System.Runtime.Intrinsics.Vector256.Create(multiplier.Slice(o, 8));
+                _shift = global::System.Runtime.Intrinsics.Vector256.Create(shift.Slice(o, 8));
+                _negMultiplier = global::System.Runtime.Intrinsics.Vector256.Create(negMultiplier.Slice(o, 8));
+                _negShift = global::System.Runtime.Intrinsics.Vector256.Create(negShift.Slice(o, 8));
+                _upper = high.Length == 0 ? top : global::System.Runtime.Intrinsics.Vector256.Min(top, global::System.Runtime.Intrinsics.Vector256.Create(high.Slice(o, 8)));
+            }
+
+            /// <summary>y[at..at+8] = the requantized accumulators (bias included).</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public void Store(global::System.Span<byte> y, int at, global::System.Runtime.Intrinsics.Vector256<int> acc, int zy, int lo)
+            {
+                var bytes = Requantize8Avx512(acc, _multiplier, _shift, _negMultiplier, _negShift, zy, lo, _upper);
+                global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref y.Slice(at, 8)[0],
+                    global::System.Runtime.Intrinsics.Vector128.ToScalar(global::System.Runtime.Intrinsics.Vector128.AsUInt64(bytes)));
+            }
+        }
+
+        /// <summary>
+        /// ConvNhwc's four output positions with AVX-VNNI, requantized in registers (whole blocks of 8 channels per group:
+        /// mp = mg). Per k-step two weight vectors (16 channels) are loaded once for the four fields; eight accumulators
+        /// (VEX encoding has 16 registers), then a last block of 8 channels. Position j's channels go to
+        /// y[start + j·stride + o]; only the first <paramref name=""count""/> positions are stored.
+        /// </summary>
+        private static void ConvBlock4AvxVnni(global::System.ReadOnlySpan<byte> x0, global::System.ReadOnlySpan<byte> x1, global::System.ReadOnlySpan<byte> x2,
+            global::System.ReadOnlySpan<byte> x3, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
+            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, int start, int stride, int count, int kp, int mp, int zy, int lo, int hi)
+        {
+            ref byte r0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x0);
+            ref byte r1 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x1);
+            ref byte r2 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x2);
+            ref byte r3 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x3);
+            ref sbyte weights = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w);
+            var top = global::System.Runtime.Intrinsics.Vector256.Create(hi);
+            int o = 0;
+            for (; o + 16 <= mp; o += 16)
+            {
+                var a00 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8));
+                var a01 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o + 8, 8));
+                var a10 = a00; var a11 = a01; var a20 = a00; var a21 = a01; var a30 = a00; var a31 = a01;
+                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                for (int k4 = 0; k4 < kp; k4 += 4)
+                {
+                    ref sbyte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp);
+                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row);
+                    var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 32);
+                    var v = Broadcast4(ref r0, k4);
+                    a00 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a00, v, w0);
+                    a01 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a01, v, w1);
+                    v = Broadcast4(ref r1, k4);
+                    a10 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a10, v, w0);
+                    a11 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a11, v, w1);
+                    v = Broadcast4(ref r2, k4);
+                    a20 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a20, v, w0);
+                    a21 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a21, v, w1);
+                    v = Broadcast4(ref r3, k4);
+                    a30 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a30, v, w0);
+                    a31 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a31, v, w1);
+                }
+                var q0 = new Requantization8(multiplier, shift, negMultiplier, negShift, high, top, o);
+                var q1 = new Requantization8(multiplier, shift, negMultiplier, negShift, high, top, o + 8);
+                q0.Store(y, start + o, a00, zy, lo);
+                q1.Store(y, start + o + 8, a01, zy, lo);
+                if (count > 1)
+                {
+                    q0.Store(y, start + stride + o, a10, zy, lo);
+                    q1.Store(y, start + stride + o + 8, a11, zy, lo);
+                }
+                if (count > 2)
+                {
+                    q0.Store(y, start + 2 * stride + o, a20, zy, lo);
+                    q1.Store(y, start + 2 * stride + o + 8, a21, zy, lo);
+                }
+                if (count > 3)
+                {
+                    q0.Store(y, start + 3 * stride + o, a30, zy, lo);
+                    q1.Store(y, start + 3 * stride + o + 8, a31, zy, lo);
+                }
+            }
+            if (o < mp)
+            {
+                var a0 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8));
+                var a1 = a0; var a2 = a0; var a3 = a0;
+                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                for (int k4 = 0; k4 < kp; k4 += 4)
+                {
+                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp));
+                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, Broadcast4(ref r0, k4), w0);
+                    a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, Broadcast4(ref r1, k4), w0);
+                    a2 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a2, Broadcast4(ref r2, k4), w0);
+                    a3 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a3, Broadcast4(ref r3, k4), w0);
+                }
+                var q = new Requantization8(multiplier, shift, negMultiplier, negShift, high, top, o);
+                q.Store(y, start + o, a0, zy, lo);
+                if (count > 1) q.Store(y, start + stride + o, a1, zy, lo);
+                if (count > 2) q.Store(y, start + 2 * stride + o, a2, zy, lo);
+                if (count > 3) q.Store(y, start + 3 * stride + o, a3, zy, lo);
+            }
+        }
+
+        /// <summary>
+        /// AveragePoolNhwc for whole blocks of 8 channels of one output position: the window's bytes summed in int32
+        /// lanes, count · zx subtracted (the same integer as Σ(x − zx)), requantized with the window's multiplier.
+        /// </summary>
+        private static int AverageChannelsAvx512(global::System.ReadOnlySpan<byte> x, global::System.Span<byte> y, int multiplier, int shift, int outBase,
+            int b, int iy0, int ix0, int c, int h, int width, int kh, int kw, int offset, int zy, int lo, int hi)
+        {
+            ref byte input = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+            var m = global::System.Runtime.Intrinsics.Vector256.Create(multiplier);
+            var s = global::System.Runtime.Intrinsics.Vector256.Create(shift);
+            var top = global::System.Runtime.Intrinsics.Vector256.Create(hi);
+            int ch = 0;
+            for (; ch + 8 <= c; ch += 8)
+            {
+                var acc = global::System.Runtime.Intrinsics.Vector256.Create(-offset);
+                for (int iy = iy0 < 0 ? 0 : iy0; iy < iy0 + kh && iy < h; iy++)
+                    for (int ix = ix0 < 0 ? 0 : ix0; ix < ix0 + kw && ix < width; ix++)
+                        acc += global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(global::System.Runtime.Intrinsics.Vector128.AsByte(
+                            global::System.Runtime.Intrinsics.Vector128.CreateScalar(global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(
+                                ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, ((b * h + iy) * width + ix) * c + ch)))));
+                var bytes = Requantize8Avx512(acc, m, s, m, s, zy, lo, top);
+                global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref y.Slice(outBase + ch, 8)[0],
+                    global::System.Runtime.Intrinsics.Vector128.ToScalar(global::System.Runtime.Intrinsics.Vector128.AsUInt64(bytes)));
+            }
+            return ch;
+        }
+
+        /// <summary>
+        /// Quantize for whole blocks of 16 floats: the same IEEE division (vdivps), round half to even (vrndscaleps),
+        /// + zero and the clamp in float (exact: a rounded value beyond 2^24 is clamped either way), NaN to the clamped
+        /// zero point, vpmovdb. Returns the number of elements done.
+        /// </summary>
+        private static int QuantizeAvx512(global::System.ReadOnlySpan<float> x, global::System.Span<byte> y, float scale, int zero, int min, int max)
+        {
+            var divisor = global::System.Runtime.Intrinsics.Vector512.Create(scale);
+            var offset = global::System.Runtime.Intrinsics.Vector512.Create((float)zero);
+            var low = global::System.Runtime.Intrinsics.Vector512.Create((float)min);
+            var top = global::System.Runtime.Intrinsics.Vector512.Create((float)max);
+            var nan = global::System.Runtime.Intrinsics.Vector512.Create((float)(zero < min ? min : zero > max ? max : zero));
+            int i = 0;
+            for (; i + 16 <= x.Length; i += 16)
+            {
+                var scaled = global::System.Runtime.Intrinsics.Vector512.Create(x.Slice(i, 16)) / divisor;
+                var v = global::System.Runtime.Intrinsics.X86.Avx512F.RoundScale(scaled, 0) + offset;
+                v = global::System.Runtime.Intrinsics.Vector512.Min(global::System.Runtime.Intrinsics.Vector512.Max(v, low), top);
+                v = global::System.Runtime.Intrinsics.Vector512.ConditionalSelect(global::System.Runtime.Intrinsics.Vector512.Equals(scaled, scaled), v, nan);
+                var bytes = global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector128Byte(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32WithTruncation(v));
+                global::System.Runtime.Intrinsics.Vector128.CopyTo(bytes, y.Slice(i, 16));
+            }
+            return i;
+        }
+
+        /// <summary>
+        /// Add for whole blocks of 8 elements in 64-bit lanes: vpmuldq for the exact products (x − z) · m, the sum and the
+        /// rounding shift in 64 bits as the scalar loop, vpmovqb. Returns the number of elements done.
+        /// </summary>
+        private static int AddAvx512(global::System.ReadOnlySpan<byte> a, global::System.ReadOnlySpan<byte> b, global::System.Span<byte> y,
+            int za, int zb, int ma, int mb, int shift, int zy, int lo, int hi)
+        {
+            ref byte ra = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(a);
+            ref byte rb = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(b);
+            var zeroA = global::System.Runtime.Intrinsics.Vector512.Create((long)za);
+            var zeroB = global::System.Runtime.Intrinsics.Vector512.Create((long)zb);
+            var multiplierA = global::System.Runtime.Intrinsics.Vector512.AsInt32(global::System.Runtime.Intrinsics.Vector512.Create((long)ma));
+            var multiplierB = global::System.Runtime.Intrinsics.Vector512.AsInt32(global::System.Runtime.Intrinsics.Vector512.Create((long)mb));
+            var half = global::System.Runtime.Intrinsics.Vector512.Create(1L << (shift - 1));
+            var zero = global::System.Runtime.Intrinsics.Vector512.Create((long)zy);
+            var low = global::System.Runtime.Intrinsics.Vector512.Create((long)lo);
+            var top = global::System.Runtime.Intrinsics.Vector512.Create((long)hi);
+            int i = 0;
+            for (; i + 8 <= y.Length; i += 8)
+            {
+                var va = global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int64(global::System.Runtime.Intrinsics.Vector128.AsByte(global::System.Runtime.Intrinsics.Vector128.CreateScalar(
+                    global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ra, i))))) - zeroA;
+                var vb = global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int64(global::System.Runtime.Intrinsics.Vector128.AsByte(global::System.Runtime.Intrinsics.Vector128.CreateScalar(
+                    global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref rb, i))))) - zeroB;
+                var sum = global::System.Runtime.Intrinsics.X86.Avx512F.Multiply(global::System.Runtime.Intrinsics.Vector512.AsInt32(va), multiplierA)
+                    + global::System.Runtime.Intrinsics.X86.Avx512F.Multiply(global::System.Runtime.Intrinsics.Vector512.AsInt32(vb), multiplierB) + half;
+                var v = global::System.Runtime.Intrinsics.Vector512.ShiftRightArithmetic(sum, shift) + zero;
+                v = global::System.Runtime.Intrinsics.Vector512.Min(global::System.Runtime.Intrinsics.Vector512.Max(v, low), top);
+                global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref y[i],
+                    global::System.Runtime.Intrinsics.Vector128.ToScalar(global::System.Runtime.Intrinsics.Vector128.AsUInt64(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector128Byte(v))));
+            }
+            return i;
         }
 ";
 
@@ -215,17 +669,28 @@ namespace QuantGen.Generated
         /// <summary>Float input → u8 grid: clamp(round_half_even(x / scale) + zero).</summary>
         public static void Quantize(global::System.ReadOnlySpan<float> x, global::System.Span<byte> y, float scale, int zero, int min, int max)
         {
-            for (int i = 0; i < x.Length; i++)
-            {
-                float scaled = x[i] / scale;
-                if (float.IsNaN(scaled))
-                {
-                    y[i] = (byte)(zero < min ? min : zero > max ? max : zero);
-                    continue;
-                }
-                double r = global::System.Math.Round(scaled, global::System.MidpointRounding.ToEven) + zero;
-                y[i] = (byte)(r < min ? min : r > max ? max : r);
-            }
+            int i = 0;
+/*SIMDQUANTIZE*/            for (; i < x.Length; i++) y[i] = QuantizeValue(x[i], scale, zero, min, max);
+        }
+
+        /// <summary>Quantize of an NCHW float image into an NHWC buffer: the transpose happens at the model's edge, in the same pass.</summary>
+        public static void QuantizeToNhwc(global::System.ReadOnlySpan<float> x, global::System.Span<byte> y, float scale, int zero, int min, int max,
+            int channels, int pixels)
+        {
+            int image = channels * pixels;
+            for (int b = 0; b < x.Length; b += image)
+                for (int ch = 0; ch < channels; ch++)
+                    for (int p = 0, i = b + ch * pixels, o = b + ch; p < pixels; p++, i++, o += channels)
+                        y[o] = QuantizeValue(x[i], scale, zero, min, max);
+        }
+
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static byte QuantizeValue(float x, float scale, int zero, int min, int max)
+        {
+            float scaled = x / scale;
+            if (float.IsNaN(scaled)) return (byte)(zero < min ? min : zero > max ? max : zero);
+            double r = global::System.Math.Round(scaled, global::System.MidpointRounding.ToEven) + zero;
+            return (byte)(r < min ? min : r > max ? max : r);
         }
 
         /// <summary>u8 grid → float output: scale · (q − zero).</summary>
@@ -234,11 +699,27 @@ namespace QuantGen.Generated
             for (int i = 0; i < x.Length; i++) y[i] = scale * (x[i] - zero);
         }
 
+        /// <summary>Dequantize of an NHWC buffer into the model's NCHW float output, transposing in the same pass.</summary>
+        public static void DequantizeFromNhwc(global::System.ReadOnlySpan<byte> x, global::System.Span<float> y, float scale, int zero, int channels, int pixels)
+        {
+            int image = channels * pixels;
+            for (int b = 0; b < y.Length; b += image)
+                for (int ch = 0; ch < channels; ch++)
+                    for (int p = 0, o = b + ch * pixels, i = b + ch; p < pixels; p++, o++, i += channels)
+                        y[o] = scale * (x[i] - zero);
+        }
+
         /// <summary>
-        /// When false, the packed dot products take their scalar loop even where a SIMD path is supported: the
-        /// benchmark's ""scalar"" job and the SIMD-vs-scalar tests set it. Both loops give the same int32 accumulators.
+        /// When false, every kernel takes its scalar loop even where a SIMD path is supported: the benchmark's ""scalar""
+        /// job and the SIMD-vs-scalar tests set it. Every path gives the same int32 accumulators and bytes.
         /// </summary>
         public static bool SimdEnabled { get; set; } = true;
+
+        /// <summary>
+        /// When false, the dot products skip AVX-VNNI for the generic AVX2 path (vpmaddwd), as on an x86 CPU without
+        /// VNNI: the tests use it to prove that path bit-exact on a machine that has VNNI.
+        /// </summary>
+        public static bool VnniEnabled { get; set; } = true;
 
         /// <summary>
         /// 2-D convolution, NCHW in and out, weights pre-packed at build time as [G, KP/4, MP, 4] (KP = C/G·KH·KW
@@ -250,8 +731,8 @@ namespace QuantGen.Generated
         public static void ConvPacked(
             global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
-            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.Span<byte> y,
-            global::System.Span<byte> col, global::System.Span<int> acc,
+            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, global::System.Span<byte> col, global::System.Span<int> acc,
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
             int dh, int dw, int group, int zx, int zy, int lo, int hi)
         {
@@ -294,7 +775,7 @@ namespace QuantGen.Generated
                     DotPacked(col, packed, acc, kp, mp);
                     int o0 = g * mg;
                     RequantizeChannels(acc, bias.Slice(o0, mg), multiplier.Slice(o0, mg), shift.Slice(o0, mg), negMultiplier.Slice(o0, mg), negShift.Slice(o0, mg),
-                        y, ((b * m + o0) * oh + oy) * ow + ox, oh * ow, zy, lo, hi);
+                        high.Length == 0 ? high : high.Slice(o0, mg), y, ((b * m + o0) * oh + oy) * ow + ox, oh * ow, zy, lo, hi);
                 }
             }
         }
@@ -308,8 +789,8 @@ namespace QuantGen.Generated
         public static void DepthwiseConv(
             global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
-            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.Span<byte> y,
-            global::System.Span<byte> plane,
+            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, global::System.Span<byte> plane,
             int n, int c, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int padBottom, int padRight,
             int dh, int dw, int zx, int zy, int lo, int hi)
         {
@@ -324,6 +805,7 @@ namespace QuantGen.Generated
                     input.Slice(iy * width, width).CopyTo(padded.Slice((iy + padTop) * pw + padLeft, width));
                 var taps = w.Slice(ch * kh * kw, kh * kw);
                 int bo = bias[ch], mult = multiplier[ch], sft = shift[ch], negMult = negMultiplier[ch], negSft = negShift[ch];
+                int top = high.Length == 0 ? 255 : high[ch];
                 for (int oy = 0; oy < oh; oy++)
                 {
                     var output = y.Slice(((b * c + ch) * oh + oy) * ow, ow);
@@ -336,7 +818,8 @@ namespace QuantGen.Generated
                             int row = (oy * sh + ky * dh) * pw + ox * sw;
                             for (int kx = 0; kx < kw; kx++, t++) acc += taps[t] * plane[row + kx * dw];
                         }
-                        output[ox] = acc >= 0 ? Requantize(acc, mult, sft, zy, lo, hi) : Requantize(acc, negMult, negSft, zy, lo, hi);
+                        byte r = acc >= 0 ? Requantize(acc, mult, sft, zy, lo, hi) : Requantize(acc, negMult, negSft, zy, lo, hi);
+                        output[ox] = r > top ? (byte)top : r;
                     }
                 }
             }
@@ -349,8 +832,8 @@ namespace QuantGen.Generated
         public static void FullyConnectedPacked(
             global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
-            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.Span<byte> y,
-            global::System.Span<byte> col, global::System.Span<int> acc,
+            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, global::System.Span<byte> col, global::System.Span<int> acc,
             int rows, int k, int m, int zy, int lo, int hi)
         {
             int kp = (k + 3) & ~3, mp = (m + 7) & ~7;
@@ -359,26 +842,28 @@ namespace QuantGen.Generated
             {
                 x.Slice(r * k, k).CopyTo(col);
                 DotPacked(col, w, acc, kp, mp);
-                RequantizeChannels(acc, bias, multiplier, shift, negMultiplier, negShift, y, r * m, 1, zy, lo, hi);
+                RequantizeChannels(acc, bias, multiplier, shift, negMultiplier, negShift, high, y, r * m, 1, zy, lo, hi);
             }
         }
 
         /// <summary>
         /// y[start + o·stride] = Requantize(acc[o] + bias[o], …[o]) for the bias.Length channels of one output position,
-        /// the negative pair for negative accumulators.
+        /// the negative pair for negative accumulators, then min(·, high[o]) where the layer has per-channel upper bounds
+        /// (clampHigh; <paramref name=""high""/> is empty otherwise).
         /// </summary>
         private static void RequantizeChannels(global::System.ReadOnlySpan<int> acc, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
-            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift,
+            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, int start, int stride, int zy, int lo, int hi)
         {
             int o = 0, count = bias.Length;
 /*SIMDREQUANTIZE*/            for (; o < count; o++)
             {
                 int a = acc[o] + bias[o];
-                y[start + o * stride] = a >= 0
+                byte r = a >= 0
                     ? Requantize(a, multiplier[o], shift[o], zy, lo, hi)
                     : Requantize(a, negMultiplier[o], negShift[o], zy, lo, hi);
+                y[start + o * stride] = high.Length != 0 && r > high[o] ? (byte)high[o] : r;
             }
         }
 
@@ -397,18 +882,250 @@ namespace QuantGen.Generated
                     acc[o] += x0 * rowWeights[i] + x1 * rowWeights[i + 1] + x2 * rowWeights[i + 2] + x3 * rowWeights[i + 3];
             }
         }
-/*SIMDKERNELS*/        /// <summary>y = min(y, high[c]) for channel c, y laid out [outer, channels, inner].</summary>
-        public static void ClampChannels(global::System.Span<byte> y, global::System.ReadOnlySpan<int> high, int outer, int channels, int inner)
+/*SIMDKERNELS*/        /// <summary>
+        /// 2-D convolution with channels-last (NHWC) input and output. The weights are packed as for ConvPacked, but with
+        /// the reduction in (KH, KW, C/G) order, the order a receptive field has in NHWC, each kernel row (KW·C/G values)
+        /// zero padded to a multiple of 4. Output positions go four at a time (DotPacked4: each packed weight vector is
+        /// loaded once for four positions); a position's receptive field is KH·KW runs of C/G contiguous bytes copied into
+        /// its slot of <paramref name=""col""/> (one run per kernel row when the group is the whole input and there is no
+        /// dilation, copied in 4-byte chunks: the bytes past the row meet zero weights), or, for an interior 1×1
+        /// convolution over a multiple of 4 channels, read in place. Per-channel upper bounds (clampHigh) are folded into
+        /// requantization.
+        /// </summary>
+        public static void ConvNhwc(
+            global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
+            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, global::System.Span<byte> col, global::System.Span<int> acc,
+            int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
+            int dh, int dw, int group, int zx, int zy, int lo, int hi)
+        {
+            int cg = c / group, mg = m / group, kp = kh * ((kw * cg + 3) & ~3), mp = (mg + 7) & ~7, positions = oh * ow;
+            var field = new ReceptiveField(c, h, width, cg, kh, kw, sh, sw, padTop, padLeft, dh, dw, ow, (byte)zx);
+            // The rows' padding meets zero weights: whatever a gather leaves there, a cleared start keeps it defined.
+            col.Slice(0, 4 * kp).Clear();
+            for (int b = 0; b < n; b++)
+            for (int g = 0; g < group; g++)
+            {
+                var packed = w.Slice(g * kp * mp, kp * mp);
+                int o0 = g * mg;
+                var groupBias = bias.Slice(o0, mg);
+                var groupMultiplier = multiplier.Slice(o0, mg);
+                var groupShift = shift.Slice(o0, mg);
+                var groupNegMultiplier = negMultiplier.Slice(o0, mg);
+                var groupNegShift = negShift.Slice(o0, mg);
+                var groupHigh = high.Length == 0 ? high : high.Slice(o0, mg);
+                for (int p = 0; p < positions; p += 4)
+                {
+                    // A partial last block repeats its last position in the spare slots: computed, never written.
+                    int count = positions - p < 4 ? positions - p : 4;
+                    var x0 = field.Read(x, col.Slice(0, kp), b, g, p);
+                    var x1 = field.Read(x, col.Slice(kp, kp), b, g, p + (count > 1 ? 1 : 0));
+                    var x2 = field.Read(x, col.Slice(2 * kp, kp), b, g, p + (count > 2 ? 2 : count - 1));
+                    var x3 = field.Read(x, col.Slice(3 * kp, kp), b, g, p + count - 1);
+/*SIMDCONV4*/                    DotPacked4(x0, x1, x2, x3, packed, acc, kp, mp);
+                    for (int j = 0; j < count; j++)
+                        RequantizeChannels(acc.Slice(j * mp, mp), groupBias, groupMultiplier, groupShift, groupNegMultiplier, groupNegShift, groupHigh,
+                            y, (b * positions + p + j) * m + o0, 1, zy, lo, hi);
+                }
+            }
+        }
+
+        /// <summary>The receptive field of one output position of an NHWC convolution, in (KH, KW, C/G) order.</summary>
+        private readonly struct ReceptiveField
+        {
+            private readonly int _c, _h, _width, _cg, _kh, _kw, _sh, _sw, _padTop, _padLeft, _dh, _dw, _ow, _row;
+            private readonly byte _pad;
+            private readonly bool _inPlace;
+
+            public ReceptiveField(int c, int h, int width, int cg, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int dw, int ow, byte pad)
+            {
+                _c = c; _h = h; _width = width; _cg = cg; _kh = kh; _kw = kw; _sh = sh; _sw = sw;
+                _padTop = padTop; _padLeft = padLeft; _dh = dh; _dw = dw; _ow = ow; _pad = pad;
+                // A kernel row's KW·C/G values, padded to a whole number of 4-byte dot-product steps.
+                _row = (kw * cg + 3) & ~3;
+                // A 1×1 field over all channels is one pixel's channels; a multiple of 4 needs no zero tail.
+                _inPlace = kh == 1 && kw == 1 && cg == c && (c & 3) == 0;
+            }
+
+            /// <summary>The field of output position <paramref name=""position""/> (oy·OW + ox): in place in x, or gathered into slot.</summary>
+            public global::System.ReadOnlySpan<byte> Read(global::System.ReadOnlySpan<byte> x, global::System.Span<byte> slot, int b, int g, int position)
+            {
+                int oy = position / _ow, ox = position - oy * _ow;
+                int iy0 = oy * _sh - _padTop, ix0 = ox * _sw - _padLeft;
+                bool inside = iy0 >= 0 && iy0 + (_kh - 1) * _dh < _h && ix0 >= 0 && ix0 + (_kw - 1) * _dw < _width;
+                if (inside && _inPlace) return x.Slice(((b * _h + iy0) * _width + ix0) * _c, slot.Length);
+                for (int ky = 0; ky < _kh; ky++)
+                {
+                    int iy = iy0 + ky * _dh, ki = ky * _row;
+                    if (inside && _dw == 1 && _cg == _c)
+                    {
+                        // KW neighbouring pixels with all their channels: one contiguous run, taken with its padding
+                        // (bytes of the next pixel, times zero weights) where the input has them.
+                        int start = ((b * _h + iy) * _width + ix0) * _c;
+                        if (start + _row <= x.Length) CopyChunks(x.Slice(start, _row), slot.Slice(ki, _row));
+                        else Copy(x.Slice(start, _kw * _c), slot.Slice(ki));
+                        continue;
+                    }
+                    for (int kx = 0; kx < _kw; kx++, ki += _cg)
+                    {
+                        int ix = ix0 + kx * _dw;
+                        if (iy >= 0 && iy < _h && ix >= 0 && ix < _width) Copy(x.Slice(((b * _h + iy) * _width + ix) * _c + g * _cg, _cg), slot.Slice(ki));
+                        else slot.Slice(ki, _cg).Fill(_pad);
+                    }
+                }
+                return slot;
+            }
+
+            /// <summary>A run of a multiple of 4 bytes: short ones 8 and 4 bytes at a time, where a memmove call costs more.</summary>
+            private static void CopyChunks(global::System.ReadOnlySpan<byte> from, global::System.Span<byte> to)
+            {
+                if (from.Length >= 32)
+                {
+                    from.CopyTo(to);
+                    return;
+                }
+                ref byte source = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(from);
+                ref byte target = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(to);
+                int i = 0;
+                for (; i + 8 <= from.Length; i += 8)
+                    global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref target, i),
+                        global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref source, i)));
+                if (i < from.Length)
+                    global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref target, i),
+                        global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<uint>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref source, i)));
+            }
+
+            /// <summary>A run of a receptive field: short runs (a few channels) byte by byte, where a memmove call costs more.</summary>
+            private static void Copy(global::System.ReadOnlySpan<byte> from, global::System.Span<byte> to)
+            {
+                if (from.Length >= 16)
+                {
+                    from.CopyTo(to);
+                    return;
+                }
+                to = to.Slice(0, from.Length);
+                for (int i = 0; i < from.Length; i++) to[i] = from[i];
+            }
+        }
+
+        /// <summary>
+        /// DotPacked for four receptive fields against the same packed weights: acc[j·mp + o] for field j. The SIMD path
+        /// loads each weight vector once for the four fields; the scalar path is four DotPacked calls.
+        /// </summary>
+        private static void DotPacked4(global::System.ReadOnlySpan<byte> x0, global::System.ReadOnlySpan<byte> x1, global::System.ReadOnlySpan<byte> x2,
+            global::System.ReadOnlySpan<byte> x3, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp)
+        {
+/*SIMDDOT4*/            DotPacked(x0, w, acc.Slice(0, mp), kp, mp);
+            DotPacked(x1, w, acc.Slice(mp, mp), kp, mp);
+            DotPacked(x2, w, acc.Slice(2 * mp, mp), kp, mp);
+            DotPacked(x3, w, acc.Slice(3 * mp, mp), kp, mp);
+        }
+
+        /// <summary>
+        /// Depthwise 2-D convolution (group = C = M) with NHWC input and output, weights repacked at build time as
+        /// [KH·KW, C] so that one tap's weights for neighbouring channels are adjacent: the SIMD path computes 8 channels
+        /// of a position per vector; taps outside the input read a row of zx (<paramref name=""border""/>, C bytes).
+        /// </summary>
+        public static void DepthwiseConvNhwc(
+            global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
+            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, global::System.Span<byte> border,
+            int n, int c, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
+            int dh, int dw, int zx, int zy, int lo, int hi)
+        {
+            border.Slice(0, c).Fill((byte)zx);
+            for (int b = 0; b < n; b++)
+            for (int oy = 0; oy < oh; oy++)
+            for (int ox = 0; ox < ow; ox++)
+            {
+                int iy0 = oy * sh - padTop, ix0 = ox * sw - padLeft, outBase = ((b * oh + oy) * ow + ox) * c, ch = 0;
+/*SIMDDEPTHWISENHWC*/                for (; ch < c; ch++)
+                {
+                    int acc = bias[ch];
+                    for (int ky = 0, t = 0; ky < kh; ky++)
+                    for (int kx = 0; kx < kw; kx++, t++)
+                    {
+                        int iy = iy0 + ky * dh, ix = ix0 + kx * dw;
+                        int v = iy >= 0 && iy < h && ix >= 0 && ix < width ? x[((b * h + iy) * width + ix) * c + ch] : zx;
+                        acc += w[t * c + ch] * v;
+                    }
+                    byte r = acc >= 0 ? Requantize(acc, multiplier[ch], shift[ch], zy, lo, hi) : Requantize(acc, negMultiplier[ch], negShift[ch], zy, lo, hi);
+                    y[outBase + ch] = high.Length != 0 && r > high[ch] ? (byte)high[ch] : r;
+                }
+            }
+        }
+
+        /// <summary>Max pooling, NHWC: each output pixel is the elementwise max of its window's in-bounds input pixels.</summary>
+        public static void MaxPoolNhwc(global::System.ReadOnlySpan<byte> x, global::System.Span<byte> y,
+            int n, int c, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int dw)
+        {
+            for (int b = 0; b < n; b++)
+            for (int oy = 0; oy < oh; oy++)
+            for (int ox = 0; ox < ow; ox++)
+            {
+                var output = y.Slice(((b * oh + oy) * ow + ox) * c, c);
+                bool first = true;
+                for (int ky = 0; ky < kh; ky++)
+                {
+                    int iy = oy * sh - padTop + ky * dh;
+                    if (iy < 0 || iy >= h) continue;
+                    for (int kx = 0; kx < kw; kx++)
+                    {
+                        int ix = ox * sw - padLeft + kx * dw;
+                        if (ix < 0 || ix >= width) continue;
+                        var input = x.Slice(((b * h + iy) * width + ix) * c, c);
+                        if (first) input.CopyTo(output);
+                        else MaxInto(output, input);
+                        first = false;
+                    }
+                }
+                // A window with no input pixel gives 0, as the NCHW kernel's (byte)int.MinValue.
+                if (first) output.Clear();
+            }
+        }
+
+        /// <summary>y[i] = max(y[i], x[i]).</summary>
+        private static void MaxInto(global::System.Span<byte> y, global::System.ReadOnlySpan<byte> x)
         {
             int i = 0;
-            for (int p = 0; p < outer; p++)
-                for (int c = 0; c < channels; c++, i += inner)
+/*SIMDMAX*/            for (; i < y.Length; i++)
+                if (x[i] > y[i]) y[i] = x[i];
+        }
+
+        /// <summary>Average pooling, NHWC: AveragePool's sums and requantization, channel by channel.</summary>
+        public static void AveragePoolNhwc(global::System.ReadOnlySpan<byte> x, global::System.Span<byte> y,
+            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
+            int n, int c, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
+            bool countIncludePad, int zx, int zy, int lo, int hi)
+        {
+            for (int b = 0; b < n; b++)
+            for (int oy = 0; oy < oh; oy++)
+            for (int ox = 0; ox < ow; ox++)
+            {
+                int outBase = ((b * oh + oy) * ow + ox) * c, ch = 0;
+                // The window's in-bounds pixels, the same for every channel.
+                int rows = global::System.Math.Max(0, global::System.Math.Min(oy * sh - padTop + kh, h) - global::System.Math.Max(oy * sh - padTop, 0));
+                int columns = global::System.Math.Max(0, global::System.Math.Min(ox * sw - padLeft + kw, width) - global::System.Math.Max(ox * sw - padLeft, 0));
+                int count = rows * columns, entry = countIncludePad ? kh * kw : count;
+/*SIMDAVERAGE*/                for (; ch < c; ch++)
                 {
-                    int h = high[c], j = 0;
-                    var run = y.Slice(i, inner);
-/*SIMDCLAMP*/                    for (; j < inner; j++)
-                        if (run[j] > h) run[j] = (byte)h;
+                    int acc = 0;
+                    for (int ky = 0; ky < kh; ky++)
+                    {
+                        int iy = oy * sh - padTop + ky;
+                        if (iy < 0 || iy >= h) continue;
+                        for (int kx = 0; kx < kw; kx++)
+                        {
+                            int ix = ox * sw - padLeft + kx;
+                            if (ix < 0 || ix >= width) continue;
+                            acc += x[((b * h + iy) * width + ix) * c + ch] - zx;
+                        }
+                    }
+                    y[outBase + ch] = Requantize(acc, multiplier[entry], shift[entry], zy, lo, hi);
                 }
+            }
         }
 
         /// <summary>Max pooling over in-bounds window positions (input and output share one grid).</summary>
@@ -469,7 +1186,8 @@ namespace QuantGen.Generated
             int za, int zb, int ma, int mb, int shift, int zy, int lo, int hi)
         {
             long half = 1L << (shift - 1);
-            for (int i = 0; i < y.Length; i++)
+            int i = 0;
+/*SIMDADD*/            for (; i < y.Length; i++)
             {
                 long v = (((long)(a[i] - za) * ma + (long)(b[i] - zb) * mb + half) >> shift) + zy;
                 y[i] = (byte)(v < lo ? lo : v > hi ? hi : v);

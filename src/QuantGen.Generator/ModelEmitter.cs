@@ -21,6 +21,7 @@ namespace QuantGen.Generator
 
         private readonly QuantizedArtifact _artifact;
         private readonly EmitPlan _plan;
+        private readonly ActivationLayout _layout;
         private readonly Dictionary<string, ArtifactTensor> _tensors;
         private readonly Dictionary<string, string> _buffers = new(StringComparer.Ordinal);
         private readonly Dictionary<string, string> _floatParameters = new(StringComparer.Ordinal);
@@ -32,6 +33,7 @@ namespace QuantGen.Generator
         {
             _artifact = artifact;
             _plan = plan;
+            _layout = ActivationLayout.Choose(artifact);
             _tensors = artifact.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
             foreach (var reserved in new[] { "Run", "InputLength", "OutputLength", "InputShape", "OutputShape", plan.ClassName })
                 _memberNames.Take(reserved);
@@ -135,26 +137,31 @@ namespace QuantGen.Generator
             var weighted = _artifact.Layers.Where(l => l.Kind is LayerKinds.Conv or LayerKinds.FullyConnected).ToList();
             if (weighted.Count > 0)
             {
-                // The packed kernels' scratch: one receptive field (or input row) and one group's accumulators.
+                // The packed kernels' scratch: receptive fields (or input rows), their accumulators, padded planes or rows.
                 int col = 0, acc = 8;
                 foreach (var layer in weighted)
                 {
+                    var input = _tensors[layer.Inputs[0]].Shape;
+                    bool nhwc = layer.Kind == LayerKinds.Conv && _layout.RunsNhwc(layer);
                     if (IsDepthwise(layer))
                     {
-                        // The padded input plane, plus slack for the vector loads of a row's partial last block: at stride
-                        // ≤ 2 they read at most 30 bytes past the plane.
-                        var input = _tensors[layer.Inputs[0]].Shape;
+                        // NHWC: one row of zx for the taps outside the input. NCHW: the padded input plane, plus slack for the
+                        // vector loads of a row's partial last block (at stride ≤ 2 they read at most 30 bytes past it).
                         int[] pads = layer.GetInts("pads");
-                        col = Math.Max(col, (input[2] + pads[0] + pads[2]) * (input[3] + pads[1] + pads[3]) + 64);
+                        col = Math.Max(col, nhwc ? input[1] : (input[2] + pads[0] + pads[2]) * (input[3] + pads[1] + pads[3]) + 64);
                         continue;
                     }
                     var weights = layer.GetBlob("weights");
                     int group = layer.Kind == LayerKinds.Conv ? layer.GetInt("group") : 1, m = weights.Shape[0];
-                    col = Math.Max(col, (weights.Values.Count / m + 3) & ~3);
-                    acc = Math.Max(acc, (m / group + 7) & ~7);
+                    // NHWC convolutions take output positions four at a time, each kernel row padded to 4 bytes.
+                    int positions = nhwc ? 4 : 1;
+                    int[] kernel = layer.Kind == LayerKinds.Conv ? layer.GetInts("kernel") : new[] { 1, 1 };
+                    int field = nhwc ? kernel[0] * ((weights.Values.Count / (m * kernel[0]) + 3) & ~3) : (weights.Values.Count / m + 3) & ~3;
+                    col = Math.Max(col, positions * field);
+                    acc = Math.Max(acc, positions * ((m / group + 7) & ~7));
                 }
-                w.Line($"private readonly byte[] _col = new byte[{Int(col)}]; // a receptive field (packed dot products, zero padded to 4) or a padded plane (depthwise)");
-                w.Line($"private readonly int[] _acc = new int[{Int(acc)}]; // int32 accumulators of one output position, padded to 8 channels");
+                w.Line($"private readonly byte[] _col = new byte[{Int(col)}]; // receptive fields (packed dot products, zero padded to 4), a padded plane or a row of zx (depthwise)");
+                w.Line($"private readonly int[] _acc = new int[{Int(acc)}]; // int32 accumulators of the output positions in flight, padded to 8 channels");
             }
             w.Line();
         }
@@ -210,30 +217,50 @@ namespace QuantGen.Generator
             var outT = _tensors[y];
             switch (layer.Kind)
             {
+                case LayerKinds.Quantize when _layout.IsNhwc(y):
+                    w.Line("// The model's NCHW input becomes the NHWC layout the layers use here (docs/generator.md, Kernels).");
+                    w.Line($"{Kernels}.QuantizeToNhwc({In(x)}, {Out(y)}, {Float(outT.Scale)}, {Int(outT.ZeroPoint)}, {Int(outT.QMin)}, {Int(outT.QMax)}, channels: {Int(outT.Shape[1])}, pixels: {Int(outT.Shape[2] * outT.Shape[3])});");
+                    break;
                 case LayerKinds.Quantize:
                     w.Line($"{Kernels}.Quantize({In(x)}, {Out(y)}, {Float(outT.Scale)}, {Int(outT.ZeroPoint)}, {Int(outT.QMin)}, {Int(outT.QMax)});");
+                    break;
+                case LayerKinds.Dequantize when _layout.IsNhwc(x):
+                    w.Line("// The NHWC layout used here becomes the model's NCHW output.");
+                    w.Line($"{Kernels}.DequantizeFromNhwc({In(x)}, {Out(y)}, {Float(inT!.Scale)}, {Int(inT.ZeroPoint)}, channels: {Int(inT.Shape[1])}, pixels: {Int(inT.Shape[2] * inT.Shape[3])});");
                     break;
                 case LayerKinds.Dequantize:
                     w.Line($"{Kernels}.Dequantize({In(x)}, {Out(y)}, {Float(inT!.Scale)}, {Int(inT.ZeroPoint)});");
                     break;
+                case LayerKinds.Conv when IsDepthwise(layer) && _layout.RunsNhwc(layer):
+                {
+                    int[] k = layer.GetInts("kernel"), s = layer.GetInts("strides"), p = layer.GetInts("pads"), d = layer.GetInts("dilations"), clamp = layer.GetInts("clamp");
+                    var weights = layer.GetBlob("weights");
+                    w.Line($"{Kernels}.DepthwiseConvNhwc({In(x)}, {WeightBlobs(layer, method, TapsByChannel(weights))}, {Out(y)}, _col,");
+                    w.Line($"    n: {Int(inT!.Shape[0])}, c: {Int(inT.Shape[1])}, h: {Int(inT.Shape[2])}, width: {Int(inT.Shape[3])}, oh: {Int(outT.Shape[2])}, ow: {Int(outT.Shape[3])},");
+                    w.Line($"    kh: {Int(k[0])}, kw: {Int(k[1])}, sh: {Int(s[0])}, sw: {Int(s[1])}, padTop: {Int(p[0])}, padLeft: {Int(p[1])}, dh: {Int(d[0])}, dw: {Int(d[1])},");
+                    w.Line($"    zx: {Int(inT.ZeroPoint)}, zy: {Int(outT.ZeroPoint)}, lo: {Int(clamp[0])}, hi: {Int(clamp[1])});");
+                    break;
+                }
                 case LayerKinds.Conv when IsDepthwise(layer):
                 {
                     int[] k = layer.GetInts("kernel"), s = layer.GetInts("strides"), p = layer.GetInts("pads"), d = layer.GetInts("dilations"), clamp = layer.GetInts("clamp");
-                    w.Line($"{Kernels}.DepthwiseConv({In(x)}, {WeightBlobs(layer, method, 0)}, {Out(y)}, _col,");
+                    w.Line($"{Kernels}.DepthwiseConv({In(x)}, {WeightBlobs(layer, method, layer.GetBlob("weights"))}, {Out(y)}, _col,");
                     w.Line($"    n: {Int(inT!.Shape[0])}, c: {Int(inT.Shape[1])}, h: {Int(inT.Shape[2])}, width: {Int(inT.Shape[3])}, oh: {Int(outT.Shape[2])}, ow: {Int(outT.Shape[3])},");
                     w.Line($"    kh: {Int(k[0])}, kw: {Int(k[1])}, sh: {Int(s[0])}, sw: {Int(s[1])}, padTop: {Int(p[0])}, padLeft: {Int(p[1])}, padBottom: {Int(p[2])}, padRight: {Int(p[3])}, dh: {Int(d[0])}, dw: {Int(d[1])},");
                     w.Line($"    zx: {Int(inT.ZeroPoint)}, zy: {Int(outT.ZeroPoint)}, lo: {Int(clamp[0])}, hi: {Int(clamp[1])});");
-                    ClampChannels(w, layer, method, y, outT.Shape[0], outT.Shape[1], outT.Shape[2] * outT.Shape[3]);
                     break;
                 }
                 case LayerKinds.Conv:
                 {
                     int[] k = layer.GetInts("kernel"), s = layer.GetInts("strides"), p = layer.GetInts("pads"), d = layer.GetInts("dilations"), clamp = layer.GetInts("clamp");
-                    w.Line($"{Kernels}.ConvPacked({In(x)}, {WeightBlobs(layer, method, layer.GetInt("group"))}, {Out(y)}, _col, _acc,");
+                    int group = layer.GetInt("group");
+                    bool nhwc = _layout.RunsNhwc(layer);
+                    // NHWC reads a receptive field in (KH, KW, C/G) order: the weights are reordered to match, then packed.
+                    var weights = nhwc ? ReductionChannelsLast(layer.GetBlob("weights"), k[0], k[1]) : layer.GetBlob("weights");
+                    w.Line($"{Kernels}.{(nhwc ? "ConvNhwc" : "ConvPacked")}({In(x)}, {WeightBlobs(layer, method, PackWeights(weights, group))}, {Out(y)}, _col, _acc,");
                     w.Line($"    n: {Int(inT!.Shape[0])}, c: {Int(inT.Shape[1])}, h: {Int(inT.Shape[2])}, width: {Int(inT.Shape[3])}, m: {Int(outT.Shape[1])}, oh: {Int(outT.Shape[2])}, ow: {Int(outT.Shape[3])},");
                     w.Line($"    kh: {Int(k[0])}, kw: {Int(k[1])}, sh: {Int(s[0])}, sw: {Int(s[1])}, padTop: {Int(p[0])}, padLeft: {Int(p[1])}, dh: {Int(d[0])}, dw: {Int(d[1])}, group: {Int(layer.GetInt("group"))},");
                     w.Line($"    zx: {Int(inT.ZeroPoint)}, zy: {Int(outT.ZeroPoint)}, lo: {Int(clamp[0])}, hi: {Int(clamp[1])});");
-                    ClampChannels(w, layer, method, y, outT.Shape[0], outT.Shape[1], outT.Shape[2] * outT.Shape[3]);
                     break;
                 }
                 case LayerKinds.FullyConnected:
@@ -241,9 +268,22 @@ namespace QuantGen.Generator
                     var weights = layer.GetBlob("weights");
                     int m = weights.Shape[0], k = weights.Shape[1];
                     int[] clamp = layer.GetInts("clamp");
-                    w.Line($"{Kernels}.FullyConnectedPacked({In(x)}, {WeightBlobs(layer, method, 1)}, {Out(y)}, _col, _acc,");
+                    var image = _layout.FlattenedNhwcSource(x);
+                    if (image is not null)
+                    {
+                        // The input is an NHWC image flattened: its rows are in (H, W, C) order, and so are these weight columns.
+                        weights = FlattenedColumnsChannelsLast(weights, image[1], image[2] * image[3]);
+                        w.Line("// Weight columns permuted at build time to the (H, W, C) order of the flattened NHWC input.");
+                    }
+                    w.Line($"{Kernels}.FullyConnectedPacked({In(x)}, {WeightBlobs(layer, method, PackWeights(weights, 1))}, {Out(y)}, _col, _acc,");
                     w.Line($"    rows: {Int(inT!.ElementCount / k)}, k: {Int(k)}, m: {Int(m)}, zy: {Int(outT.ZeroPoint)}, lo: {Int(clamp[0])}, hi: {Int(clamp[1])});");
-                    ClampChannels(w, layer, method, y, outT.ElementCount / m, m, 1);
+                    break;
+                }
+                case LayerKinds.MaxPool when _layout.RunsNhwc(layer):
+                {
+                    int[] k = layer.GetInts("kernel"), s = layer.GetInts("strides"), p = layer.GetInts("pads"), d = layer.GetInts("dilations");
+                    w.Line($"{Kernels}.MaxPoolNhwc({In(x)}, {Out(y)}, n: {Int(inT!.Shape[0])}, c: {Int(inT.Shape[1])}, h: {Int(inT.Shape[2])}, width: {Int(inT.Shape[3])}, oh: {Int(outT.Shape[2])}, ow: {Int(outT.Shape[3])},");
+                    w.Line($"    kh: {Int(k[0])}, kw: {Int(k[1])}, sh: {Int(s[0])}, sw: {Int(s[1])}, padTop: {Int(p[0])}, padLeft: {Int(p[1])}, dh: {Int(d[0])}, dw: {Int(d[1])});");
                     break;
                 }
                 case LayerKinds.FactorizedFullyConnected:
@@ -254,6 +294,17 @@ namespace QuantGen.Generator
                     int[] k = layer.GetInts("kernel"), s = layer.GetInts("strides"), p = layer.GetInts("pads"), d = layer.GetInts("dilations");
                     w.Line($"{Kernels}.MaxPool({In(x)}, {Out(y)}, planes: {Int(inT!.Shape[0] * inT.Shape[1])}, h: {Int(inT.Shape[2])}, width: {Int(inT.Shape[3])}, oh: {Int(outT.Shape[2])}, ow: {Int(outT.Shape[3])},");
                     w.Line($"    kh: {Int(k[0])}, kw: {Int(k[1])}, sh: {Int(s[0])}, sw: {Int(s[1])}, padTop: {Int(p[0])}, padLeft: {Int(p[1])}, dh: {Int(d[0])}, dw: {Int(d[1])});");
+                    break;
+                }
+                case LayerKinds.AveragePool when _layout.RunsNhwc(layer):
+                {
+                    int[] k = layer.GetInts("kernel"), s = layer.GetInts("strides"), p = layer.GetInts("pads"), clamp = layer.GetInts("clamp");
+                    var mult = DataName(method, "Multiplier", layer.GetBlob("multiplier"));
+                    var shift = DataName(method, "Shift", layer.GetBlob("shift"));
+                    w.Line($"{Kernels}.AveragePoolNhwc({In(x)}, {Out(y)}, {Ints(mult)}, {Ints(shift)},");
+                    w.Line($"    n: {Int(inT!.Shape[0])}, c: {Int(inT.Shape[1])}, h: {Int(inT.Shape[2])}, width: {Int(inT.Shape[3])}, oh: {Int(outT.Shape[2])}, ow: {Int(outT.Shape[3])},");
+                    w.Line($"    kh: {Int(k[0])}, kw: {Int(k[1])}, sh: {Int(s[0])}, sw: {Int(s[1])}, padTop: {Int(p[0])}, padLeft: {Int(p[1])},");
+                    w.Line($"    countIncludePad: {(layer.GetInt("countIncludePad") != 0 ? "true" : "false")}, zx: {Int(inT.ZeroPoint)}, zy: {Int(outT.ZeroPoint)}, lo: {Int(clamp[0])}, hi: {Int(clamp[1])});");
                     break;
                 }
                 case LayerKinds.AveragePool:
@@ -300,21 +351,22 @@ namespace QuantGen.Generator
         }
 
         /// <summary>
-        /// The weights, bias, multiplier and shift arguments of a weighted layer, then its negative-slope pair (the
-        /// positive one again without a fused LeakyRelu), registering their data. The weights are packed here, at build
-        /// time, in the order the kernel reads them (<see cref="PackWeights"/>).
+        /// The weights (already in the order the kernel reads them), bias, multiplier and shift arguments of a weighted
+        /// layer, then its negative-slope pair (the positive one again without a fused LeakyRelu) and its per-channel
+        /// upper bounds (clampHigh, or an empty span), registering their data.
         /// </summary>
-        private string WeightBlobs(ArtifactLayer layer, string method, int group)
+        private string WeightBlobs(ArtifactLayer layer, string method, ArtifactBlob weights)
         {
-            // group 0: the depthwise kernel reads the artifact's [C, KH, KW] order as it is.
-            var weights = DataName(method, "Weights", group == 0 ? layer.GetBlob("weights") : PackWeights(layer.GetBlob("weights"), group));
+            var weightData = DataName(method, "Weights", weights);
             var bias = DataName(method, "Bias", layer.GetBlob("bias"));
             var mult = DataName(method, "Multiplier", layer.GetBlob("multiplier"));
             var shift = DataName(method, "Shift", layer.GetBlob("shift"));
             var negative = IsLeaky(layer)
                 ? $"{Ints(DataName(method, "NegMultiplier", layer.GetBlob("negMultiplier")))}, {Ints(DataName(method, "NegShift", layer.GetBlob("negShift")))}"
                 : $"{Ints(mult)}, {Ints(shift)}";
-            return $"{weights}, {Ints(bias)}, {Ints(mult)}, {Ints(shift)}, {negative}";
+            var clampHigh = layer.Blobs.FirstOrDefault(b => b.Key == "clampHigh");
+            var high = clampHigh is null ? "default" : Ints(DataName(method, "ClampHigh", clampHigh));
+            return $"{weightData}, {Ints(bias)}, {Ints(mult)}, {Ints(shift)}, {negative}, {high}";
         }
 
         /// <summary>A depthwise convolution (one input and one output channel per group) gets its own kernel.</summary>
@@ -339,13 +391,44 @@ namespace QuantGen.Generator
                 new EquatableArray<int>(packed), weights.FloatValues);
         }
 
-        /// <summary>Equalized bounded activations (ReLU6 after CLE) clip each channel at its own upper bound.</summary>
-        private void ClampChannels(CodeWriter w, ArtifactLayer layer, string method, string y, int outer, int channels, int inner)
+        /// <summary>
+        /// Conv weights [M, C/G, KH, KW] → [M, KH, KW·C/G padded to a multiple of 4]: the reduction order of an NHWC
+        /// receptive field, each kernel row a whole number of 4-byte dot-product steps (ConvNhwc copies rows in 4-byte
+        /// chunks; the padding's zero weights cancel the extra bytes).
+        /// </summary>
+        internal static ArtifactBlob ReductionChannelsLast(ArtifactBlob weights, int kh, int kw)
         {
-            var blob = layer.Blobs.FirstOrDefault(b => b.Key == "clampHigh");
-            if (blob is null) return;
-            var high = DataName(method, "ClampHigh", blob);
-            w.Line($"{Kernels}.ClampChannels({Out(y)}, {Ints(high)}, outer: {Int(outer)}, channels: {Int(channels)}, inner: {Int(inner)});");
+            int m = weights.Shape[0], cg = weights.Values.Count / (m * kh * kw), row = (kw * cg + 3) & ~3;
+            var values = new int[m * kh * row];
+            for (int o = 0; o < m; o++)
+                for (int ci = 0; ci < cg; ci++)
+                    for (int ky = 0; ky < kh; ky++)
+                        for (int kx = 0; kx < kw; kx++)
+                            values[(o * kh + ky) * row + kx * cg + ci] = weights.Values[((o * cg + ci) * kh + ky) * kw + kx];
+            return weights with { Shape = new EquatableArray<int>(new[] { m, kh * row }), Values = new EquatableArray<int>(values) };
+        }
+
+        /// <summary>Depthwise weights [C, 1, KH, KW] → [KH·KW, C]: one tap's weights for neighbouring channels adjacent.</summary>
+        internal static ArtifactBlob TapsByChannel(ArtifactBlob weights)
+        {
+            int c = weights.Shape[0], taps = weights.Values.Count / c;
+            var values = new int[weights.Values.Count];
+            for (int ch = 0; ch < c; ch++)
+                for (int t = 0; t < taps; t++)
+                    values[t * c + ch] = weights.Values[ch * taps + t];
+            return weights with { Values = new EquatableArray<int>(values) };
+        }
+
+        /// <summary>FullyConnected weights [M, C·H·W] → the same with columns in (H·W, C) order, for a flattened NHWC input.</summary>
+        internal static ArtifactBlob FlattenedColumnsChannelsLast(ArtifactBlob weights, int channels, int pixels)
+        {
+            int m = weights.Shape[0], k = channels * pixels;
+            var values = new int[weights.Values.Count];
+            for (int o = 0; o < m; o++)
+                for (int ch = 0; ch < channels; ch++)
+                    for (int p = 0; p < pixels; p++)
+                        values[o * k + p * channels + ch] = weights.Values[o * k + ch * pixels + p];
+            return weights with { Values = new EquatableArray<int>(values) };
         }
 
         /// <summary>A Conv/FullyConnected with a fused LeakyRelu carries multipliers for negative accumulators (docs/artifact.md).</summary>

@@ -8,15 +8,15 @@ using Xunit.Abstractions;
 namespace QuantGen.Tests.Generator;
 
 /// <summary>
-/// The packed kernels with a fused LeakyRelu (ConvPacked, FullyConnectedPacked), clamps from Max/Min and size-1 Transposes
+/// The packed kernels with a fused LeakyRelu (ConvNhwc, FullyConnectedPacked), clamps from Max/Min and size-1 Transposes
 /// compute exactly what the integer simulator computes, compiled as C# 9, on small synthetic models.
 /// </summary>
 public sealed class FusedActivationKernelTests(ITestOutputHelper output)
 {
     [Theory]
-    [InlineData("conv_leaky_max", "ConvPacked(")]
+    [InlineData("conv_leaky_max", "ConvNhwc(")]
     [InlineData("gemm_leaky_min", "FullyConnectedPacked(")]
-    [InlineData("nhwc_conv_relu_max", "ConvPacked(")]
+    [InlineData("nhwc_conv_relu_max", "ConvNhwc(")]
     public void GeneratedKernelsMatchTheSimulatorBitForBit(string name, string kernel)
     {
         var (model, shape) = FusedActivationTests.Synthetic(name);

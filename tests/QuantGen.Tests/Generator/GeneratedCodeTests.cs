@@ -71,22 +71,22 @@ public sealed class GeneratedCodeTests(ITestOutputHelper output)
         Assert.Contains("MemoryMarshal.Cast<char, sbyte>", source);
         Assert.Contains("=> new sbyte[]", source);
         var run = assembly.GetType("Probe")!.GetMethod("Run")!;
-        var simd = SimdSwitch(assembly);
+        var paths = KernelPaths(assembly);
         var simulator = new IntegerSimulator(artifact);
         var (images, _) = FashionMnist.TestSet;
         for (int i = 0; i < 300; i++)
         {
             var image = images.AsSpan(i * FashionMnist.Pixels, FashionMnist.Pixels).ToArray();
             var expected = simulator.Run(new Dictionary<string, float[]> { ["image"] = image })["logits"];
-            // Both paths of the packed kernels: SIMD where this CPU has it, and the scalar loop.
-            foreach (var enabled in new[] { true, false })
+            // Every kernel path: SIMD where this CPU has it (VNNI, and the generic AVX2 dot products), and the scalar loops.
+            foreach (var (pathName, select) in paths)
             {
-                simd.SetValue(null, enabled);
+                select();
                 var actual = (float[])run.Invoke(null, [image])!;
-                Assert.Equal(expected, actual);
+                Assert.True(expected.SequenceEqual(actual), $"image {i}: the {pathName} path differs from the simulator");
             }
         }
-        simd.SetValue(null, true);
+        paths[0].Select();
         long allocated = (long)assembly.GetType("Probe")!.GetMethod("AllocatedBytesPerRun")!.Invoke(null, [images[..FashionMnist.Pixels]])!;
         output.WriteLine($"{name}: 300 images bit-identical to the simulator; {allocated} bytes allocated per Run");
         Assert.Equal(0, allocated);
@@ -119,6 +119,22 @@ public sealed class GeneratedCodeTests(ITestOutputHelper output)
         Assert.Equal(simd, Generate(LanguageVersion.Latest, intrinsics: true));
         Assert.Contains("AvxVnni.IsSupported", simd);
         Assert.Equal(scalar.Split("//----").Where(f => !f.Contains("class QuantGenKernels")), simd.Split("//----").Where(f => !f.Contains("class QuantGenKernels")));
+    }
+
+    /// <summary>
+    /// The kernel paths a compiled consumer can be switched to, first the default: SIMD as the CPU allows, the SIMD
+    /// kernels without AVX-VNNI (the generic AVX2 dot products an x86 CPU without VNNI takes), and the scalar loops.
+    /// </summary>
+    internal static (string Name, Action Select)[] KernelPaths(Assembly assembly)
+    {
+        var simd = SimdSwitch(assembly);
+        var vnni = assembly.GetType("QuantGen.Generated.QuantGenKernels")!.GetProperty("VnniEnabled", BindingFlags.Public | BindingFlags.Static)!;
+        return
+        [
+            ("SIMD", () => { simd.SetValue(null, true); vnni.SetValue(null, true); }),
+            ("SIMD without VNNI", () => { simd.SetValue(null, true); vnni.SetValue(null, false); }),
+            ("scalar", () => { simd.SetValue(null, false); vnni.SetValue(null, true); }),
+        ];
     }
 
     /// <summary>The generated QuantGenKernels.SimdEnabled switch of a compiled consumer.</summary>

@@ -23,10 +23,20 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
     [InlineData(7, 8, 8, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 7, true)]
     [InlineData(5, 11, 7, 70, 5, 3, 2, 1, 2, 1, 0, 1, 2, 1, 1, false)]
     [InlineData(32, 4, 4, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true)]
+    // NHWC paths: 1×1 read in place (C a multiple of 4) with a partial last block of positions, groups of 8 channels
+    // (requantized in registers), a 16-channel block plus an 8-channel block, a first layer with one input channel.
+    [InlineData(32, 5, 5, 24, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, false)]
+    [InlineData(12, 5, 3, 20, 1, 1, 2, 2, 0, 0, 1, 1, 1, 1, 1, true)]
+    [InlineData(16, 6, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, true)]
+    [InlineData(8, 7, 6, 24, 3, 3, 2, 1, 1, 0, 1, 2, 1, 2, 1, false)]
+    [InlineData(1, 9, 10, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, false)]
     // Depthwise rows long enough for the 8-wide vector blocks plus a scalar tail: stride 1, stride 2, dilation, asymmetric pads.
     [InlineData(5, 19, 21, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 5, false)]
     [InlineData(3, 20, 35, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 3, true)]
     [InlineData(4, 12, 26, 4, 3, 5, 1, 2, 0, 2, 1, 1, 2, 2, 4, false)]
+    // Depthwise NHWC over channels: a 16-channel block, an 8-channel block and a scalar tail; stride 2, LeakyRelu.
+    [InlineData(27, 7, 6, 27, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 27, true)]
+    [InlineData(48, 5, 5, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 48, false)]
     public void ConvSimdAndScalarMatchTheSimulator(int c, int h, int w, int m, int kh, int kw, int sh, int sw,
         int pt, int pl, int pb, int pr, int dh, int dw, int g, bool leaky)
     {
@@ -35,7 +45,12 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
         var layer = new StringBuilder()
             .Append("layer Conv conv\nin x_q\nout y_q\n")
             .Append($"ints kernel {kh} {kw}\nints strides {sh} {sw}\nints pads {pt} {pl} {pb} {pr}\nints dilations {dh} {dw}\nints group {g}\n");
-        Check(random, [1, c, h, w], [1, m, oh, ow], layer, m, c / g * kh * kw, leaky);
+        // As the generator lays it out (NHWC where the channels and pixels make it differ), and forced to NCHW by a
+        // flatten that only a Dequantize reads.
+        var nhwc = Check(random, [1, c, h, w], [1, m, oh, ow], new StringBuilder(layer.ToString()), m, c / g * kh * kw, leaky, forceNchw: false);
+        var nchw = Check(random, [1, c, h, w], [1, m, oh, ow], layer, m, c / g * kh * kw, leaky, forceNchw: true);
+        Assert.Contains(g == c && g == m && g > 1 ? "DepthwiseConvNhwc(" : "ConvNhwc(", nhwc);
+        if (m > 1 && oh * ow > 1) Assert.Contains(g == c && g == m && g > 1 ? "DepthwiseConv(" : "ConvPacked(", nchw);
     }
 
     [Theory]
@@ -43,9 +58,69 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
     [InlineData(3, 64, 8, true)]
     [InlineData(2, 5, 1, false)]
     public void FullyConnectedSimdAndScalarMatchTheSimulator(int rows, int k, int m, bool leaky) =>
-        Check(new Random(k * 100 + m), [rows, k], [rows, m], new StringBuilder("layer FullyConnected fc\nin x_q\nout y_q\n"), m, k, leaky);
+        Check(new Random(k * 100 + m), [rows, k], [rows, m], new StringBuilder("layer FullyConnected fc\nin x_q\nout y_q\n"), m, k, leaky, forceNchw: false);
 
-    private void Check(Random random, int[] inShape, int[] outShape, StringBuilder layer, int m, int k, bool leaky)
+    /// <summary>
+    /// MaxPool (3×3, stride 1, pad 1, so it keeps the shape), AveragePool of the same input (3×3, stride 1, pads,
+    /// with and without counting them) and an Add of the two, on channel counts around the 16- and 32-byte vectors; in
+    /// the generator's layout and forced to NCHW.
+    /// </summary>
+    [Theory]
+    [InlineData(5, 6, 7, false)]
+    [InlineData(24, 5, 4, true)]
+    [InlineData(35, 4, 6, false)]
+    public void PoolingAndAddMatchTheSimulator(int c, int h, int w, bool countIncludePad)
+    {
+        var random = new Random(c * 7 + h);
+        foreach (var forceNchw in new[] { false, true })
+        {
+            string Ints(IEnumerable<int> values) => Convert.ToBase64String(values.SelectMany(BitConverter.GetBytes).ToArray());
+            int zx = random.Next(0, 256), zy = random.Next(0, 256), zs = random.Next(0, 256);
+            var shape = $"1,{c},{h},{w}";
+            // Average of n values: multiplier 2^31 / n · 0.9 at shift 31 (a different output grid).
+            var multipliers = Enumerable.Range(0, 10).Select(n => n == 0 ? 0 : (int)(0.9 * (1L << 31) / n)).ToArray();
+            int size = c * h * w;
+            var text = "quantgen-artifact 1\nmodel pools\nmeta source Models/pools.onnx\n"
+                + $"tensor x f32 {shape} 1 0 0 0\ntensor x_q u8 {shape} 0.015625 {zx} 0 255\n"
+                + $"tensor p_q u8 {shape} 0.015625 {zx} 0 255\ntensor a_q u8 {shape} 0.015625 {zy} 0 255\ntensor s_q u8 {shape} 0.03125 {zs} 0 255\n"
+                + (forceNchw ? $"tensor f_q u8 1,{size} 0.03125 {zs} 0 255\ntensor y f32 1,{size} 1 0 0 0\n" : $"tensor y f32 {shape} 1 0 0 0\n")
+                + "input x x\noutput y y\nlayer Quantize q\nin x\nout x_q\nend\n"
+                + "layer MaxPool mp\nin x_q\nout p_q\nints kernel 3 3\nints strides 1 1\nints pads 1 1 1 1\nints dilations 1 1\nend\n"
+                + $"layer AveragePool ap\nin x_q\nout a_q\nints kernel 3 3\nints strides 1 1\nints pads 1 1 1 1\nints countIncludePad {(countIncludePad ? 1 : 0)}\nints clamp 3 250\n"
+                + $"blob multiplier i32 10 {Ints(multipliers)}\nblob shift i32 10 {Ints(Enumerable.Repeat(31, 10))}\nend\n"
+                + "layer Add add\nin p_q a_q\nout s_q\nints multipliers 1000000 -700000\nints shift 21\nints clamp 0 255\nend\n"
+                + (forceNchw ? "layer Reshape flatten\nin s_q\nout f_q\nend\nlayer Dequantize d\nin f_q\nout y\nend\n" : "layer Dequantize d\nin s_q\nout y\nend\n");
+            var artifact = ArtifactText.Read(text);
+            var path = "/project/obj/quantgen/pools.qgart";
+            var driver = GeneratorHarness.Driver([new GeneratorHarness.InMemoryText(path, text)], GeneratedCodeTests.Options(path, "Model"), LanguageVersion.CSharp9);
+            var (assembly, result) = GeneratorHarness.Build(GeneratorHarness.Compilation(Probe, LanguageVersion.CSharp9), driver);
+            var source = result.GeneratedTrees.Single(t => t.FilePath.EndsWith("Model.g.cs", StringComparison.Ordinal)).ToString();
+            Assert.Contains(forceNchw ? "MaxPool(" : "MaxPoolNhwc(", source);
+            Assert.Contains(forceNchw ? "AveragePool(" : "AveragePoolNhwc(", source);
+            var run = assembly.GetType("Probe")!.GetMethod("Run")!.CreateDelegate<Func<float[], float[]>>();
+            var simulator = new IntegerSimulator(artifact);
+            var paths = GeneratedCodeTests.KernelPaths(assembly);
+            int distinct = 0;
+            for (int i = 0; i < 10; i++)
+            {
+                // Half steps of the input grid (ties, rounded half to even), beyond both ends, and a NaN.
+                var x = Enumerable.Range(0, size).Select(_ => (random.Next(-20, 532) - 2 * zx) / 128f).ToArray();
+                x[i] = float.NaN;
+                var expected = simulator.Run(new Dictionary<string, float[]> { ["x"] = x })["y"];
+                foreach (var (name, select) in paths)
+                {
+                    select();
+                    Assert.True(expected.SequenceEqual(run(x)), $"{name} path differs from the simulator");
+                }
+                distinct = Math.Max(distinct, expected.Distinct().Count());
+            }
+            paths[0].Select();
+            Assert.True(distinct > 16, $"only {distinct} distinct outputs");
+        }
+    }
+
+    /// <summary>Builds the one-layer model, checks every kernel path against the simulator, returns the generated model source.</summary>
+    private string Check(Random random, int[] inShape, int[] outShape, StringBuilder layer, int m, int k, bool leaky, bool forceNchw)
     {
         int zx = random.Next(0, 256), zy = random.Next(0, 256);
         // Shifts that spread the outputs over the u8 grid: |acc| is about √K · 127 · 128.
@@ -63,17 +138,24 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
                 .Append($"blob negShift i32 {m} {Ints(Random(m, shift + 1, shift + 4))}\n");
         layer.Append("end\n");
         string Shape(int[] s) => string.Join(",", s);
+        int outSize = outShape.Aggregate(1, (a, d) => a * d);
+        // A flatten read by no FullyConnected keeps the layer's output, and so the layer, in NCHW.
+        var resultShape = forceNchw ? [1, outSize] : outShape;
         var text = "quantgen-artifact 1\nmodel packed\nmeta source Models/packed.onnx\n"
             + $"tensor x f32 {Shape(inShape)} 1 0 0 0\ntensor x_q u8 {Shape(inShape)} 0.015625 {zx} 0 255\n"
-            + $"tensor y_q u8 {Shape(outShape)} 0.0625 {zy} 0 255\ntensor y f32 {Shape(outShape)} 1 0 0 0\n"
-            + "input x x\noutput y y\nlayer Quantize q\nin x\nout x_q\nend\n" + layer + "layer Dequantize d\nin y_q\nout y\nend\n";
+            + $"tensor y_q u8 {Shape(outShape)} 0.0625 {zy} 0 255\n"
+            + (forceNchw ? $"tensor f_q u8 {Shape(resultShape)} 0.0625 {zy} 0 255\n" : "")
+            + $"tensor y f32 {Shape(resultShape)} 1 0 0 0\n"
+            + "input x x\noutput y y\nlayer Quantize q\nin x\nout x_q\nend\n" + layer
+            + (forceNchw ? "layer Reshape flatten\nin y_q\nout f_q\nend\nlayer Dequantize d\nin f_q\nout y\nend\n" : "layer Dequantize d\nin y_q\nout y\nend\n");
         var artifact = ArtifactText.Read(text);
 
         var path = "/project/obj/quantgen/packed.qgart";
         var driver = GeneratorHarness.Driver([new GeneratorHarness.InMemoryText(path, text)], GeneratedCodeTests.Options(path, "Model"), LanguageVersion.CSharp9);
-        var (assembly, _) = GeneratorHarness.Build(GeneratorHarness.Compilation(Probe, LanguageVersion.CSharp9), driver);
+        var (assembly, result) = GeneratorHarness.Build(GeneratorHarness.Compilation(Probe, LanguageVersion.CSharp9), driver);
+        var source = result.GeneratedTrees.Single(t => t.FilePath.EndsWith("Model.g.cs", StringComparison.Ordinal)).ToString();
         var run = assembly.GetType("Probe")!.GetMethod("Run")!.CreateDelegate<Func<float[], float[]>>();
-        var simd = GeneratedCodeTests.SimdSwitch(assembly);
+        var paths = GeneratedCodeTests.KernelPaths(assembly);
         var simulator = new IntegerSimulator(artifact);
         int size = inShape.Aggregate(1, (a, d) => a * d), outputs = 0, distinct = 0;
         for (int i = 0; i < 20; i++)
@@ -81,18 +163,19 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
             // The whole u8 grid, zero point included (real = (q − zx) / 64).
             var x = Enumerable.Range(0, size).Select(_ => (random.Next(0, 256) - zx) / 64f).ToArray();
             var expected = simulator.Run(new Dictionary<string, float[]> { ["x"] = x })["y"];
-            foreach (var enabled in new[] { true, false })
+            foreach (var (name, select) in paths)
             {
-                simd.SetValue(null, enabled);
-                Assert.Equal(expected, run(x));
+                select();
+                Assert.True(expected.SequenceEqual(run(x)), $"{name} path differs from the simulator");
             }
             outputs += expected.Length;
             distinct = Math.Max(distinct, expected.Distinct().Count());
         }
-        simd.SetValue(null, true);
+        paths[0].Select();
         // Not a degenerate case: the outputs take many values, not only the clamp bounds.
         Assert.True(distinct > Math.Min(8, outShape.Aggregate(1, (a, d) => a * d) / 2), $"only {distinct} distinct outputs");
-        output.WriteLine($"{Shape(inShape)} → {Shape(outShape)}: {outputs} outputs, SIMD and scalar bit-identical to the simulator");
+        output.WriteLine($"{Shape(inShape)} → {Shape(outShape)}{(forceNchw ? " (NCHW)" : "")}: {outputs} outputs, every kernel path bit-identical to the simulator");
+        return source;
     }
 
     private const string Probe = """

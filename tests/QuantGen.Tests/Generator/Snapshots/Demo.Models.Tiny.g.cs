@@ -35,8 +35,8 @@ namespace Demo.Models
         // Scratch: one buffer per intermediate tensor, allocated once per instance.
         private readonly byte[] _t0 = new byte[4]; // x_q
         private readonly byte[] _t1 = new byte[3]; // y_q
-        private readonly byte[] _col = new byte[4]; // a receptive field (packed dot products, zero padded to 4) or a padded plane (depthwise)
-        private readonly int[] _acc = new int[8]; // int32 accumulators of one output position, padded to 8 channels
+        private readonly byte[] _col = new byte[4]; // receptive fields (packed dot products, zero padded to 4), a padded plane or a row of zx (depthwise)
+        private readonly int[] _acc = new int[8]; // int32 accumulators of the output positions in flight, padded to 8 channels
 
         /// <summary>Creates an instance with its own scratch buffers.</summary>
         public Tiny()
@@ -70,7 +70,7 @@ namespace Demo.Models
         /// u8[1,4] (scale 0.0078125f, zero 128) → u8[1,3] (scale 0.05f, zero 0).</summary>
         private void FullyConnectedFc()
         {
-            global::QuantGen.Generated.QuantGenKernels.FullyConnectedPacked(((global::System.ReadOnlySpan<byte>)_t0), FullyConnectedFcWeights, global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(FullyConnectedFcBias), global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(FullyConnectedFcMultiplier), global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(FullyConnectedFcShift), global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(FullyConnectedFcMultiplier), global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(FullyConnectedFcShift), _t1, _col, _acc,
+            global::QuantGen.Generated.QuantGenKernels.FullyConnectedPacked(((global::System.ReadOnlySpan<byte>)_t0), FullyConnectedFcWeights, global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(FullyConnectedFcBias), global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(FullyConnectedFcMultiplier), global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(FullyConnectedFcShift), global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(FullyConnectedFcMultiplier), global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(FullyConnectedFcShift), default, _t1, _col, _acc,
                 rows: 1, k: 4, m: 3, zy: 0, lo: 0, hi: 255);
         }
 

@@ -1,0 +1,100 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using QuantGen.Core.Artifact;
+
+namespace QuantGen.Generator
+{
+    /// <summary>
+    /// Chooses, at generation time, which u8 image tensors the generated code keeps channels-last (NHWC) instead of the
+    /// artifact's NCHW. The artifact's semantics stay NCHW (docs/artifact.md); only the generated buffers change order.
+    /// NHWC puts a pixel's channels next to each other, so a 1×1 convolution reads its input row in place, a k×k
+    /// receptive field is KH contiguous runs, and pooling, depthwise and Add run over channels with vectors.
+    /// </summary>
+    /// <remarks>
+    /// A tensor is NHWC only where every layer touching it can take NHWC; everything else keeps NCHW, so an unusual
+    /// graph is slower, never wrong. Conv, MaxPool, AveragePool and Add run in one layout for all their image operands;
+    /// Quantize and Dequantize transpose at the model's edges; a Reshape flattening an NHWC image into the rows of
+    /// FullyConnected layers only is allowed, and those layers get their weight columns permuted at generation time.
+    /// A tensor with one channel or one pixel has the same byte order either way ("layout-free") and never constrains.
+    /// </remarks>
+    internal sealed class ActivationLayout
+    {
+        private readonly HashSet<string> _nhwc;
+        private readonly Dictionary<string, ArtifactTensor> _tensors;
+        private readonly Dictionary<string, ArtifactLayer> _producers;
+
+        private ActivationLayout(HashSet<string> nhwc, Dictionary<string, ArtifactTensor> tensors, Dictionary<string, ArtifactLayer> producers)
+        {
+            _nhwc = nhwc;
+            _tensors = tensors;
+            _producers = producers;
+        }
+
+        /// <summary>True when the tensor's buffer holds [N, H, W, C] (and the order differs from NCHW).</summary>
+        public bool IsNhwc(string tensor) => _nhwc.Contains(tensor);
+
+        /// <summary>True when a layer's image operands are NHWC (or layout-free): it runs the channels-last kernel.</summary>
+        public bool RunsNhwc(ArtifactLayer layer) =>
+            layer.Inputs.Concat(layer.Outputs).All(t => !Constrains(_tensors[t]) || _nhwc.Contains(t));
+
+        /// <summary>
+        /// For a FullyConnected input that is the flatten of an NHWC image: that image's [N, C, H, W]. The layer's weight
+        /// columns must then be permuted from (c, h, w) to (h, w, c) order.
+        /// </summary>
+        public int[]? FlattenedNhwcSource(string tensor) =>
+            _producers.TryGetValue(tensor, out var reshape) && reshape.Kind == LayerKinds.Reshape && _nhwc.Contains(reshape.Inputs[0])
+                ? _tensors[reshape.Inputs[0]].Shape.AsArray()
+                : null;
+
+        public static ActivationLayout Choose(QuantizedArtifact artifact)
+        {
+            var tensors = artifact.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
+            var producers = new Dictionary<string, ArtifactLayer>(StringComparer.Ordinal);
+            var consumers = new Dictionary<string, List<ArtifactLayer>>(StringComparer.Ordinal);
+            foreach (var layer in artifact.Layers)
+            {
+                foreach (var output in layer.Outputs) producers[output] = layer;
+                foreach (var input in layer.Inputs)
+                {
+                    if (!consumers.TryGetValue(input, out var list)) consumers[input] = list = new List<ArtifactLayer>();
+                    list.Add(layer);
+                }
+            }
+
+            var nhwc = new HashSet<string>(artifact.Tensors.Where(Constrains).Select(t => t.Name), StringComparer.Ordinal);
+            bool changed = true;
+            while (changed)
+            {
+                changed = false;
+                foreach (var layer in artifact.Layers)
+                {
+                    var operands = layer.Inputs.Concat(layer.Outputs).Where(t => Constrains(tensors[t])).ToList();
+                    bool keep = layer.Kind switch
+                    {
+                        // One layout for all image operands: NHWC only if none of them was demoted.
+                        LayerKinds.Conv or LayerKinds.MaxPool or LayerKinds.AveragePool or LayerKinds.Add => operands.All(nhwc.Contains),
+                        // The model's edges transpose while converting.
+                        LayerKinds.Quantize or LayerKinds.Dequantize => true,
+                        // A flatten [N,C,H,W] → [N, C·H·W] read only as FullyConnected rows: the weights absorb the order.
+                        LayerKinds.Reshape => operands.Count == 0 || (operands.Count == 1 && operands[0] == layer.Inputs[0]
+                            && IsFlatten(tensors[layer.Inputs[0]], tensors[layer.Outputs[0]])
+                            && consumers.TryGetValue(layer.Outputs[0], out var readers) && readers.All(r => r.Kind == LayerKinds.FullyConnected)),
+                        // Every other kind (and any kind added later) sees NCHW.
+                        _ => operands.Count == 0,
+                    };
+                    if (keep) continue;
+                    foreach (var t in operands) changed |= nhwc.Remove(t);
+                }
+            }
+            return new ActivationLayout(nhwc, tensors, producers);
+        }
+
+        /// <summary>A u8 image [N, C, H, W] whose NHWC order differs from NCHW: more than one channel and more than one pixel.</summary>
+        private static bool Constrains(ArtifactTensor t) =>
+            t.ElementType == ArtifactElementType.U8 && t.Shape.Count == 4 && t.Shape[1] > 1 && t.Shape[2] * t.Shape[3] > 1;
+
+        private static bool IsFlatten(ArtifactTensor image, ArtifactTensor rows) =>
+            rows.Shape.Count == 2 && rows.Shape[0] == image.Shape[0] && rows.Shape[1] == image.Shape[1] * image.Shape[2] * image.Shape[3];
+    }
+}
