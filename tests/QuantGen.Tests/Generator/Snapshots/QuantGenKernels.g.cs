@@ -614,13 +614,15 @@ namespace QuantGen.Generated
         /// ConvNhwc's four output positions with AVX-VNNI, requantized in registers (whole blocks of 8 channels per group:
         /// mp = mg). Per k-step two weight vectors (16 channels) are loaded once for the four fields; eight accumulators
         /// (VEX encoding has 16 registers), then a last block of 8 channels. Position j's channels go to
-        /// y[start + j·stride + o]; only the first <paramref name="count"/> positions are stored.
+        /// y[start + j·stride + o]; only the first <paramref name="count"/> positions are stored. A field is KH runs of
+        /// <paramref name="row"/> bytes (a multiple of 4), run ky at ky · <paramref name="rowStride"/>: one gathered
+        /// field (kh 1, row kp), or the kernel rows read in place from a padded plane (ConvRowsAvxVnni).
         /// </summary>
         private static void ConvBlock4AvxVnni(global::System.ReadOnlySpan<byte> x0, global::System.ReadOnlySpan<byte> x1, global::System.ReadOnlySpan<byte> x2,
             global::System.ReadOnlySpan<byte> x3, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
             global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
-            global::System.Span<byte> y, int start, int stride, int count, int kp, int mp, int zy, int lo, int hi)
+            global::System.Span<byte> y, int start, int stride, int count, int kh, int row, int rowStride, int mp, int zy, int lo, int hi)
         {
             ref byte r0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x0);
             ref byte r1 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x1);
@@ -634,12 +636,13 @@ namespace QuantGen.Generated
                 var a00 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8));
                 var a01 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o + 8, 8));
                 var a10 = a00; var a11 = a01; var a20 = a00; var a21 = a01; var a30 = a00; var a31 = a01;
-                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
-                for (int k4 = 0; k4 < kp; k4 += 4)
+                ref sbyte packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                for (int ky = 0; ky < kh; ky++)
+                for (int k4 = ky * rowStride, end = k4 + row; k4 < end; k4 += 4)
                 {
-                    ref sbyte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp);
-                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row);
-                    var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 32);
+                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed);
+                    var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed, 32);
+                    packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 4 * mp);
                     var v = Broadcast4(ref r0, k4);
                     a00 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a00, v, w0);
                     a01 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a01, v, w1);
@@ -677,10 +680,12 @@ namespace QuantGen.Generated
             {
                 var a0 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8));
                 var a1 = a0; var a2 = a0; var a3 = a0;
-                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
-                for (int k4 = 0; k4 < kp; k4 += 4)
+                ref sbyte packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                for (int ky = 0; ky < kh; ky++)
+                for (int k4 = ky * rowStride, end = k4 + row; k4 < end; k4 += 4)
                 {
-                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp));
+                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed);
+                    packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 4 * mp);
                     a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, Broadcast4(ref r0, k4), w0);
                     a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, Broadcast4(ref r1, k4), w0);
                     a2 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a2, Broadcast4(ref r2, k4), w0);
@@ -691,6 +696,70 @@ namespace QuantGen.Generated
                 if (count > 1) q.Store(y, start + stride + o, a1, zy, lo);
                 if (count > 2) q.Store(y, start + 2 * stride + o, a2, zy, lo);
                 if (count > 3) q.Store(y, start + 3 * stride + o, a3, zy, lo);
+            }
+        }
+
+        /// <summary>
+        /// ConvNhwc for group 1 without horizontal dilation (AVX-VNNI and AVX-512, whole blocks of 8 output channels):
+        /// each image is copied once into <paramref name="plane"/> with zx on every side the kernel reaches, so a
+        /// receptive field is KH kernel rows read in place, KW·C contiguous bytes each, with no gather and no bounds test
+        /// per position (the per-position gather cost more than the arithmetic in few-channel layers: the CNN's first
+        /// convolution has 9 MACs per output). A row's padding to 4 bytes reads the next pixel's bytes, or the plane's 4
+        /// bytes of slack, which meet zero weights. False, with nothing written, if the scratch cannot hold the plane.
+        /// </summary>
+        private static bool ConvRowsAvxVnni(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
+            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, global::System.Span<byte> plane,
+            int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int zx, int zy, int lo, int hi)
+        {
+            int ph = (oh - 1) * sh + (kh - 1) * dh + 1, pw = (ow - 1) * sw + kw, pitch = pw * c, row = (kw * c + 3) & ~3, positions = oh * ow;
+            if (plane.Length < ph * pitch + 4) return false;
+            for (int b = 0; b < n; b++)
+            {
+                FillPlane(x.Slice(b * h * width * c, h * width * c), plane, c, h, width, ph, pw, padTop, padLeft, (byte)zx);
+                for (int p = 0; p < positions; p += 4)
+                {
+                    // A partial last block repeats its last position in the spare slots: computed, never written.
+                    int count = positions - p < 4 ? positions - p : 4;
+                    ConvBlock4AvxVnni(plane.Slice(FieldStart(p, ow, sh, sw, pw, c)),
+                        plane.Slice(FieldStart(p + (count > 1 ? 1 : 0), ow, sh, sw, pw, c)),
+                        plane.Slice(FieldStart(p + (count > 2 ? 2 : count - 1), ow, sh, sw, pw, c)),
+                        plane.Slice(FieldStart(p + count - 1, ow, sh, sw, pw, c)),
+                        w, bias, multiplier, shift, negMultiplier, negShift, high, y, (b * positions + p) * m, m, count, kh, row, dh * pitch, m, zy, lo, hi);
+                }
+            }
+            return true;
+        }
+
+        /// <summary>Where output position p's receptive field starts in the padded plane (pw pixels of c bytes a row).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static int FieldStart(int p, int ow, int sh, int sw, int pw, int c)
+        {
+            int oy = p / ow;
+            return (oy * sh * pw + (p - oy * ow) * sw) * c;
+        }
+
+        /// <summary>
+        /// plane (ph rows of pw pixels) = the NHWC image placed at (padTop, padLeft), every other byte zx; columns or
+        /// rows of the image that no output reaches are left out.
+        /// </summary>
+        private static void FillPlane(global::System.ReadOnlySpan<byte> image, global::System.Span<byte> plane, int c, int h, int width,
+            int ph, int pw, int padTop, int padLeft, byte zx)
+        {
+            int pitch = pw * c, left = padLeft < pw ? padLeft : pw, inside = width < pw - left ? width : pw - left;
+            for (int py = 0; py < ph; py++)
+            {
+                var target = plane.Slice(py * pitch, pitch);
+                int iy = py - padTop;
+                if (iy < 0 || iy >= h)
+                {
+                    target.Fill(zx);
+                    continue;
+                }
+                target.Slice(0, left * c).Fill(zx);
+                image.Slice(iy * width * c, inside * c).CopyTo(target.Slice(left * c));
+                target.Slice((left + inside) * c).Fill(zx);
             }
         }
 
@@ -797,6 +866,11 @@ namespace QuantGen.Generated
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
             int dh, int dw, int group, int zx, int zy, int lo, int hi)
         {
+            if (SimdEnabled && VnniEnabled && group == 1 && dw == 1 && (m & 7) == 0 && !(kh == 1 && kw == 1 && (c & 3) == 0)
+                && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported
+                && ConvRowsAvxVnni(x, w, bias, multiplier, shift, negMultiplier, negShift, high, y, col,
+                    n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi))
+                return;
             int cg = c / group, mg = m / group, kp = kh * ((kw * cg + 3) & ~3), mp = (mg + 7) & ~7, positions = oh * ow;
             var field = new ReceptiveField(c, h, width, cg, kh, kw, sh, sw, padTop, padLeft, dh, dw, ow, (byte)zx);
             // The rows' padding meets zero weights: whatever a gather leaves there, a cleared start keeps it defined.
@@ -824,7 +898,7 @@ namespace QuantGen.Generated
                         && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
                     {
                         ConvBlock4AvxVnni(x0, x1, x2, x3, packed, groupBias, groupMultiplier, groupShift, groupNegMultiplier, groupNegShift, groupHigh,
-                            y, (b * positions + p) * m + o0, m, count, kp, mp, zy, lo, hi);
+                            y, (b * positions + p) * m + o0, m, count, 1, kp, 0, mp, zy, lo, hi);
                         continue;
                     }
                     DotPacked4(x0, x1, x2, x3, packed, acc, kp, mp);
