@@ -286,6 +286,46 @@ namespace QuantGen.Generator
         }
 
         /// <summary>
+        /// Requantize8Avx512 for 16 int32 lanes without widening them: vpmuldq multiplies the even lanes into exact 64-bit
+        /// products, and the odd lanes after moving them down 32 bits; each half is rounded, shifted and clamped in 64
+        /// bits (so no intermediate can wrap), and the results, in [lo, upper] ⊂ [0, 255], are interleaved back into
+        /// int32 lanes and narrowed to bytes.
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector128<byte> Requantize16Avx512(global::System.Runtime.Intrinsics.Vector512<int> a,
+            global::System.Runtime.Intrinsics.Vector512<int> multiplier, global::System.Runtime.Intrinsics.Vector512<int> shift,
+            global::System.Runtime.Intrinsics.Vector512<int> negMultiplier, global::System.Runtime.Intrinsics.Vector512<int> negShift, int zy, int lo,
+            global::System.Runtime.Intrinsics.Vector512<int> upper)
+        {
+            var negative = global::System.Runtime.Intrinsics.Vector512.LessThan(a, global::System.Runtime.Intrinsics.Vector512<int>.Zero);
+            var m = global::System.Runtime.Intrinsics.Vector512.ConditionalSelect(negative, negMultiplier, multiplier);
+            var s = global::System.Runtime.Intrinsics.Vector512.AsInt64(global::System.Runtime.Intrinsics.Vector512.ConditionalSelect(negative, negShift, shift));
+            var u = global::System.Runtime.Intrinsics.Vector512.AsInt64(upper);
+            var low32 = global::System.Runtime.Intrinsics.Vector512.Create(0xFFFFFFFFL);
+            var even = RequantizeEven(a, m, s & low32, u & low32, zy, lo);
+            var odd = RequantizeEven(
+                global::System.Runtime.Intrinsics.Vector512.AsInt32(global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(global::System.Runtime.Intrinsics.Vector512.AsInt64(a), 32)),
+                global::System.Runtime.Intrinsics.Vector512.AsInt32(global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(global::System.Runtime.Intrinsics.Vector512.AsInt64(m), 32)),
+                global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(s, 32), global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(u, 32), zy, lo);
+            var merged = even | global::System.Runtime.Intrinsics.Vector512.ShiftLeft(odd, 32);
+            return global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector128Byte(global::System.Runtime.Intrinsics.Vector512.AsInt32(merged));
+        }
+
+        /// <summary>The requantized value of each 64-bit lane's low int32 (a, multiplier), with its shift and upper bound as int64.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector512<long> RequantizeEven(global::System.Runtime.Intrinsics.Vector512<int> a,
+            global::System.Runtime.Intrinsics.Vector512<int> multiplier, global::System.Runtime.Intrinsics.Vector512<long> shift,
+            global::System.Runtime.Intrinsics.Vector512<long> upper, int zy, int lo)
+        {
+            var s = global::System.Runtime.Intrinsics.Vector512.AsUInt64(shift);
+            var one = global::System.Runtime.Intrinsics.Vector512.Create(1UL);
+            var half = global::System.Runtime.Intrinsics.Vector512.AsInt64(global::System.Runtime.Intrinsics.X86.Avx512F.ShiftLeftLogicalVariable(one, s - one));
+            var v = global::System.Runtime.Intrinsics.X86.Avx512F.ShiftRightArithmeticVariable(global::System.Runtime.Intrinsics.X86.Avx512F.Multiply(a, multiplier) + half, s)
+                + global::System.Runtime.Intrinsics.Vector512.Create((long)zy);
+            return global::System.Runtime.Intrinsics.Vector512.Min(global::System.Runtime.Intrinsics.Vector512.Max(v, global::System.Runtime.Intrinsics.Vector512.Create((long)lo)), upper);
+        }
+
+        /// <summary>
         /// DotPacked4 with AVX-VNNI: per k-step, two weight vectors (16 output channels) are loaded once and multiplied
         /// against the broadcast activation bytes of four receptive fields: eight accumulators in registers (VEX encoding
         /// has 16), then a last block of 8 channels.
@@ -431,8 +471,7 @@ namespace QuantGen.Generator
                         global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, t * c + ch))));
                     acc += global::System.Runtime.Intrinsics.X86.Avx512F.MultiplyLow(xs, ws);
                 }
-                StoreRequantized8(y, outBase + ch, global::System.Runtime.Intrinsics.Vector512.GetLower(acc), ch, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
-                StoreRequantized8(y, outBase + ch + 8, global::System.Runtime.Intrinsics.Vector512.GetUpper(acc), ch + 8, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
+                new Requantization16(multiplier, shift, negMultiplier, negShift, high, hi, ch).Store(y, outBase + ch, acc, zy, lo);
             }
             for (; ch + 8 <= c; ch += 8)
             {
@@ -487,6 +526,29 @@ namespace QuantGen.Generator
             }
         }
 
+        /// <summary>The requantization constants of 16 output channels, loaded once for several positions.</summary>
+        private readonly struct Requantization16
+        {
+            private readonly global::System.Runtime.Intrinsics.Vector512<int> _multiplier, _shift, _negMultiplier, _negShift, _upper;
+
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public Requantization16(global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
+                global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high, int hi, int o)
+            {
+                _multiplier = global::System.Runtime.Intrinsics.Vector512.Create(multiplier.Slice(o, 16));
+                _shift = global::System.Runtime.Intrinsics.Vector512.Create(shift.Slice(o, 16));
+                _negMultiplier = global::System.Runtime.Intrinsics.Vector512.Create(negMultiplier.Slice(o, 16));
+                _negShift = global::System.Runtime.Intrinsics.Vector512.Create(negShift.Slice(o, 16));
+                var top = global::System.Runtime.Intrinsics.Vector512.Create(hi);
+                _upper = high.Length == 0 ? top : global::System.Runtime.Intrinsics.Vector512.Min(top, global::System.Runtime.Intrinsics.Vector512.Create(high.Slice(o, 16)));
+            }
+
+            /// <summary>y[at..at+16] = the requantized accumulators (bias included) of the 16 channels.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public void Store(global::System.Span<byte> y, int at, global::System.Runtime.Intrinsics.Vector512<int> acc, int zy, int lo) =>
+                global::System.Runtime.Intrinsics.Vector128.CopyTo(Requantize16Avx512(acc, _multiplier, _shift, _negMultiplier, _negShift, zy, lo, _upper), y.Slice(at, 16));
+        }
+
         /// <summary>
         /// ConvNhwc's four output positions with AVX-VNNI, requantized in registers (whole blocks of 8 channels per group:
         /// mp = mg). Per k-step two weight vectors (16 channels) are loaded once for the four fields; eight accumulators
@@ -533,25 +595,11 @@ namespace QuantGen.Generator
                     a30 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a30, v, w0);
                     a31 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a31, v, w1);
                 }
-                var q0 = new Requantization8(multiplier, shift, negMultiplier, negShift, high, top, o);
-                var q1 = new Requantization8(multiplier, shift, negMultiplier, negShift, high, top, o + 8);
-                q0.Store(y, start + o, a00, zy, lo);
-                q1.Store(y, start + o + 8, a01, zy, lo);
-                if (count > 1)
-                {
-                    q0.Store(y, start + stride + o, a10, zy, lo);
-                    q1.Store(y, start + stride + o + 8, a11, zy, lo);
-                }
-                if (count > 2)
-                {
-                    q0.Store(y, start + 2 * stride + o, a20, zy, lo);
-                    q1.Store(y, start + 2 * stride + o + 8, a21, zy, lo);
-                }
-                if (count > 3)
-                {
-                    q0.Store(y, start + 3 * stride + o, a30, zy, lo);
-                    q1.Store(y, start + 3 * stride + o + 8, a31, zy, lo);
-                }
+                var q = new Requantization16(multiplier, shift, negMultiplier, negShift, high, hi, o);
+                q.Store(y, start + o, global::System.Runtime.Intrinsics.Vector512.Create(a00, a01), zy, lo);
+                if (count > 1) q.Store(y, start + stride + o, global::System.Runtime.Intrinsics.Vector512.Create(a10, a11), zy, lo);
+                if (count > 2) q.Store(y, start + 2 * stride + o, global::System.Runtime.Intrinsics.Vector512.Create(a20, a21), zy, lo);
+                if (count > 3) q.Store(y, start + 3 * stride + o, global::System.Runtime.Intrinsics.Vector512.Create(a30, a31), zy, lo);
             }
             if (o < mp)
             {
