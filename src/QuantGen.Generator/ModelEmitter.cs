@@ -158,6 +158,15 @@ namespace QuantGen.Generator
                     int[] kernel = layer.Kind == LayerKinds.Conv ? layer.GetInts("kernel") : new[] { 1, 1 };
                     int field = nhwc ? kernel[0] * ((weights.Values.Count / (m * kernel[0]) + 3) & ~3) : (weights.Values.Count / m + 3) & ~3;
                     col = Math.Max(col, positions * field);
+                    if (nhwc && group == 1 && layer.GetInts("dilations")[1] == 1)
+                    {
+                        // Group 1 without horizontal dilation may read its kernel rows from a padded copy of the input
+                        // (ConvRowsAvxVnni): the rows and columns the output reaches, plus 4 bytes for a row's padding.
+                        var output = _tensors[layer.Outputs[0]].Shape;
+                        int[] strides = layer.GetInts("strides"), dilations = layer.GetInts("dilations");
+                        int planeRows = (output[2] - 1) * strides[0] + (kernel[0] - 1) * dilations[0] + 1, planeColumns = (output[3] - 1) * strides[1] + kernel[1];
+                        col = Math.Max(col, planeRows * planeColumns * input[1] + 4);
+                    }
                     acc = Math.Max(acc, positions * ((m / group + 7) & ~7));
                 }
                 w.Line($"private readonly byte[] _col = new byte[{Int(col)}]; // receptive fields (packed dot products, zero padded to 4), a padded plane or a row of zx (depthwise)");

@@ -30,6 +30,17 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
     [InlineData(16, 6, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, true)]
     [InlineData(8, 7, 6, 24, 3, 3, 2, 1, 1, 0, 1, 2, 1, 2, 1, false)]
     [InlineData(1, 9, 10, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, false)]
+    // Group 1 with kernel rows read from a padded plane (ConvRowsAvxVnni): the CNN's first layer (C = 1, 16 outputs),
+    // C = 3 at stride 2 with two 16-channel blocks, vertical dilation with asymmetric pads and a 16 + 8 block, a 1×3
+    // row of 15 bytes (its padding byte is the next pixel's), a 1×1 over 6 channels at stride 2 with padding, a plane
+    // cropped where no output reaches the input's last column and row, and odd M (the gathered path).
+    [InlineData(1, 28, 28, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, false)]
+    [InlineData(3, 9, 11, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, true)]
+    [InlineData(3, 10, 7, 24, 3, 3, 2, 1, 0, 1, 2, 0, 2, 1, 1, false)]
+    [InlineData(5, 7, 8, 8, 1, 3, 1, 1, 0, 1, 0, 1, 1, 1, 1, true)]
+    [InlineData(6, 5, 5, 16, 1, 1, 2, 2, 1, 1, 0, 0, 1, 1, 1, false)]
+    [InlineData(3, 9, 10, 8, 3, 3, 2, 2, 0, 0, 0, 0, 1, 1, 1, false)]
+    [InlineData(2, 6, 9, 13, 5, 5, 1, 2, 2, 2, 2, 2, 1, 1, 1, true)]
     // Depthwise rows long enough for the 8-wide vector blocks plus a scalar tail: stride 1, stride 2, dilation, asymmetric pads.
     [InlineData(5, 19, 21, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 5, false)]
     [InlineData(3, 20, 35, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 3, true)]

@@ -409,6 +409,46 @@ namespace QuantGen.Generated
         }
 
         /// <summary>
+        /// Requantize8Avx512 for 16 int32 lanes without widening them: vpmuldq multiplies the even lanes into exact 64-bit
+        /// products, and the odd lanes after moving them down 32 bits; each half is rounded, shifted and clamped in 64
+        /// bits (so no intermediate can wrap), and the results, in [lo, upper] ⊂ [0, 255], are interleaved back into
+        /// int32 lanes and narrowed to bytes.
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector128<byte> Requantize16Avx512(global::System.Runtime.Intrinsics.Vector512<int> a,
+            global::System.Runtime.Intrinsics.Vector512<int> multiplier, global::System.Runtime.Intrinsics.Vector512<int> shift,
+            global::System.Runtime.Intrinsics.Vector512<int> negMultiplier, global::System.Runtime.Intrinsics.Vector512<int> negShift, int zy, int lo,
+            global::System.Runtime.Intrinsics.Vector512<int> upper)
+        {
+            var negative = global::System.Runtime.Intrinsics.Vector512.LessThan(a, global::System.Runtime.Intrinsics.Vector512<int>.Zero);
+            var m = global::System.Runtime.Intrinsics.Vector512.ConditionalSelect(negative, negMultiplier, multiplier);
+            var s = global::System.Runtime.Intrinsics.Vector512.AsInt64(global::System.Runtime.Intrinsics.Vector512.ConditionalSelect(negative, negShift, shift));
+            var u = global::System.Runtime.Intrinsics.Vector512.AsInt64(upper);
+            var low32 = global::System.Runtime.Intrinsics.Vector512.Create(0xFFFFFFFFL);
+            var even = RequantizeEven(a, m, s & low32, u & low32, zy, lo);
+            var odd = RequantizeEven(
+                global::System.Runtime.Intrinsics.Vector512.AsInt32(global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(global::System.Runtime.Intrinsics.Vector512.AsInt64(a), 32)),
+                global::System.Runtime.Intrinsics.Vector512.AsInt32(global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(global::System.Runtime.Intrinsics.Vector512.AsInt64(m), 32)),
+                global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(s, 32), global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(u, 32), zy, lo);
+            var merged = even | global::System.Runtime.Intrinsics.Vector512.ShiftLeft(odd, 32);
+            return global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector128Byte(global::System.Runtime.Intrinsics.Vector512.AsInt32(merged));
+        }
+
+        /// <summary>The requantized value of each 64-bit lane's low int32 (a, multiplier), with its shift and upper bound as int64.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector512<long> RequantizeEven(global::System.Runtime.Intrinsics.Vector512<int> a,
+            global::System.Runtime.Intrinsics.Vector512<int> multiplier, global::System.Runtime.Intrinsics.Vector512<long> shift,
+            global::System.Runtime.Intrinsics.Vector512<long> upper, int zy, int lo)
+        {
+            var s = global::System.Runtime.Intrinsics.Vector512.AsUInt64(shift);
+            var one = global::System.Runtime.Intrinsics.Vector512.Create(1UL);
+            var half = global::System.Runtime.Intrinsics.Vector512.AsInt64(global::System.Runtime.Intrinsics.X86.Avx512F.ShiftLeftLogicalVariable(one, s - one));
+            var v = global::System.Runtime.Intrinsics.X86.Avx512F.ShiftRightArithmeticVariable(global::System.Runtime.Intrinsics.X86.Avx512F.Multiply(a, multiplier) + half, s)
+                + global::System.Runtime.Intrinsics.Vector512.Create((long)zy);
+            return global::System.Runtime.Intrinsics.Vector512.Min(global::System.Runtime.Intrinsics.Vector512.Max(v, global::System.Runtime.Intrinsics.Vector512.Create((long)lo)), upper);
+        }
+
+        /// <summary>
         /// DotPacked4 with AVX-VNNI: per k-step, two weight vectors (16 output channels) are loaded once and multiplied
         /// against the broadcast activation bytes of four receptive fields: eight accumulators in registers (VEX encoding
         /// has 16), then a last block of 8 channels.
@@ -554,8 +594,7 @@ namespace QuantGen.Generated
                         global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, t * c + ch))));
                     acc += global::System.Runtime.Intrinsics.X86.Avx512F.MultiplyLow(xs, ws);
                 }
-                StoreRequantized8(y, outBase + ch, global::System.Runtime.Intrinsics.Vector512.GetLower(acc), ch, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
-                StoreRequantized8(y, outBase + ch + 8, global::System.Runtime.Intrinsics.Vector512.GetUpper(acc), ch + 8, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
+                new Requantization16(multiplier, shift, negMultiplier, negShift, high, hi, ch).Store(y, outBase + ch, acc, zy, lo);
             }
             for (; ch + 8 <= c; ch += 8)
             {
@@ -610,17 +649,42 @@ namespace QuantGen.Generated
             }
         }
 
+        /// <summary>The requantization constants of 16 output channels, loaded once for several positions.</summary>
+        private readonly struct Requantization16
+        {
+            private readonly global::System.Runtime.Intrinsics.Vector512<int> _multiplier, _shift, _negMultiplier, _negShift, _upper;
+
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public Requantization16(global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
+                global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high, int hi, int o)
+            {
+                _multiplier = global::System.Runtime.Intrinsics.Vector512.Create(multiplier.Slice(o, 16));
+                _shift = global::System.Runtime.Intrinsics.Vector512.Create(shift.Slice(o, 16));
+                _negMultiplier = global::System.Runtime.Intrinsics.Vector512.Create(negMultiplier.Slice(o, 16));
+                _negShift = global::System.Runtime.Intrinsics.Vector512.Create(negShift.Slice(o, 16));
+                var top = global::System.Runtime.Intrinsics.Vector512.Create(hi);
+                _upper = high.Length == 0 ? top : global::System.Runtime.Intrinsics.Vector512.Min(top, global::System.Runtime.Intrinsics.Vector512.Create(high.Slice(o, 16)));
+            }
+
+            /// <summary>y[at..at+16] = the requantized accumulators (bias included) of the 16 channels.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public void Store(global::System.Span<byte> y, int at, global::System.Runtime.Intrinsics.Vector512<int> acc, int zy, int lo) =>
+                global::System.Runtime.Intrinsics.Vector128.CopyTo(Requantize16Avx512(acc, _multiplier, _shift, _negMultiplier, _negShift, zy, lo, _upper), y.Slice(at, 16));
+        }
+
         /// <summary>
         /// ConvNhwc's four output positions with AVX-VNNI, requantized in registers (whole blocks of 8 channels per group:
         /// mp = mg). Per k-step two weight vectors (16 channels) are loaded once for the four fields; eight accumulators
         /// (VEX encoding has 16 registers), then a last block of 8 channels. Position j's channels go to
-        /// y[start + j·stride + o]; only the first <paramref name="count"/> positions are stored.
+        /// y[start + j·stride + o]; only the first <paramref name="count"/> positions are stored. A field is KH runs of
+        /// <paramref name="row"/> bytes (a multiple of 4), run ky at ky · <paramref name="rowStride"/>: one gathered
+        /// field (kh 1, row kp), or the kernel rows read in place from a padded plane (ConvRowsAvxVnni).
         /// </summary>
         private static void ConvBlock4AvxVnni(global::System.ReadOnlySpan<byte> x0, global::System.ReadOnlySpan<byte> x1, global::System.ReadOnlySpan<byte> x2,
             global::System.ReadOnlySpan<byte> x3, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
             global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
-            global::System.Span<byte> y, int start, int stride, int count, int kp, int mp, int zy, int lo, int hi)
+            global::System.Span<byte> y, int start, int stride, int count, int kh, int row, int rowStride, int mp, int zy, int lo, int hi)
         {
             ref byte r0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x0);
             ref byte r1 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x1);
@@ -634,12 +698,13 @@ namespace QuantGen.Generated
                 var a00 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8));
                 var a01 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o + 8, 8));
                 var a10 = a00; var a11 = a01; var a20 = a00; var a21 = a01; var a30 = a00; var a31 = a01;
-                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
-                for (int k4 = 0; k4 < kp; k4 += 4)
+                ref sbyte packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                for (int ky = 0; ky < kh; ky++)
+                for (int k4 = ky * rowStride, end = k4 + row; k4 < end; k4 += 4)
                 {
-                    ref sbyte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp);
-                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row);
-                    var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 32);
+                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed);
+                    var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed, 32);
+                    packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 4 * mp);
                     var v = Broadcast4(ref r0, k4);
                     a00 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a00, v, w0);
                     a01 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a01, v, w1);
@@ -653,34 +718,22 @@ namespace QuantGen.Generated
                     a30 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a30, v, w0);
                     a31 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a31, v, w1);
                 }
-                var q0 = new Requantization8(multiplier, shift, negMultiplier, negShift, high, top, o);
-                var q1 = new Requantization8(multiplier, shift, negMultiplier, negShift, high, top, o + 8);
-                q0.Store(y, start + o, a00, zy, lo);
-                q1.Store(y, start + o + 8, a01, zy, lo);
-                if (count > 1)
-                {
-                    q0.Store(y, start + stride + o, a10, zy, lo);
-                    q1.Store(y, start + stride + o + 8, a11, zy, lo);
-                }
-                if (count > 2)
-                {
-                    q0.Store(y, start + 2 * stride + o, a20, zy, lo);
-                    q1.Store(y, start + 2 * stride + o + 8, a21, zy, lo);
-                }
-                if (count > 3)
-                {
-                    q0.Store(y, start + 3 * stride + o, a30, zy, lo);
-                    q1.Store(y, start + 3 * stride + o + 8, a31, zy, lo);
-                }
+                var q = new Requantization16(multiplier, shift, negMultiplier, negShift, high, hi, o);
+                q.Store(y, start + o, global::System.Runtime.Intrinsics.Vector512.Create(a00, a01), zy, lo);
+                if (count > 1) q.Store(y, start + stride + o, global::System.Runtime.Intrinsics.Vector512.Create(a10, a11), zy, lo);
+                if (count > 2) q.Store(y, start + 2 * stride + o, global::System.Runtime.Intrinsics.Vector512.Create(a20, a21), zy, lo);
+                if (count > 3) q.Store(y, start + 3 * stride + o, global::System.Runtime.Intrinsics.Vector512.Create(a30, a31), zy, lo);
             }
             if (o < mp)
             {
                 var a0 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8));
                 var a1 = a0; var a2 = a0; var a3 = a0;
-                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
-                for (int k4 = 0; k4 < kp; k4 += 4)
+                ref sbyte packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                for (int ky = 0; ky < kh; ky++)
+                for (int k4 = ky * rowStride, end = k4 + row; k4 < end; k4 += 4)
                 {
-                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp));
+                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed);
+                    packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 4 * mp);
                     a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, Broadcast4(ref r0, k4), w0);
                     a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, Broadcast4(ref r1, k4), w0);
                     a2 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a2, Broadcast4(ref r2, k4), w0);
@@ -691,6 +744,70 @@ namespace QuantGen.Generated
                 if (count > 1) q.Store(y, start + stride + o, a1, zy, lo);
                 if (count > 2) q.Store(y, start + 2 * stride + o, a2, zy, lo);
                 if (count > 3) q.Store(y, start + 3 * stride + o, a3, zy, lo);
+            }
+        }
+
+        /// <summary>
+        /// ConvNhwc for group 1 without horizontal dilation (AVX-VNNI and AVX-512, whole blocks of 8 output channels):
+        /// each image is copied once into <paramref name="plane"/> with zx on every side the kernel reaches, so a
+        /// receptive field is KH kernel rows read in place, KW·C contiguous bytes each, with no gather and no bounds test
+        /// per position (the per-position gather cost more than the arithmetic in few-channel layers: the CNN's first
+        /// convolution has 9 MACs per output). A row's padding to 4 bytes reads the next pixel's bytes, or the plane's 4
+        /// bytes of slack, which meet zero weights. False, with nothing written, if the scratch cannot hold the plane.
+        /// </summary>
+        private static bool ConvRowsAvxVnni(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
+            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, global::System.Span<byte> plane,
+            int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int zx, int zy, int lo, int hi)
+        {
+            int ph = (oh - 1) * sh + (kh - 1) * dh + 1, pw = (ow - 1) * sw + kw, pitch = pw * c, row = (kw * c + 3) & ~3, positions = oh * ow;
+            if (plane.Length < ph * pitch + 4) return false;
+            for (int b = 0; b < n; b++)
+            {
+                FillPlane(x.Slice(b * h * width * c, h * width * c), plane, c, h, width, ph, pw, padTop, padLeft, (byte)zx);
+                for (int p = 0; p < positions; p += 4)
+                {
+                    // A partial last block repeats its last position in the spare slots: computed, never written.
+                    int count = positions - p < 4 ? positions - p : 4;
+                    ConvBlock4AvxVnni(plane.Slice(FieldStart(p, ow, sh, sw, pw, c)),
+                        plane.Slice(FieldStart(p + (count > 1 ? 1 : 0), ow, sh, sw, pw, c)),
+                        plane.Slice(FieldStart(p + (count > 2 ? 2 : count - 1), ow, sh, sw, pw, c)),
+                        plane.Slice(FieldStart(p + count - 1, ow, sh, sw, pw, c)),
+                        w, bias, multiplier, shift, negMultiplier, negShift, high, y, (b * positions + p) * m, m, count, kh, row, dh * pitch, m, zy, lo, hi);
+                }
+            }
+            return true;
+        }
+
+        /// <summary>Where output position p's receptive field starts in the padded plane (pw pixels of c bytes a row).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static int FieldStart(int p, int ow, int sh, int sw, int pw, int c)
+        {
+            int oy = p / ow;
+            return (oy * sh * pw + (p - oy * ow) * sw) * c;
+        }
+
+        /// <summary>
+        /// plane (ph rows of pw pixels) = the NHWC image placed at (padTop, padLeft), every other byte zx; columns or
+        /// rows of the image that no output reaches are left out.
+        /// </summary>
+        private static void FillPlane(global::System.ReadOnlySpan<byte> image, global::System.Span<byte> plane, int c, int h, int width,
+            int ph, int pw, int padTop, int padLeft, byte zx)
+        {
+            int pitch = pw * c, left = padLeft < pw ? padLeft : pw, inside = width < pw - left ? width : pw - left;
+            for (int py = 0; py < ph; py++)
+            {
+                var target = plane.Slice(py * pitch, pitch);
+                int iy = py - padTop;
+                if (iy < 0 || iy >= h)
+                {
+                    target.Fill(zx);
+                    continue;
+                }
+                target.Slice(0, left * c).Fill(zx);
+                image.Slice(iy * width * c, inside * c).CopyTo(target.Slice(left * c));
+                target.Slice((left + inside) * c).Fill(zx);
             }
         }
 
@@ -797,6 +914,11 @@ namespace QuantGen.Generated
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
             int dh, int dw, int group, int zx, int zy, int lo, int hi)
         {
+            if (SimdEnabled && VnniEnabled && group == 1 && dw == 1 && (m & 7) == 0 && !(kh == 1 && kw == 1 && (c & 3) == 0)
+                && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported
+                && ConvRowsAvxVnni(x, w, bias, multiplier, shift, negMultiplier, negShift, high, y, col,
+                    n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi))
+                return;
             int cg = c / group, mg = m / group, kp = kh * ((kw * cg + 3) & ~3), mp = (mg + 7) & ~7, positions = oh * ow;
             var field = new ReceptiveField(c, h, width, cg, kh, kw, sh, sw, padTop, padLeft, dh, dw, ow, (byte)zx);
             // The rows' padding meets zero weights: whatever a gather leaves there, a cleared start keeps it defined.
@@ -824,7 +946,7 @@ namespace QuantGen.Generated
                         && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
                     {
                         ConvBlock4AvxVnni(x0, x1, x2, x3, packed, groupBias, groupMultiplier, groupShift, groupNegMultiplier, groupNegShift, groupHigh,
-                            y, (b * positions + p) * m + o0, m, count, kp, mp, zy, lo, hi);
+                            y, (b * positions + p) * m + o0, m, count, 1, kp, 0, mp, zy, lo, hi);
                         continue;
                     }
                     DotPacked4(x0, x1, x2, x3, packed, acc, kp, mp);
