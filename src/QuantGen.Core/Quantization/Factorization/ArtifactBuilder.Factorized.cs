@@ -3,7 +3,10 @@ using QuantGen.Core.Quantization.Factorization;
 
 namespace QuantGen.Core.Quantization;
 
-/// <summary>The FactorizedFullyConnected layer (docs/artifact.md): factors as packed blobs, the two requantizations.</summary>
+/// <summary>
+/// The FactorizedFullyConnected and FactorizedConv layers (docs/artifact.md): factors as packed blobs, the two
+/// requantizations. A Conv's B is a k×k conv to r channels (its rows are im2col rows), A the 1×1 conv after it.
+/// </summary>
 internal sealed partial class ArtifactBuilder
 {
     /// <summary>The int16 intermediate z lies in [−IntermediateLevel, IntermediateLevel] (symmetric, narrow).</summary>
@@ -45,13 +48,15 @@ internal sealed partial class ArtifactBuilder
             (multipliers[o], shifts[o]) = FixedPoint.Encode(accScale / outGrid.Scale);
         }
 
-        var ints = new[]
+        var factorInts = new[]
         {
             Ints("rank", r),
             Ints("nonzeros", b.NonZerosPerRow, a.NonZerosPerRow),
             Ints("bits", b.Bits, a.Bits),
             Ints("clamp", outGrid.Clamp(layer.ClampMin), outGrid.Clamp(layer.ClampMax)),
         };
+        bool conv = layer.Kind == LayerKinds.Conv;
+        var ints = conv ? WindowInts(layer).Concat(factorInts).ToArray() : factorInts;
         var blobs = new List<ArtifactBlob> { ByteBlob("bValues", FactorStorage.PackValues(b.Levels, b.Bits)) };
         if (!b.IsDense) blobs.Add(ByteBlob("bIndices", FactorStorage.PackIndices(b.Columns, k)));
         blobs.Add(IntBlob("zMultiplier", zMultipliers));
@@ -62,7 +67,7 @@ internal sealed partial class ArtifactBuilder
         blobs.Add(IntBlob("multiplier", multipliers));
         blobs.Add(IntBlob("shift", shifts));
         var described = $"{comment}; W [{m}, {k}] as A·B, {factors.Setting.Describe(m, k)}";
-        AddLayer(LayerKinds.FactorizedFullyConnected, layer.Name, layer.Inputs, [layer.Output], ints, [], blobs.ToArray(), described);
+        AddLayer(conv ? LayerKinds.FactorizedConv : LayerKinds.FactorizedFullyConnected, layer.Name, layer.Inputs, [layer.Output], ints, [], blobs.ToArray(), described);
         Reports.Add(new LayerReport(layer, outGrid, null));
     }
 
