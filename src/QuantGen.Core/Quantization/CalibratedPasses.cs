@@ -148,7 +148,7 @@ internal sealed class CalibratedPasses
                 var columns = Im2Col.Columns(layer, x, inShape, outShape);
                 var t = Factorization.DenseMath.Multiply(b, columns.AsSpan(0, k * plane).ToArray(), r, k, plane);
                 Im2Col.Return(columns);
-                largest[s] = System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(t);
+                largest[s] = Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(t));   // MaxMagnitude keeps the sign
                 return;
             }
             for (int row = 0; row < x.Length / k; row++)

@@ -22,9 +22,13 @@ internal sealed partial class ArtifactBuilder
         // One scale s_z for every rank component keeps A's integer values usable as they are. Its range is the
         // largest |B̂·x| seen on the calibration inputs; without data, the bound Σ|B̂| · max|x| of the input grid.
         double largestInput = inGrid.Scale * Math.Max(inGrid.ZeroPoint - inGrid.QMin, inGrid.QMax - inGrid.ZeroPoint);
-        double intermediateMax = factors.IntermediateMax ?? Enumerable.Range(0, r)
+        double bound = Enumerable.Range(0, r)
             .Max(row => b.Scales[row] * Enumerable.Range(0, b.NonZerosPerRow).Sum(s => Math.Abs(b.Levels[row * b.NonZerosPerRow + s])) * largestInput);
-        double sz = Math.Max(intermediateMax, 1e-30) / IntermediateLevel;
+        double intermediateMax = factors.IntermediateMax ?? bound;
+        // Calibration inputs that never excite B say nothing about the range: the data-free bound then (and for an
+        // all-zero B, z = 0 on any scale).
+        if (!(intermediateMax > 0)) intermediateMax = bound > 0 ? bound : IntermediateLevel;
+        double sz = intermediateMax / IntermediateLevel;
 
         if ((long)b.NonZerosPerRow * 255 * WeightQuantizer.MaxLevel(b.Bits) >= int.MaxValue)
             throw new ModelException(ErrorCodes.NotQuantizable, $"The factorized stage-1 accumulator could overflow ({b.NonZerosPerRow} entries per row).", nodeName: layer.Name);
