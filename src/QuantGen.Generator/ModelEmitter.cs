@@ -298,6 +298,7 @@ namespace QuantGen.Generator
                 case LayerKinds.FactorizedFullyConnected:
                     WriteFactorized(w, layer, method, x, y);
                     break;
+                case LayerKinds.FactorizedConv: WriteFactorizedConv(w, layer, method, x, y); break;
                 case LayerKinds.MaxPool:
                 {
                     int[] k = layer.GetInts("kernel"), s = layer.GetInts("strides"), p = layer.GetInts("pads"), d = layer.GetInts("dilations");

@@ -123,8 +123,8 @@ List<(string Initializer, int M, int K, bool Transposed)> WeightMatrices(Graph g
         var (init, m, k, transposed) = WeightMatrices(graph).First(w => w.M == dims[0] && w.K == dims[1]);
         var tensor = graph.Initializers[init];
         var data = tensor.ToArray<float>();
-        // SVD of W or of Wᵀ gives the same best rank-r approximation; factor the stored layout.
-        int rows_ = tensor.Shape[0], cols = tensor.Shape[1];
+        // SVD of W or of Wᵀ gives the same best rank-r approximation; factor the stored layout (a Conv's [M, C·KH·KW]).
+        int rows_ = tensor.Shape[0], cols = data.Length / rows_;
         graph.Initializers[init] = Tensor.FromArray(tensor.Shape, WeightSvd.Approximate(data, rows_, cols, Math.Min(rank, Math.Min(rows_, cols))));
         ranks.Add($"r {rank}");
     }

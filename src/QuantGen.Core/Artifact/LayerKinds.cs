@@ -21,6 +21,9 @@ public static class LayerKinds
     /// <summary>Fully connected layer whose weights are two quantized sparse factors W ≈ A·B, computed without forming W.</summary>
     public const string FactorizedFullyConnected = "FactorizedFullyConnected";
 
+    /// <summary>Group-1 convolution whose weights [M, C·KH·KW] are two quantized sparse factors: a k×k conv to r channels, then a 1×1 conv.</summary>
+    public const string FactorizedConv = "FactorizedConv";
+
     /// <summary>2-D max pooling on quantized values (same grid in and out).</summary>
     public const string MaxPool = "MaxPool";
 

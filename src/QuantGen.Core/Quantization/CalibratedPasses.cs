@@ -140,6 +140,17 @@ internal sealed class CalibratedPasses
         Parallel.For(0, floats.Length, s =>
         {
             var x = quants[s][layer.Inputs[0]];
+            if (layer.Kind == LayerKinds.Conv)
+            {
+                // B as a k×k conv to r channels: B [r, K] times the im2col columns [K, positions] (padding reads 0 = zx).
+                int[] inShape = _executor.Shape(layer.Inputs[0]), outShape = _executor.Shape(layer.Output);
+                int plane = outShape[2] * outShape[3];
+                var columns = Im2Col.Columns(layer, x, inShape, outShape);
+                var t = Factorization.DenseMath.Multiply(b, columns.AsSpan(0, k * plane).ToArray(), r, k, plane);
+                Im2Col.Return(columns);
+                largest[s] = Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(t));   // MaxMagnitude keeps the sign
+                return;
+            }
             for (int row = 0; row < x.Length / k; row++)
                 for (int c = 0; c < r; c++)
                     largest[s] = Math.Max(largest[s], Math.Abs(System.Numerics.Tensors.TensorPrimitives.Dot(b.AsSpan(c * k, k), x.AsSpan(row * k, k))));

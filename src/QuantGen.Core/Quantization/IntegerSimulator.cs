@@ -67,6 +67,7 @@ public sealed partial class IntegerSimulator
                 }
                 case LayerKinds.FullyConnected: ints[output.Name] = ClampChannels(layer, FullyConnected(layer, _tensors[layer.Inputs[0]], ints[layer.Inputs[0]], output), output.Shape[^1], 1); break;
                 case LayerKinds.FactorizedFullyConnected: ints[output.Name] = FactorizedFullyConnected(layer, _tensors[layer.Inputs[0]], ints[layer.Inputs[0]], output); break;
+                case LayerKinds.FactorizedConv: ints[output.Name] = FactorizedConv(layer, _tensors[layer.Inputs[0]], ints[layer.Inputs[0]], output); break;
                 case LayerKinds.MaxPool: ints[output.Name] = Pool(layer, _tensors[layer.Inputs[0]], ints[layer.Inputs[0]], output, max: true); break;
                 case LayerKinds.AveragePool: ints[output.Name] = Pool(layer, _tensors[layer.Inputs[0]], ints[layer.Inputs[0]], output, max: false); break;
                 case LayerKinds.Add: ints[output.Name] = Add(layer, ints[layer.Inputs[0]], ints[layer.Inputs[1]], output); break;

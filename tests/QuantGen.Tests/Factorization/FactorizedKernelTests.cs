@@ -104,7 +104,7 @@ public sealed class FactorizedKernelTests(ITestOutputHelper output)
     }
 
     /// <summary>Random levels on the b-bit grid, nonZeros distinct ascending columns per row.</summary>
-    private static (int[] Levels, int[] Columns) RandomFactor(Random random, int rows, int cols, int nonZeros, int bits)
+    internal static (int[] Levels, int[] Columns) RandomFactor(Random random, int rows, int cols, int nonZeros, int bits)
     {
         int level = (1 << (bits - 1)) - 1;
         var levels = new int[rows * nonZeros];
@@ -121,7 +121,7 @@ public sealed class FactorizedKernelTests(ITestOutputHelper output)
         return (levels, columns);
     }
 
-    private const string Probe = """
+    internal const string Probe = """
         public static class Probe
         {
             private static readonly Demo.Models.Model Model = new Demo.Models.Model();

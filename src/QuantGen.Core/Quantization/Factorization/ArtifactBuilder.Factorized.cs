@@ -3,7 +3,10 @@ using QuantGen.Core.Quantization.Factorization;
 
 namespace QuantGen.Core.Quantization;
 
-/// <summary>The FactorizedFullyConnected layer (docs/artifact.md): factors as packed blobs, the two requantizations.</summary>
+/// <summary>
+/// The FactorizedFullyConnected and FactorizedConv layers (docs/artifact.md): factors as packed blobs, the two
+/// requantizations. A Conv's B is a k×k conv to r channels (its rows are im2col rows), A the 1×1 conv after it.
+/// </summary>
 internal sealed partial class ArtifactBuilder
 {
     /// <summary>The int16 intermediate z lies in [−IntermediateLevel, IntermediateLevel] (symmetric, narrow).</summary>
@@ -19,9 +22,13 @@ internal sealed partial class ArtifactBuilder
         // One scale s_z for every rank component keeps A's integer values usable as they are. Its range is the
         // largest |B̂·x| seen on the calibration inputs; without data, the bound Σ|B̂| · max|x| of the input grid.
         double largestInput = inGrid.Scale * Math.Max(inGrid.ZeroPoint - inGrid.QMin, inGrid.QMax - inGrid.ZeroPoint);
-        double intermediateMax = factors.IntermediateMax ?? Enumerable.Range(0, r)
+        double bound = Enumerable.Range(0, r)
             .Max(row => b.Scales[row] * Enumerable.Range(0, b.NonZerosPerRow).Sum(s => Math.Abs(b.Levels[row * b.NonZerosPerRow + s])) * largestInput);
-        double sz = Math.Max(intermediateMax, 1e-30) / IntermediateLevel;
+        double intermediateMax = factors.IntermediateMax ?? bound;
+        // Calibration inputs that never excite B say nothing about the range: the data-free bound then (and for an
+        // all-zero B, z = 0 on any scale).
+        if (!(intermediateMax > 0)) intermediateMax = bound > 0 ? bound : IntermediateLevel;
+        double sz = intermediateMax / IntermediateLevel;
 
         if ((long)b.NonZerosPerRow * 255 * WeightQuantizer.MaxLevel(b.Bits) >= int.MaxValue)
             throw new ModelException(ErrorCodes.NotQuantizable, $"The factorized stage-1 accumulator could overflow ({b.NonZerosPerRow} entries per row).", nodeName: layer.Name);
@@ -45,13 +52,15 @@ internal sealed partial class ArtifactBuilder
             (multipliers[o], shifts[o]) = FixedPoint.Encode(accScale / outGrid.Scale);
         }
 
-        var ints = new[]
+        var factorInts = new[]
         {
             Ints("rank", r),
             Ints("nonzeros", b.NonZerosPerRow, a.NonZerosPerRow),
             Ints("bits", b.Bits, a.Bits),
             Ints("clamp", outGrid.Clamp(layer.ClampMin), outGrid.Clamp(layer.ClampMax)),
         };
+        bool conv = layer.Kind == LayerKinds.Conv;
+        var ints = conv ? WindowInts(layer).Concat(factorInts).ToArray() : factorInts;
         var blobs = new List<ArtifactBlob> { ByteBlob("bValues", FactorStorage.PackValues(b.Levels, b.Bits)) };
         if (!b.IsDense) blobs.Add(ByteBlob("bIndices", FactorStorage.PackIndices(b.Columns, k)));
         blobs.Add(IntBlob("zMultiplier", zMultipliers));
@@ -62,7 +71,7 @@ internal sealed partial class ArtifactBuilder
         blobs.Add(IntBlob("multiplier", multipliers));
         blobs.Add(IntBlob("shift", shifts));
         var described = $"{comment}; W [{m}, {k}] as A·B, {factors.Setting.Describe(m, k)}";
-        AddLayer(LayerKinds.FactorizedFullyConnected, layer.Name, layer.Inputs, [layer.Output], ints, [], blobs.ToArray(), described);
+        AddLayer(conv ? LayerKinds.FactorizedConv : LayerKinds.FactorizedFullyConnected, layer.Name, layer.Inputs, [layer.Output], ints, [], blobs.ToArray(), described);
         Reports.Add(new LayerReport(layer, outGrid, null));
     }
 

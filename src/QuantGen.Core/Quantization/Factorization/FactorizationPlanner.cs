@@ -27,13 +27,19 @@ internal sealed record FactorizationPlan(IReadOnlyList<FactorizationChoice> Choi
 /// the upgrade with the best error decrease per byte is taken while the model stays within float32 bytes / ratio.
 /// The error is the layer's relative output error on the calibration inputs (data-aware), or the relative weight
 /// error without data. With FactorRank: that one setting per layer, kept where it is smaller than the plain layer.
-/// Eligible: FullyConnected layers (Gemm, MatMul) without a fused LeakyRelu or per-channel clamp; Conv layers stay
-/// plain (not built yet: docs/quantization.md).
+/// Eligible: FullyConnected layers (Gemm, MatMul) and group-1 Conv layers (W [M, C·KH·KW]), without a fused LeakyRelu
+/// or per-channel clamp; grouped and depthwise convs stay plain (a depthwise filter has KH·KW weights: nothing to factor).
 /// </summary>
 internal static class FactorizationPlanner
 {
     /// <summary>Calibration samples whose layer inputs form each layer's second moment.</summary>
     private const int GramSamples = 256;
+
+    /// <summary>
+    /// Output positions per sample whose im2col rows enter a Conv layer's second moment (evenly spaced): bounds the
+    /// cost and memory at GramSamples · 64 rows, which still exceeds the fan-in of the convs it is used on.
+    /// </summary>
+    private const int GramPositions = 64;
 
     private static readonly int[] RankLadder = [2, 4, 8, 16, 32, 64, 128, 256];
 
@@ -76,9 +82,10 @@ internal static class FactorizationPlanner
         return new FactorizationPlan(choices, options.CompressionRatio, calibration is not null, candidates.Count, clock.Elapsed);
     }
 
-    /// <summary>Layers the integer kind can express: FullyConnected without a fused LeakyRelu or per-channel upper bound, and not a vector.</summary>
+    /// <summary>Layers the integer kinds can express: FullyConnected or group-1 Conv without a fused LeakyRelu or per-channel upper bound, and not a vector.</summary>
     private static bool IsEligible(FloatLayer layer) =>
-        layer.Kind == LayerKinds.FullyConnected && layer.LeakyAlpha is null && layer.ChannelClampMax is null
+        (layer.Kind == LayerKinds.FullyConnected || layer.Kind == LayerKinds.Conv && layer.Group == 1)
+        && layer.LeakyAlpha is null && layer.ChannelClampMax is null
         && Math.Min(layer.OutputChannels, layer.FanIn) >= 4;
 
     /// <summary>The settings tried for a layer; only those smaller than its plain int8 weights.</summary>
@@ -137,6 +144,16 @@ internal static class FactorizationPlanner
         return WeightQuantizer.Dequantize(WeightQuantizer.RoundToNearest(layer.Weights!, scales, options.WeightBits), scales);
     }
 
+    /// <summary>A FullyConnected layer's input rows as they are; a Conv layer's im2col rows at GramPositions evenly spaced output positions.</summary>
+    private static float[] LayerRows(LayerExecutor executor, FloatLayer layer, float[] x)
+    {
+        if (layer.Kind == LayerKinds.FullyConnected) return x;
+        int[] inShape = executor.Shape(layer.Inputs[0]), outShape = executor.Shape(layer.Output);
+        int plane = outShape[2] * outShape[3], count = Math.Min(plane, GramPositions);
+        var positions = Enumerable.Range(0, count).Select(i => (int)((long)i * plane / count)).ToArray();
+        return Im2Col.Rows(layer, x, inShape, outShape, positions)[0];
+    }
+
     /// <summary>Each eligible layer's input second moment over the float model's activations on the first calibration samples.</summary>
     private static Dictionary<FloatLayer, float[]> SecondMoments(Graph graph, IReadOnlyList<FloatLayer> layers, List<FloatLayer> eligible, CalibrationSet calibration, int samples)
     {
@@ -146,7 +163,7 @@ internal static class FactorizationPlanner
         {
             var inputs = calibration.Sample(graph, s).ToDictionary(kv => kv.Key, kv => kv.Value.ToArray<float>(), StringComparer.Ordinal);
             var values = executor.Run(layers, inputs);
-            rows[s] = eligible.Select(l => values[l.Inputs[0]]).ToArray();
+            rows[s] = eligible.Select(l => LayerRows(executor, l, values[l.Inputs[0]])).ToArray();
         });
         var result = new Dictionary<FloatLayer, float[]>();
         for (int e = 0; e < eligible.Count; e++)
