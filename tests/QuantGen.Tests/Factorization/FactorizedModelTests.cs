@@ -1,4 +1,5 @@
 using Microsoft.CodeAnalysis;
+using QuantGen.Core;
 using QuantGen.Core.Artifact;
 using QuantGen.Core.IO;
 using QuantGen.Core.Ir;
@@ -83,6 +84,19 @@ public sealed class FactorizedModelTests(ITestOutputHelper output)
         long factorizedSize = Compile(result.Artifact).Size, plainSize = Compile(plain).Size;
         output.WriteLine($"assembly bytes: plain W8 {plainSize}, factorized {factorizedSize}, delta {plainSize - factorizedSize}; report says the factors save {saved}");
         Assert.InRange(plainSize - factorizedSize, saved * 0.97, saved * 1.03 + 4096);
+    }
+
+    [Fact]
+    public void UnreachableRatioIsRefusedNamingTheLayersThatStayPlain()
+    {
+        // fashion_mobilenet's depthwise and ReLU6-clamped convs cannot be factorized, so even the smallest setting of
+        // every other layer stays under 8× float32: the build is refused instead of collapsing every layer to rank 2.
+        var model = OnnxModelLoader.Load(RealModelPaths.Fashion("fashion_mobilenet"));
+        var options = new QuantizationOptions { Compression = WeightCompression.Factorized, CompressionRatio = 8 };
+        var e = Assert.Throws<ModelException>(() => ModelQuantizer.Quantize(model, options, null));
+        Assert.Equal(ErrorCodes.InvalidOption, e.Code);
+        Assert.Contains("CompressionRatio=8 cannot be reached", e.Message);
+        Assert.Contains("stay int8", e.Message);
     }
 
     [Fact]

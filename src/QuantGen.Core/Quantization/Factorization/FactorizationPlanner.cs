@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using QuantGen.Core.Artifact;
 using QuantGen.Core.Ir;
 
@@ -48,6 +49,7 @@ internal static class FactorizationPlanner
         var clock = Stopwatch.StartNew();
         var weighted = layers.Where(l => l.Kind is LayerKinds.Conv or LayerKinds.FullyConnected).ToList();
         var eligible = weighted.Where(IsEligible).ToList();
+        if (options.CompressionRatio is { } target) RequireReachable(weighted, options, target);
         var moments = calibration is null ? new Dictionary<FloatLayer, float[]>() : SecondMoments(graph, layers, eligible, calibration, Math.Min(samples, GramSamples));
 
         var objectives = eligible.ToDictionary(l => l, l => new FactorObjective(l.Weights!, l.OutputChannels, l.FanIn, moments.GetValueOrDefault(l)));
@@ -80,6 +82,25 @@ internal static class FactorizationPlanner
 
         foreach (var choice in choices) choice.Layer.Factorization = choice.Factors;
         return new FactorizationPlan(choices, options.CompressionRatio, calibration is not null, candidates.Count, clock.Elapsed);
+    }
+
+    /// <summary>
+    /// Refuses a ratio that even every layer's smallest setting misses (QG0015), before any fitting: the allocation would
+    /// otherwise put every eligible layer at its smallest rank and build a model that has silently lost its accuracy.
+    /// </summary>
+    private static void RequireReachable(List<FloatLayer> weighted, QuantizationOptions options, double ratio)
+    {
+        long floatBytes = 4L * weighted.Sum(l => (long)l.Weights!.Length), smallest = 0;
+        foreach (var layer in weighted)
+        {
+            long plain = (long)layer.OutputChannels * layer.FanIn;
+            smallest += IsEligible(layer) ? Settings(layer, options).Select(s => s.Bytes(layer.OutputChannels, layer.FanIn)).DefaultIfEmpty(plain).Min() : plain;
+        }
+        if (floatBytes >= ratio * smallest) return;
+        var plainLayers = weighted.Where(l => !IsEligible(l)).Select(l => l.Name).ToList();
+        throw new ModelException(ErrorCodes.InvalidOption, string.Create(CultureInfo.InvariantCulture,
+            $"CompressionRatio={ratio} cannot be reached: the smallest factorized setting of every eligible layer still stores {smallest} weight bytes ({(double)floatBytes / smallest:0.#}× float32)")
+            + (plainLayers.Count > 0 ? $"; these layers cannot be factorized and stay int8: {string.Join(", ", plainLayers)}." : "."));
     }
 
     /// <summary>Layers the integer kinds can express: FullyConnected or group-1 Conv without a fused LeakyRelu or per-channel upper bound, and not a vector.</summary>

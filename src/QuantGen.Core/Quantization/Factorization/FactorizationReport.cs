@@ -9,11 +9,9 @@ internal static class FactorizationReport
     public static string Summary(FactorizationPlan plan)
     {
         double ratio = (double)plan.FloatBytes / plan.StoredBytes;
-        var text = string.Create(CultureInfo.InvariantCulture,
+        // An unreachable target never gets here: FactorizationPlanner refuses it (QG0015) before fitting.
+        return string.Create(CultureInfo.InvariantCulture,
             $"factorized {plan.Choices.Count(c => c.Factors is not null)} of {plan.Choices.Count} weighted layers, weights {plan.StoredBytes} bytes = {ratio:F1}× smaller than float32");
-        if (plan.TargetRatio is { } target && ratio < target * 0.999)
-            text += string.Create(CultureInfo.InvariantCulture, $" (target {target:G4}× not reached: the smallest setting of every layer)");
-        return text;
     }
 
     /// <summary>The artifact's <c>compression</c> metadata: "factorized ratio 12 reached 13.89" or "factorized rank 16".</summary>
