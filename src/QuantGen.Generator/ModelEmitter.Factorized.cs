@@ -1,4 +1,5 @@
 using QuantGen.Core.Artifact;
+using static QuantGen.Generator.CSharpLiterals;
 
 namespace QuantGen.Generator
 {

@@ -1,9 +1,9 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
 using System.Text;
 using QuantGen.Core.Artifact;
+using static QuantGen.Generator.CSharpLiterals;
 
 namespace QuantGen.Generator
 {
@@ -474,41 +474,8 @@ namespace QuantGen.Generator
             foreach (var (name, blob, bytes) in blobs)
             {
                 w.Line();
-                var shape = string.Join(",", blob.Shape.Select(Int));
-                var (description, element) = blob.Type switch
-                {
-                    BlobType.I8 => ($"int8 [{shape}]", "sbyte"),
-                    BlobType.U8 => ($"uint8 [{shape}]", "byte"),
-                    _ => ($"int32 [{shape}], little-endian bytes", "byte"),
-                };
-                if (BlobEmbedding.IsPacked(bytes.Length))
-                {
-                    w.Line($"/// <summary>{description}: {Int(bytes.Length)} bytes packed two per char.</summary>");
-                    w.Line($"private static {ReadOnlySpan}<{element}> {name} =>");
-                    w.Line($"    global::System.Runtime.InteropServices.MemoryMarshal.Cast<char, {element}>(global::System.MemoryExtensions.AsSpan(");
-                    w.Line($"        {BlobEmbedding.PackedLiteral(bytes)})).Slice(0, {Int(bytes.Length)});");
-                }
-                else
-                {
-                    w.Line($"/// <summary>{description}.</summary>");
-                    var values = blob.Type == BlobType.I8 ? bytes.Select(b => Int(unchecked((sbyte)b))) : bytes.Select(b => Int(b));
-                    WriteArray(w, $"private static {ReadOnlySpan}<{element}> {name} => new {element}[]", values.ToList(), 32);
-                }
+                ConstantData.WriteBlob(w, name, blob, bytes);
             }
-        }
-
-        private static void WriteArray(CodeWriter w, string declaration, List<string> values, int perLine)
-        {
-            if (values.Count == 0)
-            {
-                w.Line(declaration + " { };");
-                return;
-            }
-            w.Line(declaration);
-            w.Line("{");
-            for (int i = 0; i < values.Count; i += perLine)
-                w.Line("    " + string.Join(", ", values.Skip(i).Take(perLine)) + ",");
-            w.Line("};");
         }
 
         private string In(string tensor) => _floatParameters.TryGetValue(tensor, out var p) ? p : $"(({ReadOnlySpan}<{ElementType(tensor)}>){_buffers[tensor]})";
@@ -525,14 +492,5 @@ namespace QuantGen.Generator
                 ? $"f32[{shape}]"
                 : $"u8[{shape}] (scale {Float(t.Scale)}, zero {Int(t.ZeroPoint)})";
         }
-
-        private static string Int(int v) => v.ToString(CultureInfo.InvariantCulture);
-
-        /// <summary>Round-trip float literal; "R" keeps the artifact's exact value.</summary>
-        private static string Float(float v) => v.ToString("R", CultureInfo.InvariantCulture) + "f";
-
-        private static string Escape(string s) => s.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", " ").Replace("\r", " ");
-
-        private static string Xml(string s) => s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
     }
 }

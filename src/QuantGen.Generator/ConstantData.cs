@@ -1,0 +1,68 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using QuantGen.Core.Artifact;
+
+namespace QuantGen.Generator
+{
+    /// <summary>C# literals as every emitter writes them: invariant culture, round-trip floats, safe strings and XML docs.</summary>
+    internal static class CSharpLiterals
+    {
+        public static string Int(int v) => v.ToString(CultureInfo.InvariantCulture);
+
+        /// <summary>Round-trip float literal; "R" keeps the artifact's exact value.</summary>
+        public static string Float(float v) => v.ToString("R", CultureInfo.InvariantCulture) + "f";
+
+        public static string Escape(string s) => s.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", " ").Replace("\r", " ");
+
+        public static string Xml(string s) => s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+    }
+
+    /// <summary>
+    /// One constant blob as a static <c>ReadOnlySpan</c> property: an array initializer (static RVA data) when small, a
+    /// string literal packing two bytes per char when large (<see cref="BlobEmbedding"/>). Shared by the 8-bit and the
+    /// 16-bit emitters so both embed weights the same way.
+    /// </summary>
+    internal static class ConstantData
+    {
+        private const string ReadOnlySpan = "global::System.ReadOnlySpan";
+
+        public static void WriteBlob(CodeWriter w, string name, ArtifactBlob blob, byte[] bytes)
+        {
+            var shape = string.Join(",", blob.Shape.Select(CSharpLiterals.Int));
+            var (description, element) = blob.Type switch
+            {
+                BlobType.I8 => ($"int8 [{shape}]", "sbyte"),
+                BlobType.U8 => ($"uint8 [{shape}]", "byte"),
+                _ => ($"int32 [{shape}], little-endian bytes", "byte"),
+            };
+            if (BlobEmbedding.IsPacked(bytes.Length))
+            {
+                w.Line($"/// <summary>{description}: {CSharpLiterals.Int(bytes.Length)} bytes packed two per char.</summary>");
+                w.Line($"private static {ReadOnlySpan}<{element}> {name} =>");
+                w.Line($"    global::System.Runtime.InteropServices.MemoryMarshal.Cast<char, {element}>(global::System.MemoryExtensions.AsSpan(");
+                w.Line($"        {BlobEmbedding.PackedLiteral(bytes)})).Slice(0, {CSharpLiterals.Int(bytes.Length)});");
+            }
+            else
+            {
+                w.Line($"/// <summary>{description}.</summary>");
+                var values = blob.Type == BlobType.I8 ? bytes.Select(b => CSharpLiterals.Int(unchecked((sbyte)b))) : bytes.Select(b => CSharpLiterals.Int(b));
+                WriteArray(w, $"private static {ReadOnlySpan}<{element}> {name} => new {element}[]", values.ToList(), 32);
+            }
+        }
+
+        public static void WriteArray(CodeWriter w, string declaration, List<string> values, int perLine)
+        {
+            if (values.Count == 0)
+            {
+                w.Line(declaration + " { };");
+                return;
+            }
+            w.Line(declaration);
+            w.Line("{");
+            for (int i = 0; i < values.Count; i += perLine)
+                w.Line("    " + string.Join(", ", values.Skip(i).Take(perLine)) + ",");
+            w.Line("};");
+        }
+    }
+}
