@@ -42,7 +42,7 @@ floatClock.Stop();
 
 Console.WriteLine($"float (reference executor): top-1 {100.0 * floatCorrect / count:F2}% on {count} test images");
 Console.WriteLine($"int8 (generated FashionCnn): top-1 {100.0 * correct / count:F2}%, same answer as float on {100.0 * agree / count:F2}% of images");
-Console.WriteLine($"int8 latency: {clock.Elapsed.TotalMilliseconds * 1000 / count:F1} µs per image (batch 1, one thread, scalar kernels)");
+Console.WriteLine($"int8 latency: {clock.Elapsed.TotalMilliseconds * 1000 / count:F1} µs per image (batch 1, one thread, one pass incl. warm-up; steady state: docs/benchmarks.md)");
 return 0;
 
 static int ArgMax(ReadOnlySpan<float> values)
