@@ -29,6 +29,7 @@ namespace QuantGen.Generator
             ("/*SIMDDEPTHWISE*/", SimdDepthwiseDispatch),
             ("/*SIMDDEPTHWISENHWC*/", SimdDepthwiseNhwcDispatch),
             ("/*SIMDMAX*/", SimdMaxDispatch),
+            ("/*SIMDMAXPOOL*/", SimdMaxPoolDispatch),
             ("/*SIMDADD*/", SimdAddDispatch),
             ("/*SIMDQUANTIZE*/", SimdQuantizeDispatch),
             ("/*SIMDKERNELS*/", SimdKernels),
@@ -49,6 +50,14 @@ namespace QuantGen.Generator
                         y.Slice(i, 16));
 ";
 
+        /// <summary>Inserted at the top of MaxPoolNhwc: whole pixels of a multiple of 16 channels, 16 at a time.</summary>
+        private const string SimdMaxPoolDispatch = @"            if (SimdEnabled && (c & 15) == 0 && global::System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
+            {
+                MaxPoolNhwcVector(x, y, n, c, h, width, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
+                return;
+            }
+";
+
         /// <summary>Inserted before Quantize's scalar loop: 16 floats at a time (AVX-512).</summary>
         private const string SimdQuantizeDispatch = @"            if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
                 i = QuantizeAvx512(x, y, scale, zero, min, max);
@@ -59,10 +68,13 @@ namespace QuantGen.Generator
                 i = AddAvx512(a, b, y, za, zb, ma, mb, shift, zy, lo, hi);
 ";
 
-        /// <summary>Inserted before DepthwiseConvNhwc's scalar loop over channels: blocks of 8 channels in AVX-512.</summary>
-        private const string SimdDepthwiseNhwcDispatch = @"                if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
-                    ch = DepthwiseChannelsAvx512(x, w, bias, multiplier, shift, negMultiplier, negShift, high, y, border, outBase,
-                        b, iy0, ix0, c, h, width, kh, kw, dh, dw, zy, lo, hi);
+        /// <summary>
+        /// Inserted at the top of DepthwiseConvNhwc: with AVX-512, the whole layer 16 channels at a time (the channels
+        /// past the last whole block take the scalar loop below, restricted to them).
+        /// </summary>
+        private const string SimdDepthwiseNhwcDispatch = @"            if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
+                first = DepthwiseNhwcAvx512(x, w, bias, multiplier, shift, negMultiplier, negShift, high, y, border,
+                    n, c, h, width, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, zy, lo, hi);
 ";
 
         /// <summary>
@@ -79,11 +91,11 @@ namespace QuantGen.Generator
 ";
 
         /// <summary>
-        /// Inserted at the top of ConvNhwc: group 1 without horizontal dilation reads its kernel rows in place from a
-        /// padded copy of the input (ConvRowsAvxVnni), except a 1×1 convolution over a multiple of 4 channels, which
-        /// reads its fields in place from the input itself.
+        /// Inserted at the top of ConvNhwc: group 1 without horizontal dilation reads its kernel rows in place, from a
+        /// padded copy of the input or, for a 1×1 convolution without padding over a multiple of 4 channels, from the
+        /// input itself (ConvRowsAvxVnni).
         /// </summary>
-        private const string SimdConvRowsDispatch = @"            if (SimdEnabled && VnniEnabled && group == 1 && dw == 1 && (m & 7) == 0 && !(kh == 1 && kw == 1 && (c & 3) == 0)
+        private const string SimdConvRowsDispatch = @"            if (SimdEnabled && VnniEnabled && group == 1 && dw == 1 && (m & 7) == 0
                 && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported
                 && ConvRowsAvxVnni(x, w, bias, multiplier, shift, negMultiplier, negShift, high, y, col,
                     n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi))
@@ -162,24 +174,56 @@ namespace QuantGen.Generator
                 global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a2, ref result, (nuint)(o + 16));
                 global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a3, ref result, (nuint)(o + 24));
             }
-            for (; o < mp; o += 8)
+            // Small M (a classifier's last layer: few channels, long K): independent chains over alternate k-steps, or a
+            // chain would wait on vpdpbusd's latency every step.
+            for (; o + 16 <= mp; o += 16)
             {
-                // Two independent chains (even and odd k-steps): one chain would wait on vpdpbusd's latency every step.
                 var a0 = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
-                var a1 = a0;
+                var a1 = a0; var a2 = a0; var a3 = a0;
                 ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
                 int k4 = 0;
                 for (; k4 + 8 <= kp; k4 += 8)
+                {
+                    ref sbyte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp);
+                    ref sbyte next = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, (k4 + 4) * mp);
+                    var x0 = Broadcast4(ref x, k4);
+                    var x1 = Broadcast4(ref x, k4 + 4);
+                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, x0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row));
+                    a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, x0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 32));
+                    a2 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a2, x1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref next));
+                    a3 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a3, x1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref next, 32));
+                }
+                if (k4 < kp)
+                {
+                    ref sbyte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp);
+                    var x0 = Broadcast4(ref x, k4);
+                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, x0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row));
+                    a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, x0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 32));
+                }
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0 + a2, ref result, (nuint)o);
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a1 + a3, ref result, (nuint)(o + 8));
+            }
+            if (o < mp)
+            {
+                var a0 = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
+                var a1 = a0; var a2 = a0; var a3 = a0;
+                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                int k4 = 0;
+                for (; k4 + 16 <= kp; k4 += 16)
                 {
                     a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, Broadcast4(ref x, k4),
                         global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp)));
                     a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, Broadcast4(ref x, k4 + 4),
                         global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, (k4 + 4) * mp)));
+                    a2 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a2, Broadcast4(ref x, k4 + 8),
+                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, (k4 + 8) * mp)));
+                    a3 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a3, Broadcast4(ref x, k4 + 12),
+                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, (k4 + 12) * mp)));
                 }
-                if (k4 < kp)
+                for (; k4 < kp; k4 += 4)
                     a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, Broadcast4(ref x, k4),
                         global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp)));
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0 + a1, ref result, (nuint)o);
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe((a0 + a1) + (a2 + a3), ref result, (nuint)o);
             }
         }
 
@@ -434,70 +478,93 @@ namespace QuantGen.Generator
             }
         }
 
+        /// <summary>Tap t's weights (int32 lanes) times the 16 input bytes at origin + offset, zero-extended.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector512<int> TapProduct(ref global::System.Runtime.Intrinsics.Vector512<int> tap, int t, ref byte origin, int offset) =>
+            global::System.Runtime.Intrinsics.X86.Avx512F.MultiplyLow(global::System.Runtime.CompilerServices.Unsafe.Add(ref tap, t),
+                global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref origin, (nuint)offset)));
+
         /// <summary>
-        /// DepthwiseConvNhwc for whole blocks of 8 channels of one output position: the taps' input offsets computed once
-        /// (or the border row of zx), then per tap 16 (or 8) input bytes zero-extended and weights sign-extended to int32
-        /// (vpmovzxbd, vpmovsxbd), multiplied and summed in registers, and requantized with the per-channel vectors.
-        /// Returns the number of channels done; the scalar loop does the rest.
+        /// DepthwiseConvNhwc for the whole blocks of 16 channels, block by block: the block's requantization constants and
+        /// its taps' weights (sign-extended to int32 lanes, vpmovsxbd) are prepared once, then every output position
+        /// takes per tap 16 input bytes zero-extended (vpmovzxbd), one vpmulld and one add; an interior position reads its
+        /// taps at fixed offsets from its first, a border position reads taps outside the input from the row of zx
+        /// (<paramref name=""border""/>). Returns the number of channels done; the scalar loop does the rest.
         /// </summary>
-        private static int DepthwiseChannelsAvx512(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+        private static int DepthwiseNhwcAvx512(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
             global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
-            global::System.Span<byte> y, global::System.ReadOnlySpan<byte> border, int outBase,
-            int b, int iy0, int ix0, int c, int h, int width, int kh, int kw, int dh, int dw, int zy, int lo, int hi)
+            global::System.Span<byte> y, global::System.ReadOnlySpan<byte> border,
+            int n, int c, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int dw, int zy, int lo, int hi)
         {
+            int taps = kh * kw, blocks = c & ~15;
+            if (blocks == 0 || taps > 64) return 0;
+            if (x.Length < n * h * width * c || w.Length < taps * c || border.Length < c) throw new global::System.ArgumentException(""The buffers do not hold the tensors."");
             ref byte input = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
             ref byte pad = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(border);
             ref byte weights = ref global::System.Runtime.CompilerServices.Unsafe.As<sbyte, byte>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w));
-            int taps = kh * kw;
-            // Each tap's pixel offset in x, or −1 for the border row.
-            global::System.Span<int> at = stackalloc int[taps];
+            // Each tap's offset from an interior position's first tap.
+            global::System.Span<int> offsets = stackalloc int[taps];
             for (int ky = 0, t = 0; ky < kh; ky++)
                 for (int kx = 0; kx < kw; kx++, t++)
-                {
-                    int iy = iy0 + ky * dh, ix = ix0 + kx * dw;
-                    at[t] = iy >= 0 && iy < h && ix >= 0 && ix < width ? ((b * h + iy) * width + ix) * c : -1;
-                }
-            var top = global::System.Runtime.Intrinsics.Vector256.Create(hi);
-            int ch = 0;
-            for (; ch + 16 <= c; ch += 16)
+                    offsets[t] = (ky * dh * width + kx * dw) * c;
+            global::System.Span<global::System.Runtime.Intrinsics.Vector512<int>> tapWeights = stackalloc global::System.Runtime.Intrinsics.Vector512<int>[taps];
+            for (int ch = 0; ch < blocks; ch += 16)
             {
-                var acc = global::System.Runtime.Intrinsics.Vector512.Create(bias.Slice(ch, 16));
+                var q = new Requantization16(multiplier, shift, negMultiplier, negShift, high, hi, ch);
+                var initial = global::System.Runtime.Intrinsics.Vector512.Create(bias.Slice(ch, 16));
                 for (int t = 0; t < taps; t++)
+                    tapWeights[t] = global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(global::System.Runtime.Intrinsics.Vector128.AsSByte(
+                        global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref weights, (nuint)(t * c + ch))));
+                ref global::System.Runtime.Intrinsics.Vector512<int> tap = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(tapWeights);
+                for (int b = 0; b < n; b++)
+                for (int oy = 0; oy < oh; oy++)
                 {
-                    ref byte pixel = ref at[t] >= 0 ? ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, at[t] + ch) : ref global::System.Runtime.CompilerServices.Unsafe.Add(ref pad, ch);
-                    var xs = global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref pixel));
-                    var ws = global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(global::System.Runtime.Intrinsics.Vector128.AsSByte(
-                        global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, t * c + ch))));
-                    acc += global::System.Runtime.Intrinsics.X86.Avx512F.MultiplyLow(xs, ws);
+                    int iy0 = oy * sh - padTop;
+                    bool rowInside = iy0 >= 0 && iy0 + (kh - 1) * dh < h;
+                    for (int ox = 0; ox < ow; ox++)
+                    {
+                        int ix0 = ox * sw - padLeft;
+                        var acc = initial;
+                        if (rowInside && ix0 >= 0 && ix0 + (kw - 1) * dw < width)
+                        {
+                            ref byte origin = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, ((b * h + iy0) * width + ix0) * c + ch);
+                            if (kh == 3 && kw == 3)
+                            {
+                                // 3×3, unrolled: the tap loop's bookkeeping cost as much as its arithmetic.
+                                int column = dw * c, row = dh * width * c;
+                                acc += TapProduct(ref tap, 0, ref origin, 0) + TapProduct(ref tap, 1, ref origin, column) + TapProduct(ref tap, 2, ref origin, 2 * column);
+                                acc += TapProduct(ref tap, 3, ref origin, row) + TapProduct(ref tap, 4, ref origin, row + column) + TapProduct(ref tap, 5, ref origin, row + 2 * column);
+                                acc += TapProduct(ref tap, 6, ref origin, 2 * row) + TapProduct(ref tap, 7, ref origin, 2 * row + column) + TapProduct(ref tap, 8, ref origin, 2 * row + 2 * column);
+                            }
+                            else
+                            {
+                                for (int t = 0; t < taps; t++)
+                                    acc += TapProduct(ref tap, t, ref origin, offsets[t]);
+                            }
+                        }
+                        else
+                        {
+                            for (int ky = 0, t = 0; ky < kh; ky++)
+                            {
+                                int iy = iy0 + ky * dh;
+                                for (int kx = 0; kx < kw; kx++, t++)
+                                {
+                                    int ix = ix0 + kx * dw;
+                                    ref byte pixel = ref (uint)iy < (uint)h && (uint)ix < (uint)width
+                                        ? ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, ((b * h + iy) * width + ix) * c + ch)
+                                        : ref global::System.Runtime.CompilerServices.Unsafe.Add(ref pad, ch);
+                                    acc += global::System.Runtime.Intrinsics.X86.Avx512F.MultiplyLow(tapWeights[t],
+                                        global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref pixel)));
+                                }
+                            }
+                        }
+                        q.Store(y, ((b * oh + oy) * ow + ox) * c + ch, acc, zy, lo);
+                    }
                 }
-                new Requantization16(multiplier, shift, negMultiplier, negShift, high, hi, ch).Store(y, outBase + ch, acc, zy, lo);
             }
-            for (; ch + 8 <= c; ch += 8)
-            {
-                var acc = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(ch, 8));
-                for (int t = 0; t < taps; t++)
-                {
-                    ref byte pixel = ref at[t] >= 0 ? ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, at[t] + ch) : ref global::System.Runtime.CompilerServices.Unsafe.Add(ref pad, ch);
-                    var xs = global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(global::System.Runtime.Intrinsics.Vector128.AsByte(
-                        global::System.Runtime.Intrinsics.Vector128.CreateScalar(global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(ref pixel))));
-                    var ws = global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(global::System.Runtime.Intrinsics.Vector128.AsSByte(
-                        global::System.Runtime.Intrinsics.Vector128.CreateScalar(global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(
-                            ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, t * c + ch)))));
-                    acc += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(xs, ws);
-                }
-                StoreRequantized8(y, outBase + ch, acc, ch, multiplier, shift, negMultiplier, negShift, high, top, zy, lo);
-            }
-            return ch;
+            return blocks;
         }
-
-        /// <summary>y[at..at+8] = the requantized accumulators (bias included) of channels o..o+8.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        private static void StoreRequantized8(global::System.Span<byte> y, int at, global::System.Runtime.Intrinsics.Vector256<int> acc, int o,
-            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
-            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
-            global::System.Runtime.Intrinsics.Vector256<int> top, int zy, int lo) =>
-            new Requantization8(multiplier, shift, negMultiplier, negShift, high, top, o).Store(y, at, acc, zy, lo);
 
         /// <summary>The requantization constants of 8 output channels, loaded once for several positions.</summary>
         private readonly struct Requantization8
@@ -526,10 +593,19 @@ namespace QuantGen.Generator
             }
         }
 
-        /// <summary>The requantization constants of 16 output channels, loaded once for several positions.</summary>
+        /// <summary>
+        /// The requantization constants of 16 output channels, prepared once for many positions. Without a fused
+        /// LeakyRelu (negMultiplier = multiplier) the even and odd channels' multipliers, shifts, rounding terms and upper
+        /// bounds are laid out for vpmuldq's 64-bit lanes here, so that a store is 16 instructions: the odd lanes moved
+        /// down, two exact products, rounding, arithmetic shifts, the zero point and the clamp in 64 bits (no value can
+        /// wrap), the halves merged and narrowed. With one, each store takes Requantize16Avx512's per-lane choice.
+        /// </summary>
         private readonly struct Requantization16
         {
-            private readonly global::System.Runtime.Intrinsics.Vector512<int> _multiplier, _shift, _negMultiplier, _negShift, _upper;
+            private readonly global::System.Runtime.Intrinsics.Vector512<int> _multiplier, _shift, _negMultiplier, _negShift, _upper, _multiplierOdd;
+            private readonly global::System.Runtime.Intrinsics.Vector512<ulong> _shiftEven, _shiftOdd;
+            private readonly global::System.Runtime.Intrinsics.Vector512<long> _halfEven, _halfOdd, _upperEven, _upperOdd;
+            private readonly bool _leaky;
 
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
             public Requantization16(global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
@@ -541,12 +617,45 @@ namespace QuantGen.Generator
                 _negShift = global::System.Runtime.Intrinsics.Vector512.Create(negShift.Slice(o, 16));
                 var top = global::System.Runtime.Intrinsics.Vector512.Create(hi);
                 _upper = high.Length == 0 ? top : global::System.Runtime.Intrinsics.Vector512.Min(top, global::System.Runtime.Intrinsics.Vector512.Create(high.Slice(o, 16)));
+                _leaky = !global::System.Runtime.Intrinsics.Vector512.EqualsAll(_multiplier, _negMultiplier)
+                    || !global::System.Runtime.Intrinsics.Vector512.EqualsAll(_shift, _negShift);
+                var low32 = global::System.Runtime.Intrinsics.Vector512.Create(0xFFFFFFFFUL);
+                var shifts = global::System.Runtime.Intrinsics.Vector512.AsUInt64(_shift);
+                var uppers = global::System.Runtime.Intrinsics.Vector512.AsInt64(_upper);
+                var one = global::System.Runtime.Intrinsics.Vector512.Create(1UL);
+                _multiplierOdd = global::System.Runtime.Intrinsics.Vector512.AsInt32(global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(
+                    global::System.Runtime.Intrinsics.Vector512.AsUInt64(_multiplier), 32));
+                _shiftEven = shifts & low32;
+                _shiftOdd = global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(shifts, 32);
+                _halfEven = global::System.Runtime.Intrinsics.Vector512.AsInt64(global::System.Runtime.Intrinsics.X86.Avx512F.ShiftLeftLogicalVariable(one, _shiftEven - one));
+                _halfOdd = global::System.Runtime.Intrinsics.Vector512.AsInt64(global::System.Runtime.Intrinsics.X86.Avx512F.ShiftLeftLogicalVariable(one, _shiftOdd - one));
+                _upperEven = uppers & global::System.Runtime.Intrinsics.Vector512.AsInt64(low32);
+                _upperOdd = global::System.Runtime.Intrinsics.Vector512.ShiftRightArithmetic(uppers, 32);
             }
 
             /// <summary>y[at..at+16] = the requantized accumulators (bias included) of the 16 channels.</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-            public void Store(global::System.Span<byte> y, int at, global::System.Runtime.Intrinsics.Vector512<int> acc, int zy, int lo) =>
-                global::System.Runtime.Intrinsics.Vector128.CopyTo(Requantize16Avx512(acc, _multiplier, _shift, _negMultiplier, _negShift, zy, lo, _upper), y.Slice(at, 16));
+            public void Store(global::System.Span<byte> y, int at, global::System.Runtime.Intrinsics.Vector512<int> acc, int zy, int lo)
+            {
+                if (_leaky)
+                {
+                    global::System.Runtime.Intrinsics.Vector128.CopyTo(Requantize16Avx512(acc, _multiplier, _shift, _negMultiplier, _negShift, zy, lo, _upper), y.Slice(at, 16));
+                    return;
+                }
+                var zero = global::System.Runtime.Intrinsics.Vector512.Create((long)zy);
+                var low = global::System.Runtime.Intrinsics.Vector512.Create((long)lo);
+                var odd = global::System.Runtime.Intrinsics.Vector512.AsInt32(global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(
+                    global::System.Runtime.Intrinsics.Vector512.AsUInt64(acc), 32));
+                var even = global::System.Runtime.Intrinsics.X86.Avx512F.ShiftRightArithmeticVariable(
+                    global::System.Runtime.Intrinsics.X86.Avx512F.Multiply(acc, _multiplier) + _halfEven, _shiftEven) + zero;
+                var oddValues = global::System.Runtime.Intrinsics.X86.Avx512F.ShiftRightArithmeticVariable(
+                    global::System.Runtime.Intrinsics.X86.Avx512F.Multiply(odd, _multiplierOdd) + _halfOdd, _shiftOdd) + zero;
+                // Clamped to [lo, upper] ⊂ [0, 255]: the high half of every 64-bit lane is zero, so the odd values shift in.
+                even = global::System.Runtime.Intrinsics.Vector512.Min(global::System.Runtime.Intrinsics.Vector512.Max(even, low), _upperEven);
+                oddValues = global::System.Runtime.Intrinsics.Vector512.Min(global::System.Runtime.Intrinsics.Vector512.Max(oddValues, low), _upperOdd);
+                var merged = global::System.Runtime.Intrinsics.Vector512.AsInt32(even | global::System.Runtime.Intrinsics.Vector512.ShiftLeft(oddValues, 32));
+                global::System.Runtime.Intrinsics.Vector128.CopyTo(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector128Byte(merged), y.Slice(at, 16));
+            }
         }
 
         /// <summary>
@@ -630,7 +739,8 @@ namespace QuantGen.Generator
         /// receptive field is KH kernel rows read in place, KW·C contiguous bytes each, with no gather and no bounds test
         /// per position (the per-position gather cost more than the arithmetic in few-channel layers: the CNN's first
         /// convolution has 9 MACs per output). A row's padding to 4 bytes reads the next pixel's bytes, or the plane's 4
-        /// bytes of slack, which meet zero weights. False, with nothing written, if the scratch cannot hold the plane.
+        /// bytes of slack, which meet zero weights. A 1×1 convolution without padding over a multiple of 4 channels
+        /// reads its fields from x itself. False, with nothing written, if the scratch cannot hold the plane.
         /// </summary>
         private static bool ConvRowsAvxVnni(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
@@ -638,31 +748,147 @@ namespace QuantGen.Generator
             global::System.Span<byte> y, global::System.Span<byte> plane,
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int zx, int zy, int lo, int hi)
         {
-            int ph = (oh - 1) * sh + (kh - 1) * dh + 1, pw = (ow - 1) * sw + kw, pitch = pw * c, row = (kw * c + 3) & ~3, positions = oh * ow;
-            if (plane.Length < ph * pitch + 4) return false;
+            bool inPlace = kh == 1 && kw == 1 && padTop == 0 && padLeft == 0 && (c & 3) == 0;
+            int ph = (oh - 1) * sh + (kh - 1) * dh + 1, pw = inPlace ? width : (ow - 1) * sw + kw, pitch = pw * c, row = (kw * c + 3) & ~3;
+            int positions = oh * ow, image = h * width * c;
+            if (!inPlace && plane.Length < ph * pitch + 4) return false;
+            var walk = new FieldWalk(ow, sh * pitch, sw * c, kh, row, dh * pitch);
             for (int b = 0; b < n; b++)
             {
-                FillPlane(x.Slice(b * h * width * c, h * width * c), plane, c, h, width, ph, pw, padTop, padLeft, (byte)zx);
-                for (int p = 0; p < positions; p += 4)
+                global::System.ReadOnlySpan<byte> fields = x.Slice(b * image, image);
+                if (!inPlace)
                 {
-                    // A partial last block repeats its last position in the spare slots: computed, never written.
-                    int count = positions - p < 4 ? positions - p : 4;
-                    ConvBlock4AvxVnni(plane.Slice(FieldStart(p, ow, sh, sw, pw, c)),
-                        plane.Slice(FieldStart(p + (count > 1 ? 1 : 0), ow, sh, sw, pw, c)),
-                        plane.Slice(FieldStart(p + (count > 2 ? 2 : count - 1), ow, sh, sw, pw, c)),
-                        plane.Slice(FieldStart(p + count - 1, ow, sh, sw, pw, c)),
-                        w, bias, multiplier, shift, negMultiplier, negShift, high, y, (b * positions + p) * m, m, count, kh, row, dh * pitch, m, zy, lo, hi);
+                    FillPlane(fields, plane, c, h, width, ph, pw, padTop, padLeft, (byte)zx);
+                    fields = plane;
                 }
+                var output = y.Slice(b * positions * m, positions * m);
+                int o = 0;
+                for (; o + 16 <= m; o += 16)
+                    ConvChannels16AvxVnni(fields, w, bias, new Requantization16(multiplier, shift, negMultiplier, negShift, high, hi, o), output, walk, positions, o, m, zy, lo);
+                if (o < m)
+                    ConvChannels8AvxVnni(fields, w, bias, new Requantization8(multiplier, shift, negMultiplier, negShift, high, global::System.Runtime.Intrinsics.Vector256.Create(hi), o),
+                        output, walk, positions, o, m, zy, lo);
             }
             return true;
         }
 
-        /// <summary>Where output position p's receptive field starts in the padded plane (pw pixels of c bytes a row).</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        private static int FieldStart(int p, int ow, int sh, int sw, int pw, int c)
+        /// <summary>
+        /// How ConvRowsAvxVnni's receptive fields lie in the plane they are read from: position (oy, ox) starts at
+        /// oy · RowStep + ox · ColumnStep and is KH runs of Row bytes (a multiple of 4), run ky at ky · RunStride.
+        /// </summary>
+        private readonly struct FieldWalk
         {
-            int oy = p / ow;
-            return (oy * sh * pw + (p - oy * ow) * sw) * c;
+            public readonly int Ow, RowStep, ColumnStep, Kh, Row, RunStride;
+
+            public FieldWalk(int ow, int rowStep, int columnStep, int kh, int row, int runStride)
+            {
+                Ow = ow; RowStep = rowStep; ColumnStep = columnStep; Kh = kh; Row = row; RunStride = runStride;
+            }
+
+            /// <summary>The next position's field start, with its column.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public int Next(int start, ref int ox, ref int rowStart)
+            {
+                if (++ox < Ow) return start + ColumnStep;
+                ox = 0;
+                rowStart += RowStep;
+                return rowStart;
+            }
+        }
+
+        /// <summary>
+        /// Output channels o..o+16 of every position (ConvRowsAvxVnni): positions four at a time, two weight vectors per
+        /// k-step loaded once for the four fields, eight accumulators in registers, the requantization constants
+        /// prepared once for all positions. A partial last block repeats its last field: computed, never stored.
+        /// </summary>
+        private static void ConvChannels16AvxVnni(global::System.ReadOnlySpan<byte> fields, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            in Requantization16 q, global::System.Span<byte> y, FieldWalk walk, int positions, int o, int m, int zy, int lo)
+        {
+            ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(fields);
+            ref sbyte weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
+            var bias0 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8));
+            var bias1 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o + 8, 8));
+            int next = 0, ox = 0, rowStart = 0, kh = walk.Kh, row = walk.Row, runStride = walk.RunStride;
+            for (int p = 0; p < positions; p += 4)
+            {
+                int count = positions - p < 4 ? positions - p : 4;
+                int f0 = next;
+                int f1 = count > 1 ? next = walk.Next(next, ref ox, ref rowStart) : f0;
+                int f2 = count > 2 ? next = walk.Next(next, ref ox, ref rowStart) : f1;
+                int f3 = count > 3 ? next = walk.Next(next, ref ox, ref rowStart) : f2;
+                next = walk.Next(next, ref ox, ref rowStart);
+                ref byte r0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f0);
+                ref byte r1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f1);
+                ref byte r2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f2);
+                ref byte r3 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f3);
+                var a00 = bias0; var a01 = bias1; var a10 = bias0; var a11 = bias1;
+                var a20 = bias0; var a21 = bias1; var a30 = bias0; var a31 = bias1;
+                ref sbyte packed = ref weights;
+                for (int ky = 0; ky < kh; ky++)
+                for (int k4 = ky * runStride, end = k4 + row; k4 < end; k4 += 4)
+                {
+                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed);
+                    var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed, 32);
+                    packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 4 * m);
+                    var v = Broadcast4(ref r0, k4);
+                    a00 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a00, v, w0);
+                    a01 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a01, v, w1);
+                    v = Broadcast4(ref r1, k4);
+                    a10 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a10, v, w0);
+                    a11 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a11, v, w1);
+                    v = Broadcast4(ref r2, k4);
+                    a20 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a20, v, w0);
+                    a21 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a21, v, w1);
+                    v = Broadcast4(ref r3, k4);
+                    a30 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a30, v, w0);
+                    a31 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a31, v, w1);
+                }
+                int at = p * m + o;
+                q.Store(y, at, global::System.Runtime.Intrinsics.Vector512.Create(a00, a01), zy, lo);
+                if (count > 1) q.Store(y, at + m, global::System.Runtime.Intrinsics.Vector512.Create(a10, a11), zy, lo);
+                if (count > 2) q.Store(y, at + 2 * m, global::System.Runtime.Intrinsics.Vector512.Create(a20, a21), zy, lo);
+                if (count > 3) q.Store(y, at + 3 * m, global::System.Runtime.Intrinsics.Vector512.Create(a30, a31), zy, lo);
+            }
+        }
+
+        /// <summary>ConvChannels16AvxVnni for the last 8 output channels (m a multiple of 8, not of 16): one weight vector per k-step.</summary>
+        private static void ConvChannels8AvxVnni(global::System.ReadOnlySpan<byte> fields, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            in Requantization8 q, global::System.Span<byte> y, FieldWalk walk, int positions, int o, int m, int zy, int lo)
+        {
+            ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(fields);
+            ref sbyte weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
+            var bias0 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8));
+            int next = 0, ox = 0, rowStart = 0, kh = walk.Kh, row = walk.Row, runStride = walk.RunStride;
+            for (int p = 0; p < positions; p += 4)
+            {
+                int count = positions - p < 4 ? positions - p : 4;
+                int f0 = next;
+                int f1 = count > 1 ? next = walk.Next(next, ref ox, ref rowStart) : f0;
+                int f2 = count > 2 ? next = walk.Next(next, ref ox, ref rowStart) : f1;
+                int f3 = count > 3 ? next = walk.Next(next, ref ox, ref rowStart) : f2;
+                next = walk.Next(next, ref ox, ref rowStart);
+                ref byte r0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f0);
+                ref byte r1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f1);
+                ref byte r2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f2);
+                ref byte r3 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f3);
+                var a0 = bias0; var a1 = bias0; var a2 = bias0; var a3 = bias0;
+                ref sbyte packed = ref weights;
+                for (int ky = 0; ky < kh; ky++)
+                for (int k4 = ky * runStride, end = k4 + row; k4 < end; k4 += 4)
+                {
+                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed);
+                    packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 4 * m);
+                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, Broadcast4(ref r0, k4), w0);
+                    a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, Broadcast4(ref r1, k4), w0);
+                    a2 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a2, Broadcast4(ref r2, k4), w0);
+                    a3 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a3, Broadcast4(ref r3, k4), w0);
+                }
+                int at = p * m + o;
+                q.Store(y, at, a0, zy, lo);
+                if (count > 1) q.Store(y, at + m, a1, zy, lo);
+                if (count > 2) q.Store(y, at + 2 * m, a2, zy, lo);
+                if (count > 3) q.Store(y, at + 3 * m, a3, zy, lo);
+            }
         }
 
         /// <summary>
@@ -713,6 +939,42 @@ namespace QuantGen.Generator
                     global::System.Runtime.Intrinsics.Vector128.ToScalar(global::System.Runtime.Intrinsics.Vector128.AsUInt64(bytes)));
             }
             return ch;
+        }
+
+        /// <summary>
+        /// MaxPoolNhwc for a multiple of 16 channels: per output pixel, the window's in-bounds taps folded with vpmaxub
+        /// 16 channels at a time; a window with no input pixel gives 0.
+        /// </summary>
+        private static void MaxPoolNhwcVector(global::System.ReadOnlySpan<byte> x, global::System.Span<byte> y,
+            int n, int c, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int dw)
+        {
+            if (x.Length < n * h * width * c || y.Length < n * oh * ow * c) throw new global::System.ArgumentException(""The buffers do not hold the tensors."");
+            ref byte input = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+            ref byte output = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(y);
+            for (int b = 0; b < n; b++)
+            for (int oy = 0; oy < oh; oy++)
+            for (int ox = 0; ox < ow; ox++)
+            {
+                int iy0 = oy * sh - padTop, ix0 = ox * sw - padLeft, target = ((b * oh + oy) * ow + ox) * c;
+                for (int ch = 0; ch < c; ch += 16)
+                {
+                    // Every value is ≥ 0, so 0 is the identity of the max (and the result of an empty window).
+                    var best = global::System.Runtime.Intrinsics.Vector128<byte>.Zero;
+                    for (int ky = 0; ky < kh; ky++)
+                    {
+                        int iy = iy0 + ky * dh;
+                        if ((uint)iy >= (uint)h) continue;
+                        for (int kx = 0; kx < kw; kx++)
+                        {
+                            int ix = ix0 + kx * dw;
+                            if ((uint)ix >= (uint)width) continue;
+                            best = global::System.Runtime.Intrinsics.Vector128.Max(best,
+                                global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref input, (nuint)(((b * h + iy) * width + ix) * c + ch)));
+                        }
+                    }
+                    global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(best, ref output, (nuint)(target + ch));
+                }
+            }
         }
 
         /// <summary>
@@ -1166,12 +1428,14 @@ namespace QuantGen.Generated
             int dh, int dw, int zx, int zy, int lo, int hi)
         {
             border.Slice(0, c).Fill((byte)zx);
+            int first = 0;
+/*SIMDDEPTHWISENHWC*/            if (first == c) return;
             for (int b = 0; b < n; b++)
             for (int oy = 0; oy < oh; oy++)
             for (int ox = 0; ox < ow; ox++)
             {
-                int iy0 = oy * sh - padTop, ix0 = ox * sw - padLeft, outBase = ((b * oh + oy) * ow + ox) * c, ch = 0;
-/*SIMDDEPTHWISENHWC*/                for (; ch < c; ch++)
+                int iy0 = oy * sh - padTop, ix0 = ox * sw - padLeft, outBase = ((b * oh + oy) * ow + ox) * c;
+                for (int ch = first; ch < c; ch++)
                 {
                     int acc = bias[ch];
                     for (int ky = 0, t = 0; ky < kh; ky++)
@@ -1191,7 +1455,7 @@ namespace QuantGen.Generated
         public static void MaxPoolNhwc(global::System.ReadOnlySpan<byte> x, global::System.Span<byte> y,
             int n, int c, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int dw)
         {
-            for (int b = 0; b < n; b++)
+/*SIMDMAXPOOL*/            for (int b = 0; b < n; b++)
             for (int oy = 0; oy < oh; oy++)
             for (int ox = 0; ox < ow; ox++)
             {

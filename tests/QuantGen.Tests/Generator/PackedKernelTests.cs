@@ -48,6 +48,14 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
     // Depthwise NHWC over channels: a 16-channel block, an 8-channel block and a scalar tail; stride 2, LeakyRelu.
     [InlineData(27, 7, 6, 27, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 27, true)]
     [InlineData(48, 5, 5, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 48, false)]
+    // Whole 16-channel depthwise blocks (3×3 unrolled, stride 2, and a 3×5 kernel through the tap loop); 1×1 layers read
+    // in place (stride 1 and 2); 16 + 16 + 8 output channels over a padded plane.
+    [InlineData(32, 9, 8, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 32, true)]
+    [InlineData(64, 6, 7, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 64, false)]
+    [InlineData(16, 7, 9, 16, 3, 5, 1, 1, 1, 2, 1, 2, 1, 1, 16, false)]
+    [InlineData(16, 6, 5, 24, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, true)]
+    [InlineData(24, 7, 9, 48, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, false)]
+    [InlineData(8, 6, 6, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, false)]
     public void ConvSimdAndScalarMatchTheSimulator(int c, int h, int w, int m, int kh, int kw, int sh, int sw,
         int pt, int pl, int pb, int pr, int dh, int dw, int g, bool leaky)
     {
@@ -68,6 +76,10 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
     [InlineData(1, 37, 45, false)]
     [InlineData(3, 64, 8, true)]
     [InlineData(2, 5, 1, false)]
+    // Few output channels over a long K (a classifier's last layer): 16-channel and 8-channel blocks with split chains.
+    [InlineData(1, 1568, 10, false)]
+    [InlineData(2, 203, 24, true)]
+    [InlineData(1, 64, 16, false)]
     public void FullyConnectedSimdAndScalarMatchTheSimulator(int rows, int k, int m, bool leaky) =>
         Check(new Random(k * 100 + m), [rows, k], [rows, m], new StringBuilder("layer FullyConnected fc\nin x_q\nout y_q\n"), m, k, leaky, forceNchw: false);
 
@@ -80,6 +92,8 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
     [InlineData(5, 6, 7, false)]
     [InlineData(24, 5, 4, true)]
     [InlineData(35, 4, 6, false)]
+    [InlineData(16, 5, 6, false)]
+    [InlineData(32, 4, 5, true)]
     public void PoolingAndAddMatchTheSimulator(int c, int h, int w, bool countIncludePad)
     {
         var random = new Random(c * 7 + h);
