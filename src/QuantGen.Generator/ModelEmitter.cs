@@ -22,6 +22,7 @@ namespace QuantGen.Generator
         private readonly QuantizedArtifact _artifact;
         private readonly EmitPlan _plan;
         private readonly ActivationLayout _layout;
+        private readonly ConvPoolFusion _fusion;
         private readonly Dictionary<string, ArtifactTensor> _tensors;
         private readonly Dictionary<string, string> _buffers = new(StringComparer.Ordinal);
         private readonly Dictionary<string, string> _floatParameters = new(StringComparer.Ordinal);
@@ -34,6 +35,7 @@ namespace QuantGen.Generator
             _artifact = artifact;
             _plan = plan;
             _layout = ActivationLayout.Choose(artifact);
+            _fusion = ConvPoolFusion.Find(artifact, _layout);
             _tensors = artifact.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
             foreach (var reserved in new[] { "Run", "InputLength", "OutputLength", "InputShape", "OutputShape", plan.ClassName })
                 _memberNames.Take(reserved);
@@ -266,9 +268,18 @@ namespace QuantGen.Generator
                     bool nhwc = _layout.RunsNhwc(layer);
                     // NHWC reads a receptive field in (KH, KW, C/G) order: the weights are reordered to match, then packed.
                     var weights = nhwc ? ReductionChannelsLast(layer.GetBlob("weights"), k[0], k[1]) : layer.GetBlob("weights");
-                    w.Line($"{Kernels}.{(nhwc ? "ConvNhwc" : "ConvPacked")}({In(x)}, {WeightBlobs(layer, method, PackWeights(weights, group))}, {Out(y)}, _col, _acc,");
+                    var pool = _fusion.PoolAfter(layer);
+                    if (pool is not null)
+                    {
+                        w.Line($"// Fused with MaxPool {Escape(pool.Name)}: one requantization per 2×2 window, written to its output.");
+                        w.Line($"{Kernels}.ConvMaxPoolNhwc({In(x)}, {WeightBlobs(layer, method, PackWeights(weights, group))}, {Out(y)}, {Out(pool.Outputs[0])}, _col, _acc,");
+                    }
+                    else
+                    {
+                        w.Line($"{Kernels}.{(nhwc ? "ConvNhwc" : "ConvPacked")}({In(x)}, {WeightBlobs(layer, method, PackWeights(weights, group))}, {Out(y)}, _col, _acc,");
+                    }
                     w.Line($"    n: {Int(inT!.Shape[0])}, c: {Int(inT.Shape[1])}, h: {Int(inT.Shape[2])}, width: {Int(inT.Shape[3])}, m: {Int(outT.Shape[1])}, oh: {Int(outT.Shape[2])}, ow: {Int(outT.Shape[3])},");
-                    w.Line($"    kh: {Int(k[0])}, kw: {Int(k[1])}, sh: {Int(s[0])}, sw: {Int(s[1])}, padTop: {Int(p[0])}, padLeft: {Int(p[1])}, dh: {Int(d[0])}, dw: {Int(d[1])}, group: {Int(layer.GetInt("group"))},");
+                    w.Line($"    kh: {Int(k[0])}, kw: {Int(k[1])}, sh: {Int(s[0])}, sw: {Int(s[1])}, padTop: {Int(p[0])}, padLeft: {Int(p[1])}, dh: {Int(d[0])}, dw: {Int(d[1])}{(pool is null ? $", group: {Int(layer.GetInt("group"))}" : "")},");
                     w.Line($"    zx: {Int(inT.ZeroPoint)}, zy: {Int(outT.ZeroPoint)}, lo: {Int(clamp[0])}, hi: {Int(clamp[1])});");
                     break;
                 }
@@ -288,6 +299,9 @@ namespace QuantGen.Generator
                     w.Line($"    rows: {Int(inT!.ElementCount / k)}, k: {Int(k)}, m: {Int(m)}, zy: {Int(outT.ZeroPoint)}, lo: {Int(clamp[0])}, hi: {Int(clamp[1])});");
                     break;
                 }
+                case LayerKinds.MaxPool when _fusion.IsFused(layer):
+                    w.Line("// Computed by the convolution before it (ConvMaxPoolNhwc).");
+                    break;
                 case LayerKinds.MaxPool when _layout.RunsNhwc(layer):
                 {
                     int[] k = layer.GetInts("kernel"), s = layer.GetInts("strides"), p = layer.GetInts("pads"), d = layer.GetInts("dilations");

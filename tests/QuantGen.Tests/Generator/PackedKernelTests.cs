@@ -72,6 +72,28 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
         if (m > 1 && oh * ow > 1) Assert.Contains(g == c && g == m && g > 1 ? "DepthwiseConv(" : "ConvPacked(", nchw);
     }
 
+    /// <summary>
+    /// A convolution read only by a 2×2, stride-2 MaxPool: fused into one kernel (requantized once per window) where
+    /// every multiplier is ≥ 0, not fused with a negative one; even and odd sides, 1×1 in place, 16 + 16 + 8 channels.
+    /// </summary>
+    [Theory]
+    //          c   h   w   m  kh  s  pad leaky negative
+    [InlineData(1, 12, 12, 16, 3, 1, 1, false, false)]
+    [InlineData(16, 7, 9, 32, 3, 1, 1, true, false)]
+    [InlineData(24, 8, 6, 40, 1, 1, 0, false, false)]
+    [InlineData(8, 10, 11, 24, 3, 2, 1, false, false)]
+    [InlineData(8, 6, 6, 16, 3, 1, 1, false, true)]
+    public void ConvThenMaxPoolMatchesTheSimulator(int c, int h, int w, int m, int k, int stride, int pad, bool leaky, bool negativeMultiplier)
+    {
+        var random = new Random(c * 31 + m * 7 + h);
+        int oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
+        var layer = new StringBuilder()
+            .Append("layer Conv conv\nin x_q\nout y_q\n")
+            .Append($"ints kernel {k} {k}\nints strides {stride} {stride}\nints pads {pad} {pad} {pad} {pad}\nints dilations 1 1\nints group 1\n");
+        var source = Check(random, [1, c, h, w], [1, m, oh, ow], layer, m, c * k * k, leaky, forceNchw: false, pool: true, negativeMultiplier: negativeMultiplier);
+        Assert.Equal(!negativeMultiplier, source.Contains("ConvMaxPoolNhwc(", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData(1, 37, 45, false)]
     [InlineData(3, 64, 8, true)]
@@ -145,7 +167,8 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
     }
 
     /// <summary>Builds the one-layer model, checks every kernel path against the simulator, returns the generated model source.</summary>
-    private string Check(Random random, int[] inShape, int[] outShape, StringBuilder layer, int m, int k, bool leaky, bool forceNchw)
+    private string Check(Random random, int[] inShape, int[] outShape, StringBuilder layer, int m, int k, bool leaky, bool forceNchw,
+        bool pool = false, bool negativeMultiplier = false)
     {
         int zx = random.Next(0, 256), zy = random.Next(0, 256);
         // Shifts that spread the outputs over the u8 grid: |acc| is about √K · 127 · 128.
@@ -156,23 +179,32 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
         layer.Append($"ints clamp {lo} {hi}\n")
             .Append($"blob weights i8 {m},{k} {Convert.ToBase64String(Random(m * k, -127, 128).Select(v => unchecked((byte)(sbyte)v)).ToArray())}\n")
             .Append($"blob bias i32 {m} {Ints(Random(m, -3000, 3000))}\n")
-            .Append($"blob multiplier i32 {m} {Ints(Random(m, 1 << 30, int.MaxValue))}\n")
+            .Append($"blob multiplier i32 {m} {Ints(Random(m, 1 << 30, int.MaxValue).Select((v, i) => negativeMultiplier && i == 0 ? -v : v))}\n")
             .Append($"blob shift i32 {m} {Ints(Random(m, shift - 1, shift + 2))}\n");
         if (leaky)
             layer.Append($"blob negMultiplier i32 {m} {Ints(Random(m, 1 << 30, int.MaxValue))}\n")
                 .Append($"blob negShift i32 {m} {Ints(Random(m, shift + 1, shift + 4))}\n");
         layer.Append("end\n");
         string Shape(int[] s) => string.Join(",", s);
+        // With pool: a 2×2, stride-2 MaxPool reads the layer's output (y_q) and writes the model's (p_q).
+        var layerShape = outShape;
+        if (pool)
+        {
+            layer.Append("layer MaxPool pool\nin y_q\nout p_q\nints kernel 2 2\nints strides 2 2\nints pads 0 0 0 0\nints dilations 1 1\nend\n");
+            outShape = [outShape[0], m, outShape[2] / 2, outShape[3] / 2];
+        }
+        var last = pool ? "p_q" : "y_q";
         int outSize = outShape.Aggregate(1, (a, d) => a * d);
         // A flatten read by no FullyConnected keeps the layer's output, and so the layer, in NCHW.
         var resultShape = forceNchw ? [1, outSize] : outShape;
         var text = "quantgen-artifact 1\nmodel packed\nmeta source Models/packed.onnx\n"
             + $"tensor x f32 {Shape(inShape)} 1 0 0 0\ntensor x_q u8 {Shape(inShape)} 0.015625 {zx} 0 255\n"
-            + $"tensor y_q u8 {Shape(outShape)} 0.0625 {zy} 0 255\n"
+            + $"tensor y_q u8 {Shape(layerShape)} 0.0625 {zy} 0 255\n"
+            + (pool ? $"tensor p_q u8 {Shape(outShape)} 0.0625 {zy} 0 255\n" : "")
             + (forceNchw ? $"tensor f_q u8 {Shape(resultShape)} 0.0625 {zy} 0 255\n" : "")
             + $"tensor y f32 {Shape(resultShape)} 1 0 0 0\n"
             + "input x x\noutput y y\nlayer Quantize q\nin x\nout x_q\nend\n" + layer
-            + (forceNchw ? "layer Reshape flatten\nin y_q\nout f_q\nend\nlayer Dequantize d\nin f_q\nout y\nend\n" : "layer Dequantize d\nin y_q\nout y\nend\n");
+            + (forceNchw ? $"layer Reshape flatten\nin {last}\nout f_q\nend\nlayer Dequantize d\nin f_q\nout y\nend\n" : $"layer Dequantize d\nin {last}\nout y\nend\n");
         var artifact = ArtifactText.Read(text);
 
         var path = "/project/obj/quantgen/packed.qgart";

@@ -856,78 +856,112 @@ namespace QuantGen.Generated
         private static bool ConvRowsAvxVnni(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
             global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
-            global::System.Span<byte> y, global::System.Span<byte> plane,
+            global::System.Span<byte> y, global::System.Span<byte> plane, bool pooled,
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int zx, int zy, int lo, int hi)
         {
             bool inPlace = kh == 1 && kw == 1 && padTop == 0 && padLeft == 0 && (c & 3) == 0;
             int ph = (oh - 1) * sh + (kh - 1) * dh + 1, pw = inPlace ? width : (ow - 1) * sw + kw, pitch = pw * c, row = (kw * c + 3) & ~3;
-            int positions = oh * ow, image = h * width * c;
+            int outputs = (pooled ? (oh / 2) * (ow / 2) : oh * ow) * m, image = h * width * c;
             if (!inPlace && plane.Length < ph * pitch + 4) return false;
-            var walk = new FieldWalk(ow, sh * pitch, sw * c, kh, row, dh * pitch);
+            var fields = new FieldCursor(oh, ow, sh * pitch, sw * c, kh, row, dh * pitch, pooled);
             for (int b = 0; b < n; b++)
             {
-                global::System.ReadOnlySpan<byte> fields = x.Slice(b * image, image);
+                global::System.ReadOnlySpan<byte> source = x.Slice(b * image, image);
                 if (!inPlace)
                 {
-                    FillPlane(fields, plane, c, h, width, ph, pw, padTop, padLeft, (byte)zx);
-                    fields = plane;
+                    FillPlane(source, plane, c, h, width, ph, pw, padTop, padLeft, (byte)zx);
+                    source = plane;
                 }
-                var output = y.Slice(b * positions * m, positions * m);
+                var output = y.Slice(b * outputs, outputs);
                 int o = 0;
                 for (; o + 16 <= m; o += 16)
-                    ConvChannels16AvxVnni(fields, w, bias, new Requantization16(multiplier, shift, negMultiplier, negShift, high, hi, o), output, walk, positions, o, m, zy, lo);
+                    ConvChannels16AvxVnni(source, w, bias, new Requantization16(multiplier, shift, negMultiplier, negShift, high, hi, o), output, fields, pooled, o, m, zy, lo);
                 if (o < m)
-                    ConvChannels8AvxVnni(fields, w, bias, new Requantization8(multiplier, shift, negMultiplier, negShift, high, global::System.Runtime.Intrinsics.Vector256.Create(hi), o),
-                        output, walk, positions, o, m, zy, lo);
+                    ConvChannels8AvxVnni(source, w, bias, new Requantization8(multiplier, shift, negMultiplier, negShift, high, global::System.Runtime.Intrinsics.Vector256.Create(hi), o),
+                        output, fields, pooled, o, m, zy, lo);
             }
             return true;
         }
 
         /// <summary>
-        /// How ConvRowsAvxVnni's receptive fields lie in the plane they are read from: position (oy, ox) starts at
-        /// oy · RowStep + ox · ColumnStep and is KH runs of Row bytes (a multiple of 4), run ky at ky · RunStride.
+        /// Walks ConvRowsAvxVnni's receptive fields four at a time in the plane they are read from: position (oy, ox)
+        /// starts at oy · rowStep + ox · columnStep and is Kh runs of Row bytes (a multiple of 4), run ky at ky ·
+        /// RunStride. In raster order (a partial last block repeats its last field), or, for a fused 2×2 / stride 2 max
+        /// pool, one pooling window per block: (2py, 2px), (2py, 2px + 1), (2py + 1, 2px), (2py + 1, 2px + 1).
         /// </summary>
-        private readonly struct FieldWalk
+        private struct FieldCursor
         {
-            public readonly int Ow, RowStep, ColumnStep, Kh, Row, RunStride;
+            public readonly int Kh, Row, RunStride, Blocks;
+            private readonly int _columns, _rowStep, _columnStep, _positions, _windowRowStep, _windowColumnStep;
+            private readonly bool _pooled;
+            private int _column, _rowStart, _next, _taken;
 
-            public FieldWalk(int ow, int rowStep, int columnStep, int kh, int row, int runStride)
+            public FieldCursor(int oh, int ow, int rowStep, int columnStep, int kh, int row, int runStride, bool pooled)
             {
-                Ow = ow; RowStep = rowStep; ColumnStep = columnStep; Kh = kh; Row = row; RunStride = runStride;
+                Kh = kh; Row = row; RunStride = runStride; _pooled = pooled;
+                _columns = pooled ? ow / 2 : ow;
+                _rowStep = pooled ? 2 * rowStep : rowStep;
+                _columnStep = pooled ? 2 * columnStep : columnStep;
+                _positions = pooled ? (oh / 2) * (ow / 2) * 4 : oh * ow;
+                _column = 0; _rowStart = 0; _next = 0; _taken = 0;
+                Blocks = (_positions + 3) / 4;
+                _windowRowStep = rowStep; _windowColumnStep = columnStep;
             }
 
-            /// <summary>The next position's field start, with its column.</summary>
+            /// <summary>The next block's four field starts; the number of distinct positions in it.</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-            public int Next(int start, ref int ox, ref int rowStart)
+            public int Take(out int f0, out int f1, out int f2, out int f3)
             {
-                if (++ox < Ow) return start + ColumnStep;
-                ox = 0;
-                rowStart += RowStep;
-                return rowStart;
+                int count = _positions - _taken < 4 ? _positions - _taken : 4;
+                _taken += 4;
+                if (_pooled)
+                {
+                    f0 = _next; f1 = f0 + _windowColumnStep; f2 = f0 + _windowRowStep; f3 = f2 + _windowColumnStep;
+                    Advance();
+                    return 4;
+                }
+                f0 = _next;
+                if (count > 1) Advance();
+                f1 = _next;
+                if (count > 2) Advance();
+                f2 = _next;
+                if (count > 3) Advance();
+                f3 = _next;
+                Advance();
+                return count;
+            }
+
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            private void Advance()
+            {
+                if (++_column < _columns)
+                {
+                    _next += _columnStep;
+                    return;
+                }
+                _column = 0;
+                _rowStart += _rowStep;
+                _next = _rowStart;
             }
         }
 
         /// <summary>
         /// Output channels o..o+16 of every position (ConvRowsAvxVnni): positions four at a time, two weight vectors per
         /// k-step loaded once for the four fields, eight accumulators in registers, the requantization constants
-        /// prepared once for all positions. A partial last block repeats its last field: computed, never stored.
+        /// prepared once for all positions. A partial last block repeats its last field: computed, never stored. Pooled:
+        /// each block is a 2×2 window whose largest accumulators are requantized into y at the window's position.
         /// </summary>
-        private static void ConvChannels16AvxVnni(global::System.ReadOnlySpan<byte> fields, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            in Requantization16 q, global::System.Span<byte> y, FieldWalk walk, int positions, int o, int m, int zy, int lo)
+        private static void ConvChannels16AvxVnni(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            in Requantization16 q, global::System.Span<byte> y, FieldCursor fields, bool pooled, int o, int m, int zy, int lo)
         {
-            ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(fields);
+            ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(source);
             ref sbyte weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
             var bias0 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8));
             var bias1 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o + 8, 8));
-            int next = 0, ox = 0, rowStart = 0, kh = walk.Kh, row = walk.Row, runStride = walk.RunStride;
-            for (int p = 0; p < positions; p += 4)
+            int kh = fields.Kh, row = fields.Row, runStride = fields.RunStride;
+            for (int block = 0; block < fields.Blocks; block++)
             {
-                int count = positions - p < 4 ? positions - p : 4;
-                int f0 = next;
-                int f1 = count > 1 ? next = walk.Next(next, ref ox, ref rowStart) : f0;
-                int f2 = count > 2 ? next = walk.Next(next, ref ox, ref rowStart) : f1;
-                int f3 = count > 3 ? next = walk.Next(next, ref ox, ref rowStart) : f2;
-                next = walk.Next(next, ref ox, ref rowStart);
+                int count = fields.Take(out int f0, out int f1, out int f2, out int f3);
                 ref byte r0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f0);
                 ref byte r1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f1);
                 ref byte r2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f2);
@@ -954,7 +988,15 @@ namespace QuantGen.Generated
                     a30 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a30, v, w0);
                     a31 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a31, v, w1);
                 }
-                int at = p * m + o;
+                if (pooled)
+                {
+                    // Requantization is monotonic (non-negative multipliers): the max of the accumulators, requantized once.
+                    q.Store(y, block * m + o, global::System.Runtime.Intrinsics.Vector512.Create(
+                        global::System.Runtime.Intrinsics.Vector256.Max(global::System.Runtime.Intrinsics.Vector256.Max(a00, a10), global::System.Runtime.Intrinsics.Vector256.Max(a20, a30)),
+                        global::System.Runtime.Intrinsics.Vector256.Max(global::System.Runtime.Intrinsics.Vector256.Max(a01, a11), global::System.Runtime.Intrinsics.Vector256.Max(a21, a31))), zy, lo);
+                    continue;
+                }
+                int at = 4 * block * m + o;
                 q.Store(y, at, global::System.Runtime.Intrinsics.Vector512.Create(a00, a01), zy, lo);
                 if (count > 1) q.Store(y, at + m, global::System.Runtime.Intrinsics.Vector512.Create(a10, a11), zy, lo);
                 if (count > 2) q.Store(y, at + 2 * m, global::System.Runtime.Intrinsics.Vector512.Create(a20, a21), zy, lo);
@@ -963,21 +1005,16 @@ namespace QuantGen.Generated
         }
 
         /// <summary>ConvChannels16AvxVnni for the last 8 output channels (m a multiple of 8, not of 16): one weight vector per k-step.</summary>
-        private static void ConvChannels8AvxVnni(global::System.ReadOnlySpan<byte> fields, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            in Requantization8 q, global::System.Span<byte> y, FieldWalk walk, int positions, int o, int m, int zy, int lo)
+        private static void ConvChannels8AvxVnni(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            in Requantization8 q, global::System.Span<byte> y, FieldCursor fields, bool pooled, int o, int m, int zy, int lo)
         {
-            ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(fields);
+            ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(source);
             ref sbyte weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
             var bias0 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8));
-            int next = 0, ox = 0, rowStart = 0, kh = walk.Kh, row = walk.Row, runStride = walk.RunStride;
-            for (int p = 0; p < positions; p += 4)
+            int kh = fields.Kh, row = fields.Row, runStride = fields.RunStride;
+            for (int block = 0; block < fields.Blocks; block++)
             {
-                int count = positions - p < 4 ? positions - p : 4;
-                int f0 = next;
-                int f1 = count > 1 ? next = walk.Next(next, ref ox, ref rowStart) : f0;
-                int f2 = count > 2 ? next = walk.Next(next, ref ox, ref rowStart) : f1;
-                int f3 = count > 3 ? next = walk.Next(next, ref ox, ref rowStart) : f2;
-                next = walk.Next(next, ref ox, ref rowStart);
+                int count = fields.Take(out int f0, out int f1, out int f2, out int f3);
                 ref byte r0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f0);
                 ref byte r1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f1);
                 ref byte r2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f2);
@@ -994,7 +1031,13 @@ namespace QuantGen.Generated
                     a2 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a2, Broadcast4(ref r2, k4), w0);
                     a3 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a3, Broadcast4(ref r3, k4), w0);
                 }
-                int at = p * m + o;
+                if (pooled)
+                {
+                    q.Store(y, block * m + o, global::System.Runtime.Intrinsics.Vector256.Max(
+                        global::System.Runtime.Intrinsics.Vector256.Max(a0, a1), global::System.Runtime.Intrinsics.Vector256.Max(a2, a3)), zy, lo);
+                    continue;
+                }
+                int at = 4 * block * m + o;
                 q.Store(y, at, a0, zy, lo);
                 if (count > 1) q.Store(y, at + m, a1, zy, lo);
                 if (count > 2) q.Store(y, at + 2 * m, a2, zy, lo);
@@ -1166,7 +1209,7 @@ namespace QuantGen.Generated
         {
             if (SimdEnabled && VnniEnabled && group == 1 && dw == 1 && (m & 7) == 0
                 && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported
-                && ConvRowsAvxVnni(x, w, bias, multiplier, shift, negMultiplier, negShift, high, y, col,
+                && ConvRowsAvxVnni(x, w, bias, multiplier, shift, negMultiplier, negShift, high, y, col, false,
                     n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi))
                 return;
             int cg = c / group, mg = m / group, kp = kh * ((kw * cg + 3) & ~3), mp = (mg + 7) & ~7, positions = oh * ow;
@@ -1205,6 +1248,30 @@ namespace QuantGen.Generated
                             y, (b * positions + p + j) * m + o0, 1, zy, lo, hi);
                 }
             }
+        }
+
+        /// <summary>
+        /// A group-1 ConvNhwc whose only reader is a 2×2, stride-2 MaxPool without padding (pooled: OH/2 × OW/2 pixels of M
+        /// channels). Requantization never decreases as the accumulator grows (its multipliers are not negative: the
+        /// generator checks), so the max of four requantized outputs is the requantized max of their accumulators; the
+        /// SIMD path uses that to requantize once per window and never writes y. Otherwise: ConvNhwc into y, then MaxPoolNhwc.
+        /// </summary>
+        public static void ConvMaxPoolNhwc(
+            global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
+            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, global::System.Span<byte> pooled, global::System.Span<byte> col, global::System.Span<int> acc,
+            int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
+            int dh, int dw, int zx, int zy, int lo, int hi)
+        {
+            if (SimdEnabled && VnniEnabled && dw == 1 && (m & 7) == 0
+                && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported
+                && ConvRowsAvxVnni(x, w, bias, multiplier, shift, negMultiplier, negShift, high, pooled, col, true,
+                    n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi))
+                return;
+            ConvNhwc(x, w, bias, multiplier, shift, negMultiplier, negShift, high, y, col, acc,
+                n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, 1, zx, zy, lo, hi);
+            MaxPoolNhwc(y, pooled, n, m, oh, ow, oh / 2, ow / 2, 2, 2, 2, 2, 0, 0, 1, 1);
         }
 
         /// <summary>The receptive field of one output position of an NHWC convolution, in (KH, KW, C/G) order.</summary>
