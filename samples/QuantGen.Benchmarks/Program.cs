@@ -6,7 +6,15 @@ using QuantGen.Benchmarks;
 // commands and the results.
 if (args.Length > 0 && args[0] == "layers")
 {
-    foreach (var model in args.Skip(1)) LayerProfile.Print(model);
+    // layers [--threads N] MODEL...: QuantGenKernels.Threads for the large layers (1 by default).
+    var rest = args.Skip(1).ToList();
+    int at = rest.IndexOf("--threads");
+    if (at >= 0)
+    {
+        QuantGen.Generated.QuantGenKernels.Threads = int.Parse(rest[at + 1], System.Globalization.CultureInfo.InvariantCulture);
+        rest.RemoveRange(at, 2);
+    }
+    foreach (var model in rest) LayerProfile.Print(model);
     return;
 }
 BenchmarkSwitcher.FromAssembly(typeof(ModelBenchmarks).Assembly).Run(args.Length == 0 ? ["--filter", "*"] : args);

@@ -37,7 +37,7 @@ namespace QuantGen.Generator
             _layout = ActivationLayout.Choose(artifact);
             _fusion = ConvPoolFusion.Find(artifact, _layout);
             _tensors = artifact.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
-            foreach (var reserved in new[] { "Run", "InputLength", "OutputLength", "InputShape", "OutputShape", plan.ClassName })
+            foreach (var reserved in new[] { "Run", "InputLength", "OutputLength", "InputShape", "OutputShape", "PreparePartPlanes", plan.ClassName })
                 _memberNames.Take(reserved);
         }
 
@@ -64,6 +64,7 @@ namespace QuantGen.Generator
             WriteConstructor(w);
             WriteRun(w, layerMethods);
             foreach (var (layer, method) in layerMethods) WriteLayer(w, layer, method);
+            if (HasLargeLayers) WritePreparePartPlanes(w);
             WriteData(w);
             w.Close();
             if (_plan.Namespace.Length > 0) w.Close();
@@ -173,6 +174,8 @@ namespace QuantGen.Generator
                 }
                 w.Line($"private readonly byte[] _col = new byte[{Int(col)}]; // receptive fields (packed dot products, zero padded to 4), a padded plane or a row of zx (depthwise)");
                 w.Line($"private readonly int[] _acc = new int[{Int(acc)}]; // int32 accumulators of the output positions in flight, padded to 8 channels");
+                if (HasLargeLayers)
+                    w.Line("private byte[][]? _partPlanes; // the planes of the parts after the first when the large layers are split (QuantGenKernels.Threads > 1)");
             }
             w.Line();
         }
@@ -269,6 +272,11 @@ namespace QuantGen.Generator
                     // NHWC reads a receptive field in (KH, KW, C/G) order: the weights are reordered to match, then packed.
                     var weights = nhwc ? ReductionChannelsLast(layer.GetBlob("weights"), k[0], k[1]) : layer.GetBlob("weights");
                     var pool = _fusion.PoolAfter(layer);
+                    if (pool is null && nhwc && IsLarge(layer))
+                    {
+                        WriteParts(w, layer, method, weights, group, x, y, inT!, outT, k, s, p, d, clamp);
+                        break;
+                    }
                     if (pool is not null)
                     {
                         w.Line($"// Fused with MaxPool {Escape(pool.Name)}: one requantization per 2×2 window, written to its output.");
@@ -379,6 +387,64 @@ namespace QuantGen.Generator
         /// layer, then its negative-slope pair (the positive one again without a fused LeakyRelu) and its per-channel
         /// upper bounds (clampHigh, or an empty span), registering their data.
         /// </summary>
+        /// <summary>
+        /// Layers worth splitting over threads when QuantGenKernels.Threads &gt; 1: group-1 convolutions of at least 2^20
+        /// multiply-accumulates (a few microseconds of work; below that the hand-off to another thread costs more).
+        /// </summary>
+        private bool IsLarge(ArtifactLayer layer)
+        {
+            var output = _tensors[layer.Outputs[0]];
+            return layer.Kind == LayerKinds.Conv && layer.GetInt("group") == 1 && !IsDepthwise(layer)
+                && (long)output.ElementCount * (layer.GetBlob("weights").Values.Count / output.Shape[1]) >= 1L << 20;
+        }
+
+        /// <summary>True when some layer is written as parts (WriteParts).</summary>
+        private bool HasLargeLayers => _artifact.Layers.Any(l => l.Kind == LayerKinds.Conv && _layout.RunsNhwc(l) && _fusion.PoolAfter(l) is null && IsLarge(l));
+
+        /// <summary>PreparePartPlanes: the planes of a split layer's parts, allocated when Threads first asks for more of them.</summary>
+        private static void WritePreparePartPlanes(CodeWriter w)
+        {
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// The number of parts the large layers run in (QuantGenKernels.Threads, at least 1), with a plane for each part after the");
+            w.Line("/// first: allocated by the first Run that splits, or when Threads grows, never per Run.");
+            w.Line("/// </summary>");
+            w.Open("private int PreparePartPlanes()");
+            w.Line("int parts = global::QuantGen.Generated.QuantGenKernels.Threads;");
+            w.Line("if (parts <= 1) return 1;");
+            w.Open("if (_partPlanes is null || _partPlanes.Length < parts)");
+            w.Line("var planes = new byte[parts][];");
+            w.Line("for (int i = 1; i < parts; i++) planes[i] = _partPlanes is not null && i < _partPlanes.Length ? _partPlanes[i] : new byte[_col.Length];");
+            w.Line("planes[0] = _col;");
+            w.Line("_partPlanes = planes;");
+            w.Close();
+            w.Line("return parts;");
+            w.Close();
+        }
+
+        /// <summary>
+        /// A large convolution: the layer method hands its parts to QuantGenKernels.RunParts; each part computes its share
+        /// of the output channels with its own plane (the first part uses _col, the others _partPlanes).
+        /// </summary>
+        private void WriteParts(CodeWriter w, ArtifactLayer layer, string method, ArtifactBlob weights, int group, string x, string y,
+            ArtifactTensor inT, ArtifactTensor outT, int[] k, int[] s, int[] p, int[] d, int[] clamp)
+        {
+            var parts = _memberNames.Take("s_" + char.ToLowerInvariant(method[0]) + method.Substring(1) + "Parts");
+            var partMethod = _memberNames.Take(method + "Part");
+            w.Line("// A large layer: with QuantGenKernels.Threads > 1 its output channels are split between threads.");
+            w.Line($"{Kernels}.RunParts(this, {parts}, PreparePartPlanes());");
+            w.Close();
+            w.Line();
+            w.Line($"private static readonly global::System.Action<{_plan.ClassName}, int, int> {parts} = (model, part, parts) => model.{partMethod}(part, parts);");
+            w.Line();
+            w.Line($"/// <summary>Part <paramref name=\"part\"/> of <paramref name=\"parts\"/> of {Xml(layer.Name)}.</summary>");
+            w.Open($"private void {partMethod}(int part, int parts)");
+            w.Line($"{Kernels}.ConvNhwc({In(x)}, {WeightBlobs(layer, method, PackWeights(weights, group))}, {Out(y)}, part == 0 ? _col : _partPlanes![part], _acc,");
+            w.Line($"    n: {Int(inT.Shape[0])}, c: {Int(inT.Shape[1])}, h: {Int(inT.Shape[2])}, width: {Int(inT.Shape[3])}, m: {Int(outT.Shape[1])}, oh: {Int(outT.Shape[2])}, ow: {Int(outT.Shape[3])},");
+            w.Line($"    kh: {Int(k[0])}, kw: {Int(k[1])}, sh: {Int(s[0])}, sw: {Int(s[1])}, padTop: {Int(p[0])}, padLeft: {Int(p[1])}, dh: {Int(d[0])}, dw: {Int(d[1])}, group: {Int(group)},");
+            w.Line($"    zx: {Int(inT.ZeroPoint)}, zy: {Int(outT.ZeroPoint)}, lo: {Int(clamp[0])}, hi: {Int(clamp[1])}, part: part, parts: parts);");
+        }
+
         private string WeightBlobs(ArtifactLayer layer, string method, ArtifactBlob weights)
         {
             var weightData = DataName(method, "Weights", weights);

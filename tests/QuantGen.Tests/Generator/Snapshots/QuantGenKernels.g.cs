@@ -77,6 +77,26 @@ namespace QuantGen.Generated
         public static bool VnniEnabled { get; set; } = true;
 
         /// <summary>
+        /// Threads for the large layers (1, the default: everything on the calling thread). Only layers the generator
+        /// marked large (group-1 convolutions of at least 2^20 multiply-accumulates, where handing work to another
+        /// thread costs less than it saves) split their output channels into this many parts, on the thread pool;
+        /// every other layer, and any layer on the scalar path, runs on the calling thread. Results are the same bytes
+        /// either way. A split layer allocates its task bookkeeping per call (a few hundred bytes); at 1, nothing.
+        /// </summary>
+        public static int Threads { get; set; } = 1;
+
+        /// <summary>Runs part(model, i, parts) for i in [0, parts): on the thread pool and the calling thread when more than one.</summary>
+        public static void RunParts<TModel>(TModel model, global::System.Action<TModel, int, int> part, int parts)
+        {
+            if (parts <= 1)
+            {
+                part(model, 0, 1);
+                return;
+            }
+            global::System.Threading.Tasks.Parallel.For(0, parts, i => part(model, i, parts));
+        }
+
+        /// <summary>
         /// 2-D convolution, NCHW in and out, weights pre-packed at build time as [G, KP/4, MP, 4] (KP = C/G·KH·KW
         /// rounded up to 4, MP = M/G rounded up to 8, zero padded): for every output position the receptive field is
         /// gathered into <paramref name="col"/> (positions outside the input read zx), then one packed dot product gives
@@ -851,13 +871,15 @@ namespace QuantGen.Generated
         /// per position (the per-position gather cost more than the arithmetic in few-channel layers: the CNN's first
         /// convolution has 9 MACs per output). A row's padding to 4 bytes reads the next pixel's bytes, or the plane's 4
         /// bytes of slack, which meet zero weights. A 1×1 convolution without padding over a multiple of 4 channels
-        /// reads its fields from x itself. False, with nothing written, if the scratch cannot hold the plane.
+        /// reads its fields from x itself. Part <paramref name="part"/> of <paramref name="parts"/> computes its share
+        /// of the output channels (each part with its own plane). False, with nothing written, if the scratch cannot hold the plane.
         /// </summary>
         private static bool ConvRowsAvxVnni(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
             global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, global::System.Span<byte> plane, bool pooled,
-            int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int zx, int zy, int lo, int hi)
+            int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int zx, int zy, int lo, int hi,
+            int part, int parts)
         {
             bool inPlace = kh == 1 && kw == 1 && padTop == 0 && padLeft == 0 && (c & 3) == 0;
             int ph = (oh - 1) * sh + (kh - 1) * dh + 1, pw = inPlace ? width : (ow - 1) * sw + kw, pitch = pw * c, row = (kw * c + 3) & ~3;
@@ -873,12 +895,17 @@ namespace QuantGen.Generated
                     source = plane;
                 }
                 var output = y.Slice(b * outputs, outputs);
-                int o = 0;
-                for (; o + 16 <= m; o += 16)
-                    ConvChannels16AvxVnni(source, w, bias, new Requantization16(multiplier, shift, negMultiplier, negShift, high, hi, o), output, fields, pooled, o, m, zy, lo);
-                if (o < m)
-                    ConvChannels8AvxVnni(source, w, bias, new Requantization8(multiplier, shift, negMultiplier, negShift, high, global::System.Runtime.Intrinsics.Vector256.Create(hi), o),
-                        output, fields, pooled, o, m, zy, lo);
+                // This part's share of the channel blocks (16 channels each, then a last block of 8).
+                int blocks = (m + 15) / 16, first = part * blocks / parts, end = (part + 1) * blocks / parts;
+                for (int block = first; block < end; block++)
+                {
+                    int o = 16 * block;
+                    if (o + 16 <= m)
+                        ConvChannels16AvxVnni(source, w, bias, new Requantization16(multiplier, shift, negMultiplier, negShift, high, hi, o), output, fields, pooled, o, m, zy, lo);
+                    else
+                        ConvChannels8AvxVnni(source, w, bias, new Requantization8(multiplier, shift, negMultiplier, negShift, high, global::System.Runtime.Intrinsics.Vector256.Create(hi), o),
+                            output, fields, pooled, o, m, zy, lo);
+                }
             }
             return true;
         }
@@ -1197,7 +1224,7 @@ namespace QuantGen.Generated
         /// its slot of <paramref name="col"/> (one run per kernel row when the group is the whole input and there is no
         /// dilation, copied in 4-byte chunks: the bytes past the row meet zero weights), or, for an interior 1×1
         /// convolution over a multiple of 4 channels, read in place. Per-channel upper bounds (clampHigh) are folded into
-        /// requantization.
+        /// requantization. With <paramref name="parts"/> &gt; 1 (RunParts), each part is called with its own col.
         /// </summary>
         public static void ConvNhwc(
             global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
@@ -1205,13 +1232,15 @@ namespace QuantGen.Generated
             global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, global::System.Span<byte> col, global::System.Span<int> acc,
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
-            int dh, int dw, int group, int zx, int zy, int lo, int hi)
+            int dh, int dw, int group, int zx, int zy, int lo, int hi, int part = 0, int parts = 1)
         {
             if (SimdEnabled && VnniEnabled && group == 1 && dw == 1 && (m & 7) == 0
                 && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported
                 && ConvRowsAvxVnni(x, w, bias, multiplier, shift, negMultiplier, negShift, high, y, col, false,
-                    n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi))
+                    n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi, part, parts))
                 return;
+            // Only the SIMD path above splits a layer's channels between parts: here the first part does the whole layer.
+            if (part != 0) return;
             int cg = c / group, mg = m / group, kp = kh * ((kw * cg + 3) & ~3), mp = (mg + 7) & ~7, positions = oh * ow;
             var field = new ReceptiveField(c, h, width, cg, kh, kw, sh, sw, padTop, padLeft, dh, dw, ow, (byte)zx);
             // The rows' padding meets zero weights: whatever a gather leaves there, a cleared start keeps it defined.
@@ -1267,7 +1296,7 @@ namespace QuantGen.Generated
             if (SimdEnabled && VnniEnabled && dw == 1 && (m & 7) == 0
                 && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported
                 && ConvRowsAvxVnni(x, w, bias, multiplier, shift, negMultiplier, negShift, high, pooled, col, true,
-                    n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi))
+                    n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi, 0, 1))
                 return;
             ConvNhwc(x, w, bias, multiplier, shift, negMultiplier, negShift, high, y, col, acc,
                 n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, 1, zx, zy, lo, hi);
