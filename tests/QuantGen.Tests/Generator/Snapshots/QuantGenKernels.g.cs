@@ -262,6 +262,11 @@ namespace QuantGen.Generated
                 DotPackedAvx2(col, w, acc, kp, mp);
                 return;
             }
+            if (SimdEnabled && global::System.Runtime.Intrinsics.Arm.Dp.IsSupported)
+            {
+                DotPackedArmDp(col, w, acc, kp, mp);
+                return;
+            }
             acc.Slice(0, mp).Clear();
             for (int k4 = 0; k4 < kp; k4 += 4)
             {
@@ -572,6 +577,46 @@ namespace QuantGen.Generated
         private static global::System.Runtime.Intrinsics.Vector256<byte> Broadcast4(ref byte x, int k4) =>
             global::System.Runtime.Intrinsics.Vector256.AsByte(global::System.Runtime.Intrinsics.Vector256.Create(
                 global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<int>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, k4))));
+
+        /// <summary>
+        /// DotPacked with the Arm dot-product instructions (System.Runtime.Intrinsics.Arm.Dp, Armv8.2+: udot, four u8 × u8 products summed into
+        /// each uint32 lane). Arm has no u8 × s8 form without the i8mm extension, so the weights are read as w + 128
+        /// (their sign bit flipped, an unsigned byte) and 128 · Σx taken off at the end: Σ x·(w + 128) − 128·Σ x = Σ x·w.
+        /// Every step is an addition modulo 2^32, so the result is exact whenever the true sum fits in int32 (the
+        /// quantizer bounds it), even where the intermediate sums wrap. Σx is one udot per k-step against a vector of ones.
+        /// </summary>
+        private static void DotPackedArmDp(global::System.ReadOnlySpan<byte> col, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp)
+        {
+            ref byte x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(col);
+            ref byte weights = ref global::System.Runtime.CompilerServices.Unsafe.As<sbyte, byte>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w));
+            ref int result = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(acc);
+            var flip = global::System.Runtime.Intrinsics.Vector128.Create((byte)0x80);
+            var sum = global::System.Runtime.Intrinsics.Vector128<uint>.Zero;
+            for (int k4 = 0; k4 < kp; k4 += 4)
+                sum = global::System.Runtime.Intrinsics.Arm.Dp.DotProduct(sum, Quadruplet(ref x, k4), global::System.Runtime.Intrinsics.Vector128.Create((byte)1));
+            var correction = global::System.Runtime.Intrinsics.Vector128.ShiftLeft(sum, 7);
+            for (int o = 0; o < mp; o += 8)
+            {
+                var a0 = global::System.Runtime.Intrinsics.Vector128<uint>.Zero;
+                var a1 = a0;
+                ref byte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                for (int k4 = 0; k4 < kp; k4 += 4)
+                {
+                    var xv = Quadruplet(ref x, k4);
+                    ref byte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp);
+                    a0 = global::System.Runtime.Intrinsics.Arm.Dp.DotProduct(a0, xv, global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref row) ^ flip);
+                    a1 = global::System.Runtime.Intrinsics.Arm.Dp.DotProduct(a1, xv, global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref row, 16) ^ flip);
+                }
+                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsInt32(a0 - correction), ref result, (nuint)o);
+                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsInt32(a1 - correction), ref result, (nuint)(o + 4));
+            }
+        }
+
+        /// <summary>The four activation bytes at x[k4..k4+4] in every 32-bit lane of a 128-bit vector.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector128<byte> Quadruplet(ref byte x, int k4) =>
+            global::System.Runtime.Intrinsics.Vector128.AsByte(global::System.Runtime.Intrinsics.Vector128.Create(
+                global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<uint>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, k4))));
 
         /// <summary>
         /// DotPacked for x86 without VNNI (AVX2): the activation bytes zero-extended and the weights sign-extended to
