@@ -2,8 +2,13 @@ using BenchmarkDotNet.Running;
 using QuantGen.Benchmarks;
 
 // Every model × {int8 SIMD, int8 scalar, ONNX Runtime float} in one run; arguments go to BenchmarkDotNet
-// (e.g. --filter '*Cnn*'). `layers MODEL...` prints a per-layer time profile instead. docs/benchmarks.md has the
+// (e.g. --filter '*Cnn*'). `layers MODEL...` prints a per-layer time profile instead, `peak` this core's VNNI peak. docs/benchmarks.md has the
 // commands and the results.
+if (args.Length > 0 && args[0] == "peak")
+{
+    VnniPeak.Print();
+    return;
+}
 if (args.Length > 0 && args[0] == "layers")
 {
     // layers [--threads N] MODEL...: QuantGenKernels.Threads for the large layers (1 by default).
