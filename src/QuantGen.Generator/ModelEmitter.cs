@@ -148,10 +148,23 @@ namespace QuantGen.Generator
                     bool nhwc = layer.Kind == LayerKinds.Conv && _layout.RunsNhwc(layer);
                     if (IsDepthwise(layer))
                     {
-                        // NHWC: one row of zx for the taps outside the input. NCHW: the padded input plane, plus slack for the
-                        // vector loads of a row's partial last block (at stride ≤ 2 they read at most 30 bytes past it).
+                        // NCHW: the padded input plane, plus slack for the vector loads of a row's partial last block (at
+                        // stride ≤ 2 they read at most 30 bytes past it).
                         int[] pads = layer.GetInts("pads");
-                        col = Math.Max(col, nhwc ? input[1] : (input[2] + pads[0] + pads[2]) * (input[3] + pads[1] + pads[3]) + 64);
+                        if (nhwc)
+                        {
+                            // NHWC: the SIMD path's padded plane (the rows and columns the output reaches), which also
+                            // holds the scalar path's row of zx.
+                            var output = _tensors[layer.Outputs[0]].Shape;
+                            int[] window = layer.GetInts("kernel"), steps = layer.GetInts("strides"), spread = layer.GetInts("dilations");
+                            int planeRows = (output[2] - 1) * steps[0] + (window[0] - 1) * spread[0] + 1;
+                            int planeColumns = (output[3] - 1) * steps[1] + (window[1] - 1) * spread[1] + 1;
+                            col = Math.Max(col, Math.Max(input[1], planeRows * planeColumns * input[1]));
+                        }
+                        else
+                        {
+                            col = Math.Max(col, (input[2] + pads[0] + pads[2]) * (input[3] + pads[1] + pads[3]) + 64);
+                        }
                         continue;
                     }
                     var weights = layer.GetBlob("weights");

@@ -661,54 +661,54 @@ namespace QuantGen.Generated
                 global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref origin, (nuint)offset)));
 
         /// <summary>
-        /// DepthwiseConvNhwc for the whole blocks of 16 channels, block by block: the block's requantization constants and
-        /// its taps' weights (sign-extended to int32 lanes, vpmovsxbd) are prepared once, then every output position
-        /// takes per tap 16 input bytes zero-extended (vpmovzxbd), one vpmulld and one add; an interior position reads its
-        /// taps at fixed offsets from its first, a border position reads taps outside the input from the row of zx
-        /// (<paramref name="border"/>). Returns the number of channels done; the scalar loop does the rest.
+        /// DepthwiseConvNhwc for the whole blocks of 16 channels: each image is copied once into
+        /// <paramref name="scratch"/> as a plane padded with zx (FillPlane), so every tap of every position is read in
+        /// place at a fixed offset, with no bounds test; then block by block, the block's requantization constants and
+        /// its taps' weights (sign-extended to int32 lanes, vpmovsxbd) are prepared once, and every output position takes
+        /// per tap 16 input bytes zero-extended (vpmovzxbd), one vpmulld and one add (3×3 unrolled). Returns the number of
+        /// channels done (0 if the scratch cannot hold the plane); the scalar loop does the rest.
         /// </summary>
         private static int DepthwiseNhwcAvx512(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
             global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
-            global::System.Span<byte> y, global::System.ReadOnlySpan<byte> border,
-            int n, int c, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int dw, int zy, int lo, int hi)
+            global::System.Span<byte> y, global::System.Span<byte> scratch,
+            int n, int c, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int dw, int zx, int zy, int lo, int hi)
         {
-            int taps = kh * kw, blocks = c & ~15;
-            if (blocks == 0 || taps > 64) return 0;
-            if (x.Length < n * h * width * c || w.Length < taps * c || border.Length < c) throw new global::System.ArgumentException("The buffers do not hold the tensors.");
-            ref byte input = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
-            ref byte pad = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(border);
+            int taps = kh * kw, blocks = c & ~15, image = h * width * c;
+            int ph = (oh - 1) * sh + (kh - 1) * dh + 1, pw = (ow - 1) * sw + (kw - 1) * dw + 1;
+            if (blocks == 0 || taps > 64 || scratch.Length < ph * pw * c) return 0;
+            if (x.Length < n * image || w.Length < taps * c || y.Length < n * oh * ow * c) throw new global::System.ArgumentException("The buffers do not hold the tensors.");
+            ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(scratch);
             ref byte weights = ref global::System.Runtime.CompilerServices.Unsafe.As<sbyte, byte>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w));
-            // Each tap's offset from an interior position's first tap.
+            // Each tap's offset in the plane from its position's first tap.
             global::System.Span<int> offsets = stackalloc int[taps];
             for (int ky = 0, t = 0; ky < kh; ky++)
                 for (int kx = 0; kx < kw; kx++, t++)
-                    offsets[t] = (ky * dh * width + kx * dw) * c;
+                    offsets[t] = (ky * dh * pw + kx * dw) * c;
+            int column = dw * c, row = dh * pw * c;
+            bool unrolled = kh == 3 && kw == 3;
             global::System.Span<global::System.Runtime.Intrinsics.Vector512<int>> tapWeights = stackalloc global::System.Runtime.Intrinsics.Vector512<int>[taps];
-            for (int ch = 0; ch < blocks; ch += 16)
+            ref global::System.Runtime.Intrinsics.Vector512<int> tap = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(tapWeights);
+            for (int b = 0; b < n; b++)
             {
-                var q = new Requantization16(multiplier, shift, negMultiplier, negShift, high, hi, ch);
-                var initial = global::System.Runtime.Intrinsics.Vector512.Create(bias.Slice(ch, 16));
-                for (int t = 0; t < taps; t++)
-                    tapWeights[t] = global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(global::System.Runtime.Intrinsics.Vector128.AsSByte(
-                        global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref weights, (nuint)(t * c + ch))));
-                ref global::System.Runtime.Intrinsics.Vector512<int> tap = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(tapWeights);
-                for (int b = 0; b < n; b++)
-                for (int oy = 0; oy < oh; oy++)
+                FillPlane(x.Slice(b * image, image), scratch, c, h, width, ph, pw, padTop, padLeft, (byte)zx);
+                for (int ch = 0; ch < blocks; ch += 16)
                 {
-                    int iy0 = oy * sh - padTop;
-                    bool rowInside = iy0 >= 0 && iy0 + (kh - 1) * dh < h;
-                    for (int ox = 0; ox < ow; ox++)
+                    var q = new Requantization16(multiplier, shift, negMultiplier, negShift, high, hi, ch);
+                    var initial = global::System.Runtime.Intrinsics.Vector512.Create(bias.Slice(ch, 16));
+                    for (int t = 0; t < taps; t++)
+                        tapWeights[t] = global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(global::System.Runtime.Intrinsics.Vector128.AsSByte(
+                            global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref weights, (nuint)(t * c + ch))));
+                    for (int oy = 0; oy < oh; oy++)
                     {
-                        int ix0 = ox * sw - padLeft;
-                        var acc = initial;
-                        if (rowInside && ix0 >= 0 && ix0 + (kw - 1) * dw < width)
+                        ref byte origin = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, oy * sh * pw * c + ch);
+                        int target = ((b * oh + oy) * ow) * c + ch;
+                        for (int ox = 0; ox < ow; ox++, origin = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref origin, sw * c), target += c)
                         {
-                            ref byte origin = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, ((b * h + iy0) * width + ix0) * c + ch);
-                            if (kh == 3 && kw == 3)
+                            var acc = initial;
+                            if (unrolled)
                             {
                                 // 3×3, unrolled: the tap loop's bookkeeping cost as much as its arithmetic.
-                                int column = dw * c, row = dh * width * c;
                                 acc += TapProduct(ref tap, 0, ref origin, 0) + TapProduct(ref tap, 1, ref origin, column) + TapProduct(ref tap, 2, ref origin, 2 * column);
                                 acc += TapProduct(ref tap, 3, ref origin, row) + TapProduct(ref tap, 4, ref origin, row + column) + TapProduct(ref tap, 5, ref origin, row + 2 * column);
                                 acc += TapProduct(ref tap, 6, ref origin, 2 * row) + TapProduct(ref tap, 7, ref origin, 2 * row + column) + TapProduct(ref tap, 8, ref origin, 2 * row + 2 * column);
@@ -718,24 +718,8 @@ namespace QuantGen.Generated
                                 for (int t = 0; t < taps; t++)
                                     acc += TapProduct(ref tap, t, ref origin, offsets[t]);
                             }
+                            q.Store(y, target, acc, zy, lo);
                         }
-                        else
-                        {
-                            for (int ky = 0, t = 0; ky < kh; ky++)
-                            {
-                                int iy = iy0 + ky * dh;
-                                for (int kx = 0; kx < kw; kx++, t++)
-                                {
-                                    int ix = ix0 + kx * dw;
-                                    ref byte pixel = ref (uint)iy < (uint)h && (uint)ix < (uint)width
-                                        ? ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, ((b * h + iy) * width + ix) * c + ch)
-                                        : ref global::System.Runtime.CompilerServices.Unsafe.Add(ref pad, ch);
-                                    acc += global::System.Runtime.Intrinsics.X86.Avx512F.MultiplyLow(tapWeights[t],
-                                        global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref pixel)));
-                                }
-                            }
-                        }
-                        q.Store(y, ((b * oh + oy) * ow + ox) * c + ch, acc, zy, lo);
                     }
                 }
             }
@@ -1457,12 +1441,12 @@ namespace QuantGen.Generated
             int n, int c, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
             int dh, int dw, int zx, int zy, int lo, int hi)
         {
-            border.Slice(0, c).Fill((byte)zx);
             int first = 0;
             if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
                 first = DepthwiseNhwcAvx512(x, w, bias, multiplier, shift, negMultiplier, negShift, high, y, border,
-                    n, c, h, width, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, zy, lo, hi);
+                    n, c, h, width, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, zx, zy, lo, hi);
             if (first == c) return;
+            border.Slice(0, c).Fill((byte)zx);
             for (int b = 0; b < n; b++)
             for (int oy = 0; oy < oh; oy++)
             for (int ox = 0; ox < ow; ox++)
