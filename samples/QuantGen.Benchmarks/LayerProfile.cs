@@ -52,12 +52,18 @@ internal static class LayerProfile
         }
 
         double whole = Time(() => run(input, output));
-        Console.WriteLine($"{model}: Run {whole:0.00} µs");
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++) run(input, output);
+        long allocated = (GC.GetAllocatedBytesForCurrentThread() - before) / 100;
+        Console.WriteLine($"{model}: Run {whole:0.00} µs, {allocated} bytes allocated per Run on the calling thread");
         double sum = 0;
         foreach (var (name, call) in layers)
         {
             double us = Time(call);
             sum += us;
+            long layerBefore = GC.GetAllocatedBytesForCurrentThread();
+            call();
+            if (GC.GetAllocatedBytesForCurrentThread() != layerBefore) Console.WriteLine($"  {name} allocates {GC.GetAllocatedBytesForCurrentThread() - layerBefore} bytes");
             Console.WriteLine($"  {name,-48} {us,9:0.00} µs  {100 * us / whole,5:0.0}%");
         }
         Console.WriteLine($"  {"(quantize, dequantize, call overhead)",-48} {whole - sum,9:0.00} µs");

@@ -234,6 +234,9 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
             distinct = Math.Max(distinct, expected.Distinct().Count());
         }
         paths[0].Select();
+        // One thread (the default): Run allocates nothing, large layers included.
+        var probe = assembly.GetType("Probe")!;
+        Assert.Equal(0L, (long)probe.GetMethod("AllocatedBytesPerRun")!.Invoke(null, [new float[size]])!);
         // Not a degenerate case: the outputs take many values, not only the clamp bounds.
         Assert.True(distinct > Math.Min(8, outShape.Aggregate(1, (a, d) => a * d) / 2), $"only {distinct} distinct outputs");
         output.WriteLine($"{Shape(inShape)} → {Shape(outShape)}{(forceNchw ? " (NCHW)" : "")}: {outputs} outputs, every kernel path bit-identical to the simulator");
@@ -250,6 +253,16 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
                 var output = new float[Demo.Models.Model.OutputLength];
                 new Demo.Models.Model().Run(input, output);
                 return output;
+            }
+
+            public static long AllocatedBytesPerRun(float[] input)
+            {
+                var model = new Demo.Models.Model();
+                var output = new float[Demo.Models.Model.OutputLength];
+                model.Run(input, output);
+                long before = System.GC.GetAllocatedBytesForCurrentThread();
+                for (int i = 0; i < 20; i++) model.Run(input, output);
+                return (System.GC.GetAllocatedBytesForCurrentThread() - before) / 20;
             }
         }
         """;

@@ -88,13 +88,16 @@ namespace QuantGen.Generated
         /// <summary>Runs part(model, i, parts) for i in [0, parts): on the thread pool and the calling thread when more than one.</summary>
         public static void RunParts<TModel>(TModel model, global::System.Action<TModel, int, int> part, int parts)
         {
-            if (parts <= 1)
-            {
-                part(model, 0, 1);
-                return;
-            }
-            global::System.Threading.Tasks.Parallel.For(0, parts, i => part(model, i, parts));
+            if (parts <= 1) part(model, 0, 1);
+            else RunPartsInParallel(model, part, parts);
         }
+
+        /// <summary>
+        /// RunParts' thread-pool side, a method of its own: a lambda's captured parameters are allocated where the
+        /// method begins, so in RunParts itself even the one-part call would allocate.
+        /// </summary>
+        private static void RunPartsInParallel<TModel>(TModel model, global::System.Action<TModel, int, int> part, int parts) =>
+            global::System.Threading.Tasks.Parallel.For(0, parts, i => part(model, i, parts));
 
         /// <summary>
         /// 2-D convolution, NCHW in and out, weights pre-packed at build time as [G, KP/4, MP, 4] (KP = C/G·KH·KW
