@@ -16,7 +16,7 @@ namespace QuantGen.Core.Quantization.Factorization;
 internal static class FactorizationQualityCheck
 {
     /// <summary>Below this model output SQNR (dB) a factorized build is reported.</summary>
-    public const double MinOutputSqnrDb = 10;
+    public const double MinOutputSqnrDb = 15;
 
     /// <summary>Below this fit SQNR (dB) of one factorized layer a build is reported.</summary>
     public const double MinLayerSqnrDb = 6;
