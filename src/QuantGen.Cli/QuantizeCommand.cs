@@ -79,6 +79,8 @@ internal static class QuantizeCommand
         WriteAtomically(outputFile, ArtifactText.Write(artifact));
         if (reportFile is not null) WriteAtomically(reportFile, result.ReportMarkdown);
         output.WriteLine($"quantgen: {result.Summary}");
+        // MSBuild-style lines the build task turns into warnings (QuantGen.Build's QuantizeModel parses them).
+        foreach (var warning in result.Warnings) output.WriteLine(warning.ToString());
         return 0;
     }
 

@@ -60,6 +60,12 @@ public static class ErrorCodes
     /// <summary>Two QuantModel items share a file name (raised by build/QuantGen.targets; listed here so the codes stay in one place).</summary>
     public const string DuplicateModelName = "QG0018";
 
+    /// <summary>
+    /// A warning: a factorized build (Compression="factorized") whose plan lost too much accuracy to be used as it is
+    /// (the criterion is in FactorizationQualityCheck); the message names the worst layers and asks for a lower ratio.
+    /// </summary>
+    public const string PoorFactorization = "QG0019";
+
     /// <summary>A bug in QuantGen itself surfaced while processing a model; the message asks for a report.</summary>
     public const string InternalError = "QG9999";
 }

@@ -72,7 +72,7 @@ namespace QuantGen.Generator
             WriteFactorHelpers(w);
         }
 
-        /// <summary>The input, output and factor spans as locals; returns the index locals (null for a dense factor) of B and A.</summary>
+        /// <summary>The input, output, factor and requantization spans (negMultiplier/negShift and clampHigh when the layer has them) as locals; returns the index locals (null for a dense factor) of B and A.</summary>
         private (string? B, string? A) WriteFactorLocals(CodeWriter w, ArtifactLayer layer, string method, string x, string y)
         {
             var bValuesData = DataName(method, "BValues", layer.GetBlob("bValues"));
@@ -93,6 +93,14 @@ namespace QuantGen.Generator
             if (aIndicesData is not null) w.Line($"{ReadOnlySpan}<byte> aIndices = {aIndicesData};");
             w.Line($"{ReadOnlySpan}<int> zMultiplier = {Ints(zMultiplier)}, zShift = {Ints(zShift)};");
             w.Line($"{ReadOnlySpan}<int> bias = {Ints(bias)}, multiplier = {Ints(multiplier)}, shift = {Ints(shift)};");
+            if (layer.HasBlob("negMultiplier"))
+            {
+                var negMultiplier = DataName(method, "NegMultiplier", layer.GetBlob("negMultiplier"));
+                var negShift = DataName(method, "NegShift", layer.GetBlob("negShift"));
+                w.Line($"{ReadOnlySpan}<int> negMultiplier = {Ints(negMultiplier)}, negShift = {Ints(negShift)};");
+            }
+            if (layer.HasBlob("clampHigh"))
+                w.Line($"{ReadOnlySpan}<int> clampHigh = {Ints(DataName(method, "ClampHigh", layer.GetBlob("clampHigh")))};");
             w.Line($"{Span}<int> z = stackalloc int[{Int(layer.GetInt("rank"))}];");
             return (bIndicesData is null ? null : "bIndices", aIndicesData is null ? null : "aIndices");
         }
@@ -114,7 +122,19 @@ namespace QuantGen.Generator
             w.Open($"for (int s = 0; s < {Int(nonZeros[1])}; s++, slot++)");
             w.Line($"acc += Level(aValues, slot, {Int(bits[1])}) * z[{Index(indices.A, r)}];");
             w.Close();
-            w.Line($"y[{outIndex}] = {Kernels}.Requantize(acc, multiplier[o], shift[o], {Int(zeroPoint)}, {Int(clamp[0])}, {Int(clamp[1])});");
+            string requantize = $"{Kernels}.Requantize(acc, multiplier[o], shift[o], {Int(zeroPoint)}, {Int(clamp[0])}, {Int(clamp[1])})";
+            if (layer.HasBlob("negMultiplier"))
+            {
+                w.Line("// Fused LeakyRelu: acc is the pre-activation on a positive scale, so a negative one takes the slope's multiplier.");
+                requantize = $"acc >= 0 ? {requantize} : {Kernels}.Requantize(acc, negMultiplier[o], negShift[o], {Int(zeroPoint)}, {Int(clamp[0])}, {Int(clamp[1])})";
+            }
+            if (layer.HasBlob("clampHigh"))
+            {
+                w.Line($"byte value = {requantize};");
+                w.Line("// Equalized ReLU6: this channel clips at its own upper bound, at most hi.");
+                w.Line($"y[{outIndex}] = value > clampHigh[o] ? (byte)clampHigh[o] : value;");
+            }
+            else w.Line($"y[{outIndex}] = {requantize};");
             w.Close();
         }
 

@@ -40,8 +40,8 @@ var labels = ReadIdx("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.g
 var calibration = new CalibrationSet(new Dictionary<string, Tensor> { ["image"] = Npy.Read(Path.Combine(root, "tests/models/fashion_calibration.npy")) });
 
 var table = new StringBuilder();
-table.AppendLine("| model | configuration | weight bytes | × vs float32 | top-1 | vs float | build s |");
-table.AppendLine("|---|---|---|---|---|---|---|");
+table.AppendLine("| model | configuration | weight bytes | × vs float32 | top-1 | vs float | output SQNR dB | build s |");
+table.AppendLine("|---|---|---|---|---|---|---|---|");
 Console.Write(table);
 foreach (var name in models)
 {
@@ -51,35 +51,36 @@ foreach (var name in models)
     double floatAccuracy = Accuracy(Predict(x => executor.Run(Image(x))["logits"].ToArray<float>()));
     var weights = WeightMatrices(prepared.Graph);
     long parameters = weights.Sum(w => (long)w.M * w.K), floatBytes = 4 * parameters;
-    Emit($"| {name} | float | {floatBytes} | 1.0 | {floatAccuracy:F2}% | | |");
+    Emit($"| {name} | float | {floatBytes} | 1.0 | {floatAccuracy:F2}% | | | |");
 
     // Plain layers store one byte per weight in the generated class at any bit-width; the byte column counts the
     // bit-packed size a W4/W3 layer would need (parameters · bits / 8), the fair comparison for the factorization.
     foreach (int bits in new[] { 8, 4, 3, 2 })
     {
-        var (accuracy, seconds, _) = Quantized(model, new QuantizationOptions { WeightBits = bits });
+        var (accuracy, seconds, sqnr, _) = Quantized(model, new QuantizationOptions { WeightBits = bits });
         long bytes = (parameters * bits + 7) / 8;
-        Emit($"| {name} | W{bits}A8 {(bits == 8 ? "default" : "AdaRound")} | {bytes} | {(double)floatBytes / bytes:F1} | {accuracy:F2}% | {accuracy - floatAccuracy:+0.00;-0.00} | {seconds:F1} |");
+        Emit($"| {name} | W{bits}A8 {(bits == 8 ? "default" : "AdaRound")} | {bytes} | {(double)floatBytes / bytes:F1} | {accuracy:F2}% | {accuracy - floatAccuracy:+0.00;-0.00} | {sqnr:F1} | {seconds:F1} |");
     }
     foreach (double ratio in ratios)
     {
-        (double Accuracy, double Seconds, string Report) factorized;
+        (double Accuracy, double Seconds, double Sqnr, string Report) factorized;
         try { factorized = Quantized(model, new QuantizationOptions { Compression = WeightCompression.Factorized, CompressionRatio = ratio }); }
         catch (ModelException e) when (e.Code == ErrorCodes.InvalidOption)
         {
             // An unreachable ratio is refused at build time (QG0015); the table says so instead of a number.
-            Emit($"| {name} | factorized, CompressionRatio {ratio} | refused: {e.Code} | | | | |");
+            Emit($"| {name} | factorized, CompressionRatio {ratio} | refused: {e.Code} | | | | | |");
             continue;
         }
-        var (accuracy, seconds, report) = factorized;
+        var (accuracy, seconds, sqnr, report) = factorized;
         long bytes = long.Parse(System.Text.RegularExpressions.Regex.Match(report, @"this build (\d+) bytes").Groups[1].Value);
-        Emit($"| {name} | factorized, CompressionRatio {ratio} | {bytes} | {(double)floatBytes / bytes:F1} | {accuracy:F2}% | {accuracy - floatAccuracy:+0.00;-0.00} | {seconds:F1} |");
+        Emit($"| {name} | factorized, CompressionRatio {ratio} | {bytes} | {(double)floatBytes / bytes:F1} | {accuracy:F2}% | {accuracy - floatAccuracy:+0.00;-0.00} | {sqnr:F1} | {seconds:F1} |");
 
         // Plain weight SVD at the same bytes: every matrix the factorization did not keep plain gets the rank whose
         // float32 factors (4·r·(M+K) bytes) fit in the bytes that build gave it; then W8A8 like the other layers.
         var svd = SvdModel(model, report);
-        var (svdAccuracy, svdSeconds, _) = Quantized(svd.Model, new QuantizationOptions());
-        Emit($"| {name} | truncated SVD (float32 factors, {svd.Ranks}) at the same bytes | {bytes} | {(double)floatBytes / bytes:F1} | {svdAccuracy:F2}% | {svdAccuracy - floatAccuracy:+0.00;-0.00} | {svdSeconds:F1} |");
+        // No SQNR for this row: the build measures it against its own (SVD-truncated) float model.
+        var (svdAccuracy, svdSeconds, _, _) = Quantized(svd.Model, new QuantizationOptions());
+        Emit($"| {name} | truncated SVD (float32 factors, {svd.Ranks}) at the same bytes | {bytes} | {(double)floatBytes / bytes:F1} | {svdAccuracy:F2}% | {svdAccuracy - floatAccuracy:+0.00;-0.00} | | {svdSeconds:F1} |");
     }
 }
 
@@ -94,13 +95,15 @@ if (write)
     Console.WriteLine("docs/accuracy.md updated.");
 }
 
-(double Accuracy, double Seconds, string Report) Quantized(Model m, QuantizationOptions options)
+// Top-1 on the test images, build seconds, the build's output SQNR (integer model against float on 64 calibration
+// samples, what the QG0019 guard reads) and the report.
+(double Accuracy, double Seconds, double Sqnr, string Report) Quantized(Model m, QuantizationOptions options)
 {
     var clock = Stopwatch.StartNew();
     var result = ModelQuantizer.Quantize(m, options, calibration);
     double seconds = clock.Elapsed.TotalSeconds;
     var simulator = new IntegerSimulator(result.Artifact);
-    return (Accuracy(Predict(x => simulator.Run(new Dictionary<string, float[]> { ["image"] = x })["logits"])), seconds, result.ReportMarkdown);
+    return (Accuracy(Predict(x => simulator.Run(new Dictionary<string, float[]> { ["image"] = x })["logits"])), seconds, result.CalibrationSqnrDb, result.ReportMarkdown);
 }
 
 // The Gemm weight matrices of the graph as [M, K] (ONNX stores B as [K, N], or [N, K] with transB).

@@ -82,12 +82,18 @@ public static class ModelQuantizer
                 (calibration is null ? "data-free" : $"{samples} calibration samples, output SQNR {Sqnr.Format(sqnr)} dB") +
                 $", {clock.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s";
             var report = QuantizationReport.Write(name, options, algorithms, summary, builder.Reports, logs, sweeps, absorbed, calibration is not null);
+            var warnings = new List<ModelWarning>();
             if (factorization is not null)
             {
                 summary += ", " + Factorization.FactorizationReport.Summary(factorization);
                 report += Factorization.FactorizationReport.Write(factorization, logs);
+                if (Factorization.FactorizationQualityCheck.Check(factorization, sqnr, model.Path) is { } warning)
+                {
+                    warnings.Add(warning);
+                    report += $"\n**Warning {warning.Code}:** {warning.Message}\n";
+                }
             }
-            return new QuantizationResult(artifact, report, summary, sqnr);
+            return new QuantizationResult(artifact, report, summary, sqnr) { Warnings = warnings };
         }
         catch (ModelException e)
         {

@@ -3,4 +3,8 @@ using QuantGen.Core.Artifact;
 namespace QuantGen.Core.Quantization;
 
 /// <summary>The quantized model and what the build says about it.</summary>
-public sealed record QuantizationResult(QuantizedArtifact Artifact, string ReportMarkdown, string Summary, double CalibrationSqnrDb);
+public sealed record QuantizationResult(QuantizedArtifact Artifact, string ReportMarkdown, string Summary, double CalibrationSqnrDb)
+{
+    /// <summary>What the build should warn about (e.g. QG0019); the artifact is usable.</summary>
+    public IReadOnlyList<ModelWarning> Warnings { get; init; } = [];
+}

@@ -10,7 +10,8 @@ namespace QuantGen.Tests.Factorization;
 
 /// <summary>
 /// FactorizedConv on hand-built artifacts with random factors and conv geometries (k×k and 1×1 kernels, strides,
-/// asymmetric padding, dilation, odd channel counts, two images, one- and two-byte indices, dense and sparse factors):
+/// asymmetric padding, dilation, odd channel counts, two images, one- and two-byte indices, dense and sparse factors,
+/// 2- to 8-bit factors, with and without a fused LeakyRelu and per-channel upper bounds):
 /// the simulator equals a direct integer evaluation of the stored factors over an independently written im2col, and
 /// the generated class (C# 9, with and without System.Runtime.Intrinsics) equals the simulator bit for bit.
 /// </summary>
@@ -24,17 +25,23 @@ public sealed class FactorizedConvKernelTests(ITestOutputHelper output)
         new ConvCase(1, 9, 5, 5, 11, 1, 1, 1, 1, [0, 0, 0, 0], 1, 1, 3, 9, 3, 5, 3),
         new ConvCase(1, 3, 10, 9, 4, 2, 3, 2, 1, [0, 2, 1, 0], 2, 2, 5, 7, 2, 2, 6),
         new ConvCase(1, 33, 6, 6, 13, 3, 3, 2, 2, [1, 1, 0, 0], 1, 1, 8, 40, 8, 4, 4),
+        // A MobileNet expand layer (1×1, equalized ReLU6) and a LeakyRelu k×k conv, at 2 and 3 bits.
+        new ConvCase(1, 7, 6, 5, 21, 1, 1, 1, 1, [0, 0, 0, 0], 1, 1, 7, 7, 7, 3, 3) { Activation = FactorizedKernelTests.FusedActivation.ClampHigh },
+        new ConvCase(2, 4, 7, 7, 9, 3, 3, 1, 2, [1, 1, 1, 0], 1, 1, 6, 36, 6, 2, 3) { Activation = FactorizedKernelTests.FusedActivation.Leaky },
+        new ConvCase(1, 6, 5, 6, 10, 3, 3, 1, 1, [1, 1, 1, 1], 1, 1, 5, 30, 3, 3, 2) { Activation = FactorizedKernelTests.FusedActivation.LeakyAndClampHigh },
     ];
 
     public sealed record ConvCase(int N, int C, int H, int W, int M, int KH, int KW, int SH, int SW, int[] Pads, int DH, int DW, int R, int NB, int NA, int BB, int BA)
     {
+        public FactorizedKernelTests.FusedActivation Activation { get; init; }
+
         public int K => C * KH * KW;
 
         public int OH => (H + Pads[0] + Pads[2] - DH * (KH - 1) - 1) / SH + 1;
 
         public int OW => (W + Pads[1] + Pads[3] - DW * (KW - 1) - 1) / SW + 1;
 
-        public override string ToString() => $"[{N},{C},{H},{W}] {KH}x{KW}/{SH},{SW} → {M}, rank {R}";
+        public override string ToString() => $"[{N},{C},{H},{W}] {KH}x{KW}/{SH},{SW} → {M}, rank {R}, {BB}/{BA}-bit, {Activation}";
     }
 
     [Theory]
@@ -54,6 +61,7 @@ public sealed class FactorizedConvKernelTests(ITestOutputHelper output)
         var bias = Random(m, -20000, 20000);
         var mult = Random(m, 1 << 30, int.MaxValue);
         var shift = Random(m, shiftBase - 1, shiftBase + 2);
+        var fused = FactorizedKernelTests.FusedOutput.Random(random, t.Activation, m, shift, zy, lo, hi);
 
         string Bytes(int[] values) => Convert.ToBase64String(values.Select(v => (byte)v).ToArray());
         string Ints(int[] values) => Convert.ToBase64String(values.SelectMany(BitConverter.GetBytes).ToArray());
@@ -67,7 +75,7 @@ public sealed class FactorizedConvKernelTests(ITestOutputHelper output)
         var aValues = FactorStorage.PackValues(aLevels, t.BA);
         layer.Append($"blob aValues u8 {aValues.Length} {Bytes(aValues)}\n");
         if (t.NA < r) layer.Append($"blob aIndices u8 {FactorStorage.PackIndices(aColumns, r).Length} {Bytes(FactorStorage.PackIndices(aColumns, r))}\n");
-        layer.Append($"blob bias i32 {m} {Ints(bias)}\nblob multiplier i32 {m} {Ints(mult)}\nblob shift i32 {m} {Ints(shift)}\nend\n");
+        layer.Append($"blob bias i32 {m} {Ints(bias)}\nblob multiplier i32 {m} {Ints(mult)}\nblob shift i32 {m} {Ints(shift)}\n").Append(fused.Blobs()).Append("end\n");
         string inShape = $"{t.N},{t.C},{t.H},{t.W}", outShape = $"{t.N},{m},{oh},{ow}";
         var text = "quantgen-artifact 1\nmodel factorized\nmeta source Models/factorized.onnx\n"
             + $"tensor x f32 {inShape} 1 0 0 0\ntensor x_q u8 {inShape} 0.015625 {zx} 0 255\n"
@@ -94,11 +102,12 @@ public sealed class FactorizedConvKernelTests(ITestOutputHelper output)
             var q = Random(t.N * t.C * t.H * t.W, 0, 256);
             var x = q.Select(v => (v - zx) / 64f).ToArray();
             var expected = simulator.Run(new Dictionary<string, float[]> { ["x"] = x })["y"];
-            Assert.Equal(Direct(t, q, zx, bLevels, bColumns, aLevels, aColumns, zMult, zShift, bias, mult, shift, zy, lo, hi), expected);
+            Assert.Equal(Direct(t, q, zx, bLevels, bColumns, aLevels, aColumns, zMult, zShift, bias, mult, shift, fused, zy, lo, hi), expected);
             foreach (var run in runs) Assert.Equal(expected, run(x));
             distinct = Math.Max(distinct, expected.Distinct().Count());
         }
         Assert.True(distinct > 8, $"only {distinct} distinct outputs");
+        fused.AssertExercised();
         output.WriteLine($"{t}: simulator = direct evaluation = generated (C# 9, SIMD and scalar builds), {distinct} distinct outputs");
     }
 
@@ -107,7 +116,7 @@ public sealed class FactorizedConvKernelTests(ITestOutputHelper output)
     /// padding, requantized to z, then A as a 1×1 conv — written from the conv definition, not from the simulator.
     /// </summary>
     private static float[] Direct(ConvCase t, int[] q, int zx, int[] bLevels, int[] bColumns, int[] aLevels, int[] aColumns,
-        int[] zMult, int[] zShift, int[] bias, int[] mult, int[] shift, int zy, int lo, int hi)
+        int[] zMult, int[] zShift, int[] bias, int[] mult, int[] shift, FactorizedKernelTests.FusedOutput fused, int zy, int lo, int hi)
     {
         int k = t.K, r = t.R, m = t.M, oh = t.OH, ow = t.OW;
         var filters = new int[r, t.C, t.KH, t.KW];
@@ -145,8 +154,7 @@ public sealed class FactorizedConvKernelTests(ITestOutputHelper output)
                     {
                         long acc = bias[o];
                         for (int c = 0; c < r; c++) acc += mix[o, c] * z[c];
-                        long v = ((acc * mult[o] + (1L << (shift[o] - 1))) >> shift[o]) + zy;
-                        y[((n * m + o) * oh + oy) * ow + ox] = 0.0625f * ((int)Math.Clamp(v, lo, hi) - zy);
+                        y[((n * m + o) * oh + oy) * ow + ox] = 0.0625f * (fused.Requantize(acc, o, mult, shift, zy, lo, hi) - zy);
                     }
                 }
         return y;

@@ -10,18 +10,22 @@ namespace QuantGen.Tests.Factorization;
 
 /// <summary>
 /// FactorizedFullyConnected on hand-built artifacts with random factors (dense and sparse, 2- to 8-bit, one- and
-/// two-byte indices, several rows): the simulator equals a direct integer evaluation of the stored factors, and the
-/// generated class (C# 9, with and without System.Runtime.Intrinsics) equals the simulator bit for bit.
+/// two-byte indices, several rows, with and without a fused LeakyRelu and per-channel upper bounds): the simulator
+/// equals a direct integer evaluation of the stored factors, and the generated class (C# 9, with and without
+/// System.Runtime.Intrinsics) equals the simulator bit for bit.
 /// </summary>
 public sealed class FactorizedKernelTests(ITestOutputHelper output)
 {
     [Theory]
-    //          rows   k    m   r   nB  nA  bB bA
-    [InlineData(1, 37, 45, 5, 37, 5, 8, 8)]
-    [InlineData(3, 300, 20, 7, 90, 3, 4, 3)]
-    [InlineData(2, 64, 9, 16, 10, 16, 2, 5)]
-    [InlineData(1, 784, 33, 12, 784, 6, 4, 4)]
-    public void SimulatorAndGeneratedCodeComputeTheStoredFactorsExactly(int rows, int k, int m, int r, int nB, int nA, int bB, int bA)
+    //          rows   k    m   r   nB  nA  bB bA  fused activation
+    [InlineData(1, 37, 45, 5, 37, 5, 8, 8, FusedActivation.None)]
+    [InlineData(3, 300, 20, 7, 90, 3, 4, 3, FusedActivation.None)]
+    [InlineData(2, 64, 9, 16, 10, 16, 2, 5, FusedActivation.None)]
+    [InlineData(1, 784, 33, 12, 784, 6, 4, 4, FusedActivation.None)]
+    [InlineData(2, 53, 19, 6, 53, 6, 3, 2, FusedActivation.ClampHigh)]
+    [InlineData(3, 120, 14, 9, 40, 9, 2, 3, FusedActivation.Leaky)]
+    [InlineData(2, 77, 23, 10, 77, 4, 3, 4, FusedActivation.LeakyAndClampHigh)]
+    public void SimulatorAndGeneratedCodeComputeTheStoredFactorsExactly(int rows, int k, int m, int r, int nB, int nA, int bB, int bA, FusedActivation activation)
     {
         var random = new Random(k * 31 + m * 7 + r);
         var (bLevels, bColumns) = RandomFactor(random, r, k, nB, bB);
@@ -36,6 +40,7 @@ public sealed class FactorizedKernelTests(ITestOutputHelper output)
         var bias = Random(m, -20000, 20000);
         var mult = Random(m, 1 << 30, int.MaxValue);
         var shift = Random(m, shiftBase - 1, shiftBase + 2);
+        var fused = FusedOutput.Random(random, activation, m, shift, zy, lo, hi);
 
         string Bytes(int[] values) => Convert.ToBase64String(values.Select(v => (byte)v).ToArray());
         string Ints(int[] values) => Convert.ToBase64String(values.SelectMany(BitConverter.GetBytes).ToArray());
@@ -48,7 +53,7 @@ public sealed class FactorizedKernelTests(ITestOutputHelper output)
         var aValues = FactorStorage.PackValues(aLevels, bA);
         layer.Append($"blob aValues u8 {aValues.Length} {Bytes(aValues)}\n");
         if (nA < r) layer.Append($"blob aIndices u8 {FactorStorage.PackIndices(aColumns, r).Length} {Bytes(FactorStorage.PackIndices(aColumns, r))}\n");
-        layer.Append($"blob bias i32 {m} {Ints(bias)}\nblob multiplier i32 {m} {Ints(mult)}\nblob shift i32 {m} {Ints(shift)}\nend\n");
+        layer.Append($"blob bias i32 {m} {Ints(bias)}\nblob multiplier i32 {m} {Ints(mult)}\nblob shift i32 {m} {Ints(shift)}\n").Append(fused.Blobs()).Append("end\n");
         var text = "quantgen-artifact 1\nmodel factorized\nmeta source Models/factorized.onnx\n"
             + $"tensor x f32 {rows},{k} 1 0 0 0\ntensor x_q u8 {rows},{k} 0.015625 {zx} 0 255\n"
             + $"tensor y_q u8 {rows},{m} 0.0625 {zy} 0 255\ntensor y f32 {rows},{m} 1 0 0 0\n"
@@ -91,8 +96,7 @@ public sealed class FactorizedKernelTests(ITestOutputHelper output)
                 {
                     long acc = bias[o];
                     for (int s = 0; s < nA; s++) acc += aLevels[o * nA + s] * z[aColumns[o * nA + s]];
-                    long y = (((acc * mult[o]) + (1L << (shift[o] - 1))) >> shift[o]) + zy;
-                    direct[row * m + o] = 0.0625f * ((int)Math.Clamp(y, lo, hi) - zy);
+                    direct[row * m + o] = 0.0625f * (fused.Requantize(acc, o, mult, shift, zy, lo, hi) - zy);
                 }
             }
             Assert.Equal(direct, expected);
@@ -100,7 +104,65 @@ public sealed class FactorizedKernelTests(ITestOutputHelper output)
             distinct = Math.Max(distinct, expected.Distinct().Count());
         }
         Assert.True(distinct > Math.Min(8, rows * m / 2), $"only {distinct} distinct outputs");
-        output.WriteLine($"[{rows},{k}] → [{rows},{m}], rank {r}: simulator = direct evaluation = generated (C# 9, SIMD and scalar builds), {distinct} distinct outputs");
+        fused.AssertExercised();
+        output.WriteLine($"[{rows},{k}] → [{rows},{m}], rank {r}, {activation}: simulator = direct evaluation = generated (C# 9, SIMD and scalar builds), {distinct} distinct outputs");
+    }
+
+    public enum FusedActivation { None, ClampHigh, Leaky, LeakyAndClampHigh }
+
+    /// <summary>
+    /// A random fused activation for the output stage, and its reference: LeakyRelu as negMultiplier/negShift (a slope
+    /// of about 1/4 to 1/16) for negative accumulators, per-channel upper bounds clampHigh in [lo, hi]. Counts how
+    /// often each took effect, so a case cannot pass without exercising what it names.
+    /// </summary>
+    internal sealed class FusedOutput
+    {
+        private int[]? _negMult, _negShift, _high;
+        private int _negatives, _clipped;
+
+        public static FusedOutput Random(Random random, FusedActivation activation, int m, int[] shift, int zy, int lo, int hi)
+        {
+            var fused = new FusedOutput();
+            if (activation is FusedActivation.Leaky or FusedActivation.LeakyAndClampHigh)
+            {
+                fused._negMult = Enumerable.Range(0, m).Select(_ => random.Next(1 << 30, int.MaxValue)).ToArray();
+                fused._negShift = shift.Select(s => s + random.Next(2, 5)).ToArray();
+            }
+            if (activation is FusedActivation.ClampHigh or FusedActivation.LeakyAndClampHigh)
+            {
+                // Bounds between the zero point (real 0) and halfway up to hi, as equalized ReLU6 bounds are; one channel
+                // at hi itself (the layer's clamp).
+                int low = Math.Clamp(zy, lo, hi);
+                fused._high = Enumerable.Range(0, m).Select(o => o == 0 ? hi : random.Next(low, (low + hi) / 2 + 1)).ToArray();
+            }
+            return fused;
+        }
+
+        public string Blobs()
+        {
+            string Ints(int[] values) => Convert.ToBase64String(values.SelectMany(BitConverter.GetBytes).ToArray());
+            var text = new StringBuilder();
+            if (_negMult is not null) text.Append($"blob negMultiplier i32 {_negMult.Length} {Ints(_negMult)}\nblob negShift i32 {_negShift!.Length} {Ints(_negShift)}\n");
+            if (_high is not null) text.Append($"blob clampHigh i32 {_high.Length} {Ints(_high)}\n");
+            return text.ToString();
+        }
+
+        /// <summary>The output index from the int32 accumulator, written from docs/artifact.md.</summary>
+        public int Requantize(long acc, int o, int[] mult, int[] shift, int zy, int lo, int hi)
+        {
+            bool negative = acc < 0 && _negMult is not null;
+            if (negative) _negatives++;
+            int multiplier = negative ? _negMult![o] : mult[o], s = negative ? _negShift![o] : shift[o];
+            int y = (int)Math.Clamp(((acc * multiplier + (1L << (s - 1))) >> s) + zy, lo, hi);
+            if (_high is not null && y > _high[o]) { _clipped++; y = _high[o]; }
+            return y;
+        }
+
+        public void AssertExercised()
+        {
+            if (_negMult is not null) Assert.True(_negatives > 0, "no negative accumulator: the LeakyRelu slope was never used");
+            if (_high is not null) Assert.True(_clipped > 0, "no output above its channel's clampHigh");
+        }
     }
 
     /// <summary>Random levels on the b-bit grid, nonZeros distinct ascending columns per row.</summary>

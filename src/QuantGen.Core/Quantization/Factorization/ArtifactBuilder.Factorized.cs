@@ -52,12 +52,16 @@ internal sealed partial class ArtifactBuilder
             (multipliers[o], shifts[o]) = FixedPoint.Encode(accScale / outGrid.Scale);
         }
 
+        // Equalized ReLU6 channels clip at their own bound, as in a plain layer: hi is the largest, clampHigh has each.
+        // A fused LeakyRelu's negMultiplier/negShift are added by BuildLayer from the multipliers below (acc is the
+        // pre-activation on the positive scale sA[o]·sz, so its sign is the pre-activation's, as in a plain layer).
+        int[]? channelHigh = layer.ChannelClampMax?.Select(outGrid.Clamp).ToArray();
         var factorInts = new[]
         {
             Ints("rank", r),
             Ints("nonzeros", b.NonZerosPerRow, a.NonZerosPerRow),
             Ints("bits", b.Bits, a.Bits),
-            Ints("clamp", outGrid.Clamp(layer.ClampMin), outGrid.Clamp(layer.ClampMax)),
+            Ints("clamp", outGrid.Clamp(layer.ClampMin), channelHigh?.Max() ?? outGrid.Clamp(layer.ClampMax)),
         };
         bool conv = layer.Kind == LayerKinds.Conv;
         var ints = conv ? WindowInts(layer).Concat(factorInts).ToArray() : factorInts;
@@ -70,6 +74,7 @@ internal sealed partial class ArtifactBuilder
         blobs.Add(IntBlob("bias", bias));
         blobs.Add(IntBlob("multiplier", multipliers));
         blobs.Add(IntBlob("shift", shifts));
+        if (channelHigh is not null && channelHigh.Any(h => h != channelHigh.Max())) blobs.Add(IntBlob("clampHigh", channelHigh));
         var described = $"{comment}; W [{m}, {k}] as A·B, {factors.Setting.Describe(m, k)}";
         AddLayer(conv ? LayerKinds.FactorizedConv : LayerKinds.FactorizedFullyConnected, layer.Name, layer.Inputs, [layer.Output], ints, [], blobs.ToArray(), described);
         Reports.Add(new LayerReport(layer, outGrid, null));

@@ -81,7 +81,8 @@ internal sealed record FactorizedWeights(FactorSetting Setting, SparseQuantizedF
 /// block's Hessian (A: H = B C Bᵀ; B: AᵀA on the left and 1/λmax(C), exact for C = I), so an A step lands on the
 /// best A for the current B before projection. Measured on random low-rank-ish matrices (FactorizationTests): plain
 /// 1/L gradient steps, and steps accumulated on a float latent copy ("error feedback"), never improved on the
-/// projected SVD; these steps do. The best projected iterate is returned. Deterministic: fixed seeds and
+/// projected SVD; these steps do. A plain setting (one factor the identity) starts from W itself instead of the SVD.
+/// The best projected iterate is returned. Deterministic: fixed seeds and
 /// schedule-independent products.
 /// </summary>
 internal static class FactorFitter
@@ -91,9 +92,9 @@ internal static class FactorFitter
     public static FactorizedWeights Fit(FactorObjective objective, FactorSetting setting, int iterations = DefaultIterations)
     {
         int m = objective.M, k = objective.K, r = setting.Rank;
-        var (svdA, svdB) = TruncatedSvd(objective.Weights, m, k, r);
-        var a = SparseQuantizedFactor.Project(svdA, m, r, setting.NonZerosA, setting.Bits);
-        var b = SparseQuantizedFactor.Project(svdB, r, k, setting.NonZerosB, setting.Bits);
+        var (initA, initB) = setting.IsPlain(m, k) ? PlainStart(objective.Weights, m, k) : TruncatedSvd(objective.Weights, m, k, r);
+        var a = SparseQuantizedFactor.Project(initA, m, r, setting.NonZerosA, setting.Bits);
+        var b = SparseQuantizedFactor.Project(initB, r, k, setting.NonZerosB, setting.Bits);
         var state = Evaluate(objective, a, b);
         var best = (A: a, B: b, Loss: state.Loss);
         for (int it = 0; it < iterations; it++)
@@ -122,6 +123,23 @@ internal static class FactorFitter
             if (state.Loss < best.Loss) best = (a, b, state.Loss);
         }
         return new FactorizedWeights(setting, best.A, best.B, Math.Max(0, best.Loss) / objective.Total, objective.IsDataAware);
+    }
+
+    /// <summary>
+    /// The start of a plain setting (<see cref="FactorSetting.IsPlain"/>): the identity on the thin side and W on the
+    /// other (A = I, B = W when M ≤ K; else A = W, B = I), so the first projection is W rounded per row onto the grid.
+    /// </summary>
+    private static (float[] A, float[] B) PlainStart(float[] w, int m, int k)
+    {
+        if (m <= k)
+        {
+            var identity = new float[m * m];
+            for (int i = 0; i < m; i++) identity[i * m + i] = 1;
+            return (identity, (float[])w.Clone());
+        }
+        var identityB = new float[k * k];
+        for (int i = 0; i < k; i++) identityB[i * k + i] = 1;
+        return ((float[])w.Clone(), identityB);
     }
 
     /// <summary>The products both steps and the loss share: B·C, H = B C Bᵀ, (W C)·Bᵀ, and tr((W − AB) C (W − AB)ᵀ).</summary>

@@ -24,9 +24,22 @@ internal readonly record struct FactorSetting(int Rank, int NonZerosB, int NonZe
 
     private static long IndexBytes(int rows, int cols, int nonZeros) => nonZeros == cols ? 0 : (long)rows * nonZeros * IndexWidth(cols);
 
-    /// <summary>"r 32, B 50% dense, A dense, 4-bit".</summary>
+    /// <summary>
+    /// A plain layer in factorized form: rank min(M, K) with one entry per row in the factor on the thin side, which
+    /// is then a scaled permutation (the fit starts it at the identity), so the other factor is W itself on the
+    /// b-bit grid. It gives a layer whose rank cannot be cut (a 10-output classifier) 2- to 4-bit weights.
+    /// </summary>
+    public bool IsPlain(int m, int k) =>
+        m <= k ? Rank == m && NonZerosA == 1 : Rank == k && NonZerosB == 1;
+
+    /// <summary>The plain setting of an [M, K] layer at <paramref name="bits"/> bits.</summary>
+    public static FactorSetting Plain(int m, int k, int bits) =>
+        m <= k ? new FactorSetting(m, k, 1, bits) : new FactorSetting(k, 1, k, bits);
+
+    /// <summary>"rank 32, B 50% kept, A dense, 4-bit", or "plain 3-bit (B = W, A diagonal)".</summary>
     public string Describe(int m, int k) =>
-        $"rank {Rank}, B {Percent(NonZerosB, k)}, A {Percent(NonZerosA, Rank)}, {Bits}-bit";
+        IsPlain(m, k) ? $"plain {Bits}-bit ({(m <= k ? "B = W, A diagonal" : "A = W, B diagonal")})"
+        : $"rank {Rank}, B {Percent(NonZerosB, k)}, A {Percent(NonZerosA, Rank)}, {Bits}-bit";
 
     private static string Percent(int nonZeros, int cols) => nonZeros == cols ? "dense" : $"{100.0 * nonZeros / cols:F0}% kept";
 }

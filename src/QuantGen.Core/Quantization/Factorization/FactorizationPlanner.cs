@@ -23,13 +23,14 @@ internal sealed record FactorizationPlan(IReadOnlyList<FactorizationChoice> Choi
 
 /// <summary>
 /// Chooses, per Conv/FullyConnected layer, plain quantized weights or a factorization, and fits the factors. With a
-/// ratio: every eligible layer gets a ladder of settings (ranks 2…256, dense or half-sparse factors, 4 or 8 bits
-/// unless FactorSparsity/FactorBits fix them), each fitted; then, starting from every layer's smallest option,
+/// ratio: every eligible layer gets a ladder of settings (ranks 2…256 and its full rank, dense factors at 2, 3, 4
+/// or 8 bits and half-sparse ones at 4 bits, unless FactorSparsity/FactorBits fix them, and its own weights at 2, 3
+/// or 4 bits in factorized form; see Settings), each fitted; then, starting from every layer's smallest option,
 /// the upgrade with the best error decrease per byte is taken while the model stays within float32 bytes / ratio.
 /// The error is the layer's relative output error on the calibration inputs (data-aware), or the relative weight
 /// error without data. With FactorRank: that one setting per layer, kept where it is smaller than the plain layer.
-/// Eligible: FullyConnected layers (Gemm, MatMul) and group-1 Conv layers (W [M, C·KH·KW]), without a fused LeakyRelu
-/// or per-channel clamp; grouped and depthwise convs stay plain (a depthwise filter has KH·KW weights: nothing to factor).
+/// Eligible: FullyConnected layers (Gemm, MatMul) and group-1 Conv layers (W [M, C·KH·KW]), with their fused
+/// activation; grouped and depthwise convs stay plain (a depthwise filter has KH·KW weights: nothing to factor).
 /// </summary>
 internal static class FactorizationPlanner
 {
@@ -103,27 +104,59 @@ internal static class FactorizationPlanner
             + (plainLayers.Count > 0 ? $"; these layers cannot be factorized and stay int8: {string.Join(", ", plainLayers)}." : "."));
     }
 
-    /// <summary>Layers the integer kinds can express: FullyConnected or group-1 Conv without a fused LeakyRelu or per-channel upper bound, and not a vector.</summary>
+    /// <summary>
+    /// Layers the factorized kinds express: FullyConnected or group-1 Conv (with any fused activation: clamp,
+    /// per-channel upper bound, LeakyRelu), and not a vector.
+    /// </summary>
     private static bool IsEligible(FloatLayer layer) =>
         (layer.Kind == LayerKinds.FullyConnected || layer.Kind == LayerKinds.Conv && layer.Group == 1)
-        && layer.LeakyAlpha is null && layer.ChannelClampMax is null
         && Math.Min(layer.OutputChannels, layer.FanIn) >= 4;
 
-    /// <summary>The settings tried for a layer; only those smaller than its plain int8 weights.</summary>
+    /// <summary>
+    /// The settings tried for a layer; only those smaller than its plain int8 weights. Ranks: the ladder up to the
+    /// layer's smaller side, plus that side itself (a full-rank factorization of a thin layer, e.g. a 10-output
+    /// classifier, is how it gets 2- or 3-bit weights). Dense factors at 2, 3, 4 and 8 bits, and half-sparse ones at
+    /// 4 bits only: a stored entry costs its bits plus an 8- or 16-bit index, so a half-sparse factor costs
+    /// (bits + 8) / 2 bits per entry or more: at 8 bits as much as the dense factor it is a subset of, and at 2 or 3
+    /// bits more than a dense 4-bit one. Sparsity or bits fixed by FactorSparsity/FactorBits replace the search.
+    /// Then the plain settings at 2, 3 and 4 bits (FactorSetting.IsPlain): the layer's own weights on a low-bit grid,
+    /// the option a layer needs when it is thin or full-rank (fashion_cnn's 10×1568 classifier has rank ≤ 10).
+    /// </summary>
     private static IEnumerable<FactorSetting> Settings(FloatLayer layer, QuantizationOptions options)
     {
         int m = layer.OutputChannels, k = layer.FanIn, maxRank = Math.Min(Math.Min(m, k), CompressionOptions.MaxRank);
-        var ranks = options.FactorRank is { } fixedRank ? [Math.Min(fixedRank, maxRank)] : RankLadder.Where(r => r <= maxRank).ToArray();
-        var bitsList = options.FactorBits is { } fb ? [fb] : (options.FactorRank is null ? new[] { 4, 8 } : [8]);
-        var densities = options.FactorSparsity is { } sparsity ? [1 - sparsity] : (options.FactorRank is null ? new[] { 1.0, 0.5 } : [1.0]);
-        foreach (int bits in bitsList)
-            foreach (double density in densities)
-                foreach (int r in ranks)
-                {
-                    var setting = new FactorSetting(r, Kept(density, k), Kept(density, r), bits);
-                    if (setting.Bytes(m, k) < (long)m * k || options.FactorRank is not null) yield return setting;
-                }
+        var ranks = options.FactorRank is { } fixedRank ? [Math.Min(fixedRank, maxRank)]
+            : RankLadder.Where(r => r < maxRank).Append(maxRank).ToArray();
+        foreach (var (bits, density) in Combinations(options))
+            foreach (int r in ranks)
+            {
+                var setting = new FactorSetting(r, Kept(density, k), Kept(density, r), bits);
+                if (setting.Bytes(m, k) < (long)m * k || options.FactorRank is not null) yield return setting;
+            }
+        if (options.FactorRank is not null || options.FactorSparsity is not null) yield break;
+        // Plain b-bit weights in factorized form, for layers whose rank is not where the bytes are.
+        foreach (int bits in options.FactorBits is { } fixedBits ? [fixedBits] : PlainBits)
+        {
+            var plain = FactorSetting.Plain(m, k, bits);
+            if (plain.Bytes(m, k) < (long)m * k) yield return plain;
+        }
     }
+
+    private static readonly int[] PlainBits = [2, 3, 4];
+
+    /// <summary>The (bits, density) pairs searched, or the ones the options fix.</summary>
+    private static IEnumerable<(int Bits, double Density)> Combinations(QuantizationOptions options)
+    {
+        if (options.FactorRank is not null || options.FactorBits is not null || options.FactorSparsity is not null)
+        {
+            int[] bitsList = options.FactorBits is { } fb ? [fb] : options.FactorRank is null ? SearchedBits : [8];
+            double[] densities = options.FactorSparsity is { } sparsity ? [1 - sparsity] : options.FactorRank is null ? [1.0, 0.5] : [1.0];
+            return bitsList.SelectMany(b => densities.Select(d => (b, d)));
+        }
+        return SearchedBits.Select(b => (b, 1.0)).Append((4, 0.5));
+    }
+
+    private static readonly int[] SearchedBits = [2, 3, 4, 8];
 
     private static int Kept(double density, int cols) => Math.Clamp((int)Math.Round(density * cols), 1, cols);
 

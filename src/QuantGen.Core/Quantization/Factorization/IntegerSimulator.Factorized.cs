@@ -8,7 +8,8 @@ public sealed partial class IntegerSimulator
     /// <summary>
     /// FactorizedFullyConnected (docs/artifact.md), per input row: t_c = Σ B[c, j]·(x_j − zx) over B's stored entries
     /// (exact int32); z_c = Requantize(t_c, zMultiplier[c], zShift[c], 0, −32767, 32767); acc_o = bias[o] + Σ A[o, c]·z_c
-    /// over A's stored entries; y_o = Requantize(acc_o, multiplier[o], shift[o], zy, lo, hi).
+    /// over A's stored entries; y_o = Requantize(acc_o, multiplier[o], shift[o], zy, lo, hi), with negMultiplier[o], negShift[o]
+    /// when acc_o &lt; 0 and the layer has them (fused LeakyRelu), then min(y_o, clampHigh[o]) when it has clampHigh.
     /// </summary>
     private static int[] FactorizedFullyConnected(ArtifactLayer layer, ArtifactTensor inT, int[] x, ArtifactTensor outT)
     {
@@ -63,6 +64,9 @@ public sealed partial class IntegerSimulator
         private readonly int _rank = layer.GetInt("rank");
         private readonly int[] _nonZeros = layer.GetInts("nonzeros"), _bits = layer.GetInts("bits"), _clamp = layer.GetInts("clamp");
         private readonly int[] _bias = layer.GetBlob("bias").Values.AsArray(), _mult = layer.GetBlob("multiplier").Values.AsArray(), _shift = layer.GetBlob("shift").Values.AsArray();
+        private readonly int[] _negMult = layer.HasBlob("negMultiplier") ? layer.GetBlob("negMultiplier").Values.AsArray() : layer.GetBlob("multiplier").Values.AsArray();
+        private readonly int[] _negShift = layer.HasBlob("negShift") ? layer.GetBlob("negShift").Values.AsArray() : layer.GetBlob("shift").Values.AsArray();
+        private readonly int[]? _high = layer.HasBlob("clampHigh") ? layer.GetBlob("clampHigh").Values.AsArray() : null;
         private readonly int[] _zMult = layer.GetBlob("zMultiplier").Values.AsArray(), _zShift = layer.GetBlob("zShift").Values.AsArray();
         private readonly int[] _bValues = layer.GetBlob("bValues").Values.AsArray(), _aValues = layer.GetBlob("aValues").Values.AsArray();
         private readonly int[]? _bIndices = layer.HasBlob("bIndices") ? layer.GetBlob("bIndices").Values.AsArray() : null;
@@ -94,7 +98,10 @@ public sealed partial class IntegerSimulator
                     int c = _aIndices is null ? s : FactorStorage.ReadIndex(_aIndices, slot, _rank);
                     acc += FactorStorage.ReadValue(_aValues, slot, _bits[1]) * z[c];
                 }
-                y[o] = FixedPoint.Requantize(acc, _mult[o], _shift[o], zeroPoint, _clamp[0], _clamp[1]);
+                y[o] = acc >= 0
+                    ? FixedPoint.Requantize(acc, _mult[o], _shift[o], zeroPoint, _clamp[0], _clamp[1])
+                    : FixedPoint.Requantize(acc, _negMult[o], _negShift[o], zeroPoint, _clamp[0], _clamp[1]);
+                if (_high is not null) y[o] = Math.Min(y[o], _high[o]);
             }
         }
     }
