@@ -401,14 +401,15 @@ namespace QuantGen.Generator
         /// upper bounds (clampHigh, or an empty span), registering their data.
         /// </summary>
         /// <summary>
-        /// Layers worth splitting over threads when QuantGenKernels.Threads &gt; 1: group-1 convolutions of at least 2^20
-        /// multiply-accumulates (a few microseconds of work; below that the hand-off to another thread costs more).
+        /// Layers worth splitting over threads when QuantGenKernels.Threads &gt; 1: group-1 convolutions of at least 2^24
+        /// multiply-accumulates (~80 µs of work on one core here). Handing a part to the thread pool and waiting for it
+        /// cost 20-30 µs per layer on the 2-core test machine, so smaller layers ran slower split (docs/benchmarks.md).
         /// </summary>
         private bool IsLarge(ArtifactLayer layer)
         {
             var output = _tensors[layer.Outputs[0]];
             return layer.Kind == LayerKinds.Conv && layer.GetInt("group") == 1 && !IsDepthwise(layer)
-                && (long)output.ElementCount * (layer.GetBlob("weights").Values.Count / output.Shape[1]) >= 1L << 20;
+                && (long)output.ElementCount * (layer.GetBlob("weights").Values.Count / output.Shape[1]) >= 1L << 24;
         }
 
         /// <summary>True when some layer is written as parts (WriteParts).</summary>

@@ -56,9 +56,9 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
     [InlineData(16, 6, 5, 24, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, true)]
     [InlineData(24, 7, 9, 48, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, false)]
     [InlineData(8, 6, 6, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, false)]
-    // Large (≥ 2^20 MACs): split between threads on the "3 threads" path; 16 + 16 + 16 + 8 channels, and a 1×1 in place.
-    [InlineData(40, 20, 18, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true)]
-    [InlineData(64, 24, 20, 48, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, false)]
+    // Large (≥ 2^24 MACs): split between threads on the "3 threads" path; 16 + 16 + 16 + 8 channels, and a 1×1 in place.
+    [InlineData(40, 32, 30, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true)]
+    [InlineData(128, 32, 32, 136, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, false)]
     public void ConvSimdAndScalarMatchTheSimulator(int c, int h, int w, int m, int kh, int kw, int sh, int sw,
         int pt, int pl, int pb, int pr, int dh, int dw, int g, bool leaky)
     {
@@ -72,8 +72,8 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
         var nhwc = Check(random, [1, c, h, w], [1, m, oh, ow], new StringBuilder(layer.ToString()), m, c / g * kh * kw, leaky, forceNchw: false);
         var nchw = Check(random, [1, c, h, w], [1, m, oh, ow], layer, m, c / g * kh * kw, leaky, forceNchw: true);
         Assert.Contains(g == c && g == m && g > 1 ? "DepthwiseConvNhwc(" : "ConvNhwc(", nhwc);
-        // The generator splits exactly the group-1 convolutions of at least 2^20 multiply-accumulates.
-        Assert.Equal(g == 1 && (long)m * oh * ow * c * kh * kw >= 1 << 20, nhwc.Contains("RunParts(", StringComparison.Ordinal));
+        // The generator splits exactly the group-1 convolutions of at least 2^24 multiply-accumulates.
+        Assert.Equal(g == 1 && (long)m * oh * ow * c * kh * kw >= 1 << 24, nhwc.Contains("RunParts(", StringComparison.Ordinal));
         if (m > 1 && oh * ow > 1) Assert.Contains(g == c && g == m && g > 1 ? "DepthwiseConv(" : "ConvPacked(", nchw);
     }
 

@@ -78,7 +78,7 @@ namespace QuantGen.Generated
 
         /// <summary>
         /// Threads for the large layers (1, the default: everything on the calling thread). Only layers the generator
-        /// marked large (group-1 convolutions of at least 2^20 multiply-accumulates, where handing work to another
+        /// marked large (group-1 convolutions of at least 2^24 multiply-accumulates, where handing work to another
         /// thread costs less than it saves) split their output channels into this many parts, on the thread pool;
         /// every other layer, and any layer on the scalar path, runs on the calling thread. Results are the same bytes
         /// either way. A split layer allocates its task bookkeeping per call (a few hundred bytes); at 1, nothing.
@@ -285,6 +285,7 @@ namespace QuantGen.Generated
         /// bytes of a k-step are broadcast to every lane, each lane holds one output channel. Blocks of 32 channels keep
         /// four independent accumulators in registers, then blocks of 8.
         /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void DotPackedAvxVnni(global::System.ReadOnlySpan<byte> col, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp)
         {
             ref byte x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(col);
@@ -671,6 +672,7 @@ namespace QuantGen.Generated
         /// per tap 16 input bytes zero-extended (vpmovzxbd), one vpmulld and one add (3×3 unrolled). Returns the number of
         /// channels done (0 if the scratch cannot hold the plane); the scalar loop does the rest.
         /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static int DepthwiseNhwcAvx512(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
             global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
@@ -829,6 +831,7 @@ namespace QuantGen.Generated
         /// <paramref name="row"/> bytes (a multiple of 4), run ky at ky · <paramref name="rowStride"/>: one gathered
         /// field (kh 1, row kp), or the kernel rows read in place from a padded plane (ConvRowsAvxVnni).
         /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ConvBlock4AvxVnni(global::System.ReadOnlySpan<byte> x0, global::System.ReadOnlySpan<byte> x1, global::System.ReadOnlySpan<byte> x2,
             global::System.ReadOnlySpan<byte> x3, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
@@ -1010,6 +1013,7 @@ namespace QuantGen.Generated
         /// prepared once for all positions. A partial last block repeats its last field: computed, never stored. Pooled:
         /// each block is a 2×2 window whose largest accumulators are requantized into y at the window's position.
         /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ConvChannels16AvxVnni(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             in Requantization16 q, global::System.Span<byte> y, FieldCursor fields, bool pooled, int o, int m, int zy, int lo)
         {
@@ -1064,6 +1068,7 @@ namespace QuantGen.Generated
         }
 
         /// <summary>ConvChannels16AvxVnni for the last 8 output channels (m a multiple of 8, not of 16): one weight vector per k-step.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ConvChannels8AvxVnni(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             in Requantization8 q, global::System.Span<byte> y, FieldCursor fields, bool pooled, int o, int m, int zy, int lo)
         {
@@ -1158,6 +1163,7 @@ namespace QuantGen.Generated
         /// MaxPoolNhwc for a multiple of 16 channels: per output pixel, the window's in-bounds taps folded with vpmaxub
         /// 16 channels at a time; a window with no input pixel gives 0.
         /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void MaxPoolNhwcVector(global::System.ReadOnlySpan<byte> x, global::System.Span<byte> y,
             int n, int c, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int dw)
         {
