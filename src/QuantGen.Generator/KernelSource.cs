@@ -22,7 +22,6 @@ namespace QuantGen.Generator
         {
             ("/*SIMD*/", SimdDispatch),
             ("/*SIMDDOT4*/", SimdDot4Dispatch),
-            ("/*SIMDCONV4*/", SimdConv4Dispatch),
             ("/*SIMDCONVROWS*/", SimdConvRowsDispatch),
             ("/*SIMDCONVPOOL*/", SimdConvPoolDispatch),
             ("/*SIMDAVERAGE*/", SimdAverageDispatch),
@@ -76,19 +75,6 @@ namespace QuantGen.Generator
         private const string SimdDepthwiseNhwcDispatch = @"            if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
                 first = DepthwiseNhwcAvx512(x, w, bias, multiplier, shift, negMultiplier, negShift, high, y, border,
                     n, c, h, width, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, zx, zy, lo, hi);
-";
-
-        /// <summary>
-        /// Inserted before ConvNhwc's DotPacked4 call: with AVX-VNNI and AVX-512, and whole blocks of 8 channels per group,
-        /// the four positions' accumulators are requantized from registers and stored, never written to acc.
-        /// </summary>
-        private const string SimdConv4Dispatch = @"                    if (SimdEnabled && VnniEnabled && (mg & 7) == 0 && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported
-                        && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
-                    {
-                        ConvBlock4AvxVnni(x0, x1, x2, x3, packed, groupBias, groupMultiplier, groupShift, groupNegMultiplier, groupNegShift, groupHigh,
-                            y, (b * positions + p) * m + o0, m, count, 1, kp, 0, mp, zy, lo, hi);
-                        continue;
-                    }
 ";
 
         /// <summary>
@@ -698,82 +684,6 @@ namespace QuantGen.Generator
                 oddValues = global::System.Runtime.Intrinsics.Vector512.Min(global::System.Runtime.Intrinsics.Vector512.Max(oddValues, low), _upperOdd);
                 var merged = global::System.Runtime.Intrinsics.Vector512.AsInt32(even | global::System.Runtime.Intrinsics.Vector512.ShiftLeft(oddValues, 32));
                 global::System.Runtime.Intrinsics.Vector128.CopyTo(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector128Byte(merged), y.Slice(at, 16));
-            }
-        }
-
-        /// <summary>
-        /// ConvNhwc's four output positions with AVX-VNNI, requantized in registers (whole blocks of 8 channels per group:
-        /// mp = mg). Per k-step two weight vectors (16 channels) are loaded once for the four fields; eight accumulators
-        /// (VEX encoding has 16 registers), then a last block of 8 channels. Position j's channels go to
-        /// y[start + j·stride + o]; only the first <paramref name=""count""/> positions are stored. A field is KH runs of
-        /// <paramref name=""row""/> bytes (a multiple of 4), run ky at ky · <paramref name=""rowStride""/>: one gathered
-        /// field (kh 1, row kp), or the kernel rows read in place from a padded plane (ConvRowsAvxVnni).
-        /// </summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void ConvBlock4AvxVnni(global::System.ReadOnlySpan<byte> x0, global::System.ReadOnlySpan<byte> x1, global::System.ReadOnlySpan<byte> x2,
-            global::System.ReadOnlySpan<byte> x3, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
-            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
-            global::System.Span<byte> y, int start, int stride, int count, int kh, int row, int rowStride, int mp, int zy, int lo, int hi)
-        {
-            ref byte r0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x0);
-            ref byte r1 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x1);
-            ref byte r2 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x2);
-            ref byte r3 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x3);
-            ref sbyte weights = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w);
-            var top = global::System.Runtime.Intrinsics.Vector256.Create(hi);
-            int o = 0;
-            for (; o + 16 <= mp; o += 16)
-            {
-                var a00 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8));
-                var a01 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o + 8, 8));
-                var a10 = a00; var a11 = a01; var a20 = a00; var a21 = a01; var a30 = a00; var a31 = a01;
-                ref sbyte packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
-                for (int ky = 0; ky < kh; ky++)
-                for (int k4 = ky * rowStride, end = k4 + row; k4 < end; k4 += 4)
-                {
-                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed);
-                    var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed, 32);
-                    packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 4 * mp);
-                    var v = Broadcast4(ref r0, k4);
-                    a00 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a00, v, w0);
-                    a01 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a01, v, w1);
-                    v = Broadcast4(ref r1, k4);
-                    a10 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a10, v, w0);
-                    a11 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a11, v, w1);
-                    v = Broadcast4(ref r2, k4);
-                    a20 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a20, v, w0);
-                    a21 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a21, v, w1);
-                    v = Broadcast4(ref r3, k4);
-                    a30 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a30, v, w0);
-                    a31 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a31, v, w1);
-                }
-                var q = new Requantization16(multiplier, shift, negMultiplier, negShift, high, hi, o);
-                q.Store(y, start + o, global::System.Runtime.Intrinsics.Vector512.Create(a00, a01), zy, lo);
-                if (count > 1) q.Store(y, start + stride + o, global::System.Runtime.Intrinsics.Vector512.Create(a10, a11), zy, lo);
-                if (count > 2) q.Store(y, start + 2 * stride + o, global::System.Runtime.Intrinsics.Vector512.Create(a20, a21), zy, lo);
-                if (count > 3) q.Store(y, start + 3 * stride + o, global::System.Runtime.Intrinsics.Vector512.Create(a30, a31), zy, lo);
-            }
-            if (o < mp)
-            {
-                var a0 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8));
-                var a1 = a0; var a2 = a0; var a3 = a0;
-                ref sbyte packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
-                for (int ky = 0; ky < kh; ky++)
-                for (int k4 = ky * rowStride, end = k4 + row; k4 < end; k4 += 4)
-                {
-                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed);
-                    packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 4 * mp);
-                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, Broadcast4(ref r0, k4), w0);
-                    a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, Broadcast4(ref r1, k4), w0);
-                    a2 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a2, Broadcast4(ref r2, k4), w0);
-                    a3 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a3, Broadcast4(ref r3, k4), w0);
-                }
-                var q = new Requantization8(multiplier, shift, negMultiplier, negShift, high, top, o);
-                q.Store(y, start + o, a0, zy, lo);
-                if (count > 1) q.Store(y, start + stride + o, a1, zy, lo);
-                if (count > 2) q.Store(y, start + 2 * stride + o, a2, zy, lo);
-                if (count > 3) q.Store(y, start + 3 * stride + o, a3, zy, lo);
             }
         }
 
@@ -1437,7 +1347,7 @@ namespace QuantGen.Generated
                     var x1 = field.Read(x, col.Slice(kp, kp), b, g, p + (count > 1 ? 1 : 0));
                     var x2 = field.Read(x, col.Slice(2 * kp, kp), b, g, p + (count > 2 ? 2 : count - 1));
                     var x3 = field.Read(x, col.Slice(3 * kp, kp), b, g, p + count - 1);
-/*SIMDCONV4*/                    DotPacked4(x0, x1, x2, x3, packed, acc, kp, mp);
+                    DotPacked4(x0, x1, x2, x3, packed, acc, kp, mp);
                     for (int j = 0; j < count; j++)
                         RequantizeChannels(acc.Slice(j * mp, mp), groupBias, groupMultiplier, groupShift, groupNegMultiplier, groupNegShift, groupHigh,
                             y, (b * positions + p + j) * m + o0, 1, zy, lo, hi);
