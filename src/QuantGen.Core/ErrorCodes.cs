@@ -61,6 +61,12 @@ public static class ErrorCodes
     public const string DuplicateModelName = "QG0018";
 
     /// <summary>
+    /// A warning from build/QuantGen.targets at a NativeAOT publish without IlcInstructionSet: the generated models would
+    /// run their scalar kernels (listed here so the codes stay in one place).
+    /// </summary>
+    public const string NativeAotBaselineCpu = "QG0020";
+
+    /// <summary>
     /// A warning: a factorized build (Compression="factorized") whose plan lost too much accuracy to be used as it is
     /// (the criterion is in FactorizationQualityCheck); the message names the worst layers and asks for a lower ratio.
     /// </summary>

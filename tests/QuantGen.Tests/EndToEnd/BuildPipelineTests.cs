@@ -137,4 +137,29 @@ public sealed class BuildPipelineTests(ITestOutputHelper output)
         Assert.Equal(userFiles, project.UserFiles());
         output.WriteLine(line.Trim());
     }
+
+    /// <summary>
+    /// A NativeAOT publish without IlcInstructionSet warns QG0020 (the models would run their scalar kernels), with one it
+    /// does not; the target runs on its own here (before PrepareForPublish in a real publish) so no native compile is needed.
+    /// </summary>
+    [Fact]
+    public void NativeAotPublishWithoutAnInstructionSetWarns()
+    {
+        using var project = Consumer();
+        var (restore, restoreLog) = project.Dotnet("restore", "-nodeReuse:false");
+        Assert.True(restore == 0, restoreLog);
+        var (bare, bareLog) = project.Dotnet("msbuild", "-nodeReuse:false", "-t:QuantGenCheckNativeAotInstructionSet", "-p:PublishAot=true");
+        Assert.True(bare == 0, bareLog);
+        var line = bareLog.Split('\n').FirstOrDefault(l => l.Contains("warning QG0020", StringComparison.Ordinal));
+        Assert.True(line is not null, $"no QG0020 warning in:\n{bareLog}");
+        Assert.Contains("fashion_cnn", line);
+        Assert.Contains("IlcInstructionSet", line);
+        var (set, setLog) = project.Dotnet("msbuild", "-nodeReuse:false", "-t:QuantGenCheckNativeAotInstructionSet", "-p:PublishAot=true", "-p:IlcInstructionSet=native");
+        Assert.True(set == 0, setLog);
+        Assert.DoesNotContain("QG0020", setLog);
+        var (noAot, noAotLog) = project.Dotnet("msbuild", "-nodeReuse:false", "-t:QuantGenCheckNativeAotInstructionSet");
+        Assert.True(noAot == 0, noAotLog);
+        Assert.DoesNotContain("QG0020", noAotLog);
+        output.WriteLine(line.Trim());
+    }
 }
