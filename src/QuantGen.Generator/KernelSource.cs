@@ -69,11 +69,14 @@ namespace QuantGen.Generator
 ";
 
         /// <summary>
-        /// Inserted at the top of DepthwiseConvNhwc: with AVX-512, the whole layer 16 channels at a time from a padded
-        /// plane in the scratch (the channels past the last whole block take the scalar loop below, restricted to them).
+        /// Inserted at the top of DepthwiseConvNhwc: with AVX-512 the whole layer 16 channels at a time, with AVX2 8 at a
+        /// time, from a padded plane in the scratch (the channels past the last whole block take the scalar loop below).
         /// </summary>
         private const string SimdDepthwiseNhwcDispatch = @"            if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
                 first = DepthwiseNhwcAvx512(x, w, bias, multiplier, shift, negMultiplier, negShift, high, y, border,
+                    n, c, h, width, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, zx, zy, lo, hi);
+            else if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+                first = DepthwiseNhwcAvx2(x, w, bias, multiplier, shift, negMultiplier, negShift, high, y, border,
                     n, c, h, width, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, zx, zy, lo, hi);
 ";
 
@@ -119,9 +122,9 @@ namespace QuantGen.Generator
                         ox = DepthwiseRowAvx512(plane, taps, output, oy * sh * pw, pw, kh, kw, sw, dh, dw, bo, mult, sft, negMult, negSft, zy, lo, hi < top ? hi : top);
 ";
 
-        /// <summary>Inserted at the top of RequantizeChannels' loop: whole blocks of 8 channels in AVX-512, the rest scalar.</summary>
-        private const string SimdRequantizeDispatch = @"            if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.IsSupported && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
-                o = RequantizeChannelsAvx512(acc, bias, multiplier, shift, negMultiplier, negShift, high, y, start, stride, zy, lo, hi);
+        /// <summary>Inserted at the top of RequantizeChannels' loop: whole blocks of 8 channels (AVX-512, or AVX2), the rest scalar.</summary>
+        private const string SimdRequantizeDispatch = @"            if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+                o = RequantizeChannels8(acc, bias, multiplier, shift, negMultiplier, negShift, high, y, start, stride, zy, lo, hi);
 ";
 
         /// <summary>Inserted at the top of DotPacked: the SIMD paths, each behind an IsSupported check the JIT/NativeAOT fold.</summary>
@@ -232,11 +235,10 @@ namespace QuantGen.Generator
         }
 
         /// <summary>
-        /// RequantizeChannels for whole blocks of 8 channels, 8 lanes of 64 bits: vpmuldq gives the exact product of the
-        /// int32 accumulator and multiplier, vpsravq the per-channel arithmetic shift, vpmovqb the u8 results. Returns
-        /// the number of channels done; the caller's scalar loop does the rest.
+        /// RequantizeChannels for whole blocks of 8 channels (Requantize8: AVX-512, or AVX2). Returns the number of
+        /// channels done; the caller's scalar loop does the rest.
         /// </summary>
-        private static int RequantizeChannelsAvx512(global::System.ReadOnlySpan<int> acc, global::System.ReadOnlySpan<int> bias,
+        private static int RequantizeChannels8(global::System.ReadOnlySpan<int> acc, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
             global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, int start, int stride, int zy, int lo, int hi)
@@ -246,7 +248,7 @@ namespace QuantGen.Generator
             for (; o + 8 <= count; o += 8)
             {
                 var a = global::System.Runtime.Intrinsics.Vector256.Create(acc.Slice(o, 8)) + global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8));
-                var bytes = Requantize8Avx512(a,
+                var bytes = Requantize8(a,
                     global::System.Runtime.Intrinsics.Vector256.Create(multiplier.Slice(o, 8)), global::System.Runtime.Intrinsics.Vector256.Create(shift.Slice(o, 8)),
                     global::System.Runtime.Intrinsics.Vector256.Create(negMultiplier.Slice(o, 8)), global::System.Runtime.Intrinsics.Vector256.Create(negShift.Slice(o, 8)), zy, lo,
                     high.Length == 0 ? top : global::System.Runtime.Intrinsics.Vector256.Min(top, global::System.Runtime.Intrinsics.Vector256.Create(high.Slice(o, 8))));
@@ -306,6 +308,57 @@ namespace QuantGen.Generator
             }
             return ow;
         }
+        /// <summary>Requantize of 8 int32 accumulators: AVX-512 where the CPU has it, else AVX2 (the same bytes).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector128<byte> Requantize8(global::System.Runtime.Intrinsics.Vector256<int> a,
+            global::System.Runtime.Intrinsics.Vector256<int> multiplier, global::System.Runtime.Intrinsics.Vector256<int> shift, global::System.Runtime.Intrinsics.Vector256<int> negMultiplier, global::System.Runtime.Intrinsics.Vector256<int> negShift, int zy, int lo, global::System.Runtime.Intrinsics.Vector256<int> upper) =>
+            global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported
+                ? Requantize8Avx512(a, multiplier, shift, negMultiplier, negShift, zy, lo, upper)
+                : Requantize8Avx2(a, multiplier, shift, negMultiplier, negShift, zy, lo, upper);
+
+        /// <summary>
+        /// Requantize8Avx512 with AVX2 only (x86 CPUs without AVX-512): vpmuldq on the even lanes and on the odd lanes
+        /// moved down 32 bits gives the exact 64-bit products; AVX2 has no 64-bit arithmetic shift or min/max, so the
+        /// shift is a logical one between two flips of a negative value's bits (~((~v) &gt;&gt;&gt; s) is v &gt;&gt; s) and the clamp
+        /// compares and blends. The results, in [lo, upper] ⊂ [0, 255], are merged into int32 lanes and packed to bytes
+        /// (the low 8 bytes of the result).
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector128<byte> Requantize8Avx2(global::System.Runtime.Intrinsics.Vector256<int> a,
+            global::System.Runtime.Intrinsics.Vector256<int> multiplier, global::System.Runtime.Intrinsics.Vector256<int> shift, global::System.Runtime.Intrinsics.Vector256<int> negMultiplier, global::System.Runtime.Intrinsics.Vector256<int> negShift, int zy, int lo, global::System.Runtime.Intrinsics.Vector256<int> upper)
+        {
+            var negative = global::System.Runtime.Intrinsics.Vector256.LessThan(a, global::System.Runtime.Intrinsics.Vector256<int>.Zero);
+            var m = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(negative, negMultiplier, multiplier);
+            var s = global::System.Runtime.Intrinsics.Vector256.AsInt64(global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(negative, negShift, shift));
+            var u = global::System.Runtime.Intrinsics.Vector256.AsInt64(upper);
+            var low32 = global::System.Runtime.Intrinsics.Vector256.Create(0xFFFFFFFFL);
+            var even = RequantizeEvenAvx2(a, m, s & low32, u & low32, zy, lo);
+            var odd = RequantizeEvenAvx2(
+                global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.Vector256.ShiftRightLogical(global::System.Runtime.Intrinsics.Vector256.AsInt64(a), 32)),
+                global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.Vector256.ShiftRightLogical(global::System.Runtime.Intrinsics.Vector256.AsInt64(m), 32)),
+                global::System.Runtime.Intrinsics.Vector256.ShiftRightLogical(s, 32), global::System.Runtime.Intrinsics.Vector256.ShiftRightLogical(u, 32), zy, lo);
+            var merged = global::System.Runtime.Intrinsics.Vector256.AsInt32(even | global::System.Runtime.Intrinsics.Vector256.ShiftLeft(odd, 32));
+            // Per 128-bit half: channels 0-3 | 4-7 packed to int16, then to bytes; the two halves' first 4 bytes joined.
+            var words = global::System.Runtime.Intrinsics.X86.Avx2.PackSignedSaturate(merged, merged);
+            var bytes = global::System.Runtime.Intrinsics.X86.Avx2.PackUnsignedSaturate(words, words);
+            return global::System.Runtime.Intrinsics.Vector128.AsByte(global::System.Runtime.Intrinsics.X86.Sse2.UnpackLow(
+                global::System.Runtime.Intrinsics.Vector128.AsInt32(global::System.Runtime.Intrinsics.Vector256.GetLower(bytes)), global::System.Runtime.Intrinsics.Vector128.AsInt32(global::System.Runtime.Intrinsics.Vector256.GetUpper(bytes))));
+        }
+
+        /// <summary>The requantized value of each 64-bit lane's low int32 (a, multiplier), with its shift and upper bound as int64 (AVX2).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector256<long> RequantizeEvenAvx2(global::System.Runtime.Intrinsics.Vector256<int> a, global::System.Runtime.Intrinsics.Vector256<int> multiplier, global::System.Runtime.Intrinsics.Vector256<long> shift, global::System.Runtime.Intrinsics.Vector256<long> upper, int zy, int lo)
+        {
+            var s = global::System.Runtime.Intrinsics.Vector256.AsUInt64(shift);
+            var one = global::System.Runtime.Intrinsics.Vector256.Create(1UL);
+            var v = global::System.Runtime.Intrinsics.X86.Avx2.Multiply(a, multiplier) + global::System.Runtime.Intrinsics.Vector256.AsInt64(global::System.Runtime.Intrinsics.X86.Avx2.ShiftLeftLogicalVariable(one, s - one));
+            var sign = global::System.Runtime.Intrinsics.X86.Avx2.CompareGreaterThan(global::System.Runtime.Intrinsics.Vector256<long>.Zero, v);
+            v = (global::System.Runtime.Intrinsics.Vector256.AsInt64(global::System.Runtime.Intrinsics.X86.Avx2.ShiftRightLogicalVariable(global::System.Runtime.Intrinsics.Vector256.AsUInt64(v ^ sign), s)) ^ sign) + global::System.Runtime.Intrinsics.Vector256.Create((long)zy);
+            var low = global::System.Runtime.Intrinsics.Vector256.Create((long)lo);
+            v = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.X86.Avx2.CompareGreaterThan(low, v), low, v);
+            return global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.X86.Avx2.CompareGreaterThan(v, upper), upper, v);
+        }
+
         /// <summary>
         /// Requantize of 8 int32 accumulators in 64-bit lanes: vpmuldq gives the exact product with the multiplier,
         /// vpsravq the per-lane arithmetic shift, the negative pair chosen per lane by the accumulator's sign; the
@@ -595,6 +648,59 @@ namespace QuantGen.Generator
             return blocks;
         }
 
+        /// <summary>
+        /// DepthwiseNhwcAvx512 for x86 CPUs without AVX-512: blocks of 8 channels in 256-bit vectors from the same padded
+        /// plane, per tap 8 input bytes zero-extended and the tap's weights sign-extended to int32 (vpmovzxbd, vpmovsxbd),
+        /// vpmulld, requantized by Requantize8Avx2. Returns the number of channels done (0 if the scratch cannot hold the plane).
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static int DepthwiseNhwcAvx2(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
+            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, global::System.Span<byte> scratch,
+            int n, int c, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int dw, int zx, int zy, int lo, int hi)
+        {
+            int taps = kh * kw, blocks = c & ~7, image = h * width * c;
+            int ph = (oh - 1) * sh + (kh - 1) * dh + 1, pw = (ow - 1) * sw + (kw - 1) * dw + 1;
+            if (blocks == 0 || taps > 64 || scratch.Length < ph * pw * c) return 0;
+            if (x.Length < n * image || w.Length < taps * c || y.Length < n * oh * ow * c) throw new global::System.ArgumentException(""The buffers do not hold the tensors."");
+            ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(scratch);
+            ref byte weights = ref global::System.Runtime.CompilerServices.Unsafe.As<sbyte, byte>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w));
+            global::System.Span<int> offsets = stackalloc int[taps];
+            for (int ky = 0, t = 0; ky < kh; ky++)
+                for (int kx = 0; kx < kw; kx++, t++)
+                    offsets[t] = (ky * dh * pw + kx * dw) * c;
+            global::System.Span<global::System.Runtime.Intrinsics.Vector256<int>> tapWeights = stackalloc global::System.Runtime.Intrinsics.Vector256<int>[taps];
+            var top = global::System.Runtime.Intrinsics.Vector256.Create(hi);
+            for (int b = 0; b < n; b++)
+            {
+                FillPlane(x.Slice(b * image, image), scratch, c, h, width, ph, pw, padTop, padLeft, (byte)zx);
+                for (int ch = 0; ch < blocks; ch += 8)
+                {
+                    var q = new Requantization8(multiplier, shift, negMultiplier, negShift, high, top, ch);
+                    var initial = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(ch, 8));
+                    for (int t = 0; t < taps; t++)
+                        tapWeights[t] = global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(global::System.Runtime.Intrinsics.Vector128.AsSByte(global::System.Runtime.Intrinsics.Vector128.CreateScalar(
+                            global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, t * c + ch)))));
+                    for (int oy = 0; oy < oh; oy++)
+                    {
+                        ref byte origin = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, oy * sh * pw * c + ch);
+                        int target = ((b * oh + oy) * ow) * c + ch;
+                        for (int ox = 0; ox < ow; ox++, origin = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref origin, sw * c), target += c)
+                        {
+                            var acc = initial;
+                            for (int t = 0; t < taps; t++)
+                                acc += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(tapWeights[t], global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(global::System.Runtime.Intrinsics.Vector128.AsByte(
+                                    global::System.Runtime.Intrinsics.Vector128.CreateScalar(global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(
+                                        ref global::System.Runtime.CompilerServices.Unsafe.Add(ref origin, offsets[t]))))));
+                            q.Store(y, target, acc, zy, lo);
+                        }
+                    }
+                }
+            }
+            return blocks;
+        }
+
         /// <summary>The requantization constants of 8 output channels, loaded once for several positions.</summary>
         private readonly struct Requantization8
         {
@@ -616,7 +722,7 @@ namespace QuantGen.Generator
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
             public void Store(global::System.Span<byte> y, int at, global::System.Runtime.Intrinsics.Vector256<int> acc, int zy, int lo)
             {
-                var bytes = Requantize8Avx512(acc, _multiplier, _shift, _negMultiplier, _negShift, zy, lo, _upper);
+                var bytes = Requantize8(acc, _multiplier, _shift, _negMultiplier, _negShift, zy, lo, _upper);
                 global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref y.Slice(at, 8)[0],
                     global::System.Runtime.Intrinsics.Vector128.ToScalar(global::System.Runtime.Intrinsics.Vector128.AsUInt64(bytes)));
             }
