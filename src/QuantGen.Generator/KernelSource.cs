@@ -83,10 +83,10 @@ namespace QuantGen.Generator
         /// <summary>
         /// Inserted at the top of ConvNhwc: group 1 without horizontal dilation reads its kernel rows in place, from a
         /// padded copy of the input or, for a 1×1 convolution without padding over a multiple of 4 channels, from the
-        /// input itself (ConvRowsAvxVnni).
+        /// input itself (ConvRowsAvxVnni; AVX-VNNI, with AVX-512 for 16-channel blocks or AVX2 for 8-channel ones).
         /// </summary>
         private const string SimdConvRowsDispatch = @"            if (SimdEnabled && VnniEnabled && group == 1 && dw == 1 && (m & 7) == 0
-                && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported
+                && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported
                 && ConvRowsAvxVnni(x, w, bias, multiplier, shift, negMultiplier, negShift, high, y, col, false,
                     n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi, part, parts))
                 return;
@@ -97,7 +97,7 @@ namespace QuantGen.Generator
         /// window's largest accumulators requantized into the pooled output (the convolution's output is never written).
         /// </summary>
         private const string SimdConvPoolDispatch = @"            if (SimdEnabled && VnniEnabled && dw == 1 && (m & 7) == 0
-                && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported
+                && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported
                 && ConvRowsAvxVnni(x, w, bias, multiplier, shift, negMultiplier, negShift, high, pooled, col, true,
                     n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi, 0, 1))
                 return;
@@ -794,7 +794,7 @@ namespace QuantGen.Generator
         }
 
         /// <summary>
-        /// ConvNhwc for group 1 without horizontal dilation (AVX-VNNI and AVX-512, whole blocks of 8 output channels):
+        /// ConvNhwc for group 1 without horizontal dilation (AVX-VNNI, whole blocks of 8 output channels; 16 at a time with AVX-512):
         /// each image is copied once into <paramref name=""plane""/> with zx on every side the kernel reaches, so a
         /// receptive field is KH kernel rows read in place, KW·C contiguous bytes each, with no gather and no bounds test
         /// per position (the per-position gather cost more than the arithmetic in few-channel layers: the CNN's first
@@ -825,11 +825,13 @@ namespace QuantGen.Generator
                 }
                 var output = y.Slice(b * outputs, outputs);
                 // This part's share of the channel blocks (16 channels each, then a last block of 8).
-                int blocks = (m + 15) / 16, first = part * blocks / parts, end = (part + 1) * blocks / parts;
+                // Channel blocks of 16 with AVX-512 (the last may be 8), of 8 without it (256-bit requantization).
+                int unit = global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported ? 16 : 8;
+                int blocks = (m + unit - 1) / unit, first = part * blocks / parts, end = (part + 1) * blocks / parts;
                 for (int block = first; block < end; block++)
                 {
-                    int o = 16 * block;
-                    if (o + 16 <= m)
+                    int o = unit * block;
+                    if (unit == 16 && o + 16 <= m)
                         ConvChannels16AvxVnni(source, w, bias, new Requantization16(multiplier, shift, negMultiplier, negShift, high, hi, o), output, fields, pooled, o, m, zy, lo);
                     else
                         ConvChannels8AvxVnni(source, w, bias, new Requantization8(multiplier, shift, negMultiplier, negShift, high, global::System.Runtime.Intrinsics.Vector256.Create(hi), o),
