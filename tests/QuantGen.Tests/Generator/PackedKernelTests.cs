@@ -255,14 +255,21 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
                 return output;
             }
 
+            // The least over five batches: a per-Run allocation shows in every batch, a one-off of the runtime (a
+            // method promoted by tiered compilation while the batch runs) in one at most.
             public static long AllocatedBytesPerRun(float[] input)
             {
                 var model = new Demo.Models.Model();
                 var output = new float[Demo.Models.Model.OutputLength];
                 model.Run(input, output);
-                long before = System.GC.GetAllocatedBytesForCurrentThread();
-                for (int i = 0; i < 20; i++) model.Run(input, output);
-                return (System.GC.GetAllocatedBytesForCurrentThread() - before) / 20;
+                long least = long.MaxValue;
+                for (int batch = 0; batch < 5; batch++)
+                {
+                    long before = System.GC.GetAllocatedBytesForCurrentThread();
+                    for (int i = 0; i < 20; i++) model.Run(input, output);
+                    least = System.Math.Min(least, (System.GC.GetAllocatedBytesForCurrentThread() - before) / 20);
+                }
+                return least;
             }
         }
         """;
