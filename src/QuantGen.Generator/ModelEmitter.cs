@@ -154,12 +154,14 @@ namespace QuantGen.Generator
                         if (nhwc)
                         {
                             // NHWC: the SIMD path's padded plane (the rows and columns the output reaches), which also
-                            // holds the scalar path's row of zx.
+                            // holds the scalar path's row of zx; after it, for kernels up to 4 wide, a 16-channel block's
+                            // interleaved kernel rows (DepthwiseNhwcAvxVnni: 64 bytes per plane row and output column).
                             var output = _tensors[layer.Outputs[0]].Shape;
                             int[] window = layer.GetInts("kernel"), steps = layer.GetInts("strides"), spread = layer.GetInts("dilations");
                             int planeRows = (output[2] - 1) * steps[0] + (window[0] - 1) * spread[0] + 1;
                             int planeColumns = (output[3] - 1) * steps[1] + (window[1] - 1) * spread[1] + 1;
-                            col = Math.Max(col, Math.Max(input[1], planeRows * planeColumns * input[1]));
+                            int expanded = window[1] <= 4 && input[1] >= 16 ? planeRows * output[3] * 64 : 0;
+                            col = Math.Max(col, Math.Max(input[1], planeRows * planeColumns * input[1] + expanded));
                         }
                         else
                         {
@@ -396,11 +398,6 @@ namespace QuantGen.Generator
         }
 
         /// <summary>
-        /// The weights (already in the order the kernel reads them), bias, multiplier and shift arguments of a weighted
-        /// layer, then its negative-slope pair (the positive one again without a fused LeakyRelu) and its per-channel
-        /// upper bounds (clampHigh, or an empty span), registering their data.
-        /// </summary>
-        /// <summary>
         /// Layers worth splitting over threads when QuantGenKernels.Threads &gt; 1: group-1 convolutions of at least 2^24
         /// multiply-accumulates (~80 µs of work on one core here). Handing a part to the thread pool and waiting for it
         /// cost 20-30 µs per layer on the 2-core test machine, so smaller layers ran slower split (docs/benchmarks.md).
@@ -459,6 +456,11 @@ namespace QuantGen.Generator
             w.Line($"    zx: {Int(inT.ZeroPoint)}, zy: {Int(outT.ZeroPoint)}, lo: {Int(clamp[0])}, hi: {Int(clamp[1])}, part: part, parts: parts);");
         }
 
+        /// <summary>
+        /// The weights (already in the order the kernel reads them), bias, multiplier and shift arguments of a weighted
+        /// layer, then its negative-slope pair (the positive one again without a fused LeakyRelu) and its per-channel
+        /// upper bounds (clampHigh, or an empty span), registering their data.
+        /// </summary>
         private string WeightBlobs(ArtifactLayer layer, string method, ArtifactBlob weights)
         {
             var weightData = DataName(method, "Weights", weights);

@@ -53,6 +53,11 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
     [InlineData(32, 9, 8, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 32, true)]
     [InlineData(64, 6, 7, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 64, false)]
     [InlineData(16, 7, 9, 16, 3, 5, 1, 1, 1, 2, 1, 2, 1, 1, 16, false)]
+    // Kernel rows interleaved for vpdpbusd (DepthwiseNhwcAvxVnni): a 4×2 kernel with dilation 2 both ways, a 5×1 kernel
+    // at stride 2, a 1×4 kernel (all four tap slots used) with asymmetric pads.
+    [InlineData(32, 8, 9, 32, 4, 2, 1, 2, 1, 1, 2, 1, 2, 2, 32, false)]
+    [InlineData(16, 9, 6, 16, 5, 1, 2, 1, 2, 0, 2, 0, 1, 1, 16, true)]
+    [InlineData(48, 4, 11, 48, 1, 4, 1, 1, 0, 2, 0, 1, 1, 1, 48, true)]
     [InlineData(16, 6, 5, 24, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, true)]
     [InlineData(24, 7, 9, 48, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, false)]
     [InlineData(8, 6, 6, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, false)]
