@@ -25,8 +25,9 @@ internal static class ArmEmulator
     /// <summary>Runs the driver in <paramref name="assemblyPath"/> on the emulated CPU <paramref name="cpu"/> (a qemu -cpu name).</summary>
     public static Result Run(string assemblyPath, string cpu)
     {
-        var qemu = new[] { "/usr/bin/qemu-aarch64", "/usr/local/bin/qemu-aarch64" }.FirstOrDefault(File.Exists);
-        Assert.True(qemu is not null, $"qemu-aarch64 was not found: {SetupHint}.");
+        var qemu = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(d => Path.Combine(d, "qemu-aarch64")).FirstOrDefault(File.Exists);
+        Assert.True(qemu is not null, $"qemu-aarch64 is not on the PATH: {SetupHint}.");
         Assert.True(File.Exists(Path.Combine(Sysroot, "lib", "ld-linux-aarch64.so.1")), $"the arm64 C runtime is missing from {Sysroot}: {SetupHint}.");
         var host = Host.Value;
 
