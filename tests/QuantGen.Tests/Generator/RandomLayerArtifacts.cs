@@ -9,7 +9,7 @@ namespace QuantGen.Tests.Generator;
 /// </summary>
 internal static class RandomLayerArtifacts
 {
-    /// <summary>An artifact, the name of its input and output tensors ("x", "y"), and inputs to run it on.</summary>
+    /// <summary>An artifact (its model input is the tensor "x", its output "y") and inputs to run it on.</summary>
     public sealed record Case(string Name, string Text, float[][] Inputs);
 
     /// <summary>A Conv as in PackedKernelTests.ConvSimdAndScalarMatchTheSimulator, in the generator's layout or forced to NCHW.</summary>
