@@ -13,7 +13,7 @@ need=()
 [ -d /usr/share/libonnx-testdata/data ] || need+=(libonnx-testdata)
 # The .npy tests check our files against NumPy itself, run by Debian's python3.
 /usr/bin/python3 -c "import numpy" 2>/dev/null || need+=(python3-numpy)
-# ArmEmulationTests runs a linux-arm64 .NET process under qemu-aarch64, which loads the arm64 loader and C/C++
+# OtherCpuTests runs a linux-arm64 .NET process under qemu-aarch64, which loads the arm64 loader and C/C++
 # runtime from /usr/aarch64-linux-gnu.
 [ -x /usr/bin/qemu-aarch64 ] || need+=(qemu-user)
 [ -f /usr/aarch64-linux-gnu/lib/libc.so.6 ] || need+=(libc6-arm64-cross)

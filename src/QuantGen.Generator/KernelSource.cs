@@ -69,11 +69,11 @@ namespace QuantGen.Generator
 ";
 
         /// <summary>
-        /// Inserted at the top of DepthwiseConvNhwc: with AVX-VNNI and AVX-512 a kernel row per vpdpbusd (kernels up to 4
-        /// wide, 16 channels at a time), else with AVX-512 the whole layer 16 channels at a time, with AVX2 8 at a time, from a padded plane in
+        /// Inserted at the top of DepthwiseConvNhwc: with AVX-VNNI and AVX-512 (VBMI) a kernel row per vpdpbusd (kernels
+        /// up to 4 wide, 16 channels at a time), else with AVX-512 the whole layer 16 channels at a time, with AVX2 8 at a time, from a padded plane in
         /// the scratch (the channels past the last whole block take the scalar loop below).
         /// </summary>
-        private const string SimdDepthwiseNhwcDispatch = @"            if (SimdEnabled && VnniEnabled && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
+        private const string SimdDepthwiseNhwcDispatch = @"            if (SimdEnabled && VnniEnabled && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported && global::System.Runtime.Intrinsics.X86.Avx512Vbmi.IsSupported)
                 first = DepthwiseNhwcAvxVnni(x, w, bias, multiplier, shift, negMultiplier, negShift, high, y, border,
                     n, c, h, width, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, zx, zy, lo, hi);
             if (first == 0 && SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
@@ -661,7 +661,8 @@ namespace QuantGen.Generator
         /// tap-by-tap kernel takes three vpmulld. Each expanded row serves every output row that reaches it (three at
         /// stride 1). The sums are the same integers as the tap-by-tap kernels'. Returns the number of channels done (0
         /// if the kernel is too wide or the scratch too small: another path runs). Without AVX-512 this layout did not
-        /// pay (the 8-lane requantization dominates there), so DepthwiseNhwcAvx2 stays.
+        /// pay (the 8-lane requantization dominates there), so DepthwiseNhwcAvx2 stays; every CPU with AVX-VNNI and
+        /// AVX-512 has VBMI, whose vpermb does the interleave.
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static int DepthwiseNhwcAvxVnni(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
@@ -685,9 +686,9 @@ namespace QuantGen.Generator
                 FillPlane(x.Slice(b * image, image), scratch, c, h, width, ph, pw, padTop, padLeft, (byte)zx);
                 for (int ch = 0; ch < blocks; ch += 16)
                 {
-                    for (int ky = 0; ky < kh; ky++)
-                        InterleaveTaps(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, ky * kw * c + ch), c, kw,
-                            ref global::System.Runtime.CompilerServices.Unsafe.As<global::System.Runtime.Intrinsics.Vector256<byte>, byte>(ref kernelRows[2 * ky]));
+                    // The weights [KH·KW, C] interleaved like the input: kernel row ky's kw taps, c bytes apart.
+                    ExpandRows(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, ch),
+                        ref global::System.Runtime.CompilerServices.Unsafe.As<global::System.Runtime.Intrinsics.Vector256<byte>, byte>(ref kernelRows[0]), kh, 1, kw * c, 0, c, kw);
                     ExpandRows(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, ch), ref expanded, ph, ow, pw * c, sw * c, dw * c, kw);
                     DepthwiseBlockAvxVnni(ref expanded, kernelRows, global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(ch, 8)), global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(ch + 8, 8)),
                         new Requantization16(multiplier, shift, negMultiplier, negShift, high, hi, ch), y, b * oh * ow * c + ch, oh, ow, kh, sh * expandedRow, dh * expandedRow, c, zy, lo);
@@ -752,68 +753,33 @@ namespace QuantGen.Generator
         }
 
         /// <summary>
-        /// DepthwiseNhwcAvxVnni's interleaved rows of one 16-channel block: for every plane row and output column, 64 bytes
-        /// (InterleaveTaps). With AVX-512 VBMI, the kw 16-byte loads are placed side by side in one vector and a single
-        /// vpermb interleaves them (a third of the instructions of the unpack sequence, which dominated the layer).
+        /// DepthwiseNhwcAvxVnni's interleaved rows of one 16-channel block: for every row and output column, the kw ≤ 4
+        /// 16-byte loads (tapStep apart) placed side by side in one vector and interleaved by a single vpermb, so that
+        /// byte 4·ch + k holds channel ch's tap k (slots past kw zero).
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ExpandRows(ref byte plane, ref byte expanded, int rows, int columns, int rowPitch, int columnPitch, int tapStep, int kw)
         {
-            if (global::System.Runtime.Intrinsics.X86.Avx512Vbmi.IsSupported)
-            {
-                // Output byte 4·ch + k comes from byte ch of tap k, which sits at 16·k + ch.
-                var indices = global::System.Runtime.Intrinsics.Vector512<byte>.Indices;
-                var control = global::System.Runtime.Intrinsics.Vector512.ShiftLeft(indices & global::System.Runtime.Intrinsics.Vector512.Create((byte)3), 4)
-                    | global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(indices, 2);
-                var zero = global::System.Runtime.Intrinsics.Vector128<byte>.Zero;
-                for (int py = 0; py < rows; py++)
-                {
-                    ref byte source = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, py * rowPitch);
-                    ref byte target = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref expanded, py * columns * 64);
-                    for (int ox = 0; ox < columns; ox++, source = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref source, columnPitch),
-                        target = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref target, 64))
-                    {
-                        var a = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref source);
-                        var b = kw > 1 ? global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref source, (nuint)tapStep) : zero;
-                        var c = kw > 2 ? global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref source, (nuint)(2 * tapStep)) : zero;
-                        var d = kw > 3 ? global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref source, (nuint)(3 * tapStep)) : zero;
-                        var taps = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.Intrinsics.Vector256.Create(a, b), global::System.Runtime.Intrinsics.Vector256.Create(c, d));
-                        global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.X86.Avx512Vbmi.PermuteVar64x8(taps, control), ref target);
-                    }
-                }
-                return;
-            }
+            // Output byte 4·ch + k comes from byte ch of tap k, which sits at 16·k + ch.
+            var indices = global::System.Runtime.Intrinsics.Vector512<byte>.Indices;
+            var control = global::System.Runtime.Intrinsics.Vector512.ShiftLeft(indices & global::System.Runtime.Intrinsics.Vector512.Create((byte)3), 4)
+                | global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(indices, 2);
+            var zero = global::System.Runtime.Intrinsics.Vector128<byte>.Zero;
             for (int py = 0; py < rows; py++)
             {
                 ref byte source = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, py * rowPitch);
                 ref byte target = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref expanded, py * columns * 64);
-                for (int ox = 0; ox < columns; ox++)
-                    InterleaveTaps(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref source, ox * columnPitch), tapStep, kw,
-                        ref global::System.Runtime.CompilerServices.Unsafe.Add(ref target, ox * 64));
+                for (int ox = 0; ox < columns; ox++, source = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref source, columnPitch),
+                    target = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref target, 64))
+                {
+                    var a = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref source);
+                    var b = kw > 1 ? global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref source, (nuint)tapStep) : zero;
+                    var c = kw > 2 ? global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref source, (nuint)(2 * tapStep)) : zero;
+                    var d = kw > 3 ? global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref source, (nuint)(3 * tapStep)) : zero;
+                    var taps = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.Intrinsics.Vector256.Create(a, b), global::System.Runtime.Intrinsics.Vector256.Create(c, d));
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.X86.Avx512Vbmi.PermuteVar64x8(taps, control), ref target);
+                }
             }
-        }
-
-        /// <summary>
-        /// target[0..64] = the 16 bytes at source, source + step, … (kw ≤ 4 of them) interleaved per byte: for each of the 16
-        /// channels its kw taps, then zeros up to 4 (punpcklbw/punpckhbw, then punpcklwd/punpckhwd).
-        /// </summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        private static void InterleaveTaps(ref byte source, int step, int kw, ref byte target)
-        {
-            var zero = global::System.Runtime.Intrinsics.Vector128<byte>.Zero;
-            var a = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref source);
-            var b = kw > 1 ? global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref source, (nuint)step) : zero;
-            var c = kw > 2 ? global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref source, (nuint)(2 * step)) : zero;
-            var d = kw > 3 ? global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref source, (nuint)(3 * step)) : zero;
-            var abLow = global::System.Runtime.Intrinsics.Vector128.AsInt16(global::System.Runtime.Intrinsics.X86.Sse2.UnpackLow(a, b));
-            var abHigh = global::System.Runtime.Intrinsics.Vector128.AsInt16(global::System.Runtime.Intrinsics.X86.Sse2.UnpackHigh(a, b));
-            var cdLow = global::System.Runtime.Intrinsics.Vector128.AsInt16(global::System.Runtime.Intrinsics.X86.Sse2.UnpackLow(c, d));
-            var cdHigh = global::System.Runtime.Intrinsics.Vector128.AsInt16(global::System.Runtime.Intrinsics.X86.Sse2.UnpackHigh(c, d));
-            ref short output = ref global::System.Runtime.CompilerServices.Unsafe.As<byte, short>(ref target);
-            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.X86.Sse2.UnpackLow(abLow, cdLow), ref output);
-            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.X86.Sse2.UnpackHigh(abLow, cdLow), ref output, 8);
-            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.X86.Sse2.UnpackLow(abHigh, cdHigh), ref output, 16);
-            global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.X86.Sse2.UnpackHigh(abHigh, cdHigh), ref output, 24);
         }
 
         /// <summary>

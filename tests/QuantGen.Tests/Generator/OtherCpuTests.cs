@@ -9,39 +9,67 @@ using Xunit.Abstractions;
 namespace QuantGen.Tests.Generator;
 
 /// <summary>
-/// The generated kernels on Arm, for real: one assembly compiled here from generated code (the Fashion-MNIST models
-/// and PackedKernelTests' random layer shapes) runs in a linux-arm64 .NET process under qemu-aarch64, once on a CPU
-/// with the dot-product extension (the udot path, DotPackedArmDp) and once on one without it (the scalar dot products
-/// beside the portable Vector128 paths), each with SIMD on and off. Every output must equal, bit for bit, what the
-/// integer simulator computes here on x64. Emulation says nothing about speed.
+/// The generated kernels on CPUs this machine is not: one assembly compiled here from generated code (the Fashion-MNIST
+/// models and PackedKernelTests' random layer shapes) runs in another .NET process (tests/QuantGen.KernelHost) on Arm,
+/// for real, under qemu-aarch64 (a CPU with the dot-product extension: the udot path, DotPackedArmDp; and one without:
+/// the scalar dot products beside the portable Vector128 paths), and on this x86 machine with instruction sets switched
+/// off the way the runtime allows (DOTNET_Enable*=0: the AVX2 + AVX-VNNI paths of desktop CPUs without AVX-512, and a
+/// CPU without AVX2). Each runs with SIMD on and off, and every
+/// output must equal, bit for bit, what the integer simulator computes here. Emulation says nothing about speed.
 /// </summary>
-public sealed class ArmEmulationTests(ArmEmulationTests.CompiledCases cases, ITestOutputHelper output) : IClassFixture<ArmEmulationTests.CompiledCases>
+public sealed class OtherCpuTests(OtherCpuTests.CompiledCases cases, ITestOutputHelper output) : IClassFixture<OtherCpuTests.CompiledCases>
 {
     [Fact]
-    public void DotProductCpuMatchesTheSimulatorBitForBit()
+    public void ArmWithDotProductMatchesTheSimulatorBitForBit()
     {
         // qemu's "max" CPU has every extension qemu implements, the Armv8.2 dot product among them.
-        var run = ArmEmulator.Run(cases.AssemblyPath, "max");
+        var run = KernelHost.RunOnArm(cases.AssemblyPath, "max");
         Assert.Equal("Arm64", run.Architecture);
         // Without Dp the dot products would take the scalar loop and this test would prove nothing about udot.
-        Assert.True(run.Dp, "the emulated CPU does not report Dp: the udot path did not run");
-        Assert.True(run.AdvSimdArm64);
-        cases.AssertMatch(run.Lines);
-        output.WriteLine($"-cpu max: {cases.Count} outputs bit-identical to the simulator; emulated run {run.Elapsed.TotalSeconds:F1} s"
-            + $" (cases prepared on x64 in {cases.PreparationTime.TotalSeconds:F1} s)");
+        Assert.True(run.Features.Contains("Dp"), "the emulated CPU does not report Dp: the udot path did not run");
+        Assert.Contains("AdvSimd.Arm64", run.Features);
+        Check(run, "-cpu max (emulated)");
     }
 
     [Fact]
-    public void CpuWithoutDotProductFallsBackAndMatchesTheSimulator()
+    public void ArmWithoutDotProductFallsBackAndMatchesTheSimulator()
     {
         // Cortex-A57 is Armv8.0: AdvSimd (Vector128) but no dot product.
-        var run = ArmEmulator.Run(cases.AssemblyPath, "cortex-a57");
+        var run = KernelHost.RunOnArm(cases.AssemblyPath, "cortex-a57");
         Assert.Equal("Arm64", run.Architecture);
-        Assert.False(run.Dp, "cortex-a57 reports Dp: the fallback was not exercised");
-        Assert.True(run.AdvSimdArm64);
+        Assert.False(run.Features.Contains("Dp"), "cortex-a57 reports Dp: the fallback was not exercised");
+        Assert.Contains("AdvSimd.Arm64", run.Features);
+        Check(run, "-cpu cortex-a57 (emulated)");
+    }
+
+    [Fact]
+    public void X86WithoutAvx512MatchesTheSimulator()
+    {
+        // Desktop CPUs with AVX-VNNI but no AVX-512 (Alder Lake and later): 8-channel conv blocks, Requantize8Avx2,
+        // DepthwiseNhwcAvx2. This machine has both, so the runtime is told to ignore AVX-512.
+        var run = KernelHost.RunHere(cases.AssemblyPath, new Dictionary<string, string> { ["DOTNET_EnableAVX512"] = "0" });
+        Assert.Equal("X64", run.Architecture);
+        Assert.False(run.Features.Contains("Avx512F"), "AVX-512 is still reported: the AVX2 paths did not run");
+        Assert.True(run.Features.Contains("AvxVnni") && run.Features.Contains("Avx2"), $"this test needs a CPU with AVX-VNNI; the host saw {string.Join(",", run.Features)}");
+        Check(run, "x64, DOTNET_EnableAVX512=0");
+    }
+
+    [Fact]
+    public void X86WithoutAvx2MatchesTheSimulator()
+    {
+        // An x86-64 CPU with SSE4 only: the Vector128 paths and the scalar loops.
+        var run = KernelHost.RunHere(cases.AssemblyPath, new Dictionary<string, string> { ["DOTNET_EnableAVX2"] = "0" });
+        Assert.Equal("X64", run.Architecture);
+        Assert.False(run.Features.Contains("Avx2") || run.Features.Contains("AvxVnni") || run.Features.Contains("Avx512F"),
+            $"AVX2 or later is still reported ({string.Join(",", run.Features)})");
+        Check(run, "x64, DOTNET_EnableAVX2=0");
+    }
+
+    private void Check(KernelHost.Result run, string description)
+    {
         cases.AssertMatch(run.Lines);
-        output.WriteLine($"-cpu cortex-a57: {cases.Count} outputs bit-identical to the simulator; emulated run {run.Elapsed.TotalSeconds:F1} s"
-            + $" (cases prepared on x64 in {cases.PreparationTime.TotalSeconds:F1} s)");
+        output.WriteLine($"{description}: {cases.Count} outputs bit-identical to the simulator; run {run.Elapsed.TotalSeconds:F1} s"
+            + $" (cases prepared here in {cases.PreparationTime.TotalSeconds:F1} s)");
     }
 
     /// <summary>
@@ -149,9 +177,9 @@ public sealed class ArmEmulationTests(ArmEmulationTests.CompiledCases cases, ITe
             var kernels = compilation.SyntaxTrees.Single(t => t.ToString().Contains("static class QuantGenKernels", StringComparison.Ordinal)).ToString();
             Assert.Contains("Arm.Dp.IsSupported", kernels);
 
-            var folder = Path.Combine(AppContext.BaseDirectory, "armhost", "cases");
+            var folder = Path.Combine(AppContext.BaseDirectory, "kernelhost", "cases");
             Directory.CreateDirectory(folder);
-            var path = Path.Combine(folder, "ArmCases.dll");
+            var path = Path.Combine(folder, "KernelCases.dll");
             using (var file = File.Create(path))
             {
                 var emit = compilation.Emit(file);
@@ -161,13 +189,13 @@ public sealed class ArmEmulationTests(ArmEmulationTests.CompiledCases cases, ITe
         }
 
         /// <summary>
-        /// QuantGenArmDriver.Run, which the arm64 host calls: one line per path, model and input, "path class input
+        /// QuantGenKernelDriver.Run, which the host calls: one line per path, model and input, "path class input
         /// base64(output floats)", each run on a new instance (no buffer carries values from the run before).
         /// </summary>
         private string DriverSource()
         {
             var s = new StringBuilder("""
-                public static class QuantGenArmDriver
+                public static class QuantGenKernelDriver
                 {
                     public static string Run()
                     {
@@ -243,7 +271,7 @@ public sealed class ArmEmulationTests(ArmEmulationTests.CompiledCases cases, ITe
                         }
                     }
             Assert.Empty(actual.Keys);
-            Assert.True(failures.Count == 0, $"{failures.Count} runs differ on Arm:\n{string.Join("\n", failures.Take(40))}");
+            Assert.True(failures.Count == 0, $"{failures.Count} runs differ:\n{string.Join("\n", failures.Take(40))}");
         }
 
         private static string Base64(float[] values)
