@@ -1,3 +1,4 @@
+using System;
 using System.Globalization;
 using System.Text;
 using QuantGen.Core.Artifact;
@@ -49,6 +50,21 @@ namespace QuantGen.Generator
                     for (int i = 0; i < values.Count; i++)
                     {
                         int v = values[i];
+                        bytes[4 * i] = unchecked((byte)v);
+                        bytes[4 * i + 1] = unchecked((byte)(v >> 8));
+                        bytes[4 * i + 2] = unchecked((byte)(v >> 16));
+                        bytes[4 * i + 3] = unchecked((byte)(v >> 24));
+                    }
+                    return bytes;
+                }
+                case BlobType.F32:
+                {
+                    // The generator's own float32 data (requantization scales), as their IEEE bits.
+                    var floats = blob.FloatValues;
+                    var bytes = new byte[floats.Count * 4];
+                    for (int i = 0; i < floats.Count; i++)
+                    {
+                        int v = BitConverter.ToInt32(BitConverter.GetBytes(floats[i]), 0);
                         bytes[4 * i] = unchecked((byte)v);
                         bytes[4 * i + 1] = unchecked((byte)(v >> 8));
                         bytes[4 * i + 2] = unchecked((byte)(v >> 16));

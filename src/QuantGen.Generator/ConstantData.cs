@@ -34,6 +34,7 @@ namespace QuantGen.Generator
             {
                 BlobType.I8 => ($"int8 [{shape}]", "sbyte"),
                 BlobType.U8 => ($"uint8 [{shape}]", "byte"),
+                BlobType.F32 => ($"float32 [{shape}], little-endian bytes", "byte"),
                 _ => ($"int32 [{shape}], little-endian bytes", "byte"),
             };
             if (BlobEmbedding.IsPacked(bytes.Length))

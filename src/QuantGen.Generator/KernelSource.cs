@@ -74,13 +74,13 @@ namespace QuantGen.Generator
         /// the scratch (the channels past the last whole block take the scalar loop below).
         /// </summary>
         private const string SimdDepthwiseNhwcDispatch = @"            if (SimdEnabled && VnniEnabled && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported && global::System.Runtime.Intrinsics.X86.Avx512Vbmi.IsSupported)
-                first = DepthwiseNhwcAvxVnni(x, w, bias, multiplier, shift, negMultiplier, negShift, high, y, border,
+                first = DepthwiseNhwcAvxVnni(x, w, bias, scale, negScale, high, y, border,
                     n, c, h, width, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, zx, zy, lo, hi);
             if (first == 0 && SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
-                first = DepthwiseNhwcAvx512(x, w, bias, multiplier, shift, negMultiplier, negShift, high, y, border,
+                first = DepthwiseNhwcAvx512(x, w, bias, scale, negScale, high, y, border,
                     n, c, h, width, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, zx, zy, lo, hi);
             else if (first == 0 && SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
-                first = DepthwiseNhwcAvx2(x, w, bias, multiplier, shift, negMultiplier, negShift, high, y, border,
+                first = DepthwiseNhwcAvx2(x, w, bias, scale, negScale, high, y, border,
                     n, c, h, width, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, zx, zy, lo, hi);
 ";
 
@@ -91,7 +91,7 @@ namespace QuantGen.Generator
         /// </summary>
         private const string SimdConvRowsDispatch = @"            if (SimdEnabled && VnniEnabled && group == 1 && dw == 1 && (m & 7) == 0
                 && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported
-                && ConvRowsAvxVnni(x, w, bias, multiplier, shift, negMultiplier, negShift, high, y, col, false,
+                && ConvRowsAvxVnni(x, w, bias, scale, negScale, high, y, col, false,
                     n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi, part, parts))
                 return;
 ";
@@ -102,7 +102,7 @@ namespace QuantGen.Generator
         /// </summary>
         private const string SimdConvPoolDispatch = @"            if (SimdEnabled && VnniEnabled && dw == 1 && (m & 7) == 0
                 && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported
-                && ConvRowsAvxVnni(x, w, bias, multiplier, shift, negMultiplier, negShift, high, pooled, col, true,
+                && ConvRowsAvxVnni(x, w, bias, scale, negScale, high, pooled, col, true,
                     n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi, 0, 1))
                 return;
 ";
@@ -123,12 +123,12 @@ namespace QuantGen.Generator
 
         /// <summary>Inserted before DepthwiseConv's scalar loop over a row: blocks of 8 output positions (stride 1 or 2) in AVX2/AVX-512.</summary>
         private const string SimdDepthwiseDispatch = @"                    if (SimdEnabled && (sw == 1 || sw == 2) && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
-                        ox = DepthwiseRowAvx512(plane, taps, output, oy * sh * pw, pw, kh, kw, sw, dh, dw, bo, mult, sft, negMult, negSft, zy, lo, hi < top ? hi : top);
+                        ox = DepthwiseRowAvx512(plane, taps, output, oy * sh * pw, pw, kh, kw, sw, dh, dw, bo, sc, negSc, zy, lo, hi < top ? hi : top);
 ";
 
         /// <summary>Inserted at the top of RequantizeChannels' loop: whole blocks of 8 channels (AVX-512, or AVX2), the rest scalar.</summary>
         private const string SimdRequantizeDispatch = @"            if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
-                o = RequantizeChannels8(acc, bias, multiplier, shift, negMultiplier, negShift, high, y, start, stride, zy, lo, hi);
+                o = RequantizeChannels8(acc, bias, scale, negScale, high, y, start, stride, zy, lo, hi);
 ";
 
         /// <summary>Inserted at the top of DotPacked: the SIMD paths, each behind an IsSupported check the JIT/NativeAOT fold.</summary>
@@ -243,19 +243,19 @@ namespace QuantGen.Generator
         /// channels done; the caller's scalar loop does the rest.
         /// </summary>
         private static int RequantizeChannels8(global::System.ReadOnlySpan<int> acc, global::System.ReadOnlySpan<int> bias,
-            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
-            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, int start, int stride, int zy, int lo, int hi)
         {
             int o = 0, count = bias.Length;
             var top = global::System.Runtime.Intrinsics.Vector256.Create(hi);
+            var low = global::System.Runtime.Intrinsics.Vector256.Create((float)(lo - zy));
+            var zero = global::System.Runtime.Intrinsics.Vector256.Create(zy);
             for (; o + 8 <= count; o += 8)
             {
                 var a = global::System.Runtime.Intrinsics.Vector256.Create(acc.Slice(o, 8)) + global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8));
-                var bytes = Requantize8(a,
-                    global::System.Runtime.Intrinsics.Vector256.Create(multiplier.Slice(o, 8)), global::System.Runtime.Intrinsics.Vector256.Create(shift.Slice(o, 8)),
-                    global::System.Runtime.Intrinsics.Vector256.Create(negMultiplier.Slice(o, 8)), global::System.Runtime.Intrinsics.Vector256.Create(negShift.Slice(o, 8)), zy, lo,
-                    high.Length == 0 ? top : global::System.Runtime.Intrinsics.Vector256.Min(top, global::System.Runtime.Intrinsics.Vector256.Create(high.Slice(o, 8))));
+                var upper = high.Length == 0 ? top : global::System.Runtime.Intrinsics.Vector256.Min(top, global::System.Runtime.Intrinsics.Vector256.Create(high.Slice(o, 8)));
+                var bytes = Requantize8(a, global::System.Runtime.Intrinsics.Vector256.Create(scale.Slice(o, 8)), global::System.Runtime.Intrinsics.Vector256.Create(negScale.Slice(o, 8)), true,
+                    low, global::System.Runtime.Intrinsics.Vector256.ConvertToSingle(upper - zero), zy);
                 if (stride == 1)
                 {
                     global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref y[start + o],
@@ -272,10 +272,10 @@ namespace QuantGen.Generator
         /// <summary>
         /// One whole output row of DepthwiseConv, 8 positions at a time (the last block partial): the 8 (stride 1) or 16 (stride 2, even bytes kept)
         /// input bytes of a tap zero-extended to int32 lanes (vpmovzxbd) and multiplied by the tap, all taps summed in
-        /// registers, then requantized as RequantizeChannelsAvx512 does. Returns the row's length.
+        /// registers, then requantized by Requantize8. Returns the row's length.
         /// </summary>
         private static int DepthwiseRowAvx512(global::System.Span<byte> plane, global::System.ReadOnlySpan<sbyte> taps, global::System.Span<byte> output,
-            int rowStart, int pw, int kh, int kw, int sw, int dh, int dw, int bias, int multiplier, int shift, int negMultiplier, int negShift, int zy, int lo, int hi)
+            int rowStart, int pw, int kh, int kw, int sw, int dh, int dw, int bias, float scale, float negScale, int zy, int lo, int hi)
         {
             ref byte p = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(plane);
             var evenBytes = global::System.Runtime.Intrinsics.Vector128.Create((byte)0, 2, 4, 6, 8, 10, 12, 14, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80);
@@ -296,9 +296,8 @@ namespace QuantGen.Generator
                             global::System.Runtime.Intrinsics.Vector256.Create((int)taps[t]));
                     }
                 }
-                var result = Requantize8Avx512(acc,
-                    global::System.Runtime.Intrinsics.Vector256.Create(multiplier), global::System.Runtime.Intrinsics.Vector256.Create(shift),
-                    global::System.Runtime.Intrinsics.Vector256.Create(negMultiplier), global::System.Runtime.Intrinsics.Vector256.Create(negShift), zy, lo, global::System.Runtime.Intrinsics.Vector256.Create(hi));
+                var result = Requantize8(acc, global::System.Runtime.Intrinsics.Vector256.Create(scale), global::System.Runtime.Intrinsics.Vector256.Create(negScale), scale != negScale,
+                    global::System.Runtime.Intrinsics.Vector256.Create((float)(lo - zy)), global::System.Runtime.Intrinsics.Vector256.Create((float)(hi - zy)), zy);
                 if (ox + 8 <= ow)
                 {
                     global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref output[ox],
@@ -312,122 +311,33 @@ namespace QuantGen.Generator
             }
             return ow;
         }
-        /// <summary>Requantize of 8 int32 accumulators: AVX-512 where the CPU has it, else AVX2 (the same bytes).</summary>
+        /// <summary>
+        /// RequantizeScaled of 8 int32 accumulators: vcvtdq2ps, one vmulps by the channels' scales (the negative-slope
+        /// ones for negative accumulators where the layer has a fused LeakyRelu), the clamp to [low, high] (already
+        /// less the zero point) in float, vcvtps2dq (round half to even, the default rounding), the zero point added:
+        /// the scalar loop's float32 steps exactly. Narrowed to bytes with vpmovdb (AVX-512) or two saturating packs
+        /// (AVX2; the values are in [0, 255] already); the result is the low 8 bytes.
+        /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         private static global::System.Runtime.Intrinsics.Vector128<byte> Requantize8(global::System.Runtime.Intrinsics.Vector256<int> a,
-            global::System.Runtime.Intrinsics.Vector256<int> multiplier, global::System.Runtime.Intrinsics.Vector256<int> shift, global::System.Runtime.Intrinsics.Vector256<int> negMultiplier, global::System.Runtime.Intrinsics.Vector256<int> negShift, int zy, int lo, global::System.Runtime.Intrinsics.Vector256<int> upper) =>
-            global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported
-                ? Requantize8Avx512(a, multiplier, shift, negMultiplier, negShift, zy, lo, upper)
-                : Requantize8Avx2(a, multiplier, shift, negMultiplier, negShift, zy, lo, upper);
-
-        /// <summary>
-        /// Requantize8Avx512 with AVX2 only (x86 CPUs without AVX-512): vpmuldq on the even lanes and on the odd lanes
-        /// moved down 32 bits gives the exact 64-bit products; AVX2 has no 64-bit arithmetic shift or min/max, so the
-        /// shift is a logical one between two flips of a negative value's bits (~((~v) &gt;&gt;&gt; s) is v &gt;&gt; s) and the clamp
-        /// compares and blends. The results, in [lo, upper] ⊂ [0, 255], are merged into int32 lanes and packed to bytes
-        /// (the low 8 bytes of the result).
-        /// </summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        private static global::System.Runtime.Intrinsics.Vector128<byte> Requantize8Avx2(global::System.Runtime.Intrinsics.Vector256<int> a,
-            global::System.Runtime.Intrinsics.Vector256<int> multiplier, global::System.Runtime.Intrinsics.Vector256<int> shift, global::System.Runtime.Intrinsics.Vector256<int> negMultiplier, global::System.Runtime.Intrinsics.Vector256<int> negShift, int zy, int lo, global::System.Runtime.Intrinsics.Vector256<int> upper)
+            global::System.Runtime.Intrinsics.Vector256<float> scale, global::System.Runtime.Intrinsics.Vector256<float> negScale, bool leaky,
+            global::System.Runtime.Intrinsics.Vector256<float> low, global::System.Runtime.Intrinsics.Vector256<float> high, int zy)
         {
-            var negative = global::System.Runtime.Intrinsics.Vector256.LessThan(a, global::System.Runtime.Intrinsics.Vector256<int>.Zero);
-            var m = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(negative, negMultiplier, multiplier);
-            var s = global::System.Runtime.Intrinsics.Vector256.AsInt64(global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(negative, negShift, shift));
-            var u = global::System.Runtime.Intrinsics.Vector256.AsInt64(upper);
-            var low32 = global::System.Runtime.Intrinsics.Vector256.Create(0xFFFFFFFFL);
-            var even = RequantizeEvenAvx2(a, m, s & low32, u & low32, zy, lo);
-            var odd = RequantizeEvenAvx2(
-                global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.Vector256.ShiftRightLogical(global::System.Runtime.Intrinsics.Vector256.AsInt64(a), 32)),
-                global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.Vector256.ShiftRightLogical(global::System.Runtime.Intrinsics.Vector256.AsInt64(m), 32)),
-                global::System.Runtime.Intrinsics.Vector256.ShiftRightLogical(s, 32), global::System.Runtime.Intrinsics.Vector256.ShiftRightLogical(u, 32), zy, lo);
-            var merged = global::System.Runtime.Intrinsics.Vector256.AsInt32(even | global::System.Runtime.Intrinsics.Vector256.ShiftLeft(odd, 32));
-            // Per 128-bit half: channels 0-3 | 4-7 packed to int16, then to bytes; the two halves' first 4 bytes joined.
-            var words = global::System.Runtime.Intrinsics.X86.Avx2.PackSignedSaturate(merged, merged);
+            var s = leaky
+                ? global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(
+                    global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.LessThan(a, global::System.Runtime.Intrinsics.Vector256<int>.Zero)), negScale, scale)
+                : scale;
+            var v = global::System.Runtime.Intrinsics.X86.Avx.Multiply(global::System.Runtime.Intrinsics.X86.Avx.ConvertToVector256Single(a), s);
+            v = global::System.Runtime.Intrinsics.X86.Avx.Min(global::System.Runtime.Intrinsics.X86.Avx.Max(v, low), high);
+            var q = global::System.Runtime.Intrinsics.X86.Avx.ConvertToVector256Int32(v) + global::System.Runtime.Intrinsics.Vector256.Create(zy);
+            if (global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
+                return global::System.Runtime.Intrinsics.X86.Avx512F.VL.ConvertToVector128Byte(q);
+            // Per 128-bit half: int32 → int16 → bytes; the halves' first four bytes are then put side by side.
+            var words = global::System.Runtime.Intrinsics.X86.Avx2.PackSignedSaturate(q, q);
             var bytes = global::System.Runtime.Intrinsics.X86.Avx2.PackUnsignedSaturate(words, words);
             return global::System.Runtime.Intrinsics.Vector128.AsByte(global::System.Runtime.Intrinsics.X86.Sse2.UnpackLow(
-                global::System.Runtime.Intrinsics.Vector128.AsInt32(global::System.Runtime.Intrinsics.Vector256.GetLower(bytes)), global::System.Runtime.Intrinsics.Vector128.AsInt32(global::System.Runtime.Intrinsics.Vector256.GetUpper(bytes))));
-        }
-
-        /// <summary>The requantized value of each 64-bit lane's low int32 (a, multiplier), with its shift and upper bound as int64 (AVX2).</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        private static global::System.Runtime.Intrinsics.Vector256<long> RequantizeEvenAvx2(global::System.Runtime.Intrinsics.Vector256<int> a, global::System.Runtime.Intrinsics.Vector256<int> multiplier, global::System.Runtime.Intrinsics.Vector256<long> shift, global::System.Runtime.Intrinsics.Vector256<long> upper, int zy, int lo)
-        {
-            var s = global::System.Runtime.Intrinsics.Vector256.AsUInt64(shift);
-            var one = global::System.Runtime.Intrinsics.Vector256.Create(1UL);
-            var v = global::System.Runtime.Intrinsics.X86.Avx2.Multiply(a, multiplier) + global::System.Runtime.Intrinsics.Vector256.AsInt64(global::System.Runtime.Intrinsics.X86.Avx2.ShiftLeftLogicalVariable(one, s - one));
-            var sign = global::System.Runtime.Intrinsics.X86.Avx2.CompareGreaterThan(global::System.Runtime.Intrinsics.Vector256<long>.Zero, v);
-            v = (global::System.Runtime.Intrinsics.Vector256.AsInt64(global::System.Runtime.Intrinsics.X86.Avx2.ShiftRightLogicalVariable(global::System.Runtime.Intrinsics.Vector256.AsUInt64(v ^ sign), s)) ^ sign) + global::System.Runtime.Intrinsics.Vector256.Create((long)zy);
-            var low = global::System.Runtime.Intrinsics.Vector256.Create((long)lo);
-            v = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.X86.Avx2.CompareGreaterThan(low, v), low, v);
-            return global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.X86.Avx2.CompareGreaterThan(v, upper), upper, v);
-        }
-
-        /// <summary>
-        /// Requantize of 8 int32 accumulators in 64-bit lanes: vpmuldq gives the exact product with the multiplier,
-        /// vpsravq the per-lane arithmetic shift, the negative pair chosen per lane by the accumulator's sign; the
-        /// results, clamped to lo below and to the lane's upper bound above (hi, or min(hi, clampHigh[channel]): the
-        /// same as clamping to [lo, hi] and then to clampHigh), are the low 8 bytes.
-        /// </summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        private static global::System.Runtime.Intrinsics.Vector128<byte> Requantize8Avx512(global::System.Runtime.Intrinsics.Vector256<int> a,
-            global::System.Runtime.Intrinsics.Vector256<int> multiplier, global::System.Runtime.Intrinsics.Vector256<int> shift,
-            global::System.Runtime.Intrinsics.Vector256<int> negMultiplier, global::System.Runtime.Intrinsics.Vector256<int> negShift, int zy, int lo,
-            global::System.Runtime.Intrinsics.Vector256<int> upper)
-        {
-            var negative = global::System.Runtime.Intrinsics.Vector256.LessThan(a, global::System.Runtime.Intrinsics.Vector256<int>.Zero);
-            var m = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(negative, negMultiplier, multiplier);
-            var s = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(negative, negShift, shift);
-            var one = global::System.Runtime.Intrinsics.Vector512.Create(1UL);
-            var s64 = global::System.Runtime.Intrinsics.Vector512.AsUInt64(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int64(s));
-            var product = global::System.Runtime.Intrinsics.X86.Avx512F.Multiply(
-                global::System.Runtime.Intrinsics.Vector512.AsInt32(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int64(a)),
-                global::System.Runtime.Intrinsics.Vector512.AsInt32(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int64(m)));
-            var half = global::System.Runtime.Intrinsics.Vector512.AsInt64(global::System.Runtime.Intrinsics.X86.Avx512F.ShiftLeftLogicalVariable(one, s64 - one));
-            var v = global::System.Runtime.Intrinsics.X86.Avx512F.ShiftRightArithmeticVariable(product + half, s64) + global::System.Runtime.Intrinsics.Vector512.Create((long)zy);
-            v = global::System.Runtime.Intrinsics.Vector512.Min(global::System.Runtime.Intrinsics.Vector512.Max(v, global::System.Runtime.Intrinsics.Vector512.Create((long)lo)),
-                global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int64(upper));
-            return global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector128Byte(v);
-        }
-
-        /// <summary>
-        /// Requantize8Avx512 for 16 int32 lanes without widening them: vpmuldq multiplies the even lanes into exact 64-bit
-        /// products, and the odd lanes after moving them down 32 bits; each half is rounded, shifted and clamped in 64
-        /// bits (so no intermediate can wrap), and the results, in [lo, upper] ⊂ [0, 255], are interleaved back into
-        /// int32 lanes and narrowed to bytes.
-        /// </summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        private static global::System.Runtime.Intrinsics.Vector128<byte> Requantize16Avx512(global::System.Runtime.Intrinsics.Vector512<int> a,
-            global::System.Runtime.Intrinsics.Vector512<int> multiplier, global::System.Runtime.Intrinsics.Vector512<int> shift,
-            global::System.Runtime.Intrinsics.Vector512<int> negMultiplier, global::System.Runtime.Intrinsics.Vector512<int> negShift, int zy, int lo,
-            global::System.Runtime.Intrinsics.Vector512<int> upper)
-        {
-            var negative = global::System.Runtime.Intrinsics.Vector512.LessThan(a, global::System.Runtime.Intrinsics.Vector512<int>.Zero);
-            var m = global::System.Runtime.Intrinsics.Vector512.ConditionalSelect(negative, negMultiplier, multiplier);
-            var s = global::System.Runtime.Intrinsics.Vector512.AsInt64(global::System.Runtime.Intrinsics.Vector512.ConditionalSelect(negative, negShift, shift));
-            var u = global::System.Runtime.Intrinsics.Vector512.AsInt64(upper);
-            var low32 = global::System.Runtime.Intrinsics.Vector512.Create(0xFFFFFFFFL);
-            var even = RequantizeEven(a, m, s & low32, u & low32, zy, lo);
-            var odd = RequantizeEven(
-                global::System.Runtime.Intrinsics.Vector512.AsInt32(global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(global::System.Runtime.Intrinsics.Vector512.AsInt64(a), 32)),
-                global::System.Runtime.Intrinsics.Vector512.AsInt32(global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(global::System.Runtime.Intrinsics.Vector512.AsInt64(m), 32)),
-                global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(s, 32), global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(u, 32), zy, lo);
-            var merged = even | global::System.Runtime.Intrinsics.Vector512.ShiftLeft(odd, 32);
-            return global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector128Byte(global::System.Runtime.Intrinsics.Vector512.AsInt32(merged));
-        }
-
-        /// <summary>The requantized value of each 64-bit lane's low int32 (a, multiplier), with its shift and upper bound as int64.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        private static global::System.Runtime.Intrinsics.Vector512<long> RequantizeEven(global::System.Runtime.Intrinsics.Vector512<int> a,
-            global::System.Runtime.Intrinsics.Vector512<int> multiplier, global::System.Runtime.Intrinsics.Vector512<long> shift,
-            global::System.Runtime.Intrinsics.Vector512<long> upper, int zy, int lo)
-        {
-            var s = global::System.Runtime.Intrinsics.Vector512.AsUInt64(shift);
-            var one = global::System.Runtime.Intrinsics.Vector512.Create(1UL);
-            var half = global::System.Runtime.Intrinsics.Vector512.AsInt64(global::System.Runtime.Intrinsics.X86.Avx512F.ShiftLeftLogicalVariable(one, s - one));
-            var v = global::System.Runtime.Intrinsics.X86.Avx512F.ShiftRightArithmeticVariable(global::System.Runtime.Intrinsics.X86.Avx512F.Multiply(a, multiplier) + half, s)
-                + global::System.Runtime.Intrinsics.Vector512.Create((long)zy);
-            return global::System.Runtime.Intrinsics.Vector512.Min(global::System.Runtime.Intrinsics.Vector512.Max(v, global::System.Runtime.Intrinsics.Vector512.Create((long)lo)), upper);
+                global::System.Runtime.Intrinsics.Vector128.AsInt32(global::System.Runtime.Intrinsics.Vector256.GetLower(bytes)),
+                global::System.Runtime.Intrinsics.Vector128.AsInt32(global::System.Runtime.Intrinsics.Vector256.GetUpper(bytes))));
         }
 
         /// <summary>
@@ -595,8 +505,7 @@ namespace QuantGen.Generator
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static int DepthwiseNhwcAvx512(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
-            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, global::System.Span<byte> scratch,
             int n, int c, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int dw, int zx, int zy, int lo, int hi)
         {
@@ -620,7 +529,7 @@ namespace QuantGen.Generator
                 FillPlane(x.Slice(b * image, image), scratch, c, h, width, ph, pw, padTop, padLeft, (byte)zx);
                 for (int ch = 0; ch < blocks; ch += 16)
                 {
-                    var q = new Requantization16(multiplier, shift, negMultiplier, negShift, high, hi, ch);
+                    var q = new Requantization16(scale, negScale, high, hi, ch, zy, lo);
                     var initial = global::System.Runtime.Intrinsics.Vector512.Create(bias.Slice(ch, 16));
                     for (int t = 0; t < taps; t++)
                         tapWeights[t] = global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(global::System.Runtime.Intrinsics.Vector128.AsSByte(
@@ -644,7 +553,7 @@ namespace QuantGen.Generator
                                 for (int t = 0; t < taps; t++)
                                     acc += TapProduct(ref tap, t, ref origin, offsets[t]);
                             }
-                            q.Store(y, target, acc, zy, lo);
+                            q.Store(y, target, acc, zy);
                         }
                     }
                 }
@@ -666,8 +575,7 @@ namespace QuantGen.Generator
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static int DepthwiseNhwcAvxVnni(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
-            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, global::System.Span<byte> scratch,
             int n, int c, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int dw, int zx, int zy, int lo, int hi)
         {
@@ -691,7 +599,7 @@ namespace QuantGen.Generator
                         ref global::System.Runtime.CompilerServices.Unsafe.As<global::System.Runtime.Intrinsics.Vector256<byte>, byte>(ref kernelRows[0]), kh, 1, kw * c, 0, c, kw);
                     ExpandRows(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, ch), ref expanded, ph, ow, pw * c, sw * c, dw * c, kw);
                     DepthwiseBlockAvxVnni(ref expanded, kernelRows, global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(ch, 8)), global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(ch + 8, 8)),
-                        new Requantization16(multiplier, shift, negMultiplier, negShift, high, hi, ch), y, b * oh * ow * c + ch, oh, ow, kh, sh * expandedRow, dh * expandedRow, c, zy, lo);
+                        new Requantization16(scale, negScale, high, hi, ch, zy, lo), y, b * oh * ow * c + ch, oh, ow, kh, sh * expandedRow, dh * expandedRow, c, zy, lo);
                 }
             }
             return blocks;
@@ -727,7 +635,7 @@ namespace QuantGen.Generator
                         acc1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(acc1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row1, 32), w3);
                         acc0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(acc0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row2), w4);
                         acc1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(acc1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row2, 32), w5);
-                        q.Store(y, target, global::System.Runtime.Intrinsics.Vector512.Create(acc0, acc1), zy, lo);
+                        q.Store(y, target, global::System.Runtime.Intrinsics.Vector512.Create(acc0, acc1), zy);
                     }
                 }
                 return;
@@ -747,7 +655,7 @@ namespace QuantGen.Generator
                         acc1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(acc1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 32),
                             global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2 * ky + 1));
                     }
-                    q.Store(y, target, global::System.Runtime.Intrinsics.Vector512.Create(acc0, acc1), zy, lo);
+                    q.Store(y, target, global::System.Runtime.Intrinsics.Vector512.Create(acc0, acc1), zy);
                 }
             }
         }
@@ -785,12 +693,11 @@ namespace QuantGen.Generator
         /// <summary>
         /// DepthwiseNhwcAvx512 for x86 CPUs without AVX-512: blocks of 8 channels in 256-bit vectors from the same padded
         /// plane, per tap 8 input bytes zero-extended and the tap's weights sign-extended to int32 (vpmovzxbd, vpmovsxbd),
-        /// vpmulld, requantized by Requantize8Avx2. Returns the number of channels done (0 if the scratch cannot hold the plane).
+        /// vpmulld, requantized by Requantize8. Returns the number of channels done (0 if the scratch cannot hold the plane).
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static int DepthwiseNhwcAvx2(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
-            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, global::System.Span<byte> scratch,
             int n, int c, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int dw, int zx, int zy, int lo, int hi)
         {
@@ -805,13 +712,12 @@ namespace QuantGen.Generator
                 for (int kx = 0; kx < kw; kx++, t++)
                     offsets[t] = (ky * dh * pw + kx * dw) * c;
             global::System.Span<global::System.Runtime.Intrinsics.Vector256<int>> tapWeights = stackalloc global::System.Runtime.Intrinsics.Vector256<int>[taps];
-            var top = global::System.Runtime.Intrinsics.Vector256.Create(hi);
             for (int b = 0; b < n; b++)
             {
                 FillPlane(x.Slice(b * image, image), scratch, c, h, width, ph, pw, padTop, padLeft, (byte)zx);
                 for (int ch = 0; ch < blocks; ch += 8)
                 {
-                    var q = new Requantization8(multiplier, shift, negMultiplier, negShift, high, top, ch);
+                    var q = new Requantization8(scale, negScale, high, hi, ch, zy, lo);
                     var initial = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(ch, 8));
                     for (int t = 0; t < taps; t++)
                         tapWeights[t] = global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(global::System.Runtime.Intrinsics.Vector128.AsSByte(global::System.Runtime.Intrinsics.Vector128.CreateScalar(
@@ -827,7 +733,7 @@ namespace QuantGen.Generator
                                 acc += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(tapWeights[t], global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(global::System.Runtime.Intrinsics.Vector128.AsByte(
                                     global::System.Runtime.Intrinsics.Vector128.CreateScalar(global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(
                                         ref global::System.Runtime.CompilerServices.Unsafe.Add(ref origin, offsets[t]))))));
-                            q.Store(y, target, acc, zy, lo);
+                            q.Store(y, target, acc, zy);
                         }
                     }
                 }
@@ -835,95 +741,70 @@ namespace QuantGen.Generator
             return blocks;
         }
 
-        /// <summary>The requantization constants of 8 output channels, loaded once for several positions.</summary>
+        /// <summary>The requantization constants of 8 output channels, prepared once for several positions.</summary>
         private readonly struct Requantization8
         {
-            private readonly global::System.Runtime.Intrinsics.Vector256<int> _multiplier, _shift, _negMultiplier, _negShift, _upper;
+            private readonly global::System.Runtime.Intrinsics.Vector256<float> _scale, _negScale, _low, _high;
+            private readonly bool _leaky;
 
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-            public Requantization8(global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
-                global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
-                global::System.Runtime.Intrinsics.Vector256<int> top, int o)
+            public Requantization8(global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
+                int hi, int o, int zy, int lo)
             {
-                _multiplier = global::System.Runtime.Intrinsics.Vector256.Create(multiplier.Slice(o, 8));
-                _shift = global::System.Runtime.Intrinsics.Vector256.Create(shift.Slice(o, 8));
-                _negMultiplier = global::System.Runtime.Intrinsics.Vector256.Create(negMultiplier.Slice(o, 8));
-                _negShift = global::System.Runtime.Intrinsics.Vector256.Create(negShift.Slice(o, 8));
-                _upper = high.Length == 0 ? top : global::System.Runtime.Intrinsics.Vector256.Min(top, global::System.Runtime.Intrinsics.Vector256.Create(high.Slice(o, 8)));
+                _scale = global::System.Runtime.Intrinsics.Vector256.Create(scale.Slice(o, 8));
+                _negScale = global::System.Runtime.Intrinsics.Vector256.Create(negScale.Slice(o, 8));
+                _leaky = !global::System.Runtime.Intrinsics.Vector256.EqualsAll(_scale, _negScale);
+                var top = global::System.Runtime.Intrinsics.Vector256.Create(hi);
+                var upper = high.Length == 0 ? top : global::System.Runtime.Intrinsics.Vector256.Min(top, global::System.Runtime.Intrinsics.Vector256.Create(high.Slice(o, 8)));
+                _high = global::System.Runtime.Intrinsics.Vector256.ConvertToSingle(upper - global::System.Runtime.Intrinsics.Vector256.Create(zy));
+                _low = global::System.Runtime.Intrinsics.Vector256.Create((float)(lo - zy));
             }
 
             /// <summary>y[at..at+8] = the requantized accumulators (bias included).</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-            public void Store(global::System.Span<byte> y, int at, global::System.Runtime.Intrinsics.Vector256<int> acc, int zy, int lo)
+            public void Store(global::System.Span<byte> y, int at, global::System.Runtime.Intrinsics.Vector256<int> acc, int zy)
             {
-                var bytes = Requantize8(acc, _multiplier, _shift, _negMultiplier, _negShift, zy, lo, _upper);
+                var bytes = Requantize8(acc, _scale, _negScale, _leaky, _low, _high, zy);
                 global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref y.Slice(at, 8)[0],
                     global::System.Runtime.Intrinsics.Vector128.ToScalar(global::System.Runtime.Intrinsics.Vector128.AsUInt64(bytes)));
             }
         }
 
         /// <summary>
-        /// The requantization constants of 16 output channels, prepared once for many positions. Without a fused
-        /// LeakyRelu (negMultiplier = multiplier) the even and odd channels' multipliers, shifts, rounding terms and upper
-        /// bounds are laid out for vpmuldq's 64-bit lanes here, so that a store is 16 instructions: the odd lanes moved
-        /// down, two exact products, rounding, arithmetic shifts, the zero point and the clamp in 64 bits (no value can
-        /// wrap), the halves merged and narrowed. With one, each store takes Requantize16Avx512's per-lane choice.
+        /// The requantization constants of 16 output channels, prepared once for many positions: a store is vcvtdq2ps,
+        /// vmulps, vmaxps, vminps, vcvtps2dq, vpaddd and vpmovdb (Requantize8's steps on 16 lanes), plus a per-lane choice
+        /// of scale where the layer has a fused LeakyRelu.
         /// </summary>
         private readonly struct Requantization16
         {
-            private readonly global::System.Runtime.Intrinsics.Vector512<int> _multiplier, _shift, _negMultiplier, _negShift, _upper, _multiplierOdd;
-            private readonly global::System.Runtime.Intrinsics.Vector512<ulong> _shiftEven, _shiftOdd;
-            private readonly global::System.Runtime.Intrinsics.Vector512<long> _halfEven, _halfOdd, _upperEven, _upperOdd;
+            private readonly global::System.Runtime.Intrinsics.Vector512<float> _scale, _negScale, _low, _high;
             private readonly bool _leaky;
 
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-            public Requantization16(global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
-                global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high, int hi, int o)
+            public Requantization16(global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
+                int hi, int o, int zy, int lo)
             {
-                _multiplier = global::System.Runtime.Intrinsics.Vector512.Create(multiplier.Slice(o, 16));
-                _shift = global::System.Runtime.Intrinsics.Vector512.Create(shift.Slice(o, 16));
-                _negMultiplier = global::System.Runtime.Intrinsics.Vector512.Create(negMultiplier.Slice(o, 16));
-                _negShift = global::System.Runtime.Intrinsics.Vector512.Create(negShift.Slice(o, 16));
+                _scale = global::System.Runtime.Intrinsics.Vector512.Create(scale.Slice(o, 16));
+                _negScale = global::System.Runtime.Intrinsics.Vector512.Create(negScale.Slice(o, 16));
+                _leaky = !global::System.Runtime.Intrinsics.Vector512.EqualsAll(_scale, _negScale);
                 var top = global::System.Runtime.Intrinsics.Vector512.Create(hi);
-                _upper = high.Length == 0 ? top : global::System.Runtime.Intrinsics.Vector512.Min(top, global::System.Runtime.Intrinsics.Vector512.Create(high.Slice(o, 16)));
-                _leaky = !global::System.Runtime.Intrinsics.Vector512.EqualsAll(_multiplier, _negMultiplier)
-                    || !global::System.Runtime.Intrinsics.Vector512.EqualsAll(_shift, _negShift);
-                var low32 = global::System.Runtime.Intrinsics.Vector512.Create(0xFFFFFFFFUL);
-                var shifts = global::System.Runtime.Intrinsics.Vector512.AsUInt64(_shift);
-                var uppers = global::System.Runtime.Intrinsics.Vector512.AsInt64(_upper);
-                var one = global::System.Runtime.Intrinsics.Vector512.Create(1UL);
-                _multiplierOdd = global::System.Runtime.Intrinsics.Vector512.AsInt32(global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(
-                    global::System.Runtime.Intrinsics.Vector512.AsUInt64(_multiplier), 32));
-                _shiftEven = shifts & low32;
-                _shiftOdd = global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(shifts, 32);
-                _halfEven = global::System.Runtime.Intrinsics.Vector512.AsInt64(global::System.Runtime.Intrinsics.X86.Avx512F.ShiftLeftLogicalVariable(one, _shiftEven - one));
-                _halfOdd = global::System.Runtime.Intrinsics.Vector512.AsInt64(global::System.Runtime.Intrinsics.X86.Avx512F.ShiftLeftLogicalVariable(one, _shiftOdd - one));
-                _upperEven = uppers & global::System.Runtime.Intrinsics.Vector512.AsInt64(low32);
-                _upperOdd = global::System.Runtime.Intrinsics.Vector512.ShiftRightArithmetic(uppers, 32);
+                var upper = high.Length == 0 ? top : global::System.Runtime.Intrinsics.Vector512.Min(top, global::System.Runtime.Intrinsics.Vector512.Create(high.Slice(o, 16)));
+                _high = global::System.Runtime.Intrinsics.Vector512.ConvertToSingle(upper - global::System.Runtime.Intrinsics.Vector512.Create(zy));
+                _low = global::System.Runtime.Intrinsics.Vector512.Create((float)(lo - zy));
             }
 
             /// <summary>y[at..at+16] = the requantized accumulators (bias included) of the 16 channels.</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-            public void Store(global::System.Span<byte> y, int at, global::System.Runtime.Intrinsics.Vector512<int> acc, int zy, int lo)
+            public void Store(global::System.Span<byte> y, int at, global::System.Runtime.Intrinsics.Vector512<int> acc, int zy)
             {
-                if (_leaky)
-                {
-                    global::System.Runtime.Intrinsics.Vector128.CopyTo(Requantize16Avx512(acc, _multiplier, _shift, _negMultiplier, _negShift, zy, lo, _upper), y.Slice(at, 16));
-                    return;
-                }
-                var zero = global::System.Runtime.Intrinsics.Vector512.Create((long)zy);
-                var low = global::System.Runtime.Intrinsics.Vector512.Create((long)lo);
-                var odd = global::System.Runtime.Intrinsics.Vector512.AsInt32(global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(
-                    global::System.Runtime.Intrinsics.Vector512.AsUInt64(acc), 32));
-                var even = global::System.Runtime.Intrinsics.X86.Avx512F.ShiftRightArithmeticVariable(
-                    global::System.Runtime.Intrinsics.X86.Avx512F.Multiply(acc, _multiplier) + _halfEven, _shiftEven) + zero;
-                var oddValues = global::System.Runtime.Intrinsics.X86.Avx512F.ShiftRightArithmeticVariable(
-                    global::System.Runtime.Intrinsics.X86.Avx512F.Multiply(odd, _multiplierOdd) + _halfOdd, _shiftOdd) + zero;
-                // Clamped to [lo, upper] ⊂ [0, 255]: the high half of every 64-bit lane is zero, so the odd values shift in.
-                even = global::System.Runtime.Intrinsics.Vector512.Min(global::System.Runtime.Intrinsics.Vector512.Max(even, low), _upperEven);
-                oddValues = global::System.Runtime.Intrinsics.Vector512.Min(global::System.Runtime.Intrinsics.Vector512.Max(oddValues, low), _upperOdd);
-                var merged = global::System.Runtime.Intrinsics.Vector512.AsInt32(even | global::System.Runtime.Intrinsics.Vector512.ShiftLeft(oddValues, 32));
-                global::System.Runtime.Intrinsics.Vector128.CopyTo(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector128Byte(merged), y.Slice(at, 16));
+                var s = _leaky
+                    ? global::System.Runtime.Intrinsics.Vector512.ConditionalSelect(
+                        global::System.Runtime.Intrinsics.Vector512.AsSingle(global::System.Runtime.Intrinsics.Vector512.LessThan(acc, global::System.Runtime.Intrinsics.Vector512<int>.Zero)), _negScale, _scale)
+                    : _scale;
+                var v = global::System.Runtime.Intrinsics.X86.Avx512F.Multiply(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Single(acc), s);
+                v = global::System.Runtime.Intrinsics.X86.Avx512F.Min(global::System.Runtime.Intrinsics.X86.Avx512F.Max(v, _low), _high);
+                var q = global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(v) + global::System.Runtime.Intrinsics.Vector512.Create(zy);
+                global::System.Runtime.Intrinsics.Vector128.CopyTo(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector128Byte(q), y.Slice(at, 16));
             }
         }
 
@@ -938,8 +819,7 @@ namespace QuantGen.Generator
         /// of the output channels (each part with its own plane). False, with nothing written, if the scratch cannot hold the plane.
         /// </summary>
         private static bool ConvRowsAvxVnni(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
-            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, global::System.Span<byte> plane, bool pooled,
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int zx, int zy, int lo, int hi,
             int part, int parts)
@@ -966,9 +846,9 @@ namespace QuantGen.Generator
                 {
                     int o = unit * block;
                     if (unit == 16 && o + 16 <= m)
-                        ConvChannels16AvxVnni(source, w, bias, new Requantization16(multiplier, shift, negMultiplier, negShift, high, hi, o), output, fields, pooled, o, m, zy, lo);
+                        ConvChannels16AvxVnni(source, w, bias, new Requantization16(scale, negScale, high, hi, o, zy, lo), output, fields, pooled, o, m, zy, lo);
                     else
-                        ConvChannels8AvxVnni(source, w, bias, new Requantization8(multiplier, shift, negMultiplier, negShift, high, global::System.Runtime.Intrinsics.Vector256.Create(hi), o),
+                        ConvChannels8AvxVnni(source, w, bias, new Requantization8(scale, negScale, high, hi, o, zy, lo),
                             output, fields, pooled, o, m, zy, lo);
                 }
             }
@@ -1083,17 +963,17 @@ namespace QuantGen.Generator
                 }
                 if (pooled)
                 {
-                    // Requantization is monotonic (non-negative multipliers): the max of the accumulators, requantized once.
+                    // Requantization is monotonic (non-negative scales): the max of the accumulators, requantized once.
                     q.Store(y, block * m + o, global::System.Runtime.Intrinsics.Vector512.Create(
                         global::System.Runtime.Intrinsics.Vector256.Max(global::System.Runtime.Intrinsics.Vector256.Max(a00, a10), global::System.Runtime.Intrinsics.Vector256.Max(a20, a30)),
-                        global::System.Runtime.Intrinsics.Vector256.Max(global::System.Runtime.Intrinsics.Vector256.Max(a01, a11), global::System.Runtime.Intrinsics.Vector256.Max(a21, a31))), zy, lo);
+                        global::System.Runtime.Intrinsics.Vector256.Max(global::System.Runtime.Intrinsics.Vector256.Max(a01, a11), global::System.Runtime.Intrinsics.Vector256.Max(a21, a31))), zy);
                     continue;
                 }
                 int at = 4 * block * m + o;
-                q.Store(y, at, global::System.Runtime.Intrinsics.Vector512.Create(a00, a01), zy, lo);
-                if (count > 1) q.Store(y, at + m, global::System.Runtime.Intrinsics.Vector512.Create(a10, a11), zy, lo);
-                if (count > 2) q.Store(y, at + 2 * m, global::System.Runtime.Intrinsics.Vector512.Create(a20, a21), zy, lo);
-                if (count > 3) q.Store(y, at + 3 * m, global::System.Runtime.Intrinsics.Vector512.Create(a30, a31), zy, lo);
+                q.Store(y, at, global::System.Runtime.Intrinsics.Vector512.Create(a00, a01), zy);
+                if (count > 1) q.Store(y, at + m, global::System.Runtime.Intrinsics.Vector512.Create(a10, a11), zy);
+                if (count > 2) q.Store(y, at + 2 * m, global::System.Runtime.Intrinsics.Vector512.Create(a20, a21), zy);
+                if (count > 3) q.Store(y, at + 3 * m, global::System.Runtime.Intrinsics.Vector512.Create(a30, a31), zy);
             }
         }
 
@@ -1128,14 +1008,14 @@ namespace QuantGen.Generator
                 if (pooled)
                 {
                     q.Store(y, block * m + o, global::System.Runtime.Intrinsics.Vector256.Max(
-                        global::System.Runtime.Intrinsics.Vector256.Max(a0, a1), global::System.Runtime.Intrinsics.Vector256.Max(a2, a3)), zy, lo);
+                        global::System.Runtime.Intrinsics.Vector256.Max(a0, a1), global::System.Runtime.Intrinsics.Vector256.Max(a2, a3)), zy);
                     continue;
                 }
                 int at = 4 * block * m + o;
-                q.Store(y, at, a0, zy, lo);
-                if (count > 1) q.Store(y, at + m, a1, zy, lo);
-                if (count > 2) q.Store(y, at + 2 * m, a2, zy, lo);
-                if (count > 3) q.Store(y, at + 3 * m, a3, zy, lo);
+                q.Store(y, at, a0, zy);
+                if (count > 1) q.Store(y, at + m, a1, zy);
+                if (count > 2) q.Store(y, at + 2 * m, a2, zy);
+                if (count > 3) q.Store(y, at + 3 * m, a3, zy);
             }
         }
 
@@ -1182,11 +1062,38 @@ namespace QuantGen.Generator
                         acc += global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(global::System.Runtime.Intrinsics.Vector128.AsByte(
                             global::System.Runtime.Intrinsics.Vector128.CreateScalar(global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(
                                 ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, ((b * h + iy) * width + ix) * c + ch)))));
-                var bytes = Requantize8Avx512(acc, m, s, m, s, zy, lo, top);
+                var bytes = RequantizeFixed8Avx512(acc, m, s, m, s, zy, lo, top);
                 global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref y.Slice(outBase + ch, 8)[0],
                     global::System.Runtime.Intrinsics.Vector128.ToScalar(global::System.Runtime.Intrinsics.Vector128.AsUInt64(bytes)));
             }
             return ch;
+        }
+
+        /// <summary>
+        /// AveragePool's fixed-point Requantize of 8 int32 accumulators in 64-bit lanes: vpmuldq gives the exact product with the multiplier,
+        /// vpsravq the per-lane arithmetic shift, the negative pair chosen per lane by the accumulator's sign; the
+        /// results, clamped to lo below and to the lane's upper bound above (hi, or min(hi, clampHigh[channel]): the
+        /// same as clamping to [lo, hi] and then to clampHigh), are the low 8 bytes.
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector128<byte> RequantizeFixed8Avx512(global::System.Runtime.Intrinsics.Vector256<int> a,
+            global::System.Runtime.Intrinsics.Vector256<int> multiplier, global::System.Runtime.Intrinsics.Vector256<int> shift,
+            global::System.Runtime.Intrinsics.Vector256<int> negMultiplier, global::System.Runtime.Intrinsics.Vector256<int> negShift, int zy, int lo,
+            global::System.Runtime.Intrinsics.Vector256<int> upper)
+        {
+            var negative = global::System.Runtime.Intrinsics.Vector256.LessThan(a, global::System.Runtime.Intrinsics.Vector256<int>.Zero);
+            var m = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(negative, negMultiplier, multiplier);
+            var s = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(negative, negShift, shift);
+            var one = global::System.Runtime.Intrinsics.Vector512.Create(1UL);
+            var s64 = global::System.Runtime.Intrinsics.Vector512.AsUInt64(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int64(s));
+            var product = global::System.Runtime.Intrinsics.X86.Avx512F.Multiply(
+                global::System.Runtime.Intrinsics.Vector512.AsInt32(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int64(a)),
+                global::System.Runtime.Intrinsics.Vector512.AsInt32(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int64(m)));
+            var half = global::System.Runtime.Intrinsics.Vector512.AsInt64(global::System.Runtime.Intrinsics.X86.Avx512F.ShiftLeftLogicalVariable(one, s64 - one));
+            var v = global::System.Runtime.Intrinsics.X86.Avx512F.ShiftRightArithmeticVariable(product + half, s64) + global::System.Runtime.Intrinsics.Vector512.Create((long)zy);
+            v = global::System.Runtime.Intrinsics.Vector512.Min(global::System.Runtime.Intrinsics.Vector512.Max(v, global::System.Runtime.Intrinsics.Vector512.Create((long)lo)),
+                global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int64(upper));
+            return global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector128Byte(v);
         }
 
         /// <summary>
@@ -1302,10 +1209,20 @@ namespace QuantGen.Generated
             return (byte)(v < min ? min : v > max ? max : v);
         }
 
-        /// <summary>Requantize with a fused LeakyRelu: negative accumulators use the negative-slope multiplier.</summary>
+        /// <summary>
+        /// 8-bit Conv and FullyConnected layers: clamp(round_half_even(float(acc) · scale) + zero, min, max), each step in
+        /// float32, clamped before the rounding (docs/artifact.md). The product has its own cast so that a runtime that
+        /// keeps floats in wider registers still rounds it to float32 (an exact double product rounds the same way).
+        /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        public static byte RequantizeLeaky(int acc, int multiplier, int shift, int negMultiplier, int negShift, int zero, int min, int max) =>
-            acc >= 0 ? Requantize(acc, multiplier, shift, zero, min, max) : Requantize(acc, negMultiplier, negShift, zero, min, max);
+        public static byte RequantizeScaled(int acc, float scale, int zero, int min, int max)
+        {
+            float v = (float)((float)acc * scale);
+            float low = min - zero, high = max - zero;
+            if (v < low) v = low;
+            else if (v > high) v = high;
+            return (byte)((int)global::System.Math.Round(v) + zero);
+        }
 
         /// <summary>Float input → u8 grid: clamp(round_half_even(x / scale) + zero).</summary>
         public static void Quantize(global::System.ReadOnlySpan<float> x, global::System.Span<byte> y, float scale, int zero, int min, int max)
@@ -1394,8 +1311,7 @@ namespace QuantGen.Generated
         /// </summary>
         public static void ConvPacked(
             global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
-            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, global::System.Span<byte> col, global::System.Span<int> acc,
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
             int dh, int dw, int group, int zx, int zy, int lo, int hi)
@@ -1438,7 +1354,7 @@ namespace QuantGen.Generated
                     }
                     DotPacked(col, packed, acc, kp, mp);
                     int o0 = g * mg;
-                    RequantizeChannels(acc, bias.Slice(o0, mg), multiplier.Slice(o0, mg), shift.Slice(o0, mg), negMultiplier.Slice(o0, mg), negShift.Slice(o0, mg),
+                    RequantizeChannels(acc, bias.Slice(o0, mg), scale.Slice(o0, mg), negScale.Slice(o0, mg),
                         high.Length == 0 ? high : high.Slice(o0, mg), y, ((b * m + o0) * oh + oy) * ow + ox, oh * ow, zy, lo, hi);
                 }
             }
@@ -1452,8 +1368,7 @@ namespace QuantGen.Generated
         /// </summary>
         public static void DepthwiseConv(
             global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
-            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, global::System.Span<byte> plane,
             int n, int c, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int padBottom, int padRight,
             int dh, int dw, int zx, int zy, int lo, int hi)
@@ -1468,7 +1383,8 @@ namespace QuantGen.Generated
                 for (int iy = 0; iy < h; iy++)
                     input.Slice(iy * width, width).CopyTo(padded.Slice((iy + padTop) * pw + padLeft, width));
                 var taps = w.Slice(ch * kh * kw, kh * kw);
-                int bo = bias[ch], mult = multiplier[ch], sft = shift[ch], negMult = negMultiplier[ch], negSft = negShift[ch];
+                int bo = bias[ch];
+                float sc = scale[ch], negSc = negScale[ch];
                 int top = high.Length == 0 ? 255 : high[ch];
                 for (int oy = 0; oy < oh; oy++)
                 {
@@ -1482,7 +1398,7 @@ namespace QuantGen.Generated
                             int row = (oy * sh + ky * dh) * pw + ox * sw;
                             for (int kx = 0; kx < kw; kx++, t++) acc += taps[t] * plane[row + kx * dw];
                         }
-                        byte r = acc >= 0 ? Requantize(acc, mult, sft, zy, lo, hi) : Requantize(acc, negMult, negSft, zy, lo, hi);
+                        byte r = RequantizeScaled(acc, acc >= 0 ? sc : negSc, zy, lo, hi);
                         output[ox] = r > top ? (byte)top : r;
                     }
                 }
@@ -1495,8 +1411,7 @@ namespace QuantGen.Generated
         /// </summary>
         public static void FullyConnectedPacked(
             global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
-            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, global::System.Span<byte> col, global::System.Span<int> acc,
             int rows, int k, int m, int zy, int lo, int hi)
         {
@@ -1506,7 +1421,7 @@ namespace QuantGen.Generated
             {
                 x.Slice(r * k, k).CopyTo(col);
                 DotPacked(col, w, acc, kp, mp);
-                RequantizeChannels(acc, bias, multiplier, shift, negMultiplier, negShift, high, y, r * m, 1, zy, lo, hi);
+                RequantizeChannels(acc, bias, scale, negScale, high, y, r * m, 1, zy, lo, hi);
             }
         }
 
@@ -1516,17 +1431,14 @@ namespace QuantGen.Generated
         /// (clampHigh; <paramref name=""high""/> is empty otherwise).
         /// </summary>
         private static void RequantizeChannels(global::System.ReadOnlySpan<int> acc, global::System.ReadOnlySpan<int> bias,
-            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
-            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, int start, int stride, int zy, int lo, int hi)
         {
             int o = 0, count = bias.Length;
 /*SIMDREQUANTIZE*/            for (; o < count; o++)
             {
                 int a = acc[o] + bias[o];
-                byte r = a >= 0
-                    ? Requantize(a, multiplier[o], shift[o], zy, lo, hi)
-                    : Requantize(a, negMultiplier[o], negShift[o], zy, lo, hi);
+                byte r = RequantizeScaled(a, a >= 0 ? scale[o] : negScale[o], zy, lo, hi);
                 y[start + o * stride] = high.Length != 0 && r > high[o] ? (byte)high[o] : r;
             }
         }
@@ -1558,8 +1470,7 @@ namespace QuantGen.Generated
         /// </summary>
         public static void ConvNhwc(
             global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
-            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, global::System.Span<byte> col, global::System.Span<int> acc,
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
             int dh, int dw, int group, int zx, int zy, int lo, int hi, int part = 0, int parts = 1)
@@ -1576,10 +1487,8 @@ namespace QuantGen.Generated
                 var packed = w.Slice(g * kp * mp, kp * mp);
                 int o0 = g * mg;
                 var groupBias = bias.Slice(o0, mg);
-                var groupMultiplier = multiplier.Slice(o0, mg);
-                var groupShift = shift.Slice(o0, mg);
-                var groupNegMultiplier = negMultiplier.Slice(o0, mg);
-                var groupNegShift = negShift.Slice(o0, mg);
+                var groupScale = scale.Slice(o0, mg);
+                var groupNegScale = negScale.Slice(o0, mg);
                 var groupHigh = high.Length == 0 ? high : high.Slice(o0, mg);
                 for (int p = 0; p < positions; p += 4)
                 {
@@ -1591,7 +1500,7 @@ namespace QuantGen.Generated
                     var x3 = field.Read(x, col.Slice(3 * kp, kp), b, g, p + count - 1);
                     DotPacked4(x0, x1, x2, x3, packed, acc, kp, mp);
                     for (int j = 0; j < count; j++)
-                        RequantizeChannels(acc.Slice(j * mp, mp), groupBias, groupMultiplier, groupShift, groupNegMultiplier, groupNegShift, groupHigh,
+                        RequantizeChannels(acc.Slice(j * mp, mp), groupBias, groupScale, groupNegScale, groupHigh,
                             y, (b * positions + p + j) * m + o0, 1, zy, lo, hi);
                 }
             }
@@ -1605,13 +1514,12 @@ namespace QuantGen.Generated
         /// </summary>
         public static void ConvMaxPoolNhwc(
             global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
-            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, global::System.Span<byte> pooled, global::System.Span<byte> col, global::System.Span<int> acc,
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
             int dh, int dw, int zx, int zy, int lo, int hi)
         {
-/*SIMDCONVPOOL*/            ConvNhwc(x, w, bias, multiplier, shift, negMultiplier, negShift, high, y, col, acc,
+/*SIMDCONVPOOL*/            ConvNhwc(x, w, bias, scale, negScale, high, y, col, acc,
                 n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, 1, zx, zy, lo, hi);
             MaxPoolNhwc(y, pooled, n, m, oh, ow, oh / 2, ow / 2, 2, 2, 2, 2, 0, 0, 1, 1);
         }
@@ -1714,8 +1622,7 @@ namespace QuantGen.Generated
         /// </summary>
         public static void DepthwiseConvNhwc(
             global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
-            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, global::System.Span<byte> border,
             int n, int c, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
             int dh, int dw, int zx, int zy, int lo, int hi)
@@ -1738,7 +1645,7 @@ namespace QuantGen.Generated
                         int v = iy >= 0 && iy < h && ix >= 0 && ix < width ? x[((b * h + iy) * width + ix) * c + ch] : zx;
                         acc += w[t * c + ch] * v;
                     }
-                    byte r = acc >= 0 ? Requantize(acc, multiplier[ch], shift[ch], zy, lo, hi) : Requantize(acc, negMultiplier[ch], negShift[ch], zy, lo, hi);
+                    byte r = RequantizeScaled(acc, acc >= 0 ? scale[ch] : negScale[ch], zy, lo, hi);
                     y[outBase + ch] = high.Length != 0 && r > high[ch] ? (byte)high[ch] : r;
                 }
             }

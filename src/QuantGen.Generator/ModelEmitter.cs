@@ -465,15 +465,22 @@ namespace QuantGen.Generator
         {
             var weightData = DataName(method, "Weights", weights);
             var bias = DataName(method, "Bias", layer.GetBlob("bias"));
-            var mult = DataName(method, "Multiplier", layer.GetBlob("multiplier"));
-            var shift = DataName(method, "Shift", layer.GetBlob("shift"));
+            var scale = Floats(DataName(method, "Scale", ScaleBlob("scale", layer.GetBlob("multiplier"), layer.GetBlob("shift"))));
             var negative = IsLeaky(layer)
-                ? $"{Ints(DataName(method, "NegMultiplier", layer.GetBlob("negMultiplier")))}, {Ints(DataName(method, "NegShift", layer.GetBlob("negShift")))}"
-                : $"{Ints(mult)}, {Ints(shift)}";
+                ? Floats(DataName(method, "NegScale", ScaleBlob("negScale", layer.GetBlob("negMultiplier"), layer.GetBlob("negShift"))))
+                : scale;
             var clampHigh = layer.Blobs.FirstOrDefault(b => b.Key == "clampHigh");
             var high = clampHigh is null ? "default" : Ints(DataName(method, "ClampHigh", clampHigh));
-            return $"{weightData}, {Ints(bias)}, {Ints(mult)}, {Ints(shift)}, {negative}, {high}";
+            return $"{weightData}, {Ints(bias)}, {scale}, {negative}, {high}";
         }
+
+        /// <summary>
+        /// The float32 requantization scales of 8-bit Conv/FullyConnected channels (FixedPoint.Scale of each encoded
+        /// multiplier and shift: docs/artifact.md), computed here once so that the kernels multiply by them directly.
+        /// </summary>
+        private static ArtifactBlob ScaleBlob(string key, ArtifactBlob multiplier, ArtifactBlob shift) =>
+            new(key, BlobType.F32, multiplier.Shape, EquatableArray<int>.Empty,
+                new(Enumerable.Range(0, multiplier.Values.Count).Select(o => FixedPoint.Scale(multiplier.Values[o], shift.Values[o])).ToArray()));
 
         /// <summary>A depthwise convolution (one input and one output channel per group) gets its own kernel.</summary>
         private bool IsDepthwise(ArtifactLayer layer) =>
@@ -550,6 +557,10 @@ namespace QuantGen.Generator
         /// <summary>int32 data is stored as little-endian bytes (RVA data or a packed string in every C# version) and viewed as ints.</summary>
         private static string Ints(string dataName) =>
             $"global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>({dataName})";
+
+        /// <summary>float32 data, the same way: little-endian IEEE bits viewed as floats.</summary>
+        private static string Floats(string dataName) =>
+            $"global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>({dataName})";
 
         private void WriteData(CodeWriter w)
         {

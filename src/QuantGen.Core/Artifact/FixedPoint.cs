@@ -3,8 +3,9 @@ using System;
 namespace QuantGen.Core.Artifact;
 
 /// <summary>
-/// The integer arithmetic every quantized layer shares. The generated code emits the same expressions; the
-/// simulator calls these. Any change here changes results bit for bit: bump the artifact format version.
+/// The arithmetic every quantized layer shares. The generated code emits the same expressions; the simulator calls
+/// these. Any change here changes results bit for bit, so the simulator and the generator change together
+/// (docs/artifact.md); bump the artifact format version when the stored data changes meaning for the quantizer too.
 /// </summary>
 public static class FixedPoint
 {
@@ -50,6 +51,31 @@ public static class FixedPoint
     {
         long v = ((acc * (long)multiplier + (1L << (shift - 1))) >> shift) + zero;
         return v < min ? min : v > max ? max : (int)v;
+    }
+
+    /// <summary>
+    /// The float32 scale that 8-bit weighted layers (Conv, FullyConnected with u8 activations) requantize with: the
+    /// encoded multiplier · 2^−shift, exact in double, rounded once to float32 (docs/artifact.md).
+    /// </summary>
+    public static float Scale(int multiplier, int shift) =>
+        (float)(multiplier * BitConverter.Int64BitsToDouble((long)(1023 - shift) << 52));
+
+    /// <summary>
+    /// 8-bit weighted layers: clamp(round_half_even(float(acc) · scale) + zero, min, max), in float32: the accumulator
+    /// rounded to float32 (exact below 2^24), one float32 product, clamped to [min − zero, max − zero] before the rounding
+    /// (the same as clamping after, the bounds being integers; it keeps the conversion in range). SIMD kernels compute
+    /// exactly this with vcvtdq2ps, vmulps, vmaxps/vminps and vcvtps2dq (round half to even): one multiply, where the
+    /// fixed-point form needs 64-bit products and shifts. The product is written with its own cast so that a runtime
+    /// that keeps floats in wider registers still rounds it to float32 here (a double product of two floats is exact,
+    /// so that rounding is the same).
+    /// </summary>
+    public static int RequantizeScaled(int acc, float scale, int zero, int min, int max)
+    {
+        float v = (float)((float)acc * scale);
+        float low = min - zero, high = max - zero;
+        if (v < low) v = low;
+        else if (v > high) v = high;
+        return (int)Math.Round(v, MidpointRounding.ToEven) + zero;
     }
 
     /// <summary>

@@ -101,11 +101,11 @@ public sealed partial class IntegerSimulator
     private static int[] Conv<TAcc>(ArtifactLayer layer, ArtifactTensor inT, int[] x, ArtifactTensor outT)
         where TAcc : struct, System.Numerics.IBinaryInteger<TAcc>
     {
-        int[] k = layer.GetInts("kernel"), s = layer.GetInts("strides"), p = layer.GetInts("pads"), d = layer.GetInts("dilations"), clamp = layer.GetInts("clamp");
+        int[] k = layer.GetInts("kernel"), s = layer.GetInts("strides"), p = layer.GetInts("pads"), d = layer.GetInts("dilations");
         int group = layer.GetInt("group");
         var w = layer.GetBlob("weights").Values.AsArray();
-        int[] bias = layer.GetBlob("bias").Values.AsArray(), mult = layer.GetBlob("multiplier").Values.AsArray(), shift = layer.GetBlob("shift").Values.AsArray();
-        var (negMult, negShift) = NegativeSlope(layer, mult, shift);
+        int[] bias = layer.GetBlob("bias").Values.AsArray();
+        var requantize = new WeightedRequantization(layer, outT, wide: typeof(TAcc) != typeof(int));
         int n = inT.Shape[0], c = inT.Shape[1], h = inT.Shape[2], wd = inT.Shape[3];
         int m = outT.Shape[1], oh = outT.Shape[2], ow = outT.Shape[3], plane = oh * ow;
         int cg = c / group, mg = m / group, taps = cg * k[0] * k[1];
@@ -138,12 +138,7 @@ public sealed partial class IntegerSimulator
                 }
                 int outBase = (b * m + o) * plane;
                 for (int i = 0; i < plane; i++)
-                {
-                    long a = long.CreateTruncating(acc[i]);
-                    y[outBase + i] = a >= 0
-                        ? FixedPoint.Requantize(a, mult[o], shift[o], outT.ZeroPoint, clamp[0], clamp[1])
-                        : FixedPoint.Requantize(a, negMult[o], negShift[o], outT.ZeroPoint, clamp[0], clamp[1]);
-                }
+                    y[outBase + i] = requantize.Apply(long.CreateTruncating(acc[i]), o);
             }
         }
         return y;
@@ -164,20 +159,18 @@ public sealed partial class IntegerSimulator
         var wBlob = layer.GetBlob("weights");
         int m = wBlob.Shape[0], k = wBlob.Shape[1];
         var w = wBlob.Values.AsArray();
-        int[] bias = layer.GetBlob("bias").Values.AsArray(), mult = layer.GetBlob("multiplier").Values.AsArray(), shift = layer.GetBlob("shift").Values.AsArray(), clamp = layer.GetInts("clamp");
-        var (negMult, negShift) = NegativeSlope(layer, mult, shift);
+        int[] bias = layer.GetBlob("bias").Values.AsArray();
         int rows = x.Length / k;
         var y = new int[rows * m];
         bool wide = inT.ElementType == ArtifactElementType.I16;
+        var requantize = new WeightedRequantization(layer, outT, wide);
         for (int r = 0; r < rows; r++)
             for (int o = 0; o < m; o++)
             {
                 // 16-bit activations: an int64 sum (its terms reach 2^22, their sum can pass 2^31).
                 long acc = wide ? bias[o] + WideDot(w.AsSpan(o * k, k), x.AsSpan(r * k, k))
                     : bias[o] + TensorPrimitives.Dot<int>(w.AsSpan(o * k, k), x.AsSpan(r * k, k));
-                y[r * m + o] = acc >= 0
-                    ? FixedPoint.Requantize(acc, mult[o], shift[o], outT.ZeroPoint, clamp[0], clamp[1])
-                    : FixedPoint.Requantize(acc, negMult[o], negShift[o], outT.ZeroPoint, clamp[0], clamp[1]);
+                y[r * m + o] = requantize.Apply(acc, o);
             }
         return y;
     }
@@ -189,11 +182,36 @@ public sealed partial class IntegerSimulator
         return sum;
     }
 
-    /// <summary>A fused LeakyRelu's multipliers for negative accumulators; without one, the layer's own.</summary>
-    private static (int[] Multiplier, int[] Shift) NegativeSlope(ArtifactLayer layer, int[] multiplier, int[] shift) =>
-        layer.HasBlob("negMultiplier")
-            ? (layer.GetBlob("negMultiplier").Values.AsArray(), layer.GetBlob("negShift").Values.AsArray())
-            : (multiplier, shift);
+    /// <summary>
+    /// A Conv or FullyConnected layer's requantization of output channel o: with 8-bit activations through the float32
+    /// scales (FixedPoint.RequantizeScaled), with 16-bit ones in fixed point on the int64 accumulator; a fused
+    /// LeakyRelu's negative-slope pair for negative accumulators (without one, the layer's own pair again).
+    /// </summary>
+    private sealed class WeightedRequantization
+    {
+        private readonly int[] _multiplier, _shift, _negMultiplier, _negShift, _clamp;
+        private readonly float[] _scale, _negScale;
+        private readonly int _zero;
+        private readonly bool _wide;
+
+        public WeightedRequantization(ArtifactLayer layer, ArtifactTensor outT, bool wide)
+        {
+            _multiplier = layer.GetBlob("multiplier").Values.AsArray();
+            _shift = layer.GetBlob("shift").Values.AsArray();
+            (_negMultiplier, _negShift) = layer.HasBlob("negMultiplier")
+                ? (layer.GetBlob("negMultiplier").Values.AsArray(), layer.GetBlob("negShift").Values.AsArray())
+                : (_multiplier, _shift);
+            _scale = _multiplier.Select((m, o) => FixedPoint.Scale(m, _shift[o])).ToArray();
+            _negScale = _negMultiplier.Select((m, o) => FixedPoint.Scale(m, _negShift[o])).ToArray();
+            _clamp = layer.GetInts("clamp");
+            _zero = outT.ZeroPoint;
+            _wide = wide;
+        }
+
+        public int Apply(long acc, int o) =>
+            _wide ? FixedPoint.Requantize(acc, acc >= 0 ? _multiplier[o] : _negMultiplier[o], acc >= 0 ? _shift[o] : _negShift[o], _zero, _clamp[0], _clamp[1])
+            : FixedPoint.RequantizeScaled(checked((int)acc), acc >= 0 ? _scale[o] : _negScale[o], _zero, _clamp[0], _clamp[1]);
+    }
 
     private static int[] Pool(ArtifactLayer layer, ArtifactTensor inT, int[] x, ArtifactTensor outT, bool max)
     {

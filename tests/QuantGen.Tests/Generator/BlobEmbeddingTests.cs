@@ -80,12 +80,18 @@ public sealed class BlobEmbeddingTests
         var source = run.GeneratedTrees.Single(t => t.FilePath.EndsWith("Wide.g.cs", StringComparison.Ordinal)).ToString();
         var layer = artifact.Layers.Single(l => l.Kind == LayerKinds.FullyConnected);
         var probe = assembly.GetType("Probe")!;
-        foreach (var (key, property, element) in new[] { ("weights", "Weights", "sbyte"), ("bias", "Bias", "byte"), ("multiplier", "Multiplier", "byte"), ("shift", "Shift", "byte") })
+        // The float32 scales the kernels requantize with: multiplier · 2^−shift, rounded once to float32 (docs/artifact.md).
+        var multipliers = layer.GetBlob("multiplier").Values.ToArray();
+        var shifts = layer.GetBlob("shift").Values.ToArray();
+        var scales = multipliers.Select((v, o) => (float)(v * Math.Pow(2, -shifts[o]))).ToArray();
+        foreach (var (key, property, element) in new[] { ("weights", "Weights", "sbyte"), ("bias", "Bias", "byte"), ("scale", "Scale", "byte") })
         {
-            var blob = layer.GetBlob(key);
-            var expected = blob.Type == BlobType.I8
-                ? Packed(blob.Values.ToArray(), m, k).Select(v => unchecked((byte)v)).ToArray()
-                : blob.Values.SelectMany(v => { var b = new byte[4]; BinaryPrimitives.WriteInt32LittleEndian(b, v); return b; }).ToArray();
+            var expected = key switch
+            {
+                "weights" => Packed(layer.GetBlob(key).Values.ToArray(), m, k).Select(v => unchecked((byte)v)).ToArray(),
+                "bias" => layer.GetBlob(key).Values.SelectMany(v => { var b = new byte[4]; BinaryPrimitives.WriteInt32LittleEndian(b, v); return b; }).ToArray(),
+                _ => scales.SelectMany(v => { var b = new byte[4]; BinaryPrimitives.WriteSingleLittleEndian(b, v); return b; }).ToArray(),
+            };
             Assert.Equal(expected, (byte[])probe.GetMethod(property)!.Invoke(null, null)!);
             var declaration = $"private static global::System.ReadOnlySpan<{element}> FullyConnectedFc{property} =>";
             var next = source[(source.IndexOf(declaration, StringComparison.Ordinal) + declaration.Length)..].TrimStart();
@@ -128,8 +134,7 @@ public sealed class BlobEmbeddingTests
             {
                 public static byte[] Weights() => global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(FullyConnectedFcWeights).ToArray();
                 public static byte[] Bias() => FullyConnectedFcBias.ToArray();
-                public static byte[] Multiplier() => FullyConnectedFcMultiplier.ToArray();
-                public static byte[] Shift() => FullyConnectedFcShift.ToArray();
+                public static byte[] Scale() => FullyConnectedFcScale.ToArray();
             }
         }
 
@@ -139,8 +144,7 @@ public sealed class BlobEmbeddingTests
 
             public static byte[] Weights() => Demo.Models.Wide.Weights();
             public static byte[] Bias() => Demo.Models.Wide.Bias();
-            public static byte[] Multiplier() => Demo.Models.Wide.Multiplier();
-            public static byte[] Shift() => Demo.Models.Wide.Shift();
+            public static byte[] Scale() => Demo.Models.Wide.Scale();
 
             public static float[] Run(float[] input)
             {

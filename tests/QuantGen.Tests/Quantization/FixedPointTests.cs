@@ -69,4 +69,36 @@ public sealed class FixedPointTests
     {
         Assert.Equal(17, FixedPoint.Quantize(float.NaN, 0.5f, 17, 0, 255));
     }
+    [Fact]
+    public void Scale_IsTheEncodedMultiplierRoundedOnceToFloat32()
+    {
+        Assert.Equal(0.5f, FixedPoint.Scale(1 << 30, 31));
+        Assert.Equal(0.125f, FixedPoint.Scale(1 << 30, 33));
+        // (2^31 − 1) · 2^−31 lies 2^−31 below 1; the nearest float32 is 1.
+        Assert.Equal(1f, FixedPoint.Scale(int.MaxValue, 31));
+        // 0x40000001 · 2^−40: one unit of the 31-bit multiplier is below float32's precision, so it rounds to 2^−10.
+        Assert.Equal(1f / 1024, FixedPoint.Scale(0x40000001, 40));
+        Assert.Equal(0f, FixedPoint.Scale(0, 1));
+    }
+
+    [Theory]
+    [InlineData(3, 0.5f, 0, 2)]       // 1.5 → 2
+    [InlineData(5, 0.5f, 0, 2)]       // 2.5 → 2: ties to even
+    [InlineData(7, 0.5f, 0, 4)]       // 3.5 → 4
+    [InlineData(-3, 0.5f, 10, 8)]     // −1.5 → −2, + 10
+    [InlineData(-5, 0.5f, 10, 8)]     // −2.5 → −2, + 10
+    [InlineData(1000, 0.1f, 0, 100)]  // 1000 · 0.1f = 100.0000015 in float32, then rounded
+    public void RequantizeScaled_RoundsHalfToEvenInFloat32(int acc, float scale, int zero, int expected) =>
+        Assert.Equal(expected, FixedPoint.RequantizeScaled(acc, scale, zero, -1000, 1000));
+
+    [Fact]
+    public void RequantizeScaled_ClampsBeforeConvertingAndRoundsTheAccumulatorToFloat32()
+    {
+        // Clamped in float before the conversion: accumulators far outside the range give the bounds, never an overflow.
+        Assert.Equal(255, FixedPoint.RequantizeScaled(int.MaxValue, 1f, 128, 0, 255));
+        Assert.Equal(0, FixedPoint.RequantizeScaled(int.MinValue, 1f, 128, 0, 255));
+        Assert.Equal(140, FixedPoint.RequantizeScaled(1 << 20, 0.001f, 100, 95, 140));
+        // The accumulator itself becomes a float32: 2^24 + 1 is not one, and rounds to 2^24 (ties to even).
+        Assert.Equal(1 << 24, FixedPoint.RequantizeScaled((1 << 24) + 1, 1f, 0, int.MinValue, int.MaxValue));
+    }
 }

@@ -116,9 +116,9 @@ public sealed class FusedActivationTests(ITestOutputHelper output)
                 new ArtifactLayer(LayerKinds.Dequantize, "dq", new(["y"]), new(["y@f32"]), EquatableArray<ArtifactInts>.Empty, EquatableArray<ArtifactFloats>.Empty, EquatableArray<ArtifactBlob>.Empty, ""),
             ]));
         var simulator = new IntegerSimulator(artifact);
-        // acc = x (the bias cancels the input zero point): y = round(acc · (acc ≥ 0 ? 0.5 : 0.125)), half toward +∞,
-        // clamped to [95, 140] − 100 = [−5, 40].
-        foreach (var (x, y) in new[] { (0f, 0f), (3f, 2f), (80f, 40f), (81f, 40f), (155f, 40f), (-3f, 0f), (-4f, 0f), (-5f, -1f), (-12f, -1f), (-13f, -2f), (-36f, -4f), (-37f, -5f), (-100f, -5f) })
+        // acc = x (the bias cancels the input zero point): y = round(acc · (acc ≥ 0 ? 0.5 : 0.125)), half to even (the
+        // float32 contract of 8-bit weighted layers), clamped to [95, 140] − 100 = [−5, 40].
+        foreach (var (x, y) in new[] { (0f, 0f), (3f, 2f), (5f, 2f), (80f, 40f), (81f, 40f), (155f, 40f), (-3f, 0f), (-4f, 0f), (-5f, -1f), (-12f, -2f), (-13f, -2f), (-28f, -4f), (-36f, -4f), (-37f, -5f), (-100f, -5f) })
             Assert.Equal(y, simulator.Run(new Dictionary<string, float[]> { ["x"] = [x] })["y"][0]);
     }
 

@@ -70,7 +70,7 @@ namespace Demo.Models
         /// u8[1,4] (scale 0.0078125f, zero 128) → u8[1,3] (scale 0.05f, zero 0).</summary>
         private void FullyConnectedFc()
         {
-            global::QuantGen.Generated.QuantGenKernels.FullyConnectedPacked(((global::System.ReadOnlySpan<byte>)_t0), FullyConnectedFcWeights, global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(FullyConnectedFcBias), global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(FullyConnectedFcMultiplier), global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(FullyConnectedFcShift), global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(FullyConnectedFcMultiplier), global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(FullyConnectedFcShift), default, _t1, _col, _acc,
+            global::QuantGen.Generated.QuantGenKernels.FullyConnectedPacked(((global::System.ReadOnlySpan<byte>)_t0), FullyConnectedFcWeights, global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(FullyConnectedFcBias), global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(FullyConnectedFcScale), global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(FullyConnectedFcScale), default, _t1, _col, _acc,
                 rows: 1, k: 4, m: 3, zy: 0, lo: 0, hi: 255);
         }
 
@@ -95,16 +95,10 @@ namespace Demo.Models
             100, 0, 0, 0, 206, 255, 255, 255, 0, 0, 0, 0,
         };
 
-        /// <summary>int32 [3], little-endian bytes.</summary>
-        private static global::System.ReadOnlySpan<byte> FullyConnectedFcMultiplier => new byte[]
+        /// <summary>float32 [3], little-endian bytes.</summary>
+        private static global::System.ReadOnlySpan<byte> FullyConnectedFcScale => new byte[]
         {
-            0, 0, 0, 64, 85, 85, 85, 85, 255, 255, 255, 127,
-        };
-
-        /// <summary>int32 [3], little-endian bytes.</summary>
-        private static global::System.ReadOnlySpan<byte> FullyConnectedFcShift => new byte[]
-        {
-            40, 0, 0, 0, 41, 0, 0, 0, 42, 0, 0, 0,
+            0, 0, 128, 58, 171, 170, 42, 58, 0, 0, 0, 58,
         };
     }
 }
