@@ -58,6 +58,9 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
     [InlineData(32, 8, 9, 32, 4, 2, 1, 2, 1, 1, 2, 1, 2, 2, 32, false)]
     [InlineData(16, 9, 6, 16, 5, 1, 2, 1, 2, 0, 2, 0, 1, 1, 16, true)]
     [InlineData(48, 4, 11, 48, 1, 4, 1, 1, 0, 2, 0, 1, 1, 1, 48, true)]
+    // Two output columns per interleaved column at stride 1: an even output width with 3×3, and a 2×2 kernel.
+    [InlineData(32, 6, 8, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 32, true)]
+    [InlineData(16, 5, 6, 16, 2, 2, 1, 1, 0, 0, 1, 1, 1, 1, 16, false)]
     [InlineData(16, 6, 5, 24, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, true)]
     [InlineData(24, 7, 9, 48, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, false)]
     [InlineData(8, 6, 6, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, false)]
