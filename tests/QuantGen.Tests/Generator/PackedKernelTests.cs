@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.CodeAnalysis.CSharp;
 using QuantGen.Core.Artifact;
 using QuantGen.Core.Quantization;
@@ -70,15 +69,11 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
     public void ConvSimdAndScalarMatchTheSimulator(int c, int h, int w, int m, int kh, int kw, int sh, int sw,
         int pt, int pl, int pb, int pr, int dh, int dw, int g, bool leaky)
     {
-        var random = new Random(c * 1000 + m * 10 + g);
         int oh = (h + pt + pb - dh * (kh - 1) - 1) / sh + 1, ow = (w + pl + pr - dw * (kw - 1) - 1) / sw + 1;
-        var layer = new StringBuilder()
-            .Append("layer Conv conv\nin x_q\nout y_q\n")
-            .Append($"ints kernel {kh} {kw}\nints strides {sh} {sw}\nints pads {pt} {pl} {pb} {pr}\nints dilations {dh} {dw}\nints group {g}\n");
         // As the generator lays it out (NHWC where the channels and pixels make it differ), and forced to NCHW by a
         // flatten that only a Dequantize reads.
-        var nhwc = Check(random, [1, c, h, w], [1, m, oh, ow], new StringBuilder(layer.ToString()), m, c / g * kh * kw, leaky, forceNchw: false);
-        var nchw = Check(random, [1, c, h, w], [1, m, oh, ow], layer, m, c / g * kh * kw, leaky, forceNchw: true);
+        var nhwc = Check(RandomLayerArtifacts.Conv("conv", Inputs, c, h, w, m, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, g, leaky, forceNchw: false));
+        var nchw = Check(RandomLayerArtifacts.Conv("conv", Inputs, c, h, w, m, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, g, leaky, forceNchw: true));
         Assert.Contains(g == c && g == m && g > 1 ? "DepthwiseConvNhwc(" : "ConvNhwc(", nhwc);
         // The generator splits exactly the group-1 convolutions of at least 2^24 multiply-accumulates.
         Assert.Equal(g == 1 && (long)m * oh * ow * c * kh * kw >= 1 << 24, nhwc.Contains("RunParts(", StringComparison.Ordinal));
@@ -98,12 +93,7 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
     [InlineData(8, 6, 6, 16, 3, 1, 1, false, true)]
     public void ConvThenMaxPoolMatchesTheSimulator(int c, int h, int w, int m, int k, int stride, int pad, bool leaky, bool negativeMultiplier)
     {
-        var random = new Random(c * 31 + m * 7 + h);
-        int oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
-        var layer = new StringBuilder()
-            .Append("layer Conv conv\nin x_q\nout y_q\n")
-            .Append($"ints kernel {k} {k}\nints strides {stride} {stride}\nints pads {pad} {pad} {pad} {pad}\nints dilations 1 1\nints group 1\n");
-        var source = Check(random, [1, c, h, w], [1, m, oh, ow], layer, m, c * k * k, leaky, forceNchw: false, pool: true, negativeMultiplier: negativeMultiplier);
+        var source = Check(RandomLayerArtifacts.ConvThenMaxPool("conv", Inputs, c, h, w, m, k, stride, pad, leaky, negativeMultiplier));
         Assert.Equal(!negativeMultiplier, source.Contains("ConvMaxPoolNhwc(", StringComparison.Ordinal));
     }
 
@@ -116,7 +106,7 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
     [InlineData(2, 203, 24, true)]
     [InlineData(1, 64, 16, false)]
     public void FullyConnectedSimdAndScalarMatchTheSimulator(int rows, int k, int m, bool leaky) =>
-        Check(new Random(k * 100 + m), [rows, k], [rows, m], new StringBuilder("layer FullyConnected fc\nin x_q\nout y_q\n"), m, k, leaky, forceNchw: false);
+        Check(RandomLayerArtifacts.FullyConnected("fc", Inputs, rows, k, m, leaky));
 
     /// <summary>
     /// MaxPool (3×3, stride 1, pad 1, so it keeps the shape), AveragePool of the same input (3×3, stride 1, pads,
@@ -131,107 +121,34 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
     [InlineData(32, 4, 5, true)]
     public void PoolingAndAddMatchTheSimulator(int c, int h, int w, bool countIncludePad)
     {
-        var random = new Random(c * 7 + h);
         foreach (var forceNchw in new[] { false, true })
         {
-            string Ints(IEnumerable<int> values) => Convert.ToBase64String(values.SelectMany(BitConverter.GetBytes).ToArray());
-            int zx = random.Next(0, 256), zy = random.Next(0, 256), zs = random.Next(0, 256);
-            var shape = $"1,{c},{h},{w}";
-            // Average of n values: multiplier 2^31 / n · 0.9 at shift 31 (a different output grid).
-            var multipliers = Enumerable.Range(0, 10).Select(n => n == 0 ? 0 : (int)(0.9 * (1L << 31) / n)).ToArray();
-            int size = c * h * w;
-            var text = "quantgen-artifact 1\nmodel pools\nmeta source Models/pools.onnx\n"
-                + $"tensor x f32 {shape} 1 0 0 0\ntensor x_q u8 {shape} 0.015625 {zx} 0 255\n"
-                + $"tensor p_q u8 {shape} 0.015625 {zx} 0 255\ntensor a_q u8 {shape} 0.015625 {zy} 0 255\ntensor s_q u8 {shape} 0.03125 {zs} 0 255\n"
-                + (forceNchw ? $"tensor f_q u8 1,{size} 0.03125 {zs} 0 255\ntensor y f32 1,{size} 1 0 0 0\n" : $"tensor y f32 {shape} 1 0 0 0\n")
-                + "input x x\noutput y y\nlayer Quantize q\nin x\nout x_q\nend\n"
-                + "layer MaxPool mp\nin x_q\nout p_q\nints kernel 3 3\nints strides 1 1\nints pads 1 1 1 1\nints dilations 1 1\nend\n"
-                + $"layer AveragePool ap\nin x_q\nout a_q\nints kernel 3 3\nints strides 1 1\nints pads 1 1 1 1\nints countIncludePad {(countIncludePad ? 1 : 0)}\nints clamp 3 250\n"
-                + $"blob multiplier i32 10 {Ints(multipliers)}\nblob shift i32 10 {Ints(Enumerable.Repeat(31, 10))}\nend\n"
-                + "layer Add add\nin p_q a_q\nout s_q\nints multipliers 1000000 -700000\nints shift 21\nints clamp 0 255\nend\n"
-                + (forceNchw ? "layer Reshape flatten\nin s_q\nout f_q\nend\nlayer Dequantize d\nin f_q\nout y\nend\n" : "layer Dequantize d\nin s_q\nout y\nend\n");
-            var artifact = ArtifactText.Read(text);
-            var path = "/project/obj/quantgen/pools.qgart";
-            var driver = GeneratorHarness.Driver([new GeneratorHarness.InMemoryText(path, text)], GeneratedCodeTests.Options(path, "Model"), LanguageVersion.CSharp9);
-            var (assembly, result) = GeneratorHarness.Build(GeneratorHarness.Compilation(Probe, LanguageVersion.CSharp9), driver);
-            var source = result.GeneratedTrees.Single(t => t.FilePath.EndsWith("Model.g.cs", StringComparison.Ordinal)).ToString();
+            var source = Check(RandomLayerArtifacts.PoolingAndAdd("pools", 10, c, h, w, countIncludePad, forceNchw), distinctAtLeast: 17);
             Assert.Contains(forceNchw ? "MaxPool(" : "MaxPoolNhwc(", source);
             Assert.Contains(forceNchw ? "AveragePool(" : "AveragePoolNhwc(", source);
-            var run = assembly.GetType("Probe")!.GetMethod("Run")!.CreateDelegate<Func<float[], float[]>>();
-            var simulator = new IntegerSimulator(artifact);
-            var paths = GeneratedCodeTests.KernelPaths(assembly);
-            int distinct = 0;
-            for (int i = 0; i < 10; i++)
-            {
-                // Half steps of the input grid (ties, rounded half to even), beyond both ends, and a NaN.
-                var x = Enumerable.Range(0, size).Select(_ => (random.Next(-20, 532) - 2 * zx) / 128f).ToArray();
-                x[i] = float.NaN;
-                var expected = simulator.Run(new Dictionary<string, float[]> { ["x"] = x })["y"];
-                foreach (var (name, select) in paths)
-                {
-                    select();
-                    Assert.True(expected.SequenceEqual(run(x)), $"{name} path differs from the simulator");
-                }
-                distinct = Math.Max(distinct, expected.Distinct().Count());
-            }
-            paths[0].Select();
-            Assert.True(distinct > 16, $"only {distinct} distinct outputs");
         }
     }
 
-    /// <summary>Builds the one-layer model, checks every kernel path against the simulator, returns the generated model source.</summary>
-    private string Check(Random random, int[] inShape, int[] outShape, StringBuilder layer, int m, int k, bool leaky, bool forceNchw,
-        bool pool = false, bool negativeMultiplier = false)
-    {
-        int zx = random.Next(0, 256), zy = random.Next(0, 256);
-        // Shifts that spread the outputs over the u8 grid: |acc| is about √K · 127 · 128.
-        int shift = 31 + ((int)Math.Round(Math.Log2(Math.Sqrt(k) * 127 * 128 / 64.0)));
-        string Ints(IEnumerable<int> values) => Convert.ToBase64String(values.SelectMany(BitConverter.GetBytes).ToArray());
-        int[] Random(int count, int lo, int hi) => Enumerable.Range(0, count).Select(_ => random.Next(lo, hi)).ToArray();
-        int lo = random.Next(0, 20), hi = random.Next(235, 256);
-        layer.Append($"ints clamp {lo} {hi}\n")
-            .Append($"blob weights i8 {m},{k} {Convert.ToBase64String(Random(m * k, -127, 128).Select(v => unchecked((byte)(sbyte)v)).ToArray())}\n")
-            .Append($"blob bias i32 {m} {Ints(Random(m, -3000, 3000))}\n")
-            .Append($"blob multiplier i32 {m} {Ints(Random(m, 1 << 30, int.MaxValue).Select((v, i) => negativeMultiplier && i == 0 ? -v : v))}\n")
-            .Append($"blob shift i32 {m} {Ints(Random(m, shift - 1, shift + 2))}\n");
-        if (leaky)
-            layer.Append($"blob negMultiplier i32 {m} {Ints(Random(m, 1 << 30, int.MaxValue))}\n")
-                .Append($"blob negShift i32 {m} {Ints(Random(m, shift + 1, shift + 4))}\n");
-        layer.Append("end\n");
-        string Shape(int[] s) => string.Join(",", s);
-        // With pool: a 2×2, stride-2 MaxPool reads the layer's output (y_q) and writes the model's (p_q).
-        var layerShape = outShape;
-        if (pool)
-        {
-            layer.Append("layer MaxPool pool\nin y_q\nout p_q\nints kernel 2 2\nints strides 2 2\nints pads 0 0 0 0\nints dilations 1 1\nend\n");
-            outShape = [outShape[0], m, outShape[2] / 2, outShape[3] / 2];
-        }
-        var last = pool ? "p_q" : "y_q";
-        int outSize = outShape.Aggregate(1, (a, d) => a * d);
-        // A flatten read by no FullyConnected keeps the layer's output, and so the layer, in NCHW.
-        var resultShape = forceNchw ? [1, outSize] : outShape;
-        var text = "quantgen-artifact 1\nmodel packed\nmeta source Models/packed.onnx\n"
-            + $"tensor x f32 {Shape(inShape)} 1 0 0 0\ntensor x_q u8 {Shape(inShape)} 0.015625 {zx} 0 255\n"
-            + $"tensor y_q u8 {Shape(layerShape)} 0.0625 {zy} 0 255\n"
-            + (pool ? $"tensor p_q u8 {Shape(outShape)} 0.0625 {zy} 0 255\n" : "")
-            + (forceNchw ? $"tensor f_q u8 {Shape(resultShape)} 0.0625 {zy} 0 255\n" : "")
-            + $"tensor y f32 {Shape(resultShape)} 1 0 0 0\n"
-            + "input x x\noutput y y\nlayer Quantize q\nin x\nout x_q\nend\n" + layer
-            + (forceNchw ? $"layer Reshape flatten\nin {last}\nout f_q\nend\nlayer Dequantize d\nin f_q\nout y\nend\n" : $"layer Dequantize d\nin {last}\nout y\nend\n");
-        var artifact = ArtifactText.Read(text);
+    /// <summary>Random inputs per case: enough to reach every branch of the kernels on these shapes.</summary>
+    private const int Inputs = 20;
 
+    /// <summary>
+    /// Generates the case's model, checks every kernel path against the simulator on each of its inputs and that Run
+    /// allocates nothing, returns the generated model source.
+    /// </summary>
+    private string Check(RandomLayerArtifacts.Case testCase, int distinctAtLeast = 0)
+    {
+        var artifact = ArtifactText.Read(testCase.Text);
         var path = "/project/obj/quantgen/packed.qgart";
-        var driver = GeneratorHarness.Driver([new GeneratorHarness.InMemoryText(path, text)], GeneratedCodeTests.Options(path, "Model"), LanguageVersion.CSharp9);
+        var driver = GeneratorHarness.Driver([new GeneratorHarness.InMemoryText(path, testCase.Text)], GeneratedCodeTests.Options(path, "Model"), LanguageVersion.CSharp9);
         var (assembly, result) = GeneratorHarness.Build(GeneratorHarness.Compilation(Probe, LanguageVersion.CSharp9), driver);
         var source = result.GeneratedTrees.Single(t => t.FilePath.EndsWith("Model.g.cs", StringComparison.Ordinal)).ToString();
         var run = assembly.GetType("Probe")!.GetMethod("Run")!.CreateDelegate<Func<float[], float[]>>();
         var paths = GeneratedCodeTests.KernelPaths(assembly);
         var simulator = new IntegerSimulator(artifact);
-        int size = inShape.Aggregate(1, (a, d) => a * d), outputs = 0, distinct = 0;
-        for (int i = 0; i < 20; i++)
+        int outputs = 0, distinct = 0, outputLength = 0;
+        foreach (var x in testCase.Inputs)
         {
-            // The whole u8 grid, zero point included (real = (q − zx) / 64).
-            var x = Enumerable.Range(0, size).Select(_ => (random.Next(0, 256) - zx) / 64f).ToArray();
             var expected = simulator.Run(new Dictionary<string, float[]> { ["x"] = x })["y"];
             foreach (var (name, select) in paths)
             {
@@ -239,15 +156,16 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
                 Assert.True(expected.SequenceEqual(run(x)), $"{name} path differs from the simulator");
             }
             outputs += expected.Length;
+            outputLength = expected.Length;
             distinct = Math.Max(distinct, expected.Distinct().Count());
         }
         paths[0].Select();
         // One thread (the default): Run allocates nothing, large layers included.
         var probe = assembly.GetType("Probe")!;
-        Assert.Equal(0L, (long)probe.GetMethod("AllocatedBytesPerRun")!.Invoke(null, [new float[size]])!);
+        Assert.Equal(0L, (long)probe.GetMethod("AllocatedBytesPerRun")!.Invoke(null, [new float[testCase.Inputs[0].Length]])!);
         // Not a degenerate case: the outputs take many values, not only the clamp bounds.
-        Assert.True(distinct > Math.Min(8, outShape.Aggregate(1, (a, d) => a * d) / 2), $"only {distinct} distinct outputs");
-        output.WriteLine($"{Shape(inShape)} → {Shape(outShape)}{(forceNchw ? " (NCHW)" : "")}: {outputs} outputs, every kernel path bit-identical to the simulator");
+        Assert.True(distinct >= Math.Max(distinctAtLeast, Math.Min(9, outputLength / 2 + 1)), $"only {distinct} distinct outputs");
+        output.WriteLine($"{string.Join(",", artifact.GetTensor("x").Shape)} → {string.Join(",", artifact.GetTensor("y").Shape)}: {outputs} outputs, every kernel path bit-identical to the simulator");
         return source;
     }
 

@@ -4,8 +4,8 @@ namespace QuantGen.Tests.Generator;
 
 /// <summary>
 /// Hand-built one-layer artifacts with random weights, biases, multipliers, shifts and zero points, and random inputs
-/// for them: the recipe of <see cref="PackedKernelTests"/> (same text, same value ranges), as data rather than as a
-/// test, so that another runner (the Arm emulation test) can compile many of them into one assembly.
+/// for them, as data: <see cref="PackedKernelTests"/> checks each in-process, <see cref="OtherCpuTests"/> compiles all
+/// of them into one assembly for the other CPUs.
 /// </summary>
 internal static class RandomLayerArtifacts
 {

@@ -715,14 +715,19 @@ namespace QuantGen.Generated
         {
             int blocks = c & ~15, image = h * width * c;
             int ph = (oh - 1) * sh + (kh - 1) * dh + 1, pw = (ow - 1) * sw + (kw - 1) * dw + 1;
-            int planeLength = ph * pw * c, expandedRow = ow * 64;
+            // At stride 1 (no dilation, kw ≤ 3) one expanded column holds four taps, ox … ox + 3, and serves two outputs:
+            // ox with the weights in slots 0-2, ox + 1 with them moved up a slot; half the columns to build and to load.
+            bool pairs = sw == 1 && dw == 1 && kw <= 3;
+            int columns = pairs ? (ow + 1) / 2 : ow;
+            int planeLength = ph * pw * c, expandedRow = columns * 64;
             if (blocks == 0 || kw > 4 || kh > 16 || scratch.Length < planeLength + ph * expandedRow) return 0;
             if (x.Length < n * image || w.Length < kh * kw * c || y.Length < n * oh * ow * c) throw new global::System.ArgumentException("The buffers do not hold the tensors.");
             ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(scratch);
             ref byte expanded = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, planeLength);
             ref byte weights = ref global::System.Runtime.CompilerServices.Unsafe.As<sbyte, byte>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w));
-            // Per kernel row, the interleaved weights of channels 0-7 and 8-15 of the block.
-            global::System.Span<global::System.Runtime.Intrinsics.Vector256<byte>> kernelRows = stackalloc global::System.Runtime.Intrinsics.Vector256<byte>[2 * kh];
+            // Per kernel row, the interleaved weights of channels 0-7 and 8-15 of the block; then (pairs) the same moved
+            // up one tap slot, for the odd output columns.
+            global::System.Span<global::System.Runtime.Intrinsics.Vector256<byte>> kernelRows = stackalloc global::System.Runtime.Intrinsics.Vector256<byte>[4 * kh];
             for (int b = 0; b < n; b++)
             {
                 FillPlane(x.Slice(b * image, image), scratch, c, h, width, ph, pw, padTop, padLeft, (byte)zx);
@@ -731,9 +736,26 @@ namespace QuantGen.Generated
                     // The weights [KH·KW, C] interleaved like the input: kernel row ky's kw taps, c bytes apart.
                     ExpandRows(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, ch),
                         ref global::System.Runtime.CompilerServices.Unsafe.As<global::System.Runtime.Intrinsics.Vector256<byte>, byte>(ref kernelRows[0]), kh, 1, kw * c, 0, c, kw);
-                    ExpandRows(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, ch), ref expanded, ph, ow, pw * c, sw * c, dw * c, kw);
-                    DepthwiseBlockAvxVnni(ref expanded, kernelRows, global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(ch, 8)), global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(ch + 8, 8)),
-                        new Requantization16(scale, negScale, high, hi, ch, zy, lo), y, b * oh * ow * c + ch, oh, ow, kh, sh * expandedRow, dh * expandedRow, c, zy, lo);
+                    var bias0 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(ch, 8));
+                    var bias1 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(ch + 8, 8));
+                    var q = new Requantization16(scale, negScale, high, hi, ch, zy, lo);
+                    int target = b * oh * ow * c + ch;
+                    if (pairs)
+                    {
+                        // Each 4-byte group little-endian: shifting its uint32 left by 8 bits moves taps 0-2 to slots 1-3.
+                        for (int i = 0; i < 2 * kh; i++)
+                            kernelRows[2 * kh + i] = global::System.Runtime.Intrinsics.Vector256.AsByte(global::System.Runtime.Intrinsics.Vector256.ShiftLeft(
+                                global::System.Runtime.Intrinsics.Vector256.AsUInt32(kernelRows[i]), 8));
+                        // The fourth tap of the last column may lie past the plane's row (or its end, in the scratch that
+                        // follows): its weight is zero in both sets.
+                        ExpandRows(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, ch), ref expanded, ph, columns, pw * c, 2 * c, c, 4);
+                        DepthwisePairsAvxVnni(ref expanded, kernelRows, bias0, bias1, q, y, target, oh, ow, kh, sh * expandedRow, dh * expandedRow, c, zy);
+                    }
+                    else
+                    {
+                        ExpandRows(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, ch), ref expanded, ph, ow, pw * c, sw * c, dw * c, kw);
+                        DepthwiseBlockAvxVnni(ref expanded, kernelRows, bias0, bias1, q, y, target, oh, ow, kh, sh * expandedRow, dh * expandedRow, c, zy);
+                    }
                 }
             }
             return blocks;
@@ -746,7 +768,7 @@ namespace QuantGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void DepthwiseBlockAvxVnni(ref byte expanded, global::System.ReadOnlySpan<global::System.Runtime.Intrinsics.Vector256<byte>> kernelRows,
             global::System.Runtime.Intrinsics.Vector256<int> bias0, global::System.Runtime.Intrinsics.Vector256<int> bias1, in Requantization16 q,
-            global::System.Span<byte> y, int target, int oh, int ow, int kh, int outputRowStep, int kernelRowStep, int c, int zy, int lo)
+            global::System.Span<byte> y, int target, int oh, int ow, int kh, int outputRowStep, int kernelRowStep, int c, int zy)
         {
             ref var weights = ref global::System.Runtime.CompilerServices.Unsafe.As<global::System.Runtime.Intrinsics.Vector256<byte>, global::System.Runtime.Intrinsics.Vector256<sbyte>>(
                 ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(kernelRows));
@@ -790,6 +812,81 @@ namespace QuantGen.Generated
                             global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2 * ky + 1));
                     }
                     q.Store(y, target, global::System.Runtime.Intrinsics.Vector512.Create(acc0, acc1), zy);
+                }
+            }
+        }
+
+        /// <summary>
+        /// DepthwiseBlockAvxVnni at stride 1 with two output columns per expanded column (DepthwiseNhwcAvxVnni's pairs):
+        /// each kernel row's two 32-byte loads feed four vpdpbusd, ox's against the weights in slots 0-2 and ox + 1's
+        /// against the moved-up copy (kernelRows[2·kh …]).
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void DepthwisePairsAvxVnni(ref byte expanded, global::System.ReadOnlySpan<global::System.Runtime.Intrinsics.Vector256<byte>> kernelRows,
+            global::System.Runtime.Intrinsics.Vector256<int> bias0, global::System.Runtime.Intrinsics.Vector256<int> bias1, in Requantization16 q,
+            global::System.Span<byte> y, int target, int oh, int ow, int kh, int outputRowStep, int kernelRowStep, int c, int zy)
+        {
+            ref var even = ref global::System.Runtime.CompilerServices.Unsafe.As<global::System.Runtime.Intrinsics.Vector256<byte>, global::System.Runtime.Intrinsics.Vector256<sbyte>>(
+                ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(kernelRows));
+            ref var odd = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref even, 2 * kh);
+            if (kh == 3)
+            {
+                // 3 kernel rows, unrolled, the twelve weight vectors in registers.
+                var e0 = even; var e1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref even, 1); var e2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref even, 2);
+                var e3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref even, 3); var e4 = global::System.Runtime.CompilerServices.Unsafe.Add(ref even, 4); var e5 = global::System.Runtime.CompilerServices.Unsafe.Add(ref even, 5);
+                var o0 = odd; var o1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref odd, 1); var o2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref odd, 2);
+                var o3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref odd, 3); var o4 = global::System.Runtime.CompilerServices.Unsafe.Add(ref odd, 4); var o5 = global::System.Runtime.CompilerServices.Unsafe.Add(ref odd, 5);
+                for (int oy = 0; oy < oh; oy++)
+                {
+                    ref byte row0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref expanded, oy * outputRowStep);
+                    int at = target + oy * ow * c;
+                    for (int ox = 0; ox < ow; ox += 2, row0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row0, 64), at += 2 * c)
+                    {
+                        ref byte row1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row0, kernelRowStep);
+                        ref byte row2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row1, kernelRowStep);
+                        var l0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row0);
+                        var h0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row0, 32);
+                        var a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(bias0, l0, e0);
+                        var a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(bias1, h0, e1);
+                        var b0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(bias0, l0, o0);
+                        var b1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(bias1, h0, o1);
+                        var l1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row1);
+                        var h1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row1, 32);
+                        a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, l1, e2);
+                        a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, h1, e3);
+                        b0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(b0, l1, o2);
+                        b1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(b1, h1, o3);
+                        var l2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row2);
+                        var h2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row2, 32);
+                        a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, l2, e4);
+                        a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, h2, e5);
+                        b0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(b0, l2, o4);
+                        b1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(b1, h2, o5);
+                        q.Store(y, at, global::System.Runtime.Intrinsics.Vector512.Create(a0, a1), zy);
+                        if (ox + 1 < ow) q.Store(y, at + c, global::System.Runtime.Intrinsics.Vector512.Create(b0, b1), zy);
+                    }
+                }
+                return;
+            }
+            for (int oy = 0; oy < oh; oy++)
+            {
+                ref byte origin = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref expanded, oy * outputRowStep);
+                int at = target + oy * ow * c;
+                for (int ox = 0; ox < ow; ox += 2, origin = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref origin, 64), at += 2 * c)
+                {
+                    var a0 = bias0; var a1 = bias1; var b0 = bias0; var b1 = bias1;
+                    ref byte row = ref origin;
+                    for (int ky = 0; ky < kh; ky++, row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row, kernelRowStep))
+                    {
+                        var low = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row);
+                        var high = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 32);
+                        a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, low, global::System.Runtime.CompilerServices.Unsafe.Add(ref even, 2 * ky));
+                        a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, high, global::System.Runtime.CompilerServices.Unsafe.Add(ref even, 2 * ky + 1));
+                        b0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(b0, low, global::System.Runtime.CompilerServices.Unsafe.Add(ref odd, 2 * ky));
+                        b1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(b1, high, global::System.Runtime.CompilerServices.Unsafe.Add(ref odd, 2 * ky + 1));
+                    }
+                    q.Store(y, at, global::System.Runtime.Intrinsics.Vector512.Create(a0, a1), zy);
+                    if (ox + 1 < ow) q.Store(y, at + c, global::System.Runtime.Intrinsics.Vector512.Create(b0, b1), zy);
                 }
             }
         }
