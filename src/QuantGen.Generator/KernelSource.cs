@@ -553,7 +553,7 @@ namespace QuantGen.Generator
                                 for (int t = 0; t < taps; t++)
                                     acc += TapProduct(ref tap, t, ref origin, offsets[t]);
                             }
-                            q.Store(y, target, acc, zy);
+                            q.Store(y, target, acc);
                         }
                     }
                 }
@@ -615,12 +615,12 @@ namespace QuantGen.Generator
                         // The fourth tap of the last column may lie past the plane's row (or its end, in the scratch that
                         // follows): its weight is zero in both sets.
                         ExpandRows(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, ch), ref expanded, ph, columns, pw * c, 2 * c, c, 4);
-                        DepthwisePairsAvxVnni(ref expanded, kernelRows, bias0, bias1, q, y, target, oh, ow, kh, sh * expandedRow, dh * expandedRow, c, zy);
+                        DepthwisePairsAvxVnni(ref expanded, kernelRows, bias0, bias1, q, y, target, oh, ow, kh, sh * expandedRow, dh * expandedRow, c);
                     }
                     else
                     {
                         ExpandRows(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, ch), ref expanded, ph, ow, pw * c, sw * c, dw * c, kw);
-                        DepthwiseBlockAvxVnni(ref expanded, kernelRows, bias0, bias1, q, y, target, oh, ow, kh, sh * expandedRow, dh * expandedRow, c, zy);
+                        DepthwiseBlockAvxVnni(ref expanded, kernelRows, bias0, bias1, q, y, target, oh, ow, kh, sh * expandedRow, dh * expandedRow, c);
                     }
                 }
             }
@@ -634,7 +634,7 @@ namespace QuantGen.Generator
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void DepthwiseBlockAvxVnni(ref byte expanded, global::System.ReadOnlySpan<global::System.Runtime.Intrinsics.Vector256<byte>> kernelRows,
             global::System.Runtime.Intrinsics.Vector256<int> bias0, global::System.Runtime.Intrinsics.Vector256<int> bias1, in Requantization16 q,
-            global::System.Span<byte> y, int target, int oh, int ow, int kh, int outputRowStep, int kernelRowStep, int c, int zy)
+            global::System.Span<byte> y, int target, int oh, int ow, int kh, int outputRowStep, int kernelRowStep, int c)
         {
             ref var weights = ref global::System.Runtime.CompilerServices.Unsafe.As<global::System.Runtime.Intrinsics.Vector256<byte>, global::System.Runtime.Intrinsics.Vector256<sbyte>>(
                 ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(kernelRows));
@@ -657,7 +657,7 @@ namespace QuantGen.Generator
                         acc1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(acc1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row1, 32), w3);
                         acc0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(acc0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row2), w4);
                         acc1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(acc1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row2, 32), w5);
-                        q.Store(y, target, global::System.Runtime.Intrinsics.Vector512.Create(acc0, acc1), zy);
+                        q.Store(y, target, global::System.Runtime.Intrinsics.Vector512.Create(acc0, acc1));
                     }
                 }
                 return;
@@ -677,7 +677,7 @@ namespace QuantGen.Generator
                         acc1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(acc1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 32),
                             global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2 * ky + 1));
                     }
-                    q.Store(y, target, global::System.Runtime.Intrinsics.Vector512.Create(acc0, acc1), zy);
+                    q.Store(y, target, global::System.Runtime.Intrinsics.Vector512.Create(acc0, acc1));
                 }
             }
         }
@@ -690,7 +690,7 @@ namespace QuantGen.Generator
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void DepthwisePairsAvxVnni(ref byte expanded, global::System.ReadOnlySpan<global::System.Runtime.Intrinsics.Vector256<byte>> kernelRows,
             global::System.Runtime.Intrinsics.Vector256<int> bias0, global::System.Runtime.Intrinsics.Vector256<int> bias1, in Requantization16 q,
-            global::System.Span<byte> y, int target, int oh, int ow, int kh, int outputRowStep, int kernelRowStep, int c, int zy)
+            global::System.Span<byte> y, int target, int oh, int ow, int kh, int outputRowStep, int kernelRowStep, int c)
         {
             ref var even = ref global::System.Runtime.CompilerServices.Unsafe.As<global::System.Runtime.Intrinsics.Vector256<byte>, global::System.Runtime.Intrinsics.Vector256<sbyte>>(
                 ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(kernelRows));
@@ -728,8 +728,8 @@ namespace QuantGen.Generator
                         a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, h2, e5);
                         b0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(b0, l2, o4);
                         b1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(b1, h2, o5);
-                        q.Store(y, at, global::System.Runtime.Intrinsics.Vector512.Create(a0, a1), zy);
-                        if (ox + 1 < ow) q.Store(y, at + c, global::System.Runtime.Intrinsics.Vector512.Create(b0, b1), zy);
+                        q.Store(y, at, global::System.Runtime.Intrinsics.Vector512.Create(a0, a1));
+                        if (ox + 1 < ow) q.Store(y, at + c, global::System.Runtime.Intrinsics.Vector512.Create(b0, b1));
                     }
                 }
                 return;
@@ -751,8 +751,8 @@ namespace QuantGen.Generator
                         b0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(b0, low, global::System.Runtime.CompilerServices.Unsafe.Add(ref odd, 2 * ky));
                         b1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(b1, high, global::System.Runtime.CompilerServices.Unsafe.Add(ref odd, 2 * ky + 1));
                     }
-                    q.Store(y, at, global::System.Runtime.Intrinsics.Vector512.Create(a0, a1), zy);
-                    if (ox + 1 < ow) q.Store(y, at + c, global::System.Runtime.Intrinsics.Vector512.Create(b0, b1), zy);
+                    q.Store(y, at, global::System.Runtime.Intrinsics.Vector512.Create(a0, a1));
+                    if (ox + 1 < ow) q.Store(y, at + c, global::System.Runtime.Intrinsics.Vector512.Create(b0, b1));
                 }
             }
         }
@@ -830,7 +830,7 @@ namespace QuantGen.Generator
                                 acc += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(tapWeights[t], global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(global::System.Runtime.Intrinsics.Vector128.AsByte(
                                     global::System.Runtime.Intrinsics.Vector128.CreateScalar(global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(
                                         ref global::System.Runtime.CompilerServices.Unsafe.Add(ref origin, offsets[t]))))));
-                            q.Store(y, target, acc, zy);
+                            q.Store(y, target, acc);
                         }
                     }
                 }
@@ -842,6 +842,7 @@ namespace QuantGen.Generator
         private readonly struct Requantization8
         {
             private readonly global::System.Runtime.Intrinsics.Vector256<float> _scale, _negScale, _low, _high;
+            private readonly int _zy;
             private readonly bool _leaky;
 
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
@@ -855,13 +856,14 @@ namespace QuantGen.Generator
                 var upper = high.Length == 0 ? top : global::System.Runtime.Intrinsics.Vector256.Min(top, global::System.Runtime.Intrinsics.Vector256.Create(high.Slice(o, 8)));
                 _high = global::System.Runtime.Intrinsics.Vector256.ConvertToSingle(upper - global::System.Runtime.Intrinsics.Vector256.Create(zy));
                 _low = global::System.Runtime.Intrinsics.Vector256.Create((float)(lo - zy));
+                _zy = zy;
             }
 
             /// <summary>y[at..at+8] = the requantized accumulators (bias included).</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-            public void Store(global::System.Span<byte> y, int at, global::System.Runtime.Intrinsics.Vector256<int> acc, int zy)
+            public void Store(global::System.Span<byte> y, int at, global::System.Runtime.Intrinsics.Vector256<int> acc)
             {
-                var bytes = Requantize8(acc, _scale, _negScale, _leaky, _low, _high, zy);
+                var bytes = Requantize8(acc, _scale, _negScale, _leaky, _low, _high, _zy);
                 global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref y.Slice(at, 8)[0],
                     global::System.Runtime.Intrinsics.Vector128.ToScalar(global::System.Runtime.Intrinsics.Vector128.AsUInt64(bytes)));
             }
@@ -875,6 +877,7 @@ namespace QuantGen.Generator
         private readonly struct Requantization16
         {
             private readonly global::System.Runtime.Intrinsics.Vector512<float> _scale, _negScale, _low, _high;
+            private readonly int _zy;
             private readonly bool _leaky;
 
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
@@ -888,11 +891,12 @@ namespace QuantGen.Generator
                 var upper = high.Length == 0 ? top : global::System.Runtime.Intrinsics.Vector512.Min(top, global::System.Runtime.Intrinsics.Vector512.Create(high.Slice(o, 16)));
                 _high = global::System.Runtime.Intrinsics.Vector512.ConvertToSingle(upper - global::System.Runtime.Intrinsics.Vector512.Create(zy));
                 _low = global::System.Runtime.Intrinsics.Vector512.Create((float)(lo - zy));
+                _zy = zy;
             }
 
             /// <summary>y[at..at+16] = the requantized accumulators (bias included) of the 16 channels.</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-            public void Store(global::System.Span<byte> y, int at, global::System.Runtime.Intrinsics.Vector512<int> acc, int zy)
+            public void Store(global::System.Span<byte> y, int at, global::System.Runtime.Intrinsics.Vector512<int> acc)
             {
                 var s = _leaky
                     ? global::System.Runtime.Intrinsics.Vector512.ConditionalSelect(
@@ -900,7 +904,7 @@ namespace QuantGen.Generator
                     : _scale;
                 var v = global::System.Runtime.Intrinsics.X86.Avx512F.Multiply(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Single(acc), s);
                 v = global::System.Runtime.Intrinsics.X86.Avx512F.Min(global::System.Runtime.Intrinsics.X86.Avx512F.Max(v, _low), _high);
-                var q = global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(v) + global::System.Runtime.Intrinsics.Vector512.Create(zy);
+                var q = global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(v) + global::System.Runtime.Intrinsics.Vector512.Create(_zy);
                 global::System.Runtime.Intrinsics.Vector128.CopyTo(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector128Byte(q), y.Slice(at, 16));
             }
         }
@@ -943,10 +947,10 @@ namespace QuantGen.Generator
                 {
                     int o = unit * block;
                     if (unit == 16 && o + 16 <= m)
-                        ConvChannels16AvxVnni(source, w, bias, new Requantization16(scale, negScale, high, hi, o, zy, lo), output, fields, pooled, o, m, zy, lo);
+                        ConvChannels16AvxVnni(source, w, bias, new Requantization16(scale, negScale, high, hi, o, zy, lo), output, fields, pooled, o, m);
                     else
                         ConvChannels8AvxVnni(source, w, bias, new Requantization8(scale, negScale, high, hi, o, zy, lo),
-                            output, fields, pooled, o, m, zy, lo);
+                            output, fields, pooled, o, m);
                 }
             }
             return true;
@@ -1022,7 +1026,7 @@ namespace QuantGen.Generator
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ConvChannels16AvxVnni(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            in Requantization16 q, global::System.Span<byte> y, FieldCursor fields, bool pooled, int o, int m, int zy, int lo)
+            in Requantization16 q, global::System.Span<byte> y, FieldCursor fields, bool pooled, int o, int m)
         {
             ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(source);
             ref sbyte weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
@@ -1063,21 +1067,21 @@ namespace QuantGen.Generator
                     // Requantization is monotonic (non-negative scales): the max of the accumulators, requantized once.
                     q.Store(y, block * m + o, global::System.Runtime.Intrinsics.Vector512.Create(
                         global::System.Runtime.Intrinsics.Vector256.Max(global::System.Runtime.Intrinsics.Vector256.Max(a00, a10), global::System.Runtime.Intrinsics.Vector256.Max(a20, a30)),
-                        global::System.Runtime.Intrinsics.Vector256.Max(global::System.Runtime.Intrinsics.Vector256.Max(a01, a11), global::System.Runtime.Intrinsics.Vector256.Max(a21, a31))), zy);
+                        global::System.Runtime.Intrinsics.Vector256.Max(global::System.Runtime.Intrinsics.Vector256.Max(a01, a11), global::System.Runtime.Intrinsics.Vector256.Max(a21, a31))));
                     continue;
                 }
                 int at = 4 * block * m + o;
-                q.Store(y, at, global::System.Runtime.Intrinsics.Vector512.Create(a00, a01), zy);
-                if (count > 1) q.Store(y, at + m, global::System.Runtime.Intrinsics.Vector512.Create(a10, a11), zy);
-                if (count > 2) q.Store(y, at + 2 * m, global::System.Runtime.Intrinsics.Vector512.Create(a20, a21), zy);
-                if (count > 3) q.Store(y, at + 3 * m, global::System.Runtime.Intrinsics.Vector512.Create(a30, a31), zy);
+                q.Store(y, at, global::System.Runtime.Intrinsics.Vector512.Create(a00, a01));
+                if (count > 1) q.Store(y, at + m, global::System.Runtime.Intrinsics.Vector512.Create(a10, a11));
+                if (count > 2) q.Store(y, at + 2 * m, global::System.Runtime.Intrinsics.Vector512.Create(a20, a21));
+                if (count > 3) q.Store(y, at + 3 * m, global::System.Runtime.Intrinsics.Vector512.Create(a30, a31));
             }
         }
 
         /// <summary>ConvChannels16AvxVnni for the last 8 output channels (m a multiple of 8, not of 16): one weight vector per k-step.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ConvChannels8AvxVnni(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            in Requantization8 q, global::System.Span<byte> y, FieldCursor fields, bool pooled, int o, int m, int zy, int lo)
+            in Requantization8 q, global::System.Span<byte> y, FieldCursor fields, bool pooled, int o, int m)
         {
             ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(source);
             ref sbyte weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
@@ -1105,14 +1109,14 @@ namespace QuantGen.Generator
                 if (pooled)
                 {
                     q.Store(y, block * m + o, global::System.Runtime.Intrinsics.Vector256.Max(
-                        global::System.Runtime.Intrinsics.Vector256.Max(a0, a1), global::System.Runtime.Intrinsics.Vector256.Max(a2, a3)), zy);
+                        global::System.Runtime.Intrinsics.Vector256.Max(a0, a1), global::System.Runtime.Intrinsics.Vector256.Max(a2, a3)));
                     continue;
                 }
                 int at = 4 * block * m + o;
-                q.Store(y, at, a0, zy);
-                if (count > 1) q.Store(y, at + m, a1, zy);
-                if (count > 2) q.Store(y, at + 2 * m, a2, zy);
-                if (count > 3) q.Store(y, at + 3 * m, a3, zy);
+                q.Store(y, at, a0);
+                if (count > 1) q.Store(y, at + m, a1);
+                if (count > 2) q.Store(y, at + 2 * m, a2);
+                if (count > 3) q.Store(y, at + 3 * m, a3);
             }
         }
 
@@ -1141,15 +1145,19 @@ namespace QuantGen.Generator
 
         /// <summary>
         /// AveragePoolNhwc for whole blocks of 8 channels of one output position: the window's bytes summed in int32
-        /// lanes, count · zx subtracted (the same integer as Σ(x − zx)), requantized with the window's multiplier.
+        /// lanes, count · zx subtracted (the same integer as Σ(x − zx)), requantized with the window's multiplier in
+        /// 64-bit lanes as the scalar Requantize (vpmuldq's exact product, rounding term, vpsraq, clamp), vpmovqb.
         /// </summary>
         private static int AverageChannelsAvx512(global::System.ReadOnlySpan<byte> x, global::System.Span<byte> y, int multiplier, int shift, int outBase,
             int b, int iy0, int ix0, int c, int h, int width, int kh, int kw, int offset, int zy, int lo, int hi)
         {
             ref byte input = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
-            var m = global::System.Runtime.Intrinsics.Vector256.Create(multiplier);
-            var s = global::System.Runtime.Intrinsics.Vector256.Create(shift);
-            var top = global::System.Runtime.Intrinsics.Vector256.Create(hi);
+            // vpmuldq multiplies each 64-bit lane's low int32s: the multiplier sits in every lane's low half.
+            var m = global::System.Runtime.Intrinsics.Vector512.AsInt32(global::System.Runtime.Intrinsics.Vector512.Create((long)multiplier));
+            var half = global::System.Runtime.Intrinsics.Vector512.Create(1L << (shift - 1));
+            var zero = global::System.Runtime.Intrinsics.Vector512.Create((long)zy);
+            var low = global::System.Runtime.Intrinsics.Vector512.Create((long)lo);
+            var top = global::System.Runtime.Intrinsics.Vector512.Create((long)hi);
             int ch = 0;
             for (; ch + 8 <= c; ch += 8)
             {
@@ -1159,38 +1167,15 @@ namespace QuantGen.Generator
                         acc += global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(global::System.Runtime.Intrinsics.Vector128.AsByte(
                             global::System.Runtime.Intrinsics.Vector128.CreateScalar(global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(
                                 ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, ((b * h + iy) * width + ix) * c + ch)))));
-                var bytes = RequantizeFixed8Avx512(acc, m, s, m, s, zy, lo, top);
+                var product = global::System.Runtime.Intrinsics.X86.Avx512F.Multiply(
+                    global::System.Runtime.Intrinsics.Vector512.AsInt32(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int64(acc)), m);
+                var v = global::System.Runtime.Intrinsics.Vector512.ShiftRightArithmetic(product + half, shift) + zero;
+                v = global::System.Runtime.Intrinsics.Vector512.Min(global::System.Runtime.Intrinsics.Vector512.Max(v, low), top);
                 global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref y.Slice(outBase + ch, 8)[0],
-                    global::System.Runtime.Intrinsics.Vector128.ToScalar(global::System.Runtime.Intrinsics.Vector128.AsUInt64(bytes)));
+                    global::System.Runtime.Intrinsics.Vector128.ToScalar(global::System.Runtime.Intrinsics.Vector128.AsUInt64(
+                        global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector128Byte(v))));
             }
             return ch;
-        }
-
-        /// <summary>
-        /// AveragePool's fixed-point Requantize of 8 int32 accumulators in 64-bit lanes: vpmuldq gives the exact product with the multiplier,
-        /// vpsravq the per-lane arithmetic shift, the negative pair chosen per lane by the accumulator's sign; the
-        /// results, clamped to lo below and to the lane's upper bound above (hi, or min(hi, clampHigh[channel]): the
-        /// same as clamping to [lo, hi] and then to clampHigh), are the low 8 bytes.
-        /// </summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        private static global::System.Runtime.Intrinsics.Vector128<byte> RequantizeFixed8Avx512(global::System.Runtime.Intrinsics.Vector256<int> a,
-            global::System.Runtime.Intrinsics.Vector256<int> multiplier, global::System.Runtime.Intrinsics.Vector256<int> shift,
-            global::System.Runtime.Intrinsics.Vector256<int> negMultiplier, global::System.Runtime.Intrinsics.Vector256<int> negShift, int zy, int lo,
-            global::System.Runtime.Intrinsics.Vector256<int> upper)
-        {
-            var negative = global::System.Runtime.Intrinsics.Vector256.LessThan(a, global::System.Runtime.Intrinsics.Vector256<int>.Zero);
-            var m = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(negative, negMultiplier, multiplier);
-            var s = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(negative, negShift, shift);
-            var one = global::System.Runtime.Intrinsics.Vector512.Create(1UL);
-            var s64 = global::System.Runtime.Intrinsics.Vector512.AsUInt64(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int64(s));
-            var product = global::System.Runtime.Intrinsics.X86.Avx512F.Multiply(
-                global::System.Runtime.Intrinsics.Vector512.AsInt32(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int64(a)),
-                global::System.Runtime.Intrinsics.Vector512.AsInt32(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int64(m)));
-            var half = global::System.Runtime.Intrinsics.Vector512.AsInt64(global::System.Runtime.Intrinsics.X86.Avx512F.ShiftLeftLogicalVariable(one, s64 - one));
-            var v = global::System.Runtime.Intrinsics.X86.Avx512F.ShiftRightArithmeticVariable(product + half, s64) + global::System.Runtime.Intrinsics.Vector512.Create((long)zy);
-            v = global::System.Runtime.Intrinsics.Vector512.Min(global::System.Runtime.Intrinsics.Vector512.Max(v, global::System.Runtime.Intrinsics.Vector512.Create((long)lo)),
-                global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int64(upper));
-            return global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector128Byte(v);
         }
 
         /// <summary>
