@@ -770,6 +770,7 @@ namespace QuantGen.Generated
             global::System.Runtime.Intrinsics.Vector256<int> bias0, global::System.Runtime.Intrinsics.Vector256<int> bias1, in Requantization16 q,
             global::System.Span<byte> y, int target, int oh, int ow, int kh, int outputRowStep, int kernelRowStep, int c)
         {
+            ref byte output = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(y);
             ref var weights = ref global::System.Runtime.CompilerServices.Unsafe.As<global::System.Runtime.Intrinsics.Vector256<byte>, global::System.Runtime.Intrinsics.Vector256<sbyte>>(
                 ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(kernelRows));
             if (kh == 3)
@@ -791,7 +792,7 @@ namespace QuantGen.Generated
                         acc1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(acc1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row1, 32), w3);
                         acc0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(acc0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row2), w4);
                         acc1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(acc1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row2, 32), w5);
-                        q.Store(y, target, global::System.Runtime.Intrinsics.Vector512.Create(acc0, acc1));
+                        q.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, target), acc0, acc1);
                     }
                 }
                 return;
@@ -811,7 +812,7 @@ namespace QuantGen.Generated
                         acc1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(acc1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 32),
                             global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2 * ky + 1));
                     }
-                    q.Store(y, target, global::System.Runtime.Intrinsics.Vector512.Create(acc0, acc1));
+                    q.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, target), acc0, acc1);
                 }
             }
         }
@@ -826,6 +827,7 @@ namespace QuantGen.Generated
             global::System.Runtime.Intrinsics.Vector256<int> bias0, global::System.Runtime.Intrinsics.Vector256<int> bias1, in Requantization16 q,
             global::System.Span<byte> y, int target, int oh, int ow, int kh, int outputRowStep, int kernelRowStep, int c)
         {
+            ref byte output = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(y);
             ref var even = ref global::System.Runtime.CompilerServices.Unsafe.As<global::System.Runtime.Intrinsics.Vector256<byte>, global::System.Runtime.Intrinsics.Vector256<sbyte>>(
                 ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(kernelRows));
             ref var odd = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref even, 2 * kh);
@@ -862,8 +864,8 @@ namespace QuantGen.Generated
                         a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, h2, e5);
                         b0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(b0, l2, o4);
                         b1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(b1, h2, o5);
-                        q.Store(y, at, global::System.Runtime.Intrinsics.Vector512.Create(a0, a1));
-                        if (ox + 1 < ow) q.Store(y, at + c, global::System.Runtime.Intrinsics.Vector512.Create(b0, b1));
+                        q.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, at), a0, a1);
+                        if (ox + 1 < ow) q.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, at + c), b0, b1);
                     }
                 }
                 return;
@@ -885,8 +887,8 @@ namespace QuantGen.Generated
                         b0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(b0, low, global::System.Runtime.CompilerServices.Unsafe.Add(ref odd, 2 * ky));
                         b1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(b1, high, global::System.Runtime.CompilerServices.Unsafe.Add(ref odd, 2 * ky + 1));
                     }
-                    q.Store(y, at, global::System.Runtime.Intrinsics.Vector512.Create(a0, a1));
-                    if (ox + 1 < ow) q.Store(y, at + c, global::System.Runtime.Intrinsics.Vector512.Create(b0, b1));
+                    q.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, at), a0, a1);
+                    if (ox + 1 < ow) q.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, at + c), b0, b1);
                 }
             }
         }
@@ -894,16 +896,20 @@ namespace QuantGen.Generated
         /// <summary>
         /// DepthwiseNhwcAvxVnni's interleaved rows of one 16-channel block: for every row and output column, the kw ≤ 4
         /// 16-byte loads (tapStep apart) placed side by side in one vector and interleaved by a single vpermb, so that
-        /// byte 4·ch + k holds channel ch's tap k (slots past kw zero).
+        /// byte 4·ch + k holds channel ch's tap k, slots past kw zeroed by a mask. The loop has no branch and no
+        /// dependence between columns: a tap past kw reloads tap kw − 1 (in bounds) and the mask clears it, and the
+        /// halves are inserted onto the first load's register (a vector built from nothing inserts into a register the
+        /// previous column wrote, which chained every column to the one before: it ran at a quarter of this speed).
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ExpandRows(ref byte plane, ref byte expanded, int rows, int columns, int rowPitch, int columnPitch, int tapStep, int kw)
         {
             // Output byte 4·ch + k comes from byte ch of tap k, which sits at 16·k + ch.
             var indices = global::System.Runtime.Intrinsics.Vector512<byte>.Indices;
-            var control = global::System.Runtime.Intrinsics.Vector512.ShiftLeft(indices & global::System.Runtime.Intrinsics.Vector512.Create((byte)3), 4)
-                | global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(indices, 2);
-            var zero = global::System.Runtime.Intrinsics.Vector128<byte>.Zero;
+            var slot = indices & global::System.Runtime.Intrinsics.Vector512.Create((byte)3);
+            var control = global::System.Runtime.Intrinsics.Vector512.ShiftLeft(slot, 4) | global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(indices, 2);
+            var used = global::System.Runtime.Intrinsics.Vector512.LessThan(slot, global::System.Runtime.Intrinsics.Vector512.Create((byte)kw));
+            nuint tap1 = (nuint)((kw > 1 ? 1 : kw - 1) * tapStep), tap2 = (nuint)((kw > 2 ? 2 : kw - 1) * tapStep), tap3 = (nuint)((kw > 3 ? 3 : kw - 1) * tapStep);
             for (int py = 0; py < rows; py++)
             {
                 ref byte source = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, py * rowPitch);
@@ -911,12 +917,12 @@ namespace QuantGen.Generated
                 for (int ox = 0; ox < columns; ox++, source = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref source, columnPitch),
                     target = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref target, 64))
                 {
-                    var a = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref source);
-                    var b = kw > 1 ? global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref source, (nuint)tapStep) : zero;
-                    var c = kw > 2 ? global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref source, (nuint)(2 * tapStep)) : zero;
-                    var d = kw > 3 ? global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref source, (nuint)(3 * tapStep)) : zero;
-                    var taps = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.Intrinsics.Vector256.Create(a, b), global::System.Runtime.Intrinsics.Vector256.Create(c, d));
-                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.X86.Avx512Vbmi.PermuteVar64x8(taps, control), ref target);
+                    var ab = global::System.Runtime.Intrinsics.Vector256.WithUpper(global::System.Runtime.Intrinsics.Vector128.ToVector256Unsafe(
+                        global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref source)), global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref source, tap1));
+                    var cd = global::System.Runtime.Intrinsics.Vector256.WithUpper(global::System.Runtime.Intrinsics.Vector128.ToVector256Unsafe(
+                        global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref source, tap2)), global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref source, tap3));
+                    var taps = global::System.Runtime.Intrinsics.Vector512.WithUpper(global::System.Runtime.Intrinsics.Vector256.ToVector512Unsafe(ab), cd);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.X86.Avx512Vbmi.PermuteVar64x8(taps, control) & used, ref target);
                 }
             }
         }
@@ -1028,9 +1034,34 @@ namespace QuantGen.Generated
                 _zy = zy;
             }
 
+            /// <summary>y[at..at+16] = the requantized accumulators (bias included) of the 16 channels, low and high 8.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public void Store(global::System.Span<byte> y, int at, global::System.Runtime.Intrinsics.Vector256<int> low, global::System.Runtime.Intrinsics.Vector256<int> high) =>
+                Store(y, at, Join(low, high));
+
             /// <summary>y[at..at+16] = the requantized accumulators (bias included) of the 16 channels.</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-            public void Store(global::System.Span<byte> y, int at, global::System.Runtime.Intrinsics.Vector512<int> acc)
+            public void Store(global::System.Span<byte> y, int at, global::System.Runtime.Intrinsics.Vector512<int> acc) =>
+                global::System.Runtime.Intrinsics.Vector128.CopyTo(Requantize(acc), y.Slice(at, 16));
+
+            /// <summary>
+            /// Store into the 16 bytes at <paramref name="target"/>, unchecked: for kernels that checked the whole output's
+            /// length once (a checked store costs five instructions more than the requantization's seven).
+            /// </summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public void StoreUnchecked(ref byte target, global::System.Runtime.Intrinsics.Vector256<int> low, global::System.Runtime.Intrinsics.Vector256<int> high) =>
+                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(Requantize(Join(low, high)), ref target);
+
+            /// <summary>
+            /// One vinserti32x8 onto <paramref name="low"/>'s register (Vector512.Create(low, high) inserts both halves
+            /// into a third register, which also waits on that register's last writer).
+            /// </summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            private static global::System.Runtime.Intrinsics.Vector512<int> Join(global::System.Runtime.Intrinsics.Vector256<int> low, global::System.Runtime.Intrinsics.Vector256<int> high) =>
+                global::System.Runtime.Intrinsics.Vector512.WithUpper(global::System.Runtime.Intrinsics.Vector256.ToVector512Unsafe(low), high);
+
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            private global::System.Runtime.Intrinsics.Vector128<byte> Requantize(global::System.Runtime.Intrinsics.Vector512<int> acc)
             {
                 var s = _leaky
                     ? global::System.Runtime.Intrinsics.Vector512.ConditionalSelect(
@@ -1039,7 +1070,7 @@ namespace QuantGen.Generated
                 var v = global::System.Runtime.Intrinsics.X86.Avx512F.Multiply(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Single(acc), s);
                 v = global::System.Runtime.Intrinsics.X86.Avx512F.Min(global::System.Runtime.Intrinsics.X86.Avx512F.Max(v, _low), _high);
                 var q = global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(v) + global::System.Runtime.Intrinsics.Vector512.Create(_zy);
-                global::System.Runtime.Intrinsics.Vector128.CopyTo(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector128Byte(q), y.Slice(at, 16));
+                return global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector128Byte(q);
             }
         }
 
@@ -1060,6 +1091,8 @@ namespace QuantGen.Generated
             int part, int parts)
         {
             bool inPlace = kh == 1 && kw == 1 && padTop == 0 && padLeft == 0 && (c & 3) == 0;
+            // In place at stride 1 over the whole input: position p's field is the c bytes at p · c.
+            bool pointwise = inPlace && sh == 1 && sw == 1 && oh == h && ow == width && !pooled;
             int ph = (oh - 1) * sh + (kh - 1) * dh + 1, pw = inPlace ? width : (ow - 1) * sw + kw, pitch = pw * c, row = (kw * c + 3) & ~3;
             int outputs = (pooled ? (oh / 2) * (ow / 2) : oh * ow) * m, image = h * width * c;
             if (!inPlace && plane.Length < ph * pitch + 4) return false;
@@ -1080,7 +1113,9 @@ namespace QuantGen.Generated
                 for (int block = first; block < end; block++)
                 {
                     int o = unit * block;
-                    if (unit == 16 && o + 16 <= m)
+                    if (unit == 16 && o + 16 <= m && pointwise)
+                        PointwiseChannels16AvxVnni(source, w, bias, new Requantization16(scale, negScale, high, hi, o, zy, lo), output, oh * ow, c, o, m);
+                    else if (unit == 16 && o + 16 <= m)
                         ConvChannels16AvxVnni(source, w, bias, new Requantization16(scale, negScale, high, hi, o, zy, lo), output, fields, pooled, o, m);
                     else
                         ConvChannels8AvxVnni(source, w, bias, new Requantization8(scale, negScale, high, hi, o, zy, lo),
@@ -1199,16 +1234,68 @@ namespace QuantGen.Generated
                 if (pooled)
                 {
                     // Requantization is monotonic (non-negative scales): the max of the accumulators, requantized once.
-                    q.Store(y, block * m + o, global::System.Runtime.Intrinsics.Vector512.Create(
+                    q.Store(y, block * m + o,
                         global::System.Runtime.Intrinsics.Vector256.Max(global::System.Runtime.Intrinsics.Vector256.Max(a00, a10), global::System.Runtime.Intrinsics.Vector256.Max(a20, a30)),
-                        global::System.Runtime.Intrinsics.Vector256.Max(global::System.Runtime.Intrinsics.Vector256.Max(a01, a11), global::System.Runtime.Intrinsics.Vector256.Max(a21, a31))));
+                        global::System.Runtime.Intrinsics.Vector256.Max(global::System.Runtime.Intrinsics.Vector256.Max(a01, a11), global::System.Runtime.Intrinsics.Vector256.Max(a21, a31)));
                     continue;
                 }
                 int at = 4 * block * m + o;
-                q.Store(y, at, global::System.Runtime.Intrinsics.Vector512.Create(a00, a01));
-                if (count > 1) q.Store(y, at + m, global::System.Runtime.Intrinsics.Vector512.Create(a10, a11));
-                if (count > 2) q.Store(y, at + 2 * m, global::System.Runtime.Intrinsics.Vector512.Create(a20, a21));
-                if (count > 3) q.Store(y, at + 3 * m, global::System.Runtime.Intrinsics.Vector512.Create(a30, a31));
+                q.Store(y, at, a00, a01);
+                if (count > 1) q.Store(y, at + m, a10, a11);
+                if (count > 2) q.Store(y, at + 2 * m, a20, a21);
+                if (count > 3) q.Store(y, at + 3 * m, a30, a31);
+            }
+        }
+
+        /// <summary>
+        /// ConvChannels16AvxVnni for a pointwise convolution (1×1, stride 1, no padding, read in place): position p's field
+        /// is the c bytes at p · c, so four consecutive positions need no cursor, and the outputs go through unchecked
+        /// stores after one length check. A partial last block repeats its last position: computed, never stored.
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void PointwiseChannels16AvxVnni(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            in Requantization16 q, global::System.Span<byte> y, int positions, int c, int o, int m)
+        {
+            if (x.Length < positions * c || w.Length < c * m || y.Length < positions * m || o + 16 > m)
+                throw new global::System.ArgumentException("The buffers do not hold the tensors.");
+            ref byte input = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+            ref sbyte weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
+            ref byte output = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(y), o);
+            var bias0 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8));
+            var bias1 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o + 8, 8));
+            for (int p = 0; p < positions; p += 4)
+            {
+                int count = positions - p < 4 ? positions - p : 4;
+                ref byte r0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, p * c);
+                ref byte r1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref r0, count > 1 ? c : 0);
+                ref byte r2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref r0, (count > 2 ? 2 : count - 1) * c);
+                ref byte r3 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref r0, (count - 1) * c);
+                var a00 = bias0; var a01 = bias1; var a10 = bias0; var a11 = bias1;
+                var a20 = bias0; var a21 = bias1; var a30 = bias0; var a31 = bias1;
+                ref sbyte packed = ref weights;
+                for (int k4 = 0; k4 < c; k4 += 4)
+                {
+                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed);
+                    var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed, 32);
+                    packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 4 * m);
+                    var v = Broadcast4(ref r0, k4);
+                    a00 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a00, v, w0);
+                    a01 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a01, v, w1);
+                    v = Broadcast4(ref r1, k4);
+                    a10 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a10, v, w0);
+                    a11 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a11, v, w1);
+                    v = Broadcast4(ref r2, k4);
+                    a20 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a20, v, w0);
+                    a21 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a21, v, w1);
+                    v = Broadcast4(ref r3, k4);
+                    a30 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a30, v, w0);
+                    a31 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a31, v, w1);
+                }
+                ref byte at = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, p * m);
+                q.StoreUnchecked(ref at, a00, a01);
+                if (count > 1) q.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, m), a10, a11);
+                if (count > 2) q.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 2 * m), a20, a21);
+                if (count > 3) q.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 3 * m), a30, a31);
             }
         }
 
