@@ -922,12 +922,13 @@ namespace QuantGen.Generator
 
             /// <summary>y[at..at+8] = the requantized accumulators (bias included).</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-            public void Store(global::System.Span<byte> y, int at, global::System.Runtime.Intrinsics.Vector256<int> acc)
-            {
-                var bytes = Requantize8(acc, _scale, _negScale, _leaky, _low, _high, _zy);
-                global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref y.Slice(at, 8)[0],
-                    global::System.Runtime.Intrinsics.Vector128.ToScalar(global::System.Runtime.Intrinsics.Vector128.AsUInt64(bytes)));
-            }
+            public void Store(global::System.Span<byte> y, int at, global::System.Runtime.Intrinsics.Vector256<int> acc) => StoreUnchecked(ref y.Slice(at, 8)[0], acc);
+
+            /// <summary>Store into the 8 bytes at <paramref name=""target""/>, unchecked (Requantization16.StoreUnchecked).</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public void StoreUnchecked(ref byte target, global::System.Runtime.Intrinsics.Vector256<int> acc) =>
+                global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref target, global::System.Runtime.Intrinsics.Vector128.ToScalar(
+                    global::System.Runtime.Intrinsics.Vector128.AsUInt64(Requantize8(acc, _scale, _negScale, _leaky, _low, _high, _zy))));
         }
 
         /// <summary>
@@ -1034,7 +1035,14 @@ namespace QuantGen.Generator
                 for (int block = first; block < end; block++)
                 {
                     int o = unit * block;
-                    if (unit == 16 && o + 16 <= m && pointwise)
+                    if (unit == 16 && pointwise && o + 24 == m && block + 1 < end)
+                    {
+                        // The last 16 + 8 channels in one pass: one broadcast of each input quadruplet for all 24.
+                        PointwiseChannels24AvxVnni(source, w, bias, new Requantization16(scale, negScale, high, hi, o, zy, lo),
+                            new Requantization8(scale, negScale, high, hi, o + 16, zy, lo), output, oh * ow, c, o, m);
+                        block++;
+                    }
+                    else if (unit == 16 && o + 16 <= m && pointwise)
                         PointwiseChannels16AvxVnni(source, w, bias, new Requantization16(scale, negScale, high, hi, o, zy, lo), output, oh * ow, c, o, m);
                     else if (unit == 16 && o + 16 <= m)
                         ConvChannels16AvxVnni(source, w, bias, new Requantization16(scale, negScale, high, hi, o, zy, lo), output, fields, pooled, o, m);
@@ -1217,6 +1225,77 @@ namespace QuantGen.Generator
                 if (count > 1) q.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, m), a10, a11);
                 if (count > 2) q.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 2 * m), a20, a21);
                 if (count > 3) q.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 3 * m), a30, a31);
+            }
+        }
+
+        /// <summary>
+        /// PointwiseChannels16AvxVnni for the last 24 output channels when m is 8 more than a multiple of 16 (MobileNetV2's
+        /// 24-channel projections): a third weight vector and four more accumulators, so the last 8 channels share the
+        /// 16-channel block's broadcasts instead of a pass of their own.
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void PointwiseChannels24AvxVnni(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            in Requantization16 q, in Requantization8 last, global::System.Span<byte> y, int positions, int c, int o, int m)
+        {
+            if (x.Length < positions * c || w.Length < c * m || y.Length < positions * m || o + 24 > m)
+                throw new global::System.ArgumentException(""The buffers do not hold the tensors."");
+            ref byte input = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+            ref sbyte weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
+            ref byte output = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(y), o);
+            var bias0 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8));
+            var bias1 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o + 8, 8));
+            var bias2 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o + 16, 8));
+            for (int p = 0; p < positions; p += 4)
+            {
+                int count = positions - p < 4 ? positions - p : 4;
+                ref byte r0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, p * c);
+                ref byte r1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref r0, count > 1 ? c : 0);
+                ref byte r2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref r0, (count > 2 ? 2 : count - 1) * c);
+                ref byte r3 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref r0, (count - 1) * c);
+                var a00 = bias0; var a01 = bias1; var a02 = bias2; var a10 = bias0; var a11 = bias1; var a12 = bias2;
+                var a20 = bias0; var a21 = bias1; var a22 = bias2; var a30 = bias0; var a31 = bias1; var a32 = bias2;
+                ref sbyte packed = ref weights;
+                for (int k4 = 0; k4 < c; k4 += 4)
+                {
+                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed);
+                    var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed, 32);
+                    var w2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed, 64);
+                    packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 4 * m);
+                    var v = Broadcast4(ref r0, k4);
+                    a00 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a00, v, w0);
+                    a01 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a01, v, w1);
+                    a02 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a02, v, w2);
+                    v = Broadcast4(ref r1, k4);
+                    a10 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a10, v, w0);
+                    a11 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a11, v, w1);
+                    a12 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a12, v, w2);
+                    v = Broadcast4(ref r2, k4);
+                    a20 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a20, v, w0);
+                    a21 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a21, v, w1);
+                    a22 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a22, v, w2);
+                    v = Broadcast4(ref r3, k4);
+                    a30 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a30, v, w0);
+                    a31 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a31, v, w1);
+                    a32 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a32, v, w2);
+                }
+                ref byte at = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, p * m);
+                q.StoreUnchecked(ref at, a00, a01);
+                last.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 16), a02);
+                if (count > 1)
+                {
+                    q.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, m), a10, a11);
+                    last.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, m + 16), a12);
+                }
+                if (count > 2)
+                {
+                    q.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 2 * m), a20, a21);
+                    last.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 2 * m + 16), a22);
+                }
+                if (count > 3)
+                {
+                    q.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 3 * m), a30, a31);
+                    last.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 3 * m + 16), a32);
+                }
             }
         }
 
