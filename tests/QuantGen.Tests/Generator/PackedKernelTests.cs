@@ -63,6 +63,12 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
     [InlineData(16, 6, 5, 24, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, true)]
     [InlineData(24, 7, 9, 48, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, false)]
     [InlineData(8, 6, 6, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, false)]
+    // Pointwise passes (1×1, stride 1, in place) with partial last blocks of positions: 32 channels with LeakyRelu,
+    // 32 + 24, 32 + 16 with LeakyRelu, 32 then an 8-channel block through the cursor loop.
+    [InlineData(20, 3, 5, 32, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, true)]
+    [InlineData(12, 7, 3, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, false)]
+    [InlineData(8, 3, 3, 48, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, true)]
+    [InlineData(4, 5, 7, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, false)]
     // Large (≥ 2^24 MACs): split between threads on the "3 threads" path; 16 + 16 + 16 + 8 channels, and a 1×1 in place.
     [InlineData(40, 32, 30, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true)]
     [InlineData(128, 32, 32, 136, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, false)]
