@@ -820,7 +820,8 @@ namespace QuantGen.Generator
         /// byte 4·ch + k holds channel ch's tap k, slots past kw zeroed by a mask. The loop has no branch and no
         /// dependence between columns: a tap past kw reloads tap kw − 1 (in bounds) and the mask clears it, and the
         /// halves are inserted onto the first load's register (a vector built from nothing inserts into a register the
-        /// previous column wrote, which chained every column to the one before: it ran at a quarter of this speed).
+        /// previous column wrote, which chained every column to the one before: Blocks2's copy and interleave of MobileNet took
+        /// 0.94 µs that way, 0.62 µs this way, timed with the dot products skipped).
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ExpandRows(ref byte plane, ref byte expanded, int rows, int columns, int rowPitch, int columnPitch, int tapStep, int kw)
