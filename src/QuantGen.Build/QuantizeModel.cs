@@ -17,6 +17,9 @@ namespace QuantGen.Build
     {
         private static readonly Regex DiagnosticLine = new(@"^(?<file>.*?): (?<kind>error|warning) (?<code>QG\d{4}): (?<message>.*)$", RegexOptions.CultureInvariant);
 
+        /// <summary>The CLI's progress lines (QuantGen.Cli's ProgressLine).</summary>
+        private const string ProgressPrefix = "quantgen progress: ";
+
         private readonly List<string> _unparsed = new();
         private bool _loggedError;
 
@@ -162,6 +165,12 @@ namespace QuantGen.Build
 
         protected override void LogEventsFromTextOutput(string singleLine, MessageImportance messageImportance)
         {
+            if (singleLine.StartsWith(ProgressPrefix, StringComparison.Ordinal))
+            {
+                // One line per finished layer, with the time so far: a long build shows it is not hung (normal verbosity).
+                Log.LogMessage(MessageImportance.Normal, "quantgen: {0}: {1}", Path.GetFileNameWithoutExtension(ModelPath), singleLine.Substring(ProgressPrefix.Length));
+                return;
+            }
             if (singleLine.StartsWith("quantgen: ", StringComparison.Ordinal))
             {
                 Summary = singleLine;

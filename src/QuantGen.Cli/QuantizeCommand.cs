@@ -73,12 +73,29 @@ internal static class QuantizeCommand
             new("toolVersion", typeof(QuantizeCommand).Assembly.GetName().Version?.ToString() ?? "0"),
             new("calibration", calibrationArgs is { Length: > 0 } ? string.Join(";", calibrationArgs) : "none"),
         };
-        var result = ModelQuantizer.Quantize(model, options, calibration, metadata);
+        var progress = new ProgressLine(output);
+        QuantizationResult result;
+        try
+        {
+            result = ModelQuantizer.Quantize(model, options with { Progress = progress.Report }, calibration, metadata);
+        }
+        finally
+        {
+            progress.Finish();
+        }
         var artifact = name is null ? result.Artifact : result.Artifact with { ModelName = name };
 
         WriteAtomically(outputFile, ArtifactText.Write(artifact));
-        if (reportFile is not null) WriteAtomically(reportFile, result.ReportMarkdown);
-        output.WriteLine($"quantgen: {result.Summary}");
+        var summary = result.Summary;
+        if (reportFile is not null)
+        {
+            // The HTML beside the Markdown (NAME.quant.md -> NAME.quant.html); the summary line points at it.
+            var htmlFile = Path.ChangeExtension(reportFile, ".html");
+            WriteAtomically(reportFile, result.ReportMarkdown);
+            WriteAtomically(htmlFile, result.ReportHtml);
+            summary += $"; report {Path.GetFullPath(htmlFile)}";
+        }
+        output.WriteLine($"quantgen: {summary}");
         // MSBuild-style lines the build task turns into warnings (QuantGen.Build's QuantizeModel parses them).
         foreach (var warning in result.Warnings) output.WriteLine(warning.ToString());
         return 0;

@@ -122,16 +122,7 @@ namespace QuantGen.Generator
             {
                 var tensor = _tensors[io.Tensor];
                 var prefix = SingleIo ? (isInput ? "Input" : "Output") : _memberNames.Take(Identifiers.Pascal(io.Name));
-                var shape = string.Join(", ", tensor.Shape.Select(Int));
-                var field = "s_" + Identifiers.Camel(prefix).TrimStart('@') + "Shape";
-                w.Line($"/// <summary>Number of floats in {(isInput ? "input" : "output")} <c>{Xml(io.Name)}</c>, shape [{shape}].</summary>");
-                w.Line($"public const int {prefix}Length = {Int(tensor.ElementCount)};");
-                w.Line();
-                w.Line($"private static readonly int[] {field} = new int[] {{ {shape} }};");
-                w.Line();
-                w.Line($"/// <summary>Shape of {(isInput ? "input" : "output")} <c>{Xml(io.Name)}</c>.</summary>");
-                w.Line($"public static {ReadOnlySpan}<int> {prefix}Shape => {field};");
-                w.Line();
+                IoMembers.Write(w, prefix, $"<c>{Xml(io.Name)}</c>", isInput, tensor.Shape, tensor.ElementCount);
             }
         }
 

@@ -51,6 +51,7 @@ internal sealed class CalibratedPasses
         }
 
         var lastReader = LastReaders(layers);
+        int weightedDone = 0;
         for (int index = 0; index < layers.Count; index++)
         {
             var layer = layers[index];
@@ -75,6 +76,7 @@ internal sealed class CalibratedPasses
                 // Measured before the output's own rounding, like the nearest/AdaRound figures it is compared with.
                 log.OutputSqnrFinal = Sqnr(floats, quantized, layer.Output);
                 log.Time.Stop();
+                LayerProgress.Report(_options, log, ++weightedDone, logs.Count);
             }
             if (ranges.TryGetValue(layer.Output, out var r) && !layer.IsFloatTail)
             {

@@ -21,6 +21,7 @@ public static class ModelQuantizer
     {
         options.Validate();
         var clock = Stopwatch.StartNew();
+        options = options with { Progress = Timed(options.Progress, clock) };
         try
         {
             var prepared = QuantizationPreparation.Prepare(model, options.BatchSize);
@@ -82,6 +83,8 @@ public static class ModelQuantizer
                 (calibration is null ? "data-free" : $"{samples} calibration samples, output SQNR {Sqnr.Format(sqnr)} dB") +
                 $", {clock.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s";
             var report = QuantizationReport.Write(name, options, algorithms, summary, builder.Reports, logs, sweeps, absorbed, calibration is not null);
+            var html = QuantizationHtmlReport.Write(name, summary, QuantizationReport.Settings(options, algorithms, sweeps, absorbed, calibration is not null),
+                options, builder.Reports, logs);
             var warnings = new List<ModelWarning>();
             if (factorization is not null)
             {
@@ -93,12 +96,23 @@ public static class ModelQuantizer
                     report += $"\n**Warning {warning.Code}:** {warning.Message}\n";
                 }
             }
-            return new QuantizationResult(artifact, report, summary, sqnr) { Warnings = warnings };
+            return new QuantizationResult(artifact, report, summary, sqnr) { Warnings = warnings, ReportHtml = html };
         }
         catch (ModelException e)
         {
             throw e.WithContext(model.Path);
         }
+    }
+
+    /// <summary>Progress lines with the elapsed time, serialized: the factor fits report from several threads.</summary>
+    private static Action<string>? Timed(Action<string>? progress, Stopwatch clock)
+    {
+        if (progress is null) return null;
+        var gate = new object();
+        return line =>
+        {
+            lock (gate) progress(string.Create(CultureInfo.InvariantCulture, $"{line} ({clock.Elapsed.TotalSeconds:F1} s)"));
+        };
     }
 
     /// <summary>SQNR (dB) of the integer model's outputs against the float model's, over the first samples.</summary>
@@ -123,32 +137,41 @@ public static class ModelQuantizer
     }
 
     /// <summary>Data-free weights: range setting and nearest rounding, then analytic bias correction from the propagated means.</summary>
-    private static void QuantizeWeightsDataFree(Graph graph, QuantizationOptions options, QuantizationAlgorithms algorithms, IEnumerable<LayerLog> logs,
+    private static void QuantizeWeightsDataFree(Graph graph, QuantizationOptions options, QuantizationAlgorithms algorithms, IReadOnlyCollection<LayerLog> logs,
         Dictionary<string, (double[] Mean, double[] Var)> moments)
     {
+        int done = 0;
         foreach (var log in logs)
         {
-            var layer = log.Layer;
-            log.Time.Start();
-            if (layer.Factorization is { } factors)
-            {
-                // Fitted factors replace rounding; the analytic correction would need the product's error per channel, not built.
-                log.WeightSqnrNearest = log.WeightSqnrFinal = Sqnr.Of(layer.Weights!, factors.Product());
-                log.Time.Stop();
-                continue;
-            }
-            var scales = RangeSetting.WeightScales(layer.Weights!, layer.OutputChannels, options.WeightBits, options.PerChannel, options.ResolveWeightRanges());
-            var q = WeightQuantizer.RoundToNearest(layer.Weights!, scales, options.WeightBits);
-            layer.WeightScales = scales;
-            layer.QuantizedWeights = q;
-            log.WeightSqnrNearest = log.WeightSqnrFinal = Sqnr.OfWeights(layer.Weights!, q, scales);
-            if (algorithms.HasFlag(QuantizationAlgorithms.BiasCorrection))
-            {
-                var shift = BiasCorrection.Analytic(layer, layer.Weights!, WeightQuantizer.Dequantize(q, scales), moments[layer.Inputs[0]].Mean,
-                    graph.ValueInfos[layer.Inputs[0]].Shape, graph.ValueInfos[layer.Output].Shape);
-                log.BiasCorrection = shift.Select(MathF.Abs).DefaultIfEmpty(0).Max();
-            }
-            log.Time.Stop();
+            QuantizeWeightsDataFree(graph, options, algorithms, log, moments);
+            LayerProgress.Report(options, log, ++done, logs.Count);
         }
+    }
+
+    /// <summary>One layer of <see cref="QuantizeWeightsDataFree(Graph, QuantizationOptions, QuantizationAlgorithms, IReadOnlyCollection{LayerLog}, Dictionary{string, ValueTuple{double[], double[]}})"/>.</summary>
+    private static void QuantizeWeightsDataFree(Graph graph, QuantizationOptions options, QuantizationAlgorithms algorithms, LayerLog log,
+        Dictionary<string, (double[] Mean, double[] Var)> moments)
+    {
+        var layer = log.Layer;
+        log.Time.Start();
+        if (layer.Factorization is { } factors)
+        {
+            // Fitted factors replace rounding; the analytic correction would need the product's error per channel, not built.
+            log.WeightSqnrNearest = log.WeightSqnrFinal = Sqnr.Of(layer.Weights!, factors.Product());
+            log.Time.Stop();
+            return;
+        }
+        var scales = RangeSetting.WeightScales(layer.Weights!, layer.OutputChannels, options.WeightBits, options.PerChannel, options.ResolveWeightRanges());
+        var q = WeightQuantizer.RoundToNearest(layer.Weights!, scales, options.WeightBits);
+        layer.WeightScales = scales;
+        layer.QuantizedWeights = q;
+        log.WeightSqnrNearest = log.WeightSqnrFinal = Sqnr.OfWeights(layer.Weights!, q, scales);
+        if (algorithms.HasFlag(QuantizationAlgorithms.BiasCorrection))
+        {
+            var shift = BiasCorrection.Analytic(layer, layer.Weights!, WeightQuantizer.Dequantize(q, scales), moments[layer.Inputs[0]].Mean,
+                graph.ValueInfos[layer.Inputs[0]].Shape, graph.ValueInfos[layer.Output].Shape);
+            log.BiasCorrection = shift.Select(MathF.Abs).DefaultIfEmpty(0).Max();
+        }
+        log.Time.Stop();
     }
 }

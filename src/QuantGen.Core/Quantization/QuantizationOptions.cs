@@ -86,6 +86,12 @@ public sealed record QuantizationOptions
     public int? FactorBits { get; init; }
 
     /// <summary>
+    /// Told one line per finished step (a layer's passes, a share of the factor fits), so that a build of minutes shows
+    /// it is not hung. <see cref="ModelQuantizer"/> calls it from one thread at a time, with the elapsed time appended.
+    /// </summary>
+    public Action<string>? Progress { get; init; }
+
+    /// <summary>
     /// The documented default pipelines. With calibration data: CLE, high-bias absorption, then AdaRound below 8
     /// bits (where rounding is what loses accuracy) or empirical bias correction at 8 bits (where AdaRound costs
     /// build time for nothing measurable). Data-free: CLE, high-bias absorption, analytic bias correction.

@@ -11,14 +11,8 @@ internal static class QuantizationReport
     {
         var md = new StringBuilder();
         md.Append("# ").Append(name).Append(" quantization report\n\n").Append(summary).Append("\n\n");
-        md.Append(CultureInfo.InvariantCulture, $"- Passes: bn-fold;{QuantizationOptions.Format(algorithms)}");
-        if (algorithms.HasFlag(QuantizationAlgorithms.Cle)) md.Append(CultureInfo.InvariantCulture, $" (equalization converged in {sweeps} sweeps)");
-        if (algorithms.HasFlag(QuantizationAlgorithms.BiasAbsorption)) md.Append(CultureInfo.InvariantCulture, $" ({absorbed} channels absorbed a high bias)");
+        foreach (var line in Settings(options, algorithms, sweeps, absorbed, calibrated)) md.Append("- ").Append(line).Append('\n');
         md.Append('\n');
-        md.Append(CultureInfo.InvariantCulture, $"- Weights: W{options.WeightBits} symmetric narrow grid, {(options.PerChannel ? "per output channel" : "per tensor")}, {options.ResolveWeightRanges().ToString().ToLowerInvariant()} ranges");
-        if (algorithms.HasFlag(QuantizationAlgorithms.AdaRound)) md.Append(CultureInfo.InvariantCulture, $", AdaRound {options.AdaRoundIterations} iterations");
-        md.Append('\n');
-        md.Append(CultureInfo.InvariantCulture, $"- Activations: {(options.ActivationBits == 16 ? "i16 symmetric" : "u8 asymmetric")} per tensor, {(calibrated ? options.ResolveActivationRanges().ToString().ToLowerInvariant() + " ranges on the calibration set" : "data-free ranges (BN statistics, moment propagation)")}\n\n");
 
         md.Append("Weight range is the smallest … largest per-channel max |w|. Output SQNR is the layer's output on the calibration set ")
           .Append("against the float model, inputs from the already-quantized layers (nearest rounding → AdaRound → final, after bias correction).\n\n");
@@ -41,6 +35,20 @@ internal static class QuantizationReport
             md.Append(CultureInfo.InvariantCulture, $"{r.OutputGrid.Scale:G6} | {r.OutputGrid.ZeroPoint} | {log.Time.Elapsed.TotalMilliseconds:F0} |\n");
         }
         return md.ToString();
+    }
+
+    /// <summary>What the build did, one line each (the Markdown and the HTML report list them).</summary>
+    public static IReadOnlyList<string> Settings(QuantizationOptions options, QuantizationAlgorithms algorithms, int sweeps, int absorbed, bool calibrated)
+    {
+        var passes = new StringBuilder($"Passes: bn-fold;{QuantizationOptions.Format(algorithms)}");
+        if (algorithms.HasFlag(QuantizationAlgorithms.Cle)) passes.Append(CultureInfo.InvariantCulture, $" (equalization converged in {sweeps} sweeps)");
+        if (algorithms.HasFlag(QuantizationAlgorithms.BiasAbsorption)) passes.Append(CultureInfo.InvariantCulture, $" ({absorbed} channels absorbed a high bias)");
+        var weights = new StringBuilder(string.Create(CultureInfo.InvariantCulture,
+            $"Weights: W{options.WeightBits} symmetric narrow grid, {(options.PerChannel ? "per output channel" : "per tensor")}, {options.ResolveWeightRanges().ToString().ToLowerInvariant()} ranges"));
+        if (algorithms.HasFlag(QuantizationAlgorithms.AdaRound)) weights.Append(CultureInfo.InvariantCulture, $", AdaRound {options.AdaRoundIterations} iterations");
+        var activations = $"Activations: {(options.ActivationBits == 16 ? "i16 symmetric" : "u8 asymmetric")} per tensor, " +
+            (calibrated ? options.ResolveActivationRanges().ToString().ToLowerInvariant() + " ranges on the calibration set" : "data-free ranges (BN statistics, moment propagation)");
+        return [passes.ToString(), weights.ToString(), activations];
     }
 
     private static string Range((float Min, float Max) r) => string.Create(CultureInfo.InvariantCulture, $"{r.Min:G3} … {r.Max:G3}");

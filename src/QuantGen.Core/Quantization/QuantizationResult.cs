@@ -7,4 +7,7 @@ public sealed record QuantizationResult(QuantizedArtifact Artifact, string Repor
 {
     /// <summary>What the build should warn about (e.g. QG0019); the artifact is usable.</summary>
     public IReadOnlyList<ModelWarning> Warnings { get; init; } = [];
+
+    /// <summary>The same report as a self-contained HTML page with per-layer bars (MODEL.quant.html beside the Markdown).</summary>
+    public string ReportHtml { get; init; } = "";
 }

@@ -56,7 +56,14 @@ internal static class FactorizationPlanner
         var objectives = eligible.ToDictionary(l => l, l => new FactorObjective(l.Weights!, l.OutputChannels, l.FanIn, moments.GetValueOrDefault(l)));
         var candidates = eligible.SelectMany(l => Settings(l, options).Select(s => (Layer: l, Setting: s))).ToList();
         var fits = new FactorizedWeights[candidates.Count];
-        Parallel.For(0, candidates.Count, i => fits[i] = FactorFitter.Fit(objectives[candidates[i].Layer], candidates[i].Setting));
+        int fitted = 0, step = Math.Max(1, candidates.Count / 10);
+        Parallel.For(0, candidates.Count, i =>
+        {
+            fits[i] = FactorFitter.Fit(objectives[candidates[i].Layer], candidates[i].Setting);
+            // Every tenth of the fits: the search is the longest step of a factorized build.
+            int n = Interlocked.Increment(ref fitted);
+            if (n % step == 0 || n == candidates.Count) options.Progress?.Invoke($"factorization: {n}/{candidates.Count} candidate settings fitted");
+        });
 
         var optionsByLayer = new Dictionary<FloatLayer, List<FactorizationChoice>>();
         var choices = new List<FactorizationChoice>();

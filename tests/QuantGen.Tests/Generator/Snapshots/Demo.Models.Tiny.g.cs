@@ -19,18 +19,18 @@ namespace Demo.Models
         /// <summary>Number of floats in input <c>x</c>, shape [1, 4].</summary>
         public const int InputLength = 4;
 
-        private static readonly int[] s_inputShape = new int[] { 1, 4 };
+        private static readonly global::System.Collections.ObjectModel.ReadOnlyCollection<int> s_inputShape = new global::System.Collections.ObjectModel.ReadOnlyCollection<int>(new int[] { 1, 4 });
 
-        /// <summary>Shape of input <c>x</c>.</summary>
-        public static global::System.ReadOnlySpan<int> InputShape => s_inputShape;
+        /// <summary>Shape of input <c>x</c>: [1, 4].</summary>
+        public static global::System.Collections.Generic.IReadOnlyList<int> InputShape => s_inputShape;
 
         /// <summary>Number of floats in output <c>y</c>, shape [1, 3].</summary>
         public const int OutputLength = 3;
 
-        private static readonly int[] s_outputShape = new int[] { 1, 3 };
+        private static readonly global::System.Collections.ObjectModel.ReadOnlyCollection<int> s_outputShape = new global::System.Collections.ObjectModel.ReadOnlyCollection<int>(new int[] { 1, 3 });
 
-        /// <summary>Shape of output <c>y</c>.</summary>
-        public static global::System.ReadOnlySpan<int> OutputShape => s_outputShape;
+        /// <summary>Shape of output <c>y</c>: [1, 3].</summary>
+        public static global::System.Collections.Generic.IReadOnlyList<int> OutputShape => s_outputShape;
 
         // Scratch: one buffer per intermediate tensor, allocated once per instance.
         private readonly byte[] _t0 = new byte[4]; // x_q

@@ -1,0 +1,34 @@
+namespace QuantGen.Core.Quantization;
+
+/// <summary>
+/// How each ONNX operator runs in a generated class: the table the README prints (between its
+/// <c>operators:begin</c>/<c>operators:end</c> markers, checked by a test) and <see cref="LayerGraphBuilder"/> follows
+/// (a test checks that the operators it handles are exactly these). Anything not listed is a QG0017 build error.
+/// </summary>
+public static class QuantizedOperators
+{
+    /// <summary>One row: the operators, how they run, and the conditions under which they do.</summary>
+    public sealed record Row(string[] OpTypes, string RunsAs, string Conditions);
+
+    public static IReadOnlyList<Row> All { get; } =
+    [
+        new(["Conv"], "integer kernel (int8 or 2-7-bit weights, u8 or i16 activations)", "2-D (4-D weights, constant); grouped and depthwise included"),
+        new(["Gemm", "MatMul"], "integer kernel (fully connected)", "constant weights; a following Add of a constant vector becomes the bias"),
+        new(["MaxPool", "AveragePool", "GlobalAveragePool"], "integer kernel", "2-D (NCHW) inputs; AveragePool not with both ceil_mode and count_include_pad"),
+        new(["Add"], "integer kernel (residual add)", "two computed tensors of the same shape"),
+        new(["BatchNormalization"], "folded into the preceding layer's weights", "after a Conv"),
+        new(["Relu", "Clip", "LeakyRelu", "Max", "Min"], "fused into the preceding layer's requantization", "sole consumer of a Conv, Gemm, MatMul or Add; Clip/Max/Min with constant bounds; LeakyRelu alpha ≥ 0 after a weighted layer"),
+        new(["Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose"], "no work (the elements keep their order)", "Transpose only when it moves size-1 axes"),
+        new(["Identity", "Dropout"], "removed", ""),
+        new(["Softmax", "Sigmoid"], "float, after the last dequantization", "at the model's outputs; Softmax over the last axis"),
+    ];
+
+    /// <summary>The README's table, as Markdown.</summary>
+    public static string MarkdownTable()
+    {
+        var lines = new List<string> { "| ONNX operators | run as | when |", "|---|---|---|" };
+        lines.AddRange(All.Select(r => $"| {string.Join(", ", r.OpTypes)} | {r.RunsAs} | {r.Conditions} |"));
+        lines.Add("| anything else | build error QG0017 naming the node | the float reference executor (`quantgen run`) still runs it |");
+        return string.Join("\n", lines) + "\n";
+    }
+}

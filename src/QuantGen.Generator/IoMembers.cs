@@ -1,0 +1,33 @@
+using System.Collections.Generic;
+using System.Linq;
+using static QuantGen.Generator.CSharpLiterals;
+
+namespace QuantGen.Generator
+{
+    /// <summary>
+    /// The static members that describe one model input or output: <c>{prefix}Length</c>, a constant usable in array
+    /// sizes, and <c>{prefix}Shape</c>, a read-only list (indexable, enumerable, so <c>string.Join(",", Model.InputShape)</c>
+    /// works). Both are static because they describe the class, not an instance: every instance has the same shapes.
+    /// </summary>
+    internal static class IoMembers
+    {
+        private const string ReadOnlyCollection = "global::System.Collections.ObjectModel.ReadOnlyCollection<int>";
+
+        /// <param name="prefix">Input/Output for a single-input single-output model, else the tensor's member name.</param>
+        /// <param name="description">How the doc comment names the tensor, already escaped for XML doc text.</param>
+        public static void Write(CodeWriter w, string prefix, string description, bool isInput, IReadOnlyList<int> shape, int elementCount)
+        {
+            var dims = string.Join(", ", shape.Select(Int));
+            var field = "s_" + Identifiers.Camel(prefix).TrimStart('@') + "Shape";
+            var kind = isInput ? "input" : "output";
+            w.Line($"/// <summary>Number of floats in {kind} {description}, shape [{dims}].</summary>");
+            w.Line($"public const int {prefix}Length = {Int(elementCount)};");
+            w.Line();
+            w.Line($"private static readonly {ReadOnlyCollection} {field} = new {ReadOnlyCollection}(new int[] {{ {dims} }});");
+            w.Line();
+            w.Line($"/// <summary>Shape of {kind} {description}: [{dims}].</summary>");
+            w.Line($"public static global::System.Collections.Generic.IReadOnlyList<int> {prefix}Shape => {field};");
+            w.Line();
+        }
+    }
+}
