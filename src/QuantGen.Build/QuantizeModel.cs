@@ -44,6 +44,20 @@ namespace QuantGen.Build
 
         public string BatchSize { get; set; } = "1";
 
+        /// <summary>Whole shape of the only input ("1,3,48,192"); the CLI validates it.</summary>
+        public string InputShape { get; set; } = "";
+
+        /// <summary>Whole shapes by input ("x=1,3,48,192;state=2,1,64").</summary>
+        public string InputShapes { get; set; } = "";
+
+        /// <summary>Data-free: the inputs' range ("0,1" or "x=-1,1;y=0,1").</summary>
+        public string InputRange { get; set; } = "";
+
+        /// <summary>Data-free, instead of InputRange: the inputs' mean and standard deviation ("0.5" or "x=0.5;y=0").</summary>
+        public string InputMean { get; set; } = "";
+
+        public string InputStd { get; set; } = "";
+
         /// <summary>The post-training passes ("cle;bias-absorption;bias-correction;adaround", "none"; empty = the default pipeline). The CLI validates it.</summary>
         public string Algorithms { get; set; } = "";
 
@@ -147,6 +161,12 @@ namespace QuantGen.Build
             if (!string.IsNullOrWhiteSpace(RangeMethod)) args.AppendSwitchIfNotNull("--range-method ", RangeMethod.Trim());
             if (!string.IsNullOrWhiteSpace(PerChannel)) args.AppendSwitchIfNotNull("--per-channel ", PerChannel.Trim());
             if (!string.IsNullOrWhiteSpace(AdaRoundIterations)) args.AppendSwitchIfNotNull("--adaround-iterations ", AdaRoundIterations.Trim());
+            AppendIfSet(args, "--input-shape ", InputShape);
+            foreach (var shape in InputShapes.Split(new[] { ';' }, StringSplitOptions.RemoveEmptyEntries))
+                AppendIfSet(args, "--input-shape ", shape);
+            AppendIfSet(args, "--input-range ", InputRange);
+            AppendIfSet(args, "--input-mean ", InputMean);
+            AppendIfSet(args, "--input-std ", InputStd);
             AppendIfSet(args, "--compression ", Compression);
             AppendIfSet(args, "--compression-ratio ", CompressionRatio);
             AppendIfSet(args, "--factor-rank ", FactorRank);

@@ -14,7 +14,19 @@ internal static class CommonOptions
 
     public static Option<string[]> Dims() => new("--dim") { Description = "Size of a named symbolic dimension, NAME=SIZE (repeatable).", AllowMultipleArgumentsPerToken = false };
 
-    public static ShapeOptions Shapes(int batch, string[]? dims)
+    public static Option<string[]> InputShapes() => new("--input-shape")
+    {
+        Description = "Whole shape of an input: 1,3,48,192 (the only input) or NAME=1,3,48,192 (repeatable); the csproj's InputShape/InputShapes.",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    public static ShapeOptions Shapes(int batch, string[]? dims, string[]? inputShapes = null) =>
+        new() { BatchSize = CheckBatch(batch), Dimensions = Dimensions(dims), InputShapes = ShapeOptions.ParseInputShapes(inputShapes ?? [], "InputShape (--input-shape)") };
+
+    private static int CheckBatch(int batch) =>
+        batch < 1 ? throw new ModelException(ErrorCodes.InvalidOption, $"--batch {batch} must be positive.") : batch;
+
+    public static Dictionary<string, int> Dimensions(string[]? dims)
     {
         var sizes = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (name, value) in Pairs(dims, "--dim"))
@@ -23,8 +35,7 @@ internal static class CommonOptions
                 throw new ModelException(ErrorCodes.InvalidOption, $"--dim {name}={value}: the size must be a positive integer.");
             sizes[name] = size;
         }
-        if (batch < 1) throw new ModelException(ErrorCodes.InvalidOption, $"--batch {batch} must be positive.");
-        return new ShapeOptions { BatchSize = batch, Dimensions = sizes };
+        return sizes;
     }
 
     /// <summary>NAME=VALUE pairs; a value without a name gets the name "".</summary>

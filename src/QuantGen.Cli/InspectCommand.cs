@@ -16,8 +16,9 @@ internal static class InspectCommand
         var model = CommonOptions.Model();
         var batch = CommonOptions.Batch();
         var dims = CommonOptions.Dims();
-        var command = new Command("inspect", "Describe a model: inputs, outputs, inferred shapes, operators, parameters.") { model, batch, dims };
-        command.SetAction(result => Inspect(result.GetRequiredValue(model), CommonOptions.Shapes(result.GetValue(batch), result.GetValue(dims)), output));
+        var inputShapes = CommonOptions.InputShapes();
+        var command = new Command("inspect", "Describe a model: inputs, outputs, inferred shapes, operators, parameters.") { model, batch, dims, inputShapes };
+        command.SetAction(result => Inspect(result.GetRequiredValue(model), CommonOptions.Shapes(result.GetValue(batch), result.GetValue(dims), result.GetValue(inputShapes)), output));
         return command;
     }
 

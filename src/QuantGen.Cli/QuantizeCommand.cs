@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using QuantGen.Core;
 using QuantGen.Core.Artifact;
 using QuantGen.Core.IO;
+using QuantGen.Core.Passes;
 using QuantGen.Core.Ir;
 using QuantGen.Core.Quantization;
 using QuantGen.Core.Quantization.Factorization;
@@ -34,12 +35,17 @@ internal static class QuantizeCommand
         var factorSparsity = new Option<string?>("--factor-sparsity") { Description = "Factorized: fraction of each factor row set to zero (0 to 0.95)." };
         var factorBits = new Option<string?>("--factor-bits") { Description = "Factorized: the factors' bit-width (2 to 8)." };
         var batch = CommonOptions.Batch();
+        var dims = CommonOptions.Dims();
+        var inputShapes = CommonOptions.InputShapes();
+        var inputRange = new Option<string?>("--input-range") { Description = "Data-free: the inputs' range, MIN,MAX (every input) or NAME=MIN,MAX;NAME2=MIN,MAX." };
+        var inputMean = new Option<string?>("--input-mean") { Description = "Data-free, instead of --input-range: the inputs' mean, V or NAME=V;NAME2=V (with --input-std)." };
+        var inputStd = new Option<string?>("--input-std") { Description = "Data-free: the inputs' standard deviation, V or NAME=V;NAME2=V (with --input-mean)." };
         var source = new Option<string?>("--source") { Description = "The model path as the project names it (recorded in the artifact)." };
         var name = new Option<string?>("--name") { Description = "Model name recorded in the artifact (default: the file name)." };
         var command = new Command("quantize", "Quantize a model into a QuantGen artifact.")
         {
             model, outputFile, report, calibration, weightBits, activationBits, algorithms, rangeMethod, perChannel, adaRoundIterations, compression, compressionRatio, factorRank, factorSparsity, factorBits,
-            batch, source, name,
+            batch, dims, inputShapes, inputRange, inputMean, inputStd, source, name,
         };
         command.SetAction(r => Quantize(r.GetRequiredValue(model), r.GetRequiredValue(outputFile), r.GetValue(report), r.GetValue(calibration),
             new QuantizationOptions
@@ -56,6 +62,9 @@ internal static class QuantizeCommand
                 FactorRank = CompressionOptions.ParseInt("FactorRank", r.GetValue(factorRank)),
                 FactorSparsity = CompressionOptions.ParseSparsity(r.GetValue(factorSparsity)),
                 FactorBits = CompressionOptions.ParseInt("FactorBits", r.GetValue(factorBits)),
+                Dimensions = CommonOptions.Dimensions(r.GetValue(dims)),
+                InputShapes = ShapeOptions.ParseInputShapes(r.GetValue(inputShapes) ?? [], "InputShape (--input-shape)"),
+                InputStatistics = InputStatistics.Parse(r.GetValue(inputRange), r.GetValue(inputMean), r.GetValue(inputStd)),
             },
             r.GetValue(source), r.GetValue(name), output));
         return command;

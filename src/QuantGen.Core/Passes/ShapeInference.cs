@@ -14,6 +14,35 @@ public sealed record ShapeOptions
     public IReadOnlyDictionary<string, int> Dimensions { get; init; } = new Dictionary<string, int>();
 
     /// <summary>
+    /// Whole shapes for inputs (InputShape="1,3,48,192", InputShapes="x=1,3,48,192;state=2,1,64", --input-shape), by input
+    /// name; "" names the model's only input. They take precedence over the rules above and must agree with the fixed
+    /// dims the model declares.
+    /// </summary>
+    public IReadOnlyDictionary<string, int[]> InputShapes { get; init; } = new Dictionary<string, int[]>();
+
+    /// <summary>
+    /// Parses shape settings, "1,3,48,192" (the only input) or "x=1,3,48,192;state=2,1,64"; <paramref name="setting"/>
+    /// names the metadata or option in errors.
+    /// </summary>
+    public static Dictionary<string, int[]> ParseInputShapes(IEnumerable<string> entries, string setting)
+    {
+        var shapes = new Dictionary<string, int[]>(StringComparer.Ordinal);
+        foreach (var raw in entries.SelectMany(e => e.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+        {
+            int eq = raw.IndexOf('=');
+            var name = eq < 0 ? "" : raw[..eq].Trim();
+            var dims = (eq < 0 ? raw : raw[(eq + 1)..]).Split(',', StringSplitOptions.TrimEntries);
+            var shape = new int[dims.Length];
+            for (int i = 0; i < dims.Length; i++)
+                if (!int.TryParse(dims[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out shape[i]) || shape[i] < 1)
+                    throw new ModelException(ErrorCodes.InvalidOption, $"{setting}=\"{raw}\": dimension {i} ('{dims[i]}') must be a positive integer.");
+            if (!shapes.TryAdd(name, shape))
+                throw new ModelException(ErrorCodes.InvalidOption, $"{setting} gives the shape of {(name.Length == 0 ? "the input" : $"input '{name}'")} twice.");
+        }
+        return shapes;
+    }
+
+    /// <summary>
     /// The options that give the model's symbolic input dims the sizes the given input tensors have: named symbols
     /// take the tensor's size, and a non-fixed first dimension sets the batch size. Mismatches are not checked here.
     /// </summary>
@@ -51,6 +80,7 @@ public static class ShapeInference
         var graph = model.Graph;
         graph.ValueInfos.Clear();
         foreach (var (name, tensor) in graph.Initializers) graph.ValueInfos[name] = tensor.Info;
+        CheckInputShapesNameInputs(model, options);
         foreach (var input in graph.Inputs) graph.ValueInfos[input.Name] = new TensorInfo(input.DataType, ResolveInput(input, options));
 
         var kept = new List<Node>(graph.Nodes.Count);
@@ -129,10 +159,25 @@ public static class ShapeInference
         return s..Math.Max(s, e);
     }
 
+    private static void CheckInputShapesNameInputs(Model model, ShapeOptions options)
+    {
+        var inputs = model.Graph.Inputs.Select(i => i.Name).ToList();
+        foreach (var name in options.InputShapes.Keys)
+        {
+            if (name.Length == 0 && inputs.Count != 1)
+                throw new ModelException(ErrorCodes.InvalidOption,
+                    $"InputShape gives one shape but the model has {inputs.Count} inputs ({string.Join(", ", inputs)}): name each, InputShapes=\"{string.Join(";", inputs.Select(i => i + "=..."))}\".", model.Path);
+            if (name.Length > 0 && !inputs.Contains(name))
+                throw new ModelException(ErrorCodes.InvalidOption, $"InputShapes names input '{name}', which the model does not have (its inputs: {string.Join(", ", inputs)}).", model.Path);
+        }
+    }
+
     private static int[] ResolveInput(ValueDeclaration input, ShapeOptions options)
     {
+        if (options.InputShapes.TryGetValue(input.Name, out var given) || (options.InputShapes.TryGetValue("", out given)))
+            return Given(input, given);
         if (input.Dims is null)
-            throw new ModelException(ErrorCodes.BadShape, $"Input '{input.Name}' declares no shape; QuantGen needs its rank and sizes.");
+            throw new ModelException(ErrorCodes.BadShape, $"Input '{input.Name}' declares no shape; QuantGen needs its rank and sizes (set InputShape on the QuantModel item, CLI --input-shape).");
         var shape = new int[input.Dims.Count];
         for (int i = 0; i < shape.Length; i++)
         {
@@ -147,11 +192,33 @@ public static class ShapeInference
             else if (i == 0) shape[i] = options.BatchSize;
             else
                 throw new ModelException(ErrorCodes.BadShape,
-                    $"Input '{input.Name}' dimension {i} is symbolic ('{dim.Symbol ?? "?"}'); give its size (CLI: --dim {dim.Symbol ?? "NAME"}=SIZE).");
+                    $"Input '{input.Name}' dimension {i} is symbolic ('{dim.Symbol ?? "?"}'); give the input's whole shape with InputShape=\"{Example(input)}\" on the QuantModel item "
+                    + $"(several inputs: InputShapes=\"{input.Name}={Example(input)};...\"; CLI: --input-shape or --dim {dim.Symbol ?? "NAME"}=SIZE).");
         }
         ShapeMath.ElementCount(shape, $"input '{input.Name}'");
         return shape;
     }
+
+    /// <summary>A shape the user set: same rank as declared, fixed dims unchanged.</summary>
+    private static int[] Given(ValueDeclaration input, int[] given)
+    {
+        if (input.Dims is { } dims)
+        {
+            if (dims.Count != given.Length)
+                throw new ModelException(ErrorCodes.InvalidOption,
+                    $"InputShape for input '{input.Name}' has rank {given.Length} ({string.Join(",", given)}), but the model declares rank {dims.Count} ({string.Join(",", dims)}).");
+            for (int i = 0; i < given.Length; i++)
+                if (dims[i].IsFixed && dims[i].Value != given[i])
+                    throw new ModelException(ErrorCodes.InvalidOption,
+                        $"InputShape for input '{input.Name}' sets dimension {i} to {given[i]}, but the model fixes it at {dims[i].Value} ({string.Join(",", dims)}).");
+        }
+        ShapeMath.ElementCount(given, $"input '{input.Name}'");
+        return (int[])given.Clone();
+    }
+
+    /// <summary>The declared shape with symbols shown as their names, for an error's example setting.</summary>
+    private static string Example(ValueDeclaration input) =>
+        string.Join(",", input.Dims!.Select((d, i) => d.IsFixed ? d.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : i == 0 ? "1" : d.Symbol ?? "N"));
 
     private static void CheckDeclared(ValueDeclaration declared, TensorInfo inferred, string? modelPath)
     {

@@ -8,31 +8,31 @@ namespace QuantGen.Core.Quantization;
 /// independent Gaussian. A layer with a folded BatchNormalization takes its pre-activation statistics from the BN
 /// (channel o ~ N(β_o, γ_o²)); other layers propagate mean and variance through their weights; fused clamps use
 /// the clipped-normal moments. The range of a value is [μ − kσ, μ + kσ] over its elements, clipped to the
-/// activation's bounds. The model input is taken as uniform on <see cref="InputMin"/>..<see cref="InputMax"/>.
+/// activation's bounds. The model inputs have the distributions the user states (<see cref="InputStatistics"/>): without
+/// samples there is nothing else to go on, and a guess (this used to assume [0, 1]) silently ruins models whose inputs
+/// are normalised otherwise.
 /// </summary>
 internal static class DataFreeRanges
 {
-    /// <summary>Assumed input range for data-free quantization: images scaled to [0, 1].</summary>
-    public const float InputMin = 0f, InputMax = 1f;
-
     /// <summary>Standard deviations covered by a range (±4σ keeps 99.994% of a Gaussian).</summary>
     private const double Sigmas = 4;
 
-    public static Dictionary<string, (float Min, float Max)> Estimate(Graph graph, List<FloatLayer> layers, Dictionary<FloatLayer, FoldedBatchNorm> batchNorms, string? modelPath) =>
-        Estimate(graph, layers, batchNorms, modelPath, out _);
+    public static Dictionary<string, (float Min, float Max)> Estimate(Graph graph, List<FloatLayer> layers, Dictionary<FloatLayer, FoldedBatchNorm> batchNorms,
+        IReadOnlyDictionary<string, InputStatistics> inputs, string? modelPath) =>
+        Estimate(graph, layers, batchNorms, inputs, modelPath, out _);
 
     /// <summary>The ranges, and the element-wise moments (mean, variance) of every value: analytic bias correction reads the means.</summary>
-    public static Dictionary<string, (float Min, float Max)> Estimate(Graph graph, List<FloatLayer> layers, Dictionary<FloatLayer, FoldedBatchNorm> batchNorms, string? modelPath,
-        out Dictionary<string, (double[] Mean, double[] Var)> moments)
+    public static Dictionary<string, (float Min, float Max)> Estimate(Graph graph, List<FloatLayer> layers, Dictionary<FloatLayer, FoldedBatchNorm> batchNorms,
+        IReadOnlyDictionary<string, InputStatistics> inputs, string? modelPath, out Dictionary<string, (double[] Mean, double[] Var)> moments)
     {
         moments = new Dictionary<string, (double[] Mean, double[] Var)>(StringComparer.Ordinal);
         var ranges = new Dictionary<string, (float Min, float Max)>(StringComparer.Ordinal);
         foreach (var input in graph.Inputs)
         {
             int n = graph.ValueInfos[input.Name].ElementCount;
-            double mean = (InputMin + InputMax) / 2.0, variance = Math.Pow(InputMax - InputMin, 2) / 12;
-            moments[input.Name] = (Filled(n, mean), Filled(n, variance));
-            ranges[input.Name] = (InputMin, InputMax);
+            var statistics = Statistics(inputs, input.Name, graph, modelPath);
+            moments[input.Name] = (Filled(n, statistics.Mean), Filled(n, statistics.Variance));
+            ranges[input.Name] = (statistics.Min, statistics.Max);
         }
 
         foreach (var layer in layers)
@@ -220,6 +220,17 @@ internal static class DataFreeRanges
             max = Math.Max(max, x.Mean[i] + Sigmas * sigma);
         }
         return ((float)Math.Max(min, lo), (float)Math.Min(max, hi));
+    }
+
+    /// <summary>The stated distribution of an input (by name, or the one for every input), or QG0030 saying what to add.</summary>
+    public static InputStatistics Statistics(IReadOnlyDictionary<string, InputStatistics> inputs, string name, Graph graph, string? modelPath)
+    {
+        if (inputs.TryGetValue(name, out var statistics) || inputs.TryGetValue("", out statistics)) return statistics;
+        var which = graph.Inputs.Count == 1 ? "" : $"{name}=";
+        throw new ModelException(ErrorCodes.MissingInputRange,
+            $"A data-free build (no Calibration) needs the range of input '{name}', which QuantGen cannot measure without samples. Add to the QuantModel item "
+            + $"InputRange=\"{which}MIN,MAX\" (e.g. InputRange=\"{which}0,1\" for pixels scaled to [0, 1], \"{which}-1,1\" for [-1, 1]), or InputMean=\"{which}M\" InputStd=\"{which}S\" "
+            + "(the normalisation the inputs had in training), or Calibration=\"samples.npy\" (CLI: --input-range, --input-mean/--input-std, --calibration).", modelPath);
     }
 
     private static double[] Filled(int n, double value)

@@ -91,6 +91,15 @@ public sealed record QuantizationOptions
     /// </summary>
     public Action<string>? Progress { get; init; }
 
+    /// <summary>Data-free builds: each input's assumed distribution, by input name ("" for every input); see <see cref="InputStatistics"/>.</summary>
+    public IReadOnlyDictionary<string, InputStatistics> InputStatistics { get; init; } = new Dictionary<string, InputStatistics>();
+
+    /// <summary>Sizes for named symbolic dimensions of the inputs (--dim), beside <see cref="BatchSize"/>.</summary>
+    public IReadOnlyDictionary<string, int> Dimensions { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>Whole input shapes (InputShape/InputShapes, --input-shape), by input name ("" for the only input).</summary>
+    public IReadOnlyDictionary<string, int[]> InputShapes { get; init; } = new Dictionary<string, int[]>();
+
     /// <summary>
     /// The documented default pipelines. With calibration data: CLE, high-bias absorption, then AdaRound below 8
     /// bits (where rounding is what loses accuracy) or empirical bias correction at 8 bits (where AdaRound costs

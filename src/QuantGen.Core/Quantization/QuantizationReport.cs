@@ -7,11 +7,11 @@ namespace QuantGen.Core.Quantization;
 internal static class QuantizationReport
 {
     public static string Write(string name, QuantizationOptions options, QuantizationAlgorithms algorithms, string summary,
-        IReadOnlyList<LayerReport> layers, IReadOnlyDictionary<FloatLayer, LayerLog> logs, int sweeps, int absorbed, bool calibrated)
+        IReadOnlyList<LayerReport> layers, IReadOnlyDictionary<FloatLayer, LayerLog> logs, int sweeps, int absorbed, bool calibrated, Ir.Graph graph)
     {
         var md = new StringBuilder();
         md.Append("# ").Append(name).Append(" quantization report\n\n").Append(summary).Append("\n\n");
-        foreach (var line in Settings(options, algorithms, sweeps, absorbed, calibrated)) md.Append("- ").Append(line).Append('\n');
+        foreach (var line in Settings(options, algorithms, sweeps, absorbed, calibrated, graph)) md.Append("- ").Append(line).Append('\n');
         md.Append('\n');
 
         md.Append("Weight range is the smallest … largest per-channel max |w|. Output SQNR is the layer's output on the calibration set ")
@@ -38,7 +38,7 @@ internal static class QuantizationReport
     }
 
     /// <summary>What the build did, one line each (the Markdown and the HTML report list them).</summary>
-    public static IReadOnlyList<string> Settings(QuantizationOptions options, QuantizationAlgorithms algorithms, int sweeps, int absorbed, bool calibrated)
+    public static IReadOnlyList<string> Settings(QuantizationOptions options, QuantizationAlgorithms algorithms, int sweeps, int absorbed, bool calibrated, Ir.Graph graph)
     {
         var passes = new StringBuilder($"Passes: bn-fold;{QuantizationOptions.Format(algorithms)}");
         if (algorithms.HasFlag(QuantizationAlgorithms.Cle)) passes.Append(CultureInfo.InvariantCulture, $" (equalization converged in {sweeps} sweeps)");
@@ -48,7 +48,11 @@ internal static class QuantizationReport
         if (algorithms.HasFlag(QuantizationAlgorithms.AdaRound)) weights.Append(CultureInfo.InvariantCulture, $", AdaRound {options.AdaRoundIterations} iterations");
         var activations = $"Activations: {(options.ActivationBits == 16 ? "i16 symmetric" : "u8 asymmetric")} per tensor, " +
             (calibrated ? options.ResolveActivationRanges().ToString().ToLowerInvariant() + " ranges on the calibration set" : "data-free ranges (BN statistics, moment propagation)");
-        return [passes.ToString(), weights.ToString(), activations];
+        if (calibrated) return [passes.ToString(), weights.ToString(), activations];
+        // Data-free: the input distributions were stated, not measured; the report says what was assumed.
+        var inputs = "Inputs (assumed, data-free): " + string.Join("; ", graph.Inputs.Select(i =>
+            $"{i.Name} {DataFreeRanges.Statistics(options.InputStatistics, i.Name, graph, null)}"));
+        return [passes.ToString(), weights.ToString(), activations, inputs];
     }
 
     private static string Range((float Min, float Max) r) => string.Create(CultureInfo.InvariantCulture, $"{r.Min:G3} … {r.Max:G3}");

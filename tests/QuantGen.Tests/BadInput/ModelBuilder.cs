@@ -37,6 +37,17 @@ internal static class ModelBuilder
         };
     }
 
+    /// <summary>A float value whose dims are numbers or, where not, symbols ("N", "height").</summary>
+    public static ValueInfoProto SymbolicValue(string name, params string[] dims)
+    {
+        var value = Value(name);
+        foreach (var d in dims)
+            value.Type.TensorType.Shape.Dim.Add(long.TryParse(d, out long size)
+                ? new TensorShapeProto.Types.Dimension { DimValue = size }
+                : new TensorShapeProto.Types.Dimension { DimParam = d });
+        return value;
+    }
+
     public static TensorProto FloatTensor(string name, long[] dims, float[] values)
     {
         var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };

@@ -94,7 +94,7 @@ public sealed class FactorizedModelTests(ITestOutputHelper output)
         // 167808 float32 bytes: 50× cannot be reached whatever the other layers do, and the build is refused instead
         // of collapsing every layer to its smallest setting.
         var model = OnnxModelLoader.Load(RealModelPaths.Fashion("fashion_mobilenet"));
-        var options = new QuantizationOptions { Compression = WeightCompression.Factorized, CompressionRatio = 50 };
+        var options = new QuantizationOptions { Compression = WeightCompression.Factorized, CompressionRatio = 50, InputStatistics = InputStatistics.Parse("0,1", null, null) };
         var e = Assert.Throws<ModelException>(() => ModelQuantizer.Quantize(model, options, null));
         Assert.Equal(ErrorCodes.InvalidOption, e.Code);
         Assert.Contains("CompressionRatio=50 cannot be reached", e.Message);
@@ -108,7 +108,7 @@ public sealed class FactorizedModelTests(ITestOutputHelper output)
         // FactorRank with half-kept 4-bit factors, no calibration data (weight-error fit, data-free intermediate
         // range): K = 784 needs two-byte column indices, K = 128 and 256 one-byte ones.
         var model = OnnxModelLoader.Load(RealModelPaths.Fashion("fashion_mlp"));
-        var options = new QuantizationOptions { Compression = WeightCompression.Factorized, FactorRank = 16, FactorSparsity = 0.5, FactorBits = 4 };
+        var options = new QuantizationOptions { Compression = WeightCompression.Factorized, FactorRank = 16, FactorSparsity = 0.5, FactorBits = 4, InputStatistics = InputStatistics.Parse("0,1", null, null) };
         var result = ModelQuantizer.Quantize(model, options, null, [new ArtifactMetadata("source", "Models/fashion_mlp.onnx")]);
         var layers = result.Artifact.Layers.Where(l => l.Kind == LayerKinds.FactorizedFullyConnected).ToList();
         // fc1 784→256 and fc2 256→128 at rank 16; fc3 128→10 at rank 10 (its smaller side): 1115 bytes against 1280.

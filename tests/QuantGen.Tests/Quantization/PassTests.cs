@@ -16,7 +16,7 @@ public sealed class PassTests
     /// <summary>The prepared graph and its layer list (BN folded), as the quantizer builds them.</summary>
     private static (Graph Graph, List<FloatLayer> Layers, Dictionary<FloatLayer, FoldedBatchNorm> BatchNorms) Layers(string model)
     {
-        var prepared = QuantizationPreparation.Prepare(OnnxModelLoader.Load(RealModelPaths.Fashion(model)), 1);
+        var prepared = QuantizationPreparation.Prepare(OnnxModelLoader.Load(RealModelPaths.Fashion(model)), new QuantizationOptions());
         var (layers, batchNorms, _) = LayerGraphBuilder.Build(prepared.Graph, null);
         return (prepared.Graph, layers, batchNorms);
     }
@@ -74,7 +74,7 @@ public sealed class PassTests
         Assert.Contains(layers, l => l.ChannelClampMax is { } b && b.Distinct().Count() > 1);
 
         // ... and the artifact carries them (the generator tests check generated code equals the simulator on this model).
-        var artifact = ModelQuantizer.Quantize(OnnxModelLoader.Load(RealModelPaths.Fashion("fashion_mobilenet")), new QuantizationOptions(), null).Artifact;
+        var artifact = ModelQuantizer.Quantize(OnnxModelLoader.Load(RealModelPaths.Fashion("fashion_mobilenet")), new QuantizationOptions { InputStatistics = InputStatistics.Parse("0,1", null, null) }, null).Artifact;
         Assert.Contains(artifact.Layers, l => l.Blobs.Any(b => b.Key == "clampHigh"));
     }
 

@@ -57,14 +57,18 @@ internal sealed class SyntheticModels(int seed)
     public static AttributeProto Float(string name, float value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
 
     /// <summary>The graph so far as a loaded model "NAME.onnx" with input x and output y.</summary>
-    public Model Build(string name, long[] inputShape, long[] outputShape)
+    public Model Build(string name, long[] inputShape, long[] outputShape) =>
+        Build(name, ModelBuilder.Value("x", inputShape), ModelBuilder.Value("y", outputShape));
+
+    /// <summary>The graph so far with the given input and output declarations (e.g. symbolic dims).</summary>
+    public Model Build(string name, ValueInfoProto input, ValueInfoProto output)
     {
         var model = new ModelProto
         {
             IrVersion = 8,
             ProducerName = "quantgen-tests",
             OpsetImport = { new OperatorSetIdProto { Domain = "", Version = 13 } },
-            Graph = new GraphProto { Name = name, Input = { ModelBuilder.Value("x", inputShape) }, Output = { ModelBuilder.Value("y", outputShape) } },
+            Graph = new GraphProto { Name = name, Input = { input }, Output = { output } },
         };
         model.Graph.Initializer.AddRange(_initializers);
         model.Graph.Node.AddRange(_nodes);
