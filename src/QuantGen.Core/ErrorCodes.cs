@@ -76,7 +76,7 @@ public static class ErrorCodes
     /// A data-free build (no Calibration) of a model input whose range nobody stated: QuantGen will not guess it
     /// (it used to assume [0, 1]); the message names the input and the InputRange/InputMean/InputStd line to add.
     /// </summary>
-    public const string MissingInputRange = "QG0030";
+    public const string MissingInputRange = "QG0021";
 
     /// <summary>A bug in QuantGen itself surfaced while processing a model; the message asks for a report.</summary>
     public const string InternalError = "QG9999";

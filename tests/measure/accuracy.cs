@@ -75,7 +75,7 @@ foreach (var name in models)
     foreach (var (configName, options, calibrated) in configs)
     {
         var clock = Stopwatch.StartNew();
-        // Data-free rows state the Fashion models' input range, pixels scaled to [0, 1] (QG0030 otherwise).
+        // Data-free rows state the Fashion models' input range, pixels scaled to [0, 1] (QG0021 otherwise).
         var result = ModelQuantizer.Quantize(model, calibrated ? options : options with { InputStatistics = InputStatistics.Parse("0,1", null, null) }, calibrated ? calibration : null);
         double seconds = clock.Elapsed.TotalSeconds;
         var simulator = new IntegerSimulator(result.Artifact);

@@ -222,7 +222,7 @@ internal static class DataFreeRanges
         return ((float)Math.Max(min, lo), (float)Math.Min(max, hi));
     }
 
-    /// <summary>The stated distribution of an input (by name, or the one for every input), or QG0030 saying what to add.</summary>
+    /// <summary>The stated distribution of an input (by name, or the one for every input), or QG0021 saying what to add.</summary>
     public static InputStatistics Statistics(IReadOnlyDictionary<string, InputStatistics> inputs, string name, Graph graph, string? modelPath)
     {
         if (inputs.TryGetValue(name, out var statistics) || inputs.TryGetValue("", out statistics)) return statistics;

@@ -32,7 +32,7 @@ public static class ModelQuantizer
             if (calibration is null && algorithms.HasFlag(QuantizationAlgorithms.AdaRound))
                 throw new ModelException(ErrorCodes.InvalidOption, "Algorithms: adaround needs calibration data (set Calibration, or drop adaround for a data-free build).", model.Path);
             if (calibration is null)
-                // Before the passes: a data-free build without the inputs' ranges stops here, saying what to add (QG0030).
+                // Before the passes: a data-free build without the inputs' ranges stops here, saying what to add (QG0021).
                 foreach (var input in prepared.Graph.Inputs) DataFreeRanges.Statistics(options.InputStatistics, input.Name, prepared.Graph, model.Path);
 
             var logs = layers.Where(l => l.Kind is LayerKinds.Conv or LayerKinds.FullyConnected).ToDictionary(l => l, l => new LayerLog(l));

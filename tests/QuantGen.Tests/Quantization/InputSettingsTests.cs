@@ -8,7 +8,7 @@ namespace QuantGen.Tests.Quantization;
 
 /// <summary>
 /// What the user states about the inputs: their distribution for a data-free build (InputRange, InputMean/InputStd;
-/// none is QG0030, never a silent [0, 1]) and their shapes where the model leaves dims symbolic (InputShape).
+/// none is QG0021, never a silent [0, 1]) and their shapes where the model leaves dims symbolic (InputShape).
 /// </summary>
 public sealed class InputSettingsTests
 {
