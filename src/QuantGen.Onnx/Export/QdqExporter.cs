@@ -19,18 +19,24 @@ public static class QdqExporter
     /// <summary>The opset written: per-axis QuantizeLinear/DequantizeLinear exist from 13.</summary>
     public const int Opset = 13;
 
+    /// <summary>QG0070's message for an artifact with 16-bit activations.</summary>
+    public const string SixteenBitMessage = "QDQ export writes 8-bit activations only, and this model has 16-bit ones (ActivationBits=16): int16 QuantizeLinear needs opset 21, and ONNX Runtime has no int16 Conv kernel to fuse it into. Export a model quantized with ActivationBits=8.";
+
+    /// <summary>QG0070's message for a factorized artifact.</summary>
+    public const string FactorizedMessage = "QDQ export cannot write Compression=\"factorized\": a factorized layer's weights are two sparse factors with an int16 requantization between them, which QDQ cannot express exactly. Export a model quantized without Compression.";
+
     /// <summary>The QDQ model as ONNX protobuf bytes; a <see cref="ModelException"/> (QG0070) for what QDQ cannot express.</summary>
-    public static byte[] Export(QuantizedArtifact artifact, QdqWeightType weights = QdqWeightType.Int8, string? modelPath = null) =>
+    public static byte[] Export(QuantizedArtifact artifact, QdqWeightType weights = QdqWeightType.UInt8, string? modelPath = null) =>
         Build(artifact, weights, modelPath).ToByteArray();
 
-    internal static ModelProto Build(QuantizedArtifact artifact, QdqWeightType weights = QdqWeightType.Int8, string? modelPath = null) =>
+    internal static ModelProto Build(QuantizedArtifact artifact, QdqWeightType weights = QdqWeightType.UInt8, string? modelPath = null) =>
         new QdqGraphBuilder(artifact, weights, modelPath).Build();
 
-    /// <summary>Parses the command line / MSBuild spelling: "s8" or "u8".</summary>
+    /// <summary>Parses the command line / MSBuild spelling: "u8" (the default) or "s8".</summary>
     public static QdqWeightType ParseWeightType(string? value) => value?.ToLowerInvariant() switch
     {
-        null or "" or "s8" or "int8" => QdqWeightType.Int8,
-        "u8" or "uint8" => QdqWeightType.UInt8,
+        null or "" or "u8" or "uint8" => QdqWeightType.UInt8,
+        "s8" or "int8" => QdqWeightType.Int8,
         _ => throw new ModelException(ErrorCodes.InvalidOption, $"QDQ weight type '{value}' is not s8 or u8."),
     };
 }
@@ -41,7 +47,7 @@ public enum QdqWeightType
     /// <summary>int8, zero point 0: the usual QDQ form (ONNX Runtime's U8S8 kernels). Exact where the CPU has VNNI; on AVX2 without it ONNX Runtime's U8S8 kernels saturate 16-bit pair sums (docs/interop.md).</summary>
     Int8,
 
-    /// <summary>uint8 w + 128, zero point 128: the same real weights through ONNX Runtime's U8U8 kernels, whose sums are exact on every x86 CPU.</summary>
+    /// <summary>The default. uint8 w + 128, zero point 128: the same real weights through ONNX Runtime's U8U8 kernels, whose sums are exact on every x86 CPU.</summary>
     UInt8,
 }
 
@@ -69,8 +75,8 @@ internal sealed class QdqGraphBuilder
     public ModelProto Build()
     {
         foreach (var t in _artifact.Tensors)
-            if (t.ElementType is ArtifactElementType.I16 or ArtifactElementType.I8)
-                throw NotExportable($"Tensor '{t.Name}' has 16-bit activations (ActivationBits=16); QDQ export writes u8 activations only (int16 QuantizeLinear needs opset 21, and ONNX Runtime has no int16 Conv kernels to fuse it into). Export a model quantized with ActivationBits=\"8\".", null);
+            if (t.ElementType == ArtifactElementType.I16) throw NotExportable(QdqExporter.SixteenBitMessage, null);
+            else if (t.ElementType == ArtifactElementType.I8) throw NotExportable($"Tensor '{t.Name}' is an i8 activation; QDQ export writes u8 activations.", null);
         foreach (var io in _artifact.Inputs)
         {
             _floatNames[io.Tensor] = io.Name;
@@ -163,7 +169,7 @@ internal sealed class QdqGraphBuilder
                 break;
             case LayerKinds.FactorizedConv:
             case LayerKinds.FactorizedFullyConnected:
-                throw NotExportable($"Layer '{layer.Name}' is {layer.Kind} (Compression=\"factorized\"): its weights are two sparse factors with an int16 requantization between them, which QDQ cannot express exactly. Export a model quantized without Compression=\"factorized\".", layer.Name);
+                throw NotExportable(QdqExporter.FactorizedMessage, layer.Name);
             default:
                 throw NotExportable($"Layer '{layer.Name}' has kind '{layer.Kind}', which QDQ export does not know.", layer.Name);
         }
