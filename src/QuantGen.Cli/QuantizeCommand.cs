@@ -112,12 +112,13 @@ internal static class QuantizeCommand
         var artifact = name is null ? result.Artifact : result.Artifact with { ModelName = name };
 
         if (outputs.Artifact is not null) WriteAtomically(outputs.Artifact, ArtifactText.Write(artifact));
+        var summary = result.Summary;
         if (outputs.Qdq is not null)
         {
             WriteAtomically(outputs.Qdq, QdqExporter.Export(artifact, outputs.QdqWeights, path));
-            output.WriteLine($"quantgen: QDQ model {Path.GetFullPath(outputs.Qdq)} ({outputs.QdqWeights switch { QdqWeightType.UInt8 => "u8", _ => "s8" }} weights, opset {QdqExporter.Opset})");
+            // On the one summary line: the build task keeps the last "quantgen: " line as its Summary.
+            summary += $"; QDQ model {Path.GetFullPath(outputs.Qdq)} ({(outputs.QdqWeights == QdqWeightType.UInt8 ? "u8" : "s8")} weights, opset {QdqExporter.Opset})";
         }
-        var summary = result.Summary;
         if (reportFile is not null)
         {
             // The HTML beside the Markdown (NAME.quant.md -> NAME.quant.html); the summary line points at it.

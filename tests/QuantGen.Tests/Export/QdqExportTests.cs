@@ -51,6 +51,9 @@ public sealed class QdqExportTests(ITestOutputHelper output)
             output.WriteLine($"{name} ({weights} weights): {Images} test images, top-1 agreement {agreement:P2}, max |Δ| {maxLsb} output LSB, {differing} of {Images * 10} logits differ; " +
                 $"accuracy simulator {simulatorAccuracy:P2}, ONNX Runtime {ortAccuracy:P2}");
             Assert.True(agreement >= 0.995, $"{name}: top-1 agreement {agreement:P2} < 99.5%");
+            // Measured: 0, 0 and 1 LSB (MobileNet's Add and average pool requantize in float in ONNX Runtime, in fixed
+            // point in QuantGen). An exporter bug shows as several LSB: a zero point off by one gave 7 to 23.
+            Assert.True(maxLsb <= 2, $"{name}: max |Δ| {maxLsb} output LSB");
         }
         finally
         {
