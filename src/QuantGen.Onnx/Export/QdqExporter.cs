@@ -184,7 +184,10 @@ internal sealed class QdqGraphBuilder
         var x = _tensors[layer.Inputs[0]];
         var weights = layer.GetBlob("weights");
         int m = weights.Shape[0];
-        var (wName, bName) = WeightAndBias(layer, x, output, weights, axis: 0, transpose: false);
+        // ONNX Conv wants W as [M, C/G, KH, KW]; the blob's data is in that order whatever shape it was written with.
+        var kernel = layer.GetInts("kernel");
+        long[] convShape = [m, x.Shape[1] / layer.GetInt("group"), kernel[0], kernel[1]];
+        var (wName, bName) = WeightAndBias(layer, x, output, weights, axis: 0, transpose: false, convShape);
         var node = Node("Conv", layer.Name, [Dequantized(x, layer.Name), wName, bName], layer.Name + "_acc");
         node.Attribute.Add(Ints("kernel_shape", layer.GetInts("kernel")));
         node.Attribute.Add(Ints("strides", layer.GetInts("strides")));
@@ -220,7 +223,7 @@ internal sealed class QdqGraphBuilder
     /// float32 (sx · sw[m]) / sy is exactly the float32 scale QuantGen requantizes with (FixedPoint.Scale), so the
     /// fused QLinearConv / QGemm multiply by the same number.
     /// </summary>
-    private (string Weights, string Bias) WeightAndBias(ArtifactLayer layer, ArtifactTensor x, ArtifactTensor output, ArtifactBlob weights, int axis, bool transpose)
+    private (string Weights, string Bias) WeightAndBias(ArtifactLayer layer, ArtifactTensor x, ArtifactTensor output, ArtifactBlob weights, int axis, bool transpose, long[]? shape = null)
     {
         int m = weights.Shape[0];
         int perChannel = weights.Values.Count / m;
@@ -255,7 +258,7 @@ internal sealed class QdqGraphBuilder
         }
         else
         {
-            wDims = weights.Shape.AsArray().Select(d => (long)d).ToArray();
+            wDims = shape ?? weights.Shape.AsArray().Select(d => (long)d).ToArray();
             wValues = w.Select(v => (long)v).ToArray();
         }
         string name = layer.Name;
