@@ -75,8 +75,10 @@ internal sealed class QdqGraphBuilder
     public ModelProto Build()
     {
         foreach (var t in _artifact.Tensors)
+        {
             if (t.ElementType == ArtifactElementType.I16) throw NotExportable(QdqExporter.SixteenBitMessage, null);
-            else if (t.ElementType == ArtifactElementType.I8) throw NotExportable($"Tensor '{t.Name}' is an i8 activation; QDQ export writes u8 activations.", null);
+            if (t.ElementType == ArtifactElementType.I8) throw NotExportable($"Tensor '{t.Name}' is an i8 activation; QDQ export writes u8 activations.", null);
+        }
         foreach (var io in _artifact.Inputs)
         {
             _floatNames[io.Tensor] = io.Name;
