@@ -85,6 +85,15 @@ namespace QuantGen.Build
         /// <summary>Factorized: the factors' bit-width.</summary>
         public string FactorBits { get; set; } = "";
 
+        /// <summary>Where the QDQ model goes when <see cref="ExportQdq"/> is true (obj/.../quantgen/NAME.qdq.onnx).</summary>
+        public string QdqPath { get; set; } = "";
+
+        /// <summary>true: also export the quantization as a QDQ ONNX model (docs/interop.md); empty or false: not.</summary>
+        public string ExportQdq { get; set; } = "";
+
+        /// <summary>u8 or s8: how the QDQ model stores the weights; empty = u8. The CLI validates it.</summary>
+        public string QdqWeights { get; set; } = "";
+
         /// <summary>The project folder, against which relative calibration paths resolve.</summary>
         [Required]
         public string ProjectDirectory { get; set; } = "";
@@ -120,6 +129,8 @@ namespace QuantGen.Build
             if (ActivationBits != "8" && ActivationBits != "16")
                 Error("QG0015", ModelPath, $"ActivationBits=\"{ActivationBits}\" is not supported: use 8 or 16.");
             CheckInt("BatchSize", BatchSize, 1, 4096, "1 to 4096");
+            if (!string.IsNullOrWhiteSpace(ExportQdq) && !string.Equals(ExportQdq.Trim(), "true", StringComparison.OrdinalIgnoreCase) && !string.Equals(ExportQdq.Trim(), "false", StringComparison.OrdinalIgnoreCase))
+                Error("QG0015", ModelPath, $"ExportQdq=\"{ExportQdq}\" is not supported: use true or false.");
             if (!File.Exists(CliPath))
                 Error("QG9999", ModelPath, $"The QuantGen CLI '{CliPath}' is missing: the package is incomplete or QuantGenCliPath is wrong.");
             return !_loggedError;
@@ -172,6 +183,11 @@ namespace QuantGen.Build
             AppendIfSet(args, "--factor-rank ", FactorRank);
             AppendIfSet(args, "--factor-sparsity ", FactorSparsity);
             AppendIfSet(args, "--factor-bits ", FactorBits);
+            if (string.Equals(ExportQdq.Trim(), "true", StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(QdqPath))
+            {
+                args.AppendSwitchIfNotNull("--qdq-output ", QdqPath);
+                AppendIfSet(args, "--qdq-weights ", QdqWeights);
+            }
             if (!string.IsNullOrEmpty(Source)) args.AppendSwitchIfNotNull("--source ", Source);
             return args.ToString();
         }

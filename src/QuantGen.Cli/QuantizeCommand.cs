@@ -8,19 +8,24 @@ using QuantGen.Core.Ir;
 using QuantGen.Core.Quantization;
 using QuantGen.Core.Quantization.Factorization;
 using QuantGen.Onnx;
+using QuantGen.Onnx.Export;
 
 namespace QuantGen.Cli;
 
 /// <summary>
 /// quantgen quantize MODEL --output OUT.qgart: the build task's worker. Writes the artifact (and the report), prints
-/// one "quantgen: " summary line; model problems go to stderr as MSBuild-style lines.
+/// one "quantgen: " summary line; model problems go to stderr as MSBuild-style lines. With --format qdq the output is
+/// the same quantization as a QDQ ONNX model (docs/interop.md); --qdq-output writes that beside the artifact.
 /// </summary>
 internal static class QuantizeCommand
 {
     public static Command Create(TextWriter output)
     {
         var model = CommonOptions.Model();
-        var outputFile = new Option<string>("--output") { Description = "The artifact to write (.qgart).", Required = true };
+        var outputFile = new Option<string>("--output", "-o") { Description = "The file to write: the artifact (.qgart), or with --format qdq the QDQ model (.onnx).", Required = true };
+        var format = new Option<string>("--format") { DefaultValueFactory = _ => "artifact", Description = "What --output holds: artifact (QuantGen's, for the source generator) or qdq (a QDQ ONNX model, docs/interop.md)." };
+        var qdqOutput = new Option<string?>("--qdq-output") { Description = "Also write the quantization as a QDQ ONNX model here (the build's ExportQdq)." };
+        var qdqWeights = new Option<string?>("--qdq-weights") { Description = "QDQ weight storage: u8 (default: w + 128, zero point 128, exact in ONNX Runtime on every x86 CPU) or s8 (int8, exact only with VNNI)." };
         var report = new Option<string?>("--report") { Description = "Also write the Markdown quantization report here." };
         var calibration = new Option<string[]>("--calibration") { Description = "Calibration data: FILE.npy, or NAME=FILE.npy per input (repeatable). Data-free without it." };
         var weightBits = new Option<int>("--weight-bits") { DefaultValueFactory = _ => 8, Description = "Weight bit-width, 2 to 8." };
@@ -44,10 +49,11 @@ internal static class QuantizeCommand
         var name = new Option<string?>("--name") { Description = "Model name recorded in the artifact (default: the file name)." };
         var command = new Command("quantize", "Quantize a model into a QuantGen artifact.")
         {
-            model, outputFile, report, calibration, weightBits, activationBits, algorithms, rangeMethod, perChannel, adaRoundIterations, compression, compressionRatio, factorRank, factorSparsity, factorBits,
+            model, outputFile, format, qdqOutput, qdqWeights, report, calibration, weightBits, activationBits, algorithms, rangeMethod, perChannel, adaRoundIterations, compression, compressionRatio, factorRank, factorSparsity, factorBits,
             batch, dims, inputShapes, inputRange, inputMean, inputStd, source, name,
         };
-        command.SetAction(r => Quantize(r.GetRequiredValue(model), r.GetRequiredValue(outputFile), r.GetValue(report), r.GetValue(calibration),
+        command.SetAction(r => Quantize(r.GetRequiredValue(model), Outputs(r.GetRequiredValue(outputFile), r.GetValue(format), r.GetValue(qdqOutput), r.GetValue(qdqWeights)),
+            r.GetValue(report), r.GetValue(calibration),
             new QuantizationOptions
             {
                 WeightBits = r.GetValue(weightBits),
@@ -70,9 +76,29 @@ internal static class QuantizeCommand
         return command;
     }
 
-    private static int Quantize(string path, string outputFile, string? reportFile, string[]? calibrationArgs, QuantizationOptions options, string? source, string? name, TextWriter output)
+    /// <summary>Where the artifact and the QDQ model go (either may be absent, not both), and the QDQ weight type.</summary>
+    private sealed record OutputFiles(string? Artifact, string? Qdq, QdqWeightType QdqWeights);
+
+    private static OutputFiles Outputs(string output, string? format, string? qdqOutput, string? qdqWeights)
+    {
+        var weights = QdqExporter.ParseWeightType(qdqWeights);
+        return format?.ToLowerInvariant() switch
+        {
+            null or "" or "artifact" => new OutputFiles(output, qdqOutput, weights),
+            "qdq" when qdqOutput is null => new OutputFiles(null, output, weights),
+            "qdq" => throw new ModelException(ErrorCodes.InvalidOption, "--qdq-output is for --format artifact; with --format qdq, --output is the QDQ model."),
+            _ => throw new ModelException(ErrorCodes.InvalidOption, $"--format {format}: expected artifact or qdq."),
+        };
+    }
+
+    private static int Quantize(string path, OutputFiles outputs, string? reportFile, string[]? calibrationArgs, QuantizationOptions options, string? source, string? name, TextWriter output)
     {
         options.Validate();
+        // Refused before quantizing, which can take minutes: the same QG0070 the exporter gives for such an artifact.
+        if (outputs.Qdq is not null && options.ActivationBits != 8)
+            throw new ModelException(ErrorCodes.NotExportableAsQdq, QdqExporter.SixteenBitMessage, path);
+        if (outputs.Qdq is not null && options.Compression != WeightCompression.None)
+            throw new ModelException(ErrorCodes.NotExportableAsQdq, QdqExporter.FactorizedMessage, path);
         var model = OnnxModelLoader.Load(path);
         var calibration = LoadCalibration(model, path, calibrationArgs);
         var metadata = new List<ArtifactMetadata>
@@ -94,8 +120,14 @@ internal static class QuantizeCommand
         }
         var artifact = name is null ? result.Artifact : result.Artifact with { ModelName = name };
 
-        WriteAtomically(outputFile, ArtifactText.Write(artifact));
+        if (outputs.Artifact is not null) WriteAtomically(outputs.Artifact, ArtifactText.Write(artifact));
         var summary = result.Summary;
+        if (outputs.Qdq is not null)
+        {
+            WriteAtomically(outputs.Qdq, QdqExporter.Export(artifact, outputs.QdqWeights, path));
+            // On the one summary line: the build task keeps the last "quantgen: " line as its Summary.
+            summary += $"; QDQ model {Path.GetFullPath(outputs.Qdq)} ({(outputs.QdqWeights == QdqWeightType.UInt8 ? "u8" : "s8")} weights, opset {QdqExporter.Opset})";
+        }
         if (reportFile is not null)
         {
             // The HTML beside the Markdown (NAME.quant.md -> NAME.quant.html); the summary line points at it.
@@ -138,12 +170,14 @@ internal static class QuantizeCommand
     }
 
     /// <summary>Write to a temporary file and rename, so an interrupted build never leaves half an artifact behind.</summary>
-    private static void WriteAtomically(string path, string text)
+    private static void WriteAtomically(string path, string text) => WriteAtomically(path, new System.Text.UTF8Encoding(false).GetBytes(text));
+
+    private static void WriteAtomically(string path, byte[] bytes)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
         var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
-        File.WriteAllText(temp, text, new System.Text.UTF8Encoding(false));
+        File.WriteAllBytes(temp, bytes);
         File.Move(temp, path, overwrite: true);
     }
 }

@@ -77,6 +77,13 @@ public static class ErrorCodes
     /// (it used to assume [0, 1]); the message names the input and the InputRange/InputMean/InputStd line to add.
     /// </summary>
     public const string MissingInputRange = "QG0021";
+    // ---- Export (issue 18: QDQ export), QG0070 onwards ----
+
+    /// <summary>
+    /// An artifact holding something a standard QDQ model cannot express exactly (factorized layers, 16-bit activations);
+    /// the message names the layer or tensor and what to export instead (docs/interop.md).
+    /// </summary>
+    public const string NotExportableAsQdq = "QG0070";
 
     /// <summary>A bug in QuantGen itself surfaced while processing a model; the message asks for a report.</summary>
     public const string InternalError = "QG9999";
