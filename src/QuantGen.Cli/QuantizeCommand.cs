@@ -78,7 +78,7 @@ internal static class QuantizeCommand
 
         WriteAtomically(outputFile, ArtifactText.Write(artifact));
         if (reportFile is not null) WriteAtomically(reportFile, result.ReportMarkdown);
-        output.WriteLine($"quantgen: {result.Summary}");
+        output.WriteLine($"quantgen: {QuantGen.Core.Artifact.SafeText.DiagnosticLine(result.Summary)}");
         // MSBuild-style lines the build task turns into warnings (QuantGen.Build's QuantizeModel parses them).
         foreach (var warning in result.Warnings) output.WriteLine(warning.ToString());
         return 0;
