@@ -46,6 +46,31 @@ public sealed class HostileConsumerBuildTests
         Assert.Contains("QuantGen.Generated.QuantGenKernels", types);
     }
 
+    /// <summary>
+    /// The build task's MSBuild error for a failing node whose name holds a forged diagnostic after LF, CR LF, U+2028
+    /// and U+0085: one QG0003 error, and no line of the build's output where a forged "Secrets.cs : error" starts.
+    /// </summary>
+    [Fact]
+    public void AFailingNodesNameCannotForgeAnMsBuildError()
+    {
+        using var project = new ConsumerProject("""<QuantModel Include="Models/forged.onnx" ClassName="Forged" Namespace="Consumer" />""", "Console.WriteLine();");
+        Directory.CreateDirectory(project.Path("Models"));
+        var forged = "n\nSecrets.cs : error QG0001: lf\r\nSecrets.cs : error QG0001: crlf\u2028Secrets.cs : error QG0001: ls\u0085Secrets.cs : error QG0001: nel";
+        File.WriteAllBytes(project.Path("Models", "forged.onnx"), QuantGen.Tests.BadInput.ModelBuilder.Relu(m =>
+        {
+            m.Graph.Node[0].OpType = "NoSuchOp";
+            m.Graph.Node[0].Name = forged;
+        }));
+
+        var (code, log) = project.Build();
+        Assert.NotEqual(0, code);
+        var lines = log.Split('\n');
+        Assert.Contains(lines, l => l.Contains("error QG0003", StringComparison.Ordinal) && l.Contains("n\\u000ASecrets.cs : error QG0001: lf", StringComparison.Ordinal));
+        var forgedLines = lines.Where(l => l.Contains("Secrets.cs", StringComparison.Ordinal) && !l.Contains("error QG0003", StringComparison.Ordinal)).ToList();
+        Assert.True(forgedLines.Count == 0, string.Join("\n", forgedLines));
+        Assert.DoesNotContain(lines, l => l.Contains('\u2028') || l.Contains('\u0085'));
+    }
+
     /// <summary>The program, the model class, the attribute, the kernels (and their nested types), compiler-generated types.</summary>
     private static bool Expected(string type) =>
         type is "Program" or "Consumer.Hostile" or "QuantGen.QuantizedModelAttribute" or "QuantGen.Generated.QuantGenKernels"
