@@ -65,7 +65,7 @@ namespace QuantGen.Generator
         /// <summary>A namespace from the project: type-name-like parts joined by '.'.</summary>
         public static bool IsValidNamespace(string name) => System.Array.TrueForAll(name.Split('.'), IsValidTypeName);
 
-        /// <summary>8 hex digits of the FNV-1a hash of the name's UTF-16 code units: the same on every machine and run.</summary>
+        /// <summary>8 hex digits of the 32-bit FNV-1a hash of the name's UTF-16LE bytes: the same on every machine and run.</summary>
         public static string Hash(string name)
         {
             uint h = 2166136261;
