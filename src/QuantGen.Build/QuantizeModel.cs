@@ -5,6 +5,7 @@ using System.IO;
 using System.Text.RegularExpressions;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
+using QuantGen.Core.Artifact;
 
 namespace QuantGen.Build
 {
@@ -224,7 +225,7 @@ namespace QuantGen.Build
             if (match.Groups["kind"].Value == "error")
                 Error(match.Groups["code"].Value, file, match.Groups["message"].Value);
             else
-                Log.LogWarning(null, match.Groups["code"].Value, null, file, 0, 0, 0, 0, match.Groups["message"].Value);
+                Log.LogWarning(null, match.Groups["code"].Value, null, SafeText.DiagnosticLine(file), 0, 0, 0, 0, SafeText.DiagnosticLine(match.Groups["message"].Value));
         }
 
         protected override bool HandleTaskExecutionErrors()
@@ -239,7 +240,8 @@ namespace QuantGen.Build
         private void Error(string code, string file, string message)
         {
             _loggedError = true;
-            Log.LogError(null, code, null, file, 0, 0, 0, 0, message);
+            // Names reach these messages (model paths, calibration input names): one line each, never a forged second one.
+            Log.LogError(null, code, null, SafeText.DiagnosticLine(file), 0, 0, 0, 0, SafeText.DiagnosticLine(message));
         }
     }
 }

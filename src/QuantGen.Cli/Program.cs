@@ -1,5 +1,6 @@
 using System.CommandLine;
 using QuantGen.Core;
+using QuantGen.Core.Artifact;
 
 namespace QuantGen.Cli;
 
@@ -28,12 +29,12 @@ public static class Program
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            error.WriteLine($"{args.FirstOrDefault(a => !a.StartsWith('-')) ?? "quantgen"}: error {ErrorCodes.FileNotFound}: {e.Message}");
+            error.WriteLine($"{SafeText.DiagnosticLine(args.FirstOrDefault(a => !a.StartsWith('-')) ?? "quantgen")}: error {ErrorCodes.FileNotFound}: {SafeText.DiagnosticLine(e.Message)}");
             return 1;
         }
         catch (Exception e)
         {
-            error.WriteLine($"{ModelArgument(args)}: error {ErrorCodes.InternalError}: internal error ({e.GetType().Name}: {e.Message}). Please report it with the model.");
+            error.WriteLine($"{SafeText.DiagnosticLine(ModelArgument(args))}: error {ErrorCodes.InternalError}: internal error ({e.GetType().Name}: {SafeText.DiagnosticLine(e.Message)}). Please report it with the model.");
             return 1;
         }
     }

@@ -136,7 +136,7 @@ internal static class QuantizeCommand
             WriteAtomically(htmlFile, result.ReportHtml);
             summary += $"; report {Path.GetFullPath(htmlFile)}";
         }
-        output.WriteLine($"quantgen: {summary}");
+        output.WriteLine($"quantgen: {QuantGen.Core.Artifact.SafeText.DiagnosticLine(summary)}");
         // MSBuild-style lines the build task turns into warnings (QuantGen.Build's QuantizeModel parses them).
         foreach (var warning in result.Warnings) output.WriteLine(warning.ToString());
         return 0;

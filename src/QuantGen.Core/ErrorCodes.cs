@@ -77,6 +77,7 @@ public static class ErrorCodes
     /// (it used to assume [0, 1]); the message names the input and the InputRange/InputMean/InputStd line to add.
     /// </summary>
     public const string MissingInputRange = "QG0021";
+
     // ---- Export (issue 18: QDQ export), QG0070 onwards ----
 
     /// <summary>
@@ -84,6 +85,19 @@ public static class ErrorCodes
     /// the message names the layer or tensor and what to export instead (docs/interop.md).
     /// </summary>
     public const string NotExportableAsQdq = "QG0070";
+    // ---- Hostile models, names (issue 19, "names" half): QG0030-QG0039 and QG1030-QG1039 are this block's. ----
+
+    /// <summary>
+    /// A graph with no operators (its outputs are its inputs, or nothing): there is nothing to quantize, and a class
+    /// whose Run reads and writes one tensor would not compile (both parameters would carry its name).
+    /// </summary>
+    public const string EmptyGraph = "QG0030";
+
+    // QG1030 (a class or namespace name from the project that is not a C# identifier) and QG1031 (an artifact that
+    // reads but fails the generator's re-validation: tampered or inconsistent) are the generator's; see
+    // src/QuantGen.Generator/DiagnosticDescriptors.cs.
+
+    // ---- end of the names block ----
 
     /// <summary>A bug in QuantGen itself surfaced while processing a model; the message asks for a report.</summary>
     public const string InternalError = "QG9999";

@@ -25,7 +25,12 @@ public sealed class ModelException : Exception
     public ModelException WithContext(string? modelPath = null, string? nodeName = null) =>
         new(Code, Message, ModelPath ?? modelPath, NodeName ?? nodeName, InnerException ?? this);
 
-    /// <summary>"path: error QG0003: message (node 'x')", the canonical MSBuild-style one-line form.</summary>
+    /// <summary>
+    /// "path: error QG0003: message (node 'x')", the canonical MSBuild-style one-line form. Path, message and node
+    /// go through <see cref="Artifact.SafeText.DiagnosticLine"/>: a name holding a line break cannot start a forged
+    /// diagnostic line of its own.
+    /// </summary>
     public override string ToString() =>
-        $"{ModelPath ?? "<model>"}: error {Code}: {Message}" + (NodeName is null ? "" : $" (node '{NodeName}')");
+        $"{Artifact.SafeText.DiagnosticLine(ModelPath ?? "<model>")}: error {Code}: {Artifact.SafeText.DiagnosticLine(Message)}"
+        + (NodeName is null ? "" : $" (node '{Artifact.SafeText.DiagnosticLine(NodeName)}')");
 }

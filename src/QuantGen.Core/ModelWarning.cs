@@ -6,5 +6,6 @@ namespace QuantGen.Core;
 /// </summary>
 public sealed record ModelWarning(string Code, string Message, string? ModelPath)
 {
-    public override string ToString() => $"{ModelPath ?? "<model>"}: warning {Code}: {Message}";
+    public override string ToString() =>
+        $"{Artifact.SafeText.DiagnosticLine(ModelPath ?? "<model>")}: warning {Code}: {Artifact.SafeText.DiagnosticLine(Message)}";
 }

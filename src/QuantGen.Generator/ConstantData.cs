@@ -13,9 +13,17 @@ namespace QuantGen.Generator
         /// <summary>Round-trip float literal; "R" keeps the artifact's exact value.</summary>
         public static string Float(float v) => v.ToString("R", CultureInfo.InvariantCulture) + "f";
 
-        public static string Escape(string s) => s.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", " ").Replace("\r", " ");
+        // Names reach generated text only through these three (SafeText: every line terminator, control and bidi char
+        // escaped) or as identifiers from Identifiers; NamesNeverBecomeCodeTests scans the emitters for anything else.
 
-        public static string Xml(string s) => s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+        /// <summary>A name in a // comment.</summary>
+        public static string Comment(string name) => SafeText.Comment(name);
+
+        /// <summary>A name in a /// XML doc comment.</summary>
+        public static string Doc(string name) => SafeText.DocComment(name);
+
+        /// <summary>A name inside a "…" string literal.</summary>
+        public static string Literal(string name) => SafeText.StringLiteral(name);
     }
 
     /// <summary>

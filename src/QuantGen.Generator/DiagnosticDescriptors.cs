@@ -33,5 +33,17 @@ namespace QuantGen.Generator
             "QG1006", "Two models generate the same class",
             "The quantized model '{0}' would generate the class '{1}', as another model of this project does: give each QuantModel item its own ClassName or Namespace",
             Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink);
+
+        // ---- Hostile models, names (issue 19): QG1030-QG1039 are this block's (docs/security-names.md). ----
+
+        public static readonly DiagnosticDescriptor InvalidGeneratedName = new(
+            "QG1030", "Class or namespace name is not a C# identifier",
+            "The quantized model '{0}' would generate {1} '{2}', which is not a C# identifier (ASCII letters, digits and '_', not starting with a digit, not a keyword; a namespace is such names joined by '.'): set the QuantModel item's {3}",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink);
+
+        public static readonly DiagnosticDescriptor InconsistentArtifact = new(
+            "QG1031", "Inconsistent quantized artifact",
+            "The quantized artifact '{0}' reads but is not a model the generator can trust: {1}; it was changed after the build task wrote it, or the task has a bug: rebuild",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink);
     }
 }

@@ -14,9 +14,10 @@ namespace QuantGen.Generator
         private const string ReadOnlyCollection = "global::System.Collections.ObjectModel.ReadOnlyCollection<int>";
 
         /// <param name="prefix">Input/Output for a single-input single-output model, else the tensor's member name.</param>
-        /// <param name="description">How the doc comment names the tensor, already escaped for XML doc text.</param>
-        public static void Write(CodeWriter w, string prefix, string description, bool isInput, IReadOnlyList<int> shape, int elementCount)
+        /// <param name="tensorName">The tensor's name in the model (untrusted: printed only through <c>Doc</c>).</param>
+        public static void Write(CodeWriter w, string prefix, string tensorName, bool isInput, IReadOnlyList<int> shape, int elementCount)
         {
+            var description = $"<c>{Doc(tensorName)}</c>";
             var dims = string.Join(", ", shape.Select(Int));
             var field = "s_" + Identifiers.Camel(prefix).TrimStart('@') + "Shape";
             var kind = isInput ? "input" : "output";

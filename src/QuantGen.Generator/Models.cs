@@ -5,13 +5,20 @@ using QuantGen.Core.Artifact;
 namespace QuantGen.Generator
 {
     /// <summary>One artifact and where its class goes. Value-equatable: the incremental pipeline caches on it.</summary>
+    /// <remarks>
+    /// <see cref="Error"/>: the artifact does not read (QG1001). <see cref="Inconsistency"/>: it reads but fails
+    /// <see cref="ArtifactValidation"/> (QG1031). <see cref="NameError"/>: "ClassName" or "Namespace", the item's
+    /// metadata that is not a C# name (QG1030).
+    /// </remarks>
     internal sealed record ModelSpec(
         string ArtifactPath,
         string ClassName,
         string Namespace,
         bool IsPublic,
         QuantizedArtifact? Artifact,
-        string? Error)
+        string? Error,
+        string? Inconsistency = null,
+        string? NameError = null)
     {
         /// <summary>The model path as the project named it, normalised for matching [QuantizedModel("...")].</summary>
         public string Source => Artifact?.GetMetadata("source") is { } s ? Paths.Normalize(s) : "";

@@ -76,7 +76,7 @@ namespace QuantGen
             {
                 if (use.IsOverBudget)
                     spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.ModelDataTooLarge, Location.None,
-                        use.Bytes.ToString(CultureInfo.InvariantCulture), use.PerModel, BlobEmbedding.StringHeapBudgetBytes.ToString(CultureInfo.InvariantCulture)));
+                        use.Bytes.ToString(CultureInfo.InvariantCulture), SafeText.DiagnosticLine(use.PerModel), BlobEmbedding.StringHeapBudgetBytes.ToString(CultureInfo.InvariantCulture)));
             });
             context.RegisterSourceOutput(targets.Combine(models.Collect()), static (spc, pair) => CheckTarget(spc, pair.Left, pair.Right));
             // SIMD kernels only where the compilation can name them (.NET 8+); netstandard2.1 and Unity get the scalar
@@ -117,13 +117,26 @@ namespace QuantGen
                 {
                     artifact = ArtifactText.Read(text.ToString());
                 }
-                catch (ArtifactFormatException e)
+                catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    error = e.Message;
+                    // A generator must never throw (CS8785): whatever the reader trips on is an unreadable artifact.
+                    error = e is ArtifactFormatException ? e.Message : $"{e.GetType().Name}: {e.Message}";
                 }
             }
+            string? inconsistency = null;
+            if (artifact is not null && ArtifactValidation.Check(artifact) is { } problem)
+            {
+                inconsistency = problem;
+                artifact = null;
+            }
+            // The model's own name only ever becomes an identifier through the policy; the project's ClassName and
+            // Namespace are checked, not rewritten: a name the user chose that C# cannot declare is QG1030.
             var name = string.IsNullOrWhiteSpace(className) ? Identifiers.Pascal(artifact?.ModelName ?? Paths.FileName(file.Path)) : className!.Trim();
-            return new ModelSpec(file.Path, name, string.IsNullOrWhiteSpace(ns) ? "QuantGen.Models" : ns!.Trim(), isPublic, artifact, error);
+            var nameSpace = string.IsNullOrWhiteSpace(ns) ? "QuantGen.Models" : ns!.Trim();
+            string? nameError = !Identifiers.IsValidTypeName(name) ? "ClassName"
+                : !Identifiers.IsValidNamespace(nameSpace) ? "Namespace"
+                : null;
+            return new ModelSpec(file.Path, name, nameSpace, isPublic, artifact, error, inconsistency, nameError);
         }
 
         private static AttributeTarget ToTarget(GeneratorAttributeSyntaxContext ctx)
@@ -164,20 +177,35 @@ namespace QuantGen
 
         private static void EmitModel(SourceProductionContext spc, ModelSpec model, ImmutableArray<AttributeTarget> targets, bool overBudget, EquatableArray<string> clashes)
         {
+            if (model.Inconsistency is not null)
+            {
+                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InconsistentArtifact, Location.None,
+                    SafeText.DiagnosticLine(model.ArtifactPath), SafeText.DiagnosticLine(model.Inconsistency)));
+                return;
+            }
             if (model.Artifact is null)
             {
-                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.BadArtifact, Location.None, model.ArtifactPath, model.Error));
+                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.BadArtifact, Location.None,
+                    SafeText.DiagnosticLine(model.ArtifactPath), SafeText.DiagnosticLine(model.Error ?? "")));
                 return;
             }
             if (overBudget) return; // reported once for the compilation (QG1005)
             var key = ClassKey(model, targets);
             if (clashes.AsArray().Contains(key))
             {
-                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.DuplicateModelClass, Location.None, model.ArtifactPath, key));
+                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.DuplicateModelClass, Location.None, SafeText.DiagnosticLine(model.ArtifactPath), SafeText.DiagnosticLine(key)));
                 return;
             }
             var target = Match(model, targets);
             if (target is { IsPartial: false } or { IsNested: true }) return; // reported by CheckTarget
+            if (target is null && model.NameError is not null)
+            {
+                bool isClass = model.NameError == "ClassName";
+                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InvalidGeneratedName, Location.None,
+                    SafeText.DiagnosticLine(model.ArtifactPath), isClass ? "the class" : "the namespace",
+                    SafeText.DiagnosticLine(isClass ? model.ClassName : model.Namespace), model.NameError));
+                return;
+            }
             var plan = target is null
                 ? new EmitPlan(model.Namespace, model.ClassName, (model.IsPublic ? "public" : "internal") + " sealed partial class")
                 : new EmitPlan(target.Namespace, target.ClassName, "partial class");
@@ -186,10 +214,11 @@ namespace QuantGen
             {
                 source = WideModelEmitter.IsWide(model.Artifact) ? WideModelEmitter.Emit(model.Artifact, plan) : ModelEmitter.Emit(model.Artifact, plan);
             }
-            catch (Exception e) when (e is ArtifactFormatException or InvalidOperationException or IndexOutOfRangeException or System.Collections.Generic.KeyNotFoundException)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
                 // A generator must never throw: an artifact it cannot turn into code is the same error as an unreadable one.
-                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.BadArtifact, Location.None, model.ArtifactPath, e.Message));
+                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.BadArtifact, Location.None,
+                    SafeText.DiagnosticLine(model.ArtifactPath), SafeText.DiagnosticLine(e.Message)));
                 return;
             }
             spc.AddSource($"{(plan.Namespace.Length > 0 ? plan.Namespace + "." : "")}{plan.ClassName}.g.cs", SourceText.From(source, Encoding.UTF8));
@@ -203,7 +232,7 @@ namespace QuantGen
             else if (!target.IsPartial)
                 spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.ClassNotPartial, location, target.ClassName));
             else if (!models.Any(m => m.Artifact is not null && Match(m, ImmutableArray.Create(target)) is not null))
-                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.NoArtifactForAttribute, location, target.ModelPath));
+                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.NoArtifactForAttribute, location, SafeText.DiagnosticLine(target.ModelPath)));
         }
     }
 

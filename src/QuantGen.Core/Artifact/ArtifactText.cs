@@ -193,8 +193,13 @@ public static class ArtifactText
         {
             throw reader.Error($"blob '{key}' is not valid base64");
         }
-        int count = 1;
-        foreach (int d in shape) count = checked(count * d);
+        // A tampered shape must be an artifact error, not an OverflowException (which would crash the generator).
+        long count = 1;
+        foreach (int d in shape)
+        {
+            count *= d;
+            if (count > int.MaxValue / 4) throw reader.Error($"blob '{key}' has a shape of more than {int.MaxValue / 4} elements");
+        }
         BlobType type;
         var values = Array.Empty<int>();
         var floats = Array.Empty<float>();
@@ -205,7 +210,7 @@ public static class ArtifactText
                 type = typeName == "i8" ? BlobType.I8 : BlobType.U8;
                 if (bytes.Length != count) throw reader.Error($"blob '{key}' has {bytes.Length} bytes, its shape needs {count}");
                 values = new int[count];
-                for (int i = 0; i < count; i++) values[i] = type == BlobType.I8 ? (sbyte)bytes[i] : bytes[i];
+                for (int i = 0; i < values.Length; i++) values[i] = type == BlobType.I8 ? (sbyte)bytes[i] : bytes[i];
                 break;
             case "i32":
             case "f32":

@@ -24,6 +24,7 @@ public static class ModelQuantizer
         options = options with { Progress = Timed(options.Progress, clock) };
         try
         {
+            CheckGraphEdges(model);
             var prepared = QuantizationPreparation.Prepare(model, options);
             var (layers, batchNorms, aliases) = LayerGraphBuilder.Build(prepared.Graph, model.Path);
             var observed = prepared.Graph.Inputs.Select(i => i.Name).Concat(layers.Select(l => l.Output)).ToArray();
@@ -120,6 +121,24 @@ public static class ModelQuantizer
             lock (gate) progress(string.Create(CultureInfo.InvariantCulture, $"{line} ({clock.Elapsed.TotalSeconds:F1} s)"));
         };
     }
+
+    /// <summary>
+    /// What the generated class can take at all: at least one operator (QG0030; a class whose Run reads and writes the
+    /// same tensor would not compile), float inputs (QG0009; a string or integer input declared float would be read as
+    /// float bytes).
+    /// </summary>
+    private static void CheckGraphEdges(Model model)
+    {
+        if (model.Graph.Nodes.Count == 0)
+            throw new ModelException(ErrorCodes.EmptyGraph, "The graph has no operators: its outputs are its inputs, and there is nothing to quantize.");
+        foreach (var input in model.Graph.Inputs)
+            if (input.DataType != DataType.Float)
+                throw new ModelException(ErrorCodes.UnsupportedDataType,
+                    $"Graph input '{input.Name}' is of type {DataTypeName(input.DataType)}: the quantized model takes float32 inputs only.");
+    }
+
+    private static string DataTypeName(DataType type) =>
+        Enum.IsDefined(typeof(DataType), type) ? type.ToString() : "ONNX type " + ((int)type).ToString(CultureInfo.InvariantCulture) + (type == (DataType)8 ? " (string)" : "");
 
     /// <summary>SQNR (dB) of the integer model's outputs against the float model's, over the first samples.</summary>
     private static double MeasureSqnr(Model prepared, QuantizedArtifact artifact, CalibrationSet calibration, int samples)
