@@ -15,18 +15,17 @@ namespace QuantGen.Generator
 
         /// <param name="prefix">Input/Output for a single-input single-output model, else the tensor's member name.</param>
         /// <param name="tensorName">The tensor's name in the model (untrusted: printed only through <c>Doc</c>).</param>
-        public static void Write(CodeWriter w, string prefix, string tensorName, bool isInput, IReadOnlyList<int> shape, int elementCount)
+        public static void Write(CodeWriter w, string prefix, string tensorName, bool isInput, IReadOnlyList<int> dimensions, int elementCount)
         {
             var description = $"<c>{Doc(tensorName)}</c>";
-            var dims = string.Join(", ", shape.Select(Int));
+            var shape = string.Join(", ", dimensions.Select(Int));
             var field = "s_" + Identifiers.Camel(prefix).TrimStart('@') + "Shape";
-            var kind = isInput ? "input" : "output";
-            w.Line($"/// <summary>Number of floats in {kind} {description}, shape [{dims}].</summary>");
+            w.Line($"/// <summary>Number of floats in {(isInput ? "input" : "output")} {description}, shape [{shape}].</summary>");
             w.Line($"public const int {prefix}Length = {Int(elementCount)};");
             w.Line();
-            w.Line($"private static readonly {ReadOnlyCollection} {field} = new {ReadOnlyCollection}(new int[] {{ {dims} }});");
+            w.Line($"private static readonly {ReadOnlyCollection} {field} = new {ReadOnlyCollection}(new int[] {{ {shape} }});");
             w.Line();
-            w.Line($"/// <summary>Shape of {kind} {description}: [{dims}].</summary>");
+            w.Line($"/// <summary>Shape of {(isInput ? "input" : "output")} {description}: [{shape}].</summary>");
             w.Line($"public static global::System.Collections.Generic.IReadOnlyList<int> {prefix}Shape => {field};");
             w.Line();
         }

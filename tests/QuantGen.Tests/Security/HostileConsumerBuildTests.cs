@@ -24,7 +24,7 @@ public sealed class HostileConsumerBuildTests
     [Fact]
     public void AHostileModelBuildsAnAssemblyWithNoInjectedType()
     {
-        using var project = new ConsumerProject("""<QuantModel Include="Models/hostile.onnx" ClassName="Hostile" Namespace="Consumer" />""", Program);
+        using var project = new ConsumerProject("""<QuantModel Include="Models/hostile.onnx" ClassName="Hostile" Namespace="Consumer" InputRange="0,1" />""", Program);
         Directory.CreateDirectory(project.Path("Models"));
         File.WriteAllBytes(project.Path("Models", "hostile.onnx"), HostileModelTests.GemmRelu(HostileModelTests.Hostile));
 

@@ -70,7 +70,7 @@ public sealed class HostileModelTests : IDisposable
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        int code = QuantGen.Cli.Program.Run(["quantize", model, "--output", artifact], output, error);
+        int code = QuantGen.Cli.Program.Run(["quantize", model, "--output", artifact, "--input-range", "0,1"], output, error);
         return (code, output.ToString(), error.ToString());
     }
 
@@ -81,8 +81,11 @@ public sealed class HostileModelTests : IDisposable
         var artifactPath = Path.Combine(_dir, "hostile.qgart");
         var (code, stdout, stderr) = Quantize(model, artifactPath);
         Assert.True(code == 0, stderr);
-        // One summary line and nothing else: the graph's name cannot add lines to the CLI's output either.
-        Assert.Single(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        // One progress line per weighted layer and one summary line, nothing else: the names cannot add lines to the CLI's output.
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.StartsWith("quantgen progress: layer 1/1 ", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("quantgen: ", lines[1], StringComparison.Ordinal);
 
         var text = File.ReadAllText(artifactPath);
         var artifact = ArtifactText.Read(text);

@@ -37,7 +37,7 @@ public sealed class NamesNeverBecomeCodeTests
     /// <summary>Locals and fields that hold identifiers (from Identifiers/UniqueNames), C# type names or code built from them.</summary>
     private static readonly HashSet<string> SafeIdentifiers =
     [
-        "Kernels", "FloatKernels", "Span", "ReadOnlySpan", "method", "prefix", "p", "field", "type", "element", "name", "parts", "partMethod",
+        "Kernels", "FloatKernels", "Span", "ReadOnlySpan", "ReadOnlyCollection", "method", "prefix", "p", "field", "type", "element", "name", "parts", "partMethod",
         "shape", "length", "requantize", "indices", "j", "outIndex", "negative", "description", "dataName", "weightData", "scale",
         "high", "bias", "mult", "shift", "multiplier", "negMultiplier", "negShift", "zMultiplier", "zShift", "aValuesData",
         "aIndicesData", "bValuesData", "bIndicesData", "suffix", "declaration", "values", "perLine",
