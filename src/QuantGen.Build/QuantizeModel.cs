@@ -68,6 +68,15 @@ namespace QuantGen.Build
         /// <summary>Factorized: the factors' bit-width.</summary>
         public string FactorBits { get; set; } = "";
 
+        /// <summary>Resource budget (docs/security.md); empty: the default.</summary>
+        public string MaxTensorElements { get; set; } = "";
+
+        public string MaxActivationBytes { get; set; } = "";
+
+        public string MaxParameters { get; set; } = "";
+
+        public string MaxNodes { get; set; } = "";
+
         /// <summary>The project folder, against which relative calibration paths resolve.</summary>
         [Required]
         public string ProjectDirectory { get; set; } = "";
@@ -149,6 +158,10 @@ namespace QuantGen.Build
             AppendIfSet(args, "--factor-rank ", FactorRank);
             AppendIfSet(args, "--factor-sparsity ", FactorSparsity);
             AppendIfSet(args, "--factor-bits ", FactorBits);
+            AppendIfSet(args, "--max-tensor-elements ", MaxTensorElements);
+            AppendIfSet(args, "--max-activation-bytes ", MaxActivationBytes);
+            AppendIfSet(args, "--max-parameters ", MaxParameters);
+            AppendIfSet(args, "--max-nodes ", MaxNodes);
             if (!string.IsNullOrEmpty(Source)) args.AppendSwitchIfNotNull("--source ", Source);
             return args.ToString();
         }

@@ -17,13 +17,15 @@ internal static class InspectCommand
         var batch = CommonOptions.Batch();
         var dims = CommonOptions.Dims();
         var command = new Command("inspect", "Describe a model: inputs, outputs, inferred shapes, operators, parameters.") { model, batch, dims };
-        command.SetAction(result => Inspect(result.GetRequiredValue(model), CommonOptions.Shapes(result.GetValue(batch), result.GetValue(dims)), output));
+        var budget = new CommonOptions.BudgetOptions();
+        budget.AddTo(command);
+        command.SetAction(result => Inspect(result.GetRequiredValue(model), CommonOptions.Shapes(result.GetValue(batch), result.GetValue(dims)) with { Budget = budget.Read(result) }, output));
         return command;
     }
 
     private static int Inspect(string path, ShapeOptions shapes, TextWriter output)
     {
-        var model = OnnxModelLoader.Load(path);
+        var model = OnnxModelLoader.Load(path, shapes.Budget);
         var graph = model.Graph;
         var inv = CultureInfo.InvariantCulture;
         output.WriteLine($"model     {path}");

@@ -41,6 +41,8 @@ internal static class QuantizeCommand
             model, outputFile, report, calibration, weightBits, activationBits, algorithms, rangeMethod, perChannel, adaRoundIterations, compression, compressionRatio, factorRank, factorSparsity, factorBits,
             batch, source, name,
         };
+        var budget = new CommonOptions.BudgetOptions();
+        budget.AddTo(command);
         command.SetAction(r => Quantize(r.GetRequiredValue(model), r.GetRequiredValue(outputFile), r.GetValue(report), r.GetValue(calibration),
             new QuantizationOptions
             {
@@ -56,6 +58,7 @@ internal static class QuantizeCommand
                 FactorRank = CompressionOptions.ParseInt("FactorRank", r.GetValue(factorRank)),
                 FactorSparsity = CompressionOptions.ParseSparsity(r.GetValue(factorSparsity)),
                 FactorBits = CompressionOptions.ParseInt("FactorBits", r.GetValue(factorBits)),
+                Budget = budget.Read(r),
             },
             r.GetValue(source), r.GetValue(name), output));
         return command;
@@ -64,8 +67,8 @@ internal static class QuantizeCommand
     private static int Quantize(string path, string outputFile, string? reportFile, string[]? calibrationArgs, QuantizationOptions options, string? source, string? name, TextWriter output)
     {
         options.Validate();
-        var model = OnnxModelLoader.Load(path);
-        var calibration = LoadCalibration(model, path, calibrationArgs);
+        var model = OnnxModelLoader.Load(path, options.Budget);
+        var calibration = LoadCalibration(model, path, calibrationArgs, options.Budget);
         var metadata = new List<ArtifactMetadata>
         {
             new("source", (source ?? path).Replace('\\', '/')),
@@ -84,7 +87,7 @@ internal static class QuantizeCommand
         return 0;
     }
 
-    private static CalibrationSet? LoadCalibration(Model model, string path, string[]? args)
+    private static CalibrationSet? LoadCalibration(Model model, string path, string[]? args, ResourceBudget budget)
     {
         if (args is null || args.Length == 0) return null;
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -100,9 +103,9 @@ internal static class QuantizeCommand
                 throw new ModelException(ErrorCodes.BadCalibration, $"Calibration file '{file}' does not exist.", file);
             try
             {
-                tensors[target] = Npy.Read(file);
+                tensors[target] = Npy.Read(file, budget);
             }
-            catch (ModelException e)
+            catch (ModelException e) when (e.Code != ErrorCodes.BudgetExceeded)
             {
                 throw new ModelException(ErrorCodes.BadCalibration, e.Message, file);
             }

@@ -23,7 +23,7 @@ public static class ModelQuantizer
         var clock = Stopwatch.StartNew();
         try
         {
-            var prepared = QuantizationPreparation.Prepare(model, options.BatchSize);
+            var prepared = QuantizationPreparation.Prepare(model, options.BatchSize, options.Budget);
             var (layers, batchNorms, aliases) = LayerGraphBuilder.Build(prepared.Graph, model.Path);
             var observed = prepared.Graph.Inputs.Select(i => i.Name).Concat(layers.Select(l => l.Output)).ToArray();
 
