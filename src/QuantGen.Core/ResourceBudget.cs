@@ -24,8 +24,11 @@ public sealed record ResourceBudget
     /// <summary>Nodes in the graph as loaded (10 000; MobileNet-style models have a few hundred).</summary>
     public int MaxNodes { get; init; } = 10_000;
 
-    /// <summary>Characters of C# the generator may emit for one model (16 Mi).</summary>
-    public long MaxGeneratedSourceChars { get; init; } = 16L << 20;
+    /// <summary>
+    /// Characters of C# the generator may emit for one model (64 Mi; the weights are string literals, and QG1005
+    /// already caps those at 12 MiB of data per assembly). The generator reads it from the QuantModel metadata.
+    /// </summary>
+    public long MaxGeneratedSourceChars { get; init; } = 64L << 20;
 
     public static ResourceBudget Default { get; } = new();
 

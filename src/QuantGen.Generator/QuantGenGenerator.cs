@@ -107,23 +107,34 @@ namespace QuantGen
             if (string.IsNullOrWhiteSpace(ns)) options.GlobalOptions.TryGetValue("build_property.RootNamespace", out ns);
             bool isPublic = !string.Equals(access, "internal", StringComparison.OrdinalIgnoreCase);
 
+            long maxSource = GeneratorBudget.Read(fileOptions, "QuantGenMaxGeneratedSourceChars", GeneratorBudget.DefaultMaxSourceChars);
+            long maxLayers = GeneratorBudget.Read(fileOptions, "QuantGenMaxNodes", GeneratorBudget.DefaultMaxLayers);
+            long maxElements = GeneratorBudget.Read(fileOptions, "QuantGenMaxTensorElements", GeneratorBudget.DefaultMaxTensorElements);
+
             QuantizedArtifact? artifact = null;
             string? error = null;
+            var problem = ModelProblem.None;
             var text = file.GetText(ct);
-            if (text is null) error = "the file cannot be read";
+            if (text is null) (error, problem) = ("the file cannot be read", ModelProblem.Unreadable);
             else
             {
                 try
                 {
                     artifact = ArtifactText.Read(text.ToString());
                 }
-                catch (ArtifactFormatException e)
+                catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    error = e.Message;
+                    // A generator must never throw: whatever the reader trips on, the artifact is unreadable (QG1001).
+                    (error, problem) = (e.Message, ModelProblem.Unreadable);
                 }
             }
+            // The artifact in obj/ is untrusted: its budget and its geometry are checked again before anything is emitted.
+            if (artifact is not null && GeneratorBudget.Check(artifact, maxLayers, maxElements) is { } over)
+                (artifact, error, problem) = (null, over, ModelProblem.Budget);
+            if (artifact is not null && ArtifactGeometry.Check(artifact) is { } bad)
+                (artifact, error, problem) = (null, bad, ModelProblem.Geometry);
             var name = string.IsNullOrWhiteSpace(className) ? Identifiers.Pascal(artifact?.ModelName ?? Paths.FileName(file.Path)) : className!.Trim();
-            return new ModelSpec(file.Path, name, string.IsNullOrWhiteSpace(ns) ? "QuantGen.Models" : ns!.Trim(), isPublic, artifact, error);
+            return new ModelSpec(file.Path, name, string.IsNullOrWhiteSpace(ns) ? "QuantGen.Models" : ns!.Trim(), isPublic, artifact, error, problem, maxSource);
         }
 
         private static AttributeTarget ToTarget(GeneratorAttributeSyntaxContext ctx)
@@ -166,7 +177,13 @@ namespace QuantGen
         {
             if (model.Artifact is null)
             {
-                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.BadArtifact, Location.None, model.ArtifactPath, model.Error));
+                var descriptor = model.Problem switch
+                {
+                    ModelProblem.Geometry => DiagnosticDescriptors.BadArtifactGeometry,
+                    ModelProblem.Budget => DiagnosticDescriptors.GeneratedCodeOverBudget,
+                    _ => DiagnosticDescriptors.BadArtifact,
+                };
+                spc.ReportDiagnostic(Diagnostic.Create(descriptor, Location.None, model.ArtifactPath, model.Error));
                 return;
             }
             if (overBudget) return; // reported once for the compilation (QG1005)
@@ -186,10 +203,17 @@ namespace QuantGen
             {
                 source = WideModelEmitter.IsWide(model.Artifact) ? WideModelEmitter.Emit(model.Artifact, plan) : ModelEmitter.Emit(model.Artifact, plan);
             }
-            catch (Exception e) when (e is ArtifactFormatException or InvalidOperationException or IndexOutOfRangeException or System.Collections.Generic.KeyNotFoundException)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
                 // A generator must never throw: an artifact it cannot turn into code is the same error as an unreadable one.
                 spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.BadArtifact, Location.None, model.ArtifactPath, e.Message));
+                return;
+            }
+            if (source.Length > model.MaxSourceChars)
+            {
+                // Refused before the compiler sees it: 34 MB of C# cost the compiler 1.1 GiB.
+                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.GeneratedCodeOverBudget, Location.None, model.ArtifactPath,
+                    $"{source.Length.ToString(CultureInfo.InvariantCulture)} characters of C#, over the budget of {model.MaxSourceChars.ToString(CultureInfo.InvariantCulture)}"));
                 return;
             }
             spc.AddSource($"{(plan.Namespace.Length > 0 ? plan.Namespace + "." : "")}{plan.ClassName}.g.cs", SourceText.From(source, Encoding.UTF8));

@@ -193,8 +193,12 @@ public static class ArtifactText
         {
             throw reader.Error($"blob '{key}' is not valid base64");
         }
-        int count = 1;
-        foreach (int d in shape) count = checked(count * d);
+        long count = 1;
+        foreach (int d in shape)
+        {
+            count *= d;
+            if (count > int.MaxValue / 4) throw reader.Error($"blob '{key}' of shape {Shape(shape)} is too large");
+        }
         BlobType type;
         var values = Array.Empty<int>();
         var floats = Array.Empty<float>();
@@ -204,8 +208,8 @@ public static class ArtifactText
             case "u8":
                 type = typeName == "i8" ? BlobType.I8 : BlobType.U8;
                 if (bytes.Length != count) throw reader.Error($"blob '{key}' has {bytes.Length} bytes, its shape needs {count}");
-                values = new int[count];
-                for (int i = 0; i < count; i++) values[i] = type == BlobType.I8 ? (sbyte)bytes[i] : bytes[i];
+                values = new int[bytes.Length];
+                for (int i = 0; i < values.Length; i++) values[i] = type == BlobType.I8 ? (sbyte)bytes[i] : bytes[i];
                 break;
             case "i32":
             case "f32":
@@ -213,13 +217,13 @@ public static class ArtifactText
                 if (bytes.Length != count * 4) throw reader.Error($"blob '{key}' has {bytes.Length} bytes, its shape needs {count * 4}");
                 if (type == BlobType.I32)
                 {
-                    values = new int[count];
-                    for (int i = 0; i < count; i++) values[i] = ReadInt32(bytes, i * 4);
+                    values = new int[bytes.Length / 4];
+                    for (int i = 0; i < values.Length; i++) values[i] = ReadInt32(bytes, i * 4);
                 }
                 else
                 {
-                    floats = new float[count];
-                    for (int i = 0; i < count; i++) floats[i] = Int32BitsToSingle(ReadInt32(bytes, i * 4));
+                    floats = new float[bytes.Length / 4];
+                    for (int i = 0; i < floats.Length; i++) floats[i] = Int32BitsToSingle(ReadInt32(bytes, i * 4));
                 }
                 break;
             default:
