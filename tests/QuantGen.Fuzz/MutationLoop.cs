@@ -54,7 +54,10 @@ public static class MutationLoop
                 log.WriteLine($"FINDING {name}-{id}: {problem.Split('\n')[0]}");
                 continue;
             }
-            var key = outcome.Kind + ":" + new string(outcome.Detail.Where(c => !char.IsDigit(c)).Take(48).ToArray());
+            // The outcome's code and the first words of its message after the file name (generator messages all start
+            // with the artifact's path), digits dropped so that sizes do not count as new outcomes.
+            var detail = outcome.Detail.Split(": ", 2) is [_, var rest] ? rest : outcome.Detail;
+            var key = outcome.Kind + ":" + new string(detail.Where(c => !char.IsDigit(c)).Take(48).ToArray());
             if (seen.Add(key) && seeds.Count < 4096) seeds.Add(input);
             if (executions % 500 == 0) log.WriteLine($"{name}: {executions} runs, {seen.Count} outcomes, {findings} findings, {clock.Elapsed:hh\\:mm\\:ss}");
         }

@@ -21,6 +21,8 @@ public static class ArtifactGeometry
         foreach (var t in artifact.Tensors)
         {
             if (ElementCount(t.Shape) < 0) return $"tensor '{t.Name}' has {Shape(t.Shape)}, more than 2^31 elements";
+            if (!(t.Scale > 0 && t.Scale <= float.MaxValue) || t.QMin > t.QMax)
+                return $"tensor '{t.Name}' has scale {t.Scale} and grid [{t.QMin}, {t.QMax}]: the scale must be finite and positive";
             tensors[t.Name] = t;
         }
         foreach (var io in artifact.Inputs)
