@@ -94,6 +94,14 @@ namespace QuantGen.Build
 
         /// <summary>u8 or s8: how the QDQ model stores the weights; empty = u8. The CLI validates it.</summary>
         public string QdqWeights { get; set; } = "";
+        /// <summary>Resource budget (docs/security.md); empty: the default.</summary>
+        public string MaxTensorElements { get; set; } = "";
+
+        public string MaxActivationBytes { get; set; } = "";
+
+        public string MaxParameters { get; set; } = "";
+
+        public string MaxNodes { get; set; } = "";
 
         /// <summary>The project folder, against which relative calibration paths resolve.</summary>
         [Required]
@@ -189,6 +197,10 @@ namespace QuantGen.Build
                 args.AppendSwitchIfNotNull("--qdq-output ", QdqPath);
                 AppendIfSet(args, "--qdq-weights ", QdqWeights);
             }
+            AppendIfSet(args, "--max-tensor-elements ", MaxTensorElements);
+            AppendIfSet(args, "--max-activation-bytes ", MaxActivationBytes);
+            AppendIfSet(args, "--max-parameters ", MaxParameters);
+            AppendIfSet(args, "--max-nodes ", MaxNodes);
             if (!string.IsNullOrEmpty(Source)) args.AppendSwitchIfNotNull("--source ", Source);
             return args.ToString();
         }

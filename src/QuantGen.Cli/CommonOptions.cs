@@ -14,6 +14,35 @@ internal static class CommonOptions
 
     public static Option<string[]> Dims() => new("--dim") { Description = "Size of a named symbolic dimension, NAME=SIZE (repeatable).", AllowMultipleArgumentsPerToken = false };
 
+    /// <summary>The resource-budget options (docs/security.md): each raises or lowers one cap of <see cref="ResourceBudget"/>.</summary>
+    public sealed class BudgetOptions
+    {
+        public Option<long?> TensorElements { get; } = new("--max-tensor-elements") { Description = $"Largest element count of one tensor or scratch buffer (default {ResourceBudget.Default.MaxTensorElements})." };
+        public Option<long?> ActivationBytes { get; } = new("--max-activation-bytes") { Description = $"Largest activation memory live at once in the float executor (default {ResourceBudget.Default.MaxActivationBytes})." };
+        public Option<long?> Parameters { get; } = new("--max-parameters") { Description = $"Largest parameter count (default {ResourceBudget.Default.MaxParameters})." };
+        public Option<int?> Nodes { get; } = new("--max-nodes") { Description = $"Largest node count (default {ResourceBudget.Default.MaxNodes})." };
+
+        public void AddTo(Command command)
+        {
+            command.Options.Add(TensorElements);
+            command.Options.Add(ActivationBytes);
+            command.Options.Add(Parameters);
+            command.Options.Add(Nodes);
+        }
+
+        public ResourceBudget Read(ParseResult r)
+        {
+            var d = ResourceBudget.Default;
+            return new ResourceBudget
+            {
+                MaxTensorElements = r.GetValue(TensorElements) ?? d.MaxTensorElements,
+                MaxActivationBytes = r.GetValue(ActivationBytes) ?? d.MaxActivationBytes,
+                MaxParameters = r.GetValue(Parameters) ?? d.MaxParameters,
+                MaxNodes = r.GetValue(Nodes) ?? d.MaxNodes,
+            }.Validated();
+        }
+    }
+
     public static Option<string[]> InputShapes() => new("--input-shape")
     {
         Description = "Whole shape of an input: 1,3,48,192 (the only input) or NAME=1,3,48,192 (repeatable); the csproj's InputShape/InputShapes.",

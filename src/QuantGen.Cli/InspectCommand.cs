@@ -18,13 +18,16 @@ internal static class InspectCommand
         var dims = CommonOptions.Dims();
         var inputShapes = CommonOptions.InputShapes();
         var command = new Command("inspect", "Describe a model: inputs, outputs, inferred shapes, operators, parameters.") { model, batch, dims, inputShapes };
-        command.SetAction(result => Inspect(result.GetRequiredValue(model), CommonOptions.Shapes(result.GetValue(batch), result.GetValue(dims), result.GetValue(inputShapes)), output));
+        var budget = new CommonOptions.BudgetOptions();
+        budget.AddTo(command);
+        command.SetAction(result => Inspect(result.GetRequiredValue(model),
+            CommonOptions.Shapes(result.GetValue(batch), result.GetValue(dims), result.GetValue(inputShapes)) with { Budget = budget.Read(result) }, output));
         return command;
     }
 
     private static int Inspect(string path, ShapeOptions shapes, TextWriter output)
     {
-        var model = OnnxModelLoader.Load(path);
+        var model = OnnxModelLoader.Load(path, shapes.Budget);
         var graph = model.Graph;
         var inv = CultureInfo.InvariantCulture;
         output.WriteLine($"model     {path}");

@@ -52,6 +52,8 @@ internal static class QuantizeCommand
             model, outputFile, format, qdqOutput, qdqWeights, report, calibration, weightBits, activationBits, algorithms, rangeMethod, perChannel, adaRoundIterations, compression, compressionRatio, factorRank, factorSparsity, factorBits,
             batch, dims, inputShapes, inputRange, inputMean, inputStd, source, name,
         };
+        var budget = new CommonOptions.BudgetOptions();
+        budget.AddTo(command);
         command.SetAction(r => Quantize(r.GetRequiredValue(model), Outputs(r.GetRequiredValue(outputFile), r.GetValue(format), r.GetValue(qdqOutput), r.GetValue(qdqWeights)),
             r.GetValue(report), r.GetValue(calibration),
             new QuantizationOptions
@@ -71,6 +73,7 @@ internal static class QuantizeCommand
                 Dimensions = CommonOptions.Dimensions(r.GetValue(dims)),
                 InputShapes = ShapeOptions.ParseInputShapes(r.GetValue(inputShapes) ?? [], "InputShape (--input-shape)"),
                 InputStatistics = InputStatistics.Parse(r.GetValue(inputRange), r.GetValue(inputMean), r.GetValue(inputStd)),
+                Budget = budget.Read(r),
             },
             r.GetValue(source), r.GetValue(name), output));
         return command;
@@ -99,8 +102,8 @@ internal static class QuantizeCommand
             throw new ModelException(ErrorCodes.NotExportableAsQdq, QdqExporter.SixteenBitMessage, path);
         if (outputs.Qdq is not null && options.Compression != WeightCompression.None)
             throw new ModelException(ErrorCodes.NotExportableAsQdq, QdqExporter.FactorizedMessage, path);
-        var model = OnnxModelLoader.Load(path);
-        var calibration = LoadCalibration(model, path, calibrationArgs);
+        var model = OnnxModelLoader.Load(path, options.Budget);
+        var calibration = LoadCalibration(model, path, calibrationArgs, options.Budget);
         var metadata = new List<ArtifactMetadata>
         {
             new("source", (source ?? path).Replace('\\', '/')),
@@ -142,7 +145,7 @@ internal static class QuantizeCommand
         return 0;
     }
 
-    private static CalibrationSet? LoadCalibration(Model model, string path, string[]? args)
+    private static CalibrationSet? LoadCalibration(Model model, string path, string[]? args, ResourceBudget budget)
     {
         if (args is null || args.Length == 0) return null;
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -158,9 +161,9 @@ internal static class QuantizeCommand
                 throw new ModelException(ErrorCodes.BadCalibration, $"Calibration file '{file}' does not exist.", file);
             try
             {
-                tensors[target] = Npy.Read(file);
+                tensors[target] = Npy.Read(file, budget);
             }
-            catch (ModelException e)
+            catch (ModelException e) when (e.Code != ErrorCodes.BudgetExceeded)
             {
                 throw new ModelException(ErrorCodes.BadCalibration, e.Message, file);
             }

@@ -17,13 +17,15 @@ internal static class RunCommand
         var inputs = new Option<string[]>("--input") { Description = "A model input as NAME=FILE.npy (repeatable; NAME may be omitted for single-input models).", Required = true };
         var outputDir = new Option<string>("--output-dir") { Description = "Folder for the outputs, one NAME.npy each.", Required = true };
         var command = new Command("run", "Run a model with the float reference executor.") { model, inputs, outputDir };
-        command.SetAction(result => Run(result.GetRequiredValue(model), result.GetValue(inputs), result.GetRequiredValue(outputDir), output));
+        var budget = new CommonOptions.BudgetOptions();
+        budget.AddTo(command);
+        command.SetAction(result => Run(result.GetRequiredValue(model), result.GetValue(inputs), result.GetRequiredValue(outputDir), budget.Read(result), output));
         return command;
     }
 
-    private static int Run(string path, string[]? inputArgs, string outputDir, TextWriter output)
+    private static int Run(string path, string[]? inputArgs, string outputDir, ResourceBudget budget, TextWriter output)
     {
-        var model = OnnxModelLoader.Load(path);
+        var model = OnnxModelLoader.Load(path, budget);
         var values = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (name, file) in CommonOptions.Pairs(inputArgs, "--input"))
         {
@@ -32,7 +34,7 @@ internal static class RunCommand
                 : throw new ModelException(ErrorCodes.InvalidOption, $"The model has {model.Graph.Inputs.Count} inputs: name each one (--input NAME=FILE.npy).", path);
             if (model.Graph.Inputs.All(i => i.Name != inputName))
                 throw new ModelException(ErrorCodes.BadInput, $"The model has no input '{inputName}' (it has: {string.Join(", ", model.Graph.Inputs.Select(i => i.Name))}).", path);
-            values[inputName] = Npy.Read(file);
+            values[inputName] = Npy.Read(file, budget);
         }
 
         // Shapes come from the data: symbolic dims take the sizes the files have, fixed ones must match.
@@ -45,13 +47,17 @@ internal static class RunCommand
                 if (declared.Dims[d].IsFixed && declared.Dims[d].Value != tensor.Shape[d])
                     throw new ModelException(ErrorCodes.BadInput, $"Input '{declared.Name}' is [{string.Join(",", declared.Dims)}], the file holds {tensor}.", path);
         }
-        var prepared = ModelPreparation.Prepare(model, ShapeOptions.FromInputs(model, values));
+        var prepared = ModelPreparation.Prepare(model, ShapeOptions.FromInputs(model, values) with { Budget = budget });
         var results = new ReferenceExecutor(prepared).Run(values);
 
         Directory.CreateDirectory(outputDir);
+        // Distinct outputs may sanitise to one name ('a/b' and 'a_b'): each gets its own file, never an overwrite.
+        var taken = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, tensor) in results)
         {
-            var file = Path.Combine(outputDir, SafeFileName(name) + ".npy");
+            var stem = SafeFileName(name);
+            for (int n = 2; !taken.Add(stem); n++) stem = SafeFileName(name) + "-" + n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var file = Path.Combine(outputDir, stem + ".npy");
             Npy.Write(file, tensor);
             output.WriteLine($"{name}: {tensor} -> {file}");
         }

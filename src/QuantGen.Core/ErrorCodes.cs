@@ -98,6 +98,23 @@ public static class ErrorCodes
     // src/QuantGen.Generator/DiagnosticDescriptors.cs.
 
     // ---- end of the names block ----
+    // ---- Hostile models (issue 19, geometry and budget half): QG0040-QG0069 ----
+
+    /// <summary>
+    /// A spatial operator's geometry (Conv, ConvTranspose, pooling, Resize, Pad) that the ONNX definition rejects or
+    /// that does not fit 32-bit indexing: an output below 1, a window larger than the padded input, a stride or
+    /// dilation below 1, a window extent, pad or output that overflows. Checked in 64-bit before anything is sized.
+    /// </summary>
+    public const string BadGeometry = "QG0040";
+
+    /// <summary>
+    /// A resource budget exceeded before allocation: elements of one tensor, total activation memory, parameters,
+    /// graph nodes (see <c>QuantGen.Core.ResourceBudget</c>; raised with MSBuild item metadata or CLI options).
+    /// </summary>
+    public const string BudgetExceeded = "QG0041";
+
+    /// <summary>An integer attribute or constant input whose value is outside the range the IR can represent (e.g. group 2^40).</summary>
+    public const string ValueOutOfRange = "QG0042";
 
     /// <summary>A bug in QuantGen itself surfaced while processing a model; the message asks for a report.</summary>
     public const string InternalError = "QG9999";

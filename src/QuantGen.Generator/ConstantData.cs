@@ -11,7 +11,12 @@ namespace QuantGen.Generator
         public static string Int(int v) => v.ToString(CultureInfo.InvariantCulture);
 
         /// <summary>Round-trip float literal; "R" keeps the artifact's exact value.</summary>
-        public static string Float(float v) => v.ToString("R", CultureInfo.InvariantCulture) + "f";
+        // Non-finite values have no literal ("Infinityf" does not compile: fuzzing found a model quantized to one).
+        public static string Float(float v) =>
+            float.IsNaN(v) ? "global::System.Single.NaN"
+            : float.IsPositiveInfinity(v) ? "global::System.Single.PositiveInfinity"
+            : float.IsNegativeInfinity(v) ? "global::System.Single.NegativeInfinity"
+            : v.ToString("R", CultureInfo.InvariantCulture) + "f";
 
         // Names reach generated text only through these three (SafeText: every line terminator, control and bidi char
         // escaped) or as identifiers from Identifiers; NamesNeverBecomeCodeTests scans the emitters for anything else.

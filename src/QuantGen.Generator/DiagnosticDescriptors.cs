@@ -45,5 +45,17 @@ namespace QuantGen.Generator
             "QG1031", "Inconsistent quantized artifact",
             "The quantized artifact '{0}' reads but is not a model the generator can trust: {1}; it was changed after the build task wrote it, or the task has a bug: rebuild",
             Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink);
+
+        // ---- Hostile artifacts (issue 19, geometry and budget half): QG1040-QG1069 ----
+
+        public static readonly DiagnosticDescriptor BadArtifactGeometry = new(
+            "QG1040", "Quantized artifact with invalid geometry",
+            "The quantized artifact '{0}' describes a layer the generator will not emit: {1}; rebuild the model (the artifact in obj/ is re-validated, never trusted)",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink);
+
+        public static readonly DiagnosticDescriptor GeneratedCodeOverBudget = new(
+            "QG1041", "Generated model over the resource budget",
+            "The quantized artifact '{0}' is over the generator's budget: {1} (raise it with the QuantModel metadata MaxGeneratedSourceChars=\"…\")",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink);
     }
 }

@@ -1681,6 +1681,31 @@ namespace QuantGen.Generated
             global::System.Threading.Tasks.Parallel.For(0, parts, i => part(model, i, parts));
 
         /// <summary>
+        /// The one bounds check of a windowed kernel, made once per call before its loops (docs/security.md): the
+        /// geometry the generator validated must hold for the spans actually passed, in 64-bit, so that no index the
+        /// kernel computes in int (and reads through Unsafe.Add on the SIMD paths) can wrap or leave x and y.
+        /// </summary>
+        internal static void CheckWindow(int xLength, int yLength, int n, int c, int h, int width, int m, int oh, int ow,
+            int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int dw)
+        {
+            if (n < 1 || c < 1 || h < 1 || width < 1 || m < 1 || oh < 1 || ow < 1 || kh < 1 || kw < 1 || sh < 1 || sw < 1
+                || dh < 1 || dw < 1 || padTop < 0 || padLeft < 0
+                || (long)n * c * h * width > xLength || (long)n * m * oh * ow > yLength
+                || (long)(oh - 1) * sh + (long)(kh - 1) * dh + sh + padTop >= int.MaxValue
+                || (long)(ow - 1) * sw + (long)(kw - 1) * dw + sw + padLeft >= int.MaxValue)
+                throw Outside();
+        }
+
+        /// <summary>A dense kernel's check: <paramref name=""rows""/> rows of k inputs and m outputs fit x and y.</summary>
+        internal static void CheckRows(int xLength, int yLength, int rows, int k, int m)
+        {
+            if (rows < 0 || k < 1 || m < 1 || (long)rows * k > xLength || (long)rows * m > yLength) throw Outside();
+        }
+
+        internal static global::System.ArgumentOutOfRangeException Outside() =>
+            new global::System.ArgumentOutOfRangeException(""geometry"", ""QuantGen kernel called with a geometry its buffers do not hold."");
+
+        /// <summary>
         /// 2-D convolution, NCHW in and out, weights pre-packed at build time as [G, KP/4, MP, 4] (KP = C/G·KH·KW
         /// rounded up to 4, MP = M/G rounded up to 8, zero padded): for every output position the receptive field is
         /// gathered into <paramref name=""col""/> (positions outside the input read zx), then one packed dot product gives
@@ -1694,6 +1719,7 @@ namespace QuantGen.Generated
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
             int dh, int dw, int group, int zx, int zy, int lo, int hi)
         {
+            CheckWindow(x.Length, y.Length, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
             int cg = c / group, mg = m / group, k = cg * kh * kw, kp = (k + 3) & ~3, mp = (mg + 7) & ~7;
             byte pad = (byte)zx;
             col.Slice(k, kp - k).Clear();
@@ -1751,6 +1777,10 @@ namespace QuantGen.Generated
             int n, int c, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int padBottom, int padRight,
             int dh, int dw, int zx, int zy, int lo, int hi)
         {
+            CheckWindow(x.Length, y.Length, n, c, h, width, c, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
+            if (padBottom < 0 || padRight < 0 || (long)(oh - 1) * sh + (long)(kh - 1) * dh >= (long)h + padTop + padBottom
+                || (long)(ow - 1) * sw + (long)(kw - 1) * dw >= (long)width + padLeft + padRight || (long)(h + padTop + padBottom) * (width + padLeft + padRight) + 64 > plane.Length)
+                throw Outside();
             int ph = h + padTop + padBottom, pw = width + padLeft + padRight;
             var padded = plane.Slice(0, ph * pw);
             for (int b = 0; b < n; b++)
@@ -1793,6 +1823,7 @@ namespace QuantGen.Generated
             global::System.Span<byte> y, global::System.Span<byte> col, global::System.Span<int> acc,
             int rows, int k, int m, int zy, int lo, int hi)
         {
+            CheckRows(x.Length, y.Length, rows, k, m);
             int kp = (k + 3) & ~3, mp = (m + 7) & ~7;
             col.Slice(k, kp - k).Clear();
             for (int r = 0; r < rows; r++)
@@ -1853,6 +1884,7 @@ namespace QuantGen.Generated
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
             int dh, int dw, int group, int zx, int zy, int lo, int hi, int part = 0, int parts = 1)
         {
+            CheckWindow(x.Length, y.Length, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
 /*SIMDCONVROWS*/            // Only the SIMD path above splits a layer's channels between parts: here the first part does the whole layer.
             if (part != 0) return;
             int cg = c / group, mg = m / group, kp = kh * ((kw * cg + 3) & ~3), mp = (mg + 7) & ~7, positions = oh * ow;
@@ -1897,6 +1929,8 @@ namespace QuantGen.Generated
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
             int dh, int dw, int zx, int zy, int lo, int hi)
         {
+            CheckWindow(x.Length, y.Length, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
+            if ((long)n * m * (oh / 2) * (ow / 2) > pooled.Length) throw Outside();
 /*SIMDCONVPOOL*/            ConvNhwc(x, w, bias, scale, negScale, high, y, col, acc,
                 n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, 1, zx, zy, lo, hi);
             MaxPoolNhwc(y, pooled, n, m, oh, ow, oh / 2, ow / 2, 2, 2, 2, 2, 0, 0, 1, 1);
@@ -2005,6 +2039,7 @@ namespace QuantGen.Generated
             int n, int c, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
             int dh, int dw, int zx, int zy, int lo, int hi)
         {
+            CheckWindow(x.Length, y.Length, n, c, h, width, c, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
             int first = 0;
 /*SIMDDEPTHWISENHWC*/            if (first == c) return;
             border.Slice(0, c).Fill((byte)zx);
@@ -2033,6 +2068,7 @@ namespace QuantGen.Generated
         public static void MaxPoolNhwc(global::System.ReadOnlySpan<byte> x, global::System.Span<byte> y,
             int n, int c, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int dw)
         {
+            CheckWindow(x.Length, y.Length, n, c, h, width, c, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
 /*SIMDMAXPOOL*/            for (int b = 0; b < n; b++)
             for (int oy = 0; oy < oh; oy++)
             for (int ox = 0; ox < ow; ox++)
@@ -2072,6 +2108,7 @@ namespace QuantGen.Generated
             int n, int c, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
             bool countIncludePad, int zx, int zy, int lo, int hi)
         {
+            CheckWindow(x.Length, y.Length, n, c, h, width, c, oh, ow, kh, kw, sh, sw, padTop, padLeft, 1, 1);
             for (int b = 0; b < n; b++)
             for (int oy = 0; oy < oh; oy++)
             for (int ox = 0; ox < ow; ox++)
@@ -2104,6 +2141,7 @@ namespace QuantGen.Generated
         public static void MaxPool(global::System.ReadOnlySpan<byte> x, global::System.Span<byte> y,
             int planes, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int dw)
         {
+            CheckWindow(x.Length, y.Length, planes, 1, h, width, 1, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
             for (int p = 0; p < planes; p++)
             for (int oy = 0; oy < oh; oy++)
             for (int ox = 0; ox < ow; ox++)
@@ -2131,6 +2169,7 @@ namespace QuantGen.Generated
             int planes, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
             bool countIncludePad, int zx, int zy, int lo, int hi)
         {
+            CheckWindow(x.Length, y.Length, planes, 1, h, width, 1, oh, ow, kh, kw, sh, sw, padTop, padLeft, 1, 1);
             for (int p = 0; p < planes; p++)
             for (int oy = 0; oy < oh; oy++)
             for (int ox = 0; ox < ow; ox++)

@@ -107,10 +107,15 @@ namespace QuantGen
             if (string.IsNullOrWhiteSpace(ns)) options.GlobalOptions.TryGetValue("build_property.RootNamespace", out ns);
             bool isPublic = !string.Equals(access, "internal", StringComparison.OrdinalIgnoreCase);
 
+            long maxSource = GeneratorBudget.Read(fileOptions, "QuantGenMaxGeneratedSourceChars", GeneratorBudget.DefaultMaxSourceChars);
+            long maxLayers = GeneratorBudget.Read(fileOptions, "QuantGenMaxNodes", GeneratorBudget.DefaultMaxLayers);
+            long maxElements = GeneratorBudget.Read(fileOptions, "QuantGenMaxTensorElements", GeneratorBudget.DefaultMaxTensorElements);
+
             QuantizedArtifact? artifact = null;
             string? error = null;
+            var problem = ModelProblem.None;
             var text = file.GetText(ct);
-            if (text is null) error = "the file cannot be read";
+            if (text is null) (error, problem) = ("the file cannot be read", ModelProblem.Unreadable);
             else
             {
                 try
@@ -119,16 +124,17 @@ namespace QuantGen
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    // A generator must never throw (CS8785): whatever the reader trips on is an unreadable artifact.
-                    error = e is ArtifactFormatException ? e.Message : $"{e.GetType().Name}: {e.Message}";
+                    // A generator must never throw (CS8785): whatever the reader trips on is an unreadable artifact (QG1001).
+                    (error, problem) = (e is ArtifactFormatException ? e.Message : $"{e.GetType().Name}: {e.Message}", ModelProblem.Unreadable);
                 }
             }
-            string? inconsistency = null;
-            if (artifact is not null && ArtifactValidation.Check(artifact) is { } problem)
-            {
-                inconsistency = problem;
-                artifact = null;
-            }
+            // The artifact in obj/ is untrusted: its consistency, budget and geometry are checked again before anything is emitted.
+            if (artifact is not null && ArtifactValidation.Check(artifact) is { } inconsistency)
+                (artifact, error, problem) = (null, inconsistency, ModelProblem.Inconsistent);
+            if (artifact is not null && GeneratorBudget.Check(artifact, maxLayers, maxElements) is { } over)
+                (artifact, error, problem) = (null, over, ModelProblem.Budget);
+            if (artifact is not null && ArtifactGeometry.Check(artifact) is { } bad)
+                (artifact, error, problem) = (null, bad, ModelProblem.Geometry);
             // The model's own name only ever becomes an identifier through the policy; the project's ClassName and
             // Namespace are checked, not rewritten: a name the user chose that C# cannot declare is QG1030.
             var name = string.IsNullOrWhiteSpace(className) ? Identifiers.Pascal(artifact?.ModelName ?? Paths.FileName(file.Path)) : className!.Trim();
@@ -136,7 +142,7 @@ namespace QuantGen
             string? nameError = !Identifiers.IsValidTypeName(name) ? "ClassName"
                 : !Identifiers.IsValidNamespace(nameSpace) ? "Namespace"
                 : null;
-            return new ModelSpec(file.Path, name, nameSpace, isPublic, artifact, error, inconsistency, nameError);
+            return new ModelSpec(file.Path, name, nameSpace, isPublic, artifact, error, problem, maxSource, nameError);
         }
 
         private static AttributeTarget ToTarget(GeneratorAttributeSyntaxContext ctx)
@@ -177,15 +183,16 @@ namespace QuantGen
 
         private static void EmitModel(SourceProductionContext spc, ModelSpec model, ImmutableArray<AttributeTarget> targets, bool overBudget, EquatableArray<string> clashes)
         {
-            if (model.Inconsistency is not null)
-            {
-                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InconsistentArtifact, Location.None,
-                    SafeText.DiagnosticLine(model.ArtifactPath), SafeText.DiagnosticLine(model.Inconsistency)));
-                return;
-            }
             if (model.Artifact is null)
             {
-                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.BadArtifact, Location.None,
+                var descriptor = model.Problem switch
+                {
+                    ModelProblem.Inconsistent => DiagnosticDescriptors.InconsistentArtifact,
+                    ModelProblem.Geometry => DiagnosticDescriptors.BadArtifactGeometry,
+                    ModelProblem.Budget => DiagnosticDescriptors.GeneratedCodeOverBudget,
+                    _ => DiagnosticDescriptors.BadArtifact,
+                };
+                spc.ReportDiagnostic(Diagnostic.Create(descriptor, Location.None,
                     SafeText.DiagnosticLine(model.ArtifactPath), SafeText.DiagnosticLine(model.Error ?? "")));
                 return;
             }
@@ -219,6 +226,13 @@ namespace QuantGen
                 // A generator must never throw: an artifact it cannot turn into code is the same error as an unreadable one.
                 spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.BadArtifact, Location.None,
                     SafeText.DiagnosticLine(model.ArtifactPath), SafeText.DiagnosticLine(e.Message)));
+                return;
+            }
+            if (source.Length > model.MaxSourceChars)
+            {
+                // Refused before the compiler sees it: 34 MB of C# cost the compiler 1.1 GiB.
+                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.GeneratedCodeOverBudget, Location.None, SafeText.DiagnosticLine(model.ArtifactPath),
+                    $"{source.Length.ToString(CultureInfo.InvariantCulture)} characters of C#, over the budget of {model.MaxSourceChars.ToString(CultureInfo.InvariantCulture)}"));
                 return;
             }
             spc.AddSource($"{(plan.Namespace.Length > 0 ? plan.Namespace + "." : "")}{plan.ClassName}.g.cs", SourceText.From(source, Encoding.UTF8));

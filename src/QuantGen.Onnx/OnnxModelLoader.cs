@@ -19,7 +19,7 @@ public static class OnnxModelLoader
     /// <summary>Refuse files larger than protobuf's own 2 GiB message limit before reading them.</summary>
     private const long MaxModelBytes = int.MaxValue;
 
-    public static Model Load(string path)
+    public static Model Load(string path, ResourceBudget? budget = null)
     {
         var fullPath = Path.GetFullPath(path);
         if (!File.Exists(fullPath))
@@ -37,15 +37,16 @@ public static class OnnxModelLoader
         {
             throw new ModelException(ErrorCodes.FileNotFound, $"Model file cannot be read: {e.Message}", path);
         }
-        return Load(bytes, path, Path.GetDirectoryName(fullPath));
+        return Load(bytes, path, Path.GetDirectoryName(fullPath), budget);
     }
 
     /// <summary>
     /// Parses model bytes. <paramref name="path"/> is used for messages only; external data is resolved against
     /// <paramref name="baseDirectory"/> and refused when there is none.
     /// </summary>
-    public static Model Load(ReadOnlySpan<byte> bytes, string? path = null, string? baseDirectory = null)
+    public static Model Load(ReadOnlySpan<byte> bytes, string? path = null, string? baseDirectory = null, ResourceBudget? budget = null)
     {
+        budget ??= ResourceBudget.Default;
         ModelProto proto;
         try
         {
@@ -56,6 +57,9 @@ public static class OnnxModelLoader
             throw new ModelException(ErrorCodes.MalformedModel, $"Not a valid ONNX model: {e.Message}", path);
         }
 
+        // Counted on the protobuf, before the IR is built: a 100k-node graph costs its parse and nothing more.
+        if (proto.Graph is { } g && g.Node.Count > budget.MaxNodes)
+            throw new ModelException(ErrorCodes.BudgetExceeded, ResourceBudget.Exceeded($"The graph has {g.Node.Count} nodes, over the budget of {budget.MaxNodes}", "MaxNodes", "--max-nodes").Message, path);
         try
         {
             return new OnnxGraphReader(proto, baseDirectory).Read(path);

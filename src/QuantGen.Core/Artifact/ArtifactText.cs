@@ -126,6 +126,8 @@ public static class ArtifactText
                     return new ArtifactLayer(kind, name, new(inputs), new(outputs), new(ints.ToArray()), new(floats.ToArray()), new(blobs.ToArray()), comment);
                 case "ints":
                 {
+                    // A key, then the values (fuzzing found a bare 'ints' line overflowing the array size).
+                    if (parts.Length < 2) throw reader.Error($"'ints' needs a key in layer '{name}'");
                     var values = new int[parts.Length - 2];
                     for (int i = 0; i < values.Length; i++) values[i] = reader.ParseInt(parts, i + 2);
                     ints.Add(new ArtifactInts(Unescape(parts[1]), new(values)));
@@ -133,6 +135,8 @@ public static class ArtifactText
                 }
                 case "floats":
                 {
+                    // A key, then the values (fuzzing found a bare 'floats' line overflowing the array size).
+                    if (parts.Length < 2) throw reader.Error($"'floats' needs a key in layer '{name}'");
                     var values = new float[parts.Length - 2];
                     for (int i = 0; i < values.Length; i++) values[i] = reader.ParseFloat(parts, i + 2);
                     floats.Add(new ArtifactFloats(Unescape(parts[1]), new(values)));
@@ -218,13 +222,13 @@ public static class ArtifactText
                 if (bytes.Length != count * 4) throw reader.Error($"blob '{key}' has {bytes.Length} bytes, its shape needs {count * 4}");
                 if (type == BlobType.I32)
                 {
-                    values = new int[count];
-                    for (int i = 0; i < count; i++) values[i] = ReadInt32(bytes, i * 4);
+                    values = new int[bytes.Length / 4];
+                    for (int i = 0; i < values.Length; i++) values[i] = ReadInt32(bytes, i * 4);
                 }
                 else
                 {
-                    floats = new float[count];
-                    for (int i = 0; i < count; i++) floats[i] = Int32BitsToSingle(ReadInt32(bytes, i * 4));
+                    floats = new float[bytes.Length / 4];
+                    for (int i = 0; i < floats.Length; i++) floats[i] = Int32BitsToSingle(ReadInt32(bytes, i * 4));
                 }
                 break;
             default:

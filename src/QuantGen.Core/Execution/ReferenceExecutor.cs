@@ -73,11 +73,15 @@ public sealed class ReferenceExecutor
             Tensor[] outputs;
             try
             {
-                outputs = _operators[i].Execute(new OpContext(node, _model.Opset), nodeInputs);
+                outputs = _operators[i].Execute(new OpContext(node, _model.Opset) { Budget = _model.Budget }, nodeInputs);
             }
             catch (ModelException e)
             {
                 throw e.WithContext(_model.Path, node.Name);
+            }
+            catch (OverflowException e)
+            {
+                throw new ModelException(ErrorCodes.ValueOutOfRange, $"{node.OpType}: a value of the node is outside the range QuantGen represents ({e.Message}).", _model.Path, node.Name, e);
             }
 
             for (int o = 0; o < node.Outputs.Count && o < outputs.Length; o++)

@@ -15,15 +15,21 @@ public static class Npy
 {
     private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
-    public static Tensor Read(string path)
+    public static Tensor Read(string path, ResourceBudget? budget = null)
     {
         if (!File.Exists(path)) throw new ModelException(ErrorCodes.FileNotFound, $"Tensor file '{path}' does not exist.", path);
         using var stream = File.OpenRead(path);
-        return Read(stream, path);
+        return Read(stream, path, budget);
     }
 
-    public static Tensor Read(Stream stream, string path)
+    /// <summary>
+    /// Reads one array. The header's shape is checked against <paramref name="budget"/> (QG0041) and, on a seekable
+    /// stream, against the bytes the file holds (QG0012) before the array is allocated: a header claiming 2^30
+    /// elements over a few bytes of data allocates nothing.
+    /// </summary>
+    public static Tensor Read(Stream stream, string path, ResourceBudget? budget = null)
     {
+        budget ??= ResourceBudget.Default;
         var prefix = new byte[10];
         if (stream.ReadAtLeast(prefix, 10, throwOnEndOfStream: false) < 10 || !prefix.AsSpan(0, 6).SequenceEqual(Magic))
             throw Bad(path, "not a NumPy .npy file (bad magic)");
@@ -73,6 +79,18 @@ public static class Npy
         {
             throw new ModelException(ErrorCodes.BadTensorFile, e.Message, path);
         }
+        long elements = ResourceBudget.Product(Array.ConvertAll(dims, d => (long)d));
+        try
+        {
+            budget.RequireTensor(elements, $"the array in '{path}' {ShapeMath.Format(dims)}");
+        }
+        catch (ModelException e)
+        {
+            throw new ModelException(e.Code, e.Message, path);
+        }
+        long needed = elements * DataTypes.SizeOf(type);
+        if (stream.CanSeek && stream.Length - stream.Position < needed)
+            throw Bad(path, $"data is truncated: shape {ShapeMath.Format(dims)} needs {needed} bytes after the {consumed + headerLength}-byte header, the file has {stream.Length - stream.Position}");
         var tensor = Tensor.Zeros(type, dims);
         var bytes = MemoryMarshal.AsBytes(Bytes(tensor));
         if (stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false) < bytes.Length)

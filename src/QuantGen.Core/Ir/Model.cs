@@ -23,4 +23,7 @@ public sealed class Model
     public string ProducerVersion { get; init; } = "";
 
     public long IrVersion { get; init; }
+
+    /// <summary>The resource caps this model was prepared under; the executor checks its scratch buffers against them.</summary>
+    public ResourceBudget Budget { get; set; } = ResourceBudget.Default;
 }

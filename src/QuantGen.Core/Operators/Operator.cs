@@ -16,6 +16,22 @@ public sealed class OpContext
     /// <summary>Default-domain opset of the model; operators switch behaviour on it (e.g. Clip's min/max moved from attributes to inputs at 11).</summary>
     public int Opset { get; }
 
+    /// <summary>The caps scratch buffers are checked against before an operator allocates them.</summary>
+    public ResourceBudget Budget { get; init; } = ResourceBudget.Default;
+
+    /// <summary>QG0041 unless a scratch buffer of <paramref name="elements"/> (a 64-bit count, never wrapped) fits the budget.</summary>
+    public void RequireScratch(long elements, string what)
+    {
+        try
+        {
+            Budget.RequireTensor(elements, what);
+        }
+        catch (ModelException e)
+        {
+            throw Error(e.Code, e.Message);
+        }
+    }
+
     /// <summary>A <see cref="ModelException"/> naming this node.</summary>
     public ModelException Error(string code, string message) => new(code, $"{Node.OpType}: {message}", nodeName: Node.Name);
 

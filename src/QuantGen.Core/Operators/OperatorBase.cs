@@ -39,4 +39,15 @@ internal static class Op
     }
 
     public static int[] IntArray(long[] values) => Array.ConvertAll(values, v => checked((int)v));
+
+    /// <summary>An int attribute in [<paramref name="min"/>, <paramref name="max"/>]: QG0042 outside the int range, QG0010 outside the allowed one.</summary>
+    public static int Int(OpContext ctx, string name, long fallback, int min, int max)
+    {
+        long value = ctx.Node.GetInt(name, fallback);
+        if (value < int.MinValue || value > int.MaxValue)
+            throw ctx.Error(ErrorCodes.ValueOutOfRange, $"{name} {value} is outside the 32-bit range.");
+        if (value < min || value > max)
+            throw ctx.Error(ErrorCodes.InvalidAttribute, $"{name} {value} must be from {min} to {max}.");
+        return (int)value;
+    }
 }

@@ -17,11 +17,15 @@ public static class ModelPreparation
             ProducerVersion = model.ProducerVersion,
             IrVersion = model.IrVersion,
         };
+        options ??= new ShapeOptions();
+        copy.Budget = options.Budget;
         try
         {
+            ResourceChecks.BeforeInference(copy, options.Budget);
             TopologicalSort.Run(graph);
-            ShapeInference.Run(copy, options ?? new ShapeOptions());
+            ShapeInference.Run(copy, options);
             DeadNodeElimination.Run(graph);
+            ResourceChecks.ActivationPeak(copy, options.Budget);
         }
         catch (ModelException e)
         {

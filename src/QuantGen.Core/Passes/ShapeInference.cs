@@ -13,6 +13,9 @@ public sealed record ShapeOptions
     /// <summary>Sizes for named symbolic dimensions ("samples" = 16000), taking precedence over the batch rule.</summary>
     public IReadOnlyDictionary<string, int> Dimensions { get; init; } = new Dictionary<string, int>();
 
+    /// <summary>Caps on tensor sizes, activation memory, parameters and nodes (QG0041), checked before anything is sized.</summary>
+    public ResourceBudget Budget { get; init; } = ResourceBudget.Default;
+
     /// <summary>
     /// Whole shapes for inputs (InputShape="1,3,48,192", InputShapes="x=1,3,48,192;state=2,1,64", --input-shape), by input
     /// name; "" names the model's only input. They take precedence over the rules above and must agree with the fixed
@@ -89,7 +92,7 @@ public static class ShapeInference
             if (!OperatorRegistry.IsDefaultDomain(node.Domain) || !registry.TryGet(node.OpType, out var op))
                 throw new ModelException(ErrorCodes.UnsupportedOperator,
                     $"Operator '{(node.Domain.Length > 0 ? node.Domain + "." : "")}{node.OpType}' is not supported.", model.Path, node.Name);
-            var ctx = new OpContext(node, model.Opset);
+            var ctx = new OpContext(node, model.Opset) { Budget = options.Budget };
             var infos = new TensorInfo?[node.Inputs.Count];
             var constants = new Tensor?[node.Inputs.Count];
             bool allConstant = true;
@@ -124,6 +127,11 @@ public static class ShapeInference
             {
                 throw e.WithContext(model.Path, node.Name);
             }
+            catch (OverflowException e)
+            {
+                // A checked conversion of an attribute or constant input: the model's value, not a QuantGen bug.
+                throw new ModelException(ErrorCodes.ValueOutOfRange, $"{node.OpType}: a value of the node is outside the range QuantGen represents ({e.Message}).", model.Path, node.Name, e);
+            }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 throw new ModelException(ErrorCodes.InternalError, $"{node.OpType} failed during shape inference: {e.Message}. Please report this with the model.", model.Path, node.Name, e);
@@ -134,6 +142,14 @@ public static class ShapeInference
                 var name = node.Outputs[o];
                 if (name.Length == 0) continue;
                 var info = folded is not null ? folded[o].Info : outputs[o];
+                try
+                {
+                    options.Budget.RequireTensor(info.ElementCount, $"{node.OpType} output '{name}' {info}");
+                }
+                catch (ModelException e)
+                {
+                    throw e.WithContext(model.Path, node.Name);
+                }
                 graph.ValueInfos[name] = info;
                 if (folded is not null) graph.Initializers[name] = folded[o];
             }

@@ -45,7 +45,16 @@ internal sealed partial class ArtifactBuilder
         }
 
         foreach (var layer in layers)
-            BuildLayer(layer);
+            try
+            {
+                BuildLayer(layer);
+            }
+            catch (ArgumentOutOfRangeException e) when (e.ParamName == "real") // FixedPoint.Encode's argument
+            {
+                // Ranges a hostile model can reach (weights near float.MaxValue) give scale ratios no fixed-point
+                // multiplier holds: the layer is not quantizable, said with its name (fuzzing found the bare exception).
+                throw new ModelException(ErrorCodes.NotQuantizable, $"The scales of layer '{layer.Name}' need a requantization multiplier outside the fixed-point range ({e.Message.Split('\n')[0]}).", nodeName: layer.Name);
+            }
 
         var outputs = new List<ArtifactIo>();
         foreach (var output in _graph.Outputs)

@@ -52,6 +52,9 @@ public sealed record QuantizationOptions
     /// <summary>Batch size the symbolic batch dimension resolves to in the generated class.</summary>
     public int BatchSize { get; init; } = 1;
 
+    /// <summary>Resource caps (QG0041) for preparing, calibrating and emitting the model; docs/security.md.</summary>
+    public ResourceBudget Budget { get; init; } = ResourceBudget.Default;
+
     /// <summary>Fewest calibration samples accepted: below one batch of AdaRound's paper (32 images) ranges and statistics are noise.</summary>
     public int MinCalibrationSamples { get; init; } = 32;
 

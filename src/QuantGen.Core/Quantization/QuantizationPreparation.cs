@@ -7,5 +7,8 @@ namespace QuantGen.Core.Quantization;
 internal static class QuantizationPreparation
 {
     public static Model Prepare(Model model, QuantizationOptions options) =>
-        ModelPreparation.Prepare(model, new ShapeOptions { BatchSize = options.BatchSize, Dimensions = options.Dimensions, InputShapes = options.InputShapes });
+        ModelPreparation.Prepare(model, new ShapeOptions
+        {
+            BatchSize = options.BatchSize, Dimensions = options.Dimensions, InputShapes = options.InputShapes, Budget = options.Budget,
+        });
 }

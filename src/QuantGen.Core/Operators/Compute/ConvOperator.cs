@@ -15,8 +15,9 @@ internal sealed class ConvOperator : Operator
     {
         Op.RequireType(ctx, x.DataType, DataType.Float);
         ctx.Require(w.DataType == DataType.Float && w.Rank == x.Rank, $"weights {w} must be float with the input's rank {x.Rank}.");
-        int group = checked((int)ctx.Node.GetInt("group", 1));
-        ctx.Require(group >= 1 && x.Shape[1] % group == 0 && w.Shape[0] % group == 0, $"group {group} must divide the input ({x.Shape[1]}) and output ({w.Shape[0]}) channels.");
+        ctx.Require(x.Rank >= 3, $"input must be at least 3-D (N, C, spatial…), got {x}.");
+        int group = Op.Int(ctx, "group", 1, 1, int.MaxValue);
+        ctx.Require(x.Shape[1] % group == 0 && w.Shape[0] % group == 0, $"group {group} must divide the input ({x.Shape[1]}) and output ({w.Shape[0]}) channels.");
         ctx.Require(w.Shape[1] * group == x.Shape[1], $"weights expect {w.Shape[1] * group} input channels, the input has {x.Shape[1]}.");
         if (b is { } bias) ctx.Require(bias.Rank == 1 && bias.Shape[0] == w.Shape[0], $"bias must be [{w.Shape[0]}].");
         var geometry = SpatialGeometry.Create(ctx, x.Shape, w.Shape[2..], allowCeil: false);
@@ -41,7 +42,7 @@ internal sealed class ConvOperator : Operator
         var y = Tensor.Zeros(DataType.Float, [n, m, .. g.Output]);
         ReadOnlySpan<float> xs = x.AsSpan<float>(), ws = w.AsSpan<float>();
         var ys = y.AsSpan<float>();
-        var window = g.WindowIndices();
+        var window = g.WindowIndices(ctx);
 
         if (cg == 1 && mg == 1)
         {
@@ -50,6 +51,7 @@ internal sealed class ConvOperator : Operator
         else
         {
             int kRows = cg * kSize;
+            ctx.RequireScratch(ResourceBudget.Product(kRows, outPlane), "the im2col buffer");
             var columns = new float[checked(kRows * outPlane)];
             for (int batch = 0; batch < n; batch++)
                 for (int grp = 0; grp < group; grp++)
@@ -116,44 +118,66 @@ internal sealed class ConvTransposeOperator : Operator
         Op.RequireType(ctx, x.DataType, DataType.Float);
         int rank = x.Rank - 2;
         ctx.Require(rank >= 1 && w.Rank == x.Rank, "input and weights must be N-D with the same rank ≥ 3.");
-        int group = checked((int)ctx.Node.GetInt("group", 1));
-        ctx.Require(group >= 1 && x.Shape[1] == w.Shape[0] && x.Shape[1] % group == 0, $"weights [{w.Shape[0]},…] do not match {x.Shape[1]} input channels in {group} groups.");
+        int group = Op.Int(ctx, "group", 1, 1, int.MaxValue);
+        ctx.Require(x.Shape[1] == w.Shape[0] && x.Shape[1] % group == 0, $"weights [{w.Shape[0]},…] do not match {x.Shape[1]} input channels in {group} groups.");
         int m = w.Shape[1] * group;
         if (b is { } bias) ctx.Require(bias.Rank == 1 && bias.Shape[0] == m, $"bias must be [{m}].");
         var kernel = w.Shape[2..];
-        var strides = SpatialGeometry.Ints(ctx, "strides", rank, 1);
-        var dilations = SpatialGeometry.Ints(ctx, "dilations", rank, 1);
-        var outputPadding = SpatialGeometry.Ints(ctx, "output_padding", rank, 0);
+        if (kernel.Any(k => k < 1)) throw ctx.Error(ErrorCodes.BadGeometry, $"kernel [{string.Join(",", kernel)}] must be positive.");
+        var strides = SpatialGeometry.Longs(ctx, "strides", rank, 1);
+        var dilations = SpatialGeometry.Longs(ctx, "dilations", rank, 1);
+        var outputPadding = SpatialGeometry.Longs(ctx, "output_padding", rank, 0);
+        if (strides.Any(s => s < 1 || s > int.MaxValue) || dilations.Any(v => v < 1 || v > int.MaxValue))
+            throw ctx.Error(ErrorCodes.BadGeometry, $"strides [{string.Join(",", strides)}] and dilations [{string.Join(",", dilations)}] must be from 1 to {int.MaxValue}.");
+        for (int d = 0; d < rank; d++)
+            if (outputPadding[d] < 0 || outputPadding[d] >= Math.Max(strides[d], dilations[d]))
+                throw ctx.Error(ErrorCodes.BadGeometry, $"output_padding [{string.Join(",", outputPadding)}] must be non-negative and below the stride or the dilation.");
         var begin = new int[rank];
         var end = new int[rank];
         var output = new int[rank];
         var pads = ctx.Node.GetInts("pads");
         var outputShape = ctx.Node.GetInts("output_shape");
         var autoPad = ctx.Node.GetString("auto_pad", "NOTSET");
+        if (pads is not null && pads.Length != 2 * rank) throw ctx.Error(ErrorCodes.BadGeometry, $"pads must have {2 * rank} values.");
+        if (outputShape is not null && outputShape.Length < rank) throw ctx.Error(ErrorCodes.BadGeometry, $"output_shape must have at least {rank} values.");
         for (int d = 0; d < rank; d++)
         {
-            int full = strides[d] * (x.Shape[d + 2] - 1) + outputPadding[d] + (kernel[d] - 1) * dilations[d] + 1;
+            // 64-bit, each term below 2^62: no wrap.
+            long full = strides[d] * (x.Shape[d + 2] - 1L) + outputPadding[d] + (kernel[d] - 1L) * dilations[d] + 1;
+            long padBegin = 0, padEnd = 0, size;
             if (outputShape is not null || autoPad is "SAME_UPPER" or "SAME_LOWER")
             {
-                int target = outputShape is not null ? (int)outputShape[outputShape.Length - rank + d] : x.Shape[d + 2] * strides[d];
-                int total = Math.Max(0, full - target);
+                long target = outputShape is not null ? outputShape[outputShape.Length - rank + d] : x.Shape[d + 2] * strides[d];
+                if (target < 1 || target > int.MaxValue)
+                    throw ctx.Error(ErrorCodes.BadGeometry, $"spatial axis {d}: the output size {target} must be from 1 to {int.MaxValue}.");
+                long total = Math.Max(0, full - target);
                 // ConvTranspose puts the odd padding unit at the start for SAME_UPPER (the reverse of Conv).
-                (begin[d], end[d]) = autoPad == "SAME_UPPER" ? (total / 2, total - total / 2) : (total - total / 2, total / 2);
-                output[d] = target;
+                (padBegin, padEnd) = autoPad == "SAME_UPPER" ? (total / 2, total - total / 2) : (total - total / 2, total / 2);
+                size = target;
             }
             else
             {
                 if (pads is not null)
                 {
-                    ctx.Require(pads.Length == 2 * rank, $"pads must have {2 * rank} values.");
-                    begin[d] = (int)pads[d];
-                    end[d] = (int)pads[d + rank];
+                    padBegin = pads[d];
+                    padEnd = pads[d + rank];
+                    if (padBegin < 0 || padEnd < 0)
+                        throw ctx.Error(ErrorCodes.BadGeometry, $"pads [{string.Join(",", pads)}] must be non-negative.");
                 }
-                output[d] = full - begin[d] - end[d];
+                size = full - padBegin - padEnd;
             }
-            ctx.Require(output[d] > 0, "the output would be empty.");
+            if (size < 1)
+                throw ctx.Error(ErrorCodes.BadGeometry, $"spatial axis {d}: the output would have {size} positions.");
+            // Every position the scatter computes lies in [−padBegin, full − padBegin): keep it, and the output, in int.
+            if (full + stride(d) > int.MaxValue || size > int.MaxValue || padBegin > int.MaxValue)
+                throw ctx.Error(ErrorCodes.BadGeometry,
+                    $"spatial axis {d}: input {x.Shape[d + 2]}, stride {strides[d]}, kernel {kernel[d]}, dilation {dilations[d]} give an extent of {full}, outside 32-bit indexing.");
+            begin[d] = (int)padBegin;
+            end[d] = (int)padEnd;
+            output[d] = (int)size;
         }
-        return new Plan(kernel, strides, dilations, begin, output, group, m);
+        long stride(int d) => strides[d];
+        return new Plan(kernel, Array.ConvertAll(strides, v => (int)v), Array.ConvertAll(dilations, v => (int)v), begin, output, group, m);
     }
 
     public override TensorInfo[] InferOutputs(OpContext ctx, IReadOnlyList<TensorInfo?> inputs, IReadOnlyList<Tensor?> constants)
@@ -177,6 +201,7 @@ internal sealed class ConvTransposeOperator : Operator
         var ys = y.AsSpan<float>();
 
         // For every (input position, kernel offset) pair, the output position it lands on, or −1 outside.
+        ctx.RequireScratch(ResourceBudget.Product(inPlane, kSize), "the scatter map");
         var target = new int[checked(inPlane * kSize)];
         var i = new int[rank];
         var k = new int[rank];

@@ -33,7 +33,7 @@ internal sealed class PoolOperator : Operator
         InferOutputs(ctx, [x.Info], inputs);
         var g = SpatialGeometry.Create(ctx, x.Shape, null, allowCeil: true);
         int planes = x.Shape[0] * x.Shape[1], inPlane = g.Input.Aggregate(1, (p, d) => p * d), outPlane = g.OutputSize, kSize = g.KernelSize;
-        var window = g.WindowIndices();
+        var window = g.WindowIndices(ctx);
         double[] values = x.DataType switch
         {
             DataType.Float => Array.ConvertAll(x.ToArray<float>(), v => (double)v),

@@ -43,7 +43,9 @@ internal sealed class ResizeOperator : Operator
             ctx.Require(sizes.Length == axes.Length, $"sizes has {sizes.Length} values for {axes.Length} axes.");
             for (int i = 0; i < axes.Length; i++)
             {
-                output[axes[i]] = checked((int)sizes[i]);
+                if (sizes[i] < 1 || sizes[i] > int.MaxValue || x.Shape[axes[i]] < 1)
+                    throw ctx.Error(ErrorCodes.BadGeometry, $"sizes [{string.Join(",", sizes)}] must be from 1 to {int.MaxValue}, on a non-empty input.");
+                output[axes[i]] = (int)sizes[i];
                 scales[axes[i]] = (double)sizes[i] / x.Shape[axes[i]];
             }
         }
@@ -53,16 +55,19 @@ internal sealed class ResizeOperator : Operator
             ctx.Require(s.Length == axes.Length, $"scales has {s.Length} values for {axes.Length} axes.");
             for (int i = 0; i < axes.Length; i++)
             {
-                ctx.Require(s[i] > 0, "scales must be positive.");
+                double size = Math.Floor(x.Shape[axes[i]] * (double)s[i]);
+                // NaN fails every comparison: the negated test refuses it too.
+                if (!(s[i] > 0 && float.IsFinite(s[i]) && size >= 1 && size <= int.MaxValue))
+                    throw ctx.Error(ErrorCodes.BadGeometry, $"scale {s[i].ToString("R", System.Globalization.CultureInfo.InvariantCulture)} on axis {axes[i]} (size {x.Shape[axes[i]]}) must be finite and positive and give an output from 1 to {int.MaxValue}.");
                 scales[axes[i]] = s[i];
-                output[axes[i]] = checked((int)Math.Floor(x.Shape[axes[i]] * (double)s[i]));
+                output[axes[i]] = (int)size;
             }
         }
         else
         {
             throw ctx.Error(ErrorCodes.InvalidAttribute, "needs scales or sizes.");
         }
-        ShapeMath.ElementCount(output);
+        ctx.RequireScratch(ResourceBudget.Product(Array.ConvertAll(output, v => (long)v)), $"the output {ShapeMath.Format(output)}");
         return new Plan(output, scales);
     }
 
@@ -192,13 +197,15 @@ internal sealed class PadOperator : Operator
         for (int i = 0; i < axes.Length; i++)
         {
             int d = axes[i];
-            begin[d] = checked((int)pads[i]);
-            end[d] = checked((int)pads[i + axes.Length]);
-            long size = (long)x.Shape[d] + begin[d] + end[d];
+            long before = pads[i], after = pads[i + axes.Length];
+            if (before < int.MinValue || before > int.MaxValue || after < int.MinValue || after > int.MaxValue)
+                throw ctx.Error(ErrorCodes.BadGeometry, $"pads [{string.Join(",", pads)}] must fit 32 bits.");
+            long size = x.Shape[d] + before + after;
             ctx.Require(size >= 0, $"pads crop more than axis {d} holds.");
-            output[d] = checked((int)size);
+            if (size > int.MaxValue) throw ctx.Error(ErrorCodes.BadGeometry, $"pads make axis {d} {size} long.");
+            (begin[d], end[d], output[d]) = ((int)before, (int)after, (int)size);
         }
-        ShapeMath.ElementCount(output);
+        ctx.RequireScratch(ResourceBudget.Product(Array.ConvertAll(output, v => (long)v)), $"the output {ShapeMath.Format(output)}");
         return (begin, end, output);
     }
 

@@ -45,6 +45,9 @@ internal sealed class SliceOperator : Operator
             if (!seen.Add(axis)) throw ctx.Error(ErrorCodes.InvalidAttribute, "axes has duplicates.");
             long dim = input[axis], s = steps[i];
             if (s == 0) throw ctx.Error(ErrorCodes.InvalidAttribute, "a step is 0.");
+            // A step longer than the axis takes at most one element: clamping it keeps the count arithmetic (and
+            // the int step) exact for INT64_MAX and INT64_MIN, which ONNX defines as "the start element only".
+            s = Math.Clamp(s, -(dim + 1), dim + 1);
             long b = starts[i] < 0 ? starts[i] + dim : starts[i];
             long e = ends[i] < 0 ? ends[i] + dim : ends[i];
             if (s > 0)
