@@ -6,7 +6,7 @@ namespace QuantGen.Generator
     /// each kernel implements one layer kind of docs/artifact.md exactly as QuantGen.Core's IntegerSimulator does, bit
     /// for bit, on every path.
     /// </summary>
-    internal static class KernelSource
+    internal static partial class KernelSource
     {
         /// <summary>The kernels for a compilation with (true) or without System.Runtime.Intrinsics' AvxVnni and Vector512 (.NET 8+).</summary>
         public static string Text(bool intrinsics)
@@ -32,7 +32,7 @@ namespace QuantGen.Generator
             ("/*SIMDMAXPOOL*/", SimdMaxPoolDispatch),
             ("/*SIMDADD*/", SimdAddDispatch),
             ("/*SIMDQUANTIZE*/", SimdQuantizeDispatch),
-            ("/*SIMDKERNELS*/", SimdKernels),
+            ("/*SIMDKERNELS*/", SimdKernels + Avx2Kernels),
         };
 
         /// <summary>Inserted before MaxInto's scalar loop: 32 bytes at a time (vpmaxub).</summary>
@@ -94,6 +94,11 @@ namespace QuantGen.Generator
                 && ConvRowsAvxVnni(x, w, bias, scale, negScale, high, y, col, false,
                     n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi, part, parts))
                 return;
+            if (SimdEnabled && group == 1 && dw == 1 && (m & 7) == 0
+                && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported
+                && ConvRowsAvx2(x, w, bias, scale, negScale, high, y, col, false,
+                    n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi, part, parts))
+                return;
 ";
 
         /// <summary>
@@ -103,6 +108,11 @@ namespace QuantGen.Generator
         private const string SimdConvPoolDispatch = @"            if (SimdEnabled && VnniEnabled && dw == 1 && (m & 7) == 0
                 && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported
                 && ConvRowsAvxVnni(x, w, bias, scale, negScale, high, pooled, col, true,
+                    n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi, 0, 1))
+                return;
+            if (SimdEnabled && dw == 1 && (m & 7) == 0
+                && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported
+                && ConvRowsAvx2(x, w, bias, scale, negScale, high, pooled, col, true,
                     n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi, 0, 1))
                 return;
 ";
