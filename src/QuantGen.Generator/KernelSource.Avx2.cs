@@ -22,6 +22,8 @@ namespace QuantGen.Generator
             int part, int parts)
         {
             bool inPlace = kh == 1 && kw == 1 && padTop == 0 && padLeft == 0 && (c & 3) == 0;
+            // In place at stride 1 over the whole input: position p's field is the c bytes at p · c.
+            bool pointwise = inPlace && sh == 1 && sw == 1 && oh == h && ow == width && !pooled;
             int ph = (oh - 1) * sh + (kh - 1) * dh + 1, pw = inPlace ? width : (ow - 1) * sw + kw, pitch = pw * c, row = (kw * c + 3) & ~3;
             int outputs = (pooled ? (oh / 2) * (ow / 2) : oh * ow) * m, image = h * width * c;
             if (!inPlace && plane.Length < ph * pitch + 4) return false;
@@ -44,7 +46,13 @@ namespace QuantGen.Generator
                 {
                     int o = 16 * block;
                     var q0 = new Requantization8(scale, negScale, high, hi, o, zy, lo);
-                    if (o + 16 <= m)
+                    if (o + 16 <= m && pointwise)
+                    {
+                        var q1 = new Requantization8(scale, negScale, high, hi, o + 8, zy, lo);
+                        if (form == 2) PointwiseChannels16Avx2<PairsFit>(source, w, bias, q0, q1, output, oh * ow, c, o, m);
+                        else PointwiseChannels16Avx2<SignSplit>(source, w, bias, q0, q1, output, oh * ow, c, o, m);
+                    }
+                    else if (o + 16 <= m)
                     {
                         var q1 = new Requantization8(scale, negScale, high, hi, o + 8, zy, lo);
                         if (form == 2) ConvChannels16Avx2<PairsFit>(source, w, bias, q0, q1, output, fields, pooled, o, m);
@@ -237,6 +245,73 @@ namespace QuantGen.Generator
                 if (count > 1) { q0.Store(y, at + m, a10); q1.Store(y, at + m + 8, a11); }
                 if (count > 2) { q0.Store(y, at + 2 * m, a20); q1.Store(y, at + 2 * m + 8, a21); }
                 if (count > 3) { q0.Store(y, at + 3 * m, a30); q1.Store(y, at + 3 * m + 8, a31); }
+            }
+        }
+
+        /// <summary>
+        /// ConvChannels16Avx2 for a pointwise convolution (1×1, stride 1, no padding, read in place), as
+        /// PointwiseChannels16AvxVnni: four consecutive positions without a cursor, unchecked stores after one length
+        /// check. A partial last block repeats its last position: computed, never stored.
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void PointwiseChannels16Avx2<TDot>(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            in Requantization8 q0, in Requantization8 q1, global::System.Span<byte> y, int positions, int c, int o, int m)
+            where TDot : struct, IDotStep
+        {
+            if (x.Length < positions * c || w.Length < c * m || y.Length < positions * m || o + 16 > m)
+                throw new global::System.ArgumentException(""The buffers do not hold the tensors."");
+            ref byte input = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+            ref sbyte weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
+            ref byte output = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(y), o);
+            var bias0 = default(TDot).Start(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8)), ref weights, c / 4, m);
+            var bias1 = default(TDot).Start(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o + 8, 8)),
+                ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 32), c / 4, m);
+            for (int p = 0; p < positions; p += 4)
+            {
+                int count = positions - p < 4 ? positions - p : 4;
+                ref byte r0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, p * c);
+                ref byte r1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref r0, count > 1 ? c : 0);
+                ref byte r2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref r0, (count > 2 ? 2 : count - 1) * c);
+                ref byte r3 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref r0, (count - 1) * c);
+                var a00 = bias0; var a01 = bias1; var a10 = bias0; var a11 = bias1;
+                var a20 = bias0; var a21 = bias1; var a30 = bias0; var a31 = bias1;
+                ref sbyte packed = ref weights;
+                for (int k4 = 0; k4 < c; k4 += 4)
+                {
+                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed);
+                    var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed, 32);
+                    packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 4 * m);
+                    var v = default(TDot).Prepare(Broadcast4(ref r0, k4));
+                    a00 = default(TDot).Step(a00, v, w0);
+                    a01 = default(TDot).Step(a01, v, w1);
+                    v = default(TDot).Prepare(Broadcast4(ref r1, k4));
+                    a10 = default(TDot).Step(a10, v, w0);
+                    a11 = default(TDot).Step(a11, v, w1);
+                    v = default(TDot).Prepare(Broadcast4(ref r2, k4));
+                    a20 = default(TDot).Step(a20, v, w0);
+                    a21 = default(TDot).Step(a21, v, w1);
+                    v = default(TDot).Prepare(Broadcast4(ref r3, k4));
+                    a30 = default(TDot).Step(a30, v, w0);
+                    a31 = default(TDot).Step(a31, v, w1);
+                }
+                ref byte at = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, p * m);
+                q0.StoreUnchecked(ref at, a00);
+                q1.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 8), a01);
+                if (count > 1)
+                {
+                    q0.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, m), a10);
+                    q1.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, m + 8), a11);
+                }
+                if (count > 2)
+                {
+                    q0.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 2 * m), a20);
+                    q1.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 2 * m + 8), a21);
+                }
+                if (count > 3)
+                {
+                    q0.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 3 * m), a30);
+                    q1.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 3 * m + 8), a31);
+                }
             }
         }
 
