@@ -63,9 +63,11 @@ namespace QuantGen.Generator
                 i = QuantizeAvx512(x, y, scale, zero, min, max);
 ";
 
-        /// <summary>Inserted before Add's scalar loop: 8 elements at a time in 64-bit lanes (AVX-512).</summary>
+        /// <summary>Inserted before Add's scalar loop: 8 elements at a time in 64-bit lanes (AVX-512, or AVX2).</summary>
         private const string SimdAddDispatch = @"            if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
                 i = AddAvx512(a, b, y, za, zb, ma, mb, shift, zy, lo, hi);
+            else if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+                i = AddAvx2(a, b, y, za, zb, ma, mb, shift, zy, lo, hi);
 ";
 
         /// <summary>
