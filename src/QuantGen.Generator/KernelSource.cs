@@ -119,9 +119,12 @@ namespace QuantGen.Generator
                 return;
 ";
 
-        /// <summary>Inserted before AveragePoolNhwc's scalar loop over channels: sums of 8 channels in int32 lanes.</summary>
+        /// <summary>Inserted before AveragePoolNhwc's scalar loop over channels: sums of 8 channels in int32 lanes (AVX-512, or AVX2).</summary>
         private const string SimdAverageDispatch = @"                if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
                     ch = AverageChannelsAvx512(x, y, multiplier[entry], shift[entry], outBase, b, oy * sh - padTop, ox * sw - padLeft,
+                        c, h, width, kh, kw, count * zx, zy, lo, hi);
+                else if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+                    ch = AverageChannelsAvx2(x, y, multiplier[entry], shift[entry], outBase, b, oy * sh - padTop, ox * sw - padLeft,
                         c, h, width, kh, kw, count * zx, zy, lo, hi);
 ";
 

@@ -2059,11 +2059,59 @@ namespace QuantGen.Generated
             int shift, global::System.Runtime.Intrinsics.Vector256<long> after, global::System.Runtime.Intrinsics.Vector256<long> low, global::System.Runtime.Intrinsics.Vector256<long> top)
         {
             var sum = global::System.Runtime.Intrinsics.X86.Avx2.Multiply(global::System.Runtime.Intrinsics.Vector256.AsInt32(va), multiplierA)
-                + global::System.Runtime.Intrinsics.X86.Avx2.Multiply(global::System.Runtime.Intrinsics.Vector256.AsInt32(vb), multiplierB) + offset;
+                + global::System.Runtime.Intrinsics.X86.Avx2.Multiply(global::System.Runtime.Intrinsics.Vector256.AsInt32(vb), multiplierB);
+            return ShiftClamp(sum, offset, shift, after, low, top);
+        }
+
+        /// <summary>
+        /// clamp(((sum + 2^(shift−1)) &gt;&gt; shift) + zy, lo, hi) for |sum| &lt; 2^62: offset = 2^(shift−1) + 2^62 and
+        /// after = zy − (2^62 &gt;&gt; shift), so that the logical shift of a non-negative value stands in for the arithmetic one.
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector256<long> ShiftClamp(global::System.Runtime.Intrinsics.Vector256<long> sum, global::System.Runtime.Intrinsics.Vector256<long> offset,
+            int shift, global::System.Runtime.Intrinsics.Vector256<long> after, global::System.Runtime.Intrinsics.Vector256<long> low, global::System.Runtime.Intrinsics.Vector256<long> top)
+        {
             var v = global::System.Runtime.Intrinsics.Vector256.AsInt64(global::System.Runtime.Intrinsics.Vector256.ShiftRightLogical(
-                global::System.Runtime.Intrinsics.Vector256.AsUInt64(sum), shift)) + after;
+                global::System.Runtime.Intrinsics.Vector256.AsUInt64(sum + offset), shift)) + after;
             v = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.X86.Avx2.CompareGreaterThan(low, v), low, v);
             return global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.X86.Avx2.CompareGreaterThan(v, top), top, v);
+        }
+
+        /// <summary>
+        /// AverageChannelsAvx512 for AVX2: the window's bytes of 8 channels summed in int32 lanes, count · zx subtracted,
+        /// then Requantize's 64-bit steps on two 4-lane halves (vpmuldq, ShiftClamp). Returns the channels done (0 for a
+        /// shift outside [1, 62]).
+        /// </summary>
+        private static int AverageChannelsAvx2(global::System.ReadOnlySpan<byte> x, global::System.Span<byte> y, int multiplier, int shift, int outBase,
+            int b, int iy0, int ix0, int c, int h, int width, int kh, int kw, int offset, int zy, int lo, int hi)
+        {
+            if (shift < 1 || shift > 62 || x.Length < (b + 1) * h * width * c) return 0;
+            ref byte input = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+            var m = global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.Vector256.Create((long)multiplier));
+            var rounding = global::System.Runtime.Intrinsics.Vector256.Create((1L << (shift - 1)) + (1L << 62));
+            var after = global::System.Runtime.Intrinsics.Vector256.Create((long)zy - ((1L << 62) >> shift));
+            var low = global::System.Runtime.Intrinsics.Vector256.Create((long)lo);
+            var top = global::System.Runtime.Intrinsics.Vector256.Create((long)hi);
+            int ch = 0;
+            for (; ch + 8 <= c; ch += 8)
+            {
+                var acc = global::System.Runtime.Intrinsics.Vector256.Create(-offset);
+                for (int iy = iy0 < 0 ? 0 : iy0; iy < iy0 + kh && iy < h; iy++)
+                    for (int ix = ix0 < 0 ? 0 : ix0; ix < ix0 + kw && ix < width; ix++)
+                        acc += global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(global::System.Runtime.Intrinsics.Vector128.AsByte(
+                            global::System.Runtime.Intrinsics.Vector128.CreateScalar(global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(
+                                ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, ((b * h + iy) * width + ix) * c + ch)))));
+                var v0 = ShiftClamp(global::System.Runtime.Intrinsics.X86.Avx2.Multiply(global::System.Runtime.Intrinsics.Vector256.AsInt32(
+                    global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int64(global::System.Runtime.Intrinsics.Vector256.GetLower(acc))), m), rounding, shift, after, low, top);
+                var v1 = ShiftClamp(global::System.Runtime.Intrinsics.X86.Avx2.Multiply(global::System.Runtime.Intrinsics.Vector256.AsInt32(
+                    global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int64(global::System.Runtime.Intrinsics.Vector256.GetUpper(acc))), m), rounding, shift, after, low, top);
+                var ints = global::System.Runtime.Intrinsics.Vector256.Narrow(v0, v1);
+                var words = global::System.Runtime.Intrinsics.Vector128.Narrow(global::System.Runtime.Intrinsics.Vector256.GetLower(ints), global::System.Runtime.Intrinsics.Vector256.GetUpper(ints));
+                var bytes = global::System.Runtime.Intrinsics.Vector128.Narrow(global::System.Runtime.Intrinsics.Vector128.AsUInt16(words), global::System.Runtime.Intrinsics.Vector128.AsUInt16(words));
+                global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref y.Slice(outBase + ch, 8)[0],
+                    global::System.Runtime.Intrinsics.Vector128.ToScalar(global::System.Runtime.Intrinsics.Vector128.AsUInt64(bytes)));
+            }
+            return ch;
         }
 
         /// <summary>ConvChannels16Avx2 for the last 8 output channels (m a multiple of 8, not of 16): one weight vector per k-step.</summary>
@@ -2406,6 +2454,9 @@ namespace QuantGen.Generated
                 int count = rows * columns, entry = countIncludePad ? kh * kw : count;
                 if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
                     ch = AverageChannelsAvx512(x, y, multiplier[entry], shift[entry], outBase, b, oy * sh - padTop, ox * sw - padLeft,
+                        c, h, width, kh, kw, count * zx, zy, lo, hi);
+                else if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+                    ch = AverageChannelsAvx2(x, y, multiplier[entry], shift[entry], outBase, b, oy * sh - padTop, ox * sw - padLeft,
                         c, h, width, kh, kw, count * zx, zy, lo, hi);
                 for (; ch < c; ch++)
                 {
