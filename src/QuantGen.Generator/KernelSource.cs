@@ -6,7 +6,7 @@ namespace QuantGen.Generator
     /// each kernel implements one layer kind of docs/artifact.md exactly as QuantGen.Core's IntegerSimulator does, bit
     /// for bit, on every path.
     /// </summary>
-    internal static class KernelSource
+    internal static partial class KernelSource
     {
         /// <summary>The kernels for a compilation with (true) or without System.Runtime.Intrinsics' AvxVnni and Vector512 (.NET 8+).</summary>
         public static string Text(bool intrinsics)
@@ -32,7 +32,7 @@ namespace QuantGen.Generator
             ("/*SIMDMAXPOOL*/", SimdMaxPoolDispatch),
             ("/*SIMDADD*/", SimdAddDispatch),
             ("/*SIMDQUANTIZE*/", SimdQuantizeDispatch),
-            ("/*SIMDKERNELS*/", SimdKernels),
+            ("/*SIMDKERNELS*/", SimdKernels + Avx2Kernels),
         };
 
         /// <summary>Inserted before MaxInto's scalar loop: 32 bytes at a time (vpmaxub).</summary>
@@ -63,9 +63,11 @@ namespace QuantGen.Generator
                 i = QuantizeAvx512(x, y, scale, zero, min, max);
 ";
 
-        /// <summary>Inserted before Add's scalar loop: 8 elements at a time in 64-bit lanes (AVX-512).</summary>
+        /// <summary>Inserted before Add's scalar loop: 8 elements at a time in 64-bit lanes (AVX-512, or AVX2).</summary>
         private const string SimdAddDispatch = @"            if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
                 i = AddAvx512(a, b, y, za, zb, ma, mb, shift, zy, lo, hi);
+            else if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+                i = AddAvx2(a, b, y, za, zb, ma, mb, shift, zy, lo, hi);
 ";
 
         /// <summary>
@@ -94,6 +96,11 @@ namespace QuantGen.Generator
                 && ConvRowsAvxVnni(x, w, bias, scale, negScale, high, y, col, false,
                     n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi, part, parts))
                 return;
+            if (SimdEnabled && group == 1 && dw == 1 && (m & 7) == 0
+                && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported
+                && ConvRowsAvx2(x, w, bias, scale, negScale, high, y, col, false,
+                    n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi, part, parts))
+                return;
 ";
 
         /// <summary>
@@ -105,11 +112,19 @@ namespace QuantGen.Generator
                 && ConvRowsAvxVnni(x, w, bias, scale, negScale, high, pooled, col, true,
                     n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi, 0, 1))
                 return;
+            if (SimdEnabled && dw == 1 && (m & 7) == 0
+                && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported
+                && ConvRowsAvx2(x, w, bias, scale, negScale, high, pooled, col, true,
+                    n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi, 0, 1))
+                return;
 ";
 
-        /// <summary>Inserted before AveragePoolNhwc's scalar loop over channels: sums of 8 channels in int32 lanes.</summary>
+        /// <summary>Inserted before AveragePoolNhwc's scalar loop over channels: sums of 8 channels in int32 lanes (AVX-512, or AVX2).</summary>
         private const string SimdAverageDispatch = @"                if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
                     ch = AverageChannelsAvx512(x, y, multiplier[entry], shift[entry], outBase, b, oy * sh - padTop, ox * sw - padLeft,
+                        c, h, width, kh, kw, count * zx, zy, lo, hi);
+                else if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+                    ch = AverageChannelsAvx2(x, y, multiplier[entry], shift[entry], outBase, b, oy * sh - padTop, ox * sw - padLeft,
                         c, h, width, kh, kw, count * zx, zy, lo, hi);
 ";
 

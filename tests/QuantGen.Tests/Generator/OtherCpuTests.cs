@@ -69,6 +69,20 @@ public sealed class OtherCpuTests(OtherCpuTests.CompiledCases cases, ITestOutput
     }
 
     [Fact]
+    public void X86WithoutAvxVnniMatchesTheSimulator()
+    {
+        // Any x86 CPU without VNNI (AVX2 Zen 1-3, Skylake, and AVX-512 CPUs before Ice Lake): ConvRowsAvx2's
+        // vpmaddubsw forms and the vpmaddwd gather path. Runs on every x86 host and says which sets it saw; on a host
+        // without AVX2 it checks the Vector128 paths instead.
+        var run = KernelHost.RunHere(cases.AssemblyPath, new Dictionary<string, string> { ["DOTNET_EnableAVXVNNI"] = "0" });
+        Assert.Equal("X64", run.Architecture);
+        Assert.False(run.Features.Contains("AvxVnni"), $"AVX-VNNI is still reported ({string.Join(",", run.Features)})");
+        output.WriteLine($"x64, DOTNET_EnableAVXVNNI=0: the host saw {string.Join(",", run.Features)}"
+            + (run.Features.Contains("Avx2") ? "" : " (no AVX2: the AVX2 paths did not run)"));
+        Check(run, "x64, DOTNET_EnableAVXVNNI=0");
+    }
+
+    [Fact]
     public void X86WithoutAvx2MatchesTheSimulator()
     {
         // An x86-64 CPU with SSE4 only: the Vector128 paths and the scalar loops.
@@ -158,6 +172,14 @@ public sealed class OtherCpuTests(OtherCpuTests.CompiledCases cases, ITestOutput
             foreach (var (i, r) in Rows(nameof(PackedKernelTests.ConvThenMaxPoolMatchesTheSimulator), "c", "h", "w", "m", "k", "stride", "pad", "leaky", "negativeMultiplier"))
                 yield return (RandomLayerArtifacts.ConvThenMaxPool($"ConvMaxPool{i}", Inputs,
                     (int)r[0], (int)r[1], (int)r[2], (int)r[3], (int)r[4], (int)r[5], (int)r[6], (bool)r[7], (bool)r[8]), Describe("Conv + MaxPool", r, false));
+            foreach (var (i, r) in Rows(nameof(PackedKernelTests.ConvWeightRangesMatchTheSimulator), "c", "h", "w", "m", "k", "stride", "pad", "weightMagnitude", "pool"))
+            {
+                int c = (int)r[0], h = (int)r[1], w = (int)r[2], m = (int)r[3], k = (int)r[4], stride = (int)r[5], pad = (int)r[6], magnitude = (int)r[7];
+                yield return ((bool)r[8]
+                    ? RandomLayerArtifacts.ConvThenMaxPool($"ConvWeights{i}", Inputs, c, h, w, m, k, stride, pad, false, false, magnitude)
+                    : RandomLayerArtifacts.Conv($"ConvWeights{i}", Inputs, c, h, w, m, k, k, stride, stride, pad, pad, pad, pad, 1, 1, 1, false, false, magnitude),
+                    Describe("Conv, weight range", r, false));
+            }
             foreach (var (i, r) in Rows(nameof(PackedKernelTests.FullyConnectedSimdAndScalarMatchTheSimulator), "rows", "k", "m", "leaky"))
                 yield return (RandomLayerArtifacts.FullyConnected($"FullyConnected{i}", Inputs, (int)r[0], (int)r[1], (int)r[2], (bool)r[3]),
                     Describe("FullyConnected", r, false));

@@ -90,6 +90,26 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
     /// A convolution read only by a 2×2, stride-2 MaxPool: fused into one kernel (requantized once per window) where
     /// every multiplier is ≥ 0, not fused with a negative one; even and odd sides, 1×1 in place, 16 + 16 + 8 channels.
     /// </summary>
+    /// <summary>
+    /// The two exact forms of the AVX2 conv kernels (ConvRowsAvx2), chosen from the weights: |w| ≤ 64 (every pair
+    /// within 128: vpmaddubsw cannot saturate, PairsFit), 65 (a pair can exceed 128: SignSplit, as 127 does in the other
+    /// theories), 128 (−128 present: neither form, the gather path); 3×3 and 1×1, 16 + 8 channels, stride 2, pooled.
+    /// </summary>
+    [Theory]
+    //          c   h   w   m  k  s pad magnitude pool
+    [InlineData(16, 9, 9, 32, 3, 1, 1, 64, false)]
+    [InlineData(3, 11, 10, 24, 3, 2, 1, 64, false)]
+    [InlineData(32, 6, 7, 24, 1, 1, 0, 64, false)]
+    [InlineData(8, 8, 10, 24, 3, 1, 1, 64, true)]
+    [InlineData(8, 9, 7, 16, 3, 1, 1, 65, false)]
+    [InlineData(16, 8, 8, 24, 3, 1, 1, 65, true)]
+    [InlineData(16, 9, 9, 32, 3, 1, 1, 128, false)]
+    [InlineData(8, 8, 8, 16, 3, 1, 1, 128, true)]
+    public void ConvWeightRangesMatchTheSimulator(int c, int h, int w, int m, int k, int stride, int pad, int weightMagnitude, bool pool) =>
+        Check(pool
+            ? RandomLayerArtifacts.ConvThenMaxPool("conv", Inputs, c, h, w, m, k, stride, pad, false, false, weightMagnitude)
+            : RandomLayerArtifacts.Conv("conv", Inputs, c, h, w, m, k, k, stride, stride, pad, pad, pad, pad, 1, 1, 1, false, forceNchw: false, weightMagnitude));
+
     [Theory]
     //          c   h   w   m  kh  s  pad leaky negative
     [InlineData(1, 12, 12, 16, 3, 1, 1, false, false)]

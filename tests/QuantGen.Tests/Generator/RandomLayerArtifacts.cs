@@ -14,25 +14,26 @@ internal static class RandomLayerArtifacts
 
     /// <summary>A Conv as in PackedKernelTests.ConvSimdAndScalarMatchTheSimulator, in the generator's layout or forced to NCHW.</summary>
     public static Case Conv(string name, int inputs, int c, int h, int w, int m, int kh, int kw, int sh, int sw,
-        int pt, int pl, int pb, int pr, int dh, int dw, int g, bool leaky, bool forceNchw)
+        int pt, int pl, int pb, int pr, int dh, int dw, int g, bool leaky, bool forceNchw, int weightMagnitude = 127)
     {
         var random = new Random(c * 1000 + m * 10 + g + (forceNchw ? 1 : 0));
         int oh = (h + pt + pb - dh * (kh - 1) - 1) / sh + 1, ow = (w + pl + pr - dw * (kw - 1) - 1) / sw + 1;
         var layer = new StringBuilder()
             .Append("layer Conv conv\nin x_q\nout y_q\n")
             .Append($"ints kernel {kh} {kw}\nints strides {sh} {sw}\nints pads {pt} {pl} {pb} {pr}\nints dilations {dh} {dw}\nints group {g}\n");
-        return OneLayer(name, inputs, random, [1, c, h, w], [1, m, oh, ow], layer, m, c / g * kh * kw, leaky, forceNchw);
+        return OneLayer(name, inputs, random, [1, c, h, w], [1, m, oh, ow], layer, m, c / g * kh * kw, leaky, forceNchw, weightMagnitude: weightMagnitude);
     }
 
     /// <summary>A Conv read only by a 2×2, stride-2 MaxPool, as in PackedKernelTests.ConvThenMaxPoolMatchesTheSimulator.</summary>
-    public static Case ConvThenMaxPool(string name, int inputs, int c, int h, int w, int m, int k, int stride, int pad, bool leaky, bool negativeMultiplier)
+    public static Case ConvThenMaxPool(string name, int inputs, int c, int h, int w, int m, int k, int stride, int pad, bool leaky, bool negativeMultiplier,
+        int weightMagnitude = 127)
     {
         var random = new Random(c * 31 + m * 7 + h);
         int oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
         var layer = new StringBuilder()
             .Append("layer Conv conv\nin x_q\nout y_q\n")
             .Append($"ints kernel {k} {k}\nints strides {stride} {stride}\nints pads {pad} {pad} {pad} {pad}\nints dilations 1 1\nints group 1\n");
-        return OneLayer(name, inputs, random, [1, c, h, w], [1, m, oh, ow], layer, m, c * k * k, leaky, forceNchw: false, pool: true, negativeMultiplier);
+        return OneLayer(name, inputs, random, [1, c, h, w], [1, m, oh, ow], layer, m, c * k * k, leaky, forceNchw: false, pool: true, negativeMultiplier, weightMagnitude);
     }
 
     /// <summary>A FullyConnected over rows × k, as in PackedKernelTests.FullyConnectedSimdAndScalarMatchTheSimulator.</summary>
@@ -70,9 +71,12 @@ internal static class RandomLayerArtifacts
         return new Case(name, text, x);
     }
 
-    /// <summary>Quantize → the layer (→ a 2×2 MaxPool) (→ a flatten that keeps it NCHW) → Dequantize.</summary>
+    /// <summary>
+    /// Quantize → the layer (→ a 2×2 MaxPool) (→ a flatten that keeps it NCHW) → Dequantize; weights uniform in
+    /// [−weightMagnitude, min(weightMagnitude, 127)] (128: −128 among them, which the quantizer never writes).
+    /// </summary>
     private static Case OneLayer(string name, int inputs, Random random, int[] inShape, int[] outShape, StringBuilder layer, int m, int k,
-        bool leaky, bool forceNchw, bool pool = false, bool negativeMultiplier = false)
+        bool leaky, bool forceNchw, bool pool = false, bool negativeMultiplier = false, int weightMagnitude = 127)
     {
         int zx = random.Next(0, 256), zy = random.Next(0, 256);
         // Shifts that spread the outputs over the u8 grid: |acc| is about √K · 127 · 128.
@@ -80,7 +84,7 @@ internal static class RandomLayerArtifacts
         int[] Random(int count, int lo, int hi) => Enumerable.Range(0, count).Select(_ => random.Next(lo, hi)).ToArray();
         int lo = random.Next(0, 20), hi = random.Next(235, 256);
         layer.Append($"ints clamp {lo} {hi}\n")
-            .Append($"blob weights i8 {m},{k} {Convert.ToBase64String(Random(m * k, -127, 128).Select(v => unchecked((byte)(sbyte)v)).ToArray())}\n")
+            .Append($"blob weights i8 {m},{k} {Convert.ToBase64String(Random(m * k, -weightMagnitude, Math.Min(weightMagnitude, 127) + 1).Select(v => unchecked((byte)(sbyte)v)).ToArray())}\n")
             .Append($"blob bias i32 {m} {Ints(Random(m, -3000, 3000))}\n")
             .Append($"blob multiplier i32 {m} {Ints(Random(m, 1 << 30, int.MaxValue).Select((v, i) => negativeMultiplier && i == 0 ? -v : v))}\n")
             .Append($"blob shift i32 {m} {Ints(Random(m, shift - 1, shift + 2))}\n");
