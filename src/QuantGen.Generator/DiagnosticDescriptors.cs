@@ -34,7 +34,7 @@ namespace QuantGen.Generator
             "The quantized model '{0}' would generate the class '{1}', as another model of this project does: give each QuantModel item its own ClassName or Namespace",
             Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink);
 
-        // ---- Hostile models, names (issue 19): QG1030-QG1039 are this block's (docs/security-names.md). ----
+        // ---- Hostile models, names (issue 19): QG1030-QG1039 are this block's (docs/security.md, "Names never become code"). ----
 
         public static readonly DiagnosticDescriptor InvalidGeneratedName = new(
             "QG1030", "Class or namespace name is not a C# identifier",

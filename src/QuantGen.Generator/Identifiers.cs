@@ -8,7 +8,7 @@ namespace QuantGen.Generator
     /// The identifier policy: every C# identifier the generator derives from a name (ONNX node, tensor, graph or input
     /// name; any characters at all) comes from here. An identifier holds ASCII letters and digits only, starts with a
     /// letter, is at most <see cref="MaxLength"/> chars (a longer one keeps its start and a hash of the whole name), and
-    /// <see cref="UniqueNames"/> makes it unique with a stable hash suffix (docs/security-names.md).
+    /// <see cref="UniqueNames"/> makes it unique with a stable hash suffix (docs/security.md, "Names never become code").
     /// </summary>
     internal static class Identifiers
     {

@@ -129,10 +129,11 @@ namespace QuantGen
                 }
             }
             // The artifact in obj/ is untrusted: its consistency, budget and geometry are checked again before anything is emitted.
-            if (artifact is not null && ArtifactValidation.Check(artifact) is { } inconsistency)
-                (artifact, error, problem) = (null, inconsistency, ModelProblem.Inconsistent);
+            // The budget first: it bounds the work the other checks do.
             if (artifact is not null && GeneratorBudget.Check(artifact, maxLayers, maxElements) is { } over)
                 (artifact, error, problem) = (null, over, ModelProblem.Budget);
+            if (artifact is not null && ArtifactValidation.Check(artifact) is { } inconsistency)
+                (artifact, error, problem) = (null, inconsistency, ModelProblem.Inconsistent);
             if (artifact is not null && ArtifactGeometry.Check(artifact) is { } bad)
                 (artifact, error, problem) = (null, bad, ModelProblem.Geometry);
             // The model's own name only ever becomes an identifier through the policy; the project's ClassName and

@@ -162,6 +162,8 @@ namespace QuantGen.Generated
         /// </summary>
         public static long Dot(global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<short> x)
         {
+            // The SIMD loop reads x through LoadUnsafe as far as w reaches: x must be at least as long (docs/security.md).
+            if (x.Length < w.Length) throw new global::System.ArgumentOutOfRangeException(nameof(x), ""Dot: x is shorter than w."");
             long sum = 0;
             int i = 0;
 /*SIMDDOT*/            for (int start = i; start < w.Length; start += 256)

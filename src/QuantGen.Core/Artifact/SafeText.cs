@@ -6,7 +6,7 @@ namespace QuantGen.Core.Artifact;
 /// <summary>
 /// The one escaping routine for names (ONNX node, tensor, graph and input names; artifact metadata) on their way into
 /// generated C# text or a diagnostic line. ONNX allows any character in a name, so a name is data, never code: it can
-/// end no line, close no comment or string, and reorder no text on screen (docs/security-names.md).
+/// end no line, close no comment or string, and reorder no text on screen (docs/security.md, "Names never become code").
 /// <list type="bullet">
 /// <item>In generated source (<see cref="Comment"/>, <see cref="DocComment"/>, <see cref="StringLiteral"/>) only
 /// printable ASCII is written as itself; every other char (C0/C1 controls, the line terminators CR, LF, U+0085,

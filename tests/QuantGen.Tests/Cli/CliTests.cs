@@ -1,6 +1,7 @@
 using QuantGen.Core.IO;
 using QuantGen.Core.Ir;
 using QuantGen.Onnx;
+using static QuantGen.Tests.Cli.CliProcess;
 
 namespace QuantGen.Tests.Cli;
 
@@ -10,14 +11,6 @@ public sealed class CliTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("quantgen-cli-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private static (int Code, string Out, string Err) Quantgen(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = QuantGen.Cli.Program.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     [Fact]
     public void InspectDescribesAModel()

@@ -3,6 +3,7 @@ using QuantGen.Core.IO;
 using QuantGen.Core.Ir;
 using QuantGen.Onnx.Proto;
 using QuantGen.Tests.BadInput;
+using static QuantGen.Tests.Cli.CliProcess;
 
 namespace QuantGen.Tests.Cli;
 
@@ -12,14 +13,6 @@ public sealed class HostileRunTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("quantgen-hostile-run-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private static (int Code, string Out, string Err) Quantgen(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = QuantGen.Cli.Program.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     private string Input(float[] values)
     {
@@ -76,12 +69,12 @@ public sealed class HostileRunTests : IDisposable
             .Concat(System.Text.Encoding.ASCII.GetBytes(header)).Concat(new byte[16]).ToArray();
         var path = Path.Combine(_dir, "bomb.npy");
         File.WriteAllBytes(path, bytes);
-        long before = GC.GetTotalAllocatedBytes(precise: true);
+        long before = GC.GetAllocatedBytesForCurrentThread();
         var budget = Assert.Throws<QuantGen.Core.ModelException>(() => Npy.Read(path));
         Assert.Equal(QuantGen.Core.ErrorCodes.BudgetExceeded, budget.Code);
         // With the budget raised past it, the file is still too short for its shape: refused before the 4 GiB allocation.
         var truncated = Assert.Throws<QuantGen.Core.ModelException>(() => Npy.Read(path, new QuantGen.Core.ResourceBudget { MaxTensorElements = 1L << 31 }));
         Assert.Equal(QuantGen.Core.ErrorCodes.BadTensorFile, truncated.Code);
-        Assert.True(GC.GetTotalAllocatedBytes(precise: true) - before < 16 << 20, "allocated more than 16 MiB");
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 16 << 20, "allocated more than 16 MiB");
     }
 }

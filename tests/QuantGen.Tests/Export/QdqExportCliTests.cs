@@ -1,6 +1,7 @@
 using Microsoft.ML.OnnxRuntime;
 using QuantGen.Core.Artifact;
 using QuantGen.Onnx.Export;
+using static QuantGen.Tests.Cli.CliProcess;
 
 namespace QuantGen.Tests.Export;
 
@@ -10,14 +11,6 @@ public sealed class QdqExportCliTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("quantgen-qdq-cli-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private static (int Code, string Out, string Err) Quantgen(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = QuantGen.Cli.Program.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     private static string Calibration => Path.Combine(TestPaths.RepoRoot, "tests", "models", "fashion_calibration.npy");
 

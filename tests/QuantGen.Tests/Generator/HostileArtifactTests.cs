@@ -80,9 +80,9 @@ public sealed class HostileArtifactTests
     {
         var text = new System.Text.StringBuilder("quantgen-artifact 1\nmodel big\ntensor x f32 1,4 1 0 0 0\ninput x x\noutput y x\n");
         for (int i = 0; i < 100_000; i++) text.Append("layer Sigmoid s").Append(i).Append("\nin x\nout x\nend\n");
-        long before = GC.GetTotalAllocatedBytes(precise: true);
+        long before = GC.GetAllocatedBytesForCurrentThread();
         Refused("QG1041", text.ToString());
-        Assert.True(GC.GetTotalAllocatedBytes(precise: true) - before < 512L << 20, "the refusal allocated more than 512 MiB");
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 512L << 20, "the refusal allocated more than 512 MiB");
     }
 
     [Fact]

@@ -66,13 +66,8 @@ public sealed class HostileModelTests : IDisposable
         return path;
     }
 
-    private static (int Code, string Out, string Err) Quantize(string model, string artifact)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = QuantGen.Cli.Program.Run(["quantize", model, "--output", artifact, "--input-range", "0,1"], output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Out, string Err) Quantize(string model, string artifact) =>
+        Cli.CliProcess.Quantgen("quantize", model, "--output", artifact, "--input-range", "0,1");
 
     [Fact]
     public void HostileNamesQuantizeAndGenerateAHarmlessClass()

@@ -5,7 +5,7 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace QuantGen.Tests.Security;
 
 /// <summary>
-/// Enforces the rule of docs/security-names.md on the emitters' source: text reaches generated code only as a literal,
+/// Enforces the rule of docs/security.md, "Names never become code" on the emitters' source: text reaches generated code only as a literal,
 /// a number (Int, Float), an identifier from the identifier policy, or a name through SafeText (Comment, Doc, Literal).
 /// Every interpolation hole and every concatenated operand of the emitters is checked against that list; a hole that
 /// is not on it (say <c>{layer.Name}</c>, or a new local holding a name) fails with its file and line.

@@ -40,9 +40,7 @@ public sealed class TamperedArtifactTests
     }
 
     [Theory]
-    [InlineData("tensor x_q u8 1,4 ", "tensor x_q u8 65536,65536,2 ", "more than 1073741824 elements")] // wrapped to 0: new byte[0]
     [InlineData("tensor x_q u8 1,4 ", "tensor x_q u8 1,0 ", "a dimension of 0")]
-    [InlineData("tensor y_q u8 1,3 ", "tensor y_q u8 2147483647,2147483647 ", "more than 1073741824 elements")]
     [InlineData("in x_q\n", "in x_missing\n", "undeclared tensor 'x_missing'")]
     [InlineData("output y y\n", "output y x_q\n", "is not a float tensor")]
     [InlineData("output y y\n", "output y x\n", "more than one input or output")] // Run(input, output) over one tensor: CS0100
@@ -52,6 +50,17 @@ public sealed class TamperedArtifactTests
         Assert.Contains(from, Tiny);
         var diagnostic = Single(Tiny.Replace(from, to, StringComparison.Ordinal), "QG1031");
         Assert.Contains(expected, diagnostic.GetMessage());
+    }
+
+    [Theory]
+    [InlineData("tensor x_q u8 1,4 ", "tensor x_q u8 65536,65536,2 ")] // wrapped to 0 in 32 bits: new byte[0]
+    [InlineData("tensor y_q u8 1,3 ", "tensor y_q u8 2147483647,2147483647 ")]
+    public void AnAbsurdTensorShapeIsOverTheGeneratorsBudget(string from, string to)
+    {
+        // The budget is checked first (it bounds the work of the other checks): QG1041 naming the tensor.
+        Assert.Contains(from, Tiny);
+        var diagnostic = Single(Tiny.Replace(from, to, StringComparison.Ordinal), "QG1041");
+        Assert.Contains(from.Split(' ')[1], diagnostic.GetMessage());
     }
 
     [Fact]
@@ -64,11 +73,12 @@ public sealed class TamperedArtifactTests
     [Fact]
     public void AFailingNameCannotForgeADiagnosticLine()
     {
-        // An unknown layer kind is QG1001 naming the layer; the layer's name carries a forged MSBuild error line.
+        // An unknown layer kind is refused by the generator's re-validation (QG1040, ArtifactGeometry) naming the layer;
+        // the layer's name carries a forged MSBuild error line.
         var forged = "fc\nSecrets.cs : error QG0001: forged\u2028Other.cs : error QG0002: forged";
         var artifact = HostileNames.Tiny();
         artifact = artifact with { Layers = new([.. artifact.Layers.Select(l => l.Name == "fc" ? l with { Kind = "Unknown", Name = forged } : l)]) };
-        var message = Single(ArtifactText.Write(artifact), "QG1001").GetMessage();
+        var message = Single(ArtifactText.Write(artifact), "QG1040").GetMessage();
         Assert.Contains("fc\\u000ASecrets.cs : error QG0001: forged\\u2028Other.cs", message);
     }
 
