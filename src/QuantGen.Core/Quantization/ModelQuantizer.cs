@@ -26,6 +26,12 @@ public static class ModelQuantizer
         {
             CheckGraphEdges(model);
             var prepared = QuantizationPreparation.Prepare(model, options);
+            foreach (var input in prepared.Graph.Inputs)
+                // ONNX allows empty tensors; a model whose input holds no element has nothing to quantize (found by fuzzing:
+                // the data-free moments indexed an empty input).
+                if (prepared.Graph.ValueInfos[input.Name].ElementCount == 0)
+                    throw new ModelException(ErrorCodes.BadShape,
+                        $"Input '{input.Name}' has no elements ({prepared.Graph.ValueInfos[input.Name]}): give its dims sizes of at least 1 (InputShape on the QuantModel item).");
             var (layers, batchNorms, aliases) = LayerGraphBuilder.Build(prepared.Graph, model.Path);
             var observed = prepared.Graph.Inputs.Select(i => i.Name).Concat(layers.Select(l => l.Output)).ToArray();
 
