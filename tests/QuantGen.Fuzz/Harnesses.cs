@@ -156,7 +156,8 @@ public sealed record FuzzOutcome(string Kind, string Detail, TimeSpan Elapsed, l
     /// <summary>Runs a harness on one input and classifies the ending: ok, a QG code, or a finding (with the exception).</summary>
     public static FuzzOutcome Of(Action<byte[]> harness, byte[] data)
     {
-        long before = GC.GetTotalAllocatedBytes(precise: false);
+        // This thread's allocations: a process-wide count includes whatever runs beside the harness (CI's parallel tests).
+        long before = GC.GetAllocatedBytesForCurrentThread();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         string kind, detail;
         try
@@ -172,6 +173,6 @@ public sealed record FuzzOutcome(string Kind, string Detail, TimeSpan Elapsed, l
         {
             (kind, detail) = ("finding", e.ToString());
         }
-        return new FuzzOutcome(kind, detail, clock.Elapsed, GC.GetTotalAllocatedBytes(precise: false) - before);
+        return new FuzzOutcome(kind, detail, clock.Elapsed, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 }
