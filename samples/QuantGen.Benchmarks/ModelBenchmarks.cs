@@ -18,7 +18,7 @@ namespace QuantGen.Benchmarks;
 [Config(typeof(Config))]
 [MemoryDiagnoser]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByParams)]
-public class ModelBenchmarks
+public class ModelBenchmarks : IDisposable
 {
     private sealed class Config : ManualConfig
     {
@@ -85,6 +85,12 @@ public class ModelBenchmarks
         _ortInputs = [_ortInput];
         _ortOutputs = [_ortOutput];
         _runOptions = new RunOptions();
+    }
+
+    public void Dispose()
+    {
+        Cleanup();
+        GC.SuppressFinalize(this);
     }
 
     [GlobalCleanup]

@@ -13,8 +13,12 @@ namespace QuantGen.Generator
     {
         private const string ReadOnlyCollection = "global::System.Collections.ObjectModel.ReadOnlyCollection<int>";
 
+        /// <param name="w"></param>
         /// <param name="prefix">Input/Output for a single-input single-output model, else the tensor's member name.</param>
         /// <param name="tensorName">The tensor's name in the model (untrusted: printed only through <c>Doc</c>).</param>
+        /// <param name="isInput"></param>
+        /// <param name="dimensions"></param>
+        /// <param name="elementCount"></param>
         public static void Write(CodeWriter w, string prefix, string tensorName, bool isInput, IReadOnlyList<int> dimensions, int elementCount)
         {
             var description = $"<c>{Doc(tensorName)}</c>";

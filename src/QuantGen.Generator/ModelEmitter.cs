@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using System.Text;
 using QuantGen.Core.Artifact;
 using static QuantGen.Generator.CSharpLiterals;
 

@@ -1,7 +1,7 @@
 using QuantGen.Core;
-using QuantGen.Onnx.Proto;
 using QuantGen.Core.Ir;
 using QuantGen.Core.Passes;
+using QuantGen.Onnx.Proto;
 
 namespace QuantGen.Onnx;
 

@@ -1,8 +1,7 @@
 using Google.Protobuf;
 using QuantGen.Core;
-using QuantGen.Onnx.Proto;
 using QuantGen.Core.Ir;
-using QuantGen.Core.Passes;
+using QuantGen.Onnx.Proto;
 
 namespace QuantGen.Onnx;
 

@@ -1,9 +1,7 @@
-using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using Google.Protobuf;
 using QuantGen.Core;
-using QuantGen.Onnx.Proto;
 using QuantGen.Core.Ir;
+using QuantGen.Onnx.Proto;
 
 namespace QuantGen.Onnx;
 

@@ -29,7 +29,11 @@ public static class Harnesses
     /// <summary>A budget small enough that one input cannot take the machine's memory while fuzzing.</summary>
     public static ResourceBudget Budget { get; } = new()
     {
-        MaxTensorElements = 1 << 20, MaxActivationBytes = 64 << 20, MaxParameters = 1 << 22, MaxNodes = 2_000, MaxGeneratedSourceChars = 4 << 20,
+        MaxTensorElements = 1 << 20,
+        MaxActivationBytes = 64 << 20,
+        MaxParameters = 1 << 22,
+        MaxNodes = 2_000,
+        MaxGeneratedSourceChars = 4 << 20,
     };
 
     public static readonly IReadOnlyDictionary<string, Action<byte[]>> All = new Dictionary<string, Action<byte[]>>(StringComparer.Ordinal)
@@ -94,12 +98,12 @@ public static class Harnesses
         var compilation = CSharpCompilation.Create("fuzz", [], References.Value, new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true));
         driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var diagnostics);
         foreach (var result in driver.GetRunResult().Results)
-            if (result.Exception is { } e) throw new FuzzFinding("the generator threw", e);
+            if (result.Exception is { } e) throw new FuzzFindingException("the generator threw", e);
         var errors = diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
         if (errors.Count > 0)
         {
             if (errors.Any(d => !d.Id.StartsWith("QG1", StringComparison.Ordinal)))
-                throw new FuzzFinding("the generator reported a non-QuantGen error: " + string.Join(" | ", errors));
+                throw new FuzzFindingException("the generator reported a non-QuantGen error: " + string.Join(" | ", errors));
             // A QG1xxx diagnostic: the promised answer, surfaced as its code.
             throw new ModelException(errors[0].Id, errors[0].GetMessage(System.Globalization.CultureInfo.InvariantCulture));
         }
@@ -107,7 +111,7 @@ public static class Harnesses
         using var stream = new MemoryStream();
         var emit = output.Emit(stream);
         if (!emit.Success)
-            throw new FuzzFinding("generated code does not compile: " + string.Join(" | ", emit.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(5)));
+            throw new FuzzFindingException("generated code does not compile: " + string.Join(" | ", emit.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(5)));
     }
 
     private static readonly Lazy<ImmutableArray<MetadataReference>> References = new(() =>
@@ -146,7 +150,7 @@ public static class Harnesses
 }
 
 /// <summary>An outcome QuantGen does not promise: a bug the fuzzer found.</summary>
-public sealed class FuzzFinding(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class FuzzFindingException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>How one input ended.</summary>
 public sealed record FuzzOutcome(string Kind, string Detail, TimeSpan Elapsed, long AllocatedBytes)

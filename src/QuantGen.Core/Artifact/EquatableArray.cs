@@ -16,6 +16,7 @@ public readonly struct EquatableArray<T> : IEquatable<EquatableArray<T>>, IReadO
 
     public EquatableArray(T[] items) => _items = items;
 
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1000", Justification = "EquatableArray<T>.Empty reads as ImmutableArray<T>.Empty does.")]
     public static EquatableArray<T> Empty => new(Array.Empty<T>());
 
     public int Count => _items?.Length ?? 0;

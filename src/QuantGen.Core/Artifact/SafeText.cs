@@ -53,7 +53,7 @@ public static class SafeText
     private static string Shorten(string name, int max = MaxNameLength) =>
         name.Length <= max
             ? name
-            : name.Substring(0, max - 40) + "... (" + name.Length.ToString(CultureInfo.InvariantCulture) + " chars)";
+            : name.Remove(max - 40) + "... (" + name.Length.ToString(CultureInfo.InvariantCulture) + " chars)";
 
     private static string Escape(string s, Context context)
     {

@@ -14,6 +14,7 @@ public enum AttributeKind
 }
 
 /// <summary>One node attribute. Exactly the field matching <see cref="Kind"/> is meaningful.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711", Justification = "ONNX calls them attributes; this is not a .NET attribute.")]
 public sealed class NodeAttribute
 {
     public required string Name { get; init; }

@@ -21,6 +21,10 @@ public readonly struct TensorInfo : IEquatable<TensorInfo>
 
     public override bool Equals(object? obj) => obj is TensorInfo other && Equals(other);
 
+    public static bool operator ==(TensorInfo left, TensorInfo right) => left.Equals(right);
+
+    public static bool operator !=(TensorInfo left, TensorInfo right) => !left.Equals(right);
+
     public override int GetHashCode()
     {
         var hash = new HashCode();

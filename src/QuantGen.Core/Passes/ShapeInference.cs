@@ -1,4 +1,3 @@
-using QuantGen.Core.Execution;
 using QuantGen.Core.Ir;
 using QuantGen.Core.Operators;
 

@@ -1,5 +1,3 @@
-using QuantGen.Core.Artifact;
-
 namespace QuantGen.Core.Quantization;
 
 /// <summary>

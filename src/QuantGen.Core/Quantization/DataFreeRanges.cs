@@ -86,24 +86,24 @@ internal static class DataFreeRanges
         {
             int g = o / mg;
             for (int oy = 0; oy < oh; oy++)
-            for (int ox = 0; ox < ow; ox++)
-            {
-                double mu = layer.Bias![o], v = 0;
-                for (int ci = 0; ci < cg; ci++)
-                for (int ky = 0; ky < kh; ky++)
-                for (int kx = 0; kx < kw; kx++)
+                for (int ox = 0; ox < ow; ox++)
                 {
-                    int iy = oy * layer.Strides[0] - layer.Pads[0] + ky * layer.Dilations[0];
-                    int ix = ox * layer.Strides[1] - layer.Pads[1] + kx * layer.Dilations[1];
-                    if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-                    double wt = layer.Weights![((o * cg + ci) * kh + ky) * kw + kx];
-                    int index = ((g * cg + ci) * h + iy) * w + ix;
-                    mu += wt * x.Mean[index];
-                    v += wt * wt * x.Var[index];
+                    double mu = layer.Bias![o], v = 0;
+                    for (int ci = 0; ci < cg; ci++)
+                        for (int ky = 0; ky < kh; ky++)
+                            for (int kx = 0; kx < kw; kx++)
+                            {
+                                int iy = oy * layer.Strides[0] - layer.Pads[0] + ky * layer.Dilations[0];
+                                int ix = ox * layer.Strides[1] - layer.Pads[1] + kx * layer.Dilations[1];
+                                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                                double wt = layer.Weights![((o * cg + ci) * kh + ky) * kw + kx];
+                                int index = ((g * cg + ci) * h + iy) * w + ix;
+                                mu += wt * x.Mean[index];
+                                v += wt * wt * x.Var[index];
+                            }
+                    mean[o * plane + oy * ow + ox] = mu;
+                    variance[o * plane + oy * ow + ox] = v;
                 }
-                mean[o * plane + oy * ow + ox] = mu;
-                variance[o * plane + oy * ow + ox] = v;
-            }
         }
         return (mean, variance);
     }
@@ -137,27 +137,27 @@ internal static class DataFreeRanges
         var mean = new double[nc * oh * ow];
         var variance = new double[mean.Length];
         for (int p = 0; p < nc; p++)
-        for (int oy = 0; oy < oh; oy++)
-        for (int ox = 0; ox < ow; ox++)
-        {
-            double best = double.NegativeInfinity, sum = 0, v = 0;
-            int count = 0;
-            for (int ky = 0; ky < layer.Kernel[0]; ky++)
-            for (int kx = 0; kx < layer.Kernel[1]; kx++)
-            {
-                int iy = oy * layer.Strides[0] - layer.Pads[0] + ky * layer.Dilations[0];
-                int ix = ox * layer.Strides[1] - layer.Pads[1] + kx * layer.Dilations[1];
-                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-                int index = (p * h + iy) * w + ix;
-                best = Math.Max(best, x.Mean[index]);
-                sum += x.Mean[index];
-                v = Math.Max(v, x.Var[index]);
-                count++;
-            }
-            int o = (p * oh + oy) * ow + ox;
-            mean[o] = count == 0 ? 0 : isMax ? best : sum / count;
-            variance[o] = v;
-        }
+            for (int oy = 0; oy < oh; oy++)
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    double best = double.NegativeInfinity, sum = 0, v = 0;
+                    int count = 0;
+                    for (int ky = 0; ky < layer.Kernel[0]; ky++)
+                        for (int kx = 0; kx < layer.Kernel[1]; kx++)
+                        {
+                            int iy = oy * layer.Strides[0] - layer.Pads[0] + ky * layer.Dilations[0];
+                            int ix = ox * layer.Strides[1] - layer.Pads[1] + kx * layer.Dilations[1];
+                            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                            int index = (p * h + iy) * w + ix;
+                            best = Math.Max(best, x.Mean[index]);
+                            sum += x.Mean[index];
+                            v = Math.Max(v, x.Var[index]);
+                            count++;
+                        }
+                    int o = (p * oh + oy) * ow + ox;
+                    mean[o] = count == 0 ? 0 : isMax ? best : sum / count;
+                    variance[o] = v;
+                }
         return (mean, variance);
     }
 

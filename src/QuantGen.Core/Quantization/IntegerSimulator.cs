@@ -114,33 +114,33 @@ public sealed partial class IntegerSimulator
         var acc = new TAcc[plane];
         var pad = TAcc.CreateTruncating(inT.ZeroPoint);
         for (int b = 0; b < n; b++)
-        for (int g = 0; g < group; g++)
-        {
-            for (int ci = 0; ci < cg; ci++)
-            for (int ky = 0; ky < k[0]; ky++)
-            for (int kx = 0; kx < k[1]; kx++)
+            for (int g = 0; g < group; g++)
             {
-                int row = ((ci * k[0] + ky) * k[1] + kx) * plane;
-                for (int oy = 0; oy < oh; oy++)
-                for (int ox = 0; ox < ow; ox++)
+                for (int ci = 0; ci < cg; ci++)
+                    for (int ky = 0; ky < k[0]; ky++)
+                        for (int kx = 0; kx < k[1]; kx++)
+                        {
+                            int row = ((ci * k[0] + ky) * k[1] + kx) * plane;
+                            for (int oy = 0; oy < oh; oy++)
+                                for (int ox = 0; ox < ow; ox++)
+                                {
+                                    int iy = oy * s[0] - p[0] + ky * d[0], ix = ox * s[1] - p[1] + kx * d[1];
+                                    columns[row + oy * ow + ox] = iy >= 0 && iy < h && ix >= 0 && ix < wd ? TAcc.CreateTruncating(x[((b * c + g * cg + ci) * h + iy) * wd + ix]) : pad;
+                                }
+                        }
+                for (int o = g * mg; o < (g + 1) * mg; o++)
                 {
-                    int iy = oy * s[0] - p[0] + ky * d[0], ix = ox * s[1] - p[1] + kx * d[1];
-                    columns[row + oy * ow + ox] = iy >= 0 && iy < h && ix >= 0 && ix < wd ? TAcc.CreateTruncating(x[((b * c + g * cg + ci) * h + iy) * wd + ix]) : pad;
+                    Array.Fill(acc, TAcc.CreateTruncating(bias[o]));
+                    for (int t = 0; t < taps; t++)
+                    {
+                        int weight = w[o * taps + t];
+                        if (weight != 0) TensorPrimitives.MultiplyAdd(columns.AsSpan(t * plane, plane), TAcc.CreateTruncating(weight), acc, acc);
+                    }
+                    int outBase = (b * m + o) * plane;
+                    for (int i = 0; i < plane; i++)
+                        y[outBase + i] = requantize.Apply(long.CreateTruncating(acc[i]), o);
                 }
             }
-            for (int o = g * mg; o < (g + 1) * mg; o++)
-            {
-                Array.Fill(acc, TAcc.CreateTruncating(bias[o]));
-                for (int t = 0; t < taps; t++)
-                {
-                    int weight = w[o * taps + t];
-                    if (weight != 0) TensorPrimitives.MultiplyAdd(columns.AsSpan(t * plane, plane), TAcc.CreateTruncating(weight), acc, acc);
-                }
-                int outBase = (b * m + o) * plane;
-                for (int i = 0; i < plane; i++)
-                    y[outBase + i] = requantize.Apply(long.CreateTruncating(acc[i]), o);
-            }
-        }
         return y;
     }
 
@@ -224,25 +224,25 @@ public sealed partial class IntegerSimulator
         bool includePad = !max && layer.GetInt("countIncludePad") != 0;
         var y = new int[outT.ElementCount];
         for (int plane = 0; plane < nc; plane++)
-        for (int oy = 0; oy < oh; oy++)
-        for (int ox = 0; ox < ow; ox++)
-        {
-            int best = int.MinValue, acc = 0, count = 0;
-            for (int ky = 0; ky < k[0]; ky++)
-            for (int kx = 0; kx < k[1]; kx++)
-            {
-                int iy = oy * s[0] - p[0] + ky * d[0], ix = ox * s[1] - p[1] + kx * d[1];
-                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-                int v = x[(plane * h + iy) * w + ix];
-                best = Math.Max(best, v);
-                acc += v - inT.ZeroPoint;
-                count++;
-            }
-            int n = includePad ? k[0] * k[1] : count;
-            y[(plane * oh + oy) * ow + ox] = max
-                ? best
-                : FixedPoint.Requantize(acc, mult![n], shift![n], outT.ZeroPoint, clamp![0], clamp[1]);
-        }
+            for (int oy = 0; oy < oh; oy++)
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    int best = int.MinValue, acc = 0, count = 0;
+                    for (int ky = 0; ky < k[0]; ky++)
+                        for (int kx = 0; kx < k[1]; kx++)
+                        {
+                            int iy = oy * s[0] - p[0] + ky * d[0], ix = ox * s[1] - p[1] + kx * d[1];
+                            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                            int v = x[(plane * h + iy) * w + ix];
+                            best = Math.Max(best, v);
+                            acc += v - inT.ZeroPoint;
+                            count++;
+                        }
+                    int n = includePad ? k[0] * k[1] : count;
+                    y[(plane * oh + oy) * ow + ox] = max
+                        ? best
+                        : FixedPoint.Requantize(acc, mult![n], shift![n], outT.ZeroPoint, clamp![0], clamp[1]);
+                }
         return y;
     }
 

@@ -105,25 +105,25 @@ internal sealed class LayerExecutor
         int nc = inShape[0] * inShape[1], h = inShape[2], w = inShape[3], oh = outShape[2], ow = outShape[3];
         var y = new float[nc * oh * ow];
         for (int p = 0; p < nc; p++)
-        for (int oy = 0; oy < oh; oy++)
-        for (int ox = 0; ox < ow; ox++)
-        {
-            float best = float.NegativeInfinity, sum = 0;
-            int count = 0;
-            for (int ky = 0; ky < layer.Kernel[0]; ky++)
-            for (int kx = 0; kx < layer.Kernel[1]; kx++)
-            {
-                int iy = oy * layer.Strides[0] - layer.Pads[0] + ky * layer.Dilations[0];
-                int ix = ox * layer.Strides[1] - layer.Pads[1] + kx * layer.Dilations[1];
-                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-                float v = x[(p * h + iy) * w + ix];
-                best = MathF.Max(best, v);
-                sum += v;
-                count++;
-            }
-            int n = layer.CountIncludePad ? layer.Kernel[0] * layer.Kernel[1] : count;
-            y[(p * oh + oy) * ow + ox] = isMax ? best : n == 0 ? 0 : sum / n;
-        }
+            for (int oy = 0; oy < oh; oy++)
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    float best = float.NegativeInfinity, sum = 0;
+                    int count = 0;
+                    for (int ky = 0; ky < layer.Kernel[0]; ky++)
+                        for (int kx = 0; kx < layer.Kernel[1]; kx++)
+                        {
+                            int iy = oy * layer.Strides[0] - layer.Pads[0] + ky * layer.Dilations[0];
+                            int ix = ox * layer.Strides[1] - layer.Pads[1] + kx * layer.Dilations[1];
+                            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                            float v = x[(p * h + iy) * w + ix];
+                            best = MathF.Max(best, v);
+                            sum += v;
+                            count++;
+                        }
+                    int n = layer.CountIncludePad ? layer.Kernel[0] * layer.Kernel[1] : count;
+                    y[(p * oh + oy) * ow + ox] = isMax ? best : n == 0 ? 0 : sum / n;
+                }
         return y;
     }
 
@@ -164,23 +164,23 @@ internal static class Im2Col
         var columns = ArrayPool<float>.Shared.Rent(c * kh * kw * plane);
         Array.Clear(columns, 0, c * kh * kw * plane);
         for (int channel = 0; channel < c; channel++)
-        for (int ky = 0; ky < kh; ky++)
-        for (int kx = 0; kx < kw; kx++)
-        {
-            var row = columns.AsSpan(((channel * kh + ky) * kw + kx) * plane, plane);
-            var input = x.AsSpan(channel * h * w, h * w);
-            for (int oy = 0; oy < oh; oy++)
-            {
-                int iy = oy * layer.Strides[0] - layer.Pads[0] + ky * layer.Dilations[0];
-                if (iy < 0 || iy >= h) continue;
-                for (int ox = 0; ox < ow; ox++)
+            for (int ky = 0; ky < kh; ky++)
+                for (int kx = 0; kx < kw; kx++)
                 {
-                    int ix = ox * layer.Strides[1] - layer.Pads[1] + kx * layer.Dilations[1];
-                    if (ix < 0 || ix >= w) continue;
-                    row[oy * ow + ox] = input[iy * w + ix];
+                    var row = columns.AsSpan(((channel * kh + ky) * kw + kx) * plane, plane);
+                    var input = x.AsSpan(channel * h * w, h * w);
+                    for (int oy = 0; oy < oh; oy++)
+                    {
+                        int iy = oy * layer.Strides[0] - layer.Pads[0] + ky * layer.Dilations[0];
+                        if (iy < 0 || iy >= h) continue;
+                        for (int ox = 0; ox < ow; ox++)
+                        {
+                            int ix = ox * layer.Strides[1] - layer.Pads[1] + kx * layer.Dilations[1];
+                            if (ix < 0 || ix >= w) continue;
+                            row[oy * ow + ox] = input[iy * w + ix];
+                        }
+                    }
                 }
-            }
-        }
         return columns;
     }
 

@@ -356,7 +356,7 @@ internal sealed class LayerGraphBuilder
     private Node? SoleConsumer(string value) =>
         !_graphOutputs.Contains(value) && _consumers.TryGetValue(value, out var list) && list.Count == 1 ? list[0] : null;
 
-    private FloatLayer NewLayer(string kind, Node node, string[] inputs)
+    private static FloatLayer NewLayer(string kind, Node node, string[] inputs)
     {
         var layer = new FloatLayer(kind, node.Name, inputs, node.Outputs[0]);
         layer.Nodes.Add(node.Name);

@@ -144,7 +144,7 @@ public static class ModelQuantizer
     }
 
     private static string DataTypeName(DataType type) =>
-        Enum.IsDefined(typeof(DataType), type) ? type.ToString() : "ONNX type " + ((int)type).ToString(CultureInfo.InvariantCulture) + (type == (DataType)8 ? " (string)" : "");
+        Enum.IsDefined(type) ? type.ToString() : "ONNX type " + ((int)type).ToString(CultureInfo.InvariantCulture) + (type == (DataType)8 ? " (string)" : "");
 
     /// <summary>SQNR (dB) of the integer model's outputs against the float model's, over the first samples.</summary>
     private static double MeasureSqnr(Model prepared, QuantizedArtifact artifact, CalibrationSet calibration, int samples)
@@ -168,7 +168,7 @@ public static class ModelQuantizer
     }
 
     /// <summary>Data-free weights: range setting and nearest rounding, then analytic bias correction from the propagated means.</summary>
-    private static void QuantizeWeightsDataFree(Graph graph, QuantizationOptions options, QuantizationAlgorithms algorithms, IReadOnlyCollection<LayerLog> logs,
+    private static void QuantizeWeightsDataFree(Graph graph, QuantizationOptions options, QuantizationAlgorithms algorithms, Dictionary<FloatLayer, LayerLog>.ValueCollection logs,
         Dictionary<string, (double[] Mean, double[] Var)> moments)
     {
         int done = 0;
@@ -179,7 +179,7 @@ public static class ModelQuantizer
         }
     }
 
-    /// <summary>One layer of <see cref="QuantizeWeightsDataFree(Graph, QuantizationOptions, QuantizationAlgorithms, IReadOnlyCollection{LayerLog}, Dictionary{string, ValueTuple{double[], double[]}})"/>.</summary>
+    /// <summary>One layer of <see cref="QuantizeWeightsDataFree(Graph, QuantizationOptions, QuantizationAlgorithms, Dictionary{FloatLayer, LayerLog}.ValueCollection, Dictionary{string, ValueTuple{double[], double[]}})"/>.</summary>
     private static void QuantizeWeightsDataFree(Graph graph, QuantizationOptions options, QuantizationAlgorithms algorithms, LayerLog log,
         Dictionary<string, (double[] Mean, double[] Var)> moments)
     {

@@ -9,6 +9,9 @@ internal static class QuantizationPreparation
     public static Model Prepare(Model model, QuantizationOptions options) =>
         ModelPreparation.Prepare(model, new ShapeOptions
         {
-            BatchSize = options.BatchSize, Dimensions = options.Dimensions, InputShapes = options.InputShapes, Budget = options.Budget,
+            BatchSize = options.BatchSize,
+            Dimensions = options.Dimensions,
+            InputShapes = options.InputShapes,
+            Budget = options.Budget,
         });
 }

@@ -78,7 +78,10 @@ public sealed class BadModelTests : IDisposable
         // 2^40 elements declared, 16 bytes of data: refused on the declared shape, no terabyte allocation.
         var path = Write("huge.onnx", ModelBuilder.Relu(m => m.Graph.Initializer.Add(new TensorProto
         {
-            Name = "w", DataType = 1, Dims = { 1 << 20, 1 << 20 }, RawData = ByteString.CopyFrom(new byte[16]),
+            Name = "w",
+            DataType = 1,
+            Dims = { 1 << 20, 1 << 20 },
+            RawData = ByteString.CopyFrom(new byte[16]),
         })));
         long before = GC.GetAllocatedBytesForCurrentThread();
         var e = Fails(path);
@@ -91,7 +94,10 @@ public sealed class BadModelTests : IDisposable
     {
         var path = Write("short.onnx", ModelBuilder.Relu(m => m.Graph.Initializer.Add(new TensorProto
         {
-            Name = "w", DataType = 1, Dims = { 4, 4 }, RawData = ByteString.CopyFrom(new byte[12]),
+            Name = "w",
+            DataType = 1,
+            Dims = { 4, 4 },
+            RawData = ByteString.CopyFrom(new byte[12]),
         })));
         Assert.Equal(ErrorCodes.MalformedModel, Fails(path).Code);
     }
@@ -187,7 +193,7 @@ public sealed class BadModelTests : IDisposable
             {
                 var model = OnnxModelLoader.Load(path);
                 var prepared = ModelPreparation.Prepare(model);
-                new ReferenceExecutor(prepared);
+                _ = new ReferenceExecutor(prepared);
             }
             catch (ModelException e)
             {

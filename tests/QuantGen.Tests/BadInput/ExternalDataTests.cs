@@ -1,4 +1,3 @@
-using Google.Protobuf;
 using QuantGen.Core;
 using QuantGen.Core.Execution;
 using QuantGen.Core.Ir;

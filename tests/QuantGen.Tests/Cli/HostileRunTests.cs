@@ -1,4 +1,3 @@
-using Google.Protobuf;
 using QuantGen.Core.IO;
 using QuantGen.Core.Ir;
 using QuantGen.Onnx.Proto;

@@ -1,6 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
-using QuantGen.Core;
 using QuantGen.Core.Artifact;
 using QuantGen.Core.Quantization;
 using QuantGen.Onnx.Export;

@@ -1,4 +1,3 @@
-using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using QuantGen.Core.Artifact;
 using QuantGen.Core.Quantization;

@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
+using QuantGen.Core.Execution;
 using QuantGen.Core.IO;
 using QuantGen.Core.Ir;
 using QuantGen.Core.Passes;
 using QuantGen.Core.Quantization;
-using QuantGen.Core.Execution;
 using QuantGen.Onnx;
 using QuantGen.Tests.Data;
 using QuantGen.Tests.RealModels;

@@ -169,14 +169,14 @@ internal sealed class ConvTransposeOperator : Operator
             if (size < 1)
                 throw ctx.Error(ErrorCodes.BadGeometry, $"spatial axis {d}: the output would have {size} positions.");
             // Every position the scatter computes lies in [−padBegin, full − padBegin): keep it, and the output, in int.
-            if (full + stride(d) > int.MaxValue || size > int.MaxValue || padBegin > int.MaxValue)
+            if (full + Stride(d) > int.MaxValue || size > int.MaxValue || padBegin > int.MaxValue)
                 throw ctx.Error(ErrorCodes.BadGeometry,
                     $"spatial axis {d}: input {x.Shape[d + 2]}, stride {strides[d]}, kernel {kernel[d]}, dilation {dilations[d]} give an extent of {full}, outside 32-bit indexing.");
             begin[d] = (int)padBegin;
             end[d] = (int)padEnd;
             output[d] = (int)size;
         }
-        long stride(int d) => strides[d];
+        long Stride(int d) => strides[d];
         return new Plan(kernel, Array.ConvertAll(strides, v => (int)v), Array.ConvertAll(dilations, v => (int)v), begin, output, group, m);
     }
 

@@ -63,7 +63,7 @@ internal sealed class MatMulOperator : Operator
         int[] sa = a.Rank == 1 ? [1, a.Shape[0]] : a.Shape, sb = b.Rank == 1 ? [b.Shape[0], 1] : b.Shape;
         int m = sa[^2], k = sa[^1], kb = sb[^2], n = sb[^1];
         ctx.Require(k == kb, $"inner dimensions differ: {a} · {b}.");
-        var batch = ShapeMath.Broadcast(sa[..^2], sb[..^2]) ?? throw ctx.Error(ErrorCodes.BadShape, $"batch dimensions of {a} and {b} do not broadcast.");
+        var batch = ShapeMath.Broadcast(sa.AsSpan()[..^2], sb.AsSpan()[..^2]) ?? throw ctx.Error(ErrorCodes.BadShape, $"batch dimensions of {a} and {b} do not broadcast.");
         var output = new List<int>(batch);
         if (a.Rank > 1) output.Add(m);
         if (b.Rank > 1) output.Add(n);

@@ -20,7 +20,7 @@ internal sealed class ReduceOperator : Operator
 
     public static Operator[] All { get; } = [new ReduceOperator("ReduceMean", true), new ReduceOperator("ReduceMax", false)];
 
-    private bool[]? ReducedAxes(OpContext ctx, int rank, Func<int, Tensor?> constant)
+    private static bool[]? ReducedAxes(OpContext ctx, int rank, Func<int, Tensor?> constant)
     {
         // ReduceMax moved axes to an input at opset 18, as ReduceMean did.
         long[]? axes = ctx.Opset < 18 ? ctx.Node.GetInts("axes") : ctx.Node.HasInput(1) ? constant(1)?.ToInt64Array() : null;
@@ -37,7 +37,7 @@ internal sealed class ReduceOperator : Operator
         return reduced;
     }
 
-    private int[] OutputShape(OpContext ctx, int[] input, bool[]? reduced)
+    private static int[] OutputShape(OpContext ctx, int[] input, bool[]? reduced)
     {
         if (reduced is null) return input;
         bool keep = ctx.Node.GetInt("keepdims", 1) != 0;

@@ -105,32 +105,32 @@ internal static class DenseMath
             }
             if (off <= 1e-24 * Math.Max(diag, 1e-300)) break;
             for (int p = 0; p < n; p++)
-            for (int q = p + 1; q < n; q++)
-            {
-                double apq = a[p * n + q];
-                if (Math.Abs(apq) < 1e-300) continue;
-                double theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
-                double t = Math.Sign(theta == 0 ? 1 : theta) / (Math.Abs(theta) + Math.Sqrt(theta * theta + 1));
-                double c = 1 / Math.Sqrt(t * t + 1), sn = t * c;
-                for (int k = 0; k < n; k++)
+                for (int q = p + 1; q < n; q++)
                 {
-                    double akp = a[k * n + p], akq = a[k * n + q];
-                    a[k * n + p] = c * akp - sn * akq;
-                    a[k * n + q] = sn * akp + c * akq;
+                    double apq = a[p * n + q];
+                    if (Math.Abs(apq) < 1e-300) continue;
+                    double theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
+                    double t = Math.Sign(theta == 0 ? 1 : theta) / (Math.Abs(theta) + Math.Sqrt(theta * theta + 1));
+                    double c = 1 / Math.Sqrt(t * t + 1), sn = t * c;
+                    for (int k = 0; k < n; k++)
+                    {
+                        double akp = a[k * n + p], akq = a[k * n + q];
+                        a[k * n + p] = c * akp - sn * akq;
+                        a[k * n + q] = sn * akp + c * akq;
+                    }
+                    for (int k = 0; k < n; k++)
+                    {
+                        double apk = a[p * n + k], aqk = a[q * n + k];
+                        a[p * n + k] = c * apk - sn * aqk;
+                        a[q * n + k] = sn * apk + c * aqk;
+                    }
+                    for (int k = 0; k < n; k++)
+                    {
+                        double vkp = v[k * n + p], vkq = v[k * n + q];
+                        v[k * n + p] = c * vkp - sn * vkq;
+                        v[k * n + q] = sn * vkp + c * vkq;
+                    }
                 }
-                for (int k = 0; k < n; k++)
-                {
-                    double apk = a[p * n + k], aqk = a[q * n + k];
-                    a[p * n + k] = c * apk - sn * aqk;
-                    a[q * n + k] = sn * apk + c * aqk;
-                }
-                for (int k = 0; k < n; k++)
-                {
-                    double vkp = v[k * n + p], vkq = v[k * n + q];
-                    v[k * n + p] = c * vkp - sn * vkq;
-                    v[k * n + q] = sn * vkp + c * vkq;
-                }
-            }
         }
         var order = Enumerable.Range(0, n).OrderByDescending(i => a[i * n + i]).ThenBy(i => i).ToArray();
         var values = order.Select(i => a[i * n + i]).ToArray();

@@ -42,19 +42,19 @@ public sealed partial class IntegerSimulator
         var y = new int[outT.ElementCount];
         var stages = new FactorStages(layer, k, m);
         for (int b = 0; b < n; b++)
-        for (int oy = 0; oy < oh; oy++)
-        for (int ox = 0; ox < ow; ox++)
-        {
-            for (int c = 0, j = 0; c < channels; c++)
-            for (int ky = 0; ky < kernel[0]; ky++)
-            for (int kx = 0; kx < kernel[1]; kx++, j++)
-            {
-                int iy = oy * strides[0] - pads[0] + ky * dilations[0], ix = ox * strides[1] - pads[1] + kx * dilations[1];
-                column[j] = iy >= 0 && iy < h && ix >= 0 && ix < w ? x[((b * channels + c) * h + iy) * w + ix] - inT.ZeroPoint : 0;
-            }
-            stages.Apply(column, output, outT.ZeroPoint);
-            for (int o = 0; o < m; o++) y[((b * m + o) * oh + oy) * ow + ox] = output[o];
-        }
+            for (int oy = 0; oy < oh; oy++)
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    for (int c = 0, j = 0; c < channels; c++)
+                        for (int ky = 0; ky < kernel[0]; ky++)
+                            for (int kx = 0; kx < kernel[1]; kx++, j++)
+                            {
+                                int iy = oy * strides[0] - pads[0] + ky * dilations[0], ix = ox * strides[1] - pads[1] + kx * dilations[1];
+                                column[j] = iy >= 0 && iy < h && ix >= 0 && ix < w ? x[((b * channels + c) * h + iy) * w + ix] - inT.ZeroPoint : 0;
+                            }
+                    stages.Apply(column, output, outT.ZeroPoint);
+                    for (int o = 0; o < m; o++) y[((b * m + o) * oh + oy) * ow + ox] = output[o];
+                }
         return y;
     }
 
