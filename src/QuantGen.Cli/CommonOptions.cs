@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using QuantGen.Core;
+using QuantGen.Core.IO;
 using QuantGen.Core.Passes;
 
 namespace QuantGen.Cli;
@@ -67,14 +68,7 @@ internal static class CommonOptions
         return sizes;
     }
 
-    /// <summary>NAME=VALUE pairs; a value without a name gets the name "".</summary>
-    public static IEnumerable<(string Name, string Value)> Pairs(string[]? values, string option)
-    {
-        foreach (var v in values ?? [])
-        {
-            int eq = v.IndexOf('=');
-            if (eq == 0) throw new ModelException(ErrorCodes.InvalidOption, $"{option} '{v}' has an empty name.");
-            yield return eq < 0 ? ("", v) : (v[..eq], v[(eq + 1)..]);
-        }
-    }
+    /// <summary>NAME=VALUE pairs, one per value (not split on ';': values are often file paths); a value without a name gets the name "".</summary>
+    public static IEnumerable<(string Name, string Value)> Pairs(string[]? values, string option) =>
+        (values ?? []).Select(v => SettingList.Entry(v, option)).Select(e => (e.Name, e.Value));
 }

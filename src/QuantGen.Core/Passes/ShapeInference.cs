@@ -1,3 +1,4 @@
+using QuantGen.Core.IO;
 using QuantGen.Core.Ir;
 using QuantGen.Core.Operators;
 
@@ -29,17 +30,15 @@ public sealed record ShapeOptions
     public static Dictionary<string, int[]> ParseInputShapes(IEnumerable<string> entries, string setting)
     {
         var shapes = new Dictionary<string, int[]>(StringComparer.Ordinal);
-        foreach (var raw in entries.SelectMany(e => e.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+        foreach (var (name, value, raw) in entries.SelectMany(e => SettingList.Parse(e, setting)))
         {
-            int eq = raw.IndexOf('=');
-            var name = eq < 0 ? "" : raw[..eq].Trim();
-            var dims = (eq < 0 ? raw : raw[(eq + 1)..]).Split(',', StringSplitOptions.TrimEntries);
+            var dims = value.Split(',', StringSplitOptions.TrimEntries);
             var shape = new int[dims.Length];
             for (int i = 0; i < dims.Length; i++)
                 if (!int.TryParse(dims[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out shape[i]) || shape[i] < 1)
                     throw new ModelException(ErrorCodes.InvalidOption, $"{setting}=\"{raw}\": dimension {i} ('{dims[i]}') must be a positive integer.");
             if (!shapes.TryAdd(name, shape))
-                throw new ModelException(ErrorCodes.InvalidOption, $"{setting} gives the shape of {(name.Length == 0 ? "the input" : $"input '{name}'")} twice.");
+                throw new ModelException(ErrorCodes.InvalidOption, $"{setting} gives the shape of {SettingList.Describe(name)} twice.");
         }
         return shapes;
     }

@@ -17,11 +17,10 @@ internal static class DataFreeRanges
     /// <summary>Standard deviations covered by a range (±4σ keeps 99.994% of a Gaussian).</summary>
     private const double Sigmas = 4;
 
-    public static Dictionary<string, (float Min, float Max)> Estimate(Graph graph, List<FloatLayer> layers, Dictionary<FloatLayer, FoldedBatchNorm> batchNorms,
-        IReadOnlyDictionary<string, InputStatistics> inputs, string? modelPath) =>
-        Estimate(graph, layers, batchNorms, inputs, modelPath, out _);
-
-    /// <summary>The ranges, and the element-wise moments (mean, variance) of every value: analytic bias correction reads the means.</summary>
+    /// <summary>
+    /// The ranges, and the element-wise moments (mean, variance) of every value: analytic bias correction reads the means.
+    /// <paramref name="inputs"/> is <see cref="ResolveInputs"/>'s answer: every graph input by name.
+    /// </summary>
     public static Dictionary<string, (float Min, float Max)> Estimate(Graph graph, List<FloatLayer> layers, Dictionary<FloatLayer, FoldedBatchNorm> batchNorms,
         IReadOnlyDictionary<string, InputStatistics> inputs, string? modelPath, out Dictionary<string, (double[] Mean, double[] Var)> moments)
     {
@@ -30,7 +29,7 @@ internal static class DataFreeRanges
         foreach (var input in graph.Inputs)
         {
             int n = graph.ValueInfos[input.Name].ElementCount;
-            var statistics = Statistics(inputs, input.Name, graph, modelPath);
+            var statistics = inputs[input.Name];
             moments[input.Name] = (Filled(n, statistics.Mean), Filled(n, statistics.Variance));
             ranges[input.Name] = (statistics.Min, statistics.Max);
         }
@@ -222,8 +221,19 @@ internal static class DataFreeRanges
         return ((float)Math.Max(min, lo), (float)Math.Min(max, hi));
     }
 
-    /// <summary>The stated distribution of an input (by name, or the one for every input), or QG0021 saying what to add.</summary>
-    public static InputStatistics Statistics(IReadOnlyDictionary<string, InputStatistics> inputs, string name, Graph graph, string? modelPath)
+    /// <summary>
+    /// The stated distribution of every graph input (its own entry, else the one for every input), in graph order; an
+    /// input with neither is QG0021, saying what to add. Resolved once per build: the ranges, the report and the
+    /// artifact's metadata all read this.
+    /// </summary>
+    public static IReadOnlyDictionary<string, InputStatistics> ResolveInputs(IReadOnlyDictionary<string, InputStatistics> stated, Graph graph, string? modelPath)
+    {
+        var resolved = new Dictionary<string, InputStatistics>(StringComparer.Ordinal);
+        foreach (var input in graph.Inputs) resolved[input.Name] = Statistics(stated, input.Name, graph, modelPath);
+        return resolved;
+    }
+
+    private static InputStatistics Statistics(IReadOnlyDictionary<string, InputStatistics> inputs, string name, Graph graph, string? modelPath)
     {
         if (inputs.TryGetValue(name, out var statistics) || inputs.TryGetValue("", out statistics)) return statistics;
         var which = graph.Inputs.Count == 1 ? "" : $"{name}=";

@@ -1,3 +1,4 @@
+using QuantGen.Core.IO;
 using System.Globalization;
 
 namespace QuantGen.Core.Quantization;
@@ -28,15 +29,15 @@ public sealed record InputStatistics(float Min, float Max, double Mean, double V
     public static Dictionary<string, InputStatistics> Parse(string? range, string? mean, string? std)
     {
         var result = new Dictionary<string, InputStatistics>(StringComparer.Ordinal);
-        foreach (var (name, value) in Entries(range))
+        foreach (var (name, value, _) in SettingList.Parse(range, "InputRange"))
         {
             var bounds = value.Split(',', StringSplitOptions.TrimEntries);
             if (bounds.Length != 2 || !TryFloat(bounds[0], out float min) || !TryFloat(bounds[1], out float max) || !(min < max))
                 throw new ModelException(ErrorCodes.InvalidOption, $"InputRange=\"{range}\": '{value}' is not MIN,MAX with MIN < MAX (e.g. InputRange=\"-1,1\").");
             Add(result, name, Uniform(min, max), "InputRange");
         }
-        var means = Entries(mean).ToDictionary(e => e.Name, e => e.Value, StringComparer.Ordinal);
-        var stds = Entries(std).ToDictionary(e => e.Name, e => e.Value, StringComparer.Ordinal);
+        var means = SettingList.ParseUnique(mean, "InputMean");
+        var stds = SettingList.ParseUnique(std, "InputStd");
         if (!means.Keys.Order(StringComparer.Ordinal).SequenceEqual(stds.Keys.Order(StringComparer.Ordinal)))
             throw new ModelException(ErrorCodes.InvalidOption, $"InputMean=\"{mean}\" and InputStd=\"{std}\" must name the same inputs: set both, or InputRange instead.");
         foreach (var (name, m) in means)
@@ -52,15 +53,6 @@ public sealed record InputStatistics(float Min, float Max, double Mean, double V
     {
         if (!result.TryAdd(name, statistics))
             throw new ModelException(ErrorCodes.InvalidOption, $"{setting}: {(name.Length == 0 ? "every input" : $"input '{name}'")} is given a distribution twice (InputRange and InputMean/InputStd are alternatives).");
-    }
-
-    private static IEnumerable<(string Name, string Value)> Entries(string? text)
-    {
-        foreach (var entry in (text ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            int eq = entry.IndexOf('=');
-            yield return eq < 0 ? ("", entry) : (entry[..eq].Trim(), entry[(eq + 1)..].Trim());
-        }
     }
 
     private static bool TryFloat(string s, out float value) =>

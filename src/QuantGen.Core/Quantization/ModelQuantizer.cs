@@ -38,9 +38,8 @@ public static class ModelQuantizer
             var algorithms = options.ResolveAlgorithms(calibration is not null);
             if (calibration is null && algorithms.HasFlag(QuantizationAlgorithms.AdaRound))
                 throw new ModelException(ErrorCodes.InvalidOption, "Algorithms: adaround needs calibration data (set Calibration, or drop adaround for a data-free build).", model.Path);
-            if (calibration is null)
-                // Before the passes: a data-free build without the inputs' ranges stops here, saying what to add (QG0021).
-                foreach (var input in prepared.Graph.Inputs) DataFreeRanges.Statistics(options.InputStatistics, input.Name, prepared.Graph, model.Path);
+            // Before the passes: a data-free build without the inputs' ranges stops here, saying what to add (QG0021).
+            var assumedInputs = calibration is null ? DataFreeRanges.ResolveInputs(options.InputStatistics, prepared.Graph, model.Path) : null;
 
             var logs = layers.Where(l => l.Kind is LayerKinds.Conv or LayerKinds.FullyConnected).ToDictionary(l => l, l => new LayerLog(l));
             foreach (var log in logs.Values) log.RangeBefore = LayerLog.ChannelRanges(log.Layer);
@@ -66,7 +65,7 @@ public static class ModelQuantizer
             {
                 if (options.Compression == Factorization.WeightCompression.Factorized)
                     factorization = Factorization.FactorizationPlanner.Plan(prepared.Graph, layers, options, null, 0);
-                ranges = DataFreeRanges.Estimate(prepared.Graph, layers, batchNorms, options.InputStatistics, model.Path, out var moments);
+                ranges = DataFreeRanges.Estimate(prepared.Graph, layers, batchNorms, assumedInputs!, model.Path, out var moments);
                 QuantizeWeightsDataFree(prepared.Graph, options, algorithms, logs.Values, moments);
             }
 
@@ -74,9 +73,8 @@ public static class ModelQuantizer
             allMetadata.Add(new("algorithms", "bn-fold;" + QuantizationOptions.Format(algorithms)));
             allMetadata.Add(new("weightRanges", $"{options.ResolveWeightRanges()}{(options.PerChannel ? " per-channel" : " per-tensor")}".ToLowerInvariant()));
             allMetadata.Add(new("activationRanges", (calibration is null ? "data-free" : options.ResolveActivationRanges().ToString()).ToLowerInvariant()));
-            if (calibration is null)
-                allMetadata.Add(new("inputRanges", string.Join("; ", prepared.Graph.Inputs.Select(i =>
-                    $"{i.Name} {DataFreeRanges.Statistics(options.InputStatistics, i.Name, prepared.Graph, model.Path)}"))));
+            if (assumedInputs is not null)
+                allMetadata.Add(new("inputRanges", QuantizationReport.AssumedInputs(assumedInputs)));
             if (algorithms.HasFlag(QuantizationAlgorithms.AdaRound))
                 allMetadata.Add(new("adaRoundIterations", options.AdaRoundIterations.ToString(CultureInfo.InvariantCulture)));
             allMetadata.Add(new("weightBits", options.WeightBits.ToString(CultureInfo.InvariantCulture)));
@@ -95,9 +93,9 @@ public static class ModelQuantizer
             var summary = $"{name}: {layers.Count} layers, W{options.WeightBits}A{options.ActivationBits} {QuantizationOptions.Format(algorithms)}, " +
                 (calibration is null ? "data-free" : $"{samples} calibration samples, output SQNR {Sqnr.Format(sqnr)} dB") +
                 $", {clock.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s";
-            var report = QuantizationReport.Write(name, options, algorithms, summary, builder.Reports, logs, sweeps, absorbed, calibration is not null, prepared.Graph);
-            var html = QuantizationHtmlReport.Write(name, summary, QuantizationReport.Settings(options, algorithms, sweeps, absorbed, calibration is not null, prepared.Graph),
-                options, builder.Reports, logs);
+            var settings = QuantizationReport.Settings(options, algorithms, sweeps, absorbed, assumedInputs);
+            var report = QuantizationReport.Write(name, summary, settings, builder.Reports, logs);
+            var html = QuantizationHtmlReport.Write(name, summary, settings, options, builder.Reports, logs);
             var warnings = new List<ModelWarning>();
             if (factorization is not null)
             {

@@ -6,12 +6,12 @@ namespace QuantGen.Core.Quantization;
 /// <summary>The Markdown report of one quantization (obj/…/MODEL.quant.md, or the CLI's --report).</summary>
 internal static class QuantizationReport
 {
-    public static string Write(string name, QuantizationOptions options, QuantizationAlgorithms algorithms, string summary,
-        IReadOnlyList<LayerReport> layers, IReadOnlyDictionary<FloatLayer, LayerLog> logs, int sweeps, int absorbed, bool calibrated, Ir.Graph graph)
+    public static string Write(string name, string summary, IReadOnlyList<string> settings,
+        IReadOnlyList<LayerReport> layers, IReadOnlyDictionary<FloatLayer, LayerLog> logs)
     {
         var md = new StringBuilder();
-        md.Append("# ").Append(name).Append(" quantization report\n\n").Append(summary).Append("\n\n");
-        foreach (var line in Settings(options, algorithms, sweeps, absorbed, calibrated, graph)) md.Append("- ").Append(line).Append('\n');
+        md.Append("# ").Append(Cell(name)).Append(" quantization report\n\n").Append(Cell(summary)).Append("\n\n");
+        foreach (var line in settings) md.Append("- ").Append(Cell(line)).Append('\n');
         md.Append('\n');
 
         md.Append("Weight range is the smallest … largest per-channel max |w|. Output SQNR is the layer's output on the calibration set ")
@@ -21,7 +21,7 @@ internal static class QuantizationReport
         foreach (var r in layers)
         {
             var log = logs.GetValueOrDefault(r.Layer);
-            md.Append(CultureInfo.InvariantCulture, $"| {r.Layer.Name} | {r.Layer.Kind} | {string.Join(" + ", r.Layer.Nodes)} | ");
+            md.Append(CultureInfo.InvariantCulture, $"| {Cell(r.Layer.Name)} | {r.Layer.Kind} | {Cell(string.Join(" + ", r.Layer.Nodes))} | ");
             if (log is null)
             {
                 md.Append(CultureInfo.InvariantCulture, $"| | | | | | | {r.OutputGrid.Scale:G6} | {r.OutputGrid.ZeroPoint} | |\n");
@@ -37,9 +37,14 @@ internal static class QuantizationReport
         return md.ToString();
     }
 
-    /// <summary>What the build did, one line each (the Markdown and the HTML report list them).</summary>
-    public static IReadOnlyList<string> Settings(QuantizationOptions options, QuantizationAlgorithms algorithms, int sweeps, int absorbed, bool calibrated, Ir.Graph graph)
+    /// <summary>
+    /// What the build did, one line each (the Markdown and the HTML report list them). <paramref name="assumedInputs"/>:
+    /// the stated input distributions of a data-free build, null with calibration data.
+    /// </summary>
+    public static IReadOnlyList<string> Settings(QuantizationOptions options, QuantizationAlgorithms algorithms, int sweeps, int absorbed,
+        IReadOnlyDictionary<string, InputStatistics>? assumedInputs)
     {
+        bool calibrated = assumedInputs is null;
         var passes = new StringBuilder($"Passes: bn-fold;{QuantizationOptions.Format(algorithms)}");
         if (algorithms.HasFlag(QuantizationAlgorithms.Cle)) passes.Append(CultureInfo.InvariantCulture, $" (equalization converged in {sweeps} sweeps)");
         if (algorithms.HasFlag(QuantizationAlgorithms.BiasAbsorption)) passes.Append(CultureInfo.InvariantCulture, $" ({absorbed} channels absorbed a high bias)");
@@ -48,11 +53,29 @@ internal static class QuantizationReport
         if (algorithms.HasFlag(QuantizationAlgorithms.AdaRound)) weights.Append(CultureInfo.InvariantCulture, $", AdaRound {options.AdaRoundIterations} iterations");
         var activations = $"Activations: {(options.ActivationBits == 16 ? "i16 symmetric" : "u8 asymmetric")} per tensor, " +
             (calibrated ? options.ResolveActivationRanges().ToString().ToLowerInvariant() + " ranges on the calibration set" : "data-free ranges (BN statistics, moment propagation)");
-        if (calibrated) return [passes.ToString(), weights.ToString(), activations];
+        if (assumedInputs is null) return [passes.ToString(), weights.ToString(), activations];
         // Data-free: the input distributions were stated, not measured; the report says what was assumed.
-        var inputs = "Inputs (assumed, data-free): " + string.Join("; ", graph.Inputs.Select(i =>
-            $"{i.Name} {DataFreeRanges.Statistics(options.InputStatistics, i.Name, graph, null)}"));
-        return [passes.ToString(), weights.ToString(), activations, inputs];
+        return [passes.ToString(), weights.ToString(), activations, "Inputs (assumed, data-free): " + AssumedInputs(assumedInputs)];
+    }
+
+    /// <summary>"x [0, 1] (mean 0.5, std 0.289); state …": the report line and the artifact's inputRanges metadata.</summary>
+    public static string AssumedInputs(IReadOnlyDictionary<string, InputStatistics> inputs) =>
+        string.Join("; ", inputs.Select(i => $"{i.Key} {i.Value}"));
+
+    /// <summary>
+    /// Model-supplied text (layer and node names, which the model file chose) made safe for a Markdown table cell or
+    /// list item: a '|' or a line break would otherwise end the cell or the row and shift every column after it.
+    /// </summary>
+    internal static string Cell(string text)
+    {
+        var cell = new StringBuilder(text.Length);
+        foreach (char c in text)
+        {
+            if (c is '|' or '\\' or '`' or '<' or '>') cell.Append('\\').Append(c);
+            else if (char.IsControl(c) || c is '\u2028' or '\u2029') cell.Append(' ');
+            else cell.Append(c);
+        }
+        return cell.ToString();
     }
 
     private static string Range((float Min, float Max) r) => string.Create(CultureInfo.InvariantCulture, $"{r.Min:G3} … {r.Max:G3}");

@@ -59,6 +59,10 @@ public sealed class InputSettingsTests
     [InlineData(null, "0.5", null, "must name the same inputs")]
     [InlineData(null, "0.5", "0", "positive number")]
     [InlineData("0,1", "0.5", "0.1", "twice")]
+    // A name given twice, or an empty name, is a QG0015 naming the setting (the parsers once threw ArgumentException here).
+    [InlineData(null, "x=0.5;x=0.6", "x=0.1", "InputMean=\"x=0.5;x=0.6\" gives input 'x' twice")]
+    [InlineData(null, "0.5", "0.1;0.2", "InputStd=\"0.1;0.2\" gives the input twice")]
+    [InlineData("=0,1", null, null, "InputRange: '=0,1' has an empty name")]
     public void BadInputSettingsAreQg0015(string? range, string? mean, string? std, string words)
     {
         var e = Assert.Throws<ModelException>(() => InputStatistics.Parse(range, mean, std));

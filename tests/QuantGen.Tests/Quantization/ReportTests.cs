@@ -47,7 +47,7 @@ public sealed class ReportTests
     [Fact]
     public void NamesFromTheModelCannotAddMarkupOrBreakTheReport()
     {
-        const string hostile = "conv\"/><script>alert(1)</script>\u0001\u2028&amp;\uD800";
+        const string hostile = "conv\"/><script>alert(1)</script>|cell\nrow\u0001\u2028&amp;\uD800";
         var g = new SyntheticModels(7);
         g.Node("Conv", hostile, ["x", g.Weights("w1", 4, 2, 3, 3)], "c1", Ints("kernel_shape", 3, 3), Ints("pads", 1, 1, 1, 1))
             .Node("Relu", "relu", ["c1"], "y");
@@ -64,7 +64,15 @@ public sealed class ReportTests
         Assert.DoesNotContain('\u0001', line);
         Assert.DoesNotContain('\u2028', line);
         Assert.Contains("\\u2028", line);
+        // The Markdown report: the name stays inside its cell, so every row of the layer table has the header's columns.
+        var table = result.ReportMarkdown.Split('\n').SkipWhile(l => !l.StartsWith("| layer |", StringComparison.Ordinal)).TakeWhile(l => l.StartsWith('|')).ToList();
+        Assert.Equal(3, table.Count);
+        Assert.All(table, l => Assert.Equal(Columns(table[0]), Columns(l)));
+        Assert.Contains("\\|cell row", table[2], StringComparison.Ordinal);
     }
+
+    /// <summary>The '|' of a Markdown table row that are not escaped: the cell boundaries.</summary>
+    private static int Columns(string row) => System.Text.RegularExpressions.Regex.Count(row, @"(?<!\\)\|");
 
     /// <summary>Parses the page as XML (it is written XHTML-compatible): fails on any markup error.</summary>
     private static XDocument Parse(string html)
