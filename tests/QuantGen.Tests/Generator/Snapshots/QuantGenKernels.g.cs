@@ -2504,7 +2504,7 @@ namespace QuantGen.Generated
         /// the negative pair for negative accumulators, then min(·, high[o]) where the layer has per-channel upper bounds
         /// (clampHigh; <paramref name="high"/> is empty otherwise).
         /// </summary>
-        private static void RequantizeChannels(global::System.ReadOnlySpan<int> acc, global::System.ReadOnlySpan<int> bias,
+        internal static void RequantizeChannels(global::System.ReadOnlySpan<int> acc, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, int start, int stride, int zy, int lo, int hi)
         {
