@@ -25,7 +25,9 @@ if (args.Length > 0 && args[0] == "layers")
 }
 if (args.Length > 0 && args[0] == "kernels")
 {
-    BenchmarkSwitcher.FromTypes([typeof(KernelBenchmarks)]).Run(args.Length == 1 ? ["--filter", "*"] : args[1..]);
+    // Every kernel unless --filter narrows it (BenchmarkDotNet would otherwise ask on the console).
+    var rest = args[1..];
+    BenchmarkSwitcher.FromTypes([typeof(KernelBenchmarks)]).Run(rest.Contains("--filter") ? rest : [.. rest, "--filter", "*"]);
     return;
 }
 BenchmarkSwitcher.FromTypes([typeof(ModelBenchmarks)]).Run(args.Length == 0 ? ["--filter", "*"] : args);
