@@ -2,7 +2,8 @@ using BenchmarkDotNet.Running;
 using QuantGen.Benchmarks;
 
 // Every model × {int8 SIMD, int8 scalar, ONNX Runtime float} in one run; arguments go to BenchmarkDotNet
-// (e.g. --filter '*Cnn*'). `layers MODEL...` prints a per-layer time profile instead, `peak` this core's VNNI peak. docs/benchmarks.md has the
+// (e.g. --filter '*Cnn*'). `layers MODEL...` prints a per-layer time profile instead, `peak` this core's VNNI peak,
+// `kernels [arguments]` times single kernels of src/QuantGen.Kernels (KernelBenchmarks). docs/benchmarks.md has the
 // commands and the results.
 if (args.Length > 0 && args[0] == "peak")
 {
@@ -22,4 +23,11 @@ if (args.Length > 0 && args[0] == "layers")
     foreach (var model in rest) LayerProfile.Print(model);
     return;
 }
-BenchmarkSwitcher.FromAssembly(typeof(ModelBenchmarks).Assembly).Run(args.Length == 0 ? ["--filter", "*"] : args);
+if (args.Length > 0 && args[0] == "kernels")
+{
+    // Every kernel unless --filter narrows it (BenchmarkDotNet would otherwise ask on the console).
+    var rest = args[1..];
+    BenchmarkSwitcher.FromTypes([typeof(KernelBenchmarks)]).Run(rest.Contains("--filter") ? rest : [.. rest, "--filter", "*"]);
+    return;
+}
+BenchmarkSwitcher.FromTypes([typeof(ModelBenchmarks)]).Run(args.Length == 0 ? ["--filter", "*"] : args);

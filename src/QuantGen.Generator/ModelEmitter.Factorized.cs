@@ -6,16 +6,14 @@ namespace QuantGen.Generator
     /// <summary>
     /// FactorizedFullyConnected and FactorizedConv (docs/artifact.md): the two products of W ≈ A·B read the factors
     /// packed as stored, so W is never formed. The loops are specialised at build time (shapes, bit-widths, index
-    /// widths, dense factors) and kept scalar: every value is one bit-field read and one multiply-add, which compilers
+    /// widths, dense factors) around two kernels (QuantGenKernels.FactorLevel and RequantizeIntermediate, in
+    /// src/QuantGen.Kernels) and kept scalar: every value is one bit-field read and one multiply-add, which compilers
     /// without intrinsics (netstandard2.1, Unity) compile the same way. A FactorizedConv gathers each output
     /// position's im2col column once and then runs the fully connected stages on it: B is a k×k conv to r channels,
     /// A the 1×1 conv after it.
     /// </summary>
     internal sealed partial class ModelEmitter
     {
-        /// <summary>The int16 intermediate's symmetric bound (ArtifactBuilder.IntermediateLevel).</summary>
-        private const int IntermediateLevel = 32767;
-
         /// <summary>Above this fan-in a FactorizedConv's column lives on the heap rather than the stack.</summary>
         private const int StackColumnLimit = 4096;
 
@@ -33,7 +31,6 @@ namespace QuantGen.Generator
             w.Line($"{ReadOnlySpan}<byte> input = x.Slice(row * {Int(k)}, {Int(k)});");
             WriteStages(w, layer, indices, k, m, j => $"(input[{j}] - {Int(inT.ZeroPoint)})", $"row * {Int(m)} + o", outT.ZeroPoint);
             w.Close();
-            WriteFactorHelpers(w);
         }
 
         private void WriteFactorizedConv(CodeWriter w, ArtifactLayer layer, string method, string x, string y)
@@ -69,7 +66,6 @@ namespace QuantGen.Generator
             w.Close();
             w.Close();
             w.Close();
-            WriteFactorHelpers(w);
         }
 
         /// <summary>The input, output, factor and requantization spans (negMultiplier/negShift and clampHigh when the layer has them) as locals; returns the index locals (null for a dense factor) of B and A.</summary>
@@ -113,14 +109,14 @@ namespace QuantGen.Generator
             w.Open($"for (int c = 0, slot = 0; c < {Int(r)}; c++)");
             w.Line("int t = 0;");
             w.Open($"for (int s = 0; s < {Int(nonZeros[0])}; s++, slot++)");
-            w.Line($"t += Level(bValues, slot, {Int(bits[0])}) * {centred(Index(indices.B, k))};");
+            w.Line($"t += {Kernels}.FactorLevel(bValues, slot, {Int(bits[0])}) * {centred(Index(indices.B, k))};");
             w.Close();
-            w.Line("z[c] = RequantizeIntermediate(t, zMultiplier[c], zShift[c]);");
+            w.Line($"z[c] = {Kernels}.RequantizeIntermediate(t, zMultiplier[c], zShift[c]);");
             w.Close();
             w.Open($"for (int o = 0, slot = 0; o < {Int(m)}; o++)");
             w.Line("int acc = bias[o];");
             w.Open($"for (int s = 0; s < {Int(nonZeros[1])}; s++, slot++)");
-            w.Line($"acc += Level(aValues, slot, {Int(bits[1])}) * z[{Index(indices.A, r)}];");
+            w.Line($"acc += {Kernels}.FactorLevel(aValues, slot, {Int(bits[1])}) * z[{Index(indices.A, r)}];");
             w.Close();
             string requantize = $"{Kernels}.Requantize(acc, multiplier[o], shift[o], {Int(zeroPoint)}, {Int(clamp[0])}, {Int(clamp[1])})";
             if (layer.HasBlob("negMultiplier"))
@@ -135,23 +131,6 @@ namespace QuantGen.Generator
                 w.Line($"y[{outIndex}] = value > clampHigh[o] ? (byte)clampHigh[o] : value;");
             }
             else w.Line($"y[{outIndex}] = {requantize};");
-            w.Close();
-        }
-
-        private static void WriteFactorHelpers(CodeWriter w)
-        {
-            w.Line();
-            w.Line("// Field i of a stream of bits-bit two's-complement values, least significant bit first, sign-extended.");
-            w.Open($"static int Level({ReadOnlySpan}<byte> packed, int i, int bits)");
-            w.Line("int bit = i * bits, at = bit >> 3, offset = bit & 7;");
-            w.Line("int word = offset + bits > 8 ? packed[at] | packed[at + 1] << 8 : packed[at];");
-            w.Line("return (word >> offset << (32 - bits)) >> (32 - bits);");
-            w.Close();
-            w.Line();
-            w.Line("// round(t · multiplier · 2^−shift), half toward +∞, clamped to the int16 intermediate's symmetric range.");
-            w.Open("static int RequantizeIntermediate(int t, int multiplier, int shift)");
-            w.Line("long v = (t * (long)multiplier + (1L << (shift - 1))) >> shift;");
-            w.Line($"return v < -{Int(IntermediateLevel)} ? -{Int(IntermediateLevel)} : v > {Int(IntermediateLevel)} ? {Int(IntermediateLevel)} : (int)v;");
             w.Close();
         }
 

@@ -88,14 +88,20 @@ namespace QuantGen
             context.RegisterSourceOutput(models.Collect().Select(static (all, _) => all.Any(m => m.Artifact is not null)).Combine(intrinsics),
                 static (spc, pair) =>
                 {
-                    if (pair.Left) spc.AddSource("QuantGenKernels.g.cs", SourceText.From(KernelSource.Text(pair.Right), Encoding.UTF8));
+                    if (pair.Left) AddKernels(spc, wide: false, intrinsics: pair.Right);
                 });
             // 16-bit activation models call their own kernels (scalar everywhere, AVX2 where it can be named), emitted only when one exists.
             context.RegisterSourceOutput(models.Collect().Select(static (all, _) => all.Any(m => m.Artifact is not null && WideModelEmitter.IsWide(m.Artifact))).Combine(intrinsics),
                 static (spc, pair) =>
                 {
-                    if (pair.Left) spc.AddSource("QuantGenWideKernels.g.cs", SourceText.From(WideKernelSource.Text(pair.Right), Encoding.UTF8));
+                    if (pair.Left) AddKernels(spc, wide: true, intrinsics: pair.Right);
                 });
+        }
+
+        private static void AddKernels(SourceProductionContext spc, bool wide, bool intrinsics)
+        {
+            var (hintName, text) = KernelFiles.Source(wide, intrinsics);
+            spc.AddSource(hintName, SourceText.From(text, Encoding.UTF8));
         }
 
         private static ModelSpec Parse(AdditionalText file, AnalyzerConfigOptionsProvider options, CancellationToken ct)

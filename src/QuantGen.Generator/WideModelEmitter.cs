@@ -9,7 +9,7 @@ namespace QuantGen.Generator
     /// <summary>
     /// Writes the class of a model with 16-bit activations (every quantized tensor i16): the same public surface as
     /// <see cref="ModelEmitter"/>'s u8 classes (shapes, an allocation-free Run, one method per layer, constant data),
-    /// with short scratch buffers and calls into <c>QuantGenWideKernels</c> (<see cref="WideKernelSource"/>).
+    /// with short scratch buffers and calls into <c>QuantGenWideKernels</c> (src/QuantGen.Kernels/QuantGenWideKernels.cs).
     /// Kept apart from the u8 emitter, whose weight packing and activation layout are tuned for byte activations.
     /// </summary>
     internal sealed class WideModelEmitter

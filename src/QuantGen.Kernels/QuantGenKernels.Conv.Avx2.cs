@@ -1,13 +1,14 @@
-namespace QuantGen.Generator
+// QuantGen kernels: the exact u8 × s8 convolutions of x86 CPUs without VNNI (AVX2): ConvRowsAvx2 and its channel loops, the
+// counterpart of ConvRowsAvxVnni (docs/generator.md, "Without VNNI").
+// Emitted into the consumer's assembly by QuantGen.Generator (docs/generator.md, "Kernels").
+#nullable enable
+
+namespace QuantGen.Generated
 {
-    internal static partial class KernelSource
+    internal static partial class QuantGenKernels
     {
-        /// <summary>
-        /// The exact u8 × s8 dot products of x86 CPUs without VNNI (AVX2; AVX-512 CPUs without VNNI take them too, with
-        /// Requantize8's AVX-512 narrowing): ConvRowsAvx2 and its channel loops, the counterpart of ConvRowsAvxVnni
-        /// (docs/generator.md, "Without VNNI"). Appended to SimdKernels.
-        /// </summary>
-        private const string Avx2Kernels = @"
+
+#if QUANTGEN_INTRINSICS
         /// <summary>
         /// ConvRowsAvxVnni for x86 without VNNI (AVX2): the same padded plane, field cursor and channel blocks (16
         /// channels at a time, then a last 8), each k-step's four products per lane summed by vpmaddubsw and vpmaddwd in
@@ -27,7 +28,7 @@ namespace QuantGen.Generator
             int ph = (oh - 1) * sh + (kh - 1) * dh + 1, pw = inPlace ? width : (ow - 1) * sw + kw, pitch = pw * c, row = (kw * c + 3) & ~3;
             int outputs = (pooled ? (oh / 2) * (ow / 2) : oh * ow) * m, image = h * width * c;
             if (!inPlace && plane.Length < ph * pitch + 4) return false;
-            if (w.Length < kh * row * m) throw new global::System.ArgumentException(""The buffers do not hold the tensors."");
+            if (w.Length < kh * row * m) throw new global::System.ArgumentException("The buffers do not hold the tensors.");
             var form = DotForm(w.Slice(0, kh * row * m));
             if (form == 0) return false;
             var fields = new FieldCursor(oh, ow, sh * pitch, sw * c, kh, row, dh * pitch, pooled);
@@ -259,7 +260,7 @@ namespace QuantGen.Generator
             where TDot : struct, IDotStep
         {
             if (x.Length < positions * c || w.Length < c * m || y.Length < positions * m || o + 16 > m)
-                throw new global::System.ArgumentException(""The buffers do not hold the tensors."");
+                throw new global::System.ArgumentException("The buffers do not hold the tensors.");
             ref byte input = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
             ref sbyte weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
             ref byte output = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(y), o);
@@ -315,109 +316,6 @@ namespace QuantGen.Generator
             }
         }
 
-        /// <summary>
-        /// Add for AVX2 (AddAvx512's steps on two 4-lane halves): (a − za)·ma and (b − zb)·mb as exact 64-bit
-        /// products (vpmuldq), the rounding term added, then the arithmetic shift AVX2 lacks for 64-bit lanes as a
-        /// logical one of the sum plus 2^62 (a multiple of 2^shift, and |sum| &lt; 2^41), less 2^62 &gt;&gt; shift; the
-        /// zero point, the clamp, the low bytes. Returns the number of elements done (0 for a shift over 62).
-        /// </summary>
-        private static int AddAvx2(global::System.ReadOnlySpan<byte> a, global::System.ReadOnlySpan<byte> b, global::System.Span<byte> y,
-            int za, int zb, int ma, int mb, int shift, int zy, int lo, int hi)
-        {
-            if (shift < 1 || shift > 62 || a.Length < y.Length || b.Length < y.Length) return 0;
-            ref byte ra = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(a);
-            ref byte rb = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(b);
-            var zeroA = global::System.Runtime.Intrinsics.Vector256.Create((long)za);
-            var zeroB = global::System.Runtime.Intrinsics.Vector256.Create((long)zb);
-            var multiplierA = global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.Vector256.Create((long)ma));
-            var multiplierB = global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.Vector256.Create((long)mb));
-            var offset = global::System.Runtime.Intrinsics.Vector256.Create((1L << (shift - 1)) + (1L << 62));
-            var after = global::System.Runtime.Intrinsics.Vector256.Create((long)zy - ((1L << 62) >> shift));
-            var low = global::System.Runtime.Intrinsics.Vector256.Create((long)lo);
-            var top = global::System.Runtime.Intrinsics.Vector256.Create((long)hi);
-            int i = 0;
-            for (; i + 8 <= y.Length; i += 8)
-            {
-                var pa = global::System.Runtime.Intrinsics.Vector128.AsByte(global::System.Runtime.Intrinsics.Vector128.CreateScalar(
-                    global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ra, i))));
-                var pb = global::System.Runtime.Intrinsics.Vector128.AsByte(global::System.Runtime.Intrinsics.Vector128.CreateScalar(
-                    global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref rb, i))));
-                var v0 = AddLanes(global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int64(pa) - zeroA, global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int64(pb) - zeroB,
-                    multiplierA, multiplierB, offset, shift, after, low, top);
-                var v1 = AddLanes(global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int64(global::System.Runtime.Intrinsics.X86.Sse2.ShiftRightLogical128BitLane(pa, 4)) - zeroA,
-                    global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int64(global::System.Runtime.Intrinsics.X86.Sse2.ShiftRightLogical128BitLane(pb, 4)) - zeroB,
-                    multiplierA, multiplierB, offset, shift, after, low, top);
-                var ints = global::System.Runtime.Intrinsics.Vector256.Narrow(v0, v1);
-                var words = global::System.Runtime.Intrinsics.Vector128.Narrow(global::System.Runtime.Intrinsics.Vector256.GetLower(ints), global::System.Runtime.Intrinsics.Vector256.GetUpper(ints));
-                var bytes = global::System.Runtime.Intrinsics.Vector128.Narrow(global::System.Runtime.Intrinsics.Vector128.AsUInt16(words), global::System.Runtime.Intrinsics.Vector128.AsUInt16(words));
-                global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref y[i],
-                    global::System.Runtime.Intrinsics.Vector128.ToScalar(global::System.Runtime.Intrinsics.Vector128.AsUInt64(bytes)));
-            }
-            return i;
-        }
-
-        /// <summary>AddAvx2's arithmetic on 4 lanes: the clamped result, zero point included, in [lo, hi].</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        private static global::System.Runtime.Intrinsics.Vector256<long> AddLanes(global::System.Runtime.Intrinsics.Vector256<long> va, global::System.Runtime.Intrinsics.Vector256<long> vb,
-            global::System.Runtime.Intrinsics.Vector256<int> multiplierA, global::System.Runtime.Intrinsics.Vector256<int> multiplierB, global::System.Runtime.Intrinsics.Vector256<long> offset,
-            int shift, global::System.Runtime.Intrinsics.Vector256<long> after, global::System.Runtime.Intrinsics.Vector256<long> low, global::System.Runtime.Intrinsics.Vector256<long> top)
-        {
-            var sum = global::System.Runtime.Intrinsics.X86.Avx2.Multiply(global::System.Runtime.Intrinsics.Vector256.AsInt32(va), multiplierA)
-                + global::System.Runtime.Intrinsics.X86.Avx2.Multiply(global::System.Runtime.Intrinsics.Vector256.AsInt32(vb), multiplierB);
-            return ShiftClamp(sum, offset, shift, after, low, top);
-        }
-
-        /// <summary>
-        /// clamp(((sum + 2^(shift−1)) &gt;&gt; shift) + zy, lo, hi) for |sum| &lt; 2^62: offset = 2^(shift−1) + 2^62 and
-        /// after = zy − (2^62 &gt;&gt; shift), so that the logical shift of a non-negative value stands in for the arithmetic one.
-        /// </summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        private static global::System.Runtime.Intrinsics.Vector256<long> ShiftClamp(global::System.Runtime.Intrinsics.Vector256<long> sum, global::System.Runtime.Intrinsics.Vector256<long> offset,
-            int shift, global::System.Runtime.Intrinsics.Vector256<long> after, global::System.Runtime.Intrinsics.Vector256<long> low, global::System.Runtime.Intrinsics.Vector256<long> top)
-        {
-            var v = global::System.Runtime.Intrinsics.Vector256.AsInt64(global::System.Runtime.Intrinsics.Vector256.ShiftRightLogical(
-                global::System.Runtime.Intrinsics.Vector256.AsUInt64(sum + offset), shift)) + after;
-            v = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.X86.Avx2.CompareGreaterThan(low, v), low, v);
-            return global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.X86.Avx2.CompareGreaterThan(v, top), top, v);
-        }
-
-        /// <summary>
-        /// AverageChannelsAvx512 for AVX2: the window's bytes of 8 channels summed in int32 lanes, count · zx subtracted,
-        /// then Requantize's 64-bit steps on two 4-lane halves (vpmuldq, ShiftClamp). Returns the channels done (0 for a
-        /// shift outside [1, 62]).
-        /// </summary>
-        private static int AverageChannelsAvx2(global::System.ReadOnlySpan<byte> x, global::System.Span<byte> y, int multiplier, int shift, int outBase,
-            int b, int iy0, int ix0, int c, int h, int width, int kh, int kw, int offset, int zy, int lo, int hi)
-        {
-            if (shift < 1 || shift > 62 || x.Length < (b + 1) * h * width * c) return 0;
-            ref byte input = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
-            var m = global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.Vector256.Create((long)multiplier));
-            var rounding = global::System.Runtime.Intrinsics.Vector256.Create((1L << (shift - 1)) + (1L << 62));
-            var after = global::System.Runtime.Intrinsics.Vector256.Create((long)zy - ((1L << 62) >> shift));
-            var low = global::System.Runtime.Intrinsics.Vector256.Create((long)lo);
-            var top = global::System.Runtime.Intrinsics.Vector256.Create((long)hi);
-            int ch = 0;
-            for (; ch + 8 <= c; ch += 8)
-            {
-                var acc = global::System.Runtime.Intrinsics.Vector256.Create(-offset);
-                for (int iy = iy0 < 0 ? 0 : iy0; iy < iy0 + kh && iy < h; iy++)
-                    for (int ix = ix0 < 0 ? 0 : ix0; ix < ix0 + kw && ix < width; ix++)
-                        acc += global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(global::System.Runtime.Intrinsics.Vector128.AsByte(
-                            global::System.Runtime.Intrinsics.Vector128.CreateScalar(global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(
-                                ref global::System.Runtime.CompilerServices.Unsafe.Add(ref input, ((b * h + iy) * width + ix) * c + ch)))));
-                var v0 = ShiftClamp(global::System.Runtime.Intrinsics.X86.Avx2.Multiply(global::System.Runtime.Intrinsics.Vector256.AsInt32(
-                    global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int64(global::System.Runtime.Intrinsics.Vector256.GetLower(acc))), m), rounding, shift, after, low, top);
-                var v1 = ShiftClamp(global::System.Runtime.Intrinsics.X86.Avx2.Multiply(global::System.Runtime.Intrinsics.Vector256.AsInt32(
-                    global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int64(global::System.Runtime.Intrinsics.Vector256.GetUpper(acc))), m), rounding, shift, after, low, top);
-                var ints = global::System.Runtime.Intrinsics.Vector256.Narrow(v0, v1);
-                var words = global::System.Runtime.Intrinsics.Vector128.Narrow(global::System.Runtime.Intrinsics.Vector256.GetLower(ints), global::System.Runtime.Intrinsics.Vector256.GetUpper(ints));
-                var bytes = global::System.Runtime.Intrinsics.Vector128.Narrow(global::System.Runtime.Intrinsics.Vector128.AsUInt16(words), global::System.Runtime.Intrinsics.Vector128.AsUInt16(words));
-                global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref y.Slice(outBase + ch, 8)[0],
-                    global::System.Runtime.Intrinsics.Vector128.ToScalar(global::System.Runtime.Intrinsics.Vector128.AsUInt64(bytes)));
-            }
-            return ch;
-        }
-
         /// <summary>ConvChannels16Avx2 for the last 8 output channels (m a multiple of 8, not of 16): one weight vector per k-step.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ConvChannels8Avx2<TDot>(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
@@ -460,6 +358,6 @@ namespace QuantGen.Generator
                 if (count > 3) q.Store(y, at + 3 * m, a3);
             }
         }
-";
+#endif
     }
 }

@@ -1,0 +1,120 @@
+extern alias kernels;
+
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Kernels = kernels::QuantGen.Generated.QuantGenKernels;
+
+namespace QuantGen.Benchmarks;
+
+/// <summary>
+/// Single kernels of src/QuantGen.Kernels (referenced directly, aliased: this assembly also holds the generated copy
+/// its models call), SIMD and scalar, on layers shaped like the test models' (random weights and inputs: the kernels'
+/// speed does not depend on the values), so that a kernel change is timed in isolation:
+/// <c>QuantGen.Benchmarks.dll kernels [BenchmarkDotNet arguments]</c> (docs/benchmarks.md).
+/// </summary>
+[Config(typeof(Config))]
+[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByParams)]
+public class KernelBenchmarks
+{
+    private sealed class Config : ManualConfig
+    {
+        // As ModelBenchmarks; AsDefault: a job given on the command line (--job dry --inProcess, a smoke run) replaces it.
+        public Config() => AddJob(Job.ShortRun.WithWarmupCount(3).WithIterationCount(5).WithToolchain(InProcessEmitToolchain.Instance).AsDefault());
+    }
+
+    /// <summary>QuantGenKernels.SimdEnabled: the SIMD paths this CPU has, or the scalar loops.</summary>
+    [Params(true, false)]
+    public bool Simd { get; set; } = true;
+
+    private Conv _conv3x3 = null!, _pointwise = null!, _depthwise = null!;
+    private byte[] _fcInput = [], _fcOutput = [], _col = [], _requantized = [];
+    private sbyte[] _fcWeights = [];
+    private int[] _acc = [], _fcBias = [];
+    private float[] _fcScale = [];
+
+    /// <summary>One NHWC convolution's operands: n = 1, square input, "same" padding.</summary>
+    private sealed class Conv
+    {
+        public byte[] X = [], Y = [];
+        public sbyte[] W = [];
+        public int[] Bias = [];
+        public float[] Scale = [];
+        public int C, Side, M, K, Pad, Out;
+
+        public static Conv Create(Random random, int c, int side, int m, int k, bool depthwise)
+        {
+            int pad = k / 2, row = (k * c + 3) & ~3, mp = (m + 7) & ~7;
+            return new Conv
+            {
+                C = c, Side = side, M = m, K = k, Pad = pad, Out = side,
+                X = Bytes(random, side * side * c),
+                Y = new byte[side * side * m],
+                // Depthwise: [KH·KW, C]; otherwise packed [KP/4, MP, 4] with KP = KH · the padded row.
+                W = Weights(random, depthwise ? k * k * c : k * row * mp),
+                Bias = Enumerable.Range(0, m).Select(_ => random.Next(-2000, 2000)).ToArray(),
+                Scale = Enumerable.Range(0, m).Select(_ => (float)(random.NextDouble() * 1e-3 + 1e-4)).ToArray(),
+            };
+        }
+    }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        Kernels.SimdEnabled = Simd;
+        var random = new Random(1);
+        // The CNN's second convolution (3×3, 16 → 32 channels at 14×14), MobileNet's 14×14 expand (24 → 96) and its
+        // depthwise 3×3 over 96 channels, the MLP's first layer (784 → 128).
+        _conv3x3 = Conv.Create(random, 16, 14, 32, 3, depthwise: false);
+        _pointwise = Conv.Create(random, 24, 14, 96, 1, depthwise: false);
+        _depthwise = Conv.Create(random, 96, 14, 96, 3, depthwise: true);
+        _fcInput = Bytes(random, 784);
+        _fcOutput = new byte[128];
+        _fcWeights = Weights(random, 784 * 128);
+        _fcBias = Enumerable.Range(0, 128).Select(_ => random.Next(-2000, 2000)).ToArray();
+        _fcScale = Enumerable.Range(0, 128).Select(_ => (float)(random.NextDouble() * 1e-3 + 1e-4)).ToArray();
+        // Scratch as the generator sizes it, rounded up: padded planes, interleaved depthwise rows, four fields.
+        _col = new byte[1 << 18];
+        _acc = Enumerable.Range(0, 4 * 128).Select(_ => random.Next(-300000, 300000)).ToArray();
+        _requantized = new byte[128];
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => Kernels.SimdEnabled = true;
+
+    [Benchmark(Description = "Conv 3x3 NHWC 14x14x16 -> 32")]
+    public void Conv3x3() => Run(_conv3x3);
+
+    [Benchmark(Description = "Pointwise NHWC 14x14x24 -> 96")]
+    public void Pointwise() => Run(_pointwise);
+
+    [Benchmark(Description = "Depthwise 3x3 NHWC 14x14x96")]
+    public void Depthwise()
+    {
+        var d = _depthwise;
+        Kernels.DepthwiseConvNhwc(d.X, d.W, d.Bias, d.Scale, d.Scale, default, d.Y, _col,
+            1, d.C, d.Side, d.Side, d.Out, d.Out, d.K, d.K, 1, 1, d.Pad, d.Pad, 1, 1, 3, 5, 0, 255);
+    }
+
+    [Benchmark(Description = "FullyConnected 784 -> 128")]
+    public void FullyConnected() =>
+        Kernels.FullyConnectedPacked(_fcInput, _fcWeights, _fcBias, _fcScale, _fcScale, default, _fcOutput, _col, _acc, 1, 784, 128, 5, 0, 255);
+
+    [Benchmark(Description = "Requantize 128 channels")]
+    public void Requantize() =>
+        Kernels.RequantizeChannels(_acc, _fcBias, _fcScale, _fcScale, default, _requantized, 0, 1, 5, 0, 255);
+
+    private void Run(Conv c) =>
+        Kernels.ConvNhwc(c.X, c.W, c.Bias, c.Scale, c.Scale, default, c.Y, _col, _acc,
+            1, c.C, c.Side, c.Side, c.M, c.Out, c.Out, c.K, c.K, 1, 1, c.Pad, c.Pad, 1, 1, 1, 3, 5, 0, 255);
+
+    private static byte[] Bytes(Random random, int count)
+    {
+        var bytes = new byte[count];
+        random.NextBytes(bytes);
+        return bytes;
+    }
+
+    private static sbyte[] Weights(Random random, int count) => Enumerable.Range(0, count).Select(_ => (sbyte)random.Next(-127, 128)).ToArray();
+}

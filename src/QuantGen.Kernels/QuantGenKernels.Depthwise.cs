@@ -1,0 +1,567 @@
+// QuantGen kernels: depthwise convolutions (group = C = M), NCHW and NHWC.
+// Emitted into the consumer's assembly by QuantGen.Generator (docs/generator.md, "Kernels").
+#nullable enable
+
+namespace QuantGen.Generated
+{
+    internal static partial class QuantGenKernels
+    {
+        /// <summary>
+        /// Depthwise 2-D convolution (group = C = M), NCHW, weights [C, KH, KW] as the artifact stores them: each input
+        /// plane is copied into <paramref name="plane"/> with a border of zx (so no tap needs a bounds check), then every
+        /// output row is computed from that padded plane. <paramref name="plane"/> holds (H + top + bottom) · (W + left +
+        /// right) bytes plus 64 of slack for the vector loads past a row's end.
+        /// </summary>
+        public static void DepthwiseConv(
+            global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, global::System.Span<byte> plane,
+            int n, int c, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int padBottom, int padRight,
+            int dh, int dw, int zx, int zy, int lo, int hi)
+        {
+            CheckWindow(x.Length, y.Length, n, c, h, width, c, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
+            if (padBottom < 0 || padRight < 0 || (long)(oh - 1) * sh + (long)(kh - 1) * dh >= (long)h + padTop + padBottom
+                || (long)(ow - 1) * sw + (long)(kw - 1) * dw >= (long)width + padLeft + padRight || (long)(h + padTop + padBottom) * (width + padLeft + padRight) + 64 > plane.Length)
+                throw Outside();
+            int ph = h + padTop + padBottom, pw = width + padLeft + padRight;
+            var padded = plane.Slice(0, ph * pw);
+            for (int b = 0; b < n; b++)
+            for (int ch = 0; ch < c; ch++)
+            {
+                padded.Fill((byte)zx);
+                var input = x.Slice((b * c + ch) * h * width, h * width);
+                for (int iy = 0; iy < h; iy++)
+                    input.Slice(iy * width, width).CopyTo(padded.Slice((iy + padTop) * pw + padLeft, width));
+                var taps = w.Slice(ch * kh * kw, kh * kw);
+                int bo = bias[ch];
+                float sc = scale[ch], negSc = negScale[ch];
+                int top = high.Length == 0 ? 255 : high[ch];
+                for (int oy = 0; oy < oh; oy++)
+                {
+                    var output = y.Slice(((b * c + ch) * oh + oy) * ow, ow);
+                    int ox = 0;
+#if QUANTGEN_INTRINSICS
+                    if (SimdEnabled && (sw == 1 || sw == 2) && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
+                        ox = DepthwiseRowAvx512(plane, taps, output, oy * sh * pw, pw, kh, kw, sw, dh, dw, bo, sc, negSc, zy, lo, hi < top ? hi : top);
+#endif
+                    for (; ox < ow; ox++)
+                    {
+                        int acc = bo, t = 0;
+                        for (int ky = 0; ky < kh; ky++)
+                        {
+                            int row = (oy * sh + ky * dh) * pw + ox * sw;
+                            for (int kx = 0; kx < kw; kx++, t++) acc += taps[t] * plane[row + kx * dw];
+                        }
+                        byte r = RequantizeScaled(acc, acc >= 0 ? sc : negSc, zy, lo, hi);
+                        output[ox] = r > top ? (byte)top : r;
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// Depthwise 2-D convolution (group = C = M) with NHWC input and output, weights repacked at build time as
+        /// [KH·KW, C] so that one tap's weights for neighbouring channels are adjacent: the SIMD path computes 8 channels
+        /// of a position per vector; taps outside the input read a row of zx (<paramref name="border"/>, C bytes).
+        /// </summary>
+        public static void DepthwiseConvNhwc(
+            global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, global::System.Span<byte> border,
+            int n, int c, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
+            int dh, int dw, int zx, int zy, int lo, int hi)
+        {
+            CheckWindow(x.Length, y.Length, n, c, h, width, c, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
+            int first = 0;
+#if QUANTGEN_INTRINSICS
+            if (SimdEnabled && VnniEnabled && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported && global::System.Runtime.Intrinsics.X86.Avx512Vbmi.IsSupported)
+                first = DepthwiseNhwcAvxVnni(x, w, bias, scale, negScale, high, y, border,
+                    n, c, h, width, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, zx, zy, lo, hi);
+            if (first == 0 && SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
+                first = DepthwiseNhwcAvx512(x, w, bias, scale, negScale, high, y, border,
+                    n, c, h, width, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, zx, zy, lo, hi);
+            else if (first == 0 && SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+                first = DepthwiseNhwcAvx2(x, w, bias, scale, negScale, high, y, border,
+                    n, c, h, width, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, zx, zy, lo, hi);
+#endif
+            if (first == c) return;
+            border.Slice(0, c).Fill((byte)zx);
+            for (int b = 0; b < n; b++)
+            for (int oy = 0; oy < oh; oy++)
+            for (int ox = 0; ox < ow; ox++)
+            {
+                int iy0 = oy * sh - padTop, ix0 = ox * sw - padLeft, outBase = ((b * oh + oy) * ow + ox) * c;
+                for (int ch = first; ch < c; ch++)
+                {
+                    int acc = bias[ch];
+                    for (int ky = 0, t = 0; ky < kh; ky++)
+                    for (int kx = 0; kx < kw; kx++, t++)
+                    {
+                        int iy = iy0 + ky * dh, ix = ix0 + kx * dw;
+                        int v = iy >= 0 && iy < h && ix >= 0 && ix < width ? x[((b * h + iy) * width + ix) * c + ch] : zx;
+                        acc += w[t * c + ch] * v;
+                    }
+                    byte r = RequantizeScaled(acc, acc >= 0 ? scale[ch] : negScale[ch], zy, lo, hi);
+                    y[outBase + ch] = high.Length != 0 && r > high[ch] ? (byte)high[ch] : r;
+                }
+            }
+        }
+
+#if QUANTGEN_INTRINSICS
+        /// <summary>
+        /// One whole output row of DepthwiseConv, 8 positions at a time (the last block partial): the 8 (stride 1) or 16 (stride 2, even bytes kept)
+        /// input bytes of a tap zero-extended to int32 lanes (vpmovzxbd) and multiplied by the tap, all taps summed in
+        /// registers, then requantized by Requantize8. Returns the row's length.
+        /// </summary>
+        private static int DepthwiseRowAvx512(global::System.Span<byte> plane, global::System.ReadOnlySpan<sbyte> taps, global::System.Span<byte> output,
+            int rowStart, int pw, int kh, int kw, int sw, int dh, int dw, int bias, float scale, float negScale, int zy, int lo, int hi)
+        {
+            ref byte p = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(plane);
+            var evenBytes = global::System.Runtime.Intrinsics.Vector128.Create((byte)0, 2, 4, 6, 8, 10, 12, 14, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80);
+            int ox = 0, ow = output.Length;
+            for (; ox < ow; ox += 8)
+            {
+                var acc = global::System.Runtime.Intrinsics.Vector256.Create(bias);
+                for (int ky = 0, t = 0; ky < kh; ky++)
+                {
+                    int row = rowStart + ky * dh * pw + ox * sw;
+                    for (int kx = 0; kx < kw; kx++, t++)
+                    {
+                        ref byte at = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref p, row + kx * dw);
+                        var bytes = sw == 1
+                            ? global::System.Runtime.Intrinsics.Vector128.AsByte(global::System.Runtime.Intrinsics.Vector128.CreateScalar(global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(ref at)))
+                            : global::System.Runtime.Intrinsics.X86.Ssse3.Shuffle(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref at), evenBytes);
+                        acc += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(bytes),
+                            global::System.Runtime.Intrinsics.Vector256.Create((int)taps[t]));
+                    }
+                }
+                var result = Requantize8(acc, global::System.Runtime.Intrinsics.Vector256.Create(scale), global::System.Runtime.Intrinsics.Vector256.Create(negScale), scale != negScale,
+                    global::System.Runtime.Intrinsics.Vector256.Create((float)(lo - zy)), global::System.Runtime.Intrinsics.Vector256.Create((float)(hi - zy)), zy);
+                if (ox + 8 <= ow)
+                {
+                    global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref output[ox],
+                        global::System.Runtime.Intrinsics.Vector128.ToScalar(global::System.Runtime.Intrinsics.Vector128.AsUInt64(result)));
+                }
+                else
+                {
+                    // The row's tail: lanes past its end read the plane's next bytes (or the slack) and are dropped.
+                    for (int i = 0; ox + i < ow; i++) output[ox + i] = global::System.Runtime.Intrinsics.Vector128.GetElement(result, i);
+                }
+            }
+            return ow;
+        }
+
+        /// <summary>Tap t's weights (int32 lanes) times the 16 input bytes at origin + offset, zero-extended.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector512<int> TapProduct(ref global::System.Runtime.Intrinsics.Vector512<int> tap, int t, ref byte origin, int offset) =>
+            global::System.Runtime.Intrinsics.X86.Avx512F.MultiplyLow(global::System.Runtime.CompilerServices.Unsafe.Add(ref tap, t),
+                global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref origin, (nuint)offset)));
+
+        /// <summary>
+        /// DepthwiseConvNhwc for the whole blocks of 16 channels: each image is copied once into
+        /// <paramref name="scratch"/> as a plane padded with zx (FillPlane), so every tap of every position is read in
+        /// place at a fixed offset, with no bounds test; then block by block, the block's requantization constants and
+        /// its taps' weights (sign-extended to int32 lanes, vpmovsxbd) are prepared once, and every output position takes
+        /// per tap 16 input bytes zero-extended (vpmovzxbd), one vpmulld and one add (3×3 unrolled). Returns the number of
+        /// channels done (0 if the scratch cannot hold the plane); the scalar loop does the rest.
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static int DepthwiseNhwcAvx512(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, global::System.Span<byte> scratch,
+            int n, int c, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int dw, int zx, int zy, int lo, int hi)
+        {
+            int taps = kh * kw, blocks = c & ~15, image = h * width * c;
+            int ph = (oh - 1) * sh + (kh - 1) * dh + 1, pw = (ow - 1) * sw + (kw - 1) * dw + 1;
+            if (blocks == 0 || taps > 64 || scratch.Length < ph * pw * c) return 0;
+            if (x.Length < n * image || w.Length < taps * c || y.Length < n * oh * ow * c) throw new global::System.ArgumentException("The buffers do not hold the tensors.");
+            ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(scratch);
+            ref byte weights = ref global::System.Runtime.CompilerServices.Unsafe.As<sbyte, byte>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w));
+            // Each tap's offset in the plane from its position's first tap.
+            global::System.Span<int> offsets = stackalloc int[taps];
+            for (int ky = 0, t = 0; ky < kh; ky++)
+                for (int kx = 0; kx < kw; kx++, t++)
+                    offsets[t] = (ky * dh * pw + kx * dw) * c;
+            int column = dw * c, row = dh * pw * c;
+            bool unrolled = kh == 3 && kw == 3;
+            global::System.Span<global::System.Runtime.Intrinsics.Vector512<int>> tapWeights = stackalloc global::System.Runtime.Intrinsics.Vector512<int>[taps];
+            ref global::System.Runtime.Intrinsics.Vector512<int> tap = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(tapWeights);
+            for (int b = 0; b < n; b++)
+            {
+                FillPlane(x.Slice(b * image, image), scratch, c, h, width, ph, pw, padTop, padLeft, (byte)zx);
+                for (int ch = 0; ch < blocks; ch += 16)
+                {
+                    var q = new Requantization16(scale, negScale, high, hi, ch, zy, lo);
+                    var initial = global::System.Runtime.Intrinsics.Vector512.Create(bias.Slice(ch, 16));
+                    for (int t = 0; t < taps; t++)
+                        tapWeights[t] = global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(global::System.Runtime.Intrinsics.Vector128.AsSByte(
+                            global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref weights, (nuint)(t * c + ch))));
+                    for (int oy = 0; oy < oh; oy++)
+                    {
+                        ref byte origin = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, oy * sh * pw * c + ch);
+                        int target = ((b * oh + oy) * ow) * c + ch;
+                        for (int ox = 0; ox < ow; ox++, origin = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref origin, sw * c), target += c)
+                        {
+                            var acc = initial;
+                            if (unrolled)
+                            {
+                                // 3×3, unrolled: the tap loop's bookkeeping cost as much as its arithmetic.
+                                acc += TapProduct(ref tap, 0, ref origin, 0) + TapProduct(ref tap, 1, ref origin, column) + TapProduct(ref tap, 2, ref origin, 2 * column);
+                                acc += TapProduct(ref tap, 3, ref origin, row) + TapProduct(ref tap, 4, ref origin, row + column) + TapProduct(ref tap, 5, ref origin, row + 2 * column);
+                                acc += TapProduct(ref tap, 6, ref origin, 2 * row) + TapProduct(ref tap, 7, ref origin, 2 * row + column) + TapProduct(ref tap, 8, ref origin, 2 * row + 2 * column);
+                            }
+                            else
+                            {
+                                for (int t = 0; t < taps; t++)
+                                    acc += TapProduct(ref tap, t, ref origin, offsets[t]);
+                            }
+                            q.Store(y, target, acc);
+                        }
+                    }
+                }
+            }
+            return blocks;
+        }
+
+        /// <summary>
+        /// DepthwiseConvNhwc for the whole blocks of 16 channels of a kernel at most 4 wide, with AVX-VNNI: vpdpbusd sums
+        /// four u8 × s8 products per int32 lane, so a kernel row's taps are laid side by side per channel. Per block, every
+        /// (plane row, output column) gets its 16 channels' kw horizontal taps interleaved into 4-byte groups (64 bytes,
+        /// unused tap slots zero) once, in the scratch after the padded plane (ExpandRows); every output position then
+        /// takes, per kernel row, two 32-byte loads and two vpdpbusd against the row's interleaved weights, where the
+        /// tap-by-tap kernel takes three vpmulld. Each expanded row serves every output row that reaches it (three at
+        /// stride 1). The sums are the same integers as the tap-by-tap kernels'. Returns the number of channels done (0
+        /// if the kernel is too wide or the scratch too small: another path runs). Without AVX-512 this layout did not
+        /// pay (the 8-lane requantization dominates there), so DepthwiseNhwcAvx2 stays; every CPU with AVX-VNNI and
+        /// AVX-512 has VBMI, whose vpermb does the interleave.
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static int DepthwiseNhwcAvxVnni(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, global::System.Span<byte> scratch,
+            int n, int c, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int dw, int zx, int zy, int lo, int hi)
+        {
+            int blocks = c & ~15, image = h * width * c;
+            int ph = (oh - 1) * sh + (kh - 1) * dh + 1, pw = (ow - 1) * sw + (kw - 1) * dw + 1;
+            // At stride 1 (no dilation, kw ≤ 3) one expanded column holds four taps, ox … ox + 3, and serves two outputs:
+            // ox with the weights in slots 0-2, ox + 1 with them moved up a slot; half the columns to build and to load.
+            bool pairs = sw == 1 && dw == 1 && kw <= 3;
+            int columns = pairs ? (ow + 1) / 2 : ow;
+            int planeLength = ph * pw * c, expandedRow = columns * 64;
+            if (blocks == 0 || kw > 4 || kh > 16 || scratch.Length < planeLength + ph * expandedRow) return 0;
+            if (x.Length < n * image || w.Length < kh * kw * c || y.Length < n * oh * ow * c) throw new global::System.ArgumentException("The buffers do not hold the tensors.");
+            ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(scratch);
+            ref byte expanded = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, planeLength);
+            ref byte weights = ref global::System.Runtime.CompilerServices.Unsafe.As<sbyte, byte>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w));
+            // Per kernel row, the interleaved weights of channels 0-7 and 8-15 of the block; then (pairs) the same moved
+            // up one tap slot, for the odd output columns.
+            global::System.Span<global::System.Runtime.Intrinsics.Vector256<byte>> kernelRows = stackalloc global::System.Runtime.Intrinsics.Vector256<byte>[4 * kh];
+            for (int b = 0; b < n; b++)
+            {
+                FillPlane(x.Slice(b * image, image), scratch, c, h, width, ph, pw, padTop, padLeft, (byte)zx);
+                for (int ch = 0; ch < blocks; ch += 16)
+                {
+                    // The weights [KH·KW, C] interleaved like the input: kernel row ky's kw taps, c bytes apart.
+                    ExpandRows(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, ch),
+                        ref global::System.Runtime.CompilerServices.Unsafe.As<global::System.Runtime.Intrinsics.Vector256<byte>, byte>(ref kernelRows[0]), kh, 1, kw * c, 0, c, kw);
+                    var bias0 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(ch, 8));
+                    var bias1 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(ch + 8, 8));
+                    var q = new Requantization16(scale, negScale, high, hi, ch, zy, lo);
+                    int target = b * oh * ow * c + ch;
+                    if (pairs)
+                    {
+                        // Each 4-byte group little-endian: shifting its uint32 left by 8 bits moves taps 0-2 to slots 1-3.
+                        for (int i = 0; i < 2 * kh; i++)
+                            kernelRows[2 * kh + i] = global::System.Runtime.Intrinsics.Vector256.AsByte(global::System.Runtime.Intrinsics.Vector256.ShiftLeft(
+                                global::System.Runtime.Intrinsics.Vector256.AsUInt32(kernelRows[i]), 8));
+                        // The fourth tap of the last column may lie past the plane's row (or its end, in the scratch that
+                        // follows): its weight is zero in both sets.
+                        ExpandRows(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, ch), ref expanded, ph, columns, pw * c, 2 * c, c, 4);
+                        DepthwisePairsAvxVnni(ref expanded, kernelRows, bias0, bias1, q, y, target, oh, ow, kh, sh * expandedRow, dh * expandedRow, c);
+                    }
+                    else
+                    {
+                        ExpandRows(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, ch), ref expanded, ph, ow, pw * c, sw * c, dw * c, kw);
+                        DepthwiseBlockAvxVnni(ref expanded, kernelRows, bias0, bias1, q, y, target, oh, ow, kh, sh * expandedRow, dh * expandedRow, c);
+                    }
+                }
+            }
+            return blocks;
+        }
+
+        /// <summary>
+        /// The output positions of one 16-channel block of DepthwiseNhwcAvxVnni (its own method so that the accumulators,
+        /// the interleaved weights and the requantization constants are not crowded out of registers by the setup).
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void DepthwiseBlockAvxVnni(ref byte expanded, global::System.ReadOnlySpan<global::System.Runtime.Intrinsics.Vector256<byte>> kernelRows,
+            global::System.Runtime.Intrinsics.Vector256<int> bias0, global::System.Runtime.Intrinsics.Vector256<int> bias1, in Requantization16 q,
+            global::System.Span<byte> y, int target, int oh, int ow, int kh, int outputRowStep, int kernelRowStep, int c)
+        {
+            ref byte output = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(y);
+            ref var weights = ref global::System.Runtime.CompilerServices.Unsafe.As<global::System.Runtime.Intrinsics.Vector256<byte>, global::System.Runtime.Intrinsics.Vector256<sbyte>>(
+                ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(kernelRows));
+            if (kh == 3)
+            {
+                // 3 kernel rows, unrolled, the six weight vectors in registers.
+                var w0 = weights; var w1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1);
+                var w2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2); var w3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3);
+                var w4 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4); var w5 = global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 5);
+                for (int oy = 0; oy < oh; oy++)
+                {
+                    ref byte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref expanded, oy * outputRowStep);
+                    for (int ox = 0; ox < ow; ox++, row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row, 64), target += c)
+                    {
+                        ref byte row1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row, kernelRowStep);
+                        ref byte row2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row1, kernelRowStep);
+                        var acc0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(bias0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row), w0);
+                        var acc1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(bias1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 32), w1);
+                        acc0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(acc0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row1), w2);
+                        acc1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(acc1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row1, 32), w3);
+                        acc0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(acc0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row2), w4);
+                        acc1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(acc1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row2, 32), w5);
+                        q.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, target), acc0, acc1);
+                    }
+                }
+                return;
+            }
+            for (int oy = 0; oy < oh; oy++)
+            {
+                ref byte origin = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref expanded, oy * outputRowStep);
+                for (int ox = 0; ox < ow; ox++, origin = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref origin, 64), target += c)
+                {
+                    var acc0 = bias0;
+                    var acc1 = bias1;
+                    ref byte row = ref origin;
+                    for (int ky = 0; ky < kh; ky++, row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row, kernelRowStep))
+                    {
+                        acc0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(acc0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row),
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2 * ky));
+                        acc1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(acc1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 32),
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2 * ky + 1));
+                    }
+                    q.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, target), acc0, acc1);
+                }
+            }
+        }
+
+        /// <summary>
+        /// DepthwiseBlockAvxVnni at stride 1 with two output columns per expanded column (DepthwiseNhwcAvxVnni's pairs):
+        /// each kernel row's two 32-byte loads feed four vpdpbusd, ox's against the weights in slots 0-2 and ox + 1's
+        /// against the moved-up copy (kernelRows[2·kh …]).
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void DepthwisePairsAvxVnni(ref byte expanded, global::System.ReadOnlySpan<global::System.Runtime.Intrinsics.Vector256<byte>> kernelRows,
+            global::System.Runtime.Intrinsics.Vector256<int> bias0, global::System.Runtime.Intrinsics.Vector256<int> bias1, in Requantization16 q,
+            global::System.Span<byte> y, int target, int oh, int ow, int kh, int outputRowStep, int kernelRowStep, int c)
+        {
+            ref byte output = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(y);
+            ref var even = ref global::System.Runtime.CompilerServices.Unsafe.As<global::System.Runtime.Intrinsics.Vector256<byte>, global::System.Runtime.Intrinsics.Vector256<sbyte>>(
+                ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(kernelRows));
+            ref var odd = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref even, 2 * kh);
+            if (kh == 3)
+            {
+                // 3 kernel rows, unrolled, the twelve weight vectors in registers.
+                var e0 = even; var e1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref even, 1); var e2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref even, 2);
+                var e3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref even, 3); var e4 = global::System.Runtime.CompilerServices.Unsafe.Add(ref even, 4); var e5 = global::System.Runtime.CompilerServices.Unsafe.Add(ref even, 5);
+                var o0 = odd; var o1 = global::System.Runtime.CompilerServices.Unsafe.Add(ref odd, 1); var o2 = global::System.Runtime.CompilerServices.Unsafe.Add(ref odd, 2);
+                var o3 = global::System.Runtime.CompilerServices.Unsafe.Add(ref odd, 3); var o4 = global::System.Runtime.CompilerServices.Unsafe.Add(ref odd, 4); var o5 = global::System.Runtime.CompilerServices.Unsafe.Add(ref odd, 5);
+                int oy = 0;
+                if (outputRowStep == kernelRowStep)
+                {
+                    // Two output rows at a time (stride 1, no dilation): they share two of their four expanded rows, eight loads for 64 outputs instead of twelve.
+                    for (; oy + 1 < oh; oy += 2)
+                    {
+                        ref byte row0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref expanded, oy * outputRowStep);
+                        int at = target + oy * ow * c, below = ow * c;
+                        for (int ox = 0; ox < ow; ox += 2, row0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row0, 64), at += 2 * c)
+                        {
+                            ref byte row1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row0, kernelRowStep);
+                            ref byte row2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row1, kernelRowStep);
+                            ref byte row3 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row2, kernelRowStep);
+                            var l = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row0);
+                            var h = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row0, 32);
+                            var a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(bias0, l, e0);
+                            var a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(bias1, h, e1);
+                            var b0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(bias0, l, o0);
+                            var b1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(bias1, h, o1);
+                            l = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row1);
+                            h = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row1, 32);
+                            a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, l, e2);
+                            a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, h, e3);
+                            b0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(b0, l, o2);
+                            b1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(b1, h, o3);
+                            var c0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(bias0, l, e0);
+                            var c1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(bias1, h, e1);
+                            var d0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(bias0, l, o0);
+                            var d1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(bias1, h, o1);
+                            l = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row2);
+                            h = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row2, 32);
+                            a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, l, e4);
+                            a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, h, e5);
+                            b0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(b0, l, o4);
+                            b1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(b1, h, o5);
+                            c0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(c0, l, e2);
+                            c1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(c1, h, e3);
+                            d0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(d0, l, o2);
+                            d1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(d1, h, o3);
+                            l = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row3);
+                            h = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row3, 32);
+                            c0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(c0, l, e4);
+                            c1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(c1, h, e5);
+                            d0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(d0, l, o4);
+                            d1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(d1, h, o5);
+                            q.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, at), a0, a1);
+                            q.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, at + below), c0, c1);
+                            if (ox + 1 < ow)
+                            {
+                                q.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, at + c), b0, b1);
+                                q.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, at + below + c), d0, d1);
+                            }
+                        }
+                    }
+                }
+                for (; oy < oh; oy++)
+                {
+                    ref byte row0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref expanded, oy * outputRowStep);
+                    int at = target + oy * ow * c;
+                    for (int ox = 0; ox < ow; ox += 2, row0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row0, 64), at += 2 * c)
+                    {
+                        ref byte row1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row0, kernelRowStep);
+                        ref byte row2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row1, kernelRowStep);
+                        var l0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row0);
+                        var h0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row0, 32);
+                        var a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(bias0, l0, e0);
+                        var a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(bias1, h0, e1);
+                        var b0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(bias0, l0, o0);
+                        var b1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(bias1, h0, o1);
+                        var l1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row1);
+                        var h1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row1, 32);
+                        a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, l1, e2);
+                        a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, h1, e3);
+                        b0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(b0, l1, o2);
+                        b1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(b1, h1, o3);
+                        var l2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row2);
+                        var h2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row2, 32);
+                        a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, l2, e4);
+                        a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, h2, e5);
+                        b0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(b0, l2, o4);
+                        b1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(b1, h2, o5);
+                        q.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, at), a0, a1);
+                        if (ox + 1 < ow) q.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, at + c), b0, b1);
+                    }
+                }
+                return;
+            }
+            for (int oy = 0; oy < oh; oy++)
+            {
+                ref byte origin = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref expanded, oy * outputRowStep);
+                int at = target + oy * ow * c;
+                for (int ox = 0; ox < ow; ox += 2, origin = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref origin, 64), at += 2 * c)
+                {
+                    var a0 = bias0; var a1 = bias1; var b0 = bias0; var b1 = bias1;
+                    ref byte row = ref origin;
+                    for (int ky = 0; ky < kh; ky++, row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref row, kernelRowStep))
+                    {
+                        var low = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row);
+                        var high = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 32);
+                        a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, low, global::System.Runtime.CompilerServices.Unsafe.Add(ref even, 2 * ky));
+                        a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, high, global::System.Runtime.CompilerServices.Unsafe.Add(ref even, 2 * ky + 1));
+                        b0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(b0, low, global::System.Runtime.CompilerServices.Unsafe.Add(ref odd, 2 * ky));
+                        b1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(b1, high, global::System.Runtime.CompilerServices.Unsafe.Add(ref odd, 2 * ky + 1));
+                    }
+                    q.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, at), a0, a1);
+                    if (ox + 1 < ow) q.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, at + c), b0, b1);
+                }
+            }
+        }
+
+        /// <summary>
+        /// DepthwiseNhwcAvxVnni's interleaved rows of one 16-channel block: for every row and output column, the kw ≤ 4
+        /// 16-byte loads (tapStep apart) placed side by side in one vector and interleaved by a single vpermb, so that
+        /// byte 4·ch + k holds channel ch's tap k, slots past kw zeroed by a mask. The loop has no branch and no
+        /// dependence between columns: a tap past kw reloads tap kw − 1 (in bounds) and the mask clears it, and the
+        /// halves are inserted onto the first load's register (a vector built from nothing inserts into a register the
+        /// previous column wrote, which chained every column to the one before: Blocks2's copy and interleave of MobileNet took
+        /// 0.94 µs that way, 0.62 µs this way, timed with the dot products skipped).
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void ExpandRows(ref byte plane, ref byte expanded, int rows, int columns, int rowPitch, int columnPitch, int tapStep, int kw)
+        {
+            // Output byte 4·ch + k comes from byte ch of tap k, which sits at 16·k + ch.
+            // 0, 1, …, 63 (Vector512<byte>.Indices is .NET 9+).
+            var indices = global::System.Runtime.Intrinsics.Vector512.Create((byte)0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63);
+            var slot = indices & global::System.Runtime.Intrinsics.Vector512.Create((byte)3);
+            var control = global::System.Runtime.Intrinsics.Vector512.ShiftLeft(slot, 4) | global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(indices, 2);
+            var used = global::System.Runtime.Intrinsics.Vector512.LessThan(slot, global::System.Runtime.Intrinsics.Vector512.Create((byte)kw));
+            nuint tap1 = (nuint)((kw > 1 ? 1 : kw - 1) * tapStep), tap2 = (nuint)((kw > 2 ? 2 : kw - 1) * tapStep), tap3 = (nuint)((kw > 3 ? 3 : kw - 1) * tapStep);
+            for (int py = 0; py < rows; py++)
+            {
+                ref byte source = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, py * rowPitch);
+                ref byte target = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref expanded, py * columns * 64);
+                for (int ox = 0; ox < columns; ox++, source = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref source, columnPitch),
+                    target = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref target, 64))
+                {
+                    var ab = global::System.Runtime.Intrinsics.Vector256.WithUpper(global::System.Runtime.Intrinsics.Vector128.ToVector256Unsafe(
+                        global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref source)), global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref source, tap1));
+                    var cd = global::System.Runtime.Intrinsics.Vector256.WithUpper(global::System.Runtime.Intrinsics.Vector128.ToVector256Unsafe(
+                        global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref source, tap2)), global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref source, tap3));
+                    var taps = global::System.Runtime.Intrinsics.Vector512.WithUpper(global::System.Runtime.Intrinsics.Vector256.ToVector512Unsafe(ab), cd);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.X86.Avx512Vbmi.PermuteVar64x8(taps, control) & used, ref target);
+                }
+            }
+        }
+
+        /// <summary>
+        /// DepthwiseNhwcAvx512 for x86 CPUs without AVX-512: blocks of 8 channels in 256-bit vectors from the same padded
+        /// plane, per tap 8 input bytes zero-extended and the tap's weights sign-extended to int32 (vpmovzxbd, vpmovsxbd),
+        /// vpmulld, requantized by Requantize8. Returns the number of channels done (0 if the scratch cannot hold the plane).
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static int DepthwiseNhwcAvx2(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, global::System.Span<byte> scratch,
+            int n, int c, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int dw, int zx, int zy, int lo, int hi)
+        {
+            int taps = kh * kw, blocks = c & ~7, image = h * width * c;
+            int ph = (oh - 1) * sh + (kh - 1) * dh + 1, pw = (ow - 1) * sw + (kw - 1) * dw + 1;
+            if (blocks == 0 || taps > 64 || scratch.Length < ph * pw * c) return 0;
+            if (x.Length < n * image || w.Length < taps * c || y.Length < n * oh * ow * c) throw new global::System.ArgumentException("The buffers do not hold the tensors.");
+            ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(scratch);
+            ref byte weights = ref global::System.Runtime.CompilerServices.Unsafe.As<sbyte, byte>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w));
+            global::System.Span<int> offsets = stackalloc int[taps];
+            for (int ky = 0, t = 0; ky < kh; ky++)
+                for (int kx = 0; kx < kw; kx++, t++)
+                    offsets[t] = (ky * dh * pw + kx * dw) * c;
+            global::System.Span<global::System.Runtime.Intrinsics.Vector256<int>> tapWeights = stackalloc global::System.Runtime.Intrinsics.Vector256<int>[taps];
+            for (int b = 0; b < n; b++)
+            {
+                FillPlane(x.Slice(b * image, image), scratch, c, h, width, ph, pw, padTop, padLeft, (byte)zx);
+                for (int ch = 0; ch < blocks; ch += 8)
+                {
+                    var q = new Requantization8(scale, negScale, high, hi, ch, zy, lo);
+                    var initial = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(ch, 8));
+                    for (int t = 0; t < taps; t++)
+                        tapWeights[t] = global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(global::System.Runtime.Intrinsics.Vector128.AsSByte(global::System.Runtime.Intrinsics.Vector128.CreateScalar(
+                            global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, t * c + ch)))));
+                    for (int oy = 0; oy < oh; oy++)
+                    {
+                        ref byte origin = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, oy * sh * pw * c + ch);
+                        int target = ((b * oh + oy) * ow) * c + ch;
+                        for (int ox = 0; ox < ow; ox++, origin = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref origin, sw * c), target += c)
+                        {
+                            var acc = initial;
+                            for (int t = 0; t < taps; t++)
+                                acc += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(tapWeights[t], global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(global::System.Runtime.Intrinsics.Vector128.AsByte(
+                                    global::System.Runtime.Intrinsics.Vector128.CreateScalar(global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(
+                                        ref global::System.Runtime.CompilerServices.Unsafe.Add(ref origin, offsets[t]))))));
+                            q.Store(y, target, acc);
+                        }
+                    }
+                }
+            }
+            return blocks;
+        }
+#endif
+    }
+}

@@ -1,0 +1,300 @@
+// QuantGen kernels: the packed u8 × s8 dot products every Conv and FullyConnected layer reduces to.
+// Emitted into the consumer's assembly by QuantGen.Generator (docs/generator.md, "Kernels").
+#nullable enable
+
+namespace QuantGen.Generated
+{
+    internal static partial class QuantGenKernels
+    {
+        /// <summary>
+        /// acc[o] = Σ_k col[k] · w[k/4, o, k%4] for o &lt; mp, the weights packed [kp/4, mp, 4]: u8 activations times s8
+        /// weights, exact in int32 (the quantizer bounds K · 255 · 127), so every path gives the same accumulators.
+        /// </summary>
+        private static void DotPacked(global::System.ReadOnlySpan<byte> col, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp)
+        {
+#if QUANTGEN_INTRINSICS
+            if (SimdEnabled && VnniEnabled && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
+            {
+                DotPackedAvxVnni(col, w, acc, kp, mp);
+                return;
+            }
+            if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+            {
+                DotPackedAvx2(col, w, acc, kp, mp);
+                return;
+            }
+            if (SimdEnabled && global::System.Runtime.Intrinsics.Arm.Dp.IsSupported)
+            {
+                DotPackedArmDp(col, w, acc, kp, mp);
+                return;
+            }
+#endif
+            acc.Slice(0, mp).Clear();
+            for (int k4 = 0; k4 < kp; k4 += 4)
+            {
+                int x0 = col[k4], x1 = col[k4 + 1], x2 = col[k4 + 2], x3 = col[k4 + 3];
+                var rowWeights = w.Slice(k4 * mp, 4 * mp);
+                for (int o = 0, i = 0; o < mp; o++, i += 4)
+                    acc[o] += x0 * rowWeights[i] + x1 * rowWeights[i + 1] + x2 * rowWeights[i + 2] + x3 * rowWeights[i + 3];
+            }
+        }
+
+        /// <summary>
+        /// DotPacked for four receptive fields against the same packed weights: acc[j·mp + o] for field j. The SIMD path
+        /// loads each weight vector once for the four fields; the scalar path is four DotPacked calls.
+        /// </summary>
+        private static void DotPacked4(global::System.ReadOnlySpan<byte> x0, global::System.ReadOnlySpan<byte> x1, global::System.ReadOnlySpan<byte> x2,
+            global::System.ReadOnlySpan<byte> x3, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp)
+        {
+#if QUANTGEN_INTRINSICS
+            if (SimdEnabled && VnniEnabled && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
+            {
+                DotPacked4AvxVnni(x0, x1, x2, x3, w, acc, kp, mp);
+                return;
+            }
+#endif
+            DotPacked(x0, w, acc.Slice(0, mp), kp, mp);
+            DotPacked(x1, w, acc.Slice(mp, mp), kp, mp);
+            DotPacked(x2, w, acc.Slice(2 * mp, mp), kp, mp);
+            DotPacked(x3, w, acc.Slice(3 * mp, mp), kp, mp);
+        }
+
+#if QUANTGEN_INTRINSICS
+        /// <summary>
+        /// DotPacked with AVX-VNNI (vpdpbusd: four u8 × s8 products summed into each int32 lane): the four activation
+        /// bytes of a k-step are broadcast to every lane, each lane holds one output channel. Blocks of 32 channels keep
+        /// four independent accumulators in registers, then blocks of 8.
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void DotPackedAvxVnni(global::System.ReadOnlySpan<byte> col, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp)
+        {
+            ref byte x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(col);
+            ref sbyte weights = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w);
+            ref int result = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(acc);
+            int o = 0;
+            for (; o + 32 <= mp; o += 32)
+            {
+                var a0 = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
+                var a1 = a0;
+                var a2 = a0;
+                var a3 = a0;
+                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                for (int k4 = 0; k4 < kp; k4 += 4)
+                {
+                    var xv = global::System.Runtime.Intrinsics.Vector256.AsByte(global::System.Runtime.Intrinsics.Vector256.Create(
+                        global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<int>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, k4))));
+                    ref sbyte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp);
+                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, xv, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row));
+                    a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, xv, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 32));
+                    a2 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a2, xv, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 64));
+                    a3 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a3, xv, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 96));
+                }
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0, ref result, (nuint)o);
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a1, ref result, (nuint)(o + 8));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a2, ref result, (nuint)(o + 16));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a3, ref result, (nuint)(o + 24));
+            }
+            // Small M (a classifier's last layer: few channels, long K): independent chains over alternate k-steps, or a
+            // chain would wait on vpdpbusd's latency every step.
+            for (; o + 16 <= mp; o += 16)
+            {
+                var a0 = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
+                var a1 = a0; var a2 = a0; var a3 = a0;
+                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                int k4 = 0;
+                for (; k4 + 8 <= kp; k4 += 8)
+                {
+                    ref sbyte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp);
+                    ref sbyte next = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, (k4 + 4) * mp);
+                    var x0 = Broadcast4(ref x, k4);
+                    var x1 = Broadcast4(ref x, k4 + 4);
+                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, x0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row));
+                    a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, x0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 32));
+                    a2 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a2, x1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref next));
+                    a3 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a3, x1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref next, 32));
+                }
+                if (k4 < kp)
+                {
+                    ref sbyte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp);
+                    var x0 = Broadcast4(ref x, k4);
+                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, x0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row));
+                    a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, x0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 32));
+                }
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0 + a2, ref result, (nuint)o);
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a1 + a3, ref result, (nuint)(o + 8));
+            }
+            if (o < mp)
+            {
+                var a0 = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
+                var a1 = a0; var a2 = a0; var a3 = a0;
+                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                int k4 = 0;
+                for (; k4 + 16 <= kp; k4 += 16)
+                {
+                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, Broadcast4(ref x, k4),
+                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp)));
+                    a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, Broadcast4(ref x, k4 + 4),
+                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, (k4 + 4) * mp)));
+                    a2 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a2, Broadcast4(ref x, k4 + 8),
+                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, (k4 + 8) * mp)));
+                    a3 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a3, Broadcast4(ref x, k4 + 12),
+                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, (k4 + 12) * mp)));
+                }
+                for (; k4 < kp; k4 += 4)
+                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, Broadcast4(ref x, k4),
+                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp)));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe((a0 + a1) + (a2 + a3), ref result, (nuint)o);
+            }
+        }
+
+        /// <summary>
+        /// DotPacked4 with AVX-VNNI: per k-step, two weight vectors (16 output channels) are loaded once and multiplied
+        /// against the broadcast activation bytes of four receptive fields: eight accumulators in registers (VEX encoding
+        /// has 16), then a last block of 8 channels.
+        /// </summary>
+        private static void DotPacked4AvxVnni(global::System.ReadOnlySpan<byte> x0, global::System.ReadOnlySpan<byte> x1, global::System.ReadOnlySpan<byte> x2,
+            global::System.ReadOnlySpan<byte> x3, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp)
+        {
+            ref byte r0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x0);
+            ref byte r1 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x1);
+            ref byte r2 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x2);
+            ref byte r3 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x3);
+            ref sbyte weights = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w);
+            ref int result = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(acc);
+            int o = 0;
+            for (; o + 16 <= mp; o += 16)
+            {
+                var a00 = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
+                var a01 = a00; var a10 = a00; var a11 = a00; var a20 = a00; var a21 = a00; var a30 = a00; var a31 = a00;
+                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                for (int k4 = 0; k4 < kp; k4 += 4)
+                {
+                    ref sbyte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp);
+                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row);
+                    var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 32);
+                    var v = Broadcast4(ref r0, k4);
+                    a00 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a00, v, w0);
+                    a01 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a01, v, w1);
+                    v = Broadcast4(ref r1, k4);
+                    a10 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a10, v, w0);
+                    a11 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a11, v, w1);
+                    v = Broadcast4(ref r2, k4);
+                    a20 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a20, v, w0);
+                    a21 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a21, v, w1);
+                    v = Broadcast4(ref r3, k4);
+                    a30 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a30, v, w0);
+                    a31 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a31, v, w1);
+                }
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a00, ref result, (nuint)o);
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a01, ref result, (nuint)(o + 8));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a10, ref result, (nuint)(mp + o));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a11, ref result, (nuint)(mp + o + 8));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a20, ref result, (nuint)(2 * mp + o));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a21, ref result, (nuint)(2 * mp + o + 8));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a30, ref result, (nuint)(3 * mp + o));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a31, ref result, (nuint)(3 * mp + o + 8));
+            }
+            if (o < mp)
+            {
+                var a0 = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
+                var a1 = a0; var a2 = a0; var a3 = a0;
+                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                for (int k4 = 0; k4 < kp; k4 += 4)
+                {
+                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp));
+                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, Broadcast4(ref r0, k4), w0);
+                    a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, Broadcast4(ref r1, k4), w0);
+                    a2 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a2, Broadcast4(ref r2, k4), w0);
+                    a3 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a3, Broadcast4(ref r3, k4), w0);
+                }
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0, ref result, (nuint)o);
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a1, ref result, (nuint)(mp + o));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a2, ref result, (nuint)(2 * mp + o));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a3, ref result, (nuint)(3 * mp + o));
+            }
+        }
+
+        /// <summary>The four activation bytes at x[k4..k4+4] in every 32-bit lane.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector256<byte> Broadcast4(ref byte x, int k4) =>
+            global::System.Runtime.Intrinsics.Vector256.AsByte(global::System.Runtime.Intrinsics.Vector256.Create(
+                global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<int>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, k4))));
+
+        /// <summary>
+        /// DotPacked with the Arm dot-product instructions (System.Runtime.Intrinsics.Arm.Dp, Armv8.2+: udot, four u8 × u8 products summed into
+        /// each uint32 lane). Arm has no u8 × s8 form without the i8mm extension, so the weights are read as w + 128
+        /// (their sign bit flipped, an unsigned byte) and 128 · Σx taken off at the end: Σ x·(w + 128) − 128·Σ x = Σ x·w.
+        /// Every step is an addition modulo 2^32, so the result is exact whenever the true sum fits in int32 (the
+        /// quantizer bounds it), even where the intermediate sums wrap. Σx is one udot per k-step against a vector of ones.
+        /// </summary>
+        private static void DotPackedArmDp(global::System.ReadOnlySpan<byte> col, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp)
+        {
+            ref byte x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(col);
+            ref byte weights = ref global::System.Runtime.CompilerServices.Unsafe.As<sbyte, byte>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w));
+            ref int result = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(acc);
+            var flip = global::System.Runtime.Intrinsics.Vector128.Create((byte)0x80);
+            var sum = global::System.Runtime.Intrinsics.Vector128<uint>.Zero;
+            for (int k4 = 0; k4 < kp; k4 += 4)
+                sum = global::System.Runtime.Intrinsics.Arm.Dp.DotProduct(sum, Quadruplet(ref x, k4), global::System.Runtime.Intrinsics.Vector128.Create((byte)1));
+            var correction = global::System.Runtime.Intrinsics.Vector128.ShiftLeft(sum, 7);
+            for (int o = 0; o < mp; o += 8)
+            {
+                var a0 = global::System.Runtime.Intrinsics.Vector128<uint>.Zero;
+                var a1 = a0;
+                ref byte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                for (int k4 = 0; k4 < kp; k4 += 4)
+                {
+                    var xv = Quadruplet(ref x, k4);
+                    ref byte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp);
+                    a0 = global::System.Runtime.Intrinsics.Arm.Dp.DotProduct(a0, xv, global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref row) ^ flip);
+                    a1 = global::System.Runtime.Intrinsics.Arm.Dp.DotProduct(a1, xv, global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref row, 16) ^ flip);
+                }
+                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsInt32(a0 - correction), ref result, (nuint)o);
+                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsInt32(a1 - correction), ref result, (nuint)(o + 4));
+            }
+        }
+
+        /// <summary>The four activation bytes at x[k4..k4+4] in every 32-bit lane of a 128-bit vector.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector128<byte> Quadruplet(ref byte x, int k4) =>
+            global::System.Runtime.Intrinsics.Vector128.AsByte(global::System.Runtime.Intrinsics.Vector128.Create(
+                global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<uint>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, k4))));
+
+        /// <summary>
+        /// DotPacked for x86 without VNNI (AVX2): the activation bytes zero-extended and the weights sign-extended to
+        /// int16, then vpmaddwd (pairs of int16 products summed into int32, exact: |2 · 255 · 128| is far inside int16 ×
+        /// int16 → int32), never vpmaddubsw, whose int16 pair sums saturate. A k-step's 32 weight bytes are 8 channels × 4:
+        /// the low 16 (channels 0-3) and the high 16 (channels 4-7) each give two int32 per channel, summed pairwise once
+        /// at the end (vphaddd, then the 64-bit lanes put back in channel order).
+        /// </summary>
+        private static void DotPackedAvx2(global::System.ReadOnlySpan<byte> col, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp)
+        {
+            ref byte x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(col);
+            ref sbyte weights = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w);
+            ref int result = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(acc);
+            for (int o = 0; o < mp; o += 8)
+            {
+                var low = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
+                var high = low;
+                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                for (int k4 = 0; k4 < kp; k4 += 4)
+                {
+                    var xv = global::System.Runtime.Intrinsics.Vector256.AsInt16(global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(
+                        global::System.Runtime.Intrinsics.Vector128.AsByte(global::System.Runtime.Intrinsics.Vector128.Create(
+                            global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<int>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, k4))))));
+                    ref sbyte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp);
+                    low += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(
+                        global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref row)), xv);
+                    high += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(
+                        global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref row, 16)), xv);
+                }
+                // Per 128-bit lane: [c0 c1 c4 c5] and [c2 c3 c6 c7]; 64-bit lanes 0, 2, 1, 3 restore the order.
+                var sums = global::System.Runtime.Intrinsics.X86.Avx2.HorizontalAdd(low, high);
+                sums = global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.X86.Avx2.Permute4x64(
+                    global::System.Runtime.Intrinsics.Vector256.AsInt64(sums), 0b11_01_10_00));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(sums, ref result, (nuint)o);
+            }
+        }
+#endif
+    }
+}
