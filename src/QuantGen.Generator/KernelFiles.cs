@@ -46,7 +46,7 @@ namespace QuantGen.Generator
         }
 
         /// <summary>Every embedded kernel file (name without the prefix), '\n' line endings, sorted by name: deterministic.</summary>
-        private static IReadOnlyList<(string Name, string Text)> Load()
+        private static List<(string Name, string Text)> Load()
         {
             var assembly = typeof(KernelFiles).Assembly;
             var files = new List<(string Name, string Text)>();

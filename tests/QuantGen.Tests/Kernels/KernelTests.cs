@@ -474,4 +474,4 @@ public sealed class KernelTests
 
 /// <summary>The tests that flip QuantGenKernels' process-wide switches run one at a time.</summary>
 [CollectionDefinition(nameof(KernelTests), DisableParallelization = true)]
-public sealed class KernelTestsCollection;
+public sealed class KernelSwitchesRunAlone;
