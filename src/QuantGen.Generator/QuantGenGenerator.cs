@@ -91,7 +91,7 @@ namespace QuantGen
                     if (pair.Left) spc.AddSource("QuantGenKernels.g.cs", SourceText.From(KernelSource.Text(pair.Right), Encoding.UTF8));
                 });
             // 16-bit activation models call their own kernels (scalar everywhere, AVX2 where it can be named), emitted only when one exists.
-            context.RegisterSourceOutput(models.Collect().Select(static (all, _) => all.Any(m => m.Artifact is not null && WideModelEmitter.IsWide(m.Artifact))).Combine(intrinsics),
+            context.RegisterSourceOutput(models.Collect().Select(static (all, _) => all.Any(m => m.Artifact is not null && ModelPlanner.IsWide(m.Artifact))).Combine(intrinsics),
                 static (spc, pair) =>
                 {
                     if (pair.Left) spc.AddSource("QuantGenWideKernels.g.cs", SourceText.From(WideKernelSource.Text(pair.Right), Encoding.UTF8));
@@ -220,7 +220,7 @@ namespace QuantGen
             string source;
             try
             {
-                source = WideModelEmitter.IsWide(model.Artifact) ? WideModelEmitter.Emit(model.Artifact, plan) : ModelEmitter.Emit(model.Artifact, plan);
+                source = ModelPrinter.Print(ModelPlanner.Plan(model.Artifact, plan));
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
