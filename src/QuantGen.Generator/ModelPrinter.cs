@@ -60,20 +60,19 @@ namespace QuantGen.Generator
         {
             var w = _w;
             var h = _plan.Header;
-            string Meta(string? value) => Doc(value ?? "?");
             w.Line("/// <summary>");
             if (Wide)
             {
-                w.Line($"/// Quantized model <c>{Doc(h.ModelName)}</c> from <c>{Meta(h.Source)}</c>: W{Meta(h.WeightBits)}A{Meta(h.ActivationBits)} (16-bit activations,");
+                w.Line($"/// Quantized model <c>{Doc(h.ModelName)}</c> from <c>{Doc(h.Source ?? "?")}</c>: W{Doc(h.WeightBits ?? "?")}A{Doc(h.ActivationBits ?? "?")} (16-bit activations,");
                 w.Line("/// int64 accumulators), integer-only inside, float at the inputs and outputs.");
-                w.Line($"/// Quantization: {Meta(h.Algorithms)}; calibration: {Meta(h.Calibration)} ({Meta(h.CalibrationSamples)} samples),");
-                w.Line($"/// output SQNR against the float model on them: {Meta(h.CalibrationSqnrDb)} dB.");
+                w.Line($"/// Quantization: {Doc(h.Algorithms ?? "?")}; calibration: {Doc(h.Calibration ?? "?")} ({Doc(h.CalibrationSamples ?? "?")} samples),");
+                w.Line($"/// output SQNR against the float model on them: {Doc(h.CalibrationSqnrDb ?? "?")} dB.");
             }
             else
             {
-                w.Line($"/// Quantized model <c>{Doc(h.ModelName)}</c> from <c>{Meta(h.Source)}</c>: W{Meta(h.WeightBits)}A{Meta(h.ActivationBits)}, integer-only inside,");
-                w.Line($"/// float at the inputs and outputs. Quantization: {Meta(h.Algorithms)}; calibration: {Meta(h.Calibration)}");
-                w.Line($"/// ({Meta(h.CalibrationSamples)} samples), output SQNR against the float model on them: {Meta(h.CalibrationSqnrDb)} dB.");
+                w.Line($"/// Quantized model <c>{Doc(h.ModelName)}</c> from <c>{Doc(h.Source ?? "?")}</c>: W{Doc(h.WeightBits ?? "?")}A{Doc(h.ActivationBits ?? "?")}, integer-only inside,");
+                w.Line($"/// float at the inputs and outputs. Quantization: {Doc(h.Algorithms ?? "?")}; calibration: {Doc(h.Calibration ?? "?")}");
+                w.Line($"/// ({Doc(h.CalibrationSamples ?? "?")} samples), output SQNR against the float model on them: {Doc(h.CalibrationSqnrDb ?? "?")} dB.");
             }
             w.Line("/// </summary>");
             w.Line("/// <remarks>");
