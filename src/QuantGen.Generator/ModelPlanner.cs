@@ -216,8 +216,9 @@ namespace QuantGen.Generator
                 case LayerKinds.Conv:
                 {
                     if (_layout.RunsNhwc(layer)) layout = LayerLayout.Nhwc;
-                    if (_fusion.PoolAfter(layer) is { } pool) fusion = new LayerFusion(pool.Name, false);
-                    body = PlanConv(layer, method, x, y, layout == LayerLayout.Nhwc, fusion.Pool is null ? null : _fusion.PoolAfter(layer));
+                    var pool = _fusion.PoolAfter(layer);
+                    if (pool is not null) fusion = new LayerFusion(pool.Name, false);
+                    body = PlanConv(layer, method, x, y, layout == LayerLayout.Nhwc, pool);
                     break;
                 }
                 case LayerKinds.FullyConnected:
@@ -302,13 +303,13 @@ namespace QuantGen.Generator
             shapes = shapes.With(Named("oh", outT.Shape[2]), Named("ow", outT.Shape[3]));
 
             if (Wide)
-                return Call(Library, "Conv", Line(Pos(In(x))).With(Requantization(layer, method, layer.GetBlob("weights"))).With(Pos(Out(y)), Pos(new ScratchValue(ScratchBuffer.Col))),
+                return Call(Library, "Conv", Line(Pos(In(x))).With(Constants(layer, method, layer.GetBlob("weights"))).With(Pos(Out(y)), Pos(new ScratchValue(ScratchBuffer.Col))),
                     shapes, window, requantization);
             if (depthwise)
             {
                 var taps = nhwc ? TapsByChannel(layer.GetBlob("weights")) : layer.GetBlob("weights");
                 return Call(Library, nhwc ? "DepthwiseConvNhwc" : "DepthwiseConv",
-                    Line(Pos(In(x))).With(Requantization(layer, method, taps)).With(Pos(Out(y)), Pos(new ScratchValue(ScratchBuffer.Col))),
+                    Line(Pos(In(x))).With(Constants(layer, method, taps)).With(Pos(Out(y)), Pos(new ScratchValue(ScratchBuffer.Col))),
                     shapes, window, requantization);
             }
             // NHWC reads a receptive field in (KH, KW, C/G) order: the weights are reordered to match, then packed.
@@ -316,7 +317,7 @@ namespace QuantGen.Generator
             PartsPlan? parts = null;
             if (pool is null && nhwc && IsLarge(layer))
                 parts = new PartsPlan(_memberNames.Take("s_" + char.ToLowerInvariant(method[0]) + method.Substring(1) + "Parts"), _memberNames.Take(method + "Part"));
-            var first = Line(Pos(In(x))).With(Requantization(layer, method, PackWeights(weights, group))).With(Pos(Out(y)));
+            var first = Line(Pos(In(x))).With(Constants(layer, method, PackWeights(weights, group))).With(Pos(Out(y)));
             if (pool is not null) first = first.With(Pos(Out(pool.Outputs[0])));
             first = first.With(Pos(new ScratchValue(parts is null ? ScratchBuffer.Col : ScratchBuffer.PartCol)), Pos(new ScratchValue(ScratchBuffer.Acc)));
             if (parts is not null) requantization = requantization.With(Named("part", new PartValue(false)), Named("parts", new PartValue(true)));
@@ -335,7 +336,7 @@ namespace QuantGen.Generator
             int[] clamp = layer.GetInts("clamp");
             // The input is an NHWC image flattened: its rows are in (H, W, C) order, and so are these weight columns.
             if (image is not null) weights = FlattenedColumnsChannelsLast(weights, image[1], image[2] * image[3]);
-            var first = Line(Pos(In(x))).With(Requantization(layer, method, Wide ? weights : PackWeights(weights, 1))).With(Pos(Out(y)));
+            var first = Line(Pos(In(x))).With(Constants(layer, method, Wide ? weights : PackWeights(weights, 1))).With(Pos(Out(y)));
             if (!Wide) first = first.With(Pos(new ScratchValue(ScratchBuffer.Col)), Pos(new ScratchValue(ScratchBuffer.Acc)));
             return Call(Library, Wide ? "FullyConnected" : "FullyConnectedPacked", first,
                 Line(Named("rows", _tensors[x].ElementCount / k), Named("k", k), Named("m", m), Named("zy", _tensors[y].ZeroPoint), Named("lo", clamp[0]), Named("hi", clamp[1])));
@@ -380,7 +381,7 @@ namespace QuantGen.Generator
         /// empty span without them). 8-bit kernels take float32 scales, computed here once (FixedPoint.Scale of each
         /// multiplier and shift, docs/artifact.md); 16-bit kernels the fixed-point multiplier and shift.
         /// </summary>
-        private Argument[] Requantization(ArtifactLayer layer, string method, ArtifactBlob weights)
+        private Argument[] Constants(ArtifactLayer layer, string method, ArtifactBlob weights)
         {
             var args = new List<Argument>
             {
