@@ -23,20 +23,25 @@ namespace QuantGen.Generator
         private readonly HashSet<string> _nhwc;
         private readonly Dictionary<string, ArtifactTensor> _tensors;
         private readonly Dictionary<string, ArtifactLayer> _producers;
+        private readonly bool _byteActivations;
 
-        private ActivationLayout(HashSet<string> nhwc, Dictionary<string, ArtifactTensor> tensors, Dictionary<string, ArtifactLayer> producers)
+        private ActivationLayout(HashSet<string> nhwc, Dictionary<string, ArtifactTensor> tensors, Dictionary<string, ArtifactLayer> producers, bool byteActivations)
         {
             _nhwc = nhwc;
             _tensors = tensors;
             _producers = producers;
+            _byteActivations = byteActivations;
         }
 
         /// <summary>True when the tensor's buffer holds [N, H, W, C] (and the order differs from NCHW).</summary>
         public bool IsNhwc(string tensor) => _nhwc.Contains(tensor);
 
-        /// <summary>True when a layer's image operands are NHWC (or layout-free): it runs the channels-last kernel.</summary>
+        /// <summary>
+        /// True when a layer's image operands are NHWC (or layout-free): it runs the channels-last kernel. Only u8 models
+        /// have channels-last kernels: in a model with 16-bit activations every layer runs NCHW.
+        /// </summary>
         public bool RunsNhwc(ArtifactLayer layer) =>
-            layer.Inputs.Concat(layer.Outputs).All(t => !Constrains(_tensors[t]) || _nhwc.Contains(t));
+            _byteActivations && layer.Inputs.Concat(layer.Outputs).All(t => !Constrains(_tensors[t]) || _nhwc.Contains(t));
 
         /// <summary>
         /// For a FullyConnected input that is the flatten of an NHWC image: that image's [N, C, H, W]. The layer's weight
@@ -87,7 +92,7 @@ namespace QuantGen.Generator
                     foreach (var t in operands) changed |= nhwc.Remove(t);
                 }
             }
-            return new ActivationLayout(nhwc, tensors, producers);
+            return new ActivationLayout(nhwc, tensors, producers, !artifact.Tensors.Any(t => t.ElementType == ArtifactElementType.I16));
         }
 
         /// <summary>A u8 image [N, C, H, W] whose NHWC order differs from NCHW: more than one channel and more than one pixel.</summary>

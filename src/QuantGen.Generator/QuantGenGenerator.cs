@@ -70,8 +70,12 @@ namespace QuantGen
             var clashes = models.Collect().Combine(targets.Collect())
                 .Select(static (pair, _) => Clashes(pair.Left, pair.Right))
                 .WithTrackingName("Clashes");
-            context.RegisterSourceOutput(models.Combine(targets.Collect()).Combine(overBudget).Combine(clashes),
-                static (spc, pair) => EmitModel(spc, pair.Left.Left.Left, pair.Left.Left.Right, pair.Left.Right, pair.Right));
+            // Plan first (an equatable ModelPlan, or the diagnostic that replaces it), print second: an input change that
+            // plans the same class (an edit that moves the [QuantizedModel] class, a target for another model) stops here.
+            var plans = models.Combine(targets.Collect()).Combine(overBudget).Combine(clashes)
+                .Select(static (pair, _) => PlanModel(pair.Left.Left.Left, pair.Left.Left.Right, pair.Left.Right, pair.Right))
+                .WithTrackingName("Plans");
+            context.RegisterSourceOutput(plans, static (spc, emission) => EmitModel(spc, emission));
             context.RegisterSourceOutput(stringData, static (spc, use) =>
             {
                 if (use.IsOverBudget)
@@ -91,7 +95,7 @@ namespace QuantGen
                     if (pair.Left) AddKernels(spc, wide: false, intrinsics: pair.Right);
                 });
             // 16-bit activation models call their own kernels (scalar everywhere, AVX2 where it can be named), emitted only when one exists.
-            context.RegisterSourceOutput(models.Collect().Select(static (all, _) => all.Any(m => m.Artifact is not null && WideModelEmitter.IsWide(m.Artifact))).Combine(intrinsics),
+            context.RegisterSourceOutput(models.Collect().Select(static (all, _) => all.Any(m => m.Artifact is not null && ModelPlanner.IsWide(m.Artifact))).Combine(intrinsics),
                 static (spc, pair) =>
                 {
                     if (pair.Left) AddKernels(spc, wide: true, intrinsics: pair.Right);
@@ -188,7 +192,8 @@ namespace QuantGen
                 .OrderBy(k => k, StringComparer.Ordinal)
                 .ToArray());
 
-        private static void EmitModel(SourceProductionContext spc, ModelSpec model, ImmutableArray<AttributeTarget> targets, bool overBudget, EquatableArray<string> clashes)
+        /// <summary>What a model becomes: its plan, the diagnostic that replaces it, or nothing (reported elsewhere).</summary>
+        private static ModelEmission PlanModel(ModelSpec model, ImmutableArray<AttributeTarget> targets, bool overBudget, EquatableArray<string> clashes)
         {
             if (model.Artifact is null)
             {
@@ -199,50 +204,53 @@ namespace QuantGen
                     ModelProblem.Budget => DiagnosticDescriptors.GeneratedCodeOverBudget,
                     _ => DiagnosticDescriptors.BadArtifact,
                 };
-                spc.ReportDiagnostic(Diagnostic.Create(descriptor, Location.None,
-                    SafeText.DiagnosticLine(model.ArtifactPath), SafeText.DiagnosticLine(model.Error ?? "")));
-                return;
+                return ModelEmission.Report(model.ArtifactPath, descriptor, SafeText.DiagnosticLine(model.ArtifactPath), SafeText.DiagnosticLine(model.Error ?? ""));
             }
-            if (overBudget) return; // reported once for the compilation (QG1005)
+            if (overBudget) return ModelEmission.Nothing(model.ArtifactPath); // reported once for the compilation (QG1005)
             var key = ClassKey(model, targets);
             if (clashes.AsArray().Contains(key))
-            {
-                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.DuplicateModelClass, Location.None, SafeText.DiagnosticLine(model.ArtifactPath), SafeText.DiagnosticLine(key)));
-                return;
-            }
+                return ModelEmission.Report(model.ArtifactPath, DiagnosticDescriptors.DuplicateModelClass, SafeText.DiagnosticLine(model.ArtifactPath), SafeText.DiagnosticLine(key));
             var target = Match(model, targets);
-            if (target is { IsPartial: false } or { IsNested: true }) return; // reported by CheckTarget
+            if (target is { IsPartial: false } or { IsNested: true }) return ModelEmission.Nothing(model.ArtifactPath); // reported by CheckTarget
             if (target is null && model.NameError is not null)
             {
                 bool isClass = model.NameError == "ClassName";
-                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InvalidGeneratedName, Location.None,
+                return ModelEmission.Report(model.ArtifactPath, DiagnosticDescriptors.InvalidGeneratedName,
                     SafeText.DiagnosticLine(model.ArtifactPath), isClass ? "the class" : "the namespace",
-                    SafeText.DiagnosticLine(isClass ? model.ClassName : model.Namespace), model.NameError));
-                return;
+                    SafeText.DiagnosticLine(isClass ? model.ClassName : model.Namespace), model.NameError);
             }
-            var plan = target is null
+            var declaration = target is null
                 ? new EmitPlan(model.Namespace, model.ClassName, (model.IsPublic ? "public" : "internal") + " sealed partial class")
                 : new EmitPlan(target.Namespace, target.ClassName, "partial class");
-            string source;
             try
             {
-                source = WideModelEmitter.IsWide(model.Artifact) ? WideModelEmitter.Emit(model.Artifact, plan) : ModelEmitter.Emit(model.Artifact, plan);
+                return new ModelEmission(model.ArtifactPath, ModelPlanner.Plan(model.Artifact, declaration), model.MaxSourceChars, null, EquatableArray<string>.Empty);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 // A generator must never throw: an artifact it cannot turn into code is the same error as an unreadable one.
-                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.BadArtifact, Location.None,
-                    SafeText.DiagnosticLine(model.ArtifactPath), SafeText.DiagnosticLine(e.Message)));
+                return ModelEmission.Report(model.ArtifactPath, DiagnosticDescriptors.BadArtifact, SafeText.DiagnosticLine(model.ArtifactPath), SafeText.DiagnosticLine(e.Message));
+            }
+        }
+
+        private static void EmitModel(SourceProductionContext spc, ModelEmission emission)
+        {
+            if (emission.Descriptor is not null)
+            {
+                spc.ReportDiagnostic(Diagnostic.Create(emission.Descriptor, Location.None, emission.Arguments.AsArray()));
                 return;
             }
-            if (source.Length > model.MaxSourceChars)
+            if (emission.Plan is not { } plan) return;
+            var source = ModelPrinter.Print(plan);
+            if (source.Length > emission.MaxSourceChars)
             {
                 // Refused before the compiler sees it: 34 MB of C# cost the compiler 1.1 GiB.
-                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.GeneratedCodeOverBudget, Location.None, SafeText.DiagnosticLine(model.ArtifactPath),
-                    $"{source.Length.ToString(CultureInfo.InvariantCulture)} characters of C#, over the budget of {model.MaxSourceChars.ToString(CultureInfo.InvariantCulture)}"));
+                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.GeneratedCodeOverBudget, Location.None, SafeText.DiagnosticLine(emission.ArtifactPath),
+                    $"{source.Length.ToString(CultureInfo.InvariantCulture)} characters of C#, over the budget of {emission.MaxSourceChars.ToString(CultureInfo.InvariantCulture)}"));
                 return;
             }
-            spc.AddSource($"{(plan.Namespace.Length > 0 ? plan.Namespace + "." : "")}{plan.ClassName}.g.cs", SourceText.From(source, Encoding.UTF8));
+            var declaration = plan.Declaration;
+            spc.AddSource($"{(declaration.Namespace.Length > 0 ? declaration.Namespace + "." : "")}{declaration.ClassName}.g.cs", SourceText.From(source, Encoding.UTF8));
         }
 
         private static void CheckTarget(SourceProductionContext spc, AttributeTarget target, ImmutableArray<ModelSpec> models)
@@ -259,6 +267,19 @@ namespace QuantGen
 
     /// <summary>Where and how a model class is declared.</summary>
     internal sealed record EmitPlan(string Namespace, string ClassName, string Declaration);
+
+    /// <summary>
+    /// The Plans step's value for one model: the plan to print (<see cref="ModelPrinter"/>) with the source budget, or
+    /// the diagnostic reported instead (its arguments already made safe), or neither when it is reported elsewhere.
+    /// Value-equatable: an unchanged emission is neither re-printed nor re-reported.
+    /// </summary>
+    internal sealed record ModelEmission(string ArtifactPath, ModelPlan? Plan, long MaxSourceChars, DiagnosticDescriptor? Descriptor, EquatableArray<string> Arguments)
+    {
+        public static ModelEmission Report(string artifactPath, DiagnosticDescriptor descriptor, params string[] arguments) =>
+            new(artifactPath, null, 0, descriptor, new EquatableArray<string>(arguments));
+
+        public static ModelEmission Nothing(string artifactPath) => new(artifactPath, null, 0, null, EquatableArray<string>.Empty);
+    }
 
     /// <summary>The user-string heap the packed blobs of all the compilation's models take, and its breakdown by artifact.</summary>
     internal sealed record StringDataUse(long Bytes, string PerModel)

@@ -50,12 +50,13 @@ namespace QuantGen.Generated
         /// 2-D convolution, NCHW in and out, weights [M, C/G, KH, KW] as in the artifact: for every output position the
         /// receptive field of each group is gathered into <paramref name="col"/> (positions outside the input read zx),
         /// then each output channel's int64 dot product with it is requantized. Negative accumulators use
-        /// negMultiplier/negShift (the same spans as multiplier/shift without a fused LeakyRelu).
+        /// negMultiplier/negShift (the same spans as multiplier/shift without a fused LeakyRelu); then min(·, high[o])
+        /// where the layer has per-channel upper bounds (clampHigh; <paramref name="high"/> is empty otherwise).
         /// </summary>
         public static void Conv(
             global::System.ReadOnlySpan<short> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
-            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.Span<short> y,
+            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high, global::System.Span<short> y,
             global::System.Span<short> col,
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
             int dh, int dw, int group, int zx, int zy, int lo, int hi)
@@ -85,21 +86,21 @@ namespace QuantGen.Generated
                 for (int o = g * mg; o < (g + 1) * mg; o++)
                 {
                     long acc = bias[o] + Dot(w.Slice(o * k, k), field);
-                    y[(b * m + o) * plane + oy * ow + ox] = acc >= 0
+                    y[(b * m + o) * plane + oy * ow + ox] = Clip(acc >= 0
                         ? Requantize(acc, multiplier[o], shift[o], zy, lo, hi)
-                        : Requantize(acc, negMultiplier[o], negShift[o], zy, lo, hi);
+                        : Requantize(acc, negMultiplier[o], negShift[o], zy, lo, hi), high, o);
                 }
             }
         }
 
         /// <summary>
         /// Fully connected: for every row r of the input, acc = bias[m] + Σ_k w[m, k] · x[r, k] in int64, requantized
-        /// (negMultiplier/negShift for negative accumulators, as Conv).
+        /// (negMultiplier/negShift for negative accumulators, then clampHigh's bound, as Conv).
         /// </summary>
         public static void FullyConnected(
             global::System.ReadOnlySpan<short> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
-            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.Span<short> y,
+            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high, global::System.Span<short> y,
             int rows, int k, int m, int zy, int lo, int hi)
         {
             for (int r = 0; r < rows; r++)
@@ -108,9 +109,9 @@ namespace QuantGen.Generated
                 for (int o = 0; o < m; o++)
                 {
                     long acc = bias[o] + Dot(w.Slice(o * k, k), input);
-                    y[r * m + o] = acc >= 0
+                    y[r * m + o] = Clip(acc >= 0
                         ? Requantize(acc, multiplier[o], shift[o], zy, lo, hi)
-                        : Requantize(acc, negMultiplier[o], negShift[o], zy, lo, hi);
+                        : Requantize(acc, negMultiplier[o], negShift[o], zy, lo, hi), high, o);
                 }
             }
         }
@@ -155,19 +156,13 @@ namespace QuantGen.Generated
             return sum;
         }
 
-        /// <summary>y = min(y, high[c]) for channel c, y laid out [outer, channels, inner].</summary>
-        public static void ClampChannels(global::System.Span<short> y, global::System.ReadOnlySpan<int> high, int outer, int channels, int inner)
-        {
-            int i = 0;
-            for (int p = 0; p < outer; p++)
-                for (int c = 0; c < channels; c++, i += inner)
-                {
-                    int bound = high[c];
-                    var run = y.Slice(i, inner);
-                    for (int j = 0; j < inner; j++)
-                        if (run[j] > bound) run[j] = (short)bound;
-                }
-        }
+        /// <summary>
+        /// min(value, high[o]): the per-channel upper bound of equalized bounded activations (clampHigh), folded into
+        /// requantization as in the u8 kernels; <paramref name="high"/> is empty for a layer without one.
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static short Clip(short value, global::System.ReadOnlySpan<int> high, int o) =>
+            high.Length != 0 && value > high[o] ? (short)high[o] : value;
 
         /// <summary>Max pooling over in-bounds window positions (input and output share one grid).</summary>
         public static void MaxPool(global::System.ReadOnlySpan<short> x, global::System.Span<short> y,

@@ -43,7 +43,8 @@ public sealed class FusedActivationKernelTests(ITestOutputHelper output)
         output.WriteLine($"{name}: {checkedValues} outputs bit-identical to the simulator ({kernel.TrimEnd('(')})");
     }
 
-    private const string Probe = """
+    /// <summary>Runs Demo.Models.Model (the class name the tests give their one model) on an array.</summary>
+    internal const string Probe = """
         public static class Probe
         {
             private static readonly Demo.Models.Model Model = new Demo.Models.Model();

@@ -38,4 +38,25 @@ public sealed class GeneratorSnapshotTests
             test.TestState.GeneratedSources.Add((typeof(QuantGenGenerator), file, SourceText.From(File.ReadAllText(Path.Combine(Snapshots, file)), Encoding.UTF8)));
         await test.RunAsync();
     }
+
+    /// <summary>
+    /// The model class of a 16-bit artifact (tiny16.qgart: a FullyConnected with a fused LeakyRelu and clampHigh), printed
+    /// by the same printer as the u8 classes. Only the model file: its kernels (QuantGenWideKernels) are guarded by
+    /// WideGeneratedCodeTests, and it compiles without warnings there too.
+    /// </summary>
+    [Fact]
+    public void SixteenBitModelClassMatchesTheSnapshot()
+    {
+        const string path = "/project/obj/quantgen/tiny16.qgart", file = "Demo.Models.Tiny16.g.cs";
+        var driver = GeneratorHarness.Driver([new GeneratorHarness.InMemoryText(path, File.ReadAllText(Path.Combine(Snapshots, "tiny16.qgart")))], GeneratedCodeTests.Options(path));
+        var run = driver.RunGenerators(GeneratorHarness.Compilation()).GetRunResult();
+        Assert.Empty(run.Diagnostics);
+        var generated = run.GeneratedTrees.Single(t => Path.GetFileName(t.FilePath) == file).ToString();
+        if (Environment.GetEnvironmentVariable("QUANTGEN_UPDATE_SNAPSHOTS") == "1")
+        {
+            File.WriteAllText(Path.Combine(Snapshots, file), generated);
+            Assert.Fail($"Snapshot {file} rewritten in {Snapshots}: review the diff, then run the test without QUANTGEN_UPDATE_SNAPSHOTS.");
+        }
+        Assert.Equal(File.ReadAllText(Path.Combine(Snapshots, file)), generated);
+    }
 }

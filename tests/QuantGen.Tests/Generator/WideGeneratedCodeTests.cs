@@ -4,6 +4,7 @@ using Microsoft.CodeAnalysis.CSharp;
 using QuantGen.Core.Artifact;
 using QuantGen.Core.Quantization;
 using QuantGen.Tests.Data;
+using QuantGen.Tests.Quantization;
 using Xunit.Abstractions;
 
 namespace QuantGen.Tests.Generator;
@@ -76,6 +77,44 @@ public sealed class WideGeneratedCodeTests(ITestOutputHelper output)
         long allocated = (long)assembly.GetType("Probe")!.GetMethod("AllocatedBytesPerRun")!.Invoke(null, [images[..FashionMnist.Pixels]])!;
         output.WriteLine($"{name} W{weightBits}A16: 200 images bit-identical to the simulator; {allocated} bytes allocated per Run");
         Assert.Equal(0, allocated);
+    }
+
+    [Theory]
+    [InlineData("gemm_leaky_min")]
+    [InlineData("conv_leaky_max")]
+    public void FusedSlopesAndPerChannelBoundsMatchTheSimulatorBitForBit(string name)
+    {
+        // The default pipeline: equalization turns a bounded activation into per-channel bounds (clampHigh), which the
+        // 16-bit kernels apply inside requantization as the u8 ones do.
+        var (model, shape) = FusedActivationTests.Synthetic(name);
+        var artifact = ModelQuantizer.Quantize(model, A16, new SyntheticModels(40).Calibration(shape, 64, -2, 2),
+            [new ArtifactMetadata("source", $"Models/{model.Path}")]).Artifact;
+        Assert.Contains(artifact.Layers, l => l.HasBlob("negMultiplier"));
+        var path = $"/project/obj/quantgen/{name}.qgart";
+        var driver = GeneratorHarness.Driver([new GeneratorHarness.InMemoryText(path, ArtifactText.Write(artifact))],
+            GeneratedCodeTests.Options(path, "Model"), LanguageVersion.CSharp9);
+        var (assembly, run) = GeneratorHarness.Build(GeneratorHarness.Compilation(FusedActivationKernelTests.Probe, LanguageVersion.CSharp9), driver);
+        Assert.DoesNotContain(run.GeneratedTrees, t => t.ToString().Contains("ClampChannels", StringComparison.Ordinal));
+        var probe = assembly.GetType("Probe")!.GetMethod("Run")!.CreateDelegate<Func<float[], float[]>>();
+        var simulator = new IntegerSimulator(artifact);
+        // The same artifact without its bounds: where its outputs differ, a bound was reached (so applying it is tested).
+        var unbounded = new IntegerSimulator(artifact with
+        {
+            Layers = new(artifact.Layers.Select(l => l with { Blobs = new(l.Blobs.Where(b => b.Key != "clampHigh").ToArray()) }).ToArray()),
+        });
+        var data = new SyntheticModels(41);
+        int size = shape.Aggregate(1, (a, d) => a * d), bounded = 0;
+        for (int i = 0; i < 200; i++)
+        {
+            var x = data.Uniform(size, -3, 3);
+            var input = new Dictionary<string, float[]> { ["x"] = x };
+            var expected = simulator.Run(input)["y"];
+            Assert.Equal(expected, probe(x));
+            if (!expected.SequenceEqual(unbounded.Run(input)["y"])) bounded++;
+        }
+        bool hasBounds = artifact.Layers.Any(l => l.HasBlob("clampHigh"));
+        output.WriteLine($"{name} A16: 200 inputs bit-identical to the simulator; clampHigh {(hasBounds ? $"changed the outputs of {bounded}" : "absent")}");
+        if (name == "gemm_leaky_min") Assert.True(bounded > 0, "no input reached a per-channel bound");
     }
 
     [Fact]

@@ -14,7 +14,7 @@ public sealed class NamesNeverBecomeCodeTests
 {
     private static readonly string[] EmitterFiles =
     [
-        "ModelEmitter.cs", "ModelEmitter.Factorized.cs", "WideModelEmitter.cs", "ConstantData.cs", "IoMembers.cs",
+        "ModelPlanner.cs", "ModelPlanner.Factorized.cs", "ModelPrinter.cs", "ModelPrinter.Factorized.cs", "ConstantData.cs", "IoMembers.cs",
     ];
 
     /// <summary>Calls whose result is safe to print: escaping, numbers, identifiers, code fragments built from those.</summary>
@@ -26,6 +26,7 @@ public sealed class NamesNeverBecomeCodeTests
         "Int", "Float", "CSharpLiterals.Int",
         // Code built from identifiers and numbers only.
         "In", "Out", "Ints", "Floats", "WeightBlobs", "DataName", "ElementType", "Index", "centred", "BlobEmbedding.PackedLiteral",
+        "Value",
         "Identifiers.Camel", "Identifiers.Pascal",
         // The body of CSharpLiterals.Float.
         "v.ToString",
@@ -42,13 +43,18 @@ public sealed class NamesNeverBecomeCodeTests
         "high", "bias", "mult", "shift", "multiplier", "negMultiplier", "negShift", "zMultiplier", "zShift", "aValuesData",
         "aIndicesData", "bValuesData", "bIndicesData", "suffix", "declaration", "values", "perLine",
         "_plan.ClassName", "_plan.Namespace", "_plan.Declaration", "index++",
+        // The identifiers of a ModelPlan (ModelPlanner takes them from the identifier policy; model names stay in the
+        // plan's raw fields, Name, Kind, Comment, Tensor, Pool, which the printer passes through Doc/Comment/Literal).
+        "declaration.Namespace", "declaration.Declaration", "declaration.ClassName", "_plan.Declaration.ClassName", "buffer.Field",
+        "io.Parameter", "io.Prefix", "layer.Method", "p.Name", "library", "call.Kernel", "parts.Field", "parts.Method", "argument.Name",
+        "operand.Name", "f.BValues", "f.AValues", "bIndices", "aIndices",
     ];
 
     /// <summary>Joined sequences whose elements are identifiers or shapes (exact text).</summary>
     private static readonly HashSet<string> SafeJoins =
     [
         "parameters", "args", "FloatArgs(layer)", "layer.Inputs.Select(Describe)", "layer.Outputs.Select(Describe)",
-        "_tensors[io.Tensor].Shape.Select(Int)", "values.Skip(i).Take(perLine)", "blob.Shape.Select(CSharpLiterals.Int)",
+        "_tensors[io.Tensor].Shape.Select(Int)", "io.Shape.Select(Int)", "layer.Parameters.Select(p => p.Name)", "values.Skip(i).Take(perLine)", "blob.Shape.Select(CSharpLiterals.Int)",
     ];
 
     [Fact]
