@@ -2081,7 +2081,7 @@ namespace QuantGen.Generated
 }
 
 // QuantGen kernels: the helpers of the factorized layers (FactorizedFullyConnected, FactorizedConv), whose loops the
-// generator specialises per layer (ModelEmitter.Factorized.cs) around these two calls.
+// generator specialises per layer (ModelPrinter.Factorized.cs) around these two calls.
 // Emitted into the consumer's assembly by QuantGen.Generator (docs/generator.md, "Kernels").
 #nullable enable
 
