@@ -35,28 +35,30 @@ internal static class EmitCommand
         var className = new Option<string?>("--class") { Description = "The generated class's name (default: the model file name in PascalCase)." };
         var ns = new Option<string?>("--namespace") { Description = "The generated class's namespace (default: QuantGen.Models)." };
         var access = new Option<string?>("--access") { Description = "public (default) or internal." };
+        var artifactFile = new Option<string?>("--artifact") { Description = "Also write the quantized artifact (.qgart) the files were generated from: a record of the quantization, readable by quantgen inspect and the integer simulator." };
         var command = new Command("emit", "Quantize a model and write the generated C# (model class and kernels) for a project without MSBuild: Unity, Godot, plain csc.")
         {
-            model, target, outDir, className, ns, access,
+            model, target, outDir, className, ns, access, artifactFile,
         };
         var quantization = new QuantizeOptionSet();
         quantization.AddTo(command);
-        command.SetAction(r => Emit(r.GetRequiredValue(model), r.GetRequiredValue(target), r.GetRequiredValue(outDir), r.GetValue(className), r.GetValue(ns), r.GetValue(access),
+        command.SetAction(r => Emit(r.GetRequiredValue(model), r.GetRequiredValue(target), r.GetRequiredValue(outDir), r.GetValue(className), r.GetValue(ns), r.GetValue(access), r.GetValue(artifactFile),
             quantization.Calibration(r), quantization.Read(r), output, error));
         return command;
     }
 
-    private static int Emit(string path, string target, string outDir, string? className, string? ns, string? access, string[]? calibrationArgs, QuantizationOptions options,
-        TextWriter output, TextWriter error)
+    private static int Emit(string path, string target, string outDir, string? className, string? ns, string? access, string? artifactFile, string[]? calibrationArgs,
+        QuantizationOptions options, TextWriter output, TextWriter error)
     {
         if (!Targets.Contains(target, StringComparer.Ordinal))
-            throw new ModelException(ErrorCodes.InvalidOption, $"--target {target}: expected {string.Join(" or ", Targets)}.");
+            throw new ModelException(ErrorCodes.InvalidOption, $"--target {target}: expected {string.Join(" or ", Targets)}.", path);
         if (access is not null && access is not ("public" or "internal"))
-            throw new ModelException(ErrorCodes.InvalidOption, $"--access {access}: expected public or internal.");
+            throw new ModelException(ErrorCodes.InvalidOption, $"--access {access}: expected public or internal.", path);
         options.Validate();
         var references = References(target);
         var (artifact, result) = QuantizeCommand.Run(path, calibrationArgs, options, source: Path.GetFileName(path), name: null, output);
-        var sources = Generate(path, ArtifactText.Write(artifact), references, className, ns, access, out var diagnostics);
+        var text = ArtifactText.Write(artifact);
+        var sources = Generate(path, text, references, className, ns, access, out var diagnostics);
         foreach (var d in diagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning).OrderBy(d => d.Id, StringComparer.Ordinal))
             (d.Severity == DiagnosticSeverity.Error ? error : output).WriteLine(
                 $"{SafeText.DiagnosticLine(path)}: {(d.Severity == DiagnosticSeverity.Error ? "error" : "warning")} {d.Id}: {SafeText.DiagnosticLine(d.GetMessage(CultureInfo.InvariantCulture))}");
@@ -64,11 +66,12 @@ internal static class EmitCommand
 
         Directory.CreateDirectory(outDir);
         var written = new List<string>();
-        foreach (var (hintName, text) in sources)
+        foreach (var (hintName, source) in sources)
         {
-            QuantizeCommand.WriteAtomically(Path.Combine(outDir, hintName), text);
+            QuantizeCommand.WriteAtomically(Path.Combine(outDir, hintName), source);
             written.Add(hintName);
         }
+        if (artifactFile is not null) QuantizeCommand.WriteAtomically(artifactFile, text);
         output.WriteLine($"quantgen: {SafeText.DiagnosticLine(result.Summary)}; {target}: {string.Join(", ", written)} in {Path.GetFullPath(outDir)}");
         foreach (var warning in result.Warnings) output.WriteLine(warning.ToString());
         return 0;
