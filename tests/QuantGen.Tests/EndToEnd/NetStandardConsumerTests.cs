@@ -50,6 +50,19 @@ public sealed class NetStandardConsumerTests(ITestOutputHelper output)
         Assert.Contains("global::System.Runtime.Intrinsics.X86.Avx2", Kernels("Host"));
         var buildTime = clock.Elapsed;
 
+        // quantgen emit --target netstandard2.1 runs the same generator over netstandard.dll alone: its files must be the
+        // ones this real netstandard2.1 build generated, byte for byte (docs/unity.md rests on that).
+        var generated = Path.GetDirectoryName(Directory.GetFiles(projects.Path("Lib", "obj"), "QuantGenKernels.g.cs", SearchOption.AllDirectories).Single())!;
+        foreach (var (file, className, artifact) in models)
+        {
+            var emitted = QuantGen.Cli.EmitCommand.Generate($"{file}.onnx", ArtifactText.Write(artifact), QuantGen.Cli.EmitCommand.References("netstandard2.1"),
+                className, "Standard", null, out var diagnostics);
+            Assert.Empty(diagnostics);
+            Assert.Contains(emitted, f => f.HintName == $"Standard.{className}.g.cs");
+            foreach (var (hintName, text) in emitted)
+                Assert.True(text == File.ReadAllText(Path.Combine(generated, hintName)), $"quantgen emit's {hintName} differs from the netstandard2.1 build's");
+        }
+
         var (images, _) = FashionMnist.TestSet;
         var outputs = projects.Run(images, Images);
         foreach (var (file, className, artifact) in models)
@@ -63,6 +76,6 @@ public sealed class NetStandardConsumerTests(ITestOutputHelper output)
             PlainProjects.AssertBitIdentical(expected, outputs[$"standard.{className}"], $"{className}: netstandard2.1 build against the simulator");
         }
         output.WriteLine($"netstandard2.1 C# 9 library (0 warnings, references only netstandard) and net10.0 build of {models.Length} models: "
-            + $"{Images} images each, bit-identical to each other and to the simulator; build {buildTime.TotalSeconds:F0} s, whole test {clock.Elapsed.TotalSeconds:F0} s");
+            + $"{Images} images each, bit-identical to each other and to the simulator; quantgen emit's files equal the build's; build {buildTime.TotalSeconds:F0} s, whole test {clock.Elapsed.TotalSeconds:F0} s");
     }
 }
