@@ -16,6 +16,7 @@ public static class Program
             InspectCommand.Create(output),
             RunCommand.Create(output),
             QuantizeCommand.Create(output),
+            EmitCommand.Create(output, error),
         };
         try
         {

@@ -27,55 +27,18 @@ internal static class QuantizeCommand
         var qdqOutput = new Option<string?>("--qdq-output") { Description = "Also write the quantization as a QDQ ONNX model here (the build's ExportQdq)." };
         var qdqWeights = new Option<string?>("--qdq-weights") { Description = "QDQ weight storage: u8 (default: w + 128, zero point 128, exact in ONNX Runtime on every x86 CPU) or s8 (int8, exact only with VNNI)." };
         var report = new Option<string?>("--report") { Description = "Also write the Markdown quantization report here." };
-        var calibration = new Option<string[]>("--calibration") { Description = "Calibration data: FILE.npy, or NAME=FILE.npy per input (repeatable). Data-free without it." };
-        var weightBits = new Option<int>("--weight-bits") { DefaultValueFactory = _ => 8, Description = "Weight bit-width, 2 to 8." };
-        var activationBits = new Option<int>("--activation-bits") { DefaultValueFactory = _ => 8, Description = "Activation bit-width: 8 (u8) or 16 (i16)." };
-        var algorithms = new Option<string?>("--algorithms") { Description = "Passes: cle;bias-absorption;bias-correction;adaround, none, or default (docs/accuracy.md)." };
-        var rangeMethod = new Option<string?>("--range-method") { Description = "Range setting: minmax, mse, percentile, or default." };
-        var perChannel = new Option<string?>("--per-channel") { Description = "true (default): one weight scale per output channel; false: one per layer." };
-        var adaRoundIterations = new Option<string?>("--adaround-iterations") { Description = $"AdaRound steps per layer (default {QuantizationOptions.DefaultAdaRoundIterations})." };
-        var compression = new Option<string?>("--compression") { Description = "Weight storage: none (default) or factorized (quantized sparse factors, docs/quantization.md)." };
-        var compressionRatio = new Option<string?>("--compression-ratio") { Description = "Factorized: target float32 bytes / stored weight bytes, e.g. 12." };
-        var factorRank = new Option<string?>("--factor-rank") { Description = "Factorized with explicit factors: the rank of every factorized layer (1 to 256)." };
-        var factorSparsity = new Option<string?>("--factor-sparsity") { Description = "Factorized: fraction of each factor row set to zero (0 to 0.95)." };
-        var factorBits = new Option<string?>("--factor-bits") { Description = "Factorized: the factors' bit-width (2 to 8)." };
-        var batch = CommonOptions.Batch();
-        var dims = CommonOptions.Dims();
-        var inputShapes = CommonOptions.InputShapes();
-        var inputRange = new Option<string?>("--input-range") { Description = "Data-free: the inputs' range, MIN,MAX (every input) or NAME=MIN,MAX;NAME2=MIN,MAX." };
-        var inputMean = new Option<string?>("--input-mean") { Description = "Data-free, instead of --input-range: the inputs' mean, V or NAME=V;NAME2=V (with --input-std)." };
-        var inputStd = new Option<string?>("--input-std") { Description = "Data-free: the inputs' standard deviation, V or NAME=V;NAME2=V (with --input-mean)." };
         var source = new Option<string?>("--source") { Description = "The model path as the project names it (recorded in the artifact)." };
         var name = new Option<string?>("--name") { Description = "Model name recorded in the artifact (default: the file name)." };
         var command = new Command("quantize", "Quantize a model into a QuantGen artifact.")
         {
-            model, outputFile, format, qdqOutput, qdqWeights, report, calibration, weightBits, activationBits, algorithms, rangeMethod, perChannel, adaRoundIterations, compression, compressionRatio, factorRank, factorSparsity, factorBits,
-            batch, dims, inputShapes, inputRange, inputMean, inputStd, source, name,
+            model, outputFile, format, qdqOutput, qdqWeights, report,
         };
-        var budget = new CommonOptions.BudgetOptions();
-        budget.AddTo(command);
+        var quantization = new QuantizeOptionSet();
+        quantization.AddTo(command);
+        command.Options.Add(source);
+        command.Options.Add(name);
         command.SetAction(r => Quantize(r.GetRequiredValue(model), Outputs(r.GetRequiredValue(outputFile), r.GetValue(format), r.GetValue(qdqOutput), r.GetValue(qdqWeights)),
-            r.GetValue(report), r.GetValue(calibration),
-            new QuantizationOptions
-            {
-                WeightBits = r.GetValue(weightBits),
-                ActivationBits = r.GetValue(activationBits),
-                BatchSize = r.GetValue(batch),
-                Algorithms = QuantizationOptions.ParseAlgorithms(r.GetValue(algorithms)),
-                RangeMethod = QuantizationOptions.ParseRangeMethod(r.GetValue(rangeMethod)),
-                PerChannel = QuantizationOptions.ParsePerChannel(r.GetValue(perChannel)),
-                AdaRoundIterations = QuantizationOptions.ParseIterations(r.GetValue(adaRoundIterations)),
-                Compression = CompressionOptions.ParseCompression(r.GetValue(compression)),
-                CompressionRatio = CompressionOptions.ParseRatio(r.GetValue(compressionRatio)),
-                FactorRank = CompressionOptions.ParseInt("FactorRank", r.GetValue(factorRank)),
-                FactorSparsity = CompressionOptions.ParseSparsity(r.GetValue(factorSparsity)),
-                FactorBits = CompressionOptions.ParseInt("FactorBits", r.GetValue(factorBits)),
-                Dimensions = CommonOptions.Dimensions(r.GetValue(dims)),
-                InputShapes = ShapeOptions.ParseInputShapes(r.GetValue(inputShapes) ?? [], "InputShape (--input-shape)"),
-                InputStatistics = InputStatistics.Parse(r.GetValue(inputRange), r.GetValue(inputMean), r.GetValue(inputStd)),
-                Budget = budget.Read(r),
-            },
-            r.GetValue(source), r.GetValue(name), output));
+            r.GetValue(report), quantization.Calibration(r), quantization.Read(r), r.GetValue(source), r.GetValue(name), output));
         return command;
     }
 
@@ -102,26 +65,7 @@ internal static class QuantizeCommand
             throw new ModelException(ErrorCodes.NotExportableAsQdq, QdqExporter.SixteenBitMessage, path);
         if (outputs.Qdq is not null && options.Compression != WeightCompression.None)
             throw new ModelException(ErrorCodes.NotExportableAsQdq, QdqExporter.FactorizedMessage, path);
-        var model = OnnxModelLoader.Load(path, options.Budget);
-        var calibration = LoadCalibration(model, path, calibrationArgs, options.Budget);
-        var metadata = new List<ArtifactMetadata>
-        {
-            new("source", (source ?? path).Replace('\\', '/')),
-            new("sourceSha256", Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)))),
-            new("toolVersion", typeof(QuantizeCommand).Assembly.GetName().Version?.ToString() ?? "0"),
-            new("calibration", calibrationArgs is { Length: > 0 } ? string.Join(";", calibrationArgs) : "none"),
-        };
-        var progress = new ProgressLine(output);
-        QuantizationResult result;
-        try
-        {
-            result = ModelQuantizer.Quantize(model, options with { Progress = progress.Report }, calibration, metadata);
-        }
-        finally
-        {
-            progress.Finish();
-        }
-        var artifact = name is null ? result.Artifact : result.Artifact with { ModelName = name };
+        var (artifact, result) = Run(path, calibrationArgs, options, source, name, output);
 
         if (outputs.Artifact is not null) WriteAtomically(outputs.Artifact, ArtifactText.Write(artifact));
         var summary = result.Summary;
@@ -143,6 +87,31 @@ internal static class QuantizeCommand
         // MSBuild-style lines the build task turns into warnings (QuantGen.Build's QuantizeModel parses them).
         foreach (var warning in result.Warnings) output.WriteLine(warning.ToString());
         return 0;
+    }
+
+    /// <summary>Loads, calibrates and quantizes the model (the progress line on <paramref name="output"/>): what quantize and emit share.</summary>
+    internal static (QuantizedArtifact Artifact, QuantizationResult Result) Run(string path, string[]? calibrationArgs, QuantizationOptions options, string? source, string? name, TextWriter output)
+    {
+        var model = OnnxModelLoader.Load(path, options.Budget);
+        var calibration = LoadCalibration(model, path, calibrationArgs, options.Budget);
+        var metadata = new List<ArtifactMetadata>
+        {
+            new("source", (source ?? path).Replace('\\', '/')),
+            new("sourceSha256", Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)))),
+            new("toolVersion", typeof(QuantizeCommand).Assembly.GetName().Version?.ToString() ?? "0"),
+            new("calibration", calibrationArgs is { Length: > 0 } ? string.Join(";", calibrationArgs) : "none"),
+        };
+        var progress = new ProgressLine(output);
+        QuantizationResult result;
+        try
+        {
+            result = ModelQuantizer.Quantize(model, options with { Progress = progress.Report }, calibration, metadata);
+        }
+        finally
+        {
+            progress.Finish();
+        }
+        return (name is null ? result.Artifact : result.Artifact with { ModelName = name }, result);
     }
 
     private static CalibrationSet? LoadCalibration(Model model, string path, string[]? args, ResourceBudget budget)
@@ -173,7 +142,7 @@ internal static class QuantizeCommand
     }
 
     /// <summary>Write to a temporary file and rename, so an interrupted build never leaves half an artifact behind.</summary>
-    private static void WriteAtomically(string path, string text) => WriteAtomically(path, new System.Text.UTF8Encoding(false).GetBytes(text));
+    internal static void WriteAtomically(string path, string text) => WriteAtomically(path, new System.Text.UTF8Encoding(false).GetBytes(text));
 
     private static void WriteAtomically(string path, byte[] bytes)
     {
