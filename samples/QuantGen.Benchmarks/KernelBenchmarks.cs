@@ -48,7 +48,12 @@ public class KernelBenchmarks
             int pad = k / 2, row = (k * c + 3) & ~3, mp = (m + 7) & ~7;
             return new Conv
             {
-                C = c, Side = side, M = m, K = k, Pad = pad, Out = side,
+                C = c,
+                Side = side,
+                M = m,
+                K = k,
+                Pad = pad,
+                Out = side,
                 X = Bytes(random, side * side * c),
                 Y = new byte[side * side * m],
                 // Depthwise: [KH·KW, C]; otherwise packed [KP/4, MP, 4] with KP = KH · the padded row.

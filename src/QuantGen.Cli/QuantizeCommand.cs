@@ -4,7 +4,6 @@ using QuantGen.Core;
 using QuantGen.Core.Artifact;
 using QuantGen.Core.IO;
 using QuantGen.Core.Ir;
-using QuantGen.Core.Passes;
 using QuantGen.Core.Quantization;
 using QuantGen.Core.Quantization.Factorization;
 using QuantGen.Onnx;

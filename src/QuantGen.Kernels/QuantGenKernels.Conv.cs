@@ -25,44 +25,44 @@ namespace QuantGen.Generated
             byte pad = (byte)zx;
             col.Slice(k, kp - k).Clear();
             for (int b = 0; b < n; b++)
-            for (int g = 0; g < group; g++)
-            {
-                var packed = w.Slice(g * kp * mp, kp * mp);
-                for (int oy = 0; oy < oh; oy++)
-                for (int ox = 0; ox < ow; ox++)
+                for (int g = 0; g < group; g++)
                 {
-                    int ki = 0, iy0 = oy * sh - padTop, ix0 = ox * sw - padLeft;
-                    if (iy0 >= 0 && iy0 + (kh - 1) * dh < h && ix0 >= 0 && ix0 + (kw - 1) * dw < width)
-                    {
-                        // The whole receptive field is inside the input: no per-tap bounds tests.
-                        int origin = ((b * c + g * cg) * h + iy0) * width + ix0, planeSize = h * width, rowStep = dh * width;
-                        for (int ci = 0; ci < cg; ci++, origin += planeSize)
-                            for (int ky = 0, r = origin; ky < kh; ky++, r += rowStep)
-                                for (int kx = 0, i = r; kx < kw; kx++, i += dw)
-                                    col[ki++] = x[i];
-                    }
-                    else
-                    for (int ci = 0; ci < cg; ci++)
-                    {
-                        int plane = (b * c + g * cg + ci) * h;
-                        for (int ky = 0; ky < kh; ky++)
+                    var packed = w.Slice(g * kp * mp, kp * mp);
+                    for (int oy = 0; oy < oh; oy++)
+                        for (int ox = 0; ox < ow; ox++)
                         {
-                            int iy = oy * sh - padTop + ky * dh;
-                            bool rowInside = iy >= 0 && iy < h;
-                            int row = (plane + iy) * width;
-                            for (int kx = 0; kx < kw; kx++, ki++)
+                            int ki = 0, iy0 = oy * sh - padTop, ix0 = ox * sw - padLeft;
+                            if (iy0 >= 0 && iy0 + (kh - 1) * dh < h && ix0 >= 0 && ix0 + (kw - 1) * dw < width)
                             {
-                                int ix = ox * sw - padLeft + kx * dw;
-                                col[ki] = rowInside && ix >= 0 && ix < width ? x[row + ix] : pad;
+                                // The whole receptive field is inside the input: no per-tap bounds tests.
+                                int origin = ((b * c + g * cg) * h + iy0) * width + ix0, planeSize = h * width, rowStep = dh * width;
+                                for (int ci = 0; ci < cg; ci++, origin += planeSize)
+                                    for (int ky = 0, r = origin; ky < kh; ky++, r += rowStep)
+                                        for (int kx = 0, i = r; kx < kw; kx++, i += dw)
+                                            col[ki++] = x[i];
                             }
+                            else
+                                for (int ci = 0; ci < cg; ci++)
+                                {
+                                    int plane = (b * c + g * cg + ci) * h;
+                                    for (int ky = 0; ky < kh; ky++)
+                                    {
+                                        int iy = oy * sh - padTop + ky * dh;
+                                        bool rowInside = iy >= 0 && iy < h;
+                                        int row = (plane + iy) * width;
+                                        for (int kx = 0; kx < kw; kx++, ki++)
+                                        {
+                                            int ix = ox * sw - padLeft + kx * dw;
+                                            col[ki] = rowInside && ix >= 0 && ix < width ? x[row + ix] : pad;
+                                        }
+                                    }
+                                }
+                            DotPacked(col, packed, acc, kp, mp);
+                            int o0 = g * mg;
+                            RequantizeChannels(acc, bias.Slice(o0, mg), scale.Slice(o0, mg), negScale.Slice(o0, mg),
+                                high.Length == 0 ? high : high.Slice(o0, mg), y, ((b * m + o0) * oh + oy) * ow + ox, oh * ow, zy, lo, hi);
                         }
-                    }
-                    DotPacked(col, packed, acc, kp, mp);
-                    int o0 = g * mg;
-                    RequantizeChannels(acc, bias.Slice(o0, mg), scale.Slice(o0, mg), negScale.Slice(o0, mg),
-                        high.Length == 0 ? high : high.Slice(o0, mg), y, ((b * m + o0) * oh + oy) * ow + ox, oh * ow, zy, lo, hi);
                 }
-            }
         }
 
         /// <summary>
@@ -123,28 +123,28 @@ namespace QuantGen.Generated
             // The rows' padding meets zero weights: whatever a gather leaves there, a cleared start keeps it defined.
             col.Slice(0, 4 * kp).Clear();
             for (int b = 0; b < n; b++)
-            for (int g = 0; g < group; g++)
-            {
-                var packed = w.Slice(g * kp * mp, kp * mp);
-                int o0 = g * mg;
-                var groupBias = bias.Slice(o0, mg);
-                var groupScale = scale.Slice(o0, mg);
-                var groupNegScale = negScale.Slice(o0, mg);
-                var groupHigh = high.Length == 0 ? high : high.Slice(o0, mg);
-                for (int p = 0; p < positions; p += 4)
+                for (int g = 0; g < group; g++)
                 {
-                    // A partial last block repeats its last position in the spare slots: computed, never written.
-                    int count = positions - p < 4 ? positions - p : 4;
-                    var x0 = field.Read(x, col.Slice(0, kp), b, g, p);
-                    var x1 = field.Read(x, col.Slice(kp, kp), b, g, p + (count > 1 ? 1 : 0));
-                    var x2 = field.Read(x, col.Slice(2 * kp, kp), b, g, p + (count > 2 ? 2 : count - 1));
-                    var x3 = field.Read(x, col.Slice(3 * kp, kp), b, g, p + count - 1);
-                    DotPacked4(x0, x1, x2, x3, packed, acc, kp, mp);
-                    for (int j = 0; j < count; j++)
-                        RequantizeChannels(acc.Slice(j * mp, mp), groupBias, groupScale, groupNegScale, groupHigh,
-                            y, (b * positions + p + j) * m + o0, 1, zy, lo, hi);
+                    var packed = w.Slice(g * kp * mp, kp * mp);
+                    int o0 = g * mg;
+                    var groupBias = bias.Slice(o0, mg);
+                    var groupScale = scale.Slice(o0, mg);
+                    var groupNegScale = negScale.Slice(o0, mg);
+                    var groupHigh = high.Length == 0 ? high : high.Slice(o0, mg);
+                    for (int p = 0; p < positions; p += 4)
+                    {
+                        // A partial last block repeats its last position in the spare slots: computed, never written.
+                        int count = positions - p < 4 ? positions - p : 4;
+                        var x0 = field.Read(x, col.Slice(0, kp), b, g, p);
+                        var x1 = field.Read(x, col.Slice(kp, kp), b, g, p + (count > 1 ? 1 : 0));
+                        var x2 = field.Read(x, col.Slice(2 * kp, kp), b, g, p + (count > 2 ? 2 : count - 1));
+                        var x3 = field.Read(x, col.Slice(3 * kp, kp), b, g, p + count - 1);
+                        DotPacked4(x0, x1, x2, x3, packed, acc, kp, mp);
+                        for (int j = 0; j < count; j++)
+                            RequantizeChannels(acc.Slice(j * mp, mp), groupBias, groupScale, groupNegScale, groupHigh,
+                                y, (b * positions + p + j) * m + o0, 1, zy, lo, hi);
+                    }
                 }
-            }
         }
 
         /// <summary>

@@ -26,37 +26,37 @@ namespace QuantGen.Generated
             int ph = h + padTop + padBottom, pw = width + padLeft + padRight;
             var padded = plane.Slice(0, ph * pw);
             for (int b = 0; b < n; b++)
-            for (int ch = 0; ch < c; ch++)
-            {
-                padded.Fill((byte)zx);
-                var input = x.Slice((b * c + ch) * h * width, h * width);
-                for (int iy = 0; iy < h; iy++)
-                    input.Slice(iy * width, width).CopyTo(padded.Slice((iy + padTop) * pw + padLeft, width));
-                var taps = w.Slice(ch * kh * kw, kh * kw);
-                int bo = bias[ch];
-                float sc = scale[ch], negSc = negScale[ch];
-                int top = high.Length == 0 ? 255 : high[ch];
-                for (int oy = 0; oy < oh; oy++)
+                for (int ch = 0; ch < c; ch++)
                 {
-                    var output = y.Slice(((b * c + ch) * oh + oy) * ow, ow);
-                    int ox = 0;
+                    padded.Fill((byte)zx);
+                    var input = x.Slice((b * c + ch) * h * width, h * width);
+                    for (int iy = 0; iy < h; iy++)
+                        input.Slice(iy * width, width).CopyTo(padded.Slice((iy + padTop) * pw + padLeft, width));
+                    var taps = w.Slice(ch * kh * kw, kh * kw);
+                    int bo = bias[ch];
+                    float sc = scale[ch], negSc = negScale[ch];
+                    int top = high.Length == 0 ? 255 : high[ch];
+                    for (int oy = 0; oy < oh; oy++)
+                    {
+                        var output = y.Slice(((b * c + ch) * oh + oy) * ow, ow);
+                        int ox = 0;
 #if QUANTGEN_INTRINSICS
                     if (SimdEnabled && (sw == 1 || sw == 2) && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
                         ox = DepthwiseRowAvx512(plane, taps, output, oy * sh * pw, pw, kh, kw, sw, dh, dw, bo, sc, negSc, zy, lo, hi < top ? hi : top);
 #endif
-                    for (; ox < ow; ox++)
-                    {
-                        int acc = bo, t = 0;
-                        for (int ky = 0; ky < kh; ky++)
+                        for (; ox < ow; ox++)
                         {
-                            int row = (oy * sh + ky * dh) * pw + ox * sw;
-                            for (int kx = 0; kx < kw; kx++, t++) acc += taps[t] * plane[row + kx * dw];
+                            int acc = bo, t = 0;
+                            for (int ky = 0; ky < kh; ky++)
+                            {
+                                int row = (oy * sh + ky * dh) * pw + ox * sw;
+                                for (int kx = 0; kx < kw; kx++, t++) acc += taps[t] * plane[row + kx * dw];
+                            }
+                            byte r = RequantizeScaled(acc, acc >= 0 ? sc : negSc, zy, lo, hi);
+                            output[ox] = r > top ? (byte)top : r;
                         }
-                        byte r = RequantizeScaled(acc, acc >= 0 ? sc : negSc, zy, lo, hi);
-                        output[ox] = r > top ? (byte)top : r;
                     }
                 }
-            }
         }
 
         /// <summary>
@@ -87,24 +87,24 @@ namespace QuantGen.Generated
             if (first == c) return;
             border.Slice(0, c).Fill((byte)zx);
             for (int b = 0; b < n; b++)
-            for (int oy = 0; oy < oh; oy++)
-            for (int ox = 0; ox < ow; ox++)
-            {
-                int iy0 = oy * sh - padTop, ix0 = ox * sw - padLeft, outBase = ((b * oh + oy) * ow + ox) * c;
-                for (int ch = first; ch < c; ch++)
-                {
-                    int acc = bias[ch];
-                    for (int ky = 0, t = 0; ky < kh; ky++)
-                    for (int kx = 0; kx < kw; kx++, t++)
+                for (int oy = 0; oy < oh; oy++)
+                    for (int ox = 0; ox < ow; ox++)
                     {
-                        int iy = iy0 + ky * dh, ix = ix0 + kx * dw;
-                        int v = iy >= 0 && iy < h && ix >= 0 && ix < width ? x[((b * h + iy) * width + ix) * c + ch] : zx;
-                        acc += w[t * c + ch] * v;
+                        int iy0 = oy * sh - padTop, ix0 = ox * sw - padLeft, outBase = ((b * oh + oy) * ow + ox) * c;
+                        for (int ch = first; ch < c; ch++)
+                        {
+                            int acc = bias[ch];
+                            for (int ky = 0, t = 0; ky < kh; ky++)
+                                for (int kx = 0; kx < kw; kx++, t++)
+                                {
+                                    int iy = iy0 + ky * dh, ix = ix0 + kx * dw;
+                                    int v = iy >= 0 && iy < h && ix >= 0 && ix < width ? x[((b * h + iy) * width + ix) * c + ch] : zx;
+                                    acc += w[t * c + ch] * v;
+                                }
+                            byte r = RequantizeScaled(acc, acc >= 0 ? scale[ch] : negScale[ch], zy, lo, hi);
+                            y[outBase + ch] = high.Length != 0 && r > high[ch] ? (byte)high[ch] : r;
+                        }
                     }
-                    byte r = RequantizeScaled(acc, acc >= 0 ? scale[ch] : negScale[ch], zy, lo, hi);
-                    y[outBase + ch] = high.Length != 0 && r > high[ch] ? (byte)high[ch] : r;
-                }
-            }
         }
 
 #if QUANTGEN_INTRINSICS

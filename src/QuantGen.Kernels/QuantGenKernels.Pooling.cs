@@ -19,28 +19,28 @@ namespace QuantGen.Generated
             }
 #endif
             for (int b = 0; b < n; b++)
-            for (int oy = 0; oy < oh; oy++)
-            for (int ox = 0; ox < ow; ox++)
-            {
-                var output = y.Slice(((b * oh + oy) * ow + ox) * c, c);
-                bool first = true;
-                for (int ky = 0; ky < kh; ky++)
-                {
-                    int iy = oy * sh - padTop + ky * dh;
-                    if (iy < 0 || iy >= h) continue;
-                    for (int kx = 0; kx < kw; kx++)
+                for (int oy = 0; oy < oh; oy++)
+                    for (int ox = 0; ox < ow; ox++)
                     {
-                        int ix = ox * sw - padLeft + kx * dw;
-                        if (ix < 0 || ix >= width) continue;
-                        var input = x.Slice(((b * h + iy) * width + ix) * c, c);
-                        if (first) input.CopyTo(output);
-                        else MaxInto(output, input);
-                        first = false;
+                        var output = y.Slice(((b * oh + oy) * ow + ox) * c, c);
+                        bool first = true;
+                        for (int ky = 0; ky < kh; ky++)
+                        {
+                            int iy = oy * sh - padTop + ky * dh;
+                            if (iy < 0 || iy >= h) continue;
+                            for (int kx = 0; kx < kw; kx++)
+                            {
+                                int ix = ox * sw - padLeft + kx * dw;
+                                if (ix < 0 || ix >= width) continue;
+                                var input = x.Slice(((b * h + iy) * width + ix) * c, c);
+                                if (first) input.CopyTo(output);
+                                else MaxInto(output, input);
+                                first = false;
+                            }
+                        }
+                        // A window with no input pixel gives 0, as the NCHW kernel's (byte)int.MinValue.
+                        if (first) output.Clear();
                     }
-                }
-                // A window with no input pixel gives 0, as the NCHW kernel's (byte)int.MinValue.
-                if (first) output.Clear();
-            }
         }
 
         /// <summary>y[i] = max(y[i], x[i]).</summary>
@@ -73,14 +73,14 @@ namespace QuantGen.Generated
         {
             CheckWindow(x.Length, y.Length, n, c, h, width, c, oh, ow, kh, kw, sh, sw, padTop, padLeft, 1, 1);
             for (int b = 0; b < n; b++)
-            for (int oy = 0; oy < oh; oy++)
-            for (int ox = 0; ox < ow; ox++)
-            {
-                int outBase = ((b * oh + oy) * ow + ox) * c, ch = 0;
-                // The window's in-bounds pixels, the same for every channel.
-                int rows = global::System.Math.Max(0, global::System.Math.Min(oy * sh - padTop + kh, h) - global::System.Math.Max(oy * sh - padTop, 0));
-                int columns = global::System.Math.Max(0, global::System.Math.Min(ox * sw - padLeft + kw, width) - global::System.Math.Max(ox * sw - padLeft, 0));
-                int count = rows * columns, entry = countIncludePad ? kh * kw : count;
+                for (int oy = 0; oy < oh; oy++)
+                    for (int ox = 0; ox < ow; ox++)
+                    {
+                        int outBase = ((b * oh + oy) * ow + ox) * c, ch = 0;
+                        // The window's in-bounds pixels, the same for every channel.
+                        int rows = global::System.Math.Max(0, global::System.Math.Min(oy * sh - padTop + kh, h) - global::System.Math.Max(oy * sh - padTop, 0));
+                        int columns = global::System.Math.Max(0, global::System.Math.Min(ox * sw - padLeft + kw, width) - global::System.Math.Max(ox * sw - padLeft, 0));
+                        int count = rows * columns, entry = countIncludePad ? kh * kw : count;
 #if QUANTGEN_INTRINSICS
                 if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
                     ch = AverageChannelsAvx512(x, y, multiplier[entry], shift[entry], outBase, b, oy * sh - padTop, ox * sw - padLeft,
@@ -89,23 +89,23 @@ namespace QuantGen.Generated
                     ch = AverageChannelsAvx2(x, y, multiplier[entry], shift[entry], outBase, b, oy * sh - padTop, ox * sw - padLeft,
                         c, h, width, kh, kw, count * zx, zy, lo, hi);
 #endif
-                for (; ch < c; ch++)
-                {
-                    int acc = 0;
-                    for (int ky = 0; ky < kh; ky++)
-                    {
-                        int iy = oy * sh - padTop + ky;
-                        if (iy < 0 || iy >= h) continue;
-                        for (int kx = 0; kx < kw; kx++)
+                        for (; ch < c; ch++)
                         {
-                            int ix = ox * sw - padLeft + kx;
-                            if (ix < 0 || ix >= width) continue;
-                            acc += x[((b * h + iy) * width + ix) * c + ch] - zx;
+                            int acc = 0;
+                            for (int ky = 0; ky < kh; ky++)
+                            {
+                                int iy = oy * sh - padTop + ky;
+                                if (iy < 0 || iy >= h) continue;
+                                for (int kx = 0; kx < kw; kx++)
+                                {
+                                    int ix = ox * sw - padLeft + kx;
+                                    if (ix < 0 || ix >= width) continue;
+                                    acc += x[((b * h + iy) * width + ix) * c + ch] - zx;
+                                }
+                            }
+                            y[outBase + ch] = Requantize(acc, multiplier[entry], shift[entry], zy, lo, hi);
                         }
                     }
-                    y[outBase + ch] = Requantize(acc, multiplier[entry], shift[entry], zy, lo, hi);
-                }
-            }
         }
 
         /// <summary>Max pooling over in-bounds window positions (input and output share one grid).</summary>
@@ -114,24 +114,24 @@ namespace QuantGen.Generated
         {
             CheckWindow(x.Length, y.Length, planes, 1, h, width, 1, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
             for (int p = 0; p < planes; p++)
-            for (int oy = 0; oy < oh; oy++)
-            for (int ox = 0; ox < ow; ox++)
-            {
-                int best = int.MinValue;
-                for (int ky = 0; ky < kh; ky++)
-                {
-                    int iy = oy * sh - padTop + ky * dh;
-                    if (iy < 0 || iy >= h) continue;
-                    for (int kx = 0; kx < kw; kx++)
+                for (int oy = 0; oy < oh; oy++)
+                    for (int ox = 0; ox < ow; ox++)
                     {
-                        int ix = ox * sw - padLeft + kx * dw;
-                        if (ix < 0 || ix >= width) continue;
-                        int v = x[(p * h + iy) * width + ix];
-                        if (v > best) best = v;
+                        int best = int.MinValue;
+                        for (int ky = 0; ky < kh; ky++)
+                        {
+                            int iy = oy * sh - padTop + ky * dh;
+                            if (iy < 0 || iy >= h) continue;
+                            for (int kx = 0; kx < kw; kx++)
+                            {
+                                int ix = ox * sw - padLeft + kx * dw;
+                                if (ix < 0 || ix >= width) continue;
+                                int v = x[(p * h + iy) * width + ix];
+                                if (v > best) best = v;
+                            }
+                        }
+                        y[(p * oh + oy) * ow + ox] = (byte)best;
                     }
-                }
-                y[(p * oh + oy) * ow + ox] = (byte)best;
-            }
         }
 
         /// <summary>Average pooling: the sum of (x − zx) over the window, requantized by the entry for its element count.</summary>
@@ -142,25 +142,25 @@ namespace QuantGen.Generated
         {
             CheckWindow(x.Length, y.Length, planes, 1, h, width, 1, oh, ow, kh, kw, sh, sw, padTop, padLeft, 1, 1);
             for (int p = 0; p < planes; p++)
-            for (int oy = 0; oy < oh; oy++)
-            for (int ox = 0; ox < ow; ox++)
-            {
-                int acc = 0, count = 0;
-                for (int ky = 0; ky < kh; ky++)
-                {
-                    int iy = oy * sh - padTop + ky;
-                    if (iy < 0 || iy >= h) continue;
-                    for (int kx = 0; kx < kw; kx++)
+                for (int oy = 0; oy < oh; oy++)
+                    for (int ox = 0; ox < ow; ox++)
                     {
-                        int ix = ox * sw - padLeft + kx;
-                        if (ix < 0 || ix >= width) continue;
-                        acc += x[(p * h + iy) * width + ix] - zx;
-                        count++;
+                        int acc = 0, count = 0;
+                        for (int ky = 0; ky < kh; ky++)
+                        {
+                            int iy = oy * sh - padTop + ky;
+                            if (iy < 0 || iy >= h) continue;
+                            for (int kx = 0; kx < kw; kx++)
+                            {
+                                int ix = ox * sw - padLeft + kx;
+                                if (ix < 0 || ix >= width) continue;
+                                acc += x[(p * h + iy) * width + ix] - zx;
+                                count++;
+                            }
+                        }
+                        int entry = countIncludePad ? kh * kw : count;
+                        y[(p * oh + oy) * ow + ox] = Requantize(acc, multiplier[entry], shift[entry], zy, lo, hi);
                     }
-                }
-                int entry = countIncludePad ? kh * kw : count;
-                y[(p * oh + oy) * ow + ox] = Requantize(acc, multiplier[entry], shift[entry], zy, lo, hi);
-            }
         }
 
 #if QUANTGEN_INTRINSICS

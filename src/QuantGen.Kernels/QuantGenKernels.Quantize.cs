@@ -57,15 +57,15 @@ namespace QuantGen.Generated
         public static void Softmax(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int outer, int n, int inner)
         {
             for (int o = 0; o < outer; o++)
-            for (int j = 0; j < inner; j++)
-            {
-                int baseIndex = o * n * inner + j;
-                float max = float.NegativeInfinity;
-                for (int i = 0; i < n; i++) max = global::System.Math.Max(max, x[baseIndex + i * inner]);
-                float sum = 0;
-                for (int i = 0; i < n; i++) sum += y[baseIndex + i * inner] = (float)global::System.Math.Exp(x[baseIndex + i * inner] - max);
-                for (int i = 0; i < n; i++) y[baseIndex + i * inner] /= sum;
-            }
+                for (int j = 0; j < inner; j++)
+                {
+                    int baseIndex = o * n * inner + j;
+                    float max = float.NegativeInfinity;
+                    for (int i = 0; i < n; i++) max = global::System.Math.Max(max, x[baseIndex + i * inner]);
+                    float sum = 0;
+                    for (int i = 0; i < n; i++) sum += y[baseIndex + i * inner] = (float)global::System.Math.Exp(x[baseIndex + i * inner] - max);
+                    for (int i = 0; i < n; i++) y[baseIndex + i * inner] /= sum;
+                }
         }
 
         /// <summary>Logistic sigmoid in float.</summary>

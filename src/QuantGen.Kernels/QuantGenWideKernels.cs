@@ -63,34 +63,34 @@ namespace QuantGen.Generated
         {
             int cg = c / group, mg = m / group, k = cg * kh * kw, plane = oh * ow;
             for (int b = 0; b < n; b++)
-            for (int g = 0; g < group; g++)
-            for (int oy = 0; oy < oh; oy++)
-            for (int ox = 0; ox < ow; ox++)
-            {
-                int t = 0;
-                for (int ci = 0; ci < cg; ci++)
-                {
-                    var input = x.Slice(((b * c) + g * cg + ci) * h * width, h * width);
-                    for (int ky = 0; ky < kh; ky++)
-                    {
-                        int iy = oy * sh - padTop + ky * dh;
-                        bool rowInside = iy >= 0 && iy < h;
-                        for (int kx = 0; kx < kw; kx++, t++)
+                for (int g = 0; g < group; g++)
+                    for (int oy = 0; oy < oh; oy++)
+                        for (int ox = 0; ox < ow; ox++)
                         {
-                            int ix = ox * sw - padLeft + kx * dw;
-                            col[t] = rowInside && ix >= 0 && ix < width ? input[iy * width + ix] : (short)zx;
+                            int t = 0;
+                            for (int ci = 0; ci < cg; ci++)
+                            {
+                                var input = x.Slice(((b * c) + g * cg + ci) * h * width, h * width);
+                                for (int ky = 0; ky < kh; ky++)
+                                {
+                                    int iy = oy * sh - padTop + ky * dh;
+                                    bool rowInside = iy >= 0 && iy < h;
+                                    for (int kx = 0; kx < kw; kx++, t++)
+                                    {
+                                        int ix = ox * sw - padLeft + kx * dw;
+                                        col[t] = rowInside && ix >= 0 && ix < width ? input[iy * width + ix] : (short)zx;
+                                    }
+                                }
+                            }
+                            var field = col.Slice(0, k);
+                            for (int o = g * mg; o < (g + 1) * mg; o++)
+                            {
+                                long acc = bias[o] + Dot(w.Slice(o * k, k), field);
+                                y[(b * m + o) * plane + oy * ow + ox] = Clip(acc >= 0
+                                    ? Requantize(acc, multiplier[o], shift[o], zy, lo, hi)
+                                    : Requantize(acc, negMultiplier[o], negShift[o], zy, lo, hi), high, o);
+                            }
                         }
-                    }
-                }
-                var field = col.Slice(0, k);
-                for (int o = g * mg; o < (g + 1) * mg; o++)
-                {
-                    long acc = bias[o] + Dot(w.Slice(o * k, k), field);
-                    y[(b * m + o) * plane + oy * ow + ox] = Clip(acc >= 0
-                        ? Requantize(acc, multiplier[o], shift[o], zy, lo, hi)
-                        : Requantize(acc, negMultiplier[o], negShift[o], zy, lo, hi), high, o);
-                }
-            }
         }
 
         /// <summary>
@@ -169,24 +169,24 @@ namespace QuantGen.Generated
             int planes, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int dw)
         {
             for (int p = 0; p < planes; p++)
-            for (int oy = 0; oy < oh; oy++)
-            for (int ox = 0; ox < ow; ox++)
-            {
-                int best = int.MinValue;
-                for (int ky = 0; ky < kh; ky++)
-                {
-                    int iy = oy * sh - padTop + ky * dh;
-                    if (iy < 0 || iy >= h) continue;
-                    for (int kx = 0; kx < kw; kx++)
+                for (int oy = 0; oy < oh; oy++)
+                    for (int ox = 0; ox < ow; ox++)
                     {
-                        int ix = ox * sw - padLeft + kx * dw;
-                        if (ix < 0 || ix >= width) continue;
-                        int v = x[(p * h + iy) * width + ix];
-                        if (v > best) best = v;
+                        int best = int.MinValue;
+                        for (int ky = 0; ky < kh; ky++)
+                        {
+                            int iy = oy * sh - padTop + ky * dh;
+                            if (iy < 0 || iy >= h) continue;
+                            for (int kx = 0; kx < kw; kx++)
+                            {
+                                int ix = ox * sw - padLeft + kx * dw;
+                                if (ix < 0 || ix >= width) continue;
+                                int v = x[(p * h + iy) * width + ix];
+                                if (v > best) best = v;
+                            }
+                        }
+                        y[(p * oh + oy) * ow + ox] = (short)best;
                     }
-                }
-                y[(p * oh + oy) * ow + ox] = (short)best;
-            }
         }
 
         /// <summary>
@@ -199,25 +199,25 @@ namespace QuantGen.Generated
             bool countIncludePad, int zx, int zy, int lo, int hi)
         {
             for (int p = 0; p < planes; p++)
-            for (int oy = 0; oy < oh; oy++)
-            for (int ox = 0; ox < ow; ox++)
-            {
-                int acc = 0, count = 0;
-                for (int ky = 0; ky < kh; ky++)
-                {
-                    int iy = oy * sh - padTop + ky;
-                    if (iy < 0 || iy >= h) continue;
-                    for (int kx = 0; kx < kw; kx++)
+                for (int oy = 0; oy < oh; oy++)
+                    for (int ox = 0; ox < ow; ox++)
                     {
-                        int ix = ox * sw - padLeft + kx;
-                        if (ix < 0 || ix >= width) continue;
-                        acc += x[(p * h + iy) * width + ix] - zx;
-                        count++;
+                        int acc = 0, count = 0;
+                        for (int ky = 0; ky < kh; ky++)
+                        {
+                            int iy = oy * sh - padTop + ky;
+                            if (iy < 0 || iy >= h) continue;
+                            for (int kx = 0; kx < kw; kx++)
+                            {
+                                int ix = ox * sw - padLeft + kx;
+                                if (ix < 0 || ix >= width) continue;
+                                acc += x[(p * h + iy) * width + ix] - zx;
+                                count++;
+                            }
+                        }
+                        int entry = countIncludePad ? kh * kw : count;
+                        y[(p * oh + oy) * ow + ox] = Requantize(acc, multiplier[entry], shift[entry], zy, lo, hi);
                     }
-                }
-                int entry = countIncludePad ? kh * kw : count;
-                y[(p * oh + oy) * ow + ox] = Requantize(acc, multiplier[entry], shift[entry], zy, lo, hi);
-            }
         }
 
         /// <summary>Elementwise sum of two grids onto the output grid, one rounding in 64 bits.</summary>

@@ -1,5 +1,5 @@
-using QuantGen.Core.IO;
 using System.Globalization;
+using QuantGen.Core.IO;
 
 namespace QuantGen.Core.Quantization;
 

@@ -1,8 +1,7 @@
 extern alias generator;
-
+using generator::QuantGen.Generator;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
-using generator::QuantGen.Generator;
 using GeneratorArtifactText = generator::QuantGen.Core.Artifact.ArtifactText;
 
 namespace QuantGen.Tests.Generator;
