@@ -45,12 +45,13 @@ internal static class QuantizeCommand
         var inputRange = new Option<string?>("--input-range") { Description = "Data-free: the inputs' range, MIN,MAX (every input) or NAME=MIN,MAX;NAME2=MIN,MAX." };
         var inputMean = new Option<string?>("--input-mean") { Description = "Data-free, instead of --input-range: the inputs' mean, V or NAME=V;NAME2=V (with --input-std)." };
         var inputStd = new Option<string?>("--input-std") { Description = "Data-free: the inputs' standard deviation, V or NAME=V;NAME2=V (with --input-mean)." };
+        var encodings = new Option<string?>("--encodings") { Description = "An AIMET encodings JSON (0.6.1, 1.0.0, 2.0.0) whose ranges override QuantGen's for the tensors and parameters it names (docs/interop.md)." };
         var source = new Option<string?>("--source") { Description = "The model path as the project names it (recorded in the artifact)." };
         var name = new Option<string?>("--name") { Description = "Model name recorded in the artifact (default: the file name)." };
         var command = new Command("quantize", "Quantize a model into a QuantGen artifact.")
         {
             model, outputFile, format, qdqOutput, qdqWeights, report, calibration, weightBits, activationBits, algorithms, rangeMethod, perChannel, adaRoundIterations, compression, compressionRatio, factorRank, factorSparsity, factorBits,
-            batch, dims, inputShapes, inputRange, inputMean, inputStd, source, name,
+            batch, dims, inputShapes, inputRange, inputMean, inputStd, encodings, source, name,
         };
         var budget = new CommonOptions.BudgetOptions();
         budget.AddTo(command);
@@ -73,6 +74,7 @@ internal static class QuantizeCommand
                 Dimensions = CommonOptions.Dimensions(r.GetValue(dims)),
                 InputShapes = ShapeOptions.ParseInputShapes(r.GetValue(inputShapes) ?? [], "InputShape (--input-shape)"),
                 InputStatistics = InputStatistics.Parse(r.GetValue(inputRange), r.GetValue(inputMean), r.GetValue(inputStd)),
+                EncodingsPath = r.GetValue(encodings),
                 Budget = budget.Read(r),
             },
             r.GetValue(source), r.GetValue(name), output));

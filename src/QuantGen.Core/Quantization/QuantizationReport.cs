@@ -7,11 +7,12 @@ namespace QuantGen.Core.Quantization;
 internal static class QuantizationReport
 {
     public static string Write(string name, QuantizationOptions options, QuantizationAlgorithms algorithms, string summary,
-        IReadOnlyList<LayerReport> layers, IReadOnlyDictionary<FloatLayer, LayerLog> logs, int sweeps, int absorbed, bool calibrated, Ir.Graph graph)
+        IReadOnlyList<LayerReport> layers, IReadOnlyDictionary<FloatLayer, LayerLog> logs, int sweeps, int absorbed, bool calibrated, Ir.Graph graph,
+        FixedQuantization? fixedQuantization = null)
     {
         var md = new StringBuilder();
         md.Append("# ").Append(name).Append(" quantization report\n\n").Append(summary).Append("\n\n");
-        foreach (var line in Settings(options, algorithms, sweeps, absorbed, calibrated, graph)) md.Append("- ").Append(line).Append('\n');
+        foreach (var line in Settings(options, algorithms, sweeps, absorbed, calibrated, graph, fixedQuantization)) md.Append("- ").Append(line).Append('\n');
         md.Append('\n');
 
         md.Append("Weight range is the smallest … largest per-channel max |w|. Output SQNR is the layer's output on the calibration set ")
@@ -38,8 +39,20 @@ internal static class QuantizationReport
     }
 
     /// <summary>What the build did, one line each (the Markdown and the HTML report list them).</summary>
-    public static IReadOnlyList<string> Settings(QuantizationOptions options, QuantizationAlgorithms algorithms, int sweeps, int absorbed, bool calibrated, Ir.Graph graph)
+    public static IReadOnlyList<string> Settings(QuantizationOptions options, QuantizationAlgorithms algorithms, int sweeps, int absorbed, bool calibrated, Ir.Graph graph,
+        FixedQuantization? fixedQuantization = null)
     {
+        if (fixedQuantization is { Exact: true })
+            return ["Passes: none (an imported QDQ model is compiled with its own quantization)",
+                $"Weights: the model's integers and scales ({fixedQuantization.Weights.Count} DequantizeLinear weight tensors, {fixedQuantization.Biases.Count} int32 biases)",
+                $"Activations: u8 per tensor, the scales and zero points of the model's {fixedQuantization.Grids.Count} QuantizeLinear → DequantizeLinear pairs (int8 ones stored with zero point + 128)"];
+        if (fixedQuantization is not null)
+        {
+            var lines = new List<string>(Settings(options, algorithms, sweeps, absorbed, calibrated, graph));
+            lines.Insert(1, $"{char.ToUpperInvariant(fixedQuantization.Origin[0])}{fixedQuantization.Origin[1..]}: fixed grids for {fixedQuantization.Grids.Count} activations ({string.Join(", ", fixedQuantization.Grids.Keys.Order(StringComparer.Ordinal))}), " +
+                $"fixed scales for {fixedQuantization.Weights.Count} parameters ({string.Join(", ", fixedQuantization.Weights.Keys.Order(StringComparer.Ordinal))}); the ranges below are QuantGen's for the rest");
+            return lines;
+        }
         var passes = new StringBuilder($"Passes: bn-fold;{QuantizationOptions.Format(algorithms)}");
         if (algorithms.HasFlag(QuantizationAlgorithms.Cle)) passes.Append(CultureInfo.InvariantCulture, $" (equalization converged in {sweeps} sweeps)");
         if (algorithms.HasFlag(QuantizationAlgorithms.BiasAbsorption)) passes.Append(CultureInfo.InvariantCulture, $" ({absorbed} channels absorbed a high bias)");
