@@ -98,6 +98,9 @@ internal static class QdqImport
 
         public (Model, FixedQuantization) Run()
         {
+            foreach (var node in _graph.Nodes.Where(n => n.OpType is "QuantizeLinear" or "DequantizeLinear"))
+                if (node.Inputs.Count < 2 || node.Inputs[0].Length == 0 || node.Outputs.Count != 1 || node.Outputs[0].Length == 0)
+                    throw Error(ErrorCodes.BadQdqParameters, $"{node.OpType} '{node.Name}' has {node.Inputs.Count} inputs and {node.Outputs.Count} outputs; it needs x, a scale (and a zero point) and one output.", node.Name);
             ExpandQOperators();
             Index();
             var removed = new HashSet<Node>();
@@ -218,7 +221,7 @@ internal static class QdqImport
 
         private void RequireInputs(Node node, int count)
         {
-            if (node.Inputs.Count < count || Enumerable.Range(0, count).Any(i => i != 2 && i != 5 && i != 7 && !node.HasInput(i)))
+            if (node.Outputs.Count != 1 || node.Inputs.Count < count || Enumerable.Range(0, count).Any(i => i != 2 && i != 5 && i != 7 && !node.HasInput(i)))
                 throw Error(ErrorCodes.BadQdqParameters, $"{node.OpType} '{node.Name}' has {node.Inputs.Count} inputs; it needs {count} (zero points may be empty).", node.Name);
         }
 
@@ -259,9 +262,9 @@ internal static class QdqImport
                     if (!_consumers.TryGetValue(input, out var list)) _consumers[input] = list = new List<Node>();
                     list.Add(node);
                 }
-                if (node.OpType == "Constant" && node.GetTensor("value") is { } value) _constants[node.Outputs[0]] = value;
+                if (node.OpType == "Constant" && node.Outputs.Count == 1 && node.HasAttribute("value") && node.GetTensor("value") is { } value) _constants[node.Outputs[0]] = value;
                 // PyTorch shares one zero-point initializer through Identity nodes.
-                if (node.OpType == "Identity" && node.Inputs.Count == 1 && _constants.TryGetValue(node.Inputs[0], out var same)) _constants[node.Outputs[0]] = same;
+                if (node.OpType == "Identity" && node.Inputs.Count == 1 && node.Outputs.Count == 1 && _constants.TryGetValue(node.Inputs[0], out var same)) _constants[node.Outputs[0]] = same;
             }
         }
 
