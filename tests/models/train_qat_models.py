@@ -114,7 +114,7 @@ def qat_qconfig():
 
 
 def quantize_biases(path):
-    """Writes each Conv/Gemm float bias as an int32 DequantizeLinear on x_scale * w_scale, as ONNX Runtime's
+    """Per-tensor quantization parameters as scalars (see below), and writes each Conv/Gemm float bias as an int32 DequantizeLinear on x_scale * w_scale, as ONNX Runtime's
     quantize_static writes biases (and as ONNX Runtime itself quantizes a float bias when it fuses the group).
 
     torch.onnx.export leaves QAT biases float, so by ONNX's definition the accumulator gets a fractional bias that no
@@ -146,6 +146,17 @@ def quantize_biases(path):
         nodes.append(n)
     del g.node[:]
     g.node.extend(nodes)
+    # PyTorch writes per-tensor scales and zero points as 1-element vectors; ONNX Runtime's fused QLinearAdd refuses
+    # those ("Scale and Zero-point must be a scalar"), so per-tensor ones become scalars (the same values).
+    per_axis = {n.input[k] for n in g.node if n.op_type in ("QuantizeLinear", "DequantizeLinear") for k in (1, 2)
+                if len(n.input) > k and n.input[k] in inits and int(np.prod(inits[n.input[k]].dims)) > 1}
+    identity = {n.output[0]: n.input[0] for n in g.node if n.op_type == "Identity"}
+    for n in g.node:
+        if n.op_type in ("QuantizeLinear", "DequantizeLinear"):
+            for k in (1, 2):
+                name = identity.get(n.input[k], n.input[k]) if len(n.input) > k else None
+                if name in inits and name not in per_axis and list(inits[name].dims) == [1]:
+                    del inits[name].dims[:]
     used = {i for n in g.node for i in n.input}
     kept = [i for i in g.initializer if i.name in used]
     del g.initializer[:]

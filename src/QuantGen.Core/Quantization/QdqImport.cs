@@ -297,7 +297,7 @@ internal static class QdqImport
             {
                 var zeroTensor = Constant(node, node.Inputs[2], "zero point");
                 type = zeroTensor.DataType;
-                if (!zeroTensor.Shape.AsSpan().SequenceEqual(scaleTensor.Shape))
+                if (!zeroTensor.Shape.AsSpan().SequenceEqual(scaleTensor.Shape) && !(zeroTensor.Length == 1 && scales.Length == 1))
                     throw Error(ErrorCodes.BadQdqParameters, $"{node.OpType} '{node.Name}': the zero point has shape {ShapeMath.Format(zeroTensor.Shape)} and the scale {ShapeMath.Format(scaleTensor.Shape)}; they must match.", node.Name);
                 if (type is not (DataType.UInt8 or DataType.Int8 or DataType.Int32))
                     throw Error(ErrorCodes.QdqNotExpressible, $"{node.OpType} '{node.Name}': zero point of type {DataTypes.Name(type)}; QuantGen imports int8 and uint8 quantization (and int32 biases).", node.Name);
