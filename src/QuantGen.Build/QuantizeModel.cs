@@ -95,6 +95,9 @@ public sealed class QuantizeModel : ToolTask
 
     /// <summary>u8 or s8: how the QDQ model stores the weights; empty = u8. The CLI validates it.</summary>
     public string QdqWeights { get; set; } = "";
+
+    /// <summary>An AIMET encodings JSON, relative to the project; empty = none (docs/interop.md).</summary>
+    public string Encodings { get; set; } = "";
     /// <summary>Resource budget (docs/security.md); empty: the default.</summary>
     public string MaxTensorElements { get; set; } = "";
 
@@ -141,6 +144,8 @@ public sealed class QuantizeModel : ToolTask
         CheckInt("BatchSize", BatchSize, 1, 4096, "1 to 4096");
         if (!string.IsNullOrWhiteSpace(ExportQdq) && !string.Equals(ExportQdq.Trim(), "true", StringComparison.OrdinalIgnoreCase) && !string.Equals(ExportQdq.Trim(), "false", StringComparison.OrdinalIgnoreCase))
             Error("QG0015", ModelPath, $"ExportQdq=\"{ExportQdq}\" is not supported: use true or false.");
+        if (!string.IsNullOrWhiteSpace(Encodings) && !File.Exists(Path.Combine(ProjectDirectory, Encodings.Trim())))
+            Error("QG0001", ModelPath, $"Encodings file '{Encodings.Trim()}' does not exist.");
         if (!File.Exists(CliPath))
             Error("QG9999", ModelPath, $"The QuantGen CLI '{CliPath}' is missing: the package is incomplete or QuantGenCliPath is wrong.");
         return !_loggedError;
@@ -198,6 +203,7 @@ public sealed class QuantizeModel : ToolTask
             args.AppendSwitchIfNotNull("--qdq-output ", QdqPath);
             AppendIfSet(args, "--qdq-weights ", QdqWeights);
         }
+        if (!string.IsNullOrWhiteSpace(Encodings)) args.AppendSwitchIfNotNull("--encodings ", Path.GetFullPath(Path.Combine(ProjectDirectory, Encodings.Trim())));
         AppendIfSet(args, "--max-tensor-elements ", MaxTensorElements);
         AppendIfSet(args, "--max-activation-bytes ", MaxActivationBytes);
         AppendIfSet(args, "--max-parameters ", MaxParameters);

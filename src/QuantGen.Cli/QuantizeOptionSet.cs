@@ -29,6 +29,7 @@ internal sealed class QuantizeOptionSet
     private readonly Option<string?> _inputRange = new("--input-range") { Description = "Data-free: the inputs' range, MIN,MAX (every input) or NAME=MIN,MAX;NAME2=MIN,MAX." };
     private readonly Option<string?> _inputMean = new("--input-mean") { Description = "Data-free, instead of --input-range: the inputs' mean, V or NAME=V;NAME2=V (with --input-std)." };
     private readonly Option<string?> _inputStd = new("--input-std") { Description = "Data-free: the inputs' standard deviation, V or NAME=V;NAME2=V (with --input-mean)." };
+    private readonly Option<string?> _encodings = new("--encodings") { Description = "An AIMET encodings JSON (0.6.1, 1.0.0, 2.0.0) whose ranges override QuantGen's for the tensors and parameters it names (docs/interop.md)." };
     private readonly CommonOptions.BudgetOptions _budget = new();
 
     public void AddTo(Command command)
@@ -36,7 +37,7 @@ internal sealed class QuantizeOptionSet
         foreach (var option in new Option[]
         {
             _calibration, _weightBits, _activationBits, _algorithms, _rangeMethod, _perChannel, _adaRoundIterations, _compression, _compressionRatio,
-            _factorRank, _factorSparsity, _factorBits, _batch, _dims, _inputShapes, _inputRange, _inputMean, _inputStd,
+            _factorRank, _factorSparsity, _factorBits, _batch, _dims, _inputShapes, _inputRange, _inputMean, _inputStd, _encodings,
         })
             command.Options.Add(option);
         _budget.AddTo(command);
@@ -61,6 +62,7 @@ internal sealed class QuantizeOptionSet
         Dimensions = CommonOptions.Dimensions(r.GetValue(_dims)),
         InputShapes = ShapeOptions.ParseInputShapes(r.GetValue(_inputShapes) ?? [], "InputShape (--input-shape)"),
         InputStatistics = InputStatistics.Parse(r.GetValue(_inputRange), r.GetValue(_inputMean), r.GetValue(_inputStd)),
+        EncodingsPath = r.GetValue(_encodings),
         Budget = _budget.Read(r),
     };
 }

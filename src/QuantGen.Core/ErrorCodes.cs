@@ -85,6 +85,26 @@ public static class ErrorCodes
     /// the message names the layer or tensor and what to export instead (docs/interop.md).
     /// </summary>
     public const string NotExportableAsQdq = "QG0070";
+    // ---- Import of fixed quantization (issue 18: QDQ / QOperator import, AIMET encodings), QG0080-QG0089 ----
+
+    /// <summary>A QuantizeLinear/DequantizeLinear (or QLinear*) parameter ONNX does not allow: zero, negative or non-finite scale, zero point outside its type's range, per-axis length mismatch, bad axis.</summary>
+    public const string BadQdqParameters = "QG0080";
+
+    /// <summary>A fixed quantization (QDQ model, encodings) QuantGen cannot reproduce exactly: per-axis activations, int16/int4 types, two grids inside one fused layer, weights not per output channel, a requantizing MaxPool.</summary>
+    public const string QdqNotExpressible = "QG0081";
+
+    /// <summary>A QDQ structure QuantGen does not import: a DequantizeLinear feeding nothing quantizable, a QuantizeLinear not followed by a DequantizeLinear, computed scales.</summary>
+    public const string QdqNotImportable = "QG0082";
+
+    /// <summary>A QOperator-format node QuantGen does not import (it imports QLinearConv and QLinearMatMul).</summary>
+    public const string QOperatorNotImported = "QG0083";
+
+    /// <summary>An AIMET encodings file that is not valid JSON, of an unknown version, or with an entry missing what it needs.</summary>
+    public const string BadEncodings = "QG0084";
+
+    /// <summary>An AIMET encodings file naming tensors or parameters the model does not have (all listed).</summary>
+    public const string UnknownEncodingNames = "QG0085";
+
     // ---- Hostile models, names (issue 19, "names" half): QG0030-QG0039 and QG1030-QG1039 are this block's. ----
 
     /// <summary>

@@ -30,7 +30,20 @@ internal sealed class OnnxGraphReader
         {
             if (string.IsNullOrEmpty(initializer.Name))
                 throw new ModelException(ErrorCodes.MalformedModel, "An initializer has no name.");
-            graph.Initializers[initializer.Name] = TensorReader.Read(initializer, _baseDirectory);
+            try
+            {
+                graph.Initializers[initializer.Name] = TensorReader.Read(initializer, _baseDirectory);
+            }
+            catch (ModelException e) when (e.Code == ErrorCodes.ValueOutOfRange)
+            {
+                // Name the node that reads it (a QuantizeLinear's zero point, typically).
+                var reader = graphProto.Node.Select((n, i) => (n, i)).FirstOrDefault(p => p.n.Input.Contains(initializer.Name));
+                if (reader.n is null) throw;
+                var nodeName = string.IsNullOrEmpty(reader.n.Name) ? $"{reader.n.OpType}_{reader.i}" : reader.n.Name;
+                // A QDQ zero point out of its type's range is a bad quantization parameter (QG0080, docs/interop.md).
+                var code = reader.n.OpType is "QuantizeLinear" or "DequantizeLinear" or "QLinearConv" or "QLinearMatMul" ? ErrorCodes.BadQdqParameters : e.Code;
+                throw new ModelException(code, $"{reader.n.OpType} '{nodeName}' reads {e.Message[0..1].ToLowerInvariant()}{e.Message[1..]}", e.ModelPath, nodeName, e);
+            }
         }
 
         // Before IR version 4 initializers were also listed as inputs: those are constants, not inputs.

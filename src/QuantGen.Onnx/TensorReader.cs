@@ -76,12 +76,20 @@ internal static class TensorReader
             case DataType.Double: CopyTo(proto.DoubleData, tensor.AsSpan<double>()); break;
             case DataType.Int64: CopyTo(proto.Int64Data, tensor.AsSpan<long>()); break;
             case DataType.Int32: CopyTo(proto.Int32Data, tensor.AsSpan<int>()); break;
-            case DataType.UInt8: { var s = tensor.AsSpan<byte>(); for (int i = 0; i < count; i++) s[i] = (byte)proto.Int32Data[i]; break; }
-            case DataType.Int8: { var s = tensor.AsSpan<sbyte>(); for (int i = 0; i < count; i++) s[i] = (sbyte)proto.Int32Data[i]; break; }
+            case DataType.UInt8: { var s = tensor.AsSpan<byte>(); for (int i = 0; i < count; i++) s[i] = (byte)InRange(proto.Int32Data[i], 0, 255, "uint8", what, i); break; }
+            case DataType.Int8: { var s = tensor.AsSpan<sbyte>(); for (int i = 0; i < count; i++) s[i] = (sbyte)InRange(proto.Int32Data[i], -128, 127, "int8", what, i); break; }
             case DataType.Bool: { var s = tensor.AsSpan<bool>(); for (int i = 0; i < count; i++) s[i] = proto.Int32Data[i] != 0; break; }
         }
         return tensor;
     }
+
+    /// <summary>
+    /// int8/uint8 values live in int32_data: one outside the type's range is not a value of the tensor (it used to be
+    /// truncated silently; a QDQ zero point of 300 would have become 44).
+    /// </summary>
+    private static int InRange(int value, int min, int max, string type, string what, int index) =>
+        value >= min && value <= max ? value
+        : throw new ModelException(ErrorCodes.ValueOutOfRange, $"{what} stores {value} at element {index} (int32_data), outside {type}'s range [{min}, {max}].");
 
     private static void CopyTo<T>(Google.Protobuf.Collections.RepeatedField<T> source, Span<T> target)
     {

@@ -21,12 +21,18 @@ internal sealed partial class ArtifactBuilder
     private readonly HashSet<string> _tensorNames = new(StringComparer.Ordinal);
     private readonly List<ArtifactLayer> _layers = new();
 
-    public ArtifactBuilder(Graph graph, QuantizationOptions options, IReadOnlyDictionary<string, (float Min, float Max)> ranges)
+    private readonly FixedQuantization? _fixed;
+
+    public ArtifactBuilder(Graph graph, QuantizationOptions options, IReadOnlyDictionary<string, (float Min, float Max)> ranges, FixedQuantization? fixedQuantization = null)
     {
         _graph = graph;
         _options = options;
         _ranges = ranges;
+        _fixed = fixedQuantization;
     }
+
+    /// <summary>The grid of every quantized value, once built (the fixed grids' check reads it).</summary>
+    public IReadOnlyDictionary<string, ActivationGrid> Grids => _grids;
 
     /// <summary>Per-layer facts for the report.</summary>
     public List<LayerReport> Reports { get; } = new();
@@ -48,6 +54,10 @@ internal sealed partial class ArtifactBuilder
             try
             {
                 BuildLayer(layer);
+            }
+            catch (ModelException e) when (e.NodeName is null)
+            {
+                throw e.WithContext(nodeName: layer.Name);
             }
             catch (ArgumentOutOfRangeException e) when (e.ParamName == "real") // FixedPoint.Encode's argument
             {
@@ -84,6 +94,10 @@ internal sealed partial class ArtifactBuilder
             {
                 // Same grid in and out: max and reshape commute with the affine map.
                 var inGrid = _grids[layer.Inputs[0]];
+                if (_fixed?.Grids.TryGetValue(layer.Output, out var given) == true && given.Grid != inGrid)
+                    throw new ModelException(ErrorCodes.QdqNotExpressible,
+                        $"{layer.Kind} '{layer.Name}' keeps its input's grid ({FixedQuantizationPass.Describe(inGrid)}), and {_fixed.Origin} gives its output '{layer.Output}' another ({FixedQuantizationPass.Describe(given.Grid)}, '{given.Source}'): a requantization QuantGen has no layer for.",
+                        nodeName: layer.Name);
                 _grids[layer.Output] = inGrid;
                 AddTensor(inGrid.ToTensor(layer.Output, Shape(layer.Output)));
                 var ints = layer.Kind == LayerKinds.MaxPool ? WindowInts(layer) : [];
@@ -153,6 +167,8 @@ internal sealed partial class ArtifactBuilder
         int m = layer.OutputChannels, fanIn = layer.FanIn;
         var scales = layer.WeightScales ?? throw new ModelException(ErrorCodes.InternalError, "Weights reached the artifact unquantized.", nodeName: layer.Name);
         var q = layer.QuantizedWeights!;
+        // Fixed weights (QDQ import, encodings) may use −128; the accumulator bound takes the largest magnitude present.
+        int weightLevel = Math.Max(WeightQuantizer.MaxLevel(_options.WeightBits), q.Length == 0 ? 0 : q.Max(v => Math.Abs(v)));
 
         var bias = new int[m];
         var multipliers = new int[m];
@@ -163,11 +179,11 @@ internal sealed partial class ArtifactBuilder
             double accScale = (double)inGrid.Scale * scales[o];
             long sumW = 0;
             for (int i = 0; i < fanIn; i++) sumW += q[o * fanIn + i];
-            double exactBias = Math.Round(layer.Bias![o] / accScale, MidpointRounding.ToEven) - (double)inGrid.ZeroPoint * sumW;
+            double exactBias = (layer.FixedBias is { } fixedBias ? fixedBias[o] : Math.Round(layer.Bias![o] / accScale, MidpointRounding.ToEven)) - (double)inGrid.ZeroPoint * sumW;
             if (!(Math.Abs(exactBias) < int.MaxValue))
-                throw new ModelException(ErrorCodes.NotQuantizable, $"Channel {o}'s bias does not fit int32 on the accumulator's scale (bias {layer.Bias[o]}, scale {accScale}).", nodeName: layer.Name);
+                throw new ModelException(ErrorCodes.NotQuantizable, $"Channel {o}'s bias does not fit int32 on the accumulator's scale (bias {layer.Bias![o]}, scale {accScale}).", nodeName: layer.Name);
             long b = (long)exactBias;
-            long worst = Math.Abs(b) + (long)fanIn * inGrid.MaxMagnitude * WeightQuantizer.MaxLevel(_options.WeightBits);
+            long worst = Math.Abs(b) + (long)fanIn * inGrid.MaxMagnitude * weightLevel;
             int precision = 31;
             if (wide)
             {
@@ -179,7 +195,10 @@ internal sealed partial class ArtifactBuilder
             else if (worst >= int.MaxValue)
                 throw new ModelException(ErrorCodes.NotQuantizable, $"Channel {o}'s int32 accumulator could overflow (fan-in {fanIn}, bias {b}).", nodeName: layer.Name);
             bias[o] = (int)b;
-            (multipliers[o], shifts[o]) = FixedPoint.Encode(accScale / outGrid.Scale, precision);
+            // Imported scales: ONNX Runtime's QLinearConv/QGemm scale, float32 (sx · sw[m]) / sy; 31 bits hold a float32 exactly,
+            // so RequantizeScaled reads back that very float and the layer runs as ONNX Runtime's does.
+            double real = layer.ImportedScales && !wide ? (float)(inGrid.Scale * scales[o]) / outGrid.Scale : accScale / outGrid.Scale;
+            (multipliers[o], shifts[o]) = FixedPoint.Encode(real, precision);
         }
 
         // Equalized ReLU6 channels clip at their own bound: the layer's hi is the largest, clampHigh has each.
@@ -227,6 +246,16 @@ internal sealed partial class ArtifactBuilder
 
     private ActivationGrid GridFor(string value)
     {
+        if (_fixed?.Grids.TryGetValue(value, out var given) == true)
+        {
+            if (given.Grid.ElementType != (_options.ActivationBits == 16 ? ArtifactElementType.I16 : ArtifactElementType.U8))
+                throw new ModelException(ErrorCodes.InvalidOption, $"{_fixed.Origin} gives '{value}' an 8-bit grid, and the build asks for ActivationBits={_options.ActivationBits}: use ActivationBits=8.");
+            _grids[value] = given.Grid;
+            return given.Grid;
+        }
+        if (_fixed is { Exact: true })
+            throw new ModelException(ErrorCodes.QdqNotExpressible,
+                $"'{value}' has no QuantizeLinear → DequantizeLinear pair: QuantGen computes it on an integer grid, and an imported QDQ model must give every such value its scale and zero point (QuantGen will not calibrate one).");
         if (!_ranges.TryGetValue(value, out var range))
             throw new ModelException(ErrorCodes.InternalError, $"No calibrated range for '{value}'.");
         var grid = ActivationGrid.FromRange(range.Min, range.Max, _options.ActivationBits);

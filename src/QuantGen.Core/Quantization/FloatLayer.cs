@@ -90,6 +90,30 @@ internal sealed class FloatLayer
     /// <summary>Quantized sparse factors replacing the weights (Compression="factorized"); null for a plain layer.</summary>
     public Factorization.FactorizedWeights? Factorization { get; set; }
 
+    /// <summary>The initializer the weights were read from (before BN folding), for fixed weight quantizers (QDQ import, encodings).</summary>
+    public string? WeightSource { get; set; }
+
+    /// <summary>The axis of <see cref="WeightSource"/> that indexes output channels (Conv 0; Gemm 0 with transB, else 1; MatMul 1).</summary>
+    public int WeightOutputAxis { get; set; }
+
+    /// <summary>The initializer the bias was read from, if any (Conv/Gemm input C, or the constant of a fused Add).</summary>
+    public string? BiasSource { get; set; }
+
+    /// <summary>
+    /// Graph values computed inside the layer and not written by it (a Conv's output before its fused ReLU): a fixed
+    /// grid there must equal the layer output's (QDQ import).
+    /// </summary>
+    public List<string> FusedValues { get; } = new();
+
+    /// <summary>The int32 bias on the accumulator's scale when the model fixes it (QDQ import), used as it is.</summary>
+    public int[]? FixedBias { get; set; }
+
+    /// <summary>
+    /// True when the scales are the model's own (QDQ import): the requantization scale is computed as ONNX Runtime's
+    /// QLinearConv does, float32 (sx · sw[m]) / sy, so the imported model runs bit-identically.
+    /// </summary>
+    public bool ImportedScales { get; set; }
+
     /// <summary>True for layers computed in float after the last dequantization (Softmax, Sigmoid).</summary>
     public bool IsFloatTail => Kind is LayerKinds.Softmax or LayerKinds.Sigmoid;
 

@@ -152,8 +152,10 @@ internal sealed class LayerGraphBuilder
         var layer = NewLayer(LayerKinds.Conv, node, [Resolve(node.Inputs[0])]);
         layer.Weights = w.ToFloatArray();
         layer.WeightShape = (int[])w.Shape.Clone();
+        layer.WeightSource = node.Inputs[1];
         int m = w.Shape[0];
         layer.Bias = node.HasInput(2) ? ConstantFloats(node.Inputs[2], m) : new float[m];
+        if (node.HasInput(2)) layer.BiasSource = node.Inputs[2];
         layer.Group = (int)node.GetInt("group", 1);
         layer.Kernel = [w.Shape[2], w.Shape[3]];
         layer.Strides = Pair(node.GetInts("strides"), 1);
@@ -174,9 +176,13 @@ internal sealed class LayerGraphBuilder
         var layer = NewLayer(LayerKinds.FullyConnected, node, [Resolve(node.Inputs[0])]);
         layer.Weights = ToRowsPerOutput(b.ToFloatArray(), k, n, transB, alpha);
         layer.WeightShape = [n, k];
+        layer.WeightSource = node.Inputs[1];
+        layer.WeightOutputAxis = transB ? 0 : 1;
         layer.Bias = new float[n];
         if (node.HasInput(2))
         {
+            // A fixed int32 bias is used only when beta leaves it as it is.
+            if (beta == 1f) layer.BiasSource = node.Inputs[2];
             var c = ConstantFloats(node.Inputs[2], -1);
             Require(c.Length == n || c.Length == 1, "Gemm's C must broadcast along the output features only.");
             for (int i = 0; i < n; i++) layer.Bias[i] = beta * c[c.Length == 1 ? 0 : i];
@@ -193,6 +199,8 @@ internal sealed class LayerGraphBuilder
         var layer = NewLayer(LayerKinds.FullyConnected, node, [Resolve(node.Inputs[0])]);
         layer.Weights = ToRowsPerOutput(b.ToFloatArray(), k, n, transposed: false, alpha: 1f);
         layer.WeightShape = [n, k];
+        layer.WeightSource = node.Inputs[1];
+        layer.WeightOutputAxis = 1;
         layer.Bias = new float[n];
         return layer;
     }
@@ -278,6 +286,7 @@ internal sealed class LayerGraphBuilder
         if (c.Length != layer.OutputChannels && c.Length != 1) return;
         var values = c.ToFloatArray();
         for (int i = 0; i < layer.Bias!.Length; i++) layer.Bias[i] += values[values.Length == 1 ? 0 : i];
+        if (c.Length == layer.OutputChannels) layer.BiasSource = other;
         Absorb(layer, add);
     }
 
@@ -349,6 +358,7 @@ internal sealed class LayerGraphBuilder
     {
         _fused.Add(node);
         layer.Nodes.Add(node.Name);
+        layer.FusedValues.Add(layer.Output);
         layer.Output = node.Outputs[0];
     }
 

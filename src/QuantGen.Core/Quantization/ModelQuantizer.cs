@@ -24,6 +24,16 @@ public static class ModelQuantizer
         options = options with { Progress = Timed(options.Progress, clock) };
         try
         {
+            // A pre-quantized model (QDQ / QOperator): its own scales and integers, no range setting or passes (docs/interop.md).
+            FixedQuantization? imported = null;
+            if (QdqImport.IsQuantized(model))
+            {
+                CheckImportOptions(options, model.Path);
+                (model, imported) = QdqImport.Rewrite(model);
+            }
+            var encodings = options.EncodingsPath is { } encodingsPath ? AimetEncodings.Load(encodingsPath) : null;
+            if (encodings is not null && imported is not null)
+                throw new ModelException(ErrorCodes.InvalidOption, "Encodings: this model is already quantized (QDQ); its own scales are used, and an encodings file cannot override them.", model.Path);
             CheckGraphEdges(model);
             var prepared = QuantizationPreparation.Prepare(model, options);
             foreach (var input in prepared.Graph.Inputs)
@@ -35,11 +45,17 @@ public static class ModelQuantizer
             var (layers, batchNorms, aliases) = LayerGraphBuilder.Build(prepared.Graph, model.Path);
             var observed = prepared.Graph.Inputs.Select(i => i.Name).Concat(layers.Select(l => l.Output)).ToArray();
 
-            var algorithms = options.ResolveAlgorithms(calibration is not null);
+            var algorithms = imported is not null ? QuantizationAlgorithms.None
+                : encodings is not null ? options.Algorithms ?? QuantizationAlgorithms.None
+                : options.ResolveAlgorithms(calibration is not null);
+            if (encodings is not null && (algorithms & (QuantizationAlgorithms.Cle | QuantizationAlgorithms.BiasAbsorption)) != 0)
+                throw new ModelException(ErrorCodes.InvalidOption,
+                    $"Algorithms: {QuantizationOptions.Format(algorithms)} with Encodings: cross-layer equalization and bias absorption rescale the weights and activations the encodings give ranges for; use bias-correction, adaround or none.", model.Path);
+            if (encodings is not null) AimetEncodings.CheckNames(encodings, prepared.Graph, options.EncodingsPath!, model.Path);
             if (calibration is null && algorithms.HasFlag(QuantizationAlgorithms.AdaRound))
                 throw new ModelException(ErrorCodes.InvalidOption, "Algorithms: adaround needs calibration data (set Calibration, or drop adaround for a data-free build).", model.Path);
             // Before the passes: a data-free build without the inputs' ranges stops here, saying what to add (QG0021).
-            var assumedInputs = calibration is null ? DataFreeRanges.ResolveInputs(options.InputStatistics, prepared.Graph, model.Path) : null;
+            var assumedInputs = calibration is null && imported is null ? DataFreeRanges.ResolveInputs(options.InputStatistics, prepared.Graph, model.Path) : null;
 
             var logs = layers.Where(l => l.Kind is LayerKinds.Conv or LayerKinds.FullyConnected).ToDictionary(l => l, l => new LayerLog(l));
             foreach (var log in logs.Values) log.RangeBefore = LayerLog.ChannelRanges(log.Layer);
@@ -51,7 +67,14 @@ public static class ModelQuantizer
             int samples = 0;
             Factorization.FactorizationPlan? factorization = null;
             Dictionary<string, (float Min, float Max)> ranges;
-            if (calibration is not null)
+            if (imported is not null)
+            {
+                if (calibration is not null) samples = Math.Min(calibration.Validate(prepared.Graph, model.Path), options.MaxCalibrationSamples);
+                FixedQuantizationPass.ApplyWeights(layers, imported, prepared.Graph, model.Path);
+                ranges = new Dictionary<string, (float Min, float Max)>(StringComparer.Ordinal);
+                foreach (var log in logs.Values) log.WeightSqnrNearest = log.WeightSqnrFinal = Sqnr.OfWeights(log.Layer.Weights!, log.Layer.QuantizedWeights!, log.Layer.WeightScales!);
+            }
+            else if (calibration is not null)
             {
                 samples = Math.Min(calibration.Validate(prepared.Graph, model.Path), options.MaxCalibrationSamples);
                 if (samples < options.MinCalibrationSamples)
@@ -69,10 +92,19 @@ public static class ModelQuantizer
                 QuantizeWeightsDataFree(prepared.Graph, options, algorithms, logs.Values, moments);
             }
 
+            if (encodings is not null)
+            {
+                FixedQuantizationPass.ApplyWeights(layers, encodings, prepared.Graph, model.Path);
+                foreach (var log in logs.Values) log.WeightSqnrFinal = Sqnr.OfWeights(log.Layer.Weights!, log.Layer.QuantizedWeights!, log.Layer.WeightScales!);
+            }
+            var fixedQuantization = imported ?? encodings;
+
             var allMetadata = new List<ArtifactMetadata>(metadata ?? []);
+            if (imported is not null) allMetadata.Add(new("imported", "qdq: scales, zero points and weights from the model's QuantizeLinear/DequantizeLinear nodes"));
+            if (encodings is not null) allMetadata.Add(new("encodings", $"{Path.GetFileName(options.EncodingsPath)}: {encodings.Grids.Count} activation and {encodings.Weights.Count} parameter encodings"));
             allMetadata.Add(new("algorithms", "bn-fold;" + QuantizationOptions.Format(algorithms)));
-            allMetadata.Add(new("weightRanges", $"{options.ResolveWeightRanges()}{(options.PerChannel ? " per-channel" : " per-tensor")}".ToLowerInvariant()));
-            allMetadata.Add(new("activationRanges", (calibration is null ? "data-free" : options.ResolveActivationRanges().ToString()).ToLowerInvariant()));
+            allMetadata.Add(new("weightRanges", imported is not null ? "imported" : $"{options.ResolveWeightRanges()}{(options.PerChannel ? " per-channel" : " per-tensor")}".ToLowerInvariant()));
+            allMetadata.Add(new("activationRanges", (imported is not null ? "imported" : calibration is null ? "data-free" : options.ResolveActivationRanges().ToString()).ToLowerInvariant()));
             if (assumedInputs is not null)
                 allMetadata.Add(new("inputRanges", QuantizationReport.AssumedInputs(assumedInputs)));
             if (algorithms.HasFlag(QuantizationAlgorithms.AdaRound))
@@ -82,18 +114,21 @@ public static class ModelQuantizer
             allMetadata.Add(new("calibrationSamples", samples.ToString(CultureInfo.InvariantCulture)));
             if (factorization is not null) allMetadata.Add(new("compression", Factorization.FactorizationReport.Metadata(factorization)));
 
-            var builder = new ArtifactBuilder(prepared.Graph, options, ranges);
+            var builder = new ArtifactBuilder(prepared.Graph, options, ranges, fixedQuantization);
             var name = Path.GetFileNameWithoutExtension(model.Path ?? prepared.Graph.Name);
             var draft = builder.Build(name, layers, aliases, allMetadata);
+            if (fixedQuantization is not null) FixedQuantizationPass.CheckGrids(layers, fixedQuantization, builder.Grids, model.Path);
 
             double sqnr = calibration is null ? double.NaN : MeasureSqnr(prepared, draft, calibration, Math.Min(samples, SqnrSamples));
             allMetadata.Add(new("calibrationSqnrDb", double.IsNaN(sqnr) ? "n/a" : Sqnr.Format(sqnr)));
             var artifact = draft with { Metadata = new(allMetadata.ToArray()) };
 
-            var summary = $"{name}: {layers.Count} layers, W{options.WeightBits}A{options.ActivationBits} {QuantizationOptions.Format(algorithms)}, " +
-                (calibration is null ? "data-free" : $"{samples} calibration samples, output SQNR {Sqnr.Format(sqnr)} dB") +
+            var summary = $"{name}: {layers.Count} layers, " +
+                (imported is not null ? "imported QDQ quantization (the model's scales, zero points and weights), " : $"W{options.WeightBits}A{options.ActivationBits} {QuantizationOptions.Format(algorithms)}, ") +
+                (encodings is not null ? $"encodings {Path.GetFileName(options.EncodingsPath)} ({encodings.Grids.Count} activations, {encodings.Weights.Count} parameters), " : "") +
+                (calibration is null ? (imported is not null ? "no calibration data" : "data-free") : $"{samples} calibration samples, output SQNR {Sqnr.Format(sqnr)} dB") +
                 $", {clock.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s";
-            var settings = QuantizationReport.Settings(options, algorithms, sweeps, absorbed, assumedInputs);
+            var settings = QuantizationReport.Settings(options, algorithms, sweeps, absorbed, assumedInputs, fixedQuantization);
             var report = QuantizationReport.Write(name, summary, settings, builder.Reports, logs);
             var html = QuantizationHtmlReport.Write(name, summary, settings, options, builder.Reports, logs);
             var warnings = new List<ModelWarning>();
@@ -124,6 +159,23 @@ public static class ModelQuantizer
         {
             lock (gate) progress(string.Create(CultureInfo.InvariantCulture, $"{line} ({clock.Elapsed.TotalSeconds:F1} s)"));
         };
+    }
+
+    /// <summary>
+    /// Options that would change an imported model's quantization are refused: its scales are the model's own.
+    /// </summary>
+    private static void CheckImportOptions(QuantizationOptions options, string? path)
+    {
+        string? conflict =
+            options.Algorithms is { } a && a != QuantizationAlgorithms.None ? $"Algorithms=\"{QuantizationOptions.Format(a)}\" (the passes rescale or re-round the weights)"
+            : options.WeightBits != 8 ? $"WeightBits={options.WeightBits} (the weights are the model's integers)"
+            : options.ActivationBits != 8 ? $"ActivationBits={options.ActivationBits} (the activations are the model's 8-bit grids)"
+            : options.Compression != Factorization.WeightCompression.None ? "Compression=\"factorized\""
+            : options.RangeMethod is not null ? "RangeMethod (the ranges are the model's)"
+            : null;
+        if (conflict is not null)
+            throw new ModelException(ErrorCodes.InvalidOption,
+                $"This model is already quantized (QuantizeLinear/DequantizeLinear or QLinear nodes): QuantGen compiles it with its own scales, zero points and weights, so {conflict} cannot apply. Remove the option (docs/interop.md, \"QDQ import\").", path);
     }
 
     /// <summary>

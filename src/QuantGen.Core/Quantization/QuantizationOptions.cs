@@ -103,6 +103,9 @@ public sealed record QuantizationOptions
     /// <summary>Whole input shapes (InputShape/InputShapes, --input-shape), by input name ("" for the only input).</summary>
     public IReadOnlyDictionary<string, int[]> InputShapes { get; init; } = new Dictionary<string, int[]>();
 
+    /// <summary>An AIMET encodings file (JSON, format 0.6.1, 1.0.0 or 2.0.0) whose ranges override QuantGen's for the tensors and parameters it names.</summary>
+    public string? EncodingsPath { get; init; }
+
     /// <summary>
     /// The documented default pipelines. With calibration data: CLE, high-bias absorption, then AdaRound below 8
     /// bits (where rounding is what loses accuracy) or empirical bias correction at 8 bits (where AdaRound costs

@@ -39,11 +39,22 @@ internal static class QuantizationReport
 
     /// <summary>
     /// What the build did, one line each (the Markdown and the HTML report list them). <paramref name="assumedInputs"/>:
-    /// the stated input distributions of a data-free build, null with calibration data.
+    /// the stated input distributions of a data-free build, null with calibration data (or an imported quantization).
     /// </summary>
     public static IReadOnlyList<string> Settings(QuantizationOptions options, QuantizationAlgorithms algorithms, int sweeps, int absorbed,
-        IReadOnlyDictionary<string, InputStatistics>? assumedInputs)
+        IReadOnlyDictionary<string, InputStatistics>? assumedInputs, FixedQuantization? fixedQuantization = null)
     {
+        if (fixedQuantization is { Exact: true })
+            return ["Passes: none (an imported QDQ model is compiled with its own quantization)",
+                $"Weights: the model's integers and scales ({fixedQuantization.Weights.Count} DequantizeLinear weight tensors, {fixedQuantization.Biases.Count} int32 biases)",
+                $"Activations: u8 per tensor, the scales and zero points of the model's {fixedQuantization.Grids.Count} QuantizeLinear → DequantizeLinear pairs (int8 ones stored with zero point + 128)"];
+        if (fixedQuantization is not null)
+        {
+            var lines = new List<string>(Settings(options, algorithms, sweeps, absorbed, assumedInputs));
+            lines.Insert(1, $"{char.ToUpperInvariant(fixedQuantization.Origin[0])}{fixedQuantization.Origin[1..]}: fixed grids for {fixedQuantization.Grids.Count} activations ({string.Join(", ", fixedQuantization.Grids.Keys.Order(StringComparer.Ordinal))}), " +
+                $"fixed scales for {fixedQuantization.Weights.Count} parameters ({string.Join(", ", fixedQuantization.Weights.Keys.Order(StringComparer.Ordinal))}); the ranges below are QuantGen's for the rest");
+            return lines;
+        }
         bool calibrated = assumedInputs is null;
         var passes = new StringBuilder($"Passes: bn-fold;{QuantizationOptions.Format(algorithms)}");
         if (algorithms.HasFlag(QuantizationAlgorithms.Cle)) passes.Append(CultureInfo.InvariantCulture, $" (equalization converged in {sweeps} sweeps)");

@@ -15,10 +15,10 @@ namespace QuantGen.Tests.Generator;
 /// <summary>The generated classes compute exactly what the integer simulator computes from the same artifact.</summary>
 public sealed class GeneratedCodeTests(ITestOutputHelper output)
 {
-    private const string Namespace = "Demo.Models";
+    internal const string Namespace = "Demo.Models";
 
     /// <summary>A consumer-side helper: spans cannot cross reflection, so this calls Run for the test.</summary>
-    private static string Probe(string className) => $$"""
+    internal static string Probe(string className) => $$"""
         public static class Probe
         {
             private static readonly {{Namespace}}.{{className}} Model = new();
