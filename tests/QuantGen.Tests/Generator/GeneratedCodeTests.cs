@@ -36,9 +36,16 @@ public sealed class GeneratedCodeTests(ITestOutputHelper output)
             {
                 var output = new float[{{Namespace}}.{{className}}.OutputLength];
                 Model.Run(input, output);
-                long before = System.GC.GetAllocatedBytesForCurrentThread();
-                for (int i = 0; i < 50; i++) Model.Run(input, output);
-                return (System.GC.GetAllocatedBytesForCurrentThread() - before) / 50;
+                // The least over five batches: a per-Run allocation shows in every batch, a one-off of the runtime (a
+                // method promoted by tiered compilation while the batch runs: 214 bytes per Run once in CI) in one at most.
+                long least = long.MaxValue;
+                for (int batch = 0; batch < 5; batch++)
+                {
+                    long before = System.GC.GetAllocatedBytesForCurrentThread();
+                    for (int i = 0; i < 50; i++) Model.Run(input, output);
+                    least = System.Math.Min(least, (System.GC.GetAllocatedBytesForCurrentThread() - before) / 50);
+                }
+                return least;
             }
         }
         """;
