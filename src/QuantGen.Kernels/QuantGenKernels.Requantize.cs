@@ -73,13 +73,7 @@ namespace QuantGen.Generated
             global::System.Runtime.Intrinsics.Vector256<float> scale, global::System.Runtime.Intrinsics.Vector256<float> negScale, bool leaky,
             global::System.Runtime.Intrinsics.Vector256<float> low, global::System.Runtime.Intrinsics.Vector256<float> high, int zy)
         {
-            var s = leaky
-                ? global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(
-                    global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.LessThan(a, global::System.Runtime.Intrinsics.Vector256<int>.Zero)), negScale, scale)
-                : scale;
-            var v = global::System.Runtime.Intrinsics.X86.Avx.Multiply(global::System.Runtime.Intrinsics.X86.Avx.ConvertToVector256Single(a), s);
-            v = global::System.Runtime.Intrinsics.X86.Avx.Min(global::System.Runtime.Intrinsics.X86.Avx.Max(v, low), high);
-            var q = global::System.Runtime.Intrinsics.X86.Avx.ConvertToVector256Int32(v) + global::System.Runtime.Intrinsics.Vector256.Create(zy);
+            var q = QuantizeLanes(a, scale, negScale, leaky, low, high, zy);
             if (global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
                 return global::System.Runtime.Intrinsics.X86.Avx512F.VL.ConvertToVector128Byte(q);
             // Per 128-bit half: int32 → int16 → bytes; the halves' first four bytes are then put side by side.
@@ -88,6 +82,21 @@ namespace QuantGen.Generated
             return global::System.Runtime.Intrinsics.Vector128.AsByte(global::System.Runtime.Intrinsics.X86.Sse2.UnpackLow(
                 global::System.Runtime.Intrinsics.Vector128.AsInt32(global::System.Runtime.Intrinsics.Vector256.GetLower(bytes)),
                 global::System.Runtime.Intrinsics.Vector128.AsInt32(global::System.Runtime.Intrinsics.Vector256.GetUpper(bytes))));
+        }
+
+        /// <summary>Requantize8's arithmetic: the requantized values as int32 lanes, the zero point added (in [lo, hi]).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector256<int> QuantizeLanes(global::System.Runtime.Intrinsics.Vector256<int> a,
+            global::System.Runtime.Intrinsics.Vector256<float> scale, global::System.Runtime.Intrinsics.Vector256<float> negScale, bool leaky,
+            global::System.Runtime.Intrinsics.Vector256<float> low, global::System.Runtime.Intrinsics.Vector256<float> high, int zy)
+        {
+            var s = leaky
+                ? global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(
+                    global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.LessThan(a, global::System.Runtime.Intrinsics.Vector256<int>.Zero)), negScale, scale)
+                : scale;
+            var v = global::System.Runtime.Intrinsics.X86.Avx.Multiply(global::System.Runtime.Intrinsics.X86.Avx.ConvertToVector256Single(a), s);
+            v = global::System.Runtime.Intrinsics.X86.Avx.Min(global::System.Runtime.Intrinsics.X86.Avx.Max(v, low), high);
+            return global::System.Runtime.Intrinsics.X86.Avx.ConvertToVector256Int32(v) + global::System.Runtime.Intrinsics.Vector256.Create(zy);
         }
 
         /// <summary>The requantization constants of 8 output channels, prepared once for several positions.</summary>
@@ -110,6 +119,38 @@ namespace QuantGen.Generated
                 _low = global::System.Runtime.Intrinsics.Vector256.Create((float)(lo - zy));
                 _zy = zy;
             }
+
+            /// <summary>
+            /// The constants of 8 channels taken as two runs of 4, <paramref name="first"/>… and <paramref name="second"/>…,
+            /// for the lanes of a 128-bit-lane-wise interleave (DepthwiseNhwcQuadsAvx2).
+            /// </summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public Requantization8(global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
+                int hi, int first, int second, int zy, int lo)
+            {
+                _scale = Lanes(scale, first, second);
+                _negScale = Lanes(negScale, first, second);
+                _leaky = !global::System.Runtime.Intrinsics.Vector256.EqualsAll(_scale, _negScale);
+                var top = global::System.Runtime.Intrinsics.Vector256.Create(hi);
+                var upper = high.Length == 0 ? top : global::System.Runtime.Intrinsics.Vector256.Min(top, Lanes(high, first, second));
+                _high = global::System.Runtime.Intrinsics.Vector256.ConvertToSingle(upper - global::System.Runtime.Intrinsics.Vector256.Create(zy));
+                _low = global::System.Runtime.Intrinsics.Vector256.Create((float)(lo - zy));
+                _zy = zy;
+            }
+
+            /// <summary>values[first..first+4] in the low 128-bit lane, values[second..second+4] in the high one.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public static global::System.Runtime.Intrinsics.Vector256<T> Lanes<T>(global::System.ReadOnlySpan<T> values, int first, int second) where T : struct =>
+                global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.Intrinsics.Vector128.Create(values.Slice(first, 4)),
+                    global::System.Runtime.Intrinsics.Vector128.Create(values.Slice(second, 4)));
+
+            /// <summary>
+            /// The requantized values as int32 lanes, zero point added (in [lo, hi]): Requantize8 before its narrowing, for
+            /// kernels that pack several vectors' results at once.
+            /// </summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public global::System.Runtime.Intrinsics.Vector256<int> Quantize(global::System.Runtime.Intrinsics.Vector256<int> acc) =>
+                QuantizeLanes(acc, _scale, _negScale, _leaky, _low, _high, _zy);
 
             /// <summary>y[at..at+8] = the requantized accumulators (bias included).</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]

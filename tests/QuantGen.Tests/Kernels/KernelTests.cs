@@ -77,11 +77,36 @@ public sealed class KernelTests
         var random = new Random(seed * 104729);
         // Channels across the 16-channel blocks and their tails; kernels up to 5 wide (past the 4-wide interleave).
         int c = seed switch { 1 => 16, 2 => 40, _ => random.Next(1, 50) };
-        int h = random.Next(5, 15), w = random.Next(5, 15), kh = random.Next(1, 4), kw = random.Next(1, 6);
-        int sh = random.Next(1, 3), sw = random.Next(1, 3), dh = seed == 6 ? 2 : 1, dw = 1;
+        int kh = random.Next(1, 4), kw = random.Next(1, 6), sh = random.Next(1, 3), sw = random.Next(1, 3);
+        CheckDepthwise($"depthwise_{seed}", random, c, kh, kw, sh, sw, dh: seed == 6 ? 2 : 1, leaky: seed % 2 == 0, clampHigh: seed % 3 == 0, weightMagnitude: 127);
+    }
+
+    /// <summary>
+    /// The 32-channel blocks of the AVX2 depthwise kernel (tap quadruplets, then the remaining taps one by one) and the
+    /// 8-channel blocks after them: whole quadruplets only (2×2), a 3×3 (two and one), a 5×5 (six and one), a 1×3 (none);
+    /// weights whose pairs fit vpmaddubsw (magnitude 64), general ones (127), and ones with −128 (128: the block falls back).
+    /// </summary>
+    [Theory]
+    [InlineData(32, 3, 3, 1, 127)]
+    [InlineData(96, 3, 3, 2, 127)]
+    [InlineData(72, 3, 3, 1, 64)]
+    [InlineData(64, 2, 2, 1, 127)]
+    [InlineData(40, 5, 5, 1, 127)]
+    [InlineData(64, 1, 3, 1, 127)]
+    [InlineData(104, 3, 3, 1, 128)]
+    public void DepthwiseBlocksMatchTheSimulator(int c, int kh, int kw, int stride, int weightMagnitude)
+    {
+        var random = new Random(c * 31 + kh * 7 + kw + weightMagnitude);
+        CheckDepthwise($"depthwise_{c}_{kh}x{kw}_{stride}_{weightMagnitude}", random, c, kh, kw, stride, stride, dh: 1,
+            leaky: c % 3 == 0, clampHigh: c % 2 == 0, weightMagnitude);
+    }
+
+    private static void CheckDepthwise(string name, Random random, int c, int kh, int kw, int sh, int sw, int dh, bool leaky, bool clampHigh, int weightMagnitude)
+    {
+        int h = random.Next(5, 15), w = random.Next(5, 15), dw = 1;
         int pt = random.Next(0, kh), pl = random.Next(0, kw), pb = random.Next(0, kh), pr = random.Next(0, kw);
-        var layer = Simulate(RandomLayerArtifacts.Conv($"depthwise_{seed}", 1, c, h, w, c, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, c,
-            leaky: seed % 2 == 0, forceNchw: false), clampHigh: seed % 3 == 0);
+        var layer = Simulate(RandomLayerArtifacts.Conv(name, 1, c, h, w, c, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, c,
+            leaky, forceNchw: false, weightMagnitude), clampHigh);
         var s = layer.Shape;
         // [C, KH·KW] as stored → [KH·KW, C] for the NHWC kernel.
         var taps = new sbyte[layer.Weights.Length];
@@ -95,11 +120,11 @@ public sealed class KernelTests
         {
             var y = OnPath(path, expectedNhwc.Length, random, (y, col, _) => QuantGenKernels.DepthwiseConvNhwc(xNhwc, taps, layer.Bias, layer.Scale, layer.NegScale, layer.High,
                 y, col, s.N, c, h, w, s.OH, s.OW, kh, kw, sh, sw, pt, pl, dh, dw, layer.Zx, layer.Zy, layer.Lo, layer.Hi));
-            Assert.True(expectedNhwc.AsSpan().SequenceEqual(y), $"DepthwiseConvNhwc {seed} on {path}: {FirstDifference(expectedNhwc, y)}");
+            Assert.True(expectedNhwc.AsSpan().SequenceEqual(y), $"DepthwiseConvNhwc {name} on {path}: {FirstDifference(expectedNhwc, y)}");
 
             y = OnPath(path, layer.Y.Length, random, (y, col, _) => QuantGenKernels.DepthwiseConv(layer.X, stored, layer.Bias, layer.Scale, layer.NegScale, layer.High,
                 y, col, s.N, c, h, w, s.OH, s.OW, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, layer.Zx, layer.Zy, layer.Lo, layer.Hi));
-            Assert.True(layer.Y.AsSpan().SequenceEqual(y), $"DepthwiseConv {seed} on {path}: {FirstDifference(layer.Y, y)}");
+            Assert.True(layer.Y.AsSpan().SequenceEqual(y), $"DepthwiseConv {name} on {path}: {FirstDifference(layer.Y, y)}");
         }
     }
 
