@@ -1,13 +1,13 @@
 using BenchmarkDotNet.Running;
 using QuantGen.Benchmarks;
 
-// Every model × {int8 SIMD, int8 scalar, ONNX Runtime float} in one run; arguments go to BenchmarkDotNet
-// (e.g. --filter '*Cnn*'). `layers MODEL...` prints a per-layer time profile instead, `peak` this core's VNNI peak,
+// Every model × {int8 SIMD, int8 scalar, ONNX Runtime float, ONNX Runtime int8 (QDQ)} in one run; arguments go to BenchmarkDotNet
+// (e.g. --filter '*Cnn*'). `layers MODEL...` prints a per-layer time profile instead, `peak` this core's int8 MAC peak per x86 level,
 // `kernels [arguments]` times single kernels of src/QuantGen.Kernels (KernelBenchmarks). docs/benchmarks.md has the
 // commands and the results.
 if (args.Length > 0 && args[0] == "peak")
 {
-    VnniPeak.Print();
+    MacPeak.Print();
     return;
 }
 if (args.Length > 0 && args[0] == "layers")
