@@ -40,7 +40,7 @@ internal sealed partial class LayerGraphBuilder
         }
         var layer = NewLayer(LayerKinds.Lookup, node, [Resolve(x)]);
         layer.Function = function;
-        if (node.OpType is "Sigmoid" or "HardSigmoid" && SoleConsumer(node.Outputs[0]) is { } mul && IsSelfGate(mul, x, node.Outputs[0]))
+        if (node.OpType is "Sigmoid" or "HardSigmoid" && SoleConsumer(node.Outputs[0]) is { } mul && IsSelfGate(mul, x, node.Outputs[0]) && !KeepsApart(node.Outputs[0], mul.Outputs[0]))
         {
             float alpha = node.GetFloat("alpha", 0.2f), beta = node.GetFloat("beta", 0.5f);
             layer.Function = node.OpType == "Sigmoid" ? LookupFunction.Swish
@@ -91,11 +91,20 @@ internal sealed partial class LayerGraphBuilder
         {
             return null;
         }
+        var final = chain[^1].Outputs[0];
+        if (KeepsApart(add.Outputs[0], final) || chain.Take(chain.Count - 1).Any(n => KeepsApart(n.Outputs[0], final))) return null;
         var layer = NewLayer(LayerKinds.Lookup, add, [Resolve(x)]);
         layer.Function = function;
         foreach (var n in chain) Absorb(layer, n);
         return layer;
     }
+
+    /// <summary>
+    /// True when an imported model gives <paramref name="value"/> a grid of its own that <paramref name="next"/> (a node
+    /// that would be fused after it) does not share: the model rounds there, so the two stay separate layers.
+    /// </summary>
+    private bool KeepsApart(string value, string next) =>
+        _fixedGrids is not null && _fixedGrids.TryGetValue(value, out var inner) && !(_fixedGrids.TryGetValue(next, out var outer) && outer == inner);
 
     /// <summary>A Mul of <paramref name="x"/> and <paramref name="gate"/> (either order) whose output has x's shape.</summary>
     private bool IsSelfGate(Node mul, string x, string gate) =>
@@ -169,7 +178,7 @@ internal sealed partial class LayerGraphBuilder
         layer.BroadcastInner = ShapeMath.ElementCount(Shape(x));
         Require(TryCompose(layer, node, x),
             $"{node.OpType} with the constant '{node.Inputs[constant]}' is not quantized: the constant must be finite (non-zero for Div, and the divisor), broadcast along at most one axis of the tensor, and not enlarge it.");
-        while (SoleConsumer(layer.Output) is { OpType: "Add" or "Sub" or "Mul" or "Div" } next && TryCompose(layer, next, layer.Output))
+        while (SoleConsumer(layer.Output) is { OpType: "Add" or "Sub" or "Mul" or "Div" } next && !KeepsApart(layer.Output, next.Outputs[0]) && TryCompose(layer, next, layer.Output))
         {
             _fused.Add(next);
             layer.Nodes.Add(next.Name);

@@ -19,10 +19,14 @@ internal sealed partial class LayerGraphBuilder
     private readonly HashSet<Node> _fused = new();
     private readonly Dictionary<string, string> _alias = new(StringComparer.Ordinal);
 
-    private LayerGraphBuilder(Graph graph, string? modelPath)
+    /// <summary>An imported model's grids (QDQ import): a value with its own grid is not fused across (LayerGraphBuilder.Elementwise.cs).</summary>
+    private readonly IReadOnlyDictionary<string, ActivationGrid>? _fixedGrids;
+
+    private LayerGraphBuilder(Graph graph, string? modelPath, IReadOnlyDictionary<string, ActivationGrid>? fixedGrids)
     {
         _graph = graph;
         _modelPath = modelPath;
+        _fixedGrids = fixedGrids;
         _graphOutputs = graph.Outputs.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var node in graph.Nodes)
             foreach (var input in node.Inputs.Where(i => i.Length > 0).Distinct())
@@ -33,9 +37,10 @@ internal sealed partial class LayerGraphBuilder
     }
 
     /// <summary>The layers in execution order, and the BN statistics folded into each (for the data-free passes).</summary>
-    public static (List<FloatLayer> Layers, Dictionary<FloatLayer, FoldedBatchNorm> BatchNorms, Dictionary<string, string> Aliases) Build(Graph graph, string? modelPath)
+    public static (List<FloatLayer> Layers, Dictionary<FloatLayer, FoldedBatchNorm> BatchNorms, Dictionary<string, string> Aliases) Build(Graph graph, string? modelPath,
+        IReadOnlyDictionary<string, ActivationGrid>? fixedGrids = null)
     {
-        var builder = new LayerGraphBuilder(graph, modelPath);
+        var builder = new LayerGraphBuilder(graph, modelPath, fixedGrids);
         var layers = new List<FloatLayer>();
         var batchNorms = new Dictionary<FloatLayer, FoldedBatchNorm>();
         foreach (var node in graph.Nodes)
@@ -315,6 +320,7 @@ internal sealed partial class LayerGraphBuilder
     {
         while (SoleConsumer(layer.Output) is { } next)
         {
+            if (KeepsApart(layer.Output, next.Outputs[0])) return;
             if (next.OpType == "LeakyRelu")
             {
                 float alpha = next.GetFloat("alpha", 0.01f);
