@@ -26,8 +26,15 @@ public sealed class QOperatorContribImportTests(ITestOutputHelper output)
 
     private static readonly Dictionary<string, (float Scale, int Zero)> OutputGrids = new()
     {
-        ["sigmoid"] = (1f / 256, 0), ["leaky"] = (0.015f, 40), ["gap"] = (0.01f, 128), ["avg"] = (0.018f, 120), ["add"] = (0.04f, 125),
-        ["mul"] = (0.03f, 60), ["excite"] = (0.025f, 130), ["concat"] = (0.025f, 128), ["gemm"] = (0.05f, 128),
+        ["sigmoid"] = (1f / 256, 0),
+        ["leaky"] = (0.015f, 40),
+        ["gap"] = (0.01f, 128),
+        ["avg"] = (0.018f, 120),
+        ["add"] = (0.04f, 125),
+        ["mul"] = (0.03f, 60),
+        ["excite"] = (0.025f, 130),
+        ["concat"] = (0.025f, 128),
+        ["gemm"] = (0.05f, 128),
     };
 
     internal static byte[] Model(Action<ModelProto>? edit = null)
