@@ -78,7 +78,9 @@ namespace QuantGen.Generator
                     bool keep = layer.Kind switch
                     {
                         // One layout for all image operands: NHWC only if none of them was demoted.
-                        LayerKinds.Conv or LayerKinds.MaxPool or LayerKinds.AveragePool or LayerKinds.Add => operands.All(nhwc.Contains),
+                        LayerKinds.Conv or LayerKinds.MaxPool or LayerKinds.AveragePool or LayerKinds.Add or LayerKinds.Lookup or LayerKinds.Concat => operands.All(nhwc.Contains),
+                        // Constants and broadcasts along the channels (or along nothing) index channels-last too.
+                        LayerKinds.Affine or LayerKinds.Mul => operands.All(nhwc.Contains) && (operands.Count == 0 || ChannelsLastBroadcast(layer, tensors)),
                         // The model's edges transpose while converting.
                         LayerKinds.Quantize or LayerKinds.Dequantize => true,
                         // A flatten [N,C,H,W] → [N, C·H·W] read only as FullyConnected rows: the weights absorb the order.
@@ -93,6 +95,24 @@ namespace QuantGen.Generator
                 }
             }
             return new ActivationLayout(nhwc, tensors, producers, !artifact.Tensors.Any(t => t.ElementType == ArtifactElementType.I16));
+        }
+
+        /// <summary>
+        /// An Affine whose constants are one value or one per channel of an image, or a Mul whose second input is the
+        /// first's shape, [N, C, 1, 1], [N, 1, 1, 1] or one value: the kernels have a channels-last form of these.
+        /// </summary>
+        private static bool ChannelsLastBroadcast(ArtifactLayer layer, Dictionary<string, ArtifactTensor> tensors)
+        {
+            var shape = tensors[layer.Inputs[0]].Shape;
+            if (shape.Count != 4) return false;
+            int pixels = shape[2] * shape[3];
+            if (layer.Kind == LayerKinds.Affine)
+            {
+                int[] broadcast = layer.GetInts("broadcast");
+                return broadcast[0] == 1 || (broadcast[0] == shape[1] && broadcast[1] == pixels);
+            }
+            int inner = layer.GetInt("inner");
+            return inner == 1 || inner == pixels || inner == shape[1] * pixels || inner == shape[0] * shape[1] * pixels;
         }
 
         /// <summary>A u8 image [N, C, H, W] whose NHWC order differs from NCHW: more than one channel and more than one pixel.</summary>

@@ -114,6 +114,9 @@ namespace QuantGen.Generator
     /// </summary>
     internal sealed record KernelCall(KernelLibrary Library, string Kernel, EquatableArray<ArgumentLine> Lines, PartsPlan? Parts = null) : LayerBody;
 
+    /// <summary>Several kernel calls in order (a Concat: one call per input).</summary>
+    internal sealed record KernelCalls(EquatableArray<KernelCall> Calls) : LayerBody;
+
     /// <summary>The static field holding the part delegate and the method a part runs (identifiers).</summary>
     internal sealed record PartsPlan(string Field, string Method);
 

@@ -267,6 +267,12 @@ namespace QuantGen.Generator
                 case LayerKinds.Sigmoid:
                     body = Call(KernelLibrary.Kernels, "Sigmoid", Line(Pos(In(x)), Pos(Out(y))));
                     break;
+                case LayerKinds.Lookup:
+                case LayerKinds.Affine:
+                case LayerKinds.Mul:
+                case LayerKinds.Concat:
+                    body = PlanElementwise(layer, method, x, y, out layout); // ModelPlanner.Elementwise.cs
+                    break;
                 case LayerKinds.FactorizedFullyConnected when !Wide:
                     body = PlanFactorized(layer, method, x, y, conv: false);
                     break;

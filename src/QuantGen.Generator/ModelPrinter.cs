@@ -178,6 +178,9 @@ namespace QuantGen.Generator
                 case KernelCall call:
                     WriteCall(call);
                     break;
+                case KernelCalls calls:
+                    foreach (var call in calls.Calls) WriteCall(call);
+                    break;
                 case FactorizedBody factorized:
                     WriteFactorized(factorized);
                     break;

@@ -12,7 +12,7 @@ namespace QuantGen.Core.Artifact;
 /// recorded output size the one the definition gives (floor or ceil mode), and every position a window reads inside
 /// 32-bit range, so that the generated kernels' int index arithmetic cannot wrap.
 /// </summary>
-public static class ArtifactGeometry
+public static partial class ArtifactGeometry
 {
     /// <summary>Null when the artifact is consistent, else a message naming the first bad layer (the generator's QG1040).</summary>
     public static string? Check(QuantizedArtifact artifact)
@@ -73,6 +73,11 @@ public static class ArtifactGeometry
                 if (ins.Length != 2 || ElementCount(ins[1].Shape) != ElementCount(x.Shape) || ElementCount(y.Shape) != ElementCount(x.Shape))
                     return "needs two inputs of the output's size";
                 return null;
+            case LayerKinds.Lookup:
+            case LayerKinds.Affine:
+            case LayerKinds.Mul:
+            case LayerKinds.Concat:
+                return CheckElementwise(layer, ins, y); // ArtifactGeometry.Elementwise.cs
             case LayerKinds.Softmax:
             {
                 int axis = layer.GetInt("axis");

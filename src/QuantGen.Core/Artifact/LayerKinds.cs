@@ -41,4 +41,16 @@ public static class LayerKinds
 
     /// <summary>Float logistic sigmoid at the output edge.</summary>
     public const string Sigmoid = "Sigmoid";
+
+    /// <summary>u8 → u8 through a 256-entry table built at quantization time (Sigmoid, Tanh, HardSwish, Swish, ... on the two grids).</summary>
+    public const string Lookup = "Lookup";
+
+    /// <summary>u8 → u8: (x − zx) times a per-channel (or single) constant plus a constant, on the output grid (Add/Sub/Mul/Div by constants).</summary>
+    public const string Affine = "Affine";
+
+    /// <summary>Elementwise product of two u8 tensors, the second broadcast over the first's trailing dimensions (squeeze-excitation).</summary>
+    public const string Mul = "Mul";
+
+    /// <summary>Concatenation of u8 tensors along one axis, each input requantized to the output grid.</summary>
+    public const string Concat = "Concat";
 }

@@ -130,9 +130,10 @@ internal sealed partial class ArtifactBuilder
             {
                 ActivationGrid a = _grids[layer.Inputs[0]], b = _grids[layer.Inputs[1]];
                 var outGrid = OutputGrid(layer);
-                double ma = (double)a.Scale / outGrid.Scale, mb = (double)b.Scale / outGrid.Scale;
+                // Sub is an Add whose second multiplier is negative.
+                double ma = (double)a.Scale / outGrid.Scale, mb = (layer.Subtract ? -1 : 1) * (double)b.Scale / outGrid.Scale;
                 // The largest shift keeping both multipliers below 2^31 gives 31 significant bits to the larger one.
-                int shift = Math.Clamp((int)Math.Floor(Math.Log2((double)int.MaxValue / Math.Max(ma, mb))), 1, 62);
+                int shift = Math.Clamp((int)Math.Floor(Math.Log2((double)int.MaxValue / Math.Max(ma, Math.Abs(mb)))), 1, 62);
                 int qa = (int)Math.Round(ma * Math.Pow(2, shift)), qb = (int)Math.Round(mb * Math.Pow(2, shift));
                 AddLayer(layer.Kind, layer.Name, layer.Inputs, [layer.Output],
                     [Ints("multipliers", qa, qb), Ints("shift", shift), Ints("clamp", outGrid.Clamp(layer.ClampMin), outGrid.Clamp(layer.ClampMax))],
@@ -140,6 +141,12 @@ internal sealed partial class ArtifactBuilder
                 Reports.Add(new LayerReport(layer, outGrid, null));
                 break;
             }
+            case LayerKinds.Lookup:
+            case LayerKinds.Affine:
+            case LayerKinds.Mul:
+            case LayerKinds.Concat:
+                BuildElementwise(layer, comment); // ArtifactBuilder.Elementwise.cs
+                break;
             case LayerKinds.Softmax:
             case LayerKinds.Sigmoid:
             {

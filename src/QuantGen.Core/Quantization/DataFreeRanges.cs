@@ -12,7 +12,7 @@ namespace QuantGen.Core.Quantization;
 /// samples there is nothing else to go on, and a guess (this used to assume [0, 1]) silently ruins models whose inputs
 /// are normalised otherwise.
 /// </summary>
-internal static class DataFreeRanges
+internal static partial class DataFreeRanges
 {
     /// <summary>Standard deviations covered by a range (±4σ keeps 99.994% of a Gaussian).</summary>
     private const double Sigmas = 4;
@@ -43,7 +43,8 @@ internal static class DataFreeRanges
                 LayerKinds.Conv => Conv(layer, batchNorms.GetValueOrDefault(layer), moments[layer.Inputs[0]], graph.ValueInfos[layer.Inputs[0]].Shape, outShape),
                 LayerKinds.FullyConnected => FullyConnected(layer, moments[layer.Inputs[0]]),
                 LayerKinds.MaxPool or LayerKinds.AveragePool => Pool(layer, moments[layer.Inputs[0]], graph.ValueInfos[layer.Inputs[0]].Shape, outShape),
-                LayerKinds.Add => Add(moments[layer.Inputs[0]], moments[layer.Inputs[1]]),
+                LayerKinds.Add => Add(moments[layer.Inputs[0]], layer.Subtract ? Negated(moments[layer.Inputs[1]]) : moments[layer.Inputs[1]]),
+                LayerKinds.Lookup or LayerKinds.Affine or LayerKinds.Mul or LayerKinds.Concat => Elementwise(layer, graph, moments), // DataFreeRanges.Elementwise.cs
                 LayerKinds.Reshape => moments[layer.Inputs[0]],
                 _ => throw new ModelException(ErrorCodes.InternalError, $"No data-free rule for {layer.Kind}.", modelPath, layer.Name),
             };
@@ -59,6 +60,7 @@ internal static class DataFreeRanges
                 : layer.LeakyAlpha is { } slope
                     ? LeakyRange(Range(preActivation, float.NegativeInfinity, float.PositiveInfinity), slope, layer.ClampMin, highest)
                     : Range(result, layer.ClampMin, highest);
+            if (ElementwiseRange(layer, ranges) is { } exact) ranges[layer.Output] = exact;
         }
         return ranges;
     }

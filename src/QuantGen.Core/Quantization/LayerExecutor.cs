@@ -12,7 +12,7 @@ namespace QuantGen.Core.Quantization;
 /// passes rewrite them (folded, equalized, absorbed) and can run them with quantized weights and fake-quantized
 /// outputs, which is how the "already quantized" inputs of asymmetric reconstruction are produced.
 /// </summary>
-internal sealed class LayerExecutor
+internal sealed partial class LayerExecutor
 {
     private readonly Graph _graph;
 
@@ -38,7 +38,8 @@ internal sealed class LayerExecutor
             LayerKinds.Conv => Conv(layer, weights!, bias!, read(layer.Inputs[0])),
             LayerKinds.FullyConnected => FullyConnected(layer, weights!, bias!, read(layer.Inputs[0])),
             LayerKinds.MaxPool or LayerKinds.AveragePool => Pool(layer, read(layer.Inputs[0])),
-            LayerKinds.Add => Add(read(layer.Inputs[0]), read(layer.Inputs[1])),
+            LayerKinds.Add => Add(read(layer.Inputs[0]), read(layer.Inputs[1]), layer.Subtract),
+            LayerKinds.Lookup or LayerKinds.Affine or LayerKinds.Mul or LayerKinds.Concat => Elementwise(layer, read), // LayerExecutor.Elementwise.cs
             LayerKinds.Reshape => read(layer.Inputs[0]),
             LayerKinds.Softmax => Softmax(read(layer.Inputs[0]), Shape(layer.Output)[^1]),
             LayerKinds.Sigmoid => Sigmoid(read(layer.Inputs[0])),
@@ -127,10 +128,11 @@ internal sealed class LayerExecutor
         return y;
     }
 
-    private static float[] Add(float[] a, float[] b)
+    private static float[] Add(float[] a, float[] b, bool subtract)
     {
         var y = new float[a.Length];
-        TensorPrimitives.Add(a, b, y);
+        if (subtract) TensorPrimitives.Subtract(a, b, y);
+        else TensorPrimitives.Add(a, b, y);
         return y;
     }
 

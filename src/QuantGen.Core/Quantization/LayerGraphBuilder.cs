@@ -10,7 +10,7 @@ namespace QuantGen.Core.Quantization;
 /// bounds); pooling, residual Add and reshapes (and Transposes of size-1 axes) map one to one; Identity and Dropout
 /// disappear. Anything else is QG0017 naming the node.
 /// </summary>
-internal sealed class LayerGraphBuilder
+internal sealed partial class LayerGraphBuilder
 {
     private readonly Graph _graph;
     private readonly string? _modelPath;
@@ -19,10 +19,14 @@ internal sealed class LayerGraphBuilder
     private readonly HashSet<Node> _fused = new();
     private readonly Dictionary<string, string> _alias = new(StringComparer.Ordinal);
 
-    private LayerGraphBuilder(Graph graph, string? modelPath)
+    /// <summary>An imported model's grids (QDQ import): a value with its own grid is not fused across (LayerGraphBuilder.Elementwise.cs).</summary>
+    private readonly IReadOnlyDictionary<string, ActivationGrid>? _fixedGrids;
+
+    private LayerGraphBuilder(Graph graph, string? modelPath, IReadOnlyDictionary<string, ActivationGrid>? fixedGrids)
     {
         _graph = graph;
         _modelPath = modelPath;
+        _fixedGrids = fixedGrids;
         _graphOutputs = graph.Outputs.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var node in graph.Nodes)
             foreach (var input in node.Inputs.Where(i => i.Length > 0).Distinct())
@@ -33,9 +37,10 @@ internal sealed class LayerGraphBuilder
     }
 
     /// <summary>The layers in execution order, and the BN statistics folded into each (for the data-free passes).</summary>
-    public static (List<FloatLayer> Layers, Dictionary<FloatLayer, FoldedBatchNorm> BatchNorms, Dictionary<string, string> Aliases) Build(Graph graph, string? modelPath)
+    public static (List<FloatLayer> Layers, Dictionary<FloatLayer, FoldedBatchNorm> BatchNorms, Dictionary<string, string> Aliases) Build(Graph graph, string? modelPath,
+        IReadOnlyDictionary<string, ActivationGrid>? fixedGrids = null)
     {
-        var builder = new LayerGraphBuilder(graph, modelPath);
+        var builder = new LayerGraphBuilder(graph, modelPath, fixedGrids);
         var layers = new List<FloatLayer>();
         var batchNorms = new Dictionary<FloatLayer, FoldedBatchNorm>();
         foreach (var node in graph.Nodes)
@@ -94,15 +99,29 @@ internal sealed class LayerGraphBuilder
                 return layer;
             }
             case "Add":
+            case "Sub":
             {
-                Require(node.Inputs.Count == 2 && !IsConstant(node.Inputs[0]) && !IsConstant(node.Inputs[1]),
-                    "Add of a constant is not quantized yet (only a residual Add of two computed tensors).");
+                Require(node.Inputs.Count == 2, $"{node.OpType} needs two inputs.");
+                if (IsConstant(node.Inputs[0]) || IsConstant(node.Inputs[1]))
+                    return BuildConstantElementwise(node); // LayerGraphBuilder.Elementwise.cs: hard-swish/hard-sigmoid patterns, else Affine
                 Require(Shape(node.Inputs[0]).AsSpan().SequenceEqual(Shape(node.Inputs[1])),
-                    "Add with broadcasting is not quantized yet: both inputs must have the same shape.");
+                    $"{node.OpType} with broadcasting is not quantized yet: both inputs must have the same shape.");
                 var layer = NewLayer(LayerKinds.Add, node, [Resolve(node.Inputs[0]), Resolve(node.Inputs[1])]);
+                layer.Subtract = node.OpType == "Sub";
                 TryFuseActivation(layer);
                 return layer;
             }
+            case "Mul":
+            case "Div":
+                return BuildProduct(node);
+            case "Concat":
+                return BuildConcat(node);
+            case "Tanh":
+            case "HardSigmoid":
+            case "HardSwish":
+            case "Relu":
+            case "Clip":
+                return BuildLookup(node);
             case "Reshape":
             case "Flatten":
             case "Squeeze":
@@ -119,7 +138,8 @@ internal sealed class LayerGraphBuilder
                 return layer;
             }
             case "Sigmoid":
-                return NewLayer(LayerKinds.Sigmoid, node, [Resolve(node.Inputs[0])]);
+                // At a graph output: float after the last dequantization (no output rounding); inside the graph a table.
+                return _graphOutputs.Contains(node.Outputs[0]) ? NewLayer(LayerKinds.Sigmoid, node, [Resolve(node.Inputs[0])]) : BuildLookup(node);
             case "Transpose":
             {
                 // Moving only size-1 axes (NHWC [1,H,W,1] → NCHW) keeps the elements in order: a reshape.
@@ -131,11 +151,12 @@ internal sealed class LayerGraphBuilder
                 return NewLayer(LayerKinds.Reshape, node, [Resolve(node.Inputs[0])]);
             }
             case "LeakyRelu":
+                return BuildLookup(node);
             case "Max":
             case "Min":
                 throw new ModelException(ErrorCodes.NotQuantizable,
-                    $"{node.OpType} is quantized only fused into the layer producing its input, as that layer's sole consumer: LeakyRelu (alpha ≥ 0) after a Conv, Gemm or MatMul; " +
-                    "Max/Min with a constant scalar after a Conv, Gemm, MatMul or Add (or after such a fused activation). An elementwise kernel of its own does not exist yet.",
+                    $"{node.OpType} is quantized only fused into the layer producing its input, as that layer's sole consumer: " +
+                    "Max/Min with a constant scalar after a Conv, Gemm, MatMul, Add or Affine (or after such a fused activation). An elementwise kernel of its own does not exist yet.",
                     _modelPath, node.Name);
             default:
                 throw new ModelException(ErrorCodes.NotQuantizable,
@@ -299,6 +320,7 @@ internal sealed class LayerGraphBuilder
     {
         while (SoleConsumer(layer.Output) is { } next)
         {
+            if (KeepsApart(layer.Output, next.Outputs[0])) return;
             if (next.OpType == "LeakyRelu")
             {
                 float alpha = next.GetFloat("alpha", 0.01f);

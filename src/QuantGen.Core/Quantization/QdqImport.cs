@@ -43,7 +43,7 @@ internal sealed record FixedBias(int[] Values, float[] Scales, string Source);
 /// nodes (QLinearConv, QLinearMatMul) are first expanded into the equivalent DQ → op → Q. Everything the artifact
 /// cannot express exactly is a QG0080-QG0083 error naming the node (docs/interop.md, "QDQ import").
 /// </summary>
-internal static class QdqImport
+internal static partial class QdqImport
 {
     private static readonly HashSet<string> QOperators = new(StringComparer.Ordinal)
     {
@@ -79,7 +79,7 @@ internal static class QdqImport
             && Scales.AsSpan().SequenceEqual(other.Scales) && ZeroPoints.AsSpan().SequenceEqual(other.ZeroPoints);
     }
 
-    private sealed class Importer
+    private sealed partial class Importer
     {
         private readonly Model _model;
         private readonly Graph _graph;
@@ -212,9 +212,13 @@ internal static class QdqImport
                         nodes.Add(new Node(ns + "/y_quantize", "QuantizeLinear", [y, node.Inputs[6], node.Inputs[7]], node.Outputs));
                         break;
                     }
+                    case "QLinearAdd" or "QLinearMul" or "QLinearGlobalAveragePool" or "QLinearAveragePool" or "QLinearConcat" or "QGemm" or "QLinearSigmoid" or "QLinearLeakyRelu"
+                        when node.Domain == "com.microsoft":
+                        nodes.AddRange(ExpandContribOperator(node)); // QdqImport.Contrib.cs
+                        break;
                     default:
                         throw Error(ErrorCodes.QOperatorNotImported,
-                            $"{(node.Domain.Length > 0 ? node.Domain + "." : "")}{node.OpType} '{node.Name}' is a QOperator-format node QuantGen does not import (it imports QLinearConv, QLinearMatMul and QDQ models). " +
+                            $"{(node.Domain.Length > 0 ? node.Domain + "." : "")}{node.OpType} '{node.Name}' is a QOperator-format node QuantGen does not import (it imports QLinearConv, QLinearMatMul, ONNX Runtime's QLinearAdd, QLinearMul, QLinearGlobalAveragePool, QLinearAveragePool, QLinearConcat, QGemm, QLinearSigmoid, QLinearLeakyRelu and QDQ models). " +
                             "Re-export the model in QDQ format (ONNX Runtime: quantize_static(..., quant_format=QuantFormat.QDQ)).", node.Name);
                 }
             }

@@ -189,10 +189,11 @@ public sealed class QdqImportLayerTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void ActivationGridsThatDifferInsideOneLayerAreRefused()
+    public void ActivationGridsThatDifferBetweenConvAndReluKeepTwoLayers()
     {
-        // Conv → Q → DQ → Relu → Q → DQ with two different grids: two roundings QuantGen's one requantization cannot make.
-        var e = Fails(new QdqModelBuilder
+        // Conv → Q → DQ → Relu → Q → DQ with two different grids: two roundings, so the Relu is not fused into the Conv's
+        // one requantization but runs as a table from the Conv's grid onto its own.
+        var artifact = Import(new QdqModelBuilder
         {
             Edit = m =>
             {
@@ -203,10 +204,10 @@ public sealed class QdqImportLayerTests(ITestOutputHelper output)
                 m.Graph.Node.Insert(at + 1, QdqModelBuilder.Node("DequantizeLinear", "mid_dequantize", ["mid_q", "mid_scale", "y_zero"], "mid_dq"));
                 relu.Input[0] = "mid_dq";
             },
-        });
-        Assert.Equal(ErrorCodes.QdqNotExpressible, e.Code);
-        Assert.Equal("mid_quantize", e.NodeName);
-        Assert.Contains("two roundings in one layer", e.Message);
+        }).Artifact;
+        Assert.Equal([LayerKinds.Quantize, LayerKinds.Conv, LayerKinds.Lookup, LayerKinds.Dequantize], artifact.Layers.Select(l => l.Kind));
+        Assert.Equal(0.03f, artifact.GetTensor(artifact.Layers[1].Outputs[0]).Scale);
+        Assert.Equal(new QdqModelBuilder().OutputScale, artifact.GetTensor(artifact.Layers[2].Outputs[0]).Scale);
     }
 
     [Fact]
@@ -227,7 +228,7 @@ public sealed class QdqImportLayerTests(ITestOutputHelper output)
     [Fact]
     public void OtherQOperatorsAreRefusedWithTheReexportHint()
     {
-        var e = Fails(new QdqModelBuilder { QLinear = true, Edit = m => { var n = m.Graph.Node.Single(n => n.Name == "conv"); n.OpType = "QLinearAdd"; n.Domain = "com.microsoft"; m.OpsetImport.Add(new OperatorSetIdProto { Domain = "com.microsoft", Version = 1 }); } });
+        var e = Fails(new QdqModelBuilder { QLinear = true, Edit = m => { var n = m.Graph.Node.Single(n => n.Name == "conv"); n.OpType = "QLinearSoftmax"; n.Domain = "com.microsoft"; m.OpsetImport.Add(new OperatorSetIdProto { Domain = "com.microsoft", Version = 1 }); } });
         Assert.Equal(ErrorCodes.QOperatorNotImported, e.Code);
         Assert.Equal("conv", e.NodeName);
         Assert.Contains("quant_format=QuantFormat.QDQ", e.Message);
