@@ -10,7 +10,7 @@ namespace QuantGen.Core.Quantization;
 /// bounds); pooling, residual Add and reshapes (and Transposes of size-1 axes) map one to one; Identity and Dropout
 /// disappear. Anything else is QG0017 naming the node.
 /// </summary>
-internal sealed class LayerGraphBuilder
+internal sealed partial class LayerGraphBuilder
 {
     private readonly Graph _graph;
     private readonly string? _modelPath;
