@@ -41,21 +41,22 @@ internal static class InspectCommand
         long constantParameters = constants.Sum(ConstantElements);
         output.WriteLine(string.Create(inv, $"params    {parameters + constantParameters:N0}: {parameters:N0} in {graph.Initializers.Count} initializers, {constantParameters:N0} in {constants.Count} Constant nodes"));
 
-        var unsupported = graph.Nodes.Where(n => !OperatorRegistry.Default.IsSupported(n.OpType, n.Domain)).ToList();
+        var unsupported = graph.Nodes.Where(n => !OperatorRegistry.Default.IsSupported(n.OpType, n.Domain)).Select(n => (n.OpType, n.Name)).ToList();
         Model? prepared = null;
         string? shapeProblem = null;
         IReadOnlyList<NodeClassification>? placements = null;
-        if (unsupported.Count == 0)
+        try
         {
-            try
-            {
+            placements = NodeClassifier.Classify(model, shapes);
+            // The classifier's unsupported nodes are the ones that count: a QDQ model's QuantizeLinear/DequantizeLinear
+            // are no operator of the executor, but disappear into the imported quantization.
+            unsupported = placements.Where(p => p.Placement == NodePlacement.Unsupported).Select(p => (p.OpType, p.NodeName)).ToList();
+            if (graph.Nodes.All(n => OperatorRegistry.Default.IsSupported(n.OpType, n.Domain)))
                 prepared = ModelPreparation.Prepare(model, shapes);
-                placements = NodeClassifier.Classify(model, shapes);
-            }
-            catch (ModelException e)
-            {
-                shapeProblem = e.ToString();
-            }
+        }
+        catch (ModelException e)
+        {
+            shapeProblem = e.ToString();
         }
 
         output.WriteLine("inputs");
@@ -72,7 +73,7 @@ internal static class InspectCommand
             output.WriteLine(string.Create(inv, $"  {name,-24} {group.Count(),5}"));
         }
 
-        if (placements is not null)
+        if (placements is not null && unsupported.Count == 0)
         {
             output.WriteLine("placement (where a quantized build runs each node)");
             WritePlacement(output, placements, NodePlacement.Quantized, "quantized", "in integer layers, or fused into one");
@@ -85,14 +86,10 @@ internal static class InspectCommand
             output.WriteLine("unsupported operators");
             foreach (var group in unsupported.GroupBy(n => n.OpType))
                 output.WriteLine($"  {group.Key}: {string.Join(", ", group.Select(n => n.Name))}");
-            return 1;
         }
         if (shapeProblem is not null)
-        {
             output.WriteLine($"shape inference failed: {shapeProblem}");
-            return 1;
-        }
-        return 0;
+        return unsupported.Count > 0 || shapeProblem is not null ? 1 : 0;
     }
 
     /// <summary>One placement: its node count, then one line per op type (and reason) naming the nodes.</summary>

@@ -116,6 +116,14 @@ public sealed partial class InspectPlacementTests : IDisposable
         Assert.DoesNotContain(classified, c => c.OpType is "QuantizeLinear" or "DequantizeLinear");
         Assert.Contains(classified, c => c.OpType == "Conv");
         Assert.All(classified.Where(c => c.Placement != NodePlacement.Folded), c => Assert.Equal(NodePlacement.Quantized, c.Placement));
+
+        // inspect says the same, and does not call the Q/DQ nodes unsupported.
+        var (code, text, err) = Quantgen("inspect", RealModelPaths.Fashion("fashion_cnn_qat"));
+        Assert.True(code == 0, err + text);
+        Assert.DoesNotContain("unsupported", text);
+        var proto = EdgeModelTests.Proto("fashion_cnn_qat");
+        Assert.Equal(proto.Node.Where(n => n.OpType is "Conv" or "Gemm").Select(n => n.Name).Order(StringComparer.Ordinal),
+            ParsePlacement(text)["quantized"].Where(n => proto.Node.Single(p => p.Name == n).OpType is "Conv" or "Gemm").Order(StringComparer.Ordinal));
     }
 
     /// <summary>Sizes for the symbolic dims besides the batch: fashion_mobilenetv3_constants's height and width, fashion_audio1d's steps.</summary>
