@@ -5,12 +5,34 @@ namespace QuantGen.Core.Quantization;
 internal sealed partial class LayerGraphBuilder
 {
     /// <summary>
-    /// The node-by-node form of <see cref="Build"/> for <see cref="NodeClassifier"/>: every node of the prepared graph
-    /// with the layer that covers it (built, or absorbed into one as a fused BN, bias or activation; null for the Identity
-    /// and Dropout that vanish), or the error <see cref="Build"/> would stop at. Unlike <see cref="Build"/> it goes on
-    /// after an error, so one pass lists every node the quantized layers cannot express.
+    /// For <see cref="NodeClassifier"/>: every node of the prepared graph with the layer that covers it (built, or
+    /// absorbed into one as a fused BN, bias or activation; null for the Identity and Dropout that vanish), or the error
+    /// that stops <see cref="Build"/> there. When <see cref="Build"/> accepts the graph, its layers are the answer; when it
+    /// stops, the nodes are built one by one, going on after each error, so one pass names every node the quantized
+    /// layers cannot express.
     /// </summary>
     internal static Dictionary<Node, (FloatLayer? Layer, ModelException? Problem)> Place(Graph graph, string? modelPath)
+    {
+        try
+        {
+            var (layers, _, _) = Build(graph, modelPath);
+            var byName = graph.Nodes.ToLookup(n => n.Name, StringComparer.Ordinal);
+            var placed = new Dictionary<Node, (FloatLayer?, ModelException?)>();
+            foreach (var layer in layers)
+                foreach (var name in layer.Nodes)
+                    foreach (var node in byName[name])
+                        placed.TryAdd(node, (layer, null));
+            foreach (var node in graph.Nodes)
+                placed.TryAdd(node, (null, null));
+            return placed;
+        }
+        catch (ModelException)
+        {
+            return PlaceNodeByNode(graph, modelPath);
+        }
+    }
+
+    private static Dictionary<Node, (FloatLayer? Layer, ModelException? Problem)> PlaceNodeByNode(Graph graph, string? modelPath)
     {
         var builder = new LayerGraphBuilder(graph, modelPath);
         var placed = new Dictionary<Node, (FloatLayer?, ModelException?)>();

@@ -31,7 +31,8 @@ public sealed record NodeClassification(string NodeName, string OpType, NodePlac
 /// unsupported. It asks LayerGraphBuilder itself, so it follows whatever that accepts: today a node without a quantized
 /// layer is a QG0017 build error and is reported as <see cref="NodePlacement.Float"/> with that error as its reason
 /// (the executor runs it); so is a layer LayerGraphBuilder builds for float execution (<see cref="FloatLayer.IsFloatTail"/>:
-/// Softmax/Sigmoid at the output edge, and float islands when they exist), with no error code in the reason.
+/// Softmax/Sigmoid at the output edge; float-island layers, kind "Float.OP", once LayerGraphBuilder builds them), with
+/// no error code in the reason.
 /// Checks after the layer graph (e.g. the artifact's geometry limits) are not part of the answer.
 /// </summary>
 public static class NodeClassifier
@@ -62,13 +63,18 @@ public static class NodeClassifier
                 result.Add(new(node.Name, node.OpType, NodePlacement.Folded, null, null));
             else if (place.Problem is { } problem)
                 result.Add(new(node.Name, node.OpType, NodePlacement.Float, null, $"{problem.Code}: {problem.Message}"));
-            else if (place.Layer is { IsFloatTail: true } floatLayer)
-                result.Add(new(node.Name, node.OpType, NodePlacement.Float, floatLayer.Kind, $"a float {floatLayer.Kind} layer after the last dequantization"));
+            else if (place.Layer is { IsFloatTail: true } tail)
+                result.Add(new(node.Name, node.OpType, NodePlacement.Float, tail.Kind, $"a float {tail.Kind} layer at the output edge"));
+            else if (place.Layer is { } island && island.Kind.StartsWith(FloatIslandPrefix, StringComparison.Ordinal))
+                result.Add(new(node.Name, node.OpType, NodePlacement.Float, island.Kind, "a float island: dequantized, computed in float, quantized again"));
             else
                 result.Add(new(node.Name, node.OpType, NodePlacement.Quantized, place.Layer?.Kind, null));
         }
         return result;
     }
+
+    /// <summary>The kind prefix of float-island layers ("Float.Mul"), which LayerGraphBuilder builds where no quantized layer fits.</summary>
+    private const string FloatIslandPrefix = "Float.";
 
     private static string Name(Node node) => node.Domain.Length > 0 ? $"{node.Domain}.{node.OpType}" : node.OpType;
 }
