@@ -262,7 +262,7 @@ def main():
     if not only or "fashion_mobilenetv3" in only:
         torch.manual_seed(0)
         model = MobileNetV3()
-        images, epochs = 20000, 2
+        images, epochs = 40000, 2
         seconds = run("fashion_mobilenetv3", model, x_train[:images], y_train[:images], epochs, 5e-3)
         metric = f"top-1 {accuracy(model, x_test, y_test):.2f}%"
         export(model, os.path.join(OUT, "fashion_mobilenetv3.onnx"), image, "image", "logits", (batch, batch))
@@ -289,7 +289,7 @@ def main():
     if not only or "fashion_transformer" in only:
         torch.manual_seed(0)
         model = Transformer()
-        images, epochs = 30000, 2
+        images, epochs = 60000, 2
         seconds = run("fashion_transformer", model, x_train[:images], y_train[:images], epochs, 3e-3)
         metric = f"top-1 {accuracy(model, x_test, y_test):.2f}%"
         export(model, os.path.join(OUT, "fashion_transformer.onnx"), image, "image", "logits", (batch, batch))
