@@ -34,7 +34,7 @@ internal sealed partial class LayerGraphBuilder
 
     private static Dictionary<Node, (FloatLayer? Layer, ModelException? Problem)> PlaceNodeByNode(Graph graph, string? modelPath)
     {
-        var builder = new LayerGraphBuilder(graph, modelPath);
+        var builder = new LayerGraphBuilder(graph, modelPath, null);
         var placed = new Dictionary<Node, (FloatLayer?, ModelException?)>();
         var batchNorms = new Dictionary<FloatLayer, FoldedBatchNorm>();
         foreach (var node in graph.Nodes)
