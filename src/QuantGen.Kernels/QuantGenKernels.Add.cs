@@ -16,7 +16,10 @@ namespace QuantGen.Generated
             if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
                 i = AddAvx512(a, b, y, za, zb, ma, mb, shift, zy, lo, hi);
             else if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
-                i = AddAvx2(a, b, y, za, zb, ma, mb, shift, zy, lo, hi);
+            {
+                i = AddSplitAvx2(a, b, y, za, zb, ma, mb, shift, zy, lo, hi);
+                if (i == 0) i = AddAvx2(a, b, y, za, zb, ma, mb, shift, zy, lo, hi);
+            }
 #endif
             for (; i < y.Length; i++)
             {
@@ -97,6 +100,47 @@ namespace QuantGen.Generated
                 var bytes = global::System.Runtime.Intrinsics.Vector128.Narrow(global::System.Runtime.Intrinsics.Vector128.AsUInt16(words), global::System.Runtime.Intrinsics.Vector128.AsUInt16(words));
                 global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref y[i],
                     global::System.Runtime.Intrinsics.Vector128.ToScalar(global::System.Runtime.Intrinsics.Vector128.AsUInt64(bytes)));
+            }
+            return i;
+        }
+
+        /// <summary>
+        /// Add for AVX2 in 32-bit lanes, 8 elements per step, for 17 ≤ shift ≤ 47: each multiplier split as m = h · 2^16 + l
+        /// (h = m &gt;&gt; 16, 0 ≤ l &lt; 2^16), so that with d = x − z (|d| ≤ 255) every product fits int32 (vpmulld):
+        /// H = da·ha + db·hb + 2^(shift−17) (the rounding term, moved above bit 16) and L = da·la + db·lb &lt; 2^25. Then
+        /// ⌊(H·2^16 + L) / 2^shift⌋ = (H + (L &gt;&gt; 16)) &gt;&gt; (shift − 16), arithmetic shifts being floors: the scalar
+        /// loop's 64-bit result exactly. Returns the number of elements done (0 outside that shift range: AddAvx2 runs).
+        /// </summary>
+        private static int AddSplitAvx2(global::System.ReadOnlySpan<byte> a, global::System.ReadOnlySpan<byte> b, global::System.Span<byte> y,
+            int za, int zb, int ma, int mb, int shift, int zy, int lo, int hi)
+        {
+            if (shift < 17 || shift > 47 || a.Length < y.Length || b.Length < y.Length) return 0;
+            ref byte ra = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(a);
+            ref byte rb = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(b);
+            ref byte ry = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(y);
+            var zeroA = global::System.Runtime.Intrinsics.Vector256.Create(za);
+            var zeroB = global::System.Runtime.Intrinsics.Vector256.Create(zb);
+            var highA = global::System.Runtime.Intrinsics.Vector256.Create(ma >> 16);
+            var highB = global::System.Runtime.Intrinsics.Vector256.Create(mb >> 16);
+            var lowA = global::System.Runtime.Intrinsics.Vector256.Create(ma & 0xFFFF);
+            var lowB = global::System.Runtime.Intrinsics.Vector256.Create(mb & 0xFFFF);
+            var rounding = global::System.Runtime.Intrinsics.Vector256.Create(1 << (shift - 17));
+            var zero = global::System.Runtime.Intrinsics.Vector256.Create(zy);
+            var low = global::System.Runtime.Intrinsics.Vector256.Create(lo);
+            var top = global::System.Runtime.Intrinsics.Vector256.Create(hi);
+            int rest = shift - 16, i = 0;
+            for (; i + 8 <= y.Length; i += 8)
+            {
+                var da = global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(global::System.Runtime.Intrinsics.Vector128.AsByte(global::System.Runtime.Intrinsics.Vector128.CreateScalar(
+                    global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ra, i))))) - zeroA;
+                var db = global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(global::System.Runtime.Intrinsics.Vector128.AsByte(global::System.Runtime.Intrinsics.Vector128.CreateScalar(
+                    global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref rb, i))))) - zeroB;
+                var high = global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(da, highA) + global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(db, highB) + rounding;
+                var lowPart = global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(da, lowA) + global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(db, lowB);
+                var v = global::System.Runtime.Intrinsics.Vector256.ShiftRightArithmetic(high + global::System.Runtime.Intrinsics.Vector256.ShiftRightArithmetic(lowPart, 16), rest) + zero;
+                v = global::System.Runtime.Intrinsics.Vector256.Min(global::System.Runtime.Intrinsics.Vector256.Max(v, low), top);
+                global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ry, i),
+                    global::System.Runtime.Intrinsics.Vector128.ToScalar(global::System.Runtime.Intrinsics.Vector128.AsUInt64(Narrow8(v))));
             }
             return i;
         }

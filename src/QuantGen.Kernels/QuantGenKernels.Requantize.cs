@@ -74,6 +74,13 @@ namespace QuantGen.Generated
             global::System.Runtime.Intrinsics.Vector256<float> low, global::System.Runtime.Intrinsics.Vector256<float> high, int zy)
         {
             var q = QuantizeLanes(a, scale, negScale, leaky, low, high, zy);
+            return Narrow8(q);
+        }
+
+        /// <summary>8 int32 lanes already in [0, 255] as their low bytes (the result's low 8 bytes), in lane order.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector128<byte> Narrow8(global::System.Runtime.Intrinsics.Vector256<int> q)
+        {
             if (global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
                 return global::System.Runtime.Intrinsics.X86.Avx512F.VL.ConvertToVector128Byte(q);
             // Per 128-bit half: int32 → int16 → bytes; the halves' first four bytes are then put side by side.

@@ -173,6 +173,44 @@ public sealed class KernelTests
         }
     }
 
+    /// <summary>
+    /// Add on two independent inputs against docs/artifact.md's definition, y = clamp((((a − za)·ma + (b − zb)·mb +
+    /// 2^(s−1)) &gt;&gt; s) + zy, lo, hi) in 64 bits, at shifts inside the AVX2 32-bit split's range (17-47, both ends) and
+    /// outside it (the 64-bit lanes), with multipliers of both signs up to ±(2^31 − 1) and lengths with a scalar tail.
+    /// </summary>
+    [Theory]
+    [InlineData(17)]
+    [InlineData(21)]
+    [InlineData(31)]
+    [InlineData(33)]
+    [InlineData(47)]
+    [InlineData(12)]
+    [InlineData(52)]
+    public void AddMatchesItsDefinition(int shift)
+    {
+        var random = new Random(shift * 97);
+        foreach (var (ma, mb) in new[] { (int.MaxValue, int.MinValue + 1), (random.Next(1 << 20, 1 << 30), -random.Next(1 << 20, 1 << 30)), (-random.Next(1, 1 << 16), random.Next(1, 1 << 16)) })
+        {
+            int length = random.Next(40, 300), za = random.Next(0, 256), zb = random.Next(0, 256), zy = random.Next(0, 256);
+            int lo = random.Next(0, 20), hi = random.Next(235, 256);
+            var a = new byte[length];
+            var b = new byte[length];
+            random.NextBytes(a);
+            random.NextBytes(b);
+            var expected = new byte[length];
+            for (int i = 0; i < length; i++)
+            {
+                long v = ((((long)(a[i] - za) * ma) + ((long)(b[i] - zb) * mb) + (1L << (shift - 1))) >> shift) + zy;
+                expected[i] = (byte)Math.Clamp(v, lo, hi);
+            }
+            foreach (var path in Paths)
+            {
+                var y = OnPath(path, length, random, (y, _, _) => QuantGenKernels.Add(a, b, y, za, zb, ma, mb, shift, zy, lo, hi));
+                Assert.True(expected.AsSpan().SequenceEqual(y), $"Add shift {shift}, multipliers {ma} {mb} on {path}: {FirstDifference(expected, y)}");
+            }
+        }
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
