@@ -241,11 +241,12 @@ namespace QuantGen.Generated
                     continue;
                 }
                 int at = 4 * block * m + o;
-                q0.Store(y, at, a00);
-                q1.Store(y, at + 8, a01);
-                if (count > 1) { q0.Store(y, at + m, a10); q1.Store(y, at + m + 8, a11); }
-                if (count > 2) { q0.Store(y, at + 2 * m, a20); q1.Store(y, at + 2 * m + 8, a21); }
-                if (count > 3) { q0.Store(y, at + 3 * m, a30); q1.Store(y, at + 3 * m + 8, a31); }
+                // One bounds check for the block's last row written, then unchecked 16-byte stores.
+                ref byte first = ref y.Slice(at, (count - 1) * m + 16)[0];
+                q0.StorePairUnchecked(q1, ref first, a00, a01);
+                if (count > 1) q0.StorePairUnchecked(q1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, m), a10, a11);
+                if (count > 2) q0.StorePairUnchecked(q1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * m), a20, a21);
+                if (count > 3) q0.StorePairUnchecked(q1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 3 * m), a30, a31);
             }
         }
 
@@ -296,23 +297,10 @@ namespace QuantGen.Generated
                     a31 = default(TDot).Step(a31, v, w1);
                 }
                 ref byte at = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, p * m);
-                q0.StoreUnchecked(ref at, a00);
-                q1.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 8), a01);
-                if (count > 1)
-                {
-                    q0.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, m), a10);
-                    q1.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, m + 8), a11);
-                }
-                if (count > 2)
-                {
-                    q0.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 2 * m), a20);
-                    q1.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 2 * m + 8), a21);
-                }
-                if (count > 3)
-                {
-                    q0.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 3 * m), a30);
-                    q1.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 3 * m + 8), a31);
-                }
+                q0.StorePairUnchecked(q1, ref at, a00, a01);
+                if (count > 1) q0.StorePairUnchecked(q1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, m), a10, a11);
+                if (count > 2) q0.StorePairUnchecked(q1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 2 * m), a20, a21);
+                if (count > 3) q0.StorePairUnchecked(q1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 3 * m), a30, a31);
             }
         }
 

@@ -159,6 +159,22 @@ namespace QuantGen.Generated
             public global::System.Runtime.Intrinsics.Vector256<int> Quantize(global::System.Runtime.Intrinsics.Vector256<int> acc) =>
                 QuantizeLanes(acc, _scale, _negScale, _leaky, _low, _high, _zy);
 
+            /// <summary>
+            /// 16 channels at once: <paramref name="low"/>'s 8 requantized by this, <paramref name="high"/>'s by
+            /// <paramref name="next"/>, narrowed together (vpackssdw, vpackuswb, one vpermd) and stored as 16 bytes,
+            /// unchecked: two Store calls narrow each half on its own.
+            /// </summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public void StorePairUnchecked(in Requantization8 next, ref byte target, global::System.Runtime.Intrinsics.Vector256<int> low, global::System.Runtime.Intrinsics.Vector256<int> high)
+            {
+                // In-lane packs: int16 (0-3, 8-11 | 4-7, 12-15), then bytes whose first two dwords of each lane are those runs.
+                var words = global::System.Runtime.Intrinsics.X86.Avx2.PackSignedSaturate(Quantize(low), next.Quantize(high));
+                var bytes = global::System.Runtime.Intrinsics.X86.Avx2.PackUnsignedSaturate(words, words);
+                var ordered = global::System.Runtime.Intrinsics.X86.Avx2.PermuteVar8x32(global::System.Runtime.Intrinsics.Vector256.AsInt32(bytes),
+                    global::System.Runtime.Intrinsics.Vector256.Create(0, 4, 1, 5, 0, 4, 1, 5));
+                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsByte(global::System.Runtime.Intrinsics.Vector256.GetLower(ordered)), ref target);
+            }
+
             /// <summary>y[at..at+8] = the requantized accumulators (bias included).</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
             public void Store(global::System.Span<byte> y, int at, global::System.Runtime.Intrinsics.Vector256<int> acc) => StoreUnchecked(ref y.Slice(at, 8)[0], acc);
