@@ -7,7 +7,7 @@ namespace QuantGen.Core.Quantization;
 /// layer kind (Conv + BN + ReLU is one Conv layer). Weights are float and mutable: BN folding and, later,
 /// equalization passes rewrite them in place.
 /// </summary>
-internal sealed class FloatLayer
+internal sealed partial class FloatLayer
 {
     public FloatLayer(string kind, string name, string[] inputs, string output)
     {

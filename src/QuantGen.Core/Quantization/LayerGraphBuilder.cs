@@ -10,7 +10,7 @@ namespace QuantGen.Core.Quantization;
 /// bounds); pooling, residual Add and reshapes (and Transposes of size-1 axes) map one to one; Identity and Dropout
 /// disappear. Anything else is QG0017 naming the node.
 /// </summary>
-internal sealed class LayerGraphBuilder
+internal sealed partial class LayerGraphBuilder
 {
     private readonly Graph _graph;
     private readonly string? _modelPath;
@@ -41,10 +41,16 @@ internal sealed class LayerGraphBuilder
         foreach (var node in graph.Nodes)
         {
             if (builder._fused.Contains(node)) continue;
+            builder._absorbed.Clear();
             try
             {
                 var layer = builder.BuildLayer(node, batchNorms);
                 if (layer is not null) layers.Add(layer);
+            }
+            catch (ModelException e) when (e.Code == ErrorCodes.NotQuantizable && builder.CanRunInFloat(node))
+            {
+                // No quantized layer: the node runs in float (a float island, LayerGraphBuilder.Float.cs).
+                layers.Add(builder.BuildFloat(node, e.Message));
             }
             catch (ModelException e)
             {
@@ -357,6 +363,7 @@ internal sealed class LayerGraphBuilder
     private void Absorb(FloatLayer layer, Node node)
     {
         _fused.Add(node);
+        _absorbed.Add(node);
         layer.Nodes.Add(node.Name);
         layer.FusedValues.Add(layer.Output);
         layer.Output = node.Outputs[0];
