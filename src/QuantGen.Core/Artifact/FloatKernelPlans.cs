@@ -277,8 +277,9 @@ internal static class FloatKernelPlans
             if (strides[d] < 1 || dilations[d] < 1 || pads[d] < 0 || pads[d + 2] < 0) throw FloatLayers.Unsupported(layer, "its window geometry is invalid");
             if (transpose)
             {
-                int outPad = FloatLayers.GetInts(layer, "output_padding") is { } op2 ? op2[op2.Length - (2 - d)] : 0;
-                if (oneD && d == 0) outPad = 0;
+                var outputPadding = FloatLayers.GetInts(layer, "output_padding");
+                if (outputPadding is not null && outputPadding.Length != (oneD ? 1 : 2)) throw FloatLayers.Unsupported(layer, "'output_padding' does not match the rank");
+                int outPad = outputPadding is null || (oneD && d == 0) ? 0 : outputPadding[oneD ? 0 : d];
                 if (strides[d] * (xs[d] - 1) + outPad + extent - pads[d] - pads[d + 2] != ys[d]) throw FloatLayers.Unsupported(layer, "its output size does not match its geometry");
             }
             else if (xs[d] + pads[d] + pads[d + 2] < extent || (xs[d] + pads[d] + pads[d + 2] - extent) / strides[d] + 1 != ys[d])

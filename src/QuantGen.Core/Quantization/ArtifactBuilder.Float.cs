@@ -52,6 +52,27 @@ internal sealed partial class ArtifactBuilder
     private void BuildFloat(FloatLayer layer, string comment)
     {
         var node = layer.FloatNode!;
+        var output = layer.Output + FloatSuffix;
+        AddTensor(new ArtifactTensor(output, ArtifactElementType.F32, new(Shape(layer.Output)), 1f, 0, 0, 0));
+        var built = FloatLayerOf(node, layer.Opset, _graph.Initializers, name => FloatTensor(_aliases.TryGetValue(name, out var target) ? target : name), output, comment + " (float)");
+        _layers.Add(built);
+        try
+        {
+            var tensors = _tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
+            FloatLayers.Describe(built, n => tensors[n]);
+        }
+        catch (ArtifactFormatException e)
+        {
+            throw new ModelException(ErrorCodes.NoFloatKernel, e.Message, nodeName: node.Name);
+        }
+    }
+
+    /// <summary>
+    /// The Float.OP layer of <paramref name="node"/>: constant inputs (from <paramref name="constants"/>) as blobs, the
+    /// others as the f32 tensors <paramref name="tensorOf"/> names, attributes and opset as ints/floats (docs/artifact.md).
+    /// </summary>
+    internal static ArtifactLayer FloatLayerOf(Node node, int opset, IReadOnlyDictionary<string, Tensor> constants, Func<string, string> tensorOf, string output, string comment)
+    {
         var inputs = new List<string>();
         var sources = new int[node.Inputs.Count];
         var blobs = new List<ArtifactBlob>();
@@ -59,18 +80,18 @@ internal sealed partial class ArtifactBuilder
         {
             var name = node.Inputs[i];
             if (name.Length == 0) { sources[i] = -1; continue; }
-            if (_graph.Initializers.TryGetValue(name, out var constant))
+            if (constants.TryGetValue(name, out var constant))
             {
                 blobs.Add(ConstantBlob("c" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), constant, node));
                 sources[i] = -2;
                 continue;
             }
-            var tensor = FloatTensor(_aliases.TryGetValue(name, out var target) ? target : name);
+            var tensor = tensorOf(name);
             int index = inputs.IndexOf(tensor);
             if (index < 0) { index = inputs.Count; inputs.Add(tensor); }
             sources[i] = index;
         }
-        var ints = new List<ArtifactInts> { Ints(FloatLayers.OpsetKey, layer.Opset), Ints(FloatLayers.InputsKey, sources) };
+        var ints = new List<ArtifactInts> { Ints(FloatLayers.OpsetKey, opset), Ints(FloatLayers.InputsKey, sources) };
         var floats = new List<ArtifactFloats>();
         foreach (var (key, attribute) in node.Attributes.OrderBy(a => a.Key, StringComparer.Ordinal))
             switch (attribute.Kind)
@@ -83,18 +104,7 @@ internal sealed partial class ArtifactBuilder
                 default:
                     throw new ModelException(ErrorCodes.NoFloatKernel, $"{node.OpType} has attribute '{key}' of kind {attribute.Kind}, which a float layer cannot carry.", nodeName: node.Name);
             }
-        var output = layer.Output + FloatSuffix;
-        AddTensor(new ArtifactTensor(output, ArtifactElementType.F32, new(Shape(layer.Output)), 1f, 0, 0, 0));
-        AddLayer(FloatLayers.Kind(node.OpType), layer.Name, inputs.ToArray(), [output], ints.ToArray(), floats.ToArray(), blobs.ToArray(), comment + " (float)");
-        try
-        {
-            var tensors = _tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
-            FloatLayers.Describe(_layers[^1], n => tensors[n]);
-        }
-        catch (ArtifactFormatException e)
-        {
-            throw new ModelException(ErrorCodes.NoFloatKernel, e.Message, nodeName: node.Name);
-        }
+        return new ArtifactLayer(FloatLayers.Kind(node.OpType), node.Name, new(inputs.ToArray()), new([output]), new(ints.ToArray()), new(floats.ToArray()), new(blobs.ToArray()), comment);
     }
 
     private static ArtifactBlob ConstantBlob(string key, Tensor constant, Node node) => constant.DataType switch

@@ -94,7 +94,8 @@ internal static class FloatIslands
         double share = total > 0 ? 100 * floats.Sum(l => Macs(l, graph)) / total : 0;
         if (!allowed)
             throw new ModelException(ErrorCodes.FloatFallbackDisabled,
-                $"{floats.Count} node{(floats.Count == 1 ? " has" : "s have")} no quantized kernel and FloatFallback is false: {list}. " +
+                $"{floats.Count} node{(floats.Count == 1 ? " has" : "s have")} no quantized kernel and FloatFallback is false: " +
+                string.Join("; ", floats.Select(l => $"'{l.Name}' ({l.FloatNode!.OpType}: {l.FloatReason})")) + ". " +
                 "Remove FloatFallback=\"false\" to run them in float (dequantize → float → quantize).", modelPath);
         return new ModelWarning(ErrorCodes.FloatFallback,
             $"{floats.Count} node{(floats.Count == 1 ? " runs" : "s run")} in float (no quantized kernel; {share.ToString("0.0", CultureInfo.InvariantCulture)}% of MACs): {list}. " +
