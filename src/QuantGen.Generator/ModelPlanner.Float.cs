@@ -26,6 +26,7 @@ namespace QuantGen.Generator
                         FloatArgumentKind.Output => Pos(Out(layer.Outputs[0])),
                         FloatArgumentKind.Int => Named(a.Name!, a.Value),
                         FloatArgumentKind.Float => Named(a.Name!, new FloatValue(a.FloatValue)),
+                        FloatArgumentKind.FloatArray => Pos(new DataValue(DataName(method, "Floats", new ArtifactBlob("floats", BlobType.F32, new(new[] { a.Floats!.Length }), EquatableArray<int>.Empty, new(a.Floats))), DataView.Floats)),
                         _ => Pos(new DataValue(DataName(method, "Ints", new ArtifactBlob("ints", BlobType.I32, new(new[] { a.Ints!.Length }), new(a.Ints), EquatableArray<float>.Empty)), DataView.Ints)),
                     });
                 planned.Add(Call(KernelLibrary.FloatKernels, call.Kernel, Line(args.ToArray())));

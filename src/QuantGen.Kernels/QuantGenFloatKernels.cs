@@ -278,5 +278,128 @@ namespace QuantGen.Generated
                     for (int i = 0; i < plane; i++) output[i] += bias[o];
                 }
         }
+
+        /// <summary>
+        /// Resize (nearest, linear): output element i (row-major over <paramref name="shape"/>) sums the 2^rank corners
+        /// of its cell in double, as the reference operator: along axis d at output index o the corners read the input
+        /// offsets lo[start[d] + o] or hi[start[d] + o] (already times the axis stride) with weights 1 − w and w, w the
+        /// double whose IEEE bits are weightBits[2t] (low half) and weightBits[2t + 1] (high half); zero weights skipped.
+        /// </summary>
+        public static void Resize(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, global::System.ReadOnlySpan<int> shape, global::System.ReadOnlySpan<int> start,
+            global::System.ReadOnlySpan<int> lo, global::System.ReadOnlySpan<int> hi, global::System.ReadOnlySpan<int> weightBits)
+        {
+            int rank = shape.Length;
+            global::System.Span<int> index = stackalloc int[rank];
+            for (int o = 0; o < y.Length; o++)
+            {
+                double value = 0;
+                for (int corner = 0; corner < 1 << rank; corner++)
+                {
+                    double w = 1;
+                    int offset = 0;
+                    for (int d = 0; d < rank && w != 0; d++)
+                    {
+                        bool upper = (corner >> d & 1) != 0;
+                        int t = start[d] + index[d];
+                        double weight = global::System.BitConverter.Int64BitsToDouble(((long)weightBits[2 * t + 1] << 32) | (uint)weightBits[2 * t]);
+                        w *= upper ? weight : 1 - weight;
+                        offset += upper ? hi[t] : lo[t];
+                    }
+                    if (w != 0) value += w * x[offset];
+                }
+                y[o] = (float)value;
+                for (int d = rank - 1; d >= 0 && ++index[d] >= shape[d]; d--) index[d] = 0;
+            }
+        }
+
+        /// <summary>A BatchNormalization on its own: y = x · factor[c] + shift[c] over [n, c, plane], two float32 roundings.</summary>
+        public static void ChannelAffine(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, global::System.ReadOnlySpan<float> factor, global::System.ReadOnlySpan<float> shift,
+            int n, int c, int plane)
+        {
+            for (int b = 0; b < n; b++)
+                for (int ch = 0; ch < c; ch++)
+                {
+                    int start = (b * c + ch) * plane;
+                    float f = factor[ch], s = shift[ch];
+                    for (int i = 0; i < plane; i++) y[start + i] = (float)(x[start + i] * f) + s;
+                }
+        }
+
+        /// <summary>GlobalAveragePool (max 0: the plane's float32 sum in index order over its size) or GlobalMaxPool (max 1) of each plane.</summary>
+        public static void GlobalPool(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int planes, int size, int max)
+        {
+            for (int p = 0; p < planes; p++)
+            {
+                var plane = x.Slice(p * size, size);
+                float acc = max != 0 ? plane[0] : 0f;
+                if (max != 0)
+                {
+                    for (int i = 1; i < size; i++)
+                    {
+                        float v = plane[i];
+                        if (float.IsNaN(acc)) break;
+                        if (float.IsNaN(v) || v > acc) acc = v;
+                    }
+                    y[p] = acc;
+                }
+                else
+                {
+                    for (int i = 0; i < size; i++) acc += plane[i];
+                    y[p] = acc / size;
+                }
+            }
+        }
+
+        /// <summary>
+        /// Gemm in float: y = beta · C (broadcast through cStrides; empty C: 0) then += (alpha · op(A)[i, p]) · op(B)[p, j]
+        /// in p order, as the reference operator.
+        /// </summary>
+        public static void Gemm(global::System.ReadOnlySpan<float> a, global::System.ReadOnlySpan<float> b, global::System.ReadOnlySpan<float> c, global::System.Span<float> y,
+            global::System.ReadOnlySpan<int> cStrides, int m, int k, int n, int transA, int transB, float alpha, float beta)
+        {
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                    y[i * n + j] = c.Length != 0 && beta != 0f ? beta * c[i * cStrides[0] + j * cStrides[1]] : 0f;
+            for (int i = 0; i < m; i++)
+                for (int p = 0; p < k; p++)
+                {
+                    float s = transA != 0 ? a[p * m + i] : a[i * k + p];
+                    if (alpha != 1f) s *= alpha;
+                    for (int j = 0; j < n; j++) y[i * n + j] += (transB != 0 ? b[j * k + p] : b[p * n + j]) * s;
+                }
+        }
+
+        /// <summary>Pad: mode 0 constant (value), 1 reflect (numpy's, folded as often as needed), 2 edge; begin[d] may be negative (a crop).</summary>
+        public static void Pad(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, global::System.ReadOnlySpan<int> inShape, global::System.ReadOnlySpan<int> outShape,
+            global::System.ReadOnlySpan<int> begin, int mode, float value)
+        {
+            int rank = inShape.Length;
+            global::System.Span<int> index = stackalloc int[rank];
+            for (int o = 0; o < y.Length; o++)
+            {
+                int offset = 0, stride = 1;
+                bool outside = false;
+                for (int d = rank - 1; d >= 0; d--)
+                {
+                    int i = index[d] - begin[d], size = inShape[d];
+                    if (i < 0 || i >= size)
+                    {
+                        if (mode == 0) { outside = true; break; }
+                        if (mode == 2) i = i < 0 ? 0 : size - 1;
+                        else if (size == 1) i = 0;
+                        else
+                        {
+                            int period = 2 * (size - 1);
+                            i = ((i % period) + period) % period;
+                            if (i >= size) i = period - i;
+                        }
+                    }
+                    offset += i * stride;
+                    stride *= size;
+                }
+                y[o] = outside ? value : x[offset];
+                for (int d = rank - 1; d >= 0 && ++index[d] >= outShape[d]; d--) index[d] = 0;
+            }
+        }
     }
 }

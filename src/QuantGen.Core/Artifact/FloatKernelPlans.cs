@@ -13,6 +13,8 @@ internal static class FloatKernelPlans
     private static readonly string[] BinaryOps = { "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min" };
     private static readonly string[] UnaryOps = { "Relu", "Sigmoid", "Tanh", "Exp", "Log", "Sqrt", "Abs", "Neg", "LeakyRelu", "HardSigmoid", "HardSwish", "Clip" };
     private static readonly int[] Scalar = { 1 };
+    private static readonly int[] ZeroOffset = { 0 };
+    private static readonly string[] PadModes = { "constant", "reflect", "edge" };
 
     public static List<FloatCall> Describe(ArtifactLayer layer, string op, int opset, int[] outShape, Func<string, ArtifactTensor> tensor)
     {
@@ -229,6 +231,85 @@ internal static class FloatKernelPlans
             case "Conv":
             case "ConvTranspose":
                 return One(Window(layer, op, Shape(0), Shape(1), outShape));
+            case "Resize":
+                return One(Resize(layer, opset, Shape(0), outShape));
+            case "BatchNormalization":
+            {
+                var x = Shape(0);
+                if (x.Length < 2) throw FloatLayers.Unsupported(layer, "its input has no channel axis");
+                int c = x[1];
+                var parameters = new float[4][];
+                for (int i = 0; i < 4; i++)
+                    if ((parameters[i] = FloatLayers.ConstantFloats(layer, i + 1)!) is null || parameters[i].Length != c)
+                        throw FloatLayers.Unsupported(layer, "its scale, bias, mean and variance are not constants of one value per channel");
+                float epsilon = FloatLayers.GetFloat(layer, "epsilon", 1e-5f);
+                var factor = new float[c];
+                var shift = new float[c];
+                for (int ch = 0; ch < c; ch++)
+                {
+                    // As the operator: scale / sqrt(var + eps) in float32 (a double square root rounded once is float32's).
+                    factor[ch] = parameters[0][ch] / (float)Math.Sqrt(parameters[3][ch] + epsilon);
+                    shift[ch] = parameters[1][ch] - parameters[2][ch] * factor[ch];
+                }
+                return One(new FloatCall("ChannelAffine", FloatArgument.Operand(0), FloatArgument.Output(), FloatArgument.FloatArray(factor), FloatArgument.FloatArray(shift),
+                    FloatArgument.Int("n", x[0]), FloatArgument.Int("c", c), FloatArgument.Int("plane", Product(x, 2, x.Length))));
+            }
+            case "GlobalAveragePool":
+            case "GlobalMaxPool":
+            {
+                var x = Shape(0);
+                if (x.Length < 3) throw FloatLayers.Unsupported(layer, "its input has no spatial axis");
+                int size = Product(x, 2, x.Length);
+                if (size == 0) throw FloatLayers.Unsupported(layer, "its input is empty");
+                return One(new FloatCall("GlobalPool", FloatArgument.Operand(0), FloatArgument.Output(), FloatArgument.Int("planes", x[0] * x[1]), FloatArgument.Int("size", size),
+                    FloatArgument.Int("max", op == "GlobalMaxPool" ? 1 : 0)));
+            }
+            case "Gemm":
+            {
+                int[] a = Shape(0), b = Shape(1);
+                if (a.Length != 2 || b.Length != 2) throw FloatLayers.Unsupported(layer, "A and B are not matrices");
+                bool ta = FloatLayers.GetInt(layer, "transA", 0) != 0, tb = FloatLayers.GetInt(layer, "transB", 0) != 0;
+                int m = ta ? a[1] : a[0], k = ta ? a[0] : a[1], n = tb ? b[0] : b[1];
+                if ((tb ? b[1] : b[0]) != k || outShape.Length != 2 || outShape[0] != m || outShape[1] != n) throw FloatLayers.Unsupported(layer, "its shapes do not match");
+                int[] cStrides = FloatLayers.Source(layer, 2) == -1 ? new[] { 0, 0 } : AlignedStrides(Shape(2), outShape, layer);
+                return One(new FloatCall("Gemm", FloatArgument.Operand(0), FloatArgument.Operand(1), FloatArgument.OptionalOperand(2), FloatArgument.Output(), FloatArgument.IntArray(cStrides),
+                    FloatArgument.Int("m", m), FloatArgument.Int("k", k), FloatArgument.Int("n", n), FloatArgument.Int("transA", ta ? 1 : 0), FloatArgument.Int("transB", tb ? 1 : 0),
+                    FloatArgument.Float("alpha", FloatLayers.GetFloat(layer, "alpha", 1f)), FloatArgument.Float("beta", FloatLayers.GetFloat(layer, "beta", 1f))));
+            }
+            case "Pad":
+            {
+                var x = Shape(0);
+                int rank = x.Length;
+                var mode = FloatLayers.GetString(layer, "mode") ?? "constant";
+                int modeCode = Array.IndexOf(PadModes, mode);
+                if (modeCode < 0) throw FloatLayers.Unsupported(layer, $"mode '{mode}' has no float kernel");
+                int[]? pads = opset < 11 ? FloatLayers.GetInts(layer, "pads") ?? FloatLayers.GetInts(layer, "paddings") : FloatLayers.ConstantInts(layer, 1);
+                if (pads is null) throw FloatLayers.Unsupported(layer, "its pads are not constants");
+                int[] axes = new int[rank];
+                for (int d = 0; d < rank; d++) axes[d] = d;
+                if (opset >= 18 && FloatLayers.InputCount(layer) > 3 && FloatLayers.Source(layer, 3) != -1)
+                {
+                    axes = FloatLayers.ConstantInts(layer, 3) ?? throw FloatLayers.Unsupported(layer, "its axes are computed");
+                    for (int i = 0; i < axes.Length; i++) axes[i] = axes[i] < 0 ? axes[i] + rank : axes[i];
+                }
+                if (pads.Length != 2 * axes.Length) throw FloatLayers.Unsupported(layer, "its pads do not match its axes");
+                var begin = new int[rank];
+                var shape = (int[])x.Clone();
+                for (int i = 0; i < axes.Length; i++)
+                {
+                    if (axes[i] < 0 || axes[i] >= rank) throw FloatLayers.Unsupported(layer, "an axis is out of range");
+                    begin[axes[i]] = pads[i];
+                    shape[axes[i]] = x[axes[i]] + pads[i] + pads[i + axes.Length];
+                }
+                for (int d = 0; d < rank; d++)
+                    if (shape[d] != outShape[d] || (modeCode != 0 && x[d] == 0 && shape[d] > 0)) throw FloatLayers.Unsupported(layer, "its output shape does not match");
+                float value = 0;
+                if (opset < 11) value = FloatLayers.GetFloat(layer, "value", 0f);
+                else if (FloatLayers.InputCount(layer) > 2 && FloatLayers.Source(layer, 2) != -1)
+                    value = FloatLayers.ConstantFloats(layer, 2) is { Length: > 0 } v ? v[0] : throw FloatLayers.Unsupported(layer, "its constant_value is computed");
+                return One(new FloatCall("Pad", FloatArgument.Operand(0), FloatArgument.Output(), FloatArgument.IntArray(x.Length == 0 ? Scalar : x), FloatArgument.IntArray(shape.Length == 0 ? Scalar : shape),
+                    FloatArgument.IntArray(begin.Length == 0 ? ZeroOffset : begin), FloatArgument.Int("mode", modeCode), FloatArgument.Float("value", value)));
+            }
             default:
                 throw FloatLayers.Unsupported(layer, "its op type has no float kernel yet");
         }
@@ -291,6 +372,113 @@ internal static class FloatKernelPlans
             FloatArgument.Int("kh", ks[0]), FloatArgument.Int("kw", ks[1]), FloatArgument.Int("sh", strides[0]), FloatArgument.Int("sw", strides[1]),
             FloatArgument.Int("padTop", pads[0]), FloatArgument.Int("padLeft", pads[1]), FloatArgument.Int("dh", dilations[0]), FloatArgument.Int("dw", dilations[1]),
             FloatArgument.Int("group", group));
+    }
+
+    /// <summary>
+    /// Resize, nearest or linear, as the operator computes it: per axis and output index the two input offsets and the
+    /// (double) weight of the second, from the same coordinate transformation; the weights travel as the two 32-bit
+    /// halves of their IEEE bits, so that the kernel multiplies exactly the operator's doubles.
+    /// </summary>
+    private static FloatCall Resize(ArtifactLayer layer, int opset, int[] x, int[] outShape)
+    {
+        var mode = FloatLayers.GetString(layer, "mode") ?? "nearest";
+        if (mode != "nearest" && mode != "linear") throw FloatLayers.Unsupported(layer, $"mode '{mode}' has no float kernel");
+        if (FloatLayers.GetInt(layer, "antialias", 0) != 0) throw FloatLayers.Unsupported(layer, "it antialiases");
+        var transform = opset < 11 ? "asymmetric" : FloatLayers.GetString(layer, "coordinate_transformation_mode") ?? "half_pixel";
+        var nearest = opset < 11 ? "floor" : FloatLayers.GetString(layer, "nearest_mode") ?? "round_prefer_floor";
+        if ((FloatLayers.GetString(layer, "keep_aspect_ratio_policy") ?? "stretch") != "stretch") throw FloatLayers.Unsupported(layer, "its keep_aspect_ratio_policy is not stretch");
+        int rank = x.Length;
+        if (rank == 0 || outShape.Length != rank) throw FloatLayers.Unsupported(layer, "its rank does not match");
+        var axes = FloatLayers.GetInts(layer, "axes") ?? Iota(rank);
+        var scales = new double[rank];
+        var output = (int[])x.Clone();
+        for (int d = 0; d < rank; d++) scales[d] = 1;
+        int scalesIndex = opset < 11 ? 1 : 2, sizesIndex = opset < 11 ? -1 : 3;
+        for (int i = 1; i < FloatLayers.InputCount(layer); i++)
+            if (FloatLayers.Source(layer, i) >= 0) throw FloatLayers.Unsupported(layer, "its scales or sizes are computed, not constants");
+        var sizes = sizesIndex > 0 && sizesIndex < FloatLayers.InputCount(layer) ? FloatLayers.ConstantInts(layer, sizesIndex) : null;
+        var given = scalesIndex < FloatLayers.InputCount(layer) ? FloatLayers.ConstantFloats(layer, scalesIndex) : null;
+        if (sizes is { Length: > 0 })
+        {
+            if (sizes.Length != axes.Length) throw FloatLayers.Unsupported(layer, "its sizes do not match its axes");
+            for (int i = 0; i < axes.Length; i++)
+            {
+                int d = axes[i] < 0 ? axes[i] + rank : axes[i];
+                output[d] = sizes[i];
+                scales[d] = (double)sizes[i] / x[d];
+            }
+        }
+        else if (given is { Length: > 0 })
+        {
+            if (given.Length != axes.Length) throw FloatLayers.Unsupported(layer, "its scales do not match its axes");
+            for (int i = 0; i < axes.Length; i++)
+            {
+                int d = axes[i] < 0 ? axes[i] + rank : axes[i];
+                scales[d] = given[i];
+                output[d] = (int)Math.Floor(x[d] * (double)given[i]);
+            }
+        }
+        else throw FloatLayers.Unsupported(layer, "it has neither scales nor sizes");
+        for (int d = 0; d < rank; d++)
+            if (output[d] != outShape[d] || x[d] < 1) throw FloatLayers.Unsupported(layer, "its output shape does not match");
+        var strides = Strides(x);
+        var start = new int[rank];
+        var lo = new List<int>();
+        var hi = new List<int>();
+        var bits = new List<int>();
+        for (int d = 0; d < rank; d++)
+        {
+            start[d] = lo.Count;
+            int inSize = x[d], outSize = output[d];
+            for (int o = 0; o < outSize; o++)
+            {
+                double c = Original(layer, transform, o, scales[d], inSize, outSize), w = 0;
+                int i0, i1;
+                if (mode == "linear")
+                {
+                    c = Math.Max(0, Math.Min(inSize - 1, c));
+                    i0 = (int)Math.Floor(c);
+                    i1 = Math.Min(i0 + 1, inSize - 1);
+                    w = c - i0;
+                }
+                else
+                    i0 = i1 = Math.Max(0, Math.Min(inSize - 1, Nearest(layer, nearest, c)));
+                lo.Add(i0 * strides[d]);
+                hi.Add(i1 * strides[d]);
+                long b = BitConverter.DoubleToInt64Bits(w);
+                bits.Add((int)b);
+                bits.Add((int)(b >> 32));
+            }
+        }
+        return new FloatCall("Resize", FloatArgument.Operand(0), FloatArgument.Output(), FloatArgument.IntArray(output), FloatArgument.IntArray(start),
+            FloatArgument.IntArray(lo.ToArray()), FloatArgument.IntArray(hi.ToArray()), FloatArgument.IntArray(bits.ToArray()));
+    }
+
+    private static double Original(ArtifactLayer layer, string transform, int o, double scale, int inSize, int outSize) => transform switch
+    {
+        "half_pixel" => (o + 0.5) / scale - 0.5,
+        "pytorch_half_pixel" => outSize > 1 ? (o + 0.5) / scale - 0.5 : 0,
+        "align_corners" => outSize == 1 ? 0 : o * (inSize - 1) / (inSize * scale - 1),
+        "asymmetric" => o / scale,
+        "tf_half_pixel_for_nearest" or "tf_half_pixel_for_nn" => (o + 0.5) / scale,
+        "half_pixel_symmetric" => inSize / 2.0 * (1 - outSize / (scale * inSize)) + (o + 0.5) / scale - 0.5,
+        _ => throw FloatLayers.Unsupported(layer, $"coordinate_transformation_mode '{transform}' has no float kernel"),
+    };
+
+    private static int Nearest(ArtifactLayer layer, string mode, double c) => mode switch
+    {
+        "round_prefer_floor" => c == Math.Floor(c) + 0.5 ? (int)Math.Floor(c) : (int)Math.Round(c, MidpointRounding.AwayFromZero),
+        "round_prefer_ceil" => c == Math.Floor(c) + 0.5 ? (int)Math.Ceiling(c) : (int)Math.Round(c, MidpointRounding.AwayFromZero),
+        "floor" => (int)Math.Floor(c),
+        "ceil" => (int)Math.Ceiling(c),
+        _ => throw FloatLayers.Unsupported(layer, $"nearest_mode '{mode}' is not valid"),
+    };
+
+    private static int[] Iota(int n)
+    {
+        var r = new int[n];
+        for (int i = 0; i < n; i++) r[i] = i;
+        return r;
     }
 
     private static FloatCall Strided(int[] shape, int[] strides, int offset) =>

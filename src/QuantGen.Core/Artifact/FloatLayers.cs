@@ -25,8 +25,9 @@ public static class FloatLayers
     /// <summary>The op types with a float kernel (QuantGenFloatKernels), sorted; any other executor op is QG0023 at build time.</summary>
     public static readonly string[] KernelOps =
     {
-        "Abs", "Add", "Clip", "Concat", "Conv", "ConvTranspose", "Div", "Exp", "HardSigmoid", "HardSwish", "LeakyRelu", "Log",
-        "MatMul", "Max", "Min", "Mul", "Neg", "Pow", "ReduceMax", "ReduceMean", "Relu", "Sigmoid", "Slice", "Softmax", "Sqrt", "Sub", "Tanh", "Transpose",
+        "Abs", "Add", "BatchNormalization", "Clip", "Concat", "Conv", "ConvTranspose", "Div", "Exp", "Gemm", "GlobalAveragePool", "GlobalMaxPool",
+        "HardSigmoid", "HardSwish", "LeakyRelu", "Log", "MatMul", "Max", "Min", "Mul", "Neg", "Pad", "Pow", "ReduceMax", "ReduceMean", "Relu", "Resize",
+        "Sigmoid", "Slice", "Softmax", "Sqrt", "Sub", "Tanh", "Transpose",
     };
 
     public static string Kind(string opType) => Prefix + opType;
@@ -190,6 +191,8 @@ public sealed class FloatArgument
 
     public int[]? Ints { get; }
 
+    public float[]? Floats { get; private init; }
+
     public static FloatArgument Operand(int index) => new(FloatArgumentKind.Operand, null, index, 0, 0, null);
 
     public static FloatArgument OptionalOperand(int index) => new(FloatArgumentKind.OptionalOperand, null, index, 0, 0, null);
@@ -202,6 +205,9 @@ public sealed class FloatArgument
 
     /// <summary>An int32 array, passed as a constant span.</summary>
     public static FloatArgument IntArray(int[] values) => new(FloatArgumentKind.IntArray, null, 0, 0, 0, values);
+
+    /// <summary>A float32 array, passed as a constant span.</summary>
+    public static FloatArgument FloatArray(float[] values) => new(FloatArgumentKind.FloatArray, null, 0, 0, 0, null) { Floats = values };
 }
 
 public enum FloatArgumentKind
@@ -215,6 +221,7 @@ public enum FloatArgumentKind
     Int,
     Float,
     IntArray,
+    FloatArray,
 }
 
 /// <summary>One call of a QuantGenFloatKernels method: its name and arguments in the method's parameter order.</summary>

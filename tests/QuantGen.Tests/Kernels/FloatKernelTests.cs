@@ -16,7 +16,7 @@ namespace QuantGen.Tests.Kernels;
 /// </summary>
 public sealed class FloatKernelTests(ITestOutputHelper output)
 {
-    private static readonly HashSet<string> Approximate = ["Sigmoid", "Tanh", "Exp", "Log"];
+    private static readonly HashSet<string> Approximate = ["Sigmoid", "Tanh", "Exp", "Log", "GlobalAveragePool"];
 
     private readonly Random _random = new(2026);
 
@@ -162,6 +162,57 @@ public sealed class FloatKernelTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public void ResizeNearestAndLinearMatchTheOperator()
+    {
+        string[] transforms = ["half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nearest", "half_pixel_symmetric"];
+        string[] nearestModes = ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"];
+        for (int trial = 0; trial < 16; trial++)
+        {
+            int[] x = [1, 1 + _random.Next(3), 2 + _random.Next(4), 2 + _random.Next(5)];
+            var attributes = new List<NodeAttribute>
+            {
+                Str("mode", trial % 2 == 0 ? "nearest" : "linear"),
+                Str("coordinate_transformation_mode", transforms[trial % transforms.Length]),
+                Str("nearest_mode", nearestModes[trial / 2 % nearestModes.Length]),
+            };
+            var inputs = new List<(string, int[], float[], bool)> { ("x", x, Values(x, -1, 1), false), ("", [], [], false) };
+            if (trial % 3 == 0)
+            {
+                inputs.Add(("", [], [], false));
+                inputs.Add(("sizes", [4], [1, x[1], 1 + _random.Next(9), 1 + _random.Next(9)], true));
+            }
+            else
+                inputs.Add(("scales", [4], [1, 1, 0.5f + _random.Next(6) * 0.5f, 0.75f + _random.Next(5) * 0.5f], true));
+            Check("Resize", inputs, [.. attributes]);
+        }
+    }
+
+    [Fact]
+    public void BatchNormalizationGlobalPoolsGemmAndPadMatchTheOperator()
+    {
+        for (int trial = 0; trial < 6; trial++)
+        {
+            var x = RandomShape(3, 4, 6);
+            int c = x[1];
+            Check("BatchNormalization", [("x", x, Values(x, -3, 3), false), ("scale", [c], Values([c], 0.5f, 2), true), ("bias", [c], Values([c], -1, 1), true),
+                ("mean", [c], Values([c], -1, 1), true), ("var", [c], Values([c], 0.1f, 3), true)], [Float("epsilon", 1e-3f)]);
+            Check("GlobalAveragePool", [("x", x, Values(x, -3, 3), false)], []);
+            Check("GlobalMaxPool", [("x", x, Values(x, -3, 3), false)], []);
+
+            bool ta = trial % 2 == 1, tb = trial % 3 == 1;
+            int m = 1 + _random.Next(5), k = 1 + _random.Next(7), n = 1 + _random.Next(5);
+            int[] a = ta ? [k, m] : [m, k], b = tb ? [n, k] : [k, n];
+            int[] cShape = (trial % 3) switch { 0 => [n], 1 => [m, 1], _ => [m, n] };
+            Check("Gemm", [("a", a, Values(a, -1, 1), false), ("b", b, Values(b, -1, 1), trial % 2 == 0), ("c", cShape, Values(cShape, -1, 1), true)],
+                [Int("transA", ta ? 1 : 0), Int("transB", tb ? 1 : 0), Float("alpha", trial == 2 ? 1 : 0.75f), Float("beta", trial == 4 ? 0 : 1.5f)]);
+
+            var pads = x.Select(_ => (float)_random.Next(0, 3)).Concat(x.Select(d => (float)_random.Next(-Math.Min(1, d - 1), 3))).ToArray();
+            foreach (var mode in new[] { "constant", "reflect", "edge" })
+                Check("Pad", [("x", x, Values(x, -1, 1), false), ("pads", [pads.Length], pads, true), ("value", [], [0.25f], true)], [Str("mode", mode)]);
+        }
+    }
+
     /// <summary>
     /// Runs <paramref name="op"/> through its reference operator and through the float kernels the layer's description
     /// calls, and compares; inputs are (name, shape, values, constant).
@@ -169,16 +220,16 @@ public sealed class FloatKernelTests(ITestOutputHelper output)
     private void Check(string op, List<(string Name, int[] Shape, float[] Values, bool Constant)> inputs, NodeAttribute[] attributes, int opset = 13)
     {
         var node = new Node("node", op, inputs.Select(i => i.Name).ToArray(), ["y"], attributes.ToDictionary(a => a.Name));
-        bool integers = op == "Slice";
-        var tensors = inputs.Select((i, index) => integers && index > 0
+        bool Integer(int index) => op == "Slice" && index > 0 || op == "Pad" && index is 1 or 3 || op == "Resize" && index == 3;
+        var tensors = inputs.Select((i, index) => i.Name.Length == 0 ? null : Integer(index)
             ? Tensor.FromArray(i.Shape, i.Values.Select(v => (long)v).ToArray())
             : Tensor.FromArray(i.Shape, i.Values)).ToArray();
         Assert.True(OperatorRegistry.Default.TryGet(op, out var reference));
         var expected = reference.Execute(new OpContext(node, opset), tensors)[0];
 
-        var constants = inputs.Select((input, index) => (input, index)).Where(p => p.input.Constant).ToDictionary(p => p.input.Name, p => tensors[p.index]);
+        var constants = inputs.Select((input, index) => (input, index)).Where(p => p.input.Constant).ToDictionary(p => p.input.Name, p => tensors[p.index]!);
         var layer = ArtifactBuilder.FloatLayerOf(node, opset, constants, name => name, "y", "");
-        var artifactTensors = inputs.Where(i => !i.Constant).Select(i => new ArtifactTensor(i.Name, ArtifactElementType.F32, new(i.Shape), 1f, 0, 0, 0))
+        var artifactTensors = inputs.Where(i => !i.Constant && i.Name.Length > 0).Select(i => new ArtifactTensor(i.Name, ArtifactElementType.F32, new(i.Shape), 1f, 0, 0, 0))
             .Append(new ArtifactTensor("y", ArtifactElementType.F32, new(expected.Shape), 1f, 0, 0, 0)).ToDictionary(t => t.Name);
         var calls = FloatLayers.Describe(layer, n => artifactTensors[n]);
 
@@ -219,6 +270,11 @@ public sealed class FloatKernelTests(ITestOutputHelper output)
             case "CopyBlocks": QuantGenFloatKernels.CopyBlocks(In(0), y, a[2].Value, a[3].Value, a[4].Value, a[5].Value); break;
             case "Reduce": QuantGenFloatKernels.Reduce(In(0), y, a[2].Ints, a[3].Ints, a[4].Ints, a[5].Ints, a[6].Value); break;
             case "MatMul": QuantGenFloatKernels.MatMul(In(0), In(1), y, a[3].Ints, a[4].Ints, a[5].Value, a[6].Value, a[7].Value); break;
+            case "Resize": QuantGenFloatKernels.Resize(In(0), y, a[2].Ints, a[3].Ints, a[4].Ints, a[5].Ints, a[6].Ints); break;
+            case "ChannelAffine": QuantGenFloatKernels.ChannelAffine(In(0), y, a[2].Floats, a[3].Floats, a[4].Value, a[5].Value, a[6].Value); break;
+            case "GlobalPool": QuantGenFloatKernels.GlobalPool(In(0), y, a[2].Value, a[3].Value, a[4].Value); break;
+            case "Gemm": QuantGenFloatKernels.Gemm(In(0), In(1), In(2), y, a[4].Ints, a[5].Value, a[6].Value, a[7].Value, a[8].Value, a[9].Value, a[10].FloatValue, a[11].FloatValue); break;
+            case "Pad": QuantGenFloatKernels.Pad(In(0), y, a[2].Ints, a[3].Ints, a[4].Ints, a[5].Value, a[6].FloatValue); break;
             case "Conv":
             case "ConvTranspose":
             {
@@ -251,6 +307,8 @@ public sealed class FloatKernelTests(ITestOutputHelper output)
     private static NodeAttribute Int(string name, long value) => new() { Name = name, Kind = AttributeKind.Int, Int = value };
 
     private static NodeAttribute Ints(string name, params long[] values) => new() { Name = name, Kind = AttributeKind.Ints, Ints = values };
+
+    private static NodeAttribute Str(string name, string value) => new() { Name = name, Kind = AttributeKind.String, String = value };
 
     private static NodeAttribute Float(string name, float value) => new() { Name = name, Kind = AttributeKind.Float, Float = value };
 }
