@@ -21,6 +21,19 @@ internal sealed partial class LayerGraphBuilder
         return true;
     }
 
+    /// <summary>
+    /// The float edge layers (Softmax, Sigmoid) compute after the last dequantization; one whose output another layer
+    /// reads is inside the graph, and becomes a float layer of its node instead (its readers then see a float value).
+    /// </summary>
+    private void FloatInnerEdgeLayers(List<FloatLayer> layers)
+    {
+        _absorbed.Clear();
+        var read = layers.SelectMany(l => l.Inputs).ToHashSet(StringComparer.Ordinal);
+        for (int i = 0; i < layers.Count; i++)
+            if (layers[i].IsFloatTail && read.Contains(layers[i].Output) && _graph.Nodes.FirstOrDefault(n => n.Name == layers[i].Name && n.Outputs[0] == layers[i].Output) is { } node)
+                layers[i] = BuildFloat(node, $"{node.OpType} is computed in float at the output edge only, and another layer reads its output here.");
+    }
+
     /// <summary>The float layer of <paramref name="node"/>: its computed inputs as the layer's inputs, the node kept whole.</summary>
     private FloatLayer BuildFloat(Node node, string reason)
     {

@@ -57,6 +57,7 @@ internal sealed partial class LayerGraphBuilder
                 throw e.WithContext(modelPath, node.Name);
             }
         }
+        builder.FloatInnerEdgeLayers(layers);
         return (layers, batchNorms, builder._alias);
     }
 
