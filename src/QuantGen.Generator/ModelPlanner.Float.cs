@@ -42,7 +42,7 @@ namespace QuantGen.Generator
             if (source == -1)
                 return optional ? Pos(new EmptyValue()) : throw new ArtifactFormatException($"Layer '{layer.Name}': input {index} is required.");
             var values = FloatLayers.ConstantFloats(layer, index)!;
-            var blob = new ArtifactBlob("constant", BlobType.F32, layer.GetBlob("c" + index.ToString(System.Globalization.CultureInfo.InvariantCulture)).Shape, EquatableArray<int>.Empty, new(values));
+            var blob = new ArtifactBlob("constant", BlobType.F32, FloatLayers.ConstantBlob(layer, index).Shape, EquatableArray<int>.Empty, new(values));
             return Pos(new DataValue(DataName(method, "Constant", blob), DataView.Floats));
         }
     }

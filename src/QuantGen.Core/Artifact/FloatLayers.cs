@@ -97,14 +97,17 @@ public static class FloatLayers
     {
         int s = Source(layer, index);
         if (s == -1) throw new ArtifactFormatException($"Layer '{layer.Name}': input {index} is required.");
-        return s == -2 ? layer.GetBlob("c" + index).Shape.AsArray() : tensor(layer.Inputs[s]).Shape.AsArray();
+        return s == -2 ? ConstantBlob(layer, index).Shape.AsArray() : tensor(layer.Inputs[s]).Shape.AsArray();
     }
+
+    /// <summary>The blob of constant input <paramref name="index"/>.</summary>
+    public static ArtifactBlob ConstantBlob(ArtifactLayer layer, int index) => layer.GetBlob("c" + index.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>A constant input's values as integers (an i32 blob), or null when the input is not a constant.</summary>
     public static int[]? ConstantInts(ArtifactLayer layer, int index)
     {
         if (Source(layer, index) != -2) return null;
-        var blob = layer.GetBlob("c" + index);
+        var blob = ConstantBlob(layer, index);
         if (blob.Type == BlobType.F32)
         {
             var f = blob.FloatValues.AsArray();
@@ -119,7 +122,7 @@ public static class FloatLayers
     public static float[]? ConstantFloats(ArtifactLayer layer, int index)
     {
         if (Source(layer, index) != -2) return null;
-        var blob = layer.GetBlob("c" + index);
+        var blob = ConstantBlob(layer, index);
         if (blob.Type == BlobType.F32) return blob.FloatValues.AsArray();
         var v = blob.Values.AsArray();
         var r = new float[v.Length];

@@ -167,6 +167,62 @@ public sealed class FloatIslandTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void SixteenBitModelsRunFloatIslandsToo()
+    {
+        var (model, shape) = Island("island_middle");
+        var artifact = ModelQuantizer.Quantize(model, new QuantizationOptions { ActivationBits = 16 }, new SyntheticModels(40).Calibration(shape, 32, -2, 2),
+            [new ArtifactMetadata("source", $"Models/{model.Path}")]).Artifact;
+        Assert.Contains(artifact.Tensors, t => t.ElementType == ArtifactElementType.I16);
+        var path = "/project/obj/quantgen/island16.qgart";
+        var driver = GeneratorHarness.Driver([new GeneratorHarness.InMemoryText(path, ArtifactText.Write(artifact))],
+            GeneratedCodeTests.Options(path, "Model"), LanguageVersion.CSharp9);
+        var (assembly, _) = GeneratorHarness.Build(GeneratorHarness.Compilation(FusedActivationKernelTests.Probe, LanguageVersion.CSharp9), driver);
+        var probe = assembly.GetType("Probe")!.GetMethod("Run")!.CreateDelegate<Func<float[], float[]>>();
+        var simulator = new IntegerSimulator(artifact);
+        var data = new SyntheticModels(43);
+        for (int i = 0; i < 10; i++)
+        {
+            var x = data.Uniform(shape.Aggregate(1, (a, d) => a * d), -2, 2);
+            Assert.Equal(simulator.Run(new Dictionary<string, float[]> { ["x"] = x })["y"], probe(x));
+        }
+    }
+
+    [Theory]
+    [InlineData("layer Float.Transpose swap_hw", "layer Float.Gather swap_hw")]
+    [InlineData("ints is.perm 0 1 3 2", "ints is.perm 0 1 3 9")]
+    [InlineData("ints is.perm 0 1 3 2", "ints is.perm 0 1 3")]
+    [InlineData("ints inputs 0\n", "ints inputs 5\n")]
+    public void AHostileFloatLayerIsRefusedByTheGenerator(string line, string with)
+    {
+        var (model, shape) = Island("island_middle");
+        var text = ArtifactText.Write(ModelQuantizer.Quantize(model, new QuantizationOptions(), new SyntheticModels(40).Calibration(shape, 32, -2, 2)).Artifact);
+        line = line.Replace("\\n", "\n", StringComparison.Ordinal);
+        with = with.Replace("\\n", "\n", StringComparison.Ordinal);
+        Assert.Contains(line, text, StringComparison.Ordinal);
+        var path = "/project/obj/quantgen/hostile.qgart";
+        var run = GeneratorHarness.Driver([new GeneratorHarness.InMemoryText(path, text.Replace(line, with, StringComparison.Ordinal))], GeneratedCodeTests.Options(path, "Model"))
+            .RunGenerators(GeneratorHarness.Compilation()).GetRunResult();
+        Assert.All(run.Results, r => Assert.Null(r.Exception));
+        Assert.Contains(run.Diagnostics, d => d.Id == "QG1040");
+    }
+
+    [Fact]
+    public void AFloatNodeNamedLikeCodeStaysAComment()
+    {
+        const string evil = "*/ } public class Evil { } /* \\u0022 \" \\";
+        var g = new SyntheticModels(18);
+        g.Node("Conv", "conv", ["x", g.Weights("w", 3, 2, 3, 3)], "c", Ints("kernel_shape", 3, 3), Ints("pads", 1, 1, 1, 1))
+            .Node("Transpose", evil, ["c"], "y", Ints("perm", 0, 1, 3, 2));
+        var model = g.Build("evil", [1, 2, 6, 5], [1, 3, 5, 6]);
+        var artifact = ModelQuantizer.Quantize(model, new QuantizationOptions(), new SyntheticModels(40).Calibration([1, 2, 6, 5], 32, -2, 2)).Artifact;
+        var path = "/project/obj/quantgen/evil.qgart";
+        var driver = GeneratorHarness.Driver([new GeneratorHarness.InMemoryText(path, ArtifactText.Write(artifact))], GeneratedCodeTests.Options(path, "Model"), LanguageVersion.CSharp9);
+        var (assembly, _) = GeneratorHarness.Build(GeneratorHarness.Compilation(FusedActivationKernelTests.Probe, LanguageVersion.CSharp9), driver);
+        Assert.Null(assembly.GetType("Evil"));
+        Assert.DoesNotContain(assembly.GetTypes(), t => t.Name == "Evil");
+    }
+
+    [Fact]
     public void TheWarningListsEveryFloatNodeWithItsShareOfMacs()
     {
         var (model, shape) = Island("attention");
