@@ -127,9 +127,11 @@ public sealed class FloatIslandTests(ITestOutputHelper output)
         var path = $"/project/obj/quantgen/{name}.qgart";
         var driver = GeneratorHarness.Driver([new GeneratorHarness.InMemoryText(path, ArtifactText.Write(artifact))],
             GeneratedCodeTests.Options(path, "Model"), LanguageVersion.CSharp9);
-        var (assembly, run) = GeneratorHarness.Build(GeneratorHarness.Compilation(FusedActivationKernelTests.Probe, LanguageVersion.CSharp9), driver);
+        var (assembly, run) = GeneratorHarness.Build(GeneratorHarness.Compilation(Probe, LanguageVersion.CSharp9), driver);
         Assert.Contains(run.GeneratedTrees, t => t.ToString().Contains("QuantGenFloatKernels.", StringComparison.Ordinal));
         var probe = assembly.GetType("Probe")!.GetMethod("Run")!.CreateDelegate<Func<float[], float[]>>();
+        // Float buffers are fields like the byte buffers, the kernels use stackalloc: Run allocates nothing.
+        Assert.Equal(0, assembly.GetType("Probe")!.GetMethod("AllocatedBytesPerRun")!.CreateDelegate<Func<float[], long>>()(new float[shape.Aggregate(1, (a, d) => a * d)]));
 
         var simulator = new IntegerSimulator(artifact);
         var executor = new ReferenceExecutor(model);
@@ -165,6 +167,35 @@ public sealed class FloatIslandTests(ITestOutputHelper output)
         // The quantized model still approximates the float one (a wrong island would be far off).
         Assert.True(sqnr > 20, $"SQNR {sqnr:F1} dB");
     }
+
+    /// <summary>Runs Demo.Models.Model on an array, and counts what one Run allocates (the least over five batches of 50).</summary>
+    private const string Probe = """
+        public static class Probe
+        {
+            private static readonly Demo.Models.Model Model = new Demo.Models.Model();
+
+            public static float[] Run(float[] input)
+            {
+                var output = new float[Demo.Models.Model.OutputLength];
+                Model.Run(input, output);
+                return output;
+            }
+
+            public static long AllocatedBytesPerRun(float[] input)
+            {
+                var output = new float[Demo.Models.Model.OutputLength];
+                Model.Run(input, output);
+                long least = long.MaxValue;
+                for (int batch = 0; batch < 5; batch++)
+                {
+                    long before = System.GC.GetAllocatedBytesForCurrentThread();
+                    for (int i = 0; i < 50; i++) Model.Run(input, output);
+                    least = System.Math.Min(least, (System.GC.GetAllocatedBytesForCurrentThread() - before) / 50);
+                }
+                return least;
+            }
+        }
+        """;
 
     [Fact]
     public void SixteenBitModelsRunFloatIslandsToo()
