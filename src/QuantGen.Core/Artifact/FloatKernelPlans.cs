@@ -49,7 +49,13 @@ internal static class FloatKernelPlans
                     }
                     else
                     {
-                        if (FloatLayers.Source(layer, 1) >= 0 || FloatLayers.Source(layer, 2) >= 0) throw FloatLayers.Unsupported(layer, "its bounds are computed, not constants");
+                        if (FloatLayers.Source(layer, 1) >= 0 || FloatLayers.Source(layer, 2) >= 0)
+                        {
+                            // Computed bounds (log-mel's max(x, max(x) − 80)): one value each, read at run time.
+                            for (int i = 1; i <= 2; i++)
+                                if (FloatLayers.Source(layer, i) != -1 && Product(Shape(i), 0, Shape(i).Length) != 1) throw FloatLayers.Unsupported(layer, "a bound is not a single value");
+                            return One(new FloatCall("ClipBounds", FloatArgument.Operand(0), FloatArgument.OptionalOperand(1), FloatArgument.OptionalOperand(2), FloatArgument.Output()));
+                        }
                         if (FloatLayers.ConstantFloats(layer, 1) is { Length: 1 } lo) alpha = lo[0];
                         if (FloatLayers.ConstantFloats(layer, 2) is { Length: 1 } hi) beta = hi[0];
                     }
@@ -233,6 +239,13 @@ internal static class FloatKernelPlans
                 return One(Window(layer, op, Shape(0), Shape(1), outShape));
             case "Resize":
                 return One(Resize(layer, opset, Shape(0), outShape));
+            case "Cast":
+            {
+                // Float to float (exporters write it after Clip or Pow): a copy. Any other target is not a float layer.
+                if (FloatLayers.GetInt(layer, "to", 0) != 1) throw FloatLayers.Unsupported(layer, "it casts to another type than float32");
+                var x = Shape(0);
+                return One(Strided(x.Length == 0 ? Scalar : x, Strides(x.Length == 0 ? Scalar : x), 0));
+            }
             case "BatchNormalization":
             {
                 var x = Shape(0);

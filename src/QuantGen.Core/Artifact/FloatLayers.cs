@@ -25,7 +25,7 @@ public static class FloatLayers
     /// <summary>The op types with a float kernel (QuantGenFloatKernels), sorted; any other executor op is QG0023 at build time.</summary>
     public static readonly string[] KernelOps =
     {
-        "Abs", "Add", "BatchNormalization", "Clip", "Concat", "Conv", "ConvTranspose", "Div", "Exp", "Gemm", "GlobalAveragePool", "GlobalMaxPool",
+        "Abs", "Add", "BatchNormalization", "Cast", "Clip", "Concat", "Conv", "ConvTranspose", "Div", "Exp", "Gemm", "GlobalAveragePool", "GlobalMaxPool",
         "HardSigmoid", "HardSwish", "LeakyRelu", "Log", "MatMul", "Max", "Min", "Mul", "Neg", "Pad", "Pow", "ReduceMax", "ReduceMean", "Relu", "Resize",
         "Sigmoid", "Slice", "Softmax", "Sqrt", "Sub", "Tanh", "Transpose",
     };

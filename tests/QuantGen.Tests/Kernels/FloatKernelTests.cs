@@ -75,6 +75,12 @@ public sealed class FloatKernelTests(ITestOutputHelper output)
                 if (trial % 2 == 0) inputs.Add(("hi", [], [2f - trial * 0.25f], true));
             }
             Check(op, inputs, attributes);
+            if (op == "Clip")
+            {
+                // Bounds computed at run time (ClipBounds): the same inputs, not constants.
+                inputs[1] = (inputs[1].Item1, inputs[1].Item2, inputs[1].Item3, false);
+                Check(op, inputs, attributes);
+            }
         }
     }
 
@@ -270,6 +276,7 @@ public sealed class FloatKernelTests(ITestOutputHelper output)
             case "CopyBlocks": QuantGenFloatKernels.CopyBlocks(In(0), y, a[2].Value, a[3].Value, a[4].Value, a[5].Value); break;
             case "Reduce": QuantGenFloatKernels.Reduce(In(0), y, a[2].Ints, a[3].Ints, a[4].Ints, a[5].Ints, a[6].Value); break;
             case "MatMul": QuantGenFloatKernels.MatMul(In(0), In(1), y, a[3].Ints, a[4].Ints, a[5].Value, a[6].Value, a[7].Value); break;
+            case "ClipBounds": QuantGenFloatKernels.ClipBounds(In(0), In(1), In(2), y); break;
             case "Resize": QuantGenFloatKernels.Resize(In(0), y, a[2].Ints, a[3].Ints, a[4].Ints, a[5].Ints, a[6].Ints); break;
             case "ChannelAffine": QuantGenFloatKernels.ChannelAffine(In(0), y, a[2].Floats, a[3].Floats, a[4].Value, a[5].Value, a[6].Value); break;
             case "GlobalPool": QuantGenFloatKernels.GlobalPool(In(0), y, a[2].Value, a[3].Value, a[4].Value); break;
