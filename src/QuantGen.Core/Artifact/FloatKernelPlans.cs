@@ -21,7 +21,13 @@ internal static class FloatKernelPlans
         int[] Shape(int index) => FloatLayers.ShapeOf(layer, index, tensor);
         switch (op)
         {
-            case "Add": case "Sub": case "Mul": case "Div": case "Pow": case "Max": case "Min":
+            case "Add":
+            case "Sub":
+            case "Mul":
+            case "Div":
+            case "Pow":
+            case "Max":
+            case "Min":
             {
                 if (FloatLayers.InputCount(layer) != 2) throw FloatLayers.Unsupported(layer, "it does not have exactly two inputs");
                 if (opset < 7 && FloatLayers.HasAttribute(layer, "axis")) throw FloatLayers.Unsupported(layer, "it uses the pre-opset-7 'axis' broadcast");
@@ -31,8 +37,18 @@ internal static class FloatKernelPlans
                     FloatArgument.IntArray(shape), FloatArgument.IntArray(AlignedStrides(Shape(0), shape, layer)), FloatArgument.IntArray(AlignedStrides(Shape(1), shape, layer)),
                     FloatArgument.Int("op", code)));
             }
-            case "Relu": case "Sigmoid": case "Tanh": case "Exp": case "Log": case "Sqrt": case "Abs": case "Neg":
-            case "LeakyRelu": case "HardSigmoid": case "HardSwish": case "Clip":
+            case "Relu":
+            case "Sigmoid":
+            case "Tanh":
+            case "Exp":
+            case "Log":
+            case "Sqrt":
+            case "Abs":
+            case "Neg":
+            case "LeakyRelu":
+            case "HardSigmoid":
+            case "HardSwish":
+            case "Clip":
             {
                 int code = Array.IndexOf(UnaryOps, op);
                 float alpha = 0, beta = 0;
