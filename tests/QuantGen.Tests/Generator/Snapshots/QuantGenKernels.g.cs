@@ -88,6 +88,13 @@ namespace QuantGen.Generated
             }
         }
 
+        /// <summary>Clip with bounds computed at run time: one value each, an empty span for no bound.</summary>
+        public static void ClipBounds(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> min, global::System.ReadOnlySpan<float> max, global::System.Span<float> y)
+        {
+            float lo = min.Length == 0 ? float.NegativeInfinity : min[0], hi = max.Length == 0 ? float.PositiveInfinity : max[0];
+            Unary(x, y, 11, lo, hi);
+        }
+
         /// <summary>Math.Clamp's order of tests (NaN passes through).</summary>
         private static float Clamp(float value, float min, float max) => value < min ? min : value > max ? max : value;
 
