@@ -69,6 +69,9 @@ public sealed class QuantizeModel : ToolTask
     /// <summary>true or false; empty = true.</summary>
     public string PerChannel { get; set; } = "";
 
+    /// <summary>"false" stops the build when a node has no quantized kernel (QG0024) instead of running it in float (QG0022).</summary>
+    public string FloatFallback { get; set; } = "";
+
     /// <summary>AdaRound steps per layer; empty = the default.</summary>
     public string AdaRoundIterations { get; set; } = "";
 
@@ -186,6 +189,7 @@ public sealed class QuantizeModel : ToolTask
         if (!string.IsNullOrWhiteSpace(Algorithms)) args.AppendSwitchIfNotNull("--algorithms ", Algorithms.Trim());
         if (!string.IsNullOrWhiteSpace(RangeMethod)) args.AppendSwitchIfNotNull("--range-method ", RangeMethod.Trim());
         if (!string.IsNullOrWhiteSpace(PerChannel)) args.AppendSwitchIfNotNull("--per-channel ", PerChannel.Trim());
+        if (!string.IsNullOrWhiteSpace(FloatFallback)) args.AppendSwitchIfNotNull("--float-fallback ", FloatFallback.Trim());
         if (!string.IsNullOrWhiteSpace(AdaRoundIterations)) args.AppendSwitchIfNotNull("--adaround-iterations ", AdaRoundIterations.Trim());
         AppendIfSet(args, "--input-shape ", InputShape);
         foreach (var shape in InputShapes.Split(Semicolon, StringSplitOptions.RemoveEmptyEntries))

@@ -78,6 +78,15 @@ public static class ErrorCodes
     /// </summary>
     public const string MissingInputRange = "QG0021";
 
+    /// <summary>Warning: nodes with no quantized kernel run in float (float islands); the message lists each with its share of MACs.</summary>
+    public const string FloatFallback = "QG0022";
+
+    /// <summary>A node the reference executor runs, but neither a quantized nor a float kernel computes (op or attributes not covered yet).</summary>
+    public const string NoFloatKernel = "QG0023";
+
+    /// <summary>FloatFallback="false" and some nodes have no quantized kernel: every such node is listed.</summary>
+    public const string FloatFallbackDisabled = "QG0024";
+
     // ---- Export (issue 18: QDQ export), QG0070 onwards ----
 
     /// <summary>

@@ -127,6 +127,8 @@ namespace QuantGen.Generator
         Kernels,
         /// <summary>QuantGenWideKernels: the i16 kernels.</summary>
         WideKernels,
+        /// <summary>QuantGenFloatKernels: the float layers of float islands.</summary>
+        FloatKernels,
     }
 
     /// <summary>One printed line of a call's arguments.</summary>

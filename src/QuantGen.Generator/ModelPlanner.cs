@@ -280,6 +280,11 @@ namespace QuantGen.Generator
                     body = PlanFactorized(layer, method, x, y, conv: true);
                     break;
                 default:
+                    if (FloatLayers.IsFloat(layer.Kind))
+                    {
+                        body = PlanFloat(layer, method);
+                        break;
+                    }
                     throw new ArtifactFormatException(Wide && layer.Kind is LayerKinds.FactorizedFullyConnected or LayerKinds.FactorizedConv
                         ? $"Layer '{layer.Name}' is a {layer.Kind}, which has no kernel for 16-bit activations."
                         : $"Layer '{layer.Name}' has unknown kind '{layer.Kind}'.");

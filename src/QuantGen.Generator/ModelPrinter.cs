@@ -16,6 +16,7 @@ namespace QuantGen.Generator
         private const string ReadOnlySpan = "global::System.ReadOnlySpan";
         private const string Kernels = "global::QuantGen.Generated.QuantGenKernels";
         private const string WideKernels = "global::QuantGen.Generated.QuantGenWideKernels";
+        private const string FloatKernels = "global::QuantGen.Generated.QuantGenFloatKernels";
 
         private readonly ModelPlan _plan;
         private readonly CodeWriter _w = new();
@@ -194,7 +195,7 @@ namespace QuantGen.Generator
         private void WriteCall(KernelCall call)
         {
             var lines = call.Lines.Select(line => string.Join(", ", line.Arguments.Select(Argument))).ToList();
-            var library = call.Library == KernelLibrary.WideKernels ? WideKernels : Kernels;
+            var library = call.Library switch { KernelLibrary.WideKernels => WideKernels, KernelLibrary.FloatKernels => FloatKernels, _ => Kernels };
             for (int i = 0; i < lines.Count; i++)
             {
                 var start = i == 0 ? $"{library}.{call.Kernel}(" : "    ";

@@ -84,6 +84,8 @@ public static partial class ArtifactGeometry
                 if (axis < 0 || axis >= x.Shape.Count) return $"axis {axis} is outside rank {x.Shape.Count}";
                 return SameSize(x, y);
             }
+            case var kind when FloatLayers.IsFloat(kind):
+                return FloatLayers.Check(layer, ins, y);
             default:
                 // Quantize, Dequantize, Reshape, Sigmoid, FactorizedFullyConnected (its factors are checked by its reader).
                 return layer.Kind == LayerKinds.FactorizedFullyConnected ? null : SameSize(x, y);

@@ -39,6 +39,7 @@ internal sealed partial class ArtifactBuilder
 
     public QuantizedArtifact Build(string modelName, IReadOnlyList<FloatLayer> layers, IReadOnlyDictionary<string, string> aliases, IEnumerable<ArtifactMetadata> metadata)
     {
+        _aliases = aliases;
         var inputs = new List<ArtifactIo>();
         foreach (var input in _graph.Inputs)
         {
@@ -70,7 +71,7 @@ internal sealed partial class ArtifactBuilder
         foreach (var output in _graph.Outputs)
         {
             var value = aliases.TryGetValue(output.Name, out var a) ? a : output.Name;
-            var tensor = _tensors.FirstOrDefault(t => t.Name == value)
+            var tensor = _tensors.FirstOrDefault(t => t.Name == value + FloatSuffix && IsFloatOnly(value)) ?? _tensors.FirstOrDefault(t => t.Name == value)
                 ?? throw new ModelException(ErrorCodes.NotQuantizable, $"Graph output '{output.Name}' is not produced by a quantized layer.");
             outputs.Add(new ArtifactIo(output.Name, tensor.ElementType == ArtifactElementType.F32 ? tensor.Name : Dequantized(value)));
         }
@@ -82,6 +83,10 @@ internal sealed partial class ArtifactBuilder
     private void BuildLayer(FloatLayer layer)
     {
         var comment = $"ONNX {string.Join(" + ", layer.Nodes)}";
+        // Float islands (ArtifactBuilder.Float.cs): float layers, float reshapes, and quantized layers reading float values.
+        if (layer.IsFloatOp) { BuildFloat(layer, comment); return; }
+        if (layer.Kind == LayerKinds.Reshape && IsFloatOnly(layer.Inputs[0])) { BuildFloatReshape(layer, comment); return; }
+        if (!layer.IsFloatTail) foreach (var input in layer.Inputs) EnsureQuantized(input);
         switch (layer.Kind)
         {
             case LayerKinds.Conv:
@@ -150,8 +155,7 @@ internal sealed partial class ArtifactBuilder
             case LayerKinds.Softmax:
             case LayerKinds.Sigmoid:
             {
-                var input = _tensors.First(t => t.Name == layer.Inputs[0]).ElementType == ArtifactElementType.F32
-                    ? layer.Inputs[0] : Dequantized(layer.Inputs[0]);
+                var input = FloatTensor(layer.Inputs[0]);
                 AddTensor(new ArtifactTensor(layer.Output, ArtifactElementType.F32, new(Shape(layer.Output)), 1f, 0, 0, 0));
                 var ints = layer.Kind == LayerKinds.Softmax ? new[] { Ints("axis", layer.Axis) } : [];
                 AddLayer(layer.Kind, layer.Name, [input], [layer.Output], ints, [], [], comment + " (float, at the output edge)");

@@ -51,6 +51,8 @@ internal sealed class CalibratedPasses
         }
 
         var lastReader = LastReaders(layers);
+        // Float island values stay float unless a quantized layer reads them (then a Quantize layer rounds them).
+        var quantizedReads = layers.Where(l => !l.IsFloatOp).SelectMany(l => l.Inputs).ToHashSet(StringComparer.Ordinal);
         int weightedDone = 0;
         for (int index = 0; index < layers.Count; index++)
         {
@@ -78,7 +80,7 @@ internal sealed class CalibratedPasses
                 log.Time.Stop();
                 LayerProgress.Report(_options, log, ++weightedDone, logs.Count);
             }
-            if (ranges.TryGetValue(layer.Output, out var r) && !layer.IsFloatTail)
+            if (ranges.TryGetValue(layer.Output, out var r) && !layer.IsFloatTail && (!layer.IsFloatOp || quantizedReads.Contains(layer.Output)))
             {
                 var grid = ActivationGrid.FromRange(r.Min, r.Max, _options.ActivationBits);
                 Parallel.For(0, samples, s => quantized[s] = grid.FakeQuantize(quantized[s]));

@@ -34,9 +34,17 @@ internal static partial class DataFreeRanges
             ranges[input.Name] = (statistics.Min, statistics.Max);
         }
 
+        // Float islands: bounded by running the float layers on inputs drawn from the stated ranges (FloatIslands.Sample).
+        var sampled = FloatIslands.Sample(graph, layers, inputs);
         foreach (var layer in layers)
         {
             if (layer.IsFloatTail) continue;
+            if (sampled.TryGetValue(layer.Output, out var island))
+            {
+                moments[layer.Output] = (island.Mean, island.Var);
+                ranges[layer.Output] = island.Range;
+                continue;
+            }
             var outShape = graph.ValueInfos[layer.Output].Shape;
             (double[] Mean, double[] Var) result = layer.Kind switch
             {

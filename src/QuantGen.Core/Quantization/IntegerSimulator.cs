@@ -86,7 +86,9 @@ public sealed partial class IntegerSimulator
                     break;
                 }
                 default:
-                    throw new ArtifactFormatException($"Unknown layer kind '{layer.Kind}'.");
+                    if (!FloatLayers.IsFloat(layer.Kind)) throw new ArtifactFormatException($"Unknown layer kind '{layer.Kind}'.");
+                    floats[output.Name] = RunFloat(layer, floats);
+                    break;
             }
             if (observeQuantized is not null && ints.TryGetValue(output.Name, out var produced)) observeQuantized(output.Name, produced);
         }

@@ -43,6 +43,7 @@ internal sealed partial class LayerExecutor
             LayerKinds.Reshape => read(layer.Inputs[0]),
             LayerKinds.Softmax => Softmax(read(layer.Inputs[0]), Shape(layer.Output)[^1]),
             LayerKinds.Sigmoid => Sigmoid(read(layer.Inputs[0])),
+            _ when layer.IsFloatOp => FloatIslands.Execute(layer, _graph, read),
             _ => throw new ModelException(ErrorCodes.InternalError, $"No float rule for layer kind {layer.Kind}.", nodeName: layer.Name),
         };
         if (layer.Kind is not (LayerKinds.Reshape or LayerKinds.MaxPool or LayerKinds.Softmax or LayerKinds.Sigmoid))

@@ -46,16 +46,23 @@ internal sealed partial class LayerGraphBuilder
         foreach (var node in graph.Nodes)
         {
             if (builder._fused.Contains(node)) continue;
+            builder._absorbed.Clear();
             try
             {
                 var layer = builder.BuildLayer(node, batchNorms);
                 if (layer is not null) layers.Add(layer);
+            }
+            catch (ModelException e) when (e.Code == ErrorCodes.NotQuantizable && builder.CanRunInFloat(node))
+            {
+                // No quantized layer: the node runs in float (a float island, LayerGraphBuilder.Float.cs).
+                layers.Add(builder.BuildFloat(node, e.Message));
             }
             catch (ModelException e)
             {
                 throw e.WithContext(modelPath, node.Name);
             }
         }
+        builder.FloatInnerEdgeLayers(layers);
         return (layers, batchNorms, builder._alias);
     }
 
@@ -379,6 +386,7 @@ internal sealed partial class LayerGraphBuilder
     private void Absorb(FloatLayer layer, Node node)
     {
         _fused.Add(node);
+        _absorbed.Add(node);
         layer.Nodes.Add(node.Name);
         layer.FusedValues.Add(layer.Output);
         layer.Output = node.Outputs[0];

@@ -43,6 +43,8 @@ public static class ModelQuantizer
                     throw new ModelException(ErrorCodes.BadShape,
                         $"Input '{input.Name}' has no elements ({prepared.Graph.ValueInfos[input.Name]}): give its dims sizes of at least 1 (InputShape on the QuantModel item).");
             var (layers, batchNorms, aliases) = LayerGraphBuilder.Build(prepared.Graph, model.Path, imported?.Grids.ToDictionary(g => g.Key, g => g.Value.Grid, StringComparer.Ordinal));
+            foreach (var layer in layers.Where(l => l.IsFloatOp)) layer.Opset = prepared.Opset;
+            var floatWarning = FloatIslands.Check(layers, prepared.Graph, options.FloatFallback, model.Path);
             var observed = prepared.Graph.Inputs.Select(i => i.Name).Concat(layers.Select(l => l.Output)).ToArray();
 
             var algorithms = imported is not null ? QuantizationAlgorithms.None
@@ -132,6 +134,11 @@ public static class ModelQuantizer
             var report = QuantizationReport.Write(name, summary, settings, builder.Reports, logs);
             var html = QuantizationHtmlReport.Write(name, summary, settings, options, builder.Reports, logs);
             var warnings = new List<ModelWarning>();
+            if (floatWarning is not null)
+            {
+                warnings.Add(floatWarning);
+                report += $"\n**Warning {floatWarning.Code}:** {floatWarning.Message}\n";
+            }
             if (factorization is not null)
             {
                 summary += ", " + Factorization.FactorizationReport.Summary(factorization);

@@ -1,3 +1,4 @@
+using QuantGen.Core.Artifact;
 using QuantGen.Core.Ir;
 using QuantGen.Core.Operators;
 using QuantGen.Core.Passes;
@@ -65,16 +66,13 @@ public static class NodeClassifier
                 result.Add(new(node.Name, node.OpType, NodePlacement.Float, null, $"{problem.Code}: {problem.Message}"));
             else if (place.Layer is { IsFloatTail: true } tail)
                 result.Add(new(node.Name, node.OpType, NodePlacement.Float, tail.Kind, $"a float {tail.Kind} layer at the output edge"));
-            else if (place.Layer is { } island && island.Kind.StartsWith(FloatIslandPrefix, StringComparison.Ordinal))
-                result.Add(new(node.Name, node.OpType, NodePlacement.Float, island.Kind, "a float island: dequantized, computed in float, quantized again"));
+            else if (place.Layer is { IsFloatOp: true } island)
+                result.Add(new(node.Name, node.OpType, NodePlacement.Float, FloatLayers.Prefix + node.OpType, "a float island: dequantized, computed in float, quantized again"));
             else
                 result.Add(new(node.Name, node.OpType, NodePlacement.Quantized, place.Layer?.Kind, null));
         }
         return result;
     }
-
-    /// <summary>The kind prefix of float-island layers ("Float.Mul"), which LayerGraphBuilder builds where no quantized layer fits.</summary>
-    private const string FloatIslandPrefix = "Float.";
 
     private static string Name(Node node) => node.Domain.Length > 0 ? $"{node.Domain}.{node.OpType}" : node.OpType;
 }

@@ -70,6 +70,9 @@ public sealed record QuantizationOptions
     /// <summary>One weight scale per output channel (true) or one per layer (false).</summary>
     public bool PerChannel { get; init; } = true;
 
+    /// <summary>Nodes with no quantized kernel run in float (true: warning QG0022) or stop the build (false: QG0024).</summary>
+    public bool FloatFallback { get; init; } = true;
+
     /// <summary>AdaRound optimisation steps per layer.</summary>
     public int AdaRoundIterations { get; init; } = DefaultAdaRoundIterations;
 
@@ -190,6 +193,12 @@ public sealed record QuantizationOptions
         string.IsNullOrWhiteSpace(text) ? true
         : bool.TryParse(text.Trim(), out bool value) ? value
         : throw new ModelException(ErrorCodes.InvalidOption, $"PerChannel: '{text.Trim()}' must be true or false.");
+
+    /// <summary>Parses FloatFallback's "true"/"false", empty = true.</summary>
+    public static bool ParseFloatFallback(string? text) =>
+        string.IsNullOrWhiteSpace(text) ? true
+        : bool.TryParse(text.Trim(), out bool value) ? value
+        : throw new ModelException(ErrorCodes.InvalidOption, $"FloatFallback: '{text.Trim()}' must be true or false.");
 
     /// <summary>Parses a positive iteration count; empty = the default.</summary>
     public static int ParseIterations(string? text) =>

@@ -207,9 +207,11 @@ public sealed class FusedActivationTests(ITestOutputHelper output)
 
     private static void AssertNotQuantizable(Model model, string node, string message)
     {
-        var e = Assert.Throws<ModelException>(() => ModelQuantizer.Quantize(model, new QuantizationOptions { InputStatistics = InputStatistics.Parse("0,1", null, null) }, null));
-        Assert.Equal(ErrorCodes.NotQuantizable, e.Code);
-        Assert.Equal(node, e.NodeName);
+        // Such a node runs in float by default (a float island, FloatIslandTests); FloatFallback=false refuses it, saying why.
+        var options = new QuantizationOptions { InputStatistics = InputStatistics.Parse("0,1", null, null), FloatFallback = false };
+        var e = Assert.Throws<ModelException>(() => ModelQuantizer.Quantize(model, options, null));
+        Assert.Equal(ErrorCodes.FloatFallbackDisabled, e.Code);
+        Assert.Contains($"'{node}' (", e.Message);
         Assert.Contains(message, e.Message);
         Assert.Equal(model.Path, e.ModelPath);
     }

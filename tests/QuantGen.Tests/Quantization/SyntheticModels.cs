@@ -28,6 +28,15 @@ internal sealed class SyntheticModels(int seed)
         return name;
     }
 
+    /// <summary>A constant int64 vector of one element named <paramref name="name"/> (Slice bounds, Gather indices).</summary>
+    public string ConstantInt64(string name, long value)
+    {
+        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64, Dims = { 1 } };
+        tensor.Int64Data.Add(value);
+        _initializers.Add(tensor);
+        return name;
+    }
+
     /// <summary>A constant of random weights scaled for unit-variance outputs (±√(3/fanIn)).</summary>
     public string Weights(string name, params long[] dims)
     {

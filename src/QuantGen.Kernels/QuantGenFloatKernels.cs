@@ -1,0 +1,412 @@
+// QuantGen float kernels: the layers of a float island (ONNX nodes no quantized kernel covers), in float32, with the
+// reference operators' semantics and, where they are exact, their order of operations (docs/generator.md, "Float kernels").
+// Emitted into the consumer's assembly by QuantGen.Generator; shapes and attributes are the call's arguments.
+#nullable enable
+
+namespace QuantGen.Generated
+{
+    /// <summary>Float32 kernels of the float layers (docs/artifact.md, "Float layers"): allocation-free, span-based.</summary>
+    internal static class QuantGenFloatKernels
+    {
+        /// <summary>
+        /// y = a op b with numpy broadcasting: <paramref name="shape"/> is the output's, the strides are each operand's
+        /// aligned to it (0 on a broadcast axis). op: 0 Add, 1 Sub, 2 Mul, 3 Div, 4 Pow (in double), 5 Max, 6 Min (NaN
+        /// propagates as a + b).
+        /// </summary>
+        public static void Binary(global::System.ReadOnlySpan<float> a, global::System.ReadOnlySpan<float> b, global::System.Span<float> y,
+            global::System.ReadOnlySpan<int> shape, global::System.ReadOnlySpan<int> aStrides, global::System.ReadOnlySpan<int> bStrides, int op)
+        {
+            int rank = shape.Length, inner = shape[rank - 1], innerA = aStrides[rank - 1], innerB = bStrides[rank - 1];
+            if (y.Length == 0) return;
+            global::System.Span<int> index = stackalloc int[rank];
+            int offA = 0, offB = 0;
+            for (int o = 0; o < y.Length; o += inner)
+            {
+                BinaryRow(a, offA, innerA, b, offB, innerB, y.Slice(o, inner), op);
+                for (int d = rank - 2; d >= 0; d--)
+                {
+                    index[d]++;
+                    offA += aStrides[d];
+                    offB += bStrides[d];
+                    if (index[d] < shape[d]) break;
+                    offA -= aStrides[d] * shape[d];
+                    offB -= bStrides[d] * shape[d];
+                    index[d] = 0;
+                }
+            }
+        }
+
+        private static void BinaryRow(global::System.ReadOnlySpan<float> a, int offA, int stepA, global::System.ReadOnlySpan<float> b, int offB, int stepB, global::System.Span<float> y, int op)
+        {
+            switch (op)
+            {
+                case 0: for (int i = 0; i < y.Length; i++) y[i] = a[offA + i * stepA] + b[offB + i * stepB]; break;
+                case 1: for (int i = 0; i < y.Length; i++) y[i] = a[offA + i * stepA] - b[offB + i * stepB]; break;
+                case 2: for (int i = 0; i < y.Length; i++) y[i] = a[offA + i * stepA] * b[offB + i * stepB]; break;
+                case 3: for (int i = 0; i < y.Length; i++) y[i] = a[offA + i * stepA] / b[offB + i * stepB]; break;
+                case 4: for (int i = 0; i < y.Length; i++) y[i] = (float)global::System.Math.Pow(a[offA + i * stepA], b[offB + i * stepB]); break;
+                case 5:
+                    for (int i = 0; i < y.Length; i++)
+                    {
+                        float x = a[offA + i * stepA], z = b[offB + i * stepB];
+                        y[i] = float.IsNaN(x) || float.IsNaN(z) ? x + z : x > z ? x : z;
+                    }
+                    break;
+                default:
+                    for (int i = 0; i < y.Length; i++)
+                    {
+                        float x = a[offA + i * stepA], z = b[offB + i * stepB];
+                        y[i] = float.IsNaN(x) || float.IsNaN(z) ? x + z : x < z ? x : z;
+                    }
+                    break;
+            }
+        }
+
+        /// <summary>
+        /// Elementwise functions. op: 0 Relu, 1 Sigmoid, 2 Tanh, 3 Exp, 4 Log, 5 Sqrt, 6 Abs, 7 Neg, 8 LeakyRelu (slope
+        /// alpha), 9 HardSigmoid (clamp(alpha·x + beta, 0, 1)), 10 HardSwish, 11 Clip to [alpha, beta].
+        /// </summary>
+        public static void Unary(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int op, float alpha, float beta)
+        {
+            switch (op)
+            {
+                case 0: for (int i = 0; i < y.Length; i++) { float v = x[i]; y[i] = float.IsNaN(v) ? v : v > 0f ? v : 0f; } break;
+                case 1: for (int i = 0; i < y.Length; i++) y[i] = 1f / (1f + global::System.MathF.Exp(-x[i])); break;
+                case 2: for (int i = 0; i < y.Length; i++) y[i] = global::System.MathF.Tanh(x[i]); break;
+                case 3: for (int i = 0; i < y.Length; i++) y[i] = global::System.MathF.Exp(x[i]); break;
+                case 4: for (int i = 0; i < y.Length; i++) y[i] = global::System.MathF.Log(x[i]); break;
+                case 5: for (int i = 0; i < y.Length; i++) y[i] = global::System.MathF.Sqrt(x[i]); break;
+                case 6: for (int i = 0; i < y.Length; i++) y[i] = global::System.Math.Abs(x[i]); break;
+                case 7: for (int i = 0; i < y.Length; i++) y[i] = -x[i]; break;
+                case 8: for (int i = 0; i < y.Length; i++) { float v = x[i]; y[i] = v >= 0 ? v : v * alpha; } break;
+                case 9: for (int i = 0; i < y.Length; i++) y[i] = Clamp(alpha * x[i] + beta, 0f, 1f); break;
+                case 10: for (int i = 0; i < y.Length; i++) { float v = x[i]; y[i] = v * Clamp(v / 6f + 0.5f, 0f, 1f); } break;
+                default: for (int i = 0; i < y.Length; i++) { float v = x[i]; y[i] = v < alpha ? alpha : v > beta ? beta : v; } break;
+            }
+        }
+
+        /// <summary>Clip with bounds computed at run time: one value each, an empty span for no bound.</summary>
+        public static void ClipBounds(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> min, global::System.ReadOnlySpan<float> max, global::System.Span<float> y)
+        {
+            float lo = min.Length == 0 ? float.NegativeInfinity : min[0], hi = max.Length == 0 ? float.PositiveInfinity : max[0];
+            Unary(x, y, 11, lo, hi);
+        }
+
+        /// <summary>Math.Clamp's order of tests (NaN passes through).</summary>
+        private static float Clamp(float value, float min, float max) => value < min ? min : value > max ? max : value;
+
+        /// <summary>
+        /// Softmax of each of outer · inner slices of n elements (stride inner), as the reference operator computes it:
+        /// in double, max subtracted, exp summed in index order, divided, rounded once to float.
+        /// </summary>
+        public static void Softmax(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int outer, int n, int inner)
+        {
+            for (int o = 0; o < outer; o++)
+                for (int j = 0; j < inner; j++)
+                {
+                    int b = o * n * inner + j;
+                    double max = double.NegativeInfinity, sum = 0;
+                    for (int i = 0; i < n; i++) max = global::System.Math.Max(max, x[b + i * inner]);
+                    for (int i = 0; i < n; i++) sum += global::System.Math.Exp(x[b + i * inner] - max);
+                    for (int i = 0; i < n; i++) y[b + i * inner] = (float)(global::System.Math.Exp(x[b + i * inner] - max) / sum);
+                }
+        }
+
+        /// <summary>y in row-major order over <paramref name="shape"/>, element i read at offset + Σ index[d] · strides[d] (Transpose, Slice).</summary>
+        public static void StridedCopy(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, global::System.ReadOnlySpan<int> shape, global::System.ReadOnlySpan<int> strides, int offset)
+        {
+            if (y.Length == 0) return;
+            int rank = shape.Length, inner = shape[rank - 1], step = strides[rank - 1];
+            global::System.Span<int> index = stackalloc int[rank];
+            int source = offset;
+            for (int o = 0; o < y.Length; o += inner)
+            {
+                for (int i = 0; i < inner; i++) y[o + i] = x[source + i * step];
+                for (int d = rank - 2; d >= 0; d--)
+                {
+                    index[d]++;
+                    source += strides[d];
+                    if (index[d] < shape[d]) break;
+                    source -= strides[d] * shape[d];
+                    index[d] = 0;
+                }
+            }
+        }
+
+        /// <summary>Concat, one input: its outer blocks of <paramref name="block"/> elements to y at o · outBlock + offset.</summary>
+        public static void CopyBlocks(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int outer, int block, int outBlock, int offset)
+        {
+            for (int o = 0; o < outer; o++) x.Slice(o * block, block).CopyTo(y.Slice(o * outBlock + offset, block));
+        }
+
+        /// <summary>
+        /// ReduceMean (mean 1) or ReduceMax (0): output element i (row-major over the kept dims) over the reduced dims,
+        /// in increasing input order, in double as the reference operator (a mean divides the sum by the count).
+        /// </summary>
+        public static void Reduce(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, global::System.ReadOnlySpan<int> kept, global::System.ReadOnlySpan<int> keptStrides,
+            global::System.ReadOnlySpan<int> reduced, global::System.ReadOnlySpan<int> reducedStrides, int mean)
+        {
+            int count = 1;
+            for (int d = 0; d < reduced.Length; d++) count *= reduced[d];
+            global::System.Span<int> outer = stackalloc int[kept.Length];
+            global::System.Span<int> index = stackalloc int[reduced.Length];
+            int bases = 0;
+            for (int o = 0; o < y.Length; o++)
+            {
+                index.Clear();
+                double acc = mean != 0 ? 0 : double.NegativeInfinity;
+                int source = bases;
+                for (int r = 0; r < count; r++)
+                {
+                    acc = mean != 0 ? acc + x[source] : global::System.Math.Max(acc, x[source]);
+                    for (int d = reduced.Length - 1; d >= 0; d--)
+                    {
+                        index[d]++;
+                        source += reducedStrides[d];
+                        if (index[d] < reduced[d]) break;
+                        source -= reducedStrides[d] * reduced[d];
+                        index[d] = 0;
+                    }
+                }
+                y[o] = (float)(mean != 0 ? acc / count : acc);
+                for (int d = kept.Length - 1; d >= 0; d--)
+                {
+                    outer[d]++;
+                    bases += keptStrides[d];
+                    if (outer[d] < kept[d]) break;
+                    bases -= keptStrides[d] * kept[d];
+                    outer[d] = 0;
+                }
+            }
+        }
+
+        /// <summary>
+        /// Batched matrix product: for batch i, y[i] [m, n] = a [m, k] at aOffsets[i] times b [k, n] at bOffsets[i], each
+        /// sum in k order from 0 (the reference operator's order).
+        /// </summary>
+        public static void MatMul(global::System.ReadOnlySpan<float> a, global::System.ReadOnlySpan<float> b, global::System.Span<float> y,
+            global::System.ReadOnlySpan<int> aOffsets, global::System.ReadOnlySpan<int> bOffsets, int m, int k, int n)
+        {
+            for (int batch = 0; batch < aOffsets.Length; batch++)
+            {
+                var output = y.Slice(batch * m * n, m * n);
+                output.Clear();
+                for (int i = 0; i < m; i++)
+                {
+                    var row = output.Slice(i * n, n);
+                    var aRow = a.Slice(aOffsets[batch] + i * k, k);
+                    for (int p = 0; p < k; p++)
+                    {
+                        float s = aRow[p];
+                        var bRow = b.Slice(bOffsets[batch] + p * n, n);
+                        for (int j = 0; j < n; j++) row[j] += bRow[j] * s;
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// 2-D convolution in float (1-D as H = 1): per output, the products summed in (c, kh, kw) order from 0, positions
+        /// outside the input skipped, then the bias (empty span: none) added.
+        /// </summary>
+        public static void Conv(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> w, global::System.ReadOnlySpan<float> bias, global::System.Span<float> y,
+            int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int dw, int group)
+        {
+            int cg = c / group, mg = m / group;
+            for (int b = 0; b < n; b++)
+                for (int o = 0; o < m; o++)
+                {
+                    int g = o / mg;
+                    var kernel = w.Slice(o * cg * kh * kw, cg * kh * kw);
+                    for (int oy = 0; oy < oh; oy++)
+                        for (int ox = 0; ox < ow; ox++)
+                        {
+                            float acc = 0;
+                            for (int ci = 0; ci < cg; ci++)
+                            {
+                                var plane = x.Slice((b * c + g * cg + ci) * h * width, h * width);
+                                for (int ky = 0; ky < kh; ky++)
+                                {
+                                    int iy = oy * sh - padTop + ky * dh;
+                                    if (iy < 0 || iy >= h) continue;
+                                    for (int kx = 0; kx < kw; kx++)
+                                    {
+                                        int ix = ox * sw - padLeft + kx * dw;
+                                        if (ix >= 0 && ix < width) acc += kernel[(ci * kh + ky) * kw + kx] * plane[iy * width + ix];
+                                    }
+                                }
+                            }
+                            y[((b * m + o) * oh + oy) * ow + ox] = bias.Length == 0 ? acc : acc + bias[o];
+                        }
+                }
+        }
+
+        /// <summary>
+        /// 2-D transposed convolution in float (1-D as H = 1): every input position scattered through the kernel
+        /// (weights [C, M/G, KH, KW]) in the reference operator's order (input channel, input position, kernel tap), then
+        /// the bias (empty span: none).
+        /// </summary>
+        public static void ConvTranspose(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> w, global::System.ReadOnlySpan<float> bias, global::System.Span<float> y,
+            int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int dw, int group)
+        {
+            int cg = c / group, mg = m / group, plane = oh * ow;
+            y.Clear();
+            for (int b = 0; b < n; b++)
+                for (int ic = 0; ic < c; ic++)
+                {
+                    int g = ic / cg;
+                    var input = x.Slice((b * c + ic) * h * width, h * width);
+                    for (int mo = 0; mo < mg; mo++)
+                    {
+                        var kernel = w.Slice((ic * mg + mo) * kh * kw, kh * kw);
+                        var output = y.Slice((b * m + g * mg + mo) * plane, plane);
+                        for (int iy = 0; iy < h; iy++)
+                            for (int ix = 0; ix < width; ix++)
+                            {
+                                float v = input[iy * width + ix];
+                                for (int ky = 0; ky < kh; ky++)
+                                {
+                                    int oy = iy * sh - padTop + ky * dh;
+                                    if (oy < 0 || oy >= oh) continue;
+                                    for (int kx = 0; kx < kw; kx++)
+                                    {
+                                        int ox = ix * sw - padLeft + kx * dw;
+                                        if (ox >= 0 && ox < ow) output[oy * ow + ox] += v * kernel[ky * kw + kx];
+                                    }
+                                }
+                            }
+                    }
+                }
+            if (bias.Length == 0) return;
+            for (int b = 0; b < n; b++)
+                for (int o = 0; o < m; o++)
+                {
+                    var output = y.Slice((b * m + o) * plane, plane);
+                    for (int i = 0; i < plane; i++) output[i] += bias[o];
+                }
+        }
+
+        /// <summary>
+        /// Resize (nearest, linear): output element i (row-major over <paramref name="shape"/>) sums the 2^rank corners
+        /// of its cell in double, as the reference operator: along axis d at output index o the corners read the input
+        /// offsets lo[start[d] + o] or hi[start[d] + o] (already times the axis stride) with weights 1 − w and w, w the
+        /// double whose IEEE bits are weightBits[2t] (low half) and weightBits[2t + 1] (high half); zero weights skipped.
+        /// </summary>
+        public static void Resize(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, global::System.ReadOnlySpan<int> shape, global::System.ReadOnlySpan<int> start,
+            global::System.ReadOnlySpan<int> lo, global::System.ReadOnlySpan<int> hi, global::System.ReadOnlySpan<int> weightBits)
+        {
+            int rank = shape.Length;
+            global::System.Span<int> index = stackalloc int[rank];
+            for (int o = 0; o < y.Length; o++)
+            {
+                double value = 0;
+                for (int corner = 0; corner < 1 << rank; corner++)
+                {
+                    double w = 1;
+                    int offset = 0;
+                    for (int d = 0; d < rank && w != 0; d++)
+                    {
+                        bool upper = (corner >> d & 1) != 0;
+                        int t = start[d] + index[d];
+                        double weight = global::System.BitConverter.Int64BitsToDouble(((long)weightBits[2 * t + 1] << 32) | (uint)weightBits[2 * t]);
+                        w *= upper ? weight : 1 - weight;
+                        offset += upper ? hi[t] : lo[t];
+                    }
+                    if (w != 0) value += w * x[offset];
+                }
+                y[o] = (float)value;
+                for (int d = rank - 1; d >= 0 && ++index[d] >= shape[d]; d--) index[d] = 0;
+            }
+        }
+
+        /// <summary>A BatchNormalization on its own: y = x · factor[c] + shift[c] over [n, c, plane], two float32 roundings.</summary>
+        public static void ChannelAffine(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, global::System.ReadOnlySpan<float> factor, global::System.ReadOnlySpan<float> shift,
+            int n, int c, int plane)
+        {
+            for (int b = 0; b < n; b++)
+                for (int ch = 0; ch < c; ch++)
+                {
+                    int start = (b * c + ch) * plane;
+                    float f = factor[ch], s = shift[ch];
+                    for (int i = 0; i < plane; i++) y[start + i] = (float)(x[start + i] * f) + s;
+                }
+        }
+
+        /// <summary>GlobalAveragePool (max 0: the plane's float32 sum in index order over its size) or GlobalMaxPool (max 1) of each plane.</summary>
+        public static void GlobalPool(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int planes, int size, int max)
+        {
+            for (int p = 0; p < planes; p++)
+            {
+                var plane = x.Slice(p * size, size);
+                float acc = max != 0 ? plane[0] : 0f;
+                if (max != 0)
+                {
+                    for (int i = 1; i < size; i++)
+                    {
+                        float v = plane[i];
+                        if (float.IsNaN(acc)) break;
+                        if (float.IsNaN(v) || v > acc) acc = v;
+                    }
+                    y[p] = acc;
+                }
+                else
+                {
+                    for (int i = 0; i < size; i++) acc += plane[i];
+                    y[p] = acc / size;
+                }
+            }
+        }
+
+        /// <summary>
+        /// Gemm in float: y = beta · C (broadcast through cStrides; empty C: 0) then += (alpha · op(A)[i, p]) · op(B)[p, j]
+        /// in p order, as the reference operator.
+        /// </summary>
+        public static void Gemm(global::System.ReadOnlySpan<float> a, global::System.ReadOnlySpan<float> b, global::System.ReadOnlySpan<float> c, global::System.Span<float> y,
+            global::System.ReadOnlySpan<int> cStrides, int m, int k, int n, int transA, int transB, float alpha, float beta)
+        {
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                    y[i * n + j] = c.Length != 0 && beta != 0f ? beta * c[i * cStrides[0] + j * cStrides[1]] : 0f;
+            for (int i = 0; i < m; i++)
+                for (int p = 0; p < k; p++)
+                {
+                    float s = transA != 0 ? a[p * m + i] : a[i * k + p];
+                    if (alpha != 1f) s *= alpha;
+                    for (int j = 0; j < n; j++) y[i * n + j] += (transB != 0 ? b[j * k + p] : b[p * n + j]) * s;
+                }
+        }
+
+        /// <summary>Pad: mode 0 constant (value), 1 reflect (numpy's, folded as often as needed), 2 edge; begin[d] may be negative (a crop).</summary>
+        public static void Pad(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, global::System.ReadOnlySpan<int> inShape, global::System.ReadOnlySpan<int> outShape,
+            global::System.ReadOnlySpan<int> begin, int mode, float value)
+        {
+            int rank = inShape.Length;
+            global::System.Span<int> index = stackalloc int[rank];
+            for (int o = 0; o < y.Length; o++)
+            {
+                int offset = 0, stride = 1;
+                bool outside = false;
+                for (int d = rank - 1; d >= 0; d--)
+                {
+                    int i = index[d] - begin[d], size = inShape[d];
+                    if (i < 0 || i >= size)
+                    {
+                        if (mode == 0) { outside = true; break; }
+                        if (mode == 2) i = i < 0 ? 0 : size - 1;
+                        else if (size == 1) i = 0;
+                        else
+                        {
+                            int period = 2 * (size - 1);
+                            i = ((i % period) + period) % period;
+                            if (i >= size) i = period - i;
+                        }
+                    }
+                    offset += i * stride;
+                    stride *= size;
+                }
+                y[o] = outside ? value : x[offset];
+                for (int d = rank - 1; d >= 0 && ++index[d] >= outShape[d]; d--) index[d] = 0;
+            }
+        }
+    }
+}

@@ -1,0 +1,321 @@
+using QuantGen.Core.Artifact;
+using QuantGen.Core.Ir;
+using QuantGen.Core.Operators;
+using QuantGen.Core.Quantization;
+using QuantGen.Generated;
+using Xunit.Abstractions;
+
+namespace QuantGen.Tests.Kernels;
+
+/// <summary>
+/// The float kernels (QuantGenFloatKernels), called directly with the arguments FloatLayers.Describe resolves from a
+/// float layer, against the reference operators (src/QuantGen.Core/Operators) on random shapes and attributes.
+/// Arithmetic in the operators' order is bit-identical; the transcendental functions (Sigmoid, Tanh, Exp, Log) use
+/// MathF where the operators use TensorPrimitives' vectorised approximations: within 1e-5 relative (plus 1e-7
+/// absolute near zero).
+/// </summary>
+public sealed class FloatKernelTests(ITestOutputHelper output)
+{
+    private static readonly HashSet<string> Approximate = ["Sigmoid", "Tanh", "Exp", "Log", "GlobalAveragePool"];
+
+    private readonly Random _random = new(2026);
+
+    [Theory]
+    [InlineData("Add")]
+    [InlineData("Sub")]
+    [InlineData("Mul")]
+    [InlineData("Div")]
+    [InlineData("Pow")]
+    [InlineData("Max")]
+    [InlineData("Min")]
+    public void BinaryWithBroadcastingMatchesTheOperator(string op)
+    {
+        int[][][] shapes =
+        [
+            [[2, 3, 4, 5], [2, 3, 4, 5]], [[2, 3, 4, 5], [3, 1, 5]], [[2, 3, 4, 5], [1]], [[1, 3, 1, 5], [2, 1, 4, 1]], [[4], []], [[2, 1, 6], [2, 5, 1]],
+        ];
+        foreach (var pair in shapes)
+            foreach (bool constant in new[] { false, true })
+            {
+                var a = Values(pair[0], -3, 3, positive: op == "Pow");
+                var b = Values(pair[1], op == "Pow" ? -2 : -3, op == "Pow" ? 2 : 3, nonzero: op == "Div");
+                Check(op, [("a", pair[0], a, false), ("b", pair[1], b, constant)], []);
+            }
+    }
+
+    [Theory]
+    [InlineData("Relu")]
+    [InlineData("Sigmoid")]
+    [InlineData("Tanh")]
+    [InlineData("Exp")]
+    [InlineData("Log")]
+    [InlineData("Sqrt")]
+    [InlineData("Abs")]
+    [InlineData("Neg")]
+    [InlineData("LeakyRelu")]
+    [InlineData("HardSigmoid")]
+    [InlineData("HardSwish")]
+    [InlineData("Clip")]
+    public void UnaryMatchesTheOperator(string op)
+    {
+        for (int trial = 0; trial < 4; trial++)
+        {
+            var shape = RandomShape(1, 4, 7);
+            var x = Values(shape, -5, 5, positive: op is "Log" or "Sqrt");
+            var attributes = op switch
+            {
+                "LeakyRelu" => new[] { Float("alpha", 0.05f + trial * 0.1f) },
+                "HardSigmoid" => [Float("alpha", 0.15f + trial * 0.05f), Float("beta", 0.4f + trial * 0.05f)],
+                _ => [],
+            };
+            var inputs = new List<(string, int[], float[], bool)> { ("x", shape, x, false) };
+            if (op == "Clip")
+            {
+                inputs.Add(("lo", [], [-1.5f + trial * 0.25f], true));
+                if (trial % 2 == 0) inputs.Add(("hi", [], [2f - trial * 0.25f], true));
+            }
+            Check(op, inputs, attributes);
+            if (op == "Clip")
+            {
+                // Bounds computed at run time (ClipBounds): the same inputs, not constants.
+                inputs[1] = (inputs[1].Item1, inputs[1].Item2, inputs[1].Item3, false);
+                Check(op, inputs, attributes);
+            }
+        }
+    }
+
+    [Fact]
+    public void SoftmaxOverEveryAxisMatchesTheOperator()
+    {
+        int[] shape = [2, 3, 4, 5];
+        for (int axis = -4; axis < 4; axis++)
+        {
+            Check("Softmax", [("x", shape, Values(shape, -6, 6), false)], [Int("axis", axis)]);
+            if (axis >= 0) Check("Softmax", [("x", shape, Values(shape, -6, 6), false)], [Int("axis", axis)], opset: 11);
+        }
+    }
+
+    [Fact]
+    public void TransposeSliceAndConcatMatchTheOperator()
+    {
+        for (int trial = 0; trial < 8; trial++)
+        {
+            var shape = RandomShape(2, 5, 5);
+            var perm = Enumerable.Range(0, shape.Length).OrderBy(_ => _random.Next()).Select(d => (long)d).ToArray();
+            Check("Transpose", [("x", shape, Values(shape, -1, 1), false)], [Ints("perm", perm)]);
+
+            int axis = _random.Next(shape.Length), dim = shape[axis];
+            long step = _random.Next(2) == 0 ? 1 + _random.Next(2) : -1 - _random.Next(2);
+            long start = _random.Next(-dim, dim), end = step > 0 ? int.MaxValue : -dim - 1;
+            Check("Slice", [("x", shape, Values(shape, -1, 1), false), ("starts", [1], [start], true), ("ends", [1], [end], true),
+                ("axes", [1], [axis], true), ("steps", [1], [step], true)], []);
+
+            var parts = Enumerable.Range(0, 3).Select(i =>
+            {
+                var s = (int[])shape.Clone();
+                s[axis] = 1 + _random.Next(3);
+                return ($"x{i}", s, Values(s, -1, 1), false);
+            }).ToList();
+            Check("Concat", parts, [Int("axis", axis - (trial % 2) * shape.Length)]);
+        }
+    }
+
+    [Theory]
+    [InlineData("ReduceMean")]
+    [InlineData("ReduceMax")]
+    public void ReduceOverAxesMatchesTheOperator(string op)
+    {
+        for (int trial = 0; trial < 8; trial++)
+        {
+            var shape = RandomShape(1, 4, 6);
+            var axes = Enumerable.Range(0, shape.Length).Where(_ => _random.Next(2) == 0).Select(d => (long)(d - (_random.Next(2) * shape.Length))).ToArray();
+            var attributes = new List<NodeAttribute> { Int("keepdims", trial % 2) };
+            if (axes.Length > 0) attributes.Add(Ints("axes", axes));
+            Check(op, [("x", shape, Values(shape, -4, 4), false)], [.. attributes]);
+        }
+    }
+
+    [Fact]
+    public void BatchedMatMulMatchesTheOperator()
+    {
+        int[][][] shapes = [[[3, 4], [4, 5]], [[2, 3, 4], [4, 6]], [[2, 1, 3, 4], [3, 4, 5]], [[1, 2, 7, 3], [2, 1, 3, 2]]];
+        foreach (var pair in shapes)
+            foreach (bool constant in new[] { false, true })
+                Check("MatMul", [("a", pair[0], Values(pair[0], -1, 1), false), ("b", pair[1], Values(pair[1], -1, 1), constant)], []);
+    }
+
+    [Fact]
+    public void ConvAndConvTransposeMatchTheOperator()
+    {
+        for (int trial = 0; trial < 10; trial++)
+        {
+            bool oneD = trial % 3 == 2;
+            int group = 1 + _random.Next(2), c = group * (1 + _random.Next(3)), m = group * (1 + _random.Next(3));
+            int h = oneD ? 1 : 4 + _random.Next(4), w = 4 + _random.Next(5), kh = oneD ? 1 : 1 + _random.Next(3), kw = 1 + _random.Next(3);
+            int s = 1 + _random.Next(2), d = 1 + _random.Next(2), p = _random.Next(2);
+            int[] x = oneD ? [1, c, w] : [1 + _random.Next(2), c, h, w];
+            long[] Spatial(long a, long b) => oneD ? [b] : [a, b];
+            long[] Pads(long v) => oneD ? [v, v] : [v, v, v, v];
+            int[] convW = oneD ? [m, c / group, kw] : [m, c / group, kh, kw];
+            var convInputs = new List<(string, int[], float[], bool)> { ("x", x, Values(x, -1, 1), false), ("w", convW, Values(convW, -1, 1), true) };
+            if (trial % 2 == 0) convInputs.Add(("b", [m], Values([m], -1, 1), true));
+            Check("Conv", convInputs, [Ints("strides", Spatial(s, s)), Ints("dilations", Spatial(d, 1)), Ints("pads", Pads(p)), Int("group", group)]);
+
+            int[] deconvW = oneD ? [c, m / group, kw] : [c, m / group, kh, kw];
+            var attributes = new List<NodeAttribute> { Ints("strides", Spatial(s, s)), Ints("pads", Pads(p)), Int("group", group) };
+            if (s > 1) attributes.Add(Ints("output_padding", Spatial(1, 1)));
+            Check("ConvTranspose", [("x", x, Values(x, -1, 1), false), ("w", deconvW, Values(deconvW, -1, 1), true), ("b", [m], Values([m], -1, 1), true)], [.. attributes]);
+        }
+    }
+
+    [Fact]
+    public void ResizeNearestAndLinearMatchTheOperator()
+    {
+        string[] transforms = ["half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nearest", "half_pixel_symmetric"];
+        string[] nearestModes = ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"];
+        for (int trial = 0; trial < 16; trial++)
+        {
+            int[] x = [1, 1 + _random.Next(3), 2 + _random.Next(4), 2 + _random.Next(5)];
+            var attributes = new List<NodeAttribute>
+            {
+                Str("mode", trial % 2 == 0 ? "nearest" : "linear"),
+                Str("coordinate_transformation_mode", transforms[trial % transforms.Length]),
+                Str("nearest_mode", nearestModes[trial / 2 % nearestModes.Length]),
+            };
+            var inputs = new List<(string, int[], float[], bool)> { ("x", x, Values(x, -1, 1), false), ("", [], [], false) };
+            if (trial % 3 == 0)
+            {
+                inputs.Add(("", [], [], false));
+                inputs.Add(("sizes", [4], [1, x[1], 1 + _random.Next(9), 1 + _random.Next(9)], true));
+            }
+            else
+                inputs.Add(("scales", [4], [1, 1, 0.5f + _random.Next(6) * 0.5f, 0.75f + _random.Next(5) * 0.5f], true));
+            Check("Resize", inputs, [.. attributes]);
+        }
+    }
+
+    [Fact]
+    public void BatchNormalizationGlobalPoolsGemmAndPadMatchTheOperator()
+    {
+        for (int trial = 0; trial < 6; trial++)
+        {
+            var x = RandomShape(3, 4, 6);
+            int c = x[1];
+            Check("BatchNormalization", [("x", x, Values(x, -3, 3), false), ("scale", [c], Values([c], 0.5f, 2), true), ("bias", [c], Values([c], -1, 1), true),
+                ("mean", [c], Values([c], -1, 1), true), ("var", [c], Values([c], 0.1f, 3), true)], [Float("epsilon", 1e-3f)]);
+            Check("GlobalAveragePool", [("x", x, Values(x, -3, 3), false)], []);
+            Check("GlobalMaxPool", [("x", x, Values(x, -3, 3), false)], []);
+
+            bool ta = trial % 2 == 1, tb = trial % 3 == 1;
+            int m = 1 + _random.Next(5), k = 1 + _random.Next(7), n = 1 + _random.Next(5);
+            int[] a = ta ? [k, m] : [m, k], b = tb ? [n, k] : [k, n];
+            int[] cShape = (trial % 3) switch { 0 => [n], 1 => [m, 1], _ => [m, n] };
+            Check("Gemm", [("a", a, Values(a, -1, 1), false), ("b", b, Values(b, -1, 1), trial % 2 == 0), ("c", cShape, Values(cShape, -1, 1), true)],
+                [Int("transA", ta ? 1 : 0), Int("transB", tb ? 1 : 0), Float("alpha", trial == 2 ? 1 : 0.75f), Float("beta", trial == 4 ? 0 : 1.5f)]);
+
+            var pads = x.Select(_ => (float)_random.Next(0, 3)).Concat(x.Select(d => (float)_random.Next(-Math.Min(1, d - 1), 3))).ToArray();
+            foreach (var mode in new[] { "constant", "reflect", "edge" })
+                Check("Pad", [("x", x, Values(x, -1, 1), false), ("pads", [pads.Length], pads, true), ("value", [], [0.25f], true)], [Str("mode", mode)]);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="op"/> through its reference operator and through the float kernels the layer's description
+    /// calls, and compares; inputs are (name, shape, values, constant).
+    /// </summary>
+    private void Check(string op, List<(string Name, int[] Shape, float[] Values, bool Constant)> inputs, NodeAttribute[] attributes, int opset = 13)
+    {
+        var node = new Node("node", op, inputs.Select(i => i.Name).ToArray(), ["y"], attributes.ToDictionary(a => a.Name));
+        bool Integer(int index) => op == "Slice" && index > 0 || op == "Pad" && index is 1 or 3 || op == "Resize" && index == 3;
+        var tensors = inputs.Select((i, index) => i.Name.Length == 0 ? null : Integer(index)
+            ? Tensor.FromArray(i.Shape, i.Values.Select(v => (long)v).ToArray())
+            : Tensor.FromArray(i.Shape, i.Values)).ToArray();
+        Assert.True(OperatorRegistry.Default.TryGet(op, out var reference));
+        var expected = reference.Execute(new OpContext(node, opset), tensors)[0];
+
+        var constants = inputs.Select((input, index) => (input, index)).Where(p => p.input.Constant).ToDictionary(p => p.input.Name, p => tensors[p.index]!);
+        var layer = ArtifactBuilder.FloatLayerOf(node, opset, constants, name => name, "y", "");
+        var artifactTensors = inputs.Where(i => !i.Constant && i.Name.Length > 0).Select(i => new ArtifactTensor(i.Name, ArtifactElementType.F32, new(i.Shape), 1f, 0, 0, 0))
+            .Append(new ArtifactTensor("y", ArtifactElementType.F32, new(expected.Shape), 1f, 0, 0, 0)).ToDictionary(t => t.Name);
+        var calls = FloatLayers.Describe(layer, n => artifactTensors[n]);
+
+        float[] Operand(int index)
+        {
+            int source = FloatLayers.Source(layer, index);
+            return source >= 0 ? inputs.Single(i => i.Name == layer.Inputs[source]).Values : source == -2 ? FloatLayers.ConstantFloats(layer, index)! : [];
+        }
+        var y = new float[expected.Length];
+        y.AsSpan().Fill(float.NaN);
+        foreach (var call in calls) Run(call, Operand, y);
+
+        // The simulator's path too: the node rebuilt from the artifact layer gives the operator's result.
+        var simulated = FloatIslands.Execute(layer, name => (inputs.Single(i => i.Name == name).Values, inputs.Single(i => i.Name == name).Shape));
+        var want = expected.ToFloatArray();
+        Assert.Equal(want, simulated);
+        int exact = 0;
+        for (int i = 0; i < want.Length; i++)
+        {
+            if (BitConverter.SingleToInt32Bits(want[i]) == BitConverter.SingleToInt32Bits(y[i]) || (float.IsNaN(want[i]) && float.IsNaN(y[i]))) { exact++; continue; }
+            Assert.True(Approximate.Contains(op), $"{op} {string.Join(",", inputs.Select(p => "[" + string.Join(",", p.Shape) + "]"))}: element {i} is {y[i]:R}, the operator gives {want[i]:R}");
+            Assert.True(Math.Abs(want[i] - y[i]) <= 1e-5 * Math.Abs(want[i]) + 1e-7, $"{op}: element {i} is {y[i]:R}, the operator gives {want[i]:R}");
+        }
+        output.WriteLine($"{op} {string.Join(" ", inputs.Select(p => $"{p.Name}[{string.Join(",", p.Shape)}]{(p.Constant ? "c" : "")}"))}: {exact}/{want.Length} bit-identical");
+    }
+
+    /// <summary>The call as the generated code makes it, arguments in order.</summary>
+    private static void Run(FloatCall call, Func<int, float[]> operand, float[] y)
+    {
+        var a = call.Arguments;
+        float[] In(int i) => a[i].Kind == FloatArgumentKind.Output ? throw new InvalidOperationException() : operand(a[i].Index);
+        switch (call.Kernel)
+        {
+            case "Binary": QuantGenFloatKernels.Binary(In(0), In(1), y, a[3].Ints, a[4].Ints, a[5].Ints, a[6].Value); break;
+            case "Unary": QuantGenFloatKernels.Unary(In(0), y, a[2].Value, a[3].FloatValue, a[4].FloatValue); break;
+            case "Softmax": QuantGenFloatKernels.Softmax(In(0), y, a[2].Value, a[3].Value, a[4].Value); break;
+            case "StridedCopy": QuantGenFloatKernels.StridedCopy(In(0), y, a[2].Ints, a[3].Ints, a[4].Value); break;
+            case "CopyBlocks": QuantGenFloatKernels.CopyBlocks(In(0), y, a[2].Value, a[3].Value, a[4].Value, a[5].Value); break;
+            case "Reduce": QuantGenFloatKernels.Reduce(In(0), y, a[2].Ints, a[3].Ints, a[4].Ints, a[5].Ints, a[6].Value); break;
+            case "MatMul": QuantGenFloatKernels.MatMul(In(0), In(1), y, a[3].Ints, a[4].Ints, a[5].Value, a[6].Value, a[7].Value); break;
+            case "ClipBounds": QuantGenFloatKernels.ClipBounds(In(0), In(1), In(2), y); break;
+            case "Resize": QuantGenFloatKernels.Resize(In(0), y, a[2].Ints, a[3].Ints, a[4].Ints, a[5].Ints, a[6].Ints); break;
+            case "ChannelAffine": QuantGenFloatKernels.ChannelAffine(In(0), y, a[2].Floats, a[3].Floats, a[4].Value, a[5].Value, a[6].Value); break;
+            case "GlobalPool": QuantGenFloatKernels.GlobalPool(In(0), y, a[2].Value, a[3].Value, a[4].Value); break;
+            case "Gemm": QuantGenFloatKernels.Gemm(In(0), In(1), In(2), y, a[4].Ints, a[5].Value, a[6].Value, a[7].Value, a[8].Value, a[9].Value, a[10].FloatValue, a[11].FloatValue); break;
+            case "Pad": QuantGenFloatKernels.Pad(In(0), y, a[2].Ints, a[3].Ints, a[4].Ints, a[5].Value, a[6].FloatValue); break;
+            case "Conv":
+            case "ConvTranspose":
+            {
+                var v = a.Skip(4).Select(x => x.Value).ToArray();
+                if (call.Kernel == "Conv")
+                    QuantGenFloatKernels.Conv(In(0), In(1), In(2), y, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15]);
+                else
+                    QuantGenFloatKernels.ConvTranspose(In(0), In(1), In(2), y, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15]);
+                break;
+            }
+            default: throw new InvalidOperationException(call.Kernel);
+        }
+    }
+
+    private int[] RandomShape(int minRank, int maxRank, int maxDim) =>
+        Enumerable.Range(0, _random.Next(minRank, maxRank + 1)).Select(_ => 1 + _random.Next(maxDim)).ToArray();
+
+    private float[] Values(int[] shape, float lo, float hi, bool positive = false, bool nonzero = false)
+    {
+        int count = shape.Aggregate(1, (p, d) => p * d);
+        return Enumerable.Range(0, count).Select(_ =>
+        {
+            float v = lo + (float)_random.NextDouble() * (hi - lo);
+            if (positive) v = Math.Abs(v) + 0.01f;
+            if (nonzero && Math.Abs(v) < 0.1f) v += 0.5f;
+            return v;
+        }).ToArray();
+    }
+
+    private static NodeAttribute Int(string name, long value) => new() { Name = name, Kind = AttributeKind.Int, Int = value };
+
+    private static NodeAttribute Ints(string name, params long[] values) => new() { Name = name, Kind = AttributeKind.Ints, Ints = values };
+
+    private static NodeAttribute Str(string name, string value) => new() { Name = name, Kind = AttributeKind.String, String = value };
+
+    private static NodeAttribute Float(string name, float value) => new() { Name = name, Kind = AttributeKind.Float, Float = value };
+}
