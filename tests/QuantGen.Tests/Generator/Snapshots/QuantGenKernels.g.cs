@@ -432,7 +432,10 @@ namespace QuantGen.Generated
             if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
                 i = AddAvx512(a, b, y, za, zb, ma, mb, shift, zy, lo, hi);
             else if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
-                i = AddAvx2(a, b, y, za, zb, ma, mb, shift, zy, lo, hi);
+            {
+                i = AddSplitAvx2(a, b, y, za, zb, ma, mb, shift, zy, lo, hi);
+                if (i == 0) i = AddAvx2(a, b, y, za, zb, ma, mb, shift, zy, lo, hi);
+            }
 #endif
             for (; i < y.Length; i++)
             {
@@ -513,6 +516,47 @@ namespace QuantGen.Generated
                 var bytes = global::System.Runtime.Intrinsics.Vector128.Narrow(global::System.Runtime.Intrinsics.Vector128.AsUInt16(words), global::System.Runtime.Intrinsics.Vector128.AsUInt16(words));
                 global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref y[i],
                     global::System.Runtime.Intrinsics.Vector128.ToScalar(global::System.Runtime.Intrinsics.Vector128.AsUInt64(bytes)));
+            }
+            return i;
+        }
+
+        /// <summary>
+        /// Add for AVX2 in 32-bit lanes, 8 elements per step, for 17 ≤ shift ≤ 47: each multiplier split as m = h · 2^16 + l
+        /// (h = m &gt;&gt; 16, 0 ≤ l &lt; 2^16), so that with d = x − z (|d| ≤ 255) every product fits int32 (vpmulld):
+        /// H = da·ha + db·hb + 2^(shift−17) (the rounding term, moved above bit 16) and L = da·la + db·lb &lt; 2^25. Then
+        /// ⌊(H·2^16 + L) / 2^shift⌋ = (H + (L &gt;&gt; 16)) &gt;&gt; (shift − 16), arithmetic shifts being floors: the scalar
+        /// loop's 64-bit result exactly. Returns the number of elements done (0 outside that shift range: AddAvx2 runs).
+        /// </summary>
+        private static int AddSplitAvx2(global::System.ReadOnlySpan<byte> a, global::System.ReadOnlySpan<byte> b, global::System.Span<byte> y,
+            int za, int zb, int ma, int mb, int shift, int zy, int lo, int hi)
+        {
+            if (shift < 17 || shift > 47 || a.Length < y.Length || b.Length < y.Length) return 0;
+            ref byte ra = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(a);
+            ref byte rb = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(b);
+            ref byte ry = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(y);
+            var zeroA = global::System.Runtime.Intrinsics.Vector256.Create(za);
+            var zeroB = global::System.Runtime.Intrinsics.Vector256.Create(zb);
+            var highA = global::System.Runtime.Intrinsics.Vector256.Create(ma >> 16);
+            var highB = global::System.Runtime.Intrinsics.Vector256.Create(mb >> 16);
+            var lowA = global::System.Runtime.Intrinsics.Vector256.Create(ma & 0xFFFF);
+            var lowB = global::System.Runtime.Intrinsics.Vector256.Create(mb & 0xFFFF);
+            var rounding = global::System.Runtime.Intrinsics.Vector256.Create(1 << (shift - 17));
+            var zero = global::System.Runtime.Intrinsics.Vector256.Create(zy);
+            var low = global::System.Runtime.Intrinsics.Vector256.Create(lo);
+            var top = global::System.Runtime.Intrinsics.Vector256.Create(hi);
+            int rest = shift - 16, i = 0;
+            for (; i + 8 <= y.Length; i += 8)
+            {
+                var da = global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(global::System.Runtime.Intrinsics.Vector128.AsByte(global::System.Runtime.Intrinsics.Vector128.CreateScalar(
+                    global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ra, i))))) - zeroA;
+                var db = global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(global::System.Runtime.Intrinsics.Vector128.AsByte(global::System.Runtime.Intrinsics.Vector128.CreateScalar(
+                    global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref rb, i))))) - zeroB;
+                var high = global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(da, highA) + global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(db, highB) + rounding;
+                var lowPart = global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(da, lowA) + global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(db, lowB);
+                var v = global::System.Runtime.Intrinsics.Vector256.ShiftRightArithmetic(high + global::System.Runtime.Intrinsics.Vector256.ShiftRightArithmetic(lowPart, 16), rest) + zero;
+                v = global::System.Runtime.Intrinsics.Vector256.Min(global::System.Runtime.Intrinsics.Vector256.Max(v, low), top);
+                global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ry, i),
+                    global::System.Runtime.Intrinsics.Vector128.ToScalar(global::System.Runtime.Intrinsics.Vector128.AsUInt64(Narrow8(v))));
             }
             return i;
         }
@@ -788,11 +832,12 @@ namespace QuantGen.Generated
                     continue;
                 }
                 int at = 4 * block * m + o;
-                q0.Store(y, at, a00);
-                q1.Store(y, at + 8, a01);
-                if (count > 1) { q0.Store(y, at + m, a10); q1.Store(y, at + m + 8, a11); }
-                if (count > 2) { q0.Store(y, at + 2 * m, a20); q1.Store(y, at + 2 * m + 8, a21); }
-                if (count > 3) { q0.Store(y, at + 3 * m, a30); q1.Store(y, at + 3 * m + 8, a31); }
+                // One bounds check for the block's last row written, then unchecked 16-byte stores.
+                ref byte first = ref y.Slice(at, (count - 1) * m + 16)[0];
+                q0.StorePairUnchecked(q1, ref first, a00, a01);
+                if (count > 1) q0.StorePairUnchecked(q1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, m), a10, a11);
+                if (count > 2) q0.StorePairUnchecked(q1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 2 * m), a20, a21);
+                if (count > 3) q0.StorePairUnchecked(q1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref first, 3 * m), a30, a31);
             }
         }
 
@@ -843,23 +888,10 @@ namespace QuantGen.Generated
                     a31 = default(TDot).Step(a31, v, w1);
                 }
                 ref byte at = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, p * m);
-                q0.StoreUnchecked(ref at, a00);
-                q1.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 8), a01);
-                if (count > 1)
-                {
-                    q0.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, m), a10);
-                    q1.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, m + 8), a11);
-                }
-                if (count > 2)
-                {
-                    q0.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 2 * m), a20);
-                    q1.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 2 * m + 8), a21);
-                }
-                if (count > 3)
-                {
-                    q0.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 3 * m), a30);
-                    q1.StoreUnchecked(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 3 * m + 8), a31);
-                }
+                q0.StorePairUnchecked(q1, ref at, a00, a01);
+                if (count > 1) q0.StorePairUnchecked(q1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, m), a10, a11);
+                if (count > 2) q0.StorePairUnchecked(q1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 2 * m), a20, a21);
+                if (count > 3) q0.StorePairUnchecked(q1, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 3 * m), a30, a31);
             }
         }
 
@@ -2140,9 +2172,16 @@ namespace QuantGen.Generated
         }
 
         /// <summary>
-        /// DepthwiseNhwcAvx512 for x86 CPUs without AVX-512: blocks of 8 channels in 256-bit vectors from the same padded
-        /// plane, per tap 8 input bytes zero-extended and the tap's weights sign-extended to int32 (vpmovzxbd, vpmovsxbd),
-        /// vpmulld, requantized by Requantize8. Returns the number of channels done (0 if the scratch cannot hold the plane).
+        /// DepthwiseNhwcAvx512 for x86 CPUs without AVX-512, from the same padded plane. Blocks of 32 channels go through
+        /// DepthwiseQuadsAvx2: the 32 channels' bytes of four taps are interleaved by vpunpcklbw/hbw and vpunpcklwd/hwd
+        /// into a tap quadruplet per channel, so that one vpmaddubsw + vpmaddwd (in the exact forms of the AVX2 convs:
+        /// PairsFit or SignSplit, chosen per block from its weights) sums four taps of 8 channels, where the tap-by-tap
+        /// path takes four vpmovzxbd, four vpmulld and four adds. The interleave's in-lane order (channels 0-3 and 16-19
+        /// in the first vector, …) is undone for free by the in-lane packs of the 32 results. Taps past the last whole
+        /// quadruplet (the ninth of a 3×3) are multiplied one by one. The channels left (fewer than 32, or a block with a
+        /// weight of −128, which neither form takes) go 8 at a time: per tap 8 input bytes zero-extended and the tap's
+        /// weights sign-extended to int32 (vpmovzxbd, vpmovsxbd), vpmulld, requantized by Requantize8. Returns the number
+        /// of channels done (0 if the scratch cannot hold the plane).
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static int DepthwiseNhwcAvx2(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
@@ -2150,7 +2189,7 @@ namespace QuantGen.Generated
             global::System.Span<byte> y, global::System.Span<byte> scratch,
             int n, int c, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int dw, int zx, int zy, int lo, int hi)
         {
-            int taps = kh * kw, blocks = c & ~7, image = h * width * c;
+            int taps = kh * kw, blocks = c & ~7, image = h * width * c, quads = taps / 4, rest = taps - 4 * quads;
             int ph = (oh - 1) * sh + (kh - 1) * dh + 1, pw = (ow - 1) * sw + (kw - 1) * dw + 1;
             if (blocks == 0 || taps > 64 || scratch.Length < ph * pw * c) return 0;
             if (x.Length < n * image || w.Length < taps * c || y.Length < n * oh * ow * c) throw new global::System.ArgumentException("The buffers do not hold the tensors.");
@@ -2161,10 +2200,42 @@ namespace QuantGen.Generated
                 for (int kx = 0; kx < kw; kx++, t++)
                     offsets[t] = (ky * dh * pw + kx * dw) * c;
             global::System.Span<global::System.Runtime.Intrinsics.Vector256<int>> tapWeights = stackalloc global::System.Runtime.Intrinsics.Vector256<int>[taps];
+            // A 32-channel block's weights: per quadruplet the four interleaved vectors, then per remaining tap four
+            // vectors of int32 lanes in the interleave's channel order.
+            global::System.Span<global::System.Runtime.Intrinsics.Vector256<byte>> quadWeights = stackalloc global::System.Runtime.Intrinsics.Vector256<byte>[4 * quads];
+            global::System.Span<global::System.Runtime.Intrinsics.Vector256<int>> restWeights = stackalloc global::System.Runtime.Intrinsics.Vector256<int>[4 * rest];
             for (int b = 0; b < n; b++)
             {
                 FillPlane(x.Slice(b * image, image), scratch, c, h, width, ph, pw, padTop, padLeft, (byte)zx);
-                for (int ch = 0; ch < blocks; ch += 8)
+                int ch = 0;
+                for (; quads > 0 && ch + 32 <= c; ch += 32)
+                {
+                    for (int qd = 0; qd < quads; qd++)
+                    {
+                        ref byte tap = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * qd * c + ch);
+                        Interleave4(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref tap), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref tap, (nuint)c),
+                            global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref tap, (nuint)(2 * c)), global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref tap, (nuint)(3 * c)),
+                            out quadWeights[4 * qd], out quadWeights[4 * qd + 1], out quadWeights[4 * qd + 2], out quadWeights[4 * qd + 3]);
+                    }
+                    int form = DotForm(global::System.Runtime.InteropServices.MemoryMarshal.Cast<global::System.Runtime.Intrinsics.Vector256<byte>, sbyte>(quadWeights));
+                    if (form == 0) break;
+                    for (int r = 0; r < rest; r++)
+                        for (int i = 0; i < 4; i++)
+                        {
+                            int at = (4 * quads + r) * c + ch + 4 * i;
+                            restWeights[4 * r + i] = global::System.Runtime.Intrinsics.Vector256.Create(
+                                (int)w[at], w[at + 1], w[at + 2], w[at + 3], w[at + 16], w[at + 17], w[at + 18], w[at + 19]);
+                        }
+                    var channels = new QuadBlock(scratch.Slice(ch, ph * pw * c - ch), offsets, quads, rest, sh * pw * c, sw * c, c);
+                    var q0 = new Requantization8(scale, negScale, high, hi, ch, ch + 16, zy, lo);
+                    var q1 = new Requantization8(scale, negScale, high, hi, ch + 4, ch + 20, zy, lo);
+                    var q2 = new Requantization8(scale, negScale, high, hi, ch + 8, ch + 24, zy, lo);
+                    var q3 = new Requantization8(scale, negScale, high, hi, ch + 12, ch + 28, zy, lo);
+                    var target = y.Slice(b * oh * ow * c + ch);
+                    if (form == 2) DepthwiseQuadsAvx2<PairsFit>(channels, quadWeights, restWeights, bias.Slice(ch, 32), q0, q1, q2, q3, target, oh, ow);
+                    else DepthwiseQuadsAvx2<SignSplit>(channels, quadWeights, restWeights, bias.Slice(ch, 32), q0, q1, q2, q3, target, oh, ow);
+                }
+                for (; ch < blocks; ch += 8)
                 {
                     var q = new Requantization8(scale, negScale, high, hi, ch, zy, lo);
                     var initial = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(ch, 8));
@@ -2188,6 +2259,121 @@ namespace QuantGen.Generated
                 }
             }
             return blocks;
+        }
+
+        /// <summary>Where a 32-channel block of DepthwiseNhwcAvx2 reads: its first channel in the padded plane, the taps' offsets, the steps.</summary>
+        private readonly ref struct QuadBlock
+        {
+            public readonly global::System.ReadOnlySpan<byte> Plane;
+            public readonly global::System.ReadOnlySpan<int> Offsets;
+            public readonly int Quads, Rest, RowStep, ColumnStep, Channels;
+
+            public QuadBlock(global::System.ReadOnlySpan<byte> plane, global::System.ReadOnlySpan<int> offsets, int quads, int rest, int rowStep, int columnStep, int channels)
+            {
+                Plane = plane;
+                Offsets = offsets;
+                Quads = quads;
+                Rest = rest;
+                RowStep = rowStep;
+                ColumnStep = columnStep;
+                Channels = channels;
+            }
+        }
+
+        /// <summary>
+        /// The 32 bytes of four taps as quadruplets per channel (vpunpcklbw/hbw, then vpunpcklwd/hwd): q0 holds channels
+        /// 0-3 and 16-19, q1 4-7 and 20-23, q2 8-11 and 24-27, q3 12-15 and 28-31, each lane's four bytes taps t0…t3.
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static void Interleave4(global::System.Runtime.Intrinsics.Vector256<byte> t0, global::System.Runtime.Intrinsics.Vector256<byte> t1,
+            global::System.Runtime.Intrinsics.Vector256<byte> t2, global::System.Runtime.Intrinsics.Vector256<byte> t3,
+            out global::System.Runtime.Intrinsics.Vector256<byte> q0, out global::System.Runtime.Intrinsics.Vector256<byte> q1,
+            out global::System.Runtime.Intrinsics.Vector256<byte> q2, out global::System.Runtime.Intrinsics.Vector256<byte> q3)
+        {
+            var low01 = global::System.Runtime.Intrinsics.Vector256.AsInt16(global::System.Runtime.Intrinsics.X86.Avx2.UnpackLow(t0, t1));
+            var high01 = global::System.Runtime.Intrinsics.Vector256.AsInt16(global::System.Runtime.Intrinsics.X86.Avx2.UnpackHigh(t0, t1));
+            var low23 = global::System.Runtime.Intrinsics.Vector256.AsInt16(global::System.Runtime.Intrinsics.X86.Avx2.UnpackLow(t2, t3));
+            var high23 = global::System.Runtime.Intrinsics.Vector256.AsInt16(global::System.Runtime.Intrinsics.X86.Avx2.UnpackHigh(t2, t3));
+            q0 = global::System.Runtime.Intrinsics.Vector256.AsByte(global::System.Runtime.Intrinsics.X86.Avx2.UnpackLow(low01, low23));
+            q1 = global::System.Runtime.Intrinsics.Vector256.AsByte(global::System.Runtime.Intrinsics.X86.Avx2.UnpackHigh(low01, low23));
+            q2 = global::System.Runtime.Intrinsics.Vector256.AsByte(global::System.Runtime.Intrinsics.X86.Avx2.UnpackLow(high01, high23));
+            q3 = global::System.Runtime.Intrinsics.Vector256.AsByte(global::System.Runtime.Intrinsics.X86.Avx2.UnpackHigh(high01, high23));
+        }
+
+        /// <summary>
+        /// The output positions of one 32-channel block of DepthwiseNhwcAvx2 (its own method, so that the four accumulators
+        /// keep their registers): per position, per tap quadruplet four 32-byte loads, the interleave and four dot steps;
+        /// per remaining tap one load, and per accumulator vpshufb (its 8 channels' bytes zero-extended to int32 lanes),
+        /// vpmulld and an add; then the four requantized vectors packed in-lane into the 32 output bytes in order.
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void DepthwiseQuadsAvx2<TDot>(QuadBlock block, global::System.ReadOnlySpan<global::System.Runtime.Intrinsics.Vector256<byte>> quadWeights,
+            global::System.ReadOnlySpan<global::System.Runtime.Intrinsics.Vector256<int>> restWeights, global::System.ReadOnlySpan<int> bias,
+            in Requantization8 q0, in Requantization8 q1, in Requantization8 q2, in Requantization8 q3, global::System.Span<byte> y, int oh, int ow)
+            where TDot : struct, IDotStep
+        {
+            if (y.Length < ((oh - 1) * ow + ow - 1) * block.Channels + 32 || bias.Length < 32)
+                throw new global::System.ArgumentException("The buffers do not hold the tensors.");
+            ref var packed = ref global::System.Runtime.CompilerServices.Unsafe.As<global::System.Runtime.Intrinsics.Vector256<byte>, sbyte>(
+                ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(quadWeights));
+            ref var weights = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(quadWeights);
+            ref var restWeight = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(restWeights);
+            ref int offset = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(block.Offsets);
+            ref byte output = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(y);
+            ref byte start = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(block.Plane);
+            int quads = block.Quads, rest = block.Rest, c = block.Channels;
+            // Each accumulator's bias (plus, for SignSplit, 128 · its weights' sum), in the interleave's channel order.
+            var start0 = default(TDot).Start(Requantization8.Lanes(bias, 0, 16), ref packed, quads, 32);
+            var start1 = default(TDot).Start(Requantization8.Lanes(bias, 4, 20), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 32), quads, 32);
+            var start2 = default(TDot).Start(Requantization8.Lanes(bias, 8, 24), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 64), quads, 32);
+            var start3 = default(TDot).Start(Requantization8.Lanes(bias, 12, 28), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 96), quads, 32);
+            // vpshufb controls: bytes 4i…4i+3 of each 128-bit lane, zero-extended to int32 lanes.
+            var spread0 = global::System.Runtime.Intrinsics.Vector256.Create(0x80808000u, 0x80808001u, 0x80808002u, 0x80808003u, 0x80808000u, 0x80808001u, 0x80808002u, 0x80808003u);
+            var step = global::System.Runtime.Intrinsics.Vector256.Create(4u);
+            int target = 0;
+            for (int oy = 0; oy < oh; oy++)
+            {
+                ref byte origin = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref start, oy * block.RowStep);
+                for (int ox = 0; ox < ow; ox++, origin = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref origin, block.ColumnStep), target += c)
+                {
+                    var a0 = start0; var a1 = start1; var a2 = start2; var a3 = start3;
+                    for (int qd = 0; qd < quads; qd++)
+                    {
+                        ref int at = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref offset, 4 * qd);
+                        Interleave4(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref origin, (nuint)at),
+                            global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref origin, (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 1)),
+                            global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref origin, (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 2)),
+                            global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref origin, (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 3)),
+                            out var x0, out var x1, out var x2, out var x3);
+                        ref var wq = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * qd);
+                        a0 = default(TDot).Step(a0, default(TDot).Prepare(x0), global::System.Runtime.Intrinsics.Vector256.AsSByte(wq));
+                        a1 = default(TDot).Step(a1, default(TDot).Prepare(x1), global::System.Runtime.Intrinsics.Vector256.AsSByte(global::System.Runtime.CompilerServices.Unsafe.Add(ref wq, 1)));
+                        a2 = default(TDot).Step(a2, default(TDot).Prepare(x2), global::System.Runtime.Intrinsics.Vector256.AsSByte(global::System.Runtime.CompilerServices.Unsafe.Add(ref wq, 2)));
+                        a3 = default(TDot).Step(a3, default(TDot).Prepare(x3), global::System.Runtime.Intrinsics.Vector256.AsSByte(global::System.Runtime.CompilerServices.Unsafe.Add(ref wq, 3)));
+                    }
+                    for (int r = 0; r < rest; r++)
+                    {
+                        var bytes = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref origin, (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref offset, 4 * quads + r));
+                        ref var wr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref restWeight, 4 * r);
+                        var spread = global::System.Runtime.Intrinsics.Vector256.AsByte(spread0);
+                        a0 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.X86.Avx2.Shuffle(bytes, spread)), wr);
+                        spread = global::System.Runtime.Intrinsics.Vector256.AsByte(spread0 + step);
+                        a1 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.X86.Avx2.Shuffle(bytes, spread)),
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref wr, 1));
+                        spread = global::System.Runtime.Intrinsics.Vector256.AsByte(spread0 + step + step);
+                        a2 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.X86.Avx2.Shuffle(bytes, spread)),
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref wr, 2));
+                        spread = global::System.Runtime.Intrinsics.Vector256.AsByte(spread0 + step + step + step);
+                        a3 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.X86.Avx2.Shuffle(bytes, spread)),
+                            global::System.Runtime.CompilerServices.Unsafe.Add(ref wr, 3));
+                    }
+                    // In-lane packs: (0-3, 4-7 | 16-19, 20-23) and (8-11, 12-15 | 24-27, 28-31) as int16, then bytes 0-15 | 16-31.
+                    var low = global::System.Runtime.Intrinsics.X86.Avx2.PackSignedSaturate(q0.Quantize(a0), q1.Quantize(a1));
+                    var upper = global::System.Runtime.Intrinsics.X86.Avx2.PackSignedSaturate(q2.Quantize(a2), q3.Quantize(a3));
+                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.X86.Avx2.PackUnsignedSaturate(low, upper),
+                        ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, target));
+                }
+            }
         }
 #endif
     }
@@ -3196,13 +3382,14 @@ namespace QuantGen.Generated
             global::System.Runtime.Intrinsics.Vector256<float> scale, global::System.Runtime.Intrinsics.Vector256<float> negScale, bool leaky,
             global::System.Runtime.Intrinsics.Vector256<float> low, global::System.Runtime.Intrinsics.Vector256<float> high, int zy)
         {
-            var s = leaky
-                ? global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(
-                    global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.LessThan(a, global::System.Runtime.Intrinsics.Vector256<int>.Zero)), negScale, scale)
-                : scale;
-            var v = global::System.Runtime.Intrinsics.X86.Avx.Multiply(global::System.Runtime.Intrinsics.X86.Avx.ConvertToVector256Single(a), s);
-            v = global::System.Runtime.Intrinsics.X86.Avx.Min(global::System.Runtime.Intrinsics.X86.Avx.Max(v, low), high);
-            var q = global::System.Runtime.Intrinsics.X86.Avx.ConvertToVector256Int32(v) + global::System.Runtime.Intrinsics.Vector256.Create(zy);
+            var q = QuantizeLanes(a, scale, negScale, leaky, low, high, zy);
+            return Narrow8(q);
+        }
+
+        /// <summary>8 int32 lanes already in [0, 255] as their low bytes (the result's low 8 bytes), in lane order.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector128<byte> Narrow8(global::System.Runtime.Intrinsics.Vector256<int> q)
+        {
             if (global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
                 return global::System.Runtime.Intrinsics.X86.Avx512F.VL.ConvertToVector128Byte(q);
             // Per 128-bit half: int32 → int16 → bytes; the halves' first four bytes are then put side by side.
@@ -3211,6 +3398,21 @@ namespace QuantGen.Generated
             return global::System.Runtime.Intrinsics.Vector128.AsByte(global::System.Runtime.Intrinsics.X86.Sse2.UnpackLow(
                 global::System.Runtime.Intrinsics.Vector128.AsInt32(global::System.Runtime.Intrinsics.Vector256.GetLower(bytes)),
                 global::System.Runtime.Intrinsics.Vector128.AsInt32(global::System.Runtime.Intrinsics.Vector256.GetUpper(bytes))));
+        }
+
+        /// <summary>Requantize8's arithmetic: the requantized values as int32 lanes, the zero point added (in [lo, hi]).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector256<int> QuantizeLanes(global::System.Runtime.Intrinsics.Vector256<int> a,
+            global::System.Runtime.Intrinsics.Vector256<float> scale, global::System.Runtime.Intrinsics.Vector256<float> negScale, bool leaky,
+            global::System.Runtime.Intrinsics.Vector256<float> low, global::System.Runtime.Intrinsics.Vector256<float> high, int zy)
+        {
+            var s = leaky
+                ? global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(
+                    global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.LessThan(a, global::System.Runtime.Intrinsics.Vector256<int>.Zero)), negScale, scale)
+                : scale;
+            var v = global::System.Runtime.Intrinsics.X86.Avx.Multiply(global::System.Runtime.Intrinsics.X86.Avx.ConvertToVector256Single(a), s);
+            v = global::System.Runtime.Intrinsics.X86.Avx.Min(global::System.Runtime.Intrinsics.X86.Avx.Max(v, low), high);
+            return global::System.Runtime.Intrinsics.X86.Avx.ConvertToVector256Int32(v) + global::System.Runtime.Intrinsics.Vector256.Create(zy);
         }
 
         /// <summary>The requantization constants of 8 output channels, prepared once for several positions.</summary>
@@ -3232,6 +3434,54 @@ namespace QuantGen.Generated
                 _high = global::System.Runtime.Intrinsics.Vector256.ConvertToSingle(upper - global::System.Runtime.Intrinsics.Vector256.Create(zy));
                 _low = global::System.Runtime.Intrinsics.Vector256.Create((float)(lo - zy));
                 _zy = zy;
+            }
+
+            /// <summary>
+            /// The constants of 8 channels taken as two runs of 4, <paramref name="first"/>… and <paramref name="second"/>…,
+            /// for the lanes of a 128-bit-lane-wise interleave (DepthwiseNhwcQuadsAvx2).
+            /// </summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public Requantization8(global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
+                int hi, int first, int second, int zy, int lo)
+            {
+                _scale = Lanes(scale, first, second);
+                _negScale = Lanes(negScale, first, second);
+                _leaky = !global::System.Runtime.Intrinsics.Vector256.EqualsAll(_scale, _negScale);
+                var top = global::System.Runtime.Intrinsics.Vector256.Create(hi);
+                var upper = high.Length == 0 ? top : global::System.Runtime.Intrinsics.Vector256.Min(top, Lanes(high, first, second));
+                _high = global::System.Runtime.Intrinsics.Vector256.ConvertToSingle(upper - global::System.Runtime.Intrinsics.Vector256.Create(zy));
+                _low = global::System.Runtime.Intrinsics.Vector256.Create((float)(lo - zy));
+                _zy = zy;
+            }
+
+            /// <summary>values[first..first+4] in the low 128-bit lane, values[second..second+4] in the high one.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public static global::System.Runtime.Intrinsics.Vector256<T> Lanes<T>(global::System.ReadOnlySpan<T> values, int first, int second) where T : struct =>
+                global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.Intrinsics.Vector128.Create(values.Slice(first, 4)),
+                    global::System.Runtime.Intrinsics.Vector128.Create(values.Slice(second, 4)));
+
+            /// <summary>
+            /// The requantized values as int32 lanes, zero point added (in [lo, hi]): Requantize8 before its narrowing, for
+            /// kernels that pack several vectors' results at once.
+            /// </summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public global::System.Runtime.Intrinsics.Vector256<int> Quantize(global::System.Runtime.Intrinsics.Vector256<int> acc) =>
+                QuantizeLanes(acc, _scale, _negScale, _leaky, _low, _high, _zy);
+
+            /// <summary>
+            /// 16 channels at once: <paramref name="low"/>'s 8 requantized by this, <paramref name="high"/>'s by
+            /// <paramref name="next"/>, narrowed together (vpackssdw, vpackuswb, one vpermd) and stored as 16 bytes,
+            /// unchecked: two Store calls narrow each half on its own.
+            /// </summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public void StorePairUnchecked(in Requantization8 next, ref byte target, global::System.Runtime.Intrinsics.Vector256<int> low, global::System.Runtime.Intrinsics.Vector256<int> high)
+            {
+                // In-lane packs: int16 (0-3, 8-11 | 4-7, 12-15), then bytes whose first two dwords of each lane are those runs.
+                var words = global::System.Runtime.Intrinsics.X86.Avx2.PackSignedSaturate(Quantize(low), next.Quantize(high));
+                var bytes = global::System.Runtime.Intrinsics.X86.Avx2.PackUnsignedSaturate(words, words);
+                var ordered = global::System.Runtime.Intrinsics.X86.Avx2.PermuteVar8x32(global::System.Runtime.Intrinsics.Vector256.AsInt32(bytes),
+                    global::System.Runtime.Intrinsics.Vector256.Create(0, 4, 1, 5, 0, 4, 1, 5));
+                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsByte(global::System.Runtime.Intrinsics.Vector256.GetLower(ordered)), ref target);
             }
 
             /// <summary>y[at..at+8] = the requantized accumulators (bias included).</summary>
