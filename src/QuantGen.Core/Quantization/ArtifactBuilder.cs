@@ -15,7 +15,7 @@ internal sealed partial class ArtifactBuilder
 
     private readonly Graph _graph;
     private readonly QuantizationOptions _options;
-    private readonly IReadOnlyDictionary<string, (float Min, float Max)> _ranges;
+    private IReadOnlyDictionary<string, (float Min, float Max)> _ranges;
     private readonly Dictionary<string, ActivationGrid> _grids = new(StringComparer.Ordinal);
     private readonly List<ArtifactTensor> _tensors = new();
     private readonly HashSet<string> _tensorNames = new(StringComparer.Ordinal);
@@ -40,6 +40,7 @@ internal sealed partial class ArtifactBuilder
     public QuantizedArtifact Build(string modelName, IReadOnlyList<FloatLayer> layers, IReadOnlyDictionary<string, string> aliases, IEnumerable<ArtifactMetadata> metadata)
     {
         _aliases = aliases;
+        _ranges = WithReshapedRanges(_ranges, layers);
         var inputs = new List<ArtifactIo>();
         foreach (var input in _graph.Inputs)
         {
@@ -253,6 +254,23 @@ internal sealed partial class ArtifactBuilder
         var grid = GridFor(layer.Output);
         AddTensor(grid.ToTensor(layer.Output, Shape(layer.Output)));
         return grid;
+    }
+
+    /// <summary>
+    /// The ranges, plus the range of each Reshape/MaxPool output that has none (the passes observe neither: quantized,
+    /// they keep their input's grid) taken from its input. A reshape of a float island's output stays float and a
+    /// quantized layer reading it needs that grid; a max over a window lies within its input's range.
+    /// </summary>
+    private static IReadOnlyDictionary<string, (float Min, float Max)> WithReshapedRanges(IReadOnlyDictionary<string, (float Min, float Max)> ranges, IReadOnlyList<FloatLayer> layers)
+    {
+        Dictionary<string, (float Min, float Max)>? added = null;
+        foreach (var layer in layers)
+        {
+            if (layer.Kind is not (LayerKinds.Reshape or LayerKinds.MaxPool) || ranges.ContainsKey(layer.Output)) continue;
+            added ??= new Dictionary<string, (float Min, float Max)>(ranges, StringComparer.Ordinal);
+            if (added.TryGetValue(layer.Inputs[0], out var range) && !added.ContainsKey(layer.Output)) added[layer.Output] = range;
+        }
+        return added ?? ranges;
     }
 
     private ActivationGrid GridFor(string value)

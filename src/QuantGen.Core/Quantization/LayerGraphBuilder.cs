@@ -38,7 +38,7 @@ internal sealed partial class LayerGraphBuilder
 
     /// <summary>The layers in execution order, and the BN statistics folded into each (for the data-free passes).</summary>
     public static (List<FloatLayer> Layers, Dictionary<FloatLayer, FoldedBatchNorm> BatchNorms, Dictionary<string, string> Aliases) Build(Graph graph, string? modelPath,
-        IReadOnlyDictionary<string, ActivationGrid>? fixedGrids = null)
+        IReadOnlyDictionary<string, ActivationGrid>? fixedGrids = null, int activationBits = 8)
     {
         var builder = new LayerGraphBuilder(graph, modelPath, fixedGrids);
         var layers = new List<FloatLayer>();
@@ -50,6 +50,9 @@ internal sealed partial class LayerGraphBuilder
             try
             {
                 var layer = builder.BuildLayer(node, batchNorms);
+                // The elementwise kinds have 8-bit kernels only: at 16 bits their nodes run in float instead.
+                if (layer is not null && activationBits != 8 && layer.Kind is LayerKinds.Lookup or LayerKinds.Affine or LayerKinds.Mul or LayerKinds.Concat)
+                    throw new ModelException(ErrorCodes.NotQuantizable, $"{layer.Kind} has no kernel for {activationBits}-bit activations yet.");
                 if (layer is not null) layers.Add(layer);
             }
             catch (ModelException e) when (e.Code == ErrorCodes.NotQuantizable && builder.CanRunInFloat(node))

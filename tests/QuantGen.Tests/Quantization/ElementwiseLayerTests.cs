@@ -221,13 +221,17 @@ public sealed class ElementwiseLayerTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void DivOfTwoTensorsIsNamedInTheError()
+    public void DivOfTwoTensorsRunsInFloatOrIsNamedInTheError()
     {
         var g = new SyntheticModels(46);
         g.Node("Conv", "conv", ["x", g.Weights("w", 4, 4, 1, 1)], "z").Node("Div", "ratio", ["x", "z"], "y");
-        var e = Assert.Throws<ModelException>(() => Quantize(g.Build("div", [1, 4, 8, 8], [1, 4, 8, 8])));
-        Assert.Equal(ErrorCodes.NotQuantizable, e.Code);
-        Assert.Equal("ratio", e.NodeName);
+        var model = g.Build("div", [1, 4, 8, 8], [1, 4, 8, 8]);
+        // No quantized kernel divides two tensors: a float island, with the reason in FloatFallback=false's error.
+        Assert.Contains(Quantize(model).Layers, l => l.Kind == "Float.Div" && l.Name == "ratio");
+        var e = Assert.Throws<ModelException>(() => ModelQuantizer.Quantize(model,
+            new QuantizationOptions { Algorithms = QuantizationAlgorithms.None, FloatFallback = false }, new SyntheticModels(7).Calibration([1, 4, 8, 8], 32, -7, 7)));
+        Assert.Equal(ErrorCodes.FloatFallbackDisabled, e.Code);
+        Assert.Contains("'ratio' (Div", e.Message);
         Assert.Contains("Div of two computed tensors", e.Message);
     }
 
