@@ -116,15 +116,8 @@ namespace QuantGen.Generated
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
             public Requantization8(global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
                 int hi, int o, int zy, int lo)
+                : this(scale, negScale, high, hi, o, o + 4, zy, lo)
             {
-                _scale = global::System.Runtime.Intrinsics.Vector256.Create(scale.Slice(o, 8));
-                _negScale = global::System.Runtime.Intrinsics.Vector256.Create(negScale.Slice(o, 8));
-                _leaky = !global::System.Runtime.Intrinsics.Vector256.EqualsAll(_scale, _negScale);
-                var top = global::System.Runtime.Intrinsics.Vector256.Create(hi);
-                var upper = high.Length == 0 ? top : global::System.Runtime.Intrinsics.Vector256.Min(top, global::System.Runtime.Intrinsics.Vector256.Create(high.Slice(o, 8)));
-                _high = global::System.Runtime.Intrinsics.Vector256.ConvertToSingle(upper - global::System.Runtime.Intrinsics.Vector256.Create(zy));
-                _low = global::System.Runtime.Intrinsics.Vector256.Create((float)(lo - zy));
-                _zy = zy;
             }
 
             /// <summary>

@@ -2330,6 +2330,9 @@ namespace QuantGen.Generated
             // vpshufb controls: bytes 4i…4i+3 of each 128-bit lane, zero-extended to int32 lanes.
             var spread0 = global::System.Runtime.Intrinsics.Vector256.Create(0x80808000u, 0x80808001u, 0x80808002u, 0x80808003u, 0x80808000u, 0x80808001u, 0x80808002u, 0x80808003u);
             var step = global::System.Runtime.Intrinsics.Vector256.Create(4u);
+            var spread1 = global::System.Runtime.Intrinsics.Vector256.AsByte(spread0 + step);
+            var spread2 = global::System.Runtime.Intrinsics.Vector256.AsByte(spread0 + step + step);
+            var spread3 = global::System.Runtime.Intrinsics.Vector256.AsByte(spread0 + step + step + step);
             int target = 0;
             for (int oy = 0; oy < oh; oy++)
             {
@@ -2355,16 +2358,13 @@ namespace QuantGen.Generated
                     {
                         var bytes = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref origin, (nuint)global::System.Runtime.CompilerServices.Unsafe.Add(ref offset, 4 * quads + r));
                         ref var wr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref restWeight, 4 * r);
-                        var spread = global::System.Runtime.Intrinsics.Vector256.AsByte(spread0);
-                        a0 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.X86.Avx2.Shuffle(bytes, spread)), wr);
-                        spread = global::System.Runtime.Intrinsics.Vector256.AsByte(spread0 + step);
-                        a1 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.X86.Avx2.Shuffle(bytes, spread)),
+                        a0 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(global::System.Runtime.Intrinsics.Vector256.AsInt32(
+                            global::System.Runtime.Intrinsics.X86.Avx2.Shuffle(bytes, global::System.Runtime.Intrinsics.Vector256.AsByte(spread0))), wr);
+                        a1 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.X86.Avx2.Shuffle(bytes, spread1)),
                             global::System.Runtime.CompilerServices.Unsafe.Add(ref wr, 1));
-                        spread = global::System.Runtime.Intrinsics.Vector256.AsByte(spread0 + step + step);
-                        a2 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.X86.Avx2.Shuffle(bytes, spread)),
+                        a2 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.X86.Avx2.Shuffle(bytes, spread2)),
                             global::System.Runtime.CompilerServices.Unsafe.Add(ref wr, 2));
-                        spread = global::System.Runtime.Intrinsics.Vector256.AsByte(spread0 + step + step + step);
-                        a3 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.X86.Avx2.Shuffle(bytes, spread)),
+                        a3 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.X86.Avx2.Shuffle(bytes, spread3)),
                             global::System.Runtime.CompilerServices.Unsafe.Add(ref wr, 3));
                     }
                     // In-lane packs: (0-3, 4-7 | 16-19, 20-23) and (8-11, 12-15 | 24-27, 28-31) as int16, then bytes 0-15 | 16-31.
@@ -3425,15 +3425,8 @@ namespace QuantGen.Generated
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
             public Requantization8(global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
                 int hi, int o, int zy, int lo)
+                : this(scale, negScale, high, hi, o, o + 4, zy, lo)
             {
-                _scale = global::System.Runtime.Intrinsics.Vector256.Create(scale.Slice(o, 8));
-                _negScale = global::System.Runtime.Intrinsics.Vector256.Create(negScale.Slice(o, 8));
-                _leaky = !global::System.Runtime.Intrinsics.Vector256.EqualsAll(_scale, _negScale);
-                var top = global::System.Runtime.Intrinsics.Vector256.Create(hi);
-                var upper = high.Length == 0 ? top : global::System.Runtime.Intrinsics.Vector256.Min(top, global::System.Runtime.Intrinsics.Vector256.Create(high.Slice(o, 8)));
-                _high = global::System.Runtime.Intrinsics.Vector256.ConvertToSingle(upper - global::System.Runtime.Intrinsics.Vector256.Create(zy));
-                _low = global::System.Runtime.Intrinsics.Vector256.Create((float)(lo - zy));
-                _zy = zy;
             }
 
             /// <summary>
