@@ -18,6 +18,8 @@ internal static class LayerProfile
         {
             "fashion_mlp" => new FashionMlp(),
             "fashion_cnn" => new FashionCnn(),
+            "fashion_cnn_factorized" => new FashionCnnFactorized(),
+            "fashion_mobilenet_factorized" => new FashionMobilenetFactorized(),
             "fashion_mobilenet" => new FashionMobilenet(),
             "embedding_model" => new EmbeddingModel(),
             _ => throw new ArgumentException("unknown model " + model),

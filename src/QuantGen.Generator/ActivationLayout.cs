@@ -13,9 +13,9 @@ namespace QuantGen.Generator
     /// </summary>
     /// <remarks>
     /// A tensor is NHWC only where every layer touching it can take NHWC; everything else keeps NCHW, so an unusual
-    /// graph is slower, never wrong. Conv, MaxPool, AveragePool and Add run in one layout for all their image operands;
+    /// graph is slower, never wrong. Conv, FactorizedConv, MaxPool, AveragePool and Add run in one layout for all their image operands;
     /// Quantize and Dequantize transpose at the model's edges; a Reshape flattening an NHWC image into the rows of
-    /// FullyConnected layers only is allowed, and those layers get their weight columns permuted at generation time.
+    /// (factorized) FullyConnected layers only is allowed, and those layers get their weight columns permuted at generation time.
     /// A tensor with one channel or one pixel has the same byte order either way ("layout-free") and never constrains.
     /// </remarks>
     internal sealed class ActivationLayout
@@ -78,15 +78,16 @@ namespace QuantGen.Generator
                     bool keep = layer.Kind switch
                     {
                         // One layout for all image operands: NHWC only if none of them was demoted.
-                        LayerKinds.Conv or LayerKinds.MaxPool or LayerKinds.AveragePool or LayerKinds.Add or LayerKinds.Lookup or LayerKinds.Concat => operands.All(nhwc.Contains),
+                        LayerKinds.Conv or LayerKinds.FactorizedConv or LayerKinds.MaxPool or LayerKinds.AveragePool or LayerKinds.Add or LayerKinds.Lookup
+                            or LayerKinds.Concat => operands.All(nhwc.Contains),
                         // Constants and broadcasts along the channels (or along nothing) index channels-last too.
                         LayerKinds.Affine or LayerKinds.Mul => operands.All(nhwc.Contains) && (operands.Count == 0 || ChannelsLastBroadcast(layer, tensors)),
                         // The model's edges transpose while converting.
                         LayerKinds.Quantize or LayerKinds.Dequantize => true,
-                        // A flatten [N,C,H,W] → [N, C·H·W] read only as FullyConnected rows: the weights absorb the order.
+                        // A flatten [N,C,H,W] → [N, C·H·W] read only as (factorized) FullyConnected rows: the weights absorb the order.
                         LayerKinds.Reshape => operands.Count == 0 || (operands.Count == 1 && operands[0] == layer.Inputs[0]
                             && IsFlatten(tensors[layer.Inputs[0]], tensors[layer.Outputs[0]])
-                            && consumers.TryGetValue(layer.Outputs[0], out var readers) && readers.All(r => r.Kind == LayerKinds.FullyConnected)),
+                            && consumers.TryGetValue(layer.Outputs[0], out var readers) && readers.All(r => r.Kind is LayerKinds.FullyConnected or LayerKinds.FactorizedFullyConnected)),
                         // Every other kind (and any kind added later) sees NCHW.
                         _ => operands.Count == 0,
                     };

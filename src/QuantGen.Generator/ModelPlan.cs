@@ -17,6 +17,7 @@ namespace QuantGen.Generator
     /// <param name="Scratch">The kernels' shared scratch (receptive fields, accumulators), or null when no layer needs it.</param>
     /// <param name="Layers">One method per layer, in execution order.</param>
     /// <param name="Data">The constant blobs, in the order the layers registered them.</param>
+    /// <param name="Derived">Static arrays computed once from constant data (unpacked factors), in registration order.</param>
     internal sealed record ModelPlan(
         EmitPlan Declaration,
         int ActivationBits,
@@ -25,7 +26,8 @@ namespace QuantGen.Generator
         EquatableArray<BufferPlan> Buffers,
         ScratchPlan? Scratch,
         EquatableArray<LayerPlan> Layers,
-        EquatableArray<DataPlan> Data)
+        EquatableArray<DataPlan> Data,
+        EquatableArray<DerivedDataPlan> Derived)
     {
         /// <summary>One input and one output: Run's parameters are input/output, the members Input…/Output….</summary>
         public bool SingleIo => Io.Count == 2 && Io[0].IsInput && !Io[1].IsInput;
@@ -152,6 +154,9 @@ namespace QuantGen.Generator
     /// <summary>A constant blob member, viewed as its element type or as int32/float32 (little-endian bytes).</summary>
     internal sealed record DataValue(string Member, DataView View) : ArgumentValue;
 
+    /// <summary>A static array computed once from constant data (<see cref="DerivedDataPlan"/>), read as a span.</summary>
+    internal sealed record DerivedValue(string Field) : ArgumentValue;
+
     /// <summary>The empty span (an optional blob the layer does not have, e.g. no clampHigh).</summary>
     internal sealed record EmptyValue : ArgumentValue;
 
@@ -180,20 +185,9 @@ namespace QuantGen.Generator
     internal sealed record DataPlan(string Member, ArtifactBlob Blob);
 
     /// <summary>
-    /// FactorizedFullyConnected (<paramref name="Conv"/> null) or FactorizedConv: printed as loops specialised on these
-    /// values (ModelPrinter.Factorized), reading the factors as stored. Data members are identifiers; optional ones null.
+    /// A static readonly array field of <paramref name="ElementType"/> initialised by a kernel call on constant data when
+    /// the class is first used (a factorized layer's factors unpacked into its SIMD kernels' layouts).
     /// </summary>
-    internal sealed record FactorizedBody(
-        Operand Input,
-        Operand Output,
-        int Rank, int K, int M, int Rows,
-        int InputZero, int OutputZero, int Lo, int Hi,
-        int NonZerosB, int NonZerosA, int BitsB, int BitsA,
-        string BValues, string? BIndices, string ZMultiplier, string ZShift, string AValues, string? AIndices,
-        string Bias, string Multiplier, string Shift, string? NegMultiplier, string? NegShift, string? ClampHigh,
-        FactorizedConvGeometry? Conv) : LayerBody;
+    internal sealed record DerivedDataPlan(string Field, string ElementType, KernelCall Initializer);
 
-    /// <summary>A FactorizedConv's input and output geometry.</summary>
-    internal sealed record FactorizedConvGeometry(int N, int C, int H, int Width, int OutH, int OutW,
-        int KernelH, int KernelW, int StrideH, int StrideW, int PadTop, int PadLeft, int DilationH, int DilationW);
 }

@@ -27,6 +27,7 @@ namespace QuantGen.Generator
         private readonly Dictionary<string, string> _floatParameters = new(StringComparer.Ordinal);
         private readonly List<BufferPlan> _fields = new();
         private readonly List<DataPlan> _data = new();
+        private readonly List<DerivedDataPlan> _derived = new();
         private readonly Identifiers.UniqueNames _memberNames = new();
 
         private ModelPlanner(QuantizedArtifact artifact, EmitPlan declaration)
@@ -77,7 +78,7 @@ namespace QuantGen.Generator
             string? Meta(string key) => _artifact.GetMetadata(key);
             var header = new ModelHeader(_artifact.ModelName, Meta("source"), Meta("weightBits"), Meta("activationBits"), Meta("algorithms"),
                 Meta("calibration"), Meta("calibrationSamples"), Meta("calibrationSqnrDb"));
-            return new ModelPlan(_declaration, _bits, header, new(io), new(_fields.ToArray()), scratch, new(layers), new(_data.ToArray()));
+            return new ModelPlan(_declaration, _bits, header, new(io), new(_fields.ToArray()), scratch, new(layers), new(_data.ToArray()), new(_derived.ToArray()));
         }
 
         private void AssignParameters()
@@ -130,12 +131,19 @@ namespace QuantGen.Generator
                 var convs = _artifact.Layers.Where(l => l.Kind == LayerKinds.Conv).ToList();
                 return convs.Count == 0 ? null : new ScratchPlan(convs.Max(l => l.GetBlob("weights").Values.Count / l.GetBlob("weights").Shape[0]), 0, false);
             }
-            var weighted = _artifact.Layers.Where(l => l.Kind is LayerKinds.Conv or LayerKinds.FullyConnected).ToList();
+            var weighted = _artifact.Layers.Where(l => l.Kind is LayerKinds.Conv or LayerKinds.FullyConnected or LayerKinds.FactorizedConv or LayerKinds.FactorizedFullyConnected).ToList();
             if (weighted.Count == 0) return null;
             // The packed kernels' scratch: receptive fields (or input rows), their accumulators, padded planes or rows.
             int col = 0, acc = 8;
             foreach (var layer in weighted)
             {
+                if (layer.Kind is LayerKinds.FactorizedConv or LayerKinds.FactorizedFullyConnected)
+                {
+                    var need = FactorizedScratch(layer);
+                    col = Math.Max(col, need.Col);
+                    acc = Math.Max(acc, need.Acc);
+                    continue;
+                }
                 var input = _tensors[layer.Inputs[0]].Shape;
                 bool nhwc = layer.Kind == LayerKinds.Conv && _layout.RunsNhwc(layer);
                 if (IsDepthwise(layer))
@@ -274,9 +282,11 @@ namespace QuantGen.Generator
                     body = PlanElementwise(layer, method, x, y, out layout); // ModelPlanner.Elementwise.cs
                     break;
                 case LayerKinds.FactorizedFullyConnected when !Wide:
+                    if (_layout.FlattenedNhwcSource(x) is not null) layout = LayerLayout.FlattenedNhwc;
                     body = PlanFactorized(layer, method, x, y, conv: false);
                     break;
                 case LayerKinds.FactorizedConv when !Wide:
+                    if (_layout.RunsNhwc(layer)) layout = LayerLayout.Nhwc;
                     body = PlanFactorized(layer, method, x, y, conv: true);
                     break;
                 default:

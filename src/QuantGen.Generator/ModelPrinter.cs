@@ -182,23 +182,20 @@ namespace QuantGen.Generator
                 case KernelCalls calls:
                     foreach (var call in calls.Calls) WriteCall(call);
                     break;
-                case FactorizedBody factorized:
-                    WriteFactorized(factorized);
-                    break;
                 default:
                     throw new System.InvalidOperationException("A layer body the printer does not know: add its case here (docs/generator.md).");
             }
             w.Close();
         }
 
-        /// <summary>The call, its argument lines after the first indented by four spaces.</summary>
-        private void WriteCall(KernelCall call)
+        /// <summary>The call, its argument lines after the first indented by four spaces; <paramref name="prefix"/> before it.</summary>
+        private void WriteCall(KernelCall call, string prefix = "")
         {
             var lines = call.Lines.Select(line => string.Join(", ", line.Arguments.Select(Argument))).ToList();
             var library = call.Library switch { KernelLibrary.WideKernels => WideKernels, KernelLibrary.FloatKernels => FloatKernels, _ => Kernels };
             for (int i = 0; i < lines.Count; i++)
             {
-                var start = i == 0 ? $"{library}.{call.Kernel}(" : "    ";
+                var start = i == 0 ? $"{prefix}{library}.{call.Kernel}(" : "    ";
                 var end = i == lines.Count - 1 ? ");" : ",";
                 _w.Line(start + lines[i] + end);
             }
@@ -257,6 +254,7 @@ namespace QuantGen.Generator
             DataValue { View: DataView.Ints } d => Ints(d.Member),
             DataValue { View: DataView.Floats } d => Floats(d.Member),
             DataValue d => d.Member,
+            DerivedValue d => d.Field,
             EmptyValue => "default",
             ScratchValue { Buffer: ScratchBuffer.Col } => "_col",
             ScratchValue { Buffer: ScratchBuffer.Acc } => "_acc",
@@ -296,6 +294,12 @@ namespace QuantGen.Generator
                 w.Line();
                 ConstantData.WriteBlob(w, name, blob, bytes);
             }
+            if (_plan.Derived.Count == 0) return;
+            w.Line();
+            w.Line("// Factors unpacked once, when the class is first used, into the layouts of the SIMD kernels: the constant data");
+            w.Line("// above keeps them bit-packed, so the binary has the compressed size and Run reads dense vectors.");
+            foreach (var derived in _plan.Derived)
+                WriteCall(derived.Initializer, $"private static readonly {derived.ElementType}[] {derived.Field} = ");
         }
 
         /// <summary>A tensor read: the float parameter, or a read-only span of its buffer.</summary>

@@ -31,38 +31,48 @@ namespace QuantGen.Generated
                     for (int oy = 0; oy < oh; oy++)
                         for (int ox = 0; ox < ow; ox++)
                         {
-                            int ki = 0, iy0 = oy * sh - padTop, ix0 = ox * sw - padLeft;
-                            if (iy0 >= 0 && iy0 + (kh - 1) * dh < h && ix0 >= 0 && ix0 + (kw - 1) * dw < width)
-                            {
-                                // The whole receptive field is inside the input: no per-tap bounds tests.
-                                int origin = ((b * c + g * cg) * h + iy0) * width + ix0, planeSize = h * width, rowStep = dh * width;
-                                for (int ci = 0; ci < cg; ci++, origin += planeSize)
-                                    for (int ky = 0, r = origin; ky < kh; ky++, r += rowStep)
-                                        for (int kx = 0, i = r; kx < kw; kx++, i += dw)
-                                            col[ki++] = x[i];
-                            }
-                            else
-                                for (int ci = 0; ci < cg; ci++)
-                                {
-                                    int plane = (b * c + g * cg + ci) * h;
-                                    for (int ky = 0; ky < kh; ky++)
-                                    {
-                                        int iy = oy * sh - padTop + ky * dh;
-                                        bool rowInside = iy >= 0 && iy < h;
-                                        int row = (plane + iy) * width;
-                                        for (int kx = 0; kx < kw; kx++, ki++)
-                                        {
-                                            int ix = ox * sw - padLeft + kx * dw;
-                                            col[ki] = rowInside && ix >= 0 && ix < width ? x[row + ix] : pad;
-                                        }
-                                    }
-                                }
+                            GatherField(x, col, b, c, g * cg, cg, h, width, oy, ox, kh, kw, sh, sw, padTop, padLeft, dh, dw, pad);
                             DotPacked(col, packed, acc, kp, mp);
                             int o0 = g * mg;
                             RequantizeChannels(acc, bias.Slice(o0, mg), scale.Slice(o0, mg), negScale.Slice(o0, mg),
                                 high.Length == 0 ? high : high.Slice(o0, mg), y, ((b * m + o0) * oh + oy) * ow + ox, oh * ow, zy, lo, hi);
                         }
                 }
+        }
+
+        /// <summary>
+        /// The NCHW receptive field of output position (oy, ox) over channels [c0, c0 + cg) of image b, in (channel, ky, kx)
+        /// order, into col; taps outside the input read <paramref name="pad"/> (the input's zero point).
+        /// </summary>
+        private static void GatherField(global::System.ReadOnlySpan<byte> x, global::System.Span<byte> col, int b, int c, int c0, int cg,
+            int h, int width, int oy, int ox, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int dw, byte pad)
+        {
+            int ki = 0, iy0 = oy * sh - padTop, ix0 = ox * sw - padLeft;
+            if (iy0 >= 0 && iy0 + (kh - 1) * dh < h && ix0 >= 0 && ix0 + (kw - 1) * dw < width)
+            {
+                // The whole receptive field is inside the input: no per-tap bounds tests.
+                int origin = ((b * c + c0) * h + iy0) * width + ix0, planeSize = h * width, rowStep = dh * width;
+                for (int ci = 0; ci < cg; ci++, origin += planeSize)
+                    for (int ky = 0, r = origin; ky < kh; ky++, r += rowStep)
+                        for (int kx = 0, i = r; kx < kw; kx++, i += dw)
+                            col[ki++] = x[i];
+                return;
+            }
+            for (int ci = 0; ci < cg; ci++)
+            {
+                int plane = (b * c + c0 + ci) * h;
+                for (int ky = 0; ky < kh; ky++)
+                {
+                    int iy = iy0 + ky * dh;
+                    bool rowInside = iy >= 0 && iy < h;
+                    int row = (plane + iy) * width;
+                    for (int kx = 0; kx < kw; kx++, ki++)
+                    {
+                        int ix = ix0 + kx * dw;
+                        col[ki] = rowInside && ix >= 0 && ix < width ? x[row + ix] : pad;
+                    }
+                }
+            }
         }
 
         /// <summary>

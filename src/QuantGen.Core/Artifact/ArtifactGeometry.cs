@@ -55,8 +55,16 @@ public static partial class ArtifactGeometry
         var x = ins[0];
         switch (layer.Kind)
         {
-            case LayerKinds.Conv:
             case LayerKinds.FactorizedConv:
+                return CheckWindow(layer, x, y) ?? CheckFactors(layer, (long)x.Shape[1] * layer.GetInts("kernel")[0] * layer.GetInts("kernel")[1], y.Shape[1]);
+            case LayerKinds.FactorizedFullyConnected:
+            {
+                if (x.Shape.Count < 1 || y.Shape.Count < 1) return "input and output need a last dimension";
+                long k = x.Shape[x.Shape.Count - 1], m = y.Shape[y.Shape.Count - 1];
+                if (k < 1 || m < 1 || ElementCount(x.Shape) / k != ElementCount(y.Shape) / m) return $"input {Shape(x.Shape)} and output {Shape(y.Shape)} do not have the same rows";
+                return CheckFactors(layer, k, m);
+            }
+            case LayerKinds.Conv:
             case LayerKinds.MaxPool:
             case LayerKinds.AveragePool:
                 return CheckWindow(layer, x, y);
@@ -87,8 +95,8 @@ public static partial class ArtifactGeometry
             case var kind when FloatLayers.IsFloat(kind):
                 return FloatLayers.Check(layer, ins, y);
             default:
-                // Quantize, Dequantize, Reshape, Sigmoid, FactorizedFullyConnected (its factors are checked by its reader).
-                return layer.Kind == LayerKinds.FactorizedFullyConnected ? null : SameSize(x, y);
+                // Quantize, Dequantize, Reshape, Sigmoid.
+                return SameSize(x, y);
         }
     }
 

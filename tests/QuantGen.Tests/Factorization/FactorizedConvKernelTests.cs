@@ -29,11 +29,17 @@ public sealed class FactorizedConvKernelTests(ITestOutputHelper output)
         new ConvCase(1, 7, 6, 5, 21, 1, 1, 1, 1, [0, 0, 0, 0], 1, 1, 7, 7, 7, 3, 3) { Activation = FactorizedKernelTests.FusedActivation.ClampHigh },
         new ConvCase(2, 4, 7, 7, 9, 3, 3, 1, 2, [1, 1, 1, 0], 1, 1, 6, 36, 6, 2, 3) { Activation = FactorizedKernelTests.FusedActivation.Leaky },
         new ConvCase(1, 6, 5, 6, 10, 3, 3, 1, 1, [1, 1, 1, 1], 1, 1, 5, 30, 3, 3, 2) { Activation = FactorizedKernelTests.FusedActivation.LeakyAndClampHigh },
+        // Read through a flatten (no NHWC reader): the generated class keeps NCHW and runs the NCHW kernel.
+        new ConvCase(2, 5, 9, 8, 7, 3, 3, 2, 2, [1, 0, 1, 1], 1, 1, 6, 20, 3, 4, 4) { Nchw = true },
+        new ConvCase(1, 3, 10, 9, 4, 2, 3, 2, 1, [0, 2, 1, 0], 2, 2, 5, 7, 2, 2, 6) { Nchw = true, Activation = FactorizedKernelTests.FusedActivation.Leaky },
     ];
 
     public sealed record ConvCase(int N, int C, int H, int W, int M, int KH, int KW, int SH, int SW, int[] Pads, int DH, int DW, int R, int NB, int NA, int BB, int BA)
     {
         public FactorizedKernelTests.FusedActivation Activation { get; init; }
+
+        /// <summary>The output is read through a Reshape to rows, which keeps the layer's tensors NCHW.</summary>
+        public bool Nchw { get; init; }
 
         public int K => C * KH * KW;
 
@@ -41,7 +47,7 @@ public sealed class FactorizedConvKernelTests(ITestOutputHelper output)
 
         public int OW => (W + Pads[1] + Pads[3] - DW * (KW - 1) - 1) / SW + 1;
 
-        public override string ToString() => $"[{N},{C},{H},{W}] {KH}x{KW}/{SH},{SW} → {M}, rank {R}, {BB}/{BA}-bit, {Activation}";
+        public override string ToString() => $"[{N},{C},{H},{W}] {KH}x{KW}/{SH},{SW} → {M}, rank {R}, {BB}/{BA}-bit, {Activation}{(Nchw ? ", NCHW" : "")}";
     }
 
     [Theory]
@@ -76,11 +82,13 @@ public sealed class FactorizedConvKernelTests(ITestOutputHelper output)
         layer.Append($"blob aValues u8 {aValues.Length} {Bytes(aValues)}\n");
         if (t.NA < r) layer.Append($"blob aIndices u8 {FactorStorage.PackIndices(aColumns, r).Length} {Bytes(FactorStorage.PackIndices(aColumns, r))}\n");
         layer.Append($"blob bias i32 {m} {Ints(bias)}\nblob multiplier i32 {m} {Ints(mult)}\nblob shift i32 {m} {Ints(shift)}\n").Append(fused.Blobs()).Append("end\n");
-        string inShape = $"{t.N},{t.C},{t.H},{t.W}", outShape = $"{t.N},{m},{oh},{ow}";
+        string inShape = $"{t.N},{t.C},{t.H},{t.W}", outShape = $"{t.N},{m},{oh},{ow}", rowsShape = $"{t.N},{m * oh * ow}";
         var text = "quantgen-artifact 1\nmodel factorized\nmeta source Models/factorized.onnx\n"
             + $"tensor x f32 {inShape} 1 0 0 0\ntensor x_q u8 {inShape} 0.015625 {zx} 0 255\n"
-            + $"tensor y_q u8 {outShape} 0.0625 {zy} 0 255\ntensor y f32 {outShape} 1 0 0 0\n"
-            + "input x x\noutput y y\nlayer Quantize q\nin x\nout x_q\nend\n" + layer + "layer Dequantize d\nin y_q\nout y\nend\n";
+            + $"tensor y_q u8 {outShape} 0.0625 {zy} 0 255\n"
+            + (t.Nchw ? $"tensor f_q u8 {rowsShape} 0.0625 {zy} 0 255\ntensor y f32 {rowsShape} 1 0 0 0\n" : $"tensor y f32 {outShape} 1 0 0 0\n")
+            + "input x x\noutput y y\nlayer Quantize q\nin x\nout x_q\nend\n" + layer
+            + (t.Nchw ? "layer Reshape flatten\nin y_q\nout f_q\nend\nlayer Dequantize d\nin f_q\nout y\nend\n" : "layer Dequantize d\nin y_q\nout y\nend\n");
         var simulator = new IntegerSimulator(ArtifactText.Read(text));
 
         var path = "/project/obj/quantgen/factorized.qgart";
@@ -92,6 +100,8 @@ public sealed class FactorizedConvKernelTests(ITestOutputHelper output)
             driver.RunGeneratorsAndUpdateCompilation(compilation, out var generated, out _);
             var problems = generated.GetDiagnostics().Where(d => d.Severity >= Microsoft.CodeAnalysis.DiagnosticSeverity.Warning).ToList();
             Assert.True(problems.Count == 0, string.Join("\n", problems));
+            // The layout decides the kernel: channels-last unless a reader needs NCHW.
+            Assert.Contains(generated.SyntaxTrees, tree => tree.ToString().Contains(t.Nchw ? ".FactorizedConv(" : ".FactorizedConvNhwc(", StringComparison.Ordinal));
             var (assembly, _) = GeneratorHarness.Build(compilation, driver);
             runs.Add(assembly.GetType("Probe")!.GetMethod("Run")!.CreateDelegate<Func<float[], float[]>>());
         }

@@ -92,6 +92,58 @@ public sealed class HostileArtifactTests
         Assert.DoesNotContain(Generate(Conv(), new() { ["build_metadata.AdditionalFiles.QuantGenMaxGeneratedSourceChars"] = "100000000" }), d => d.Id == "QG1041");
     }
 
+    /// <summary>
+    /// A FactorizedFullyConnected [1, 4] → [1, 2] of rank 2: B keeps columns (0, 2) and (1, 3) of its rows (one-byte
+    /// indices), A is dense; 4-bit values. The fields are given as text so that a test can break one of them.
+    /// </summary>
+    private static string Factorized(string bIndices = "0 2 1 3", string nonZeros = "2 2", string bits = "4 4", string zShift = "20 20", int bValueBytes = 2)
+    {
+        static string Bytes(string values) => Convert.ToBase64String(values.Split(' ').Select(byte.Parse).ToArray());
+        static string Ints(params int[] values) => Convert.ToBase64String(values.SelectMany(BitConverter.GetBytes).ToArray());
+        var bValues = string.Join(' ', Enumerable.Range(0, bValueBytes).Select(i => (0x31 + i).ToString()));
+        var shifts = zShift.Split(' ').Select(int.Parse).ToArray();
+        return "quantgen-artifact 1\nmodel factorized\n"
+            + "tensor x f32 1,4 1 0 0 0\ntensor x_q u8 1,4 0.015625 128 0 255\ntensor y_q u8 1,2 0.0625 128 0 255\ntensor y f32 1,2 1 0 0 0\n"
+            + "input x x\noutput y y\nlayer Quantize q\nin x\nout x_q\nend\n"
+            + $"layer FactorizedFullyConnected fc\nin x_q\nout y_q\nints rank 2\nints nonzeros {nonZeros}\nints bits {bits}\nints clamp 0 255\n"
+            + $"blob bValues u8 {bValueBytes} {Bytes(bValues)}\nblob bIndices u8 4 {Bytes(bIndices)}\n"
+            + $"blob zMultiplier i32 2 {Ints(1 << 30, 1 << 30)}\nblob zShift i32 {shifts.Length} {Ints(shifts)}\n"
+            + $"blob aValues u8 2 {Bytes("18 52")}\nblob bias i32 2 {Ints(5, -5)}\nblob multiplier i32 2 {Ints(1 << 30, 1 << 30)}\nblob shift i32 2 {Ints(36, 36)}\nend\n"
+            + "layer Dequantize d\nin y_q\nout y\nend\n";
+    }
+
+    [Fact]
+    public void AValidFactorizedLayerIsEmittedWithoutDiagnostics()
+    {
+        Assert.Null(ArtifactGeometry.Check(ArtifactText.Read(Factorized())));
+        Assert.DoesNotContain(Generate(Factorized()), d => d.Severity >= DiagnosticSeverity.Warning);
+    }
+
+    /// <summary>The generated class unpacks factors by their stored indices: every inconsistency stops the build (QG1040).</summary>
+    [Theory]
+    [InlineData("descending indices")]
+    [InlineData("a repeated index")]
+    [InlineData("an index past the factor")]
+    [InlineData("more entries per row than columns")]
+    [InlineData("9-bit values")]
+    [InlineData("a short value blob")]
+    [InlineData("a zero intermediate shift")]
+    public void InconsistentFactorsAreRefused(string problem)
+    {
+        var text = problem switch
+        {
+            "descending indices" => Factorized(bIndices: "2 0 1 3"),
+            "a repeated index" => Factorized(bIndices: "0 0 1 3"),
+            "an index past the factor" => Factorized(bIndices: "0 4 1 3"),
+            "more entries per row than columns" => Factorized(nonZeros: "2 3"),
+            "9-bit values" => Factorized(bits: "9 4"),
+            "a short value blob" => Factorized(bValueBytes: 1),
+            _ => Factorized(zShift: "20 0"),
+        };
+        Assert.NotNull(ArtifactGeometry.Check(ArtifactText.Read(text)));
+        Refused("QG1040", text);
+    }
+
     [Fact]
     public void TheSharedCheckerAgreesWithTheGeneratorOnValidArtifacts()
     {

@@ -974,38 +974,48 @@ namespace QuantGen.Generated
                     for (int oy = 0; oy < oh; oy++)
                         for (int ox = 0; ox < ow; ox++)
                         {
-                            int ki = 0, iy0 = oy * sh - padTop, ix0 = ox * sw - padLeft;
-                            if (iy0 >= 0 && iy0 + (kh - 1) * dh < h && ix0 >= 0 && ix0 + (kw - 1) * dw < width)
-                            {
-                                // The whole receptive field is inside the input: no per-tap bounds tests.
-                                int origin = ((b * c + g * cg) * h + iy0) * width + ix0, planeSize = h * width, rowStep = dh * width;
-                                for (int ci = 0; ci < cg; ci++, origin += planeSize)
-                                    for (int ky = 0, r = origin; ky < kh; ky++, r += rowStep)
-                                        for (int kx = 0, i = r; kx < kw; kx++, i += dw)
-                                            col[ki++] = x[i];
-                            }
-                            else
-                                for (int ci = 0; ci < cg; ci++)
-                                {
-                                    int plane = (b * c + g * cg + ci) * h;
-                                    for (int ky = 0; ky < kh; ky++)
-                                    {
-                                        int iy = oy * sh - padTop + ky * dh;
-                                        bool rowInside = iy >= 0 && iy < h;
-                                        int row = (plane + iy) * width;
-                                        for (int kx = 0; kx < kw; kx++, ki++)
-                                        {
-                                            int ix = ox * sw - padLeft + kx * dw;
-                                            col[ki] = rowInside && ix >= 0 && ix < width ? x[row + ix] : pad;
-                                        }
-                                    }
-                                }
+                            GatherField(x, col, b, c, g * cg, cg, h, width, oy, ox, kh, kw, sh, sw, padTop, padLeft, dh, dw, pad);
                             DotPacked(col, packed, acc, kp, mp);
                             int o0 = g * mg;
                             RequantizeChannels(acc, bias.Slice(o0, mg), scale.Slice(o0, mg), negScale.Slice(o0, mg),
                                 high.Length == 0 ? high : high.Slice(o0, mg), y, ((b * m + o0) * oh + oy) * ow + ox, oh * ow, zy, lo, hi);
                         }
                 }
+        }
+
+        /// <summary>
+        /// The NCHW receptive field of output position (oy, ox) over channels [c0, c0 + cg) of image b, in (channel, ky, kx)
+        /// order, into col; taps outside the input read <paramref name="pad"/> (the input's zero point).
+        /// </summary>
+        private static void GatherField(global::System.ReadOnlySpan<byte> x, global::System.Span<byte> col, int b, int c, int c0, int cg,
+            int h, int width, int oy, int ox, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int dw, byte pad)
+        {
+            int ki = 0, iy0 = oy * sh - padTop, ix0 = ox * sw - padLeft;
+            if (iy0 >= 0 && iy0 + (kh - 1) * dh < h && ix0 >= 0 && ix0 + (kw - 1) * dw < width)
+            {
+                // The whole receptive field is inside the input: no per-tap bounds tests.
+                int origin = ((b * c + c0) * h + iy0) * width + ix0, planeSize = h * width, rowStep = dh * width;
+                for (int ci = 0; ci < cg; ci++, origin += planeSize)
+                    for (int ky = 0, r = origin; ky < kh; ky++, r += rowStep)
+                        for (int kx = 0, i = r; kx < kw; kx++, i += dw)
+                            col[ki++] = x[i];
+                return;
+            }
+            for (int ci = 0; ci < cg; ci++)
+            {
+                int plane = (b * c + c0 + ci) * h;
+                for (int ky = 0; ky < kh; ky++)
+                {
+                    int iy = iy0 + ky * dh;
+                    bool rowInside = iy >= 0 && iy < h;
+                    int row = (plane + iy) * width;
+                    for (int kx = 0; kx < kw; kx++, ki++)
+                    {
+                        int ix = ix0 + kx * dw;
+                        col[ki] = rowInside && ix >= 0 && ix < width ? x[row + ix] : pad;
+                    }
+                }
+            }
         }
 
         /// <summary>
@@ -2896,8 +2906,7 @@ namespace QuantGen.Generated
     }
 }
 
-// QuantGen kernels: the helpers of the factorized layers (FactorizedFullyConnected, FactorizedConv), whose loops the
-// generator specialises per layer (ModelPrinter.Factorized.cs) around these two calls.
+// QuantGen kernels: the factorized layers (FactorizedFullyConnected, FactorizedConv: W ≈ A·B, never formed).
 // Emitted into the consumer's assembly by QuantGen.Generator (docs/generator.md, "Kernels").
 #nullable enable
 
@@ -2921,6 +2930,279 @@ namespace QuantGen.Generated
             long v = (t * (long)multiplier + (1L << (shift - 1))) >> shift;
             return v < -32767 ? -32767 : v > 32767 ? 32767 : (int)v;
         }
+
+        /// <summary>The column of a factor's stored entry: s itself in a dense row, else its one- or two-byte index.</summary>
+        private static int FactorColumn(global::System.ReadOnlySpan<byte> indices, int slot, int s, int cols) =>
+            indices.IsEmpty ? s : cols <= 256 ? indices[slot] : indices[2 * slot] | indices[2 * slot + 1] << 8;
+
+        /// <summary>
+        /// Factor B [r, K] (its packed values and optional indices, docs/artifact.md "Factor storage") as DotPacked's
+        /// dense s8 weights [KP/4, RP, 4] (RP = r rounded up to 8, zeros elsewhere): stage 1 of a factorized layer is then
+        /// a packed dot product of the raw input bytes, like a Conv to r channels. B's column j = (c·height + y)·width + x
+        /// (c &lt; channels) becomes reduction step y·row + x·channels + c, row = width·channels, rounded up to 4 when
+        /// <paramref name="padRows"/> (the NHWC convolutions' kernel rows); KP = height·row rounded up to 4. channels = K,
+        /// height = width = 1 keeps B's order; a conv's (C, KH, KW) with padRows gives ConvNhwc's receptive-field order, a
+        /// flattened NHWC image's (C, H, W) its pixel-major order. Called once, when the generated class is first used: the
+        /// binary keeps the factors packed.
+        /// </summary>
+        public static sbyte[] UnpackFactorB(global::System.ReadOnlySpan<byte> values, global::System.ReadOnlySpan<byte> indices, int rows, int cols, int nonZeros, int bits,
+            int channels, int height, int width, bool padRows)
+        {
+            int row = padRows ? (width * channels + 3) & ~3 : width * channels, kp = (height * row + 3) & ~3, rp = (rows + 7) & ~7;
+            var packed = new sbyte[kp * rp];
+            for (int r = 0, slot = 0; r < rows; r++)
+                for (int s = 0; s < nonZeros; s++, slot++)
+                {
+                    int col = FactorColumn(indices, slot, s, cols);
+                    int c = col / (height * width), y = col / width % height, x = col % width;
+                    int step = y * row + x * channels + c;
+                    packed[(step >> 2) * 4 * rp + 4 * r + (step & 3)] = (sbyte)FactorLevel(values, slot, bits);
+                }
+            return packed;
+        }
+
+        /// <summary>
+        /// −zx · Σ_j B[c, j] for each of B's r rows: what turns the packed dot product of the raw input bytes into
+        /// Σ_j B[c, j] · (x_j − zx), stage 1's exact int32 sum (every step is modulo 2^32, so the result is exact).
+        /// </summary>
+        public static int[] FactorZeroTerms(global::System.ReadOnlySpan<byte> values, int rows, int nonZeros, int bits, int zx)
+        {
+            var terms = new int[rows];
+            for (int row = 0, slot = 0; row < rows; row++)
+            {
+                int sum = 0;
+                for (int s = 0; s < nonZeros; s++, slot++) sum += FactorLevel(values, slot, bits);
+                terms[row] = -zx * sum;
+            }
+            return terms;
+        }
+
+        /// <summary>
+        /// Factor A [M, r] as int16 pairs [RP2/2, MP, 2] (RP2 = r rounded up to 2, MP = M rounded up to 8, zeros
+        /// elsewhere): element (j, o, i) is A[o, 2j + i], so one vpmaddwd against the broadcast pair (z[2j], z[2j+1]) adds
+        /// both products of 8 output channels. Called once, like <see cref="UnpackFactorB"/>.
+        /// </summary>
+        public static short[] UnpackFactorA(global::System.ReadOnlySpan<byte> values, global::System.ReadOnlySpan<byte> indices, int rows, int cols, int nonZeros, int bits)
+        {
+            int rp2 = (cols + 1) & ~1, mp = (rows + 7) & ~7;
+            var pairs = new short[rp2 * mp];
+            for (int row = 0, slot = 0; row < rows; row++)
+                for (int s = 0; s < nonZeros; s++, slot++)
+                {
+                    int col = FactorColumn(indices, slot, s, cols);
+                    pairs[(col >> 1) * 2 * mp + 2 * row + (col & 1)] = (short)FactorLevel(values, slot, bits);
+                }
+            return pairs;
+        }
+
+        /// <summary>
+        /// FactorizedFullyConnected (docs/artifact.md) with the factors unpacked (<see cref="UnpackFactorB"/>,
+        /// <see cref="FactorZeroTerms"/>, <see cref="UnpackFactorA"/>): per input row, stage 1 is a packed dot product
+        /// to r channels, requantized to the int16 intermediate z; stage 2 the int16 pair product A·z. Scratch: col holds
+        /// the input vector (KP bytes) and then z (RP2 int16), acc stage 1's RP sums and then stage 2's MP.
+        /// </summary>
+        public static void FactorizedFullyConnected(
+            global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> b, global::System.ReadOnlySpan<int> zeroTerms,
+            global::System.ReadOnlySpan<int> zMultiplier, global::System.ReadOnlySpan<int> zShift, global::System.ReadOnlySpan<short> a,
+            global::System.ReadOnlySpan<int> bias, global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
+            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, global::System.Span<byte> col, global::System.Span<int> acc,
+            int rows, int k, int m, int rank, int zy, int lo, int hi)
+        {
+            CheckRows(x.Length, y.Length, rows, k, m);
+            int kp = (k + 3) & ~3;
+            var stages = new FactorStages(b, zeroTerms, zMultiplier, zShift, a, bias, multiplier, shift, negMultiplier, negShift, high, col, acc, kp, 1, m, rank, zy, lo, hi);
+            col.Slice(k, kp - k).Clear();
+            for (int r = 0; r < rows; r++)
+            {
+                x.Slice(r * k, k).CopyTo(col);
+                stages.Apply(col, y, r * m, 1);
+            }
+        }
+
+        /// <summary>
+        /// FactorizedConv (docs/artifact.md), NCHW in and out: every output position's receptive field is gathered into
+        /// col as ConvPacked gathers it (taps outside the input read zx, which the zero terms cancel), then the two
+        /// stages of <see cref="FactorizedFullyConnected"/> run on it.
+        /// </summary>
+        public static void FactorizedConv(
+            global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> b, global::System.ReadOnlySpan<int> zeroTerms,
+            global::System.ReadOnlySpan<int> zMultiplier, global::System.ReadOnlySpan<int> zShift, global::System.ReadOnlySpan<short> a,
+            global::System.ReadOnlySpan<int> bias, global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
+            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, global::System.Span<byte> col, global::System.Span<int> acc,
+            int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
+            int dh, int dw, int rank, int zx, int zy, int lo, int hi)
+        {
+            CheckWindow(x.Length, y.Length, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
+            int k = c * kh * kw, kp = (k + 3) & ~3;
+            var stages = new FactorStages(b, zeroTerms, zMultiplier, zShift, a, bias, multiplier, shift, negMultiplier, negShift, high, col, acc, kp, 1, m, rank, zy, lo, hi);
+            col.Slice(k, kp - k).Clear();
+            for (int image = 0; image < n; image++)
+                for (int oy = 0; oy < oh; oy++)
+                    for (int ox = 0; ox < ow; ox++)
+                    {
+                        GatherField(x, col, image, c, 0, c, h, width, oy, ox, kh, kw, sh, sw, padTop, padLeft, dh, dw, (byte)zx);
+                        stages.Apply(col, y, ((image * m) * oh + oy) * ow + ox, oh * ow);
+                    }
+        }
+
+        /// <summary>
+        /// FactorizedConv with channels-last (NHWC) input and output: B unpacked in ConvNhwc's receptive-field order
+        /// (<see cref="UnpackFactorB"/> with the conv's C, KH, KW and padded rows), so stage 1 runs ConvNhwc's gathering
+        /// and DotPacked4, four output positions per packed weight pass; then each position's two stages end as in
+        /// <see cref="FactorizedFullyConnected"/>. Scratch: col holds four fields and z, acc four positions' stage-1 sums
+        /// and stage 2's.
+        /// </summary>
+        public static void FactorizedConvNhwc(
+            global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> b, global::System.ReadOnlySpan<int> zeroTerms,
+            global::System.ReadOnlySpan<int> zMultiplier, global::System.ReadOnlySpan<int> zShift, global::System.ReadOnlySpan<short> a,
+            global::System.ReadOnlySpan<int> bias, global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
+            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, global::System.Span<byte> col, global::System.Span<int> acc,
+            int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
+            int dh, int dw, int rank, int zx, int zy, int lo, int hi)
+        {
+            CheckWindow(x.Length, y.Length, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
+            int kp = kh * ((kw * c + 3) & ~3), rp = (rank + 7) & ~7, positions = oh * ow;
+            var stages = new FactorStages(b, zeroTerms, zMultiplier, zShift, a, bias, multiplier, shift, negMultiplier, negShift, high, col, acc, kp, 4, m, rank, zy, lo, hi);
+            var field = new ReceptiveField(c, h, width, c, kh, kw, sh, sw, padTop, padLeft, dh, dw, ow, (byte)zx);
+            // The rows' padding meets zero weights: whatever a gather leaves there, a cleared start keeps it defined.
+            col.Slice(0, 4 * kp).Clear();
+            var sums = acc.Slice(0, 4 * rp);
+            for (int image = 0; image < n; image++)
+                for (int p = 0; p < positions; p += 4)
+                {
+                    // A partial last block repeats its last position in the spare slots: computed, never written.
+                    int count = positions - p < 4 ? positions - p : 4;
+                    var x0 = field.Read(x, col.Slice(0, kp), image, 0, p);
+                    var x1 = field.Read(x, col.Slice(kp, kp), image, 0, p + (count > 1 ? 1 : 0));
+                    var x2 = field.Read(x, col.Slice(2 * kp, kp), image, 0, p + (count > 2 ? 2 : count - 1));
+                    var x3 = field.Read(x, col.Slice(3 * kp, kp), image, 0, p + count - 1);
+                    DotPacked4(x0, x1, x2, x3, b, sums, kp, rp);
+                    for (int j = 0; j < count; j++)
+                        stages.Finish(sums.Slice(j * rp, rp), y, (image * positions + p + j) * m, 1);
+                }
+        }
+
+        /// <summary>A factorized layer's two stages on one input vector, with its factors, requantization and scratch.</summary>
+        private readonly ref struct FactorStages
+        {
+            private readonly global::System.ReadOnlySpan<sbyte> _b;
+            private readonly global::System.ReadOnlySpan<int> _zeroTerms, _zMultiplier, _zShift, _bias, _multiplier, _shift, _negMultiplier, _negShift, _high;
+            private readonly global::System.ReadOnlySpan<short> _a;
+            private readonly global::System.Span<int> _t, _acc;
+            private readonly global::System.Span<short> _z;
+            private readonly int _kp, _rp, _rp2, _mp, _m, _rank, _zy, _lo, _hi;
+
+            public FactorStages(global::System.ReadOnlySpan<sbyte> b, global::System.ReadOnlySpan<int> zeroTerms,
+                global::System.ReadOnlySpan<int> zMultiplier, global::System.ReadOnlySpan<int> zShift, global::System.ReadOnlySpan<short> a,
+                global::System.ReadOnlySpan<int> bias, global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
+                global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+                global::System.Span<byte> col, global::System.Span<int> acc, int kp, int positions, int m, int rank, int zy, int lo, int hi)
+            {
+                _kp = kp;
+                _rp = (rank + 7) & ~7;
+                _rp2 = (rank + 1) & ~1;
+                _mp = (m + 7) & ~7;
+                if (b.Length < _kp * _rp || a.Length < _rp2 * _mp || col.Length < positions * _kp + 2 * _rp2 || acc.Length < positions * _rp + _mp
+                    || zeroTerms.Length < rank || zMultiplier.Length < rank || zShift.Length < rank
+                    || bias.Length < m || multiplier.Length < m || shift.Length < m || negMultiplier.Length < m || negShift.Length < m
+                    || (high.Length != 0 && high.Length < m))
+                    throw Outside();
+                _b = b;
+                _zeroTerms = zeroTerms;
+                _zMultiplier = zMultiplier;
+                _zShift = zShift;
+                _a = a;
+                _bias = bias;
+                _multiplier = multiplier;
+                _shift = shift;
+                _negMultiplier = negMultiplier;
+                _negShift = negShift;
+                _high = high;
+                _t = acc.Slice(0, _rp);
+                _acc = acc.Slice(positions * _rp, _mp);
+                var z = global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, short>(col.Slice(positions * _kp, 2 * _rp2));
+                _z = z;
+                _m = m;
+                _rank = rank;
+                _zy = zy;
+                _lo = lo;
+                _hi = hi;
+                // An odd rank's spare z slot meets zero weights; it is cleared once so that it is never garbage.
+                z.Slice(0, _rp2).Clear();
+            }
+
+            /// <summary>y[start + o·stride] for every output channel o, from the input vector at the start of col (KP bytes, its padding zero).</summary>
+            public void Apply(global::System.ReadOnlySpan<byte> col, global::System.Span<byte> y, int start, int stride)
+            {
+                DotPacked(col.Slice(0, _kp), _b, _t, _kp, _rp);
+                Finish(_t, y, start, stride);
+            }
+
+            /// <summary>y[start + o·stride] for every output channel o, from stage 1's packed dot products t of the raw input.</summary>
+            public void Finish(global::System.ReadOnlySpan<int> t, global::System.Span<byte> y, int start, int stride)
+            {
+                for (int c = 0; c < _rank; c++)
+                    _z[c] = (short)RequantizeIntermediate(t[c] + _zeroTerms[c], _zMultiplier[c], _zShift[c]);
+                DotPairs(_z, _a, _acc, _rp2, _mp);
+                for (int o = 0; o < _m; o++)
+                {
+                    int total = _bias[o] + _acc[o];
+                    byte value = total >= 0
+                        ? Requantize(total, _multiplier[o], _shift[o], _zy, _lo, _hi)
+                        : Requantize(total, _negMultiplier[o], _negShift[o], _zy, _lo, _hi);
+                    y[start + o * stride] = _high.Length != 0 && value > _high[o] ? (byte)_high[o] : value;
+                }
+            }
+        }
+
+        /// <summary>
+        /// acc[o] = Σ_c z[c] · a[c/2, o, c%2] for o &lt; mp, the int16 weights in pairs [rp2/2, mp, 2]: exact in int32 (|z| ≤
+        /// 32767 and |a| ≤ 127; the quantizer bounds the sum), so every path gives the same accumulators.
+        /// </summary>
+        private static void DotPairs(global::System.ReadOnlySpan<short> z, global::System.ReadOnlySpan<short> a, global::System.Span<int> acc, int rp2, int mp)
+        {
+#if QUANTGEN_INTRINSICS
+            if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+            {
+                DotPairsAvx2(z, a, acc, rp2, mp);
+                return;
+            }
+#endif
+            acc.Slice(0, mp).Clear();
+            for (int j = 0; j < rp2; j += 2)
+            {
+                int z0 = z[j], z1 = z[j + 1];
+                var row = a.Slice(j * mp, 2 * mp);
+                for (int o = 0, i = 0; o < mp; o++, i += 2)
+                    acc[o] += z0 * row[i] + z1 * row[i + 1];
+            }
+        }
+
+#if QUANTGEN_INTRINSICS
+        /// <summary>DotPairs with AVX2: the pair (z[c], z[c+1]) broadcast to every 32-bit lane, vpmaddwd against 8 channels' pairs.</summary>
+        private static void DotPairsAvx2(global::System.ReadOnlySpan<short> z, global::System.ReadOnlySpan<short> a, global::System.Span<int> acc, int rp2, int mp)
+        {
+            ref short pairs = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(a);
+            ref short zs = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z);
+            ref int result = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(acc);
+            for (int o = 0; o < mp; o += 8)
+            {
+                var sum = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
+                for (int j = 0; j < rp2; j += 2)
+                {
+                    var pair = global::System.Runtime.Intrinsics.Vector256.AsInt16(global::System.Runtime.Intrinsics.Vector256.Create(
+                        global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<int>(ref global::System.Runtime.CompilerServices.Unsafe.As<short, byte>(
+                            ref global::System.Runtime.CompilerServices.Unsafe.Add(ref zs, j)))));
+                    sum += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(
+                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref pairs, (nuint)(j * mp + 2 * o)), pair);
+                }
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(sum, ref result, (nuint)o);
+            }
+        }
+#endif
     }
 }
 
