@@ -52,6 +52,11 @@ namespace QuantGen.Generated
                 DotPacked4AvxVnni(x0, x1, x2, x3, w, acc, kp, mp);
                 return;
             }
+            if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+            {
+                DotPacked4Avx2(x0, x1, x2, x3, w, acc, kp, mp);
+                return;
+            }
 #endif
             DotPacked(x0, w, acc.Slice(0, mp), kp, mp);
             DotPacked(x1, w, acc.Slice(mp, mp), kp, mp);
@@ -261,6 +266,65 @@ namespace QuantGen.Generated
                 global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<uint>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, k4))));
 
         /// <summary>
+        /// DotPacked4 for x86 without VNNI (AVX2): DotPackedAvx2's exact vpmaddwd steps, each k-step's weights sign-extended
+        /// once for the four receptive fields (eight accumulators in registers), per block of 8 channels.
+        /// </summary>
+        private static void DotPacked4Avx2(global::System.ReadOnlySpan<byte> x0, global::System.ReadOnlySpan<byte> x1, global::System.ReadOnlySpan<byte> x2,
+            global::System.ReadOnlySpan<byte> x3, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp)
+        {
+            ref byte r0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x0);
+            ref byte r1 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x1);
+            ref byte r2 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x2);
+            ref byte r3 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x3);
+            ref sbyte weights = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w);
+            ref int result = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(acc);
+            for (int o = 0; o < mp; o += 8)
+            {
+                var l0 = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
+                var h0 = l0; var l1 = l0; var h1 = l0; var l2 = l0; var h2 = l0; var l3 = l0; var h3 = l0;
+                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                for (int k4 = 0; k4 < kp; k4 += 4)
+                {
+                    ref sbyte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp);
+                    var wl = global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref row));
+                    var wh = global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref row, 16));
+                    var v = Widened4(ref r0, k4);
+                    l0 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(wl, v);
+                    h0 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(wh, v);
+                    v = Widened4(ref r1, k4);
+                    l1 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(wl, v);
+                    h1 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(wh, v);
+                    v = Widened4(ref r2, k4);
+                    l2 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(wl, v);
+                    h2 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(wh, v);
+                    v = Widened4(ref r3, k4);
+                    l3 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(wl, v);
+                    h3 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(wh, v);
+                }
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(ChannelSums(l0, h0), ref result, (nuint)o);
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(ChannelSums(l1, h1), ref result, (nuint)(mp + o));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(ChannelSums(l2, h2), ref result, (nuint)(2 * mp + o));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(ChannelSums(l3, h3), ref result, (nuint)(3 * mp + o));
+            }
+        }
+
+        /// <summary>The four activation bytes at x[k4..k4+4], zero-extended to int16 and repeated in every 64-bit lane.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector256<short> Widened4(ref byte x, int k4) =>
+            global::System.Runtime.Intrinsics.Vector256.AsInt16(global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(
+                global::System.Runtime.Intrinsics.Vector128.AsByte(global::System.Runtime.Intrinsics.Vector128.Create(
+                    global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<int>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, k4))))));
+
+        /// <summary>
+        /// The 8 channels' sums from DotPackedAvx2's two accumulators (channels 0-3 and 4-7, two int32 per channel): per
+        /// 128-bit lane vphaddd gives [c0 c1 c4 c5] and [c2 c3 c6 c7]; 64-bit lanes 0, 2, 1, 3 restore the order.
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector256<int> ChannelSums(global::System.Runtime.Intrinsics.Vector256<int> low, global::System.Runtime.Intrinsics.Vector256<int> high) =>
+            global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.X86.Avx2.Permute4x64(
+                global::System.Runtime.Intrinsics.Vector256.AsInt64(global::System.Runtime.Intrinsics.X86.Avx2.HorizontalAdd(low, high)), 0b11_01_10_00));
+
+        /// <summary>
         /// DotPacked for x86 without VNNI (AVX2): the activation bytes zero-extended and the weights sign-extended to
         /// int16, then vpmaddwd (pairs of int16 products summed into int32, exact: |2 · 255 · 128| is far inside int16 ×
         /// int16 → int32), never vpmaddubsw, whose int16 pair sums saturate. A k-step's 32 weight bytes are 8 channels × 4:
@@ -279,20 +343,14 @@ namespace QuantGen.Generated
                 ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
                 for (int k4 = 0; k4 < kp; k4 += 4)
                 {
-                    var xv = global::System.Runtime.Intrinsics.Vector256.AsInt16(global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(
-                        global::System.Runtime.Intrinsics.Vector128.AsByte(global::System.Runtime.Intrinsics.Vector128.Create(
-                            global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<int>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, k4))))));
+                    var xv = Widened4(ref x, k4);
                     ref sbyte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp);
                     low += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(
                         global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref row)), xv);
                     high += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(
                         global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref row, 16)), xv);
                 }
-                // Per 128-bit lane: [c0 c1 c4 c5] and [c2 c3 c6 c7]; 64-bit lanes 0, 2, 1, 3 restore the order.
-                var sums = global::System.Runtime.Intrinsics.X86.Avx2.HorizontalAdd(low, high);
-                sums = global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.X86.Avx2.Permute4x64(
-                    global::System.Runtime.Intrinsics.Vector256.AsInt64(sums), 0b11_01_10_00));
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(sums, ref result, (nuint)o);
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(ChannelSums(low, high), ref result, (nuint)o);
             }
         }
 #endif
