@@ -136,7 +136,7 @@ public static class ModelQuantizer
             var artifact = draft with { Metadata = new(allMetadata.ToArray()) };
 
             var summary = $"{name}: {layers.Count} layers, " +
-                (imported is not null ? "imported QDQ quantization (the model's scales, zero points and weights), " : $"W{weightBits}A{options.ActivationBits} {QuantizationOptions.Format(algorithms)}, ") +
+                (imported is not null ? "imported QDQ quantization (the model's scales, zero points and weights), " : $"W{(weightBits.StartsWith('m') ? " " + weightBits + " " : weightBits)}A{options.ActivationBits} {QuantizationOptions.Format(algorithms)}, ") +
                 (encodings is not null ? $"encodings {Path.GetFileName(options.EncodingsPath)} ({encodings.Grids.Count} activations, {encodings.Weights.Count} parameters), " : "") +
                 (calibration is null ? (imported is not null ? "no calibration data" : "data-free") : $"{samples} calibration samples, output SQNR {Sqnr.Format(sqnr)} dB") +
                 $", {clock.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s";

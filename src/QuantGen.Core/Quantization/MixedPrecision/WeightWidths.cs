@@ -25,7 +25,7 @@ internal static class WeightWidths
         (options.FirstLayerWeightBits is not null && ReferenceEquals(weighted[0], layer)) ||
         (options.LastLayerWeightBits is not null && ReferenceEquals(weighted[^1], layer));
 
-    /// <summary>The weight width for metadata and the summary: "4" when every weighted layer has it, else "mixed 2-8, mean 4.00".</summary>
+    /// <summary>The weight width for metadata and the summary: "4" when every weighted layer has it, else "mixed 2-8 (mean 4.00)".</summary>
     public static string Describe(IReadOnlyList<FloatLayer> layers, QuantizationOptions options)
     {
         var weighted = Weighted(layers);
@@ -33,7 +33,7 @@ internal static class WeightWidths
         if (widths.Count == 0) return options.WeightBits.ToString(CultureInfo.InvariantCulture);
         if (widths.Count == 1) return widths[0].ToString(CultureInfo.InvariantCulture);
         double mean = weighted.Sum(l => (double)l.Weights!.Length * l.WeightBits) / weighted.Sum(l => (double)l.Weights!.Length);
-        return string.Create(CultureInfo.InvariantCulture, $"mixed {widths.Min()}-{widths.Max()}, mean {mean:F2}");
+        return string.Create(CultureInfo.InvariantCulture, $"mixed {widths.Min()}-{widths.Max()} (mean {mean:F2})");
     }
 
     /// <summary>Bytes of a layer's weights at <paramref name="bits"/>: ⌈params·bits/8⌉ plus 4 bytes per weight scale.</summary>
