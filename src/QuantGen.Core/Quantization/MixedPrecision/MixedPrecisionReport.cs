@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
 
 namespace QuantGen.Core.Quantization.MixedPrecision;
@@ -61,7 +60,7 @@ internal static class MixedPrecisionReport
         double X(double bytes) => left + (bytes - xMin) / (xMax - xMin) * (width - left - right);
         double Y(double log) => top + (yMax - log) / (yMax - yMin) * (height - top - bottom);
         var svg = new StringBuilder();
-        svg.Append("<h2>Mixed precision (HAWQ-V2)</h2>\n<p>").Append(WebUtility.HtmlEncode(Summary(plan))).Append("</p>\n");
+        svg.Append("<h2>Mixed precision (HAWQ-V2)</h2>\n<p>").Append(QuantizationHtmlReport.Text(Summary(plan))).Append("</p>\n");
         svg.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" role=\"img\">");
         svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{left}\" y1=\"{height - bottom}\" x2=\"{width - right}\" y2=\"{height - bottom}\" stroke=\"#888\" />");
         svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{height - bottom}\" stroke=\"#888\" />");
@@ -75,7 +74,7 @@ internal static class MixedPrecisionReport
         svg.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{X(c.Bytes):F1}\" cy=\"{Y(logs[plan.Chosen]):F1}\" r=\"4\" fill=\"#e6a23c\"><title>chosen: {c.Bytes} bytes, mean {c.AverageBits:F2} bits</title></circle>");
         svg.Append("</svg>\n<table>\n<thead><tr><th>layer</th><th>parameters</th><th>bits</th></tr></thead>\n<tbody>\n");
         foreach (var l in plan.Layers)
-            svg.Append("<tr><td class=\"name\">").Append(WebUtility.HtmlEncode(l.Layer.Name)).Append(CultureInfo.InvariantCulture, $"</td><td>{l.Parameters}</td><td>{l.Bits}{(l.Pinned ? " (pinned)" : "")}</td></tr>\n");
+            svg.Append("<tr><td class=\"name\">").Append(QuantizationHtmlReport.Text(l.Layer.Name)).Append(CultureInfo.InvariantCulture, $"</td><td>{l.Parameters}</td><td>{l.Bits}{(l.Pinned ? " (pinned)" : "")}</td></tr>\n");
         svg.Append("</tbody>\n</table>\n");
         return svg.ToString();
     }
