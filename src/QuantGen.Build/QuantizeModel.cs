@@ -90,6 +90,17 @@ public sealed class QuantizeModel : ToolTask
     /// <summary>Factorized: the factors' bit-width.</summary>
     public string FactorBits { get; set; } = "";
 
+    /// <summary>Mixed precision (HAWQ-V2): the largest weight bytes ("48KB"); validated by the CLI (QG0091).</summary>
+    public string SizeBudget { get; set; } = "";
+
+    /// <summary>Mixed precision: the largest mean weight width ("4.5").</summary>
+    public string AverageWeightBits { get; set; } = "";
+
+    /// <summary>The first / last weighted layer's pinned width (2 to 8); empty = not pinned.</summary>
+    public string FirstLayerWeightBits { get; set; } = "";
+
+    public string LastLayerWeightBits { get; set; } = "";
+
     /// <summary>Where the QDQ model goes when <see cref="ExportQdq"/> is true (obj/.../quantgen/NAME.qdq.onnx).</summary>
     public string QdqPath { get; set; } = "";
 
@@ -202,6 +213,10 @@ public sealed class QuantizeModel : ToolTask
         AppendIfSet(args, "--factor-rank ", FactorRank);
         AppendIfSet(args, "--factor-sparsity ", FactorSparsity);
         AppendIfSet(args, "--factor-bits ", FactorBits);
+        AppendIfSet(args, "--size-budget ", SizeBudget);
+        AppendIfSet(args, "--average-weight-bits ", AverageWeightBits);
+        AppendIfSet(args, "--first-layer-weight-bits ", FirstLayerWeightBits);
+        AppendIfSet(args, "--last-layer-weight-bits ", LastLayerWeightBits);
         if (string.Equals(ExportQdq.Trim(), "true", StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(QdqPath))
         {
             args.AppendSwitchIfNotNull("--qdq-output ", QdqPath);

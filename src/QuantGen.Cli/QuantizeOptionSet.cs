@@ -24,6 +24,10 @@ internal sealed class QuantizeOptionSet
     private readonly Option<string?> _factorRank = new("--factor-rank") { Description = "Factorized with explicit factors: the rank of every factorized layer (1 to 256)." };
     private readonly Option<string?> _factorSparsity = new("--factor-sparsity") { Description = "Factorized: fraction of each factor row set to zero (0 to 0.95)." };
     private readonly Option<string?> _factorBits = new("--factor-bits") { Description = "Factorized: the factors' bit-width (2 to 8)." };
+    private readonly Option<string?> _sizeBudget = new("--size-budget") { Description = "Mixed precision (HAWQ-V2): the largest weight bytes, e.g. 48KB (KB = 1024 bytes); per-layer widths from 2, 3, 4, 8 bits." };
+    private readonly Option<string?> _averageWeightBits = new("--average-weight-bits") { Description = "Mixed precision (HAWQ-V2): the largest mean weight width over the parameters, e.g. 4.5." };
+    private readonly Option<string?> _firstLayerWeightBits = new("--first-layer-weight-bits") { Description = "Pins the first weighted layer's width (2 to 8); default: WeightBits, or searched with a budget." };
+    private readonly Option<string?> _lastLayerWeightBits = new("--last-layer-weight-bits") { Description = "Pins the last weighted layer's width (2 to 8); default: WeightBits, or searched with a budget." };
     private readonly Option<int> _batch = CommonOptions.Batch();
     private readonly Option<string[]> _dims = CommonOptions.Dims();
     private readonly Option<string[]> _inputShapes = CommonOptions.InputShapes();
@@ -38,7 +42,7 @@ internal sealed class QuantizeOptionSet
         foreach (var option in new Option[]
         {
             _calibration, _weightBits, _activationBits, _algorithms, _rangeMethod, _perChannel, _floatFallback, _adaRoundIterations, _compression, _compressionRatio,
-            _factorRank, _factorSparsity, _factorBits, _batch, _dims, _inputShapes, _inputRange, _inputMean, _inputStd, _encodings,
+            _factorRank, _factorSparsity, _factorBits, _sizeBudget, _averageWeightBits, _firstLayerWeightBits, _lastLayerWeightBits, _batch, _dims, _inputShapes, _inputRange, _inputMean, _inputStd, _encodings,
         })
             command.Options.Add(option);
         _budget.AddTo(command);
@@ -66,5 +70,9 @@ internal sealed class QuantizeOptionSet
         InputStatistics = InputStatistics.Parse(r.GetValue(_inputRange), r.GetValue(_inputMean), r.GetValue(_inputStd)),
         EncodingsPath = r.GetValue(_encodings),
         Budget = _budget.Read(r),
+        SizeBudget = QuantizationOptions.ParseSizeBudget(r.GetValue(_sizeBudget)),
+        AverageWeightBits = QuantizationOptions.ParseAverageWeightBits(r.GetValue(_averageWeightBits)),
+        FirstLayerWeightBits = QuantizationOptions.ParseLayerBits("FirstLayerWeightBits", r.GetValue(_firstLayerWeightBits)),
+        LastLayerWeightBits = QuantizationOptions.ParseLayerBits("LastLayerWeightBits", r.GetValue(_lastLayerWeightBits)),
     };
 }

@@ -114,6 +114,17 @@ public static class ErrorCodes
     /// <summary>An AIMET encodings file naming tensors or parameters the model does not have (all listed).</summary>
     public const string UnknownEncodingNames = "QG0085";
 
+    // ---- Mixed precision under a size budget (issue 21, HAWQ-V2), QG0090-QG0094 ----
+
+    /// <summary>A weight budget no choice of per-layer widths meets: the message gives the smallest feasible size.</summary>
+    public const string WeightBudgetInfeasible = "QG0090";
+
+    /// <summary>A SizeBudget / AverageWeightBits / FirstLayerWeightBits / LastLayerWeightBits value that does not parse or is out of range.</summary>
+    public const string BadWeightBudget = "QG0091";
+
+    /// <summary>A weight budget where mixed precision cannot run: no calibration data, factorized compression, an imported (QDQ) model or an encodings file.</summary>
+    public const string MixedPrecisionUnavailable = "QG0092";
+
     // ---- Hostile models, names (issue 19, "names" half): QG0030-QG0039 and QG1030-QG1039 are this block's. ----
 
     /// <summary>

@@ -58,6 +58,9 @@ var configs = new (string Name, QuantizationOptions Options, bool Calibrated)[]
     ("W2A8 AdaRound (default)", new() { WeightBits = 2 }, true),
     ("W8A16 default", new() { ActivationBits = 16 }, true),
     ("W4A16 AdaRound (default)", new() { WeightBits = 4, ActivationBits = 16 }, true),
+    // HAWQ-V2 mixed precision (issue 21) at the weight bits of uniform W4 / W3: widths from {2, 3, 4, 8}, then AdaRound.
+    ("mixed at W4 size (AverageWeightBits=4)", new() { AverageWeightBits = 4 }, true),
+    ("mixed at W3 size (AverageWeightBits=3)", new() { AverageWeightBits = 3 }, true),
 };
 if (onlyConfigs.Count > 0) configs = configs.Where(c => onlyConfigs.Contains(c.Name)).ToArray();
 
@@ -78,6 +81,7 @@ foreach (var name in models)
         // Data-free rows state the Fashion models' input range, pixels scaled to [0, 1] (QG0021 otherwise).
         var result = ModelQuantizer.Quantize(model, calibrated ? options : options with { InputStatistics = InputStatistics.Parse("0,1", null, null) }, calibrated ? calibration : null);
         double seconds = clock.Elapsed.TotalSeconds;
+        if (options.IsMixedPrecision) Console.Error.WriteLine(result.Summary);
         var simulator = new IntegerSimulator(result.Artifact);
         var predictions = Predict(x => simulator.Run(new Dictionary<string, float[]> { ["image"] = x })["logits"]);
         double accuracy = Accuracy(predictions);

@@ -180,7 +180,7 @@ internal sealed partial class ArtifactBuilder
         var scales = layer.WeightScales ?? throw new ModelException(ErrorCodes.InternalError, "Weights reached the artifact unquantized.", nodeName: layer.Name);
         var q = layer.QuantizedWeights!;
         // Fixed weights (QDQ import, encodings) may use −128; the accumulator bound takes the largest magnitude present.
-        int weightLevel = Math.Max(WeightQuantizer.MaxLevel(_options.WeightBits), q.Length == 0 ? 0 : q.Max(v => Math.Abs(v)));
+        int weightLevel = Math.Max(WeightQuantizer.MaxLevel(layer.WeightBits), q.Length == 0 ? 0 : q.Max(v => Math.Abs(v)));
 
         var bias = new int[m];
         var multipliers = new int[m];

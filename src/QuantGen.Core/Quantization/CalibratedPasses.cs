@@ -98,7 +98,7 @@ internal sealed class CalibratedPasses
     private float[] QuantizeWeights(FloatLayer layer, int index, Dictionary<string, float[]>[] floats, Dictionary<string, float[]>[] quants, LayerLog log)
     {
         if (layer.Factorization is not null) return FactorizedWeights(layer, floats, quants, log);
-        int bits = _options.WeightBits, m = layer.OutputChannels;
+        int bits = layer.WeightBits, m = layer.OutputChannels;
         var scales = RangeSetting.WeightScales(layer.Weights!, m, bits, _options.PerChannel, _options.ResolveWeightRanges());
         var nearest = WeightQuantizer.RoundToNearest(layer.Weights!, scales, bits);
         layer.WeightScales = scales;

@@ -60,6 +60,8 @@ public static class ModelQuantizer
             // Before the passes: a data-free build without the inputs' ranges stops here, saying what to add (QG0021).
             var assumedInputs = calibration is null && imported is null ? DataFreeRanges.ResolveInputs(options.InputStatistics, prepared.Graph, model.Path) : null;
 
+            MixedPrecision.WeightWidths.AssignUniform(layers, options);
+            if (options.IsMixedPrecision) CheckMixedPrecision(options, calibration, encodings, model.Path);
             var logs = layers.Where(l => l.Kind is LayerKinds.Conv or LayerKinds.FullyConnected).ToDictionary(l => l, l => new LayerLog(l));
             foreach (var log in logs.Values) log.RangeBefore = LayerLog.ChannelRanges(log.Layer);
             var pairs = LayerPair.Find(layers, prepared.Graph);
@@ -69,6 +71,7 @@ public static class ModelQuantizer
 
             int samples = 0;
             Factorization.FactorizationPlan? factorization = null;
+            MixedPrecision.MixedPrecisionPlan? mixed = null;
             Dictionary<string, (float Min, float Max)> ranges;
             if (imported is not null)
             {
@@ -85,6 +88,11 @@ public static class ModelQuantizer
                         $"Calibration file '{string.Join("', '", calibration.Sources.Values)}' holds {samples} samples; quantization needs at least {options.MinCalibrationSamples}.", model.Path);
                 if (options.Compression == Factorization.WeightCompression.Factorized)
                     factorization = Factorization.FactorizationPlanner.Plan(prepared.Graph, layers, options, calibration, samples);
+                if (options.IsMixedPrecision)
+                {
+                    options.Progress?.Invoke("mixed precision: Hessian traces and the Pareto frontier");
+                    mixed = MixedPrecision.MixedPrecisionPlanner.Plan(prepared.Graph, layers, options, calibration, samples, model.Path);
+                }
                 ranges = new CalibratedPasses(prepared.Graph, options, algorithms).Run(layers, calibration, samples, logs);
             }
             else
@@ -112,7 +120,8 @@ public static class ModelQuantizer
                 allMetadata.Add(new("inputRanges", QuantizationReport.AssumedInputs(assumedInputs)));
             if (algorithms.HasFlag(QuantizationAlgorithms.AdaRound))
                 allMetadata.Add(new("adaRoundIterations", options.AdaRoundIterations.ToString(CultureInfo.InvariantCulture)));
-            allMetadata.Add(new("weightBits", options.WeightBits.ToString(CultureInfo.InvariantCulture)));
+            var weightBits = MixedPrecision.WeightWidths.Describe(layers, options);
+            allMetadata.Add(new("weightBits", weightBits));
             allMetadata.Add(new("activationBits", options.ActivationBits.ToString(CultureInfo.InvariantCulture)));
             allMetadata.Add(new("calibrationSamples", samples.ToString(CultureInfo.InvariantCulture)));
             if (factorization is not null) allMetadata.Add(new("compression", Factorization.FactorizationReport.Metadata(factorization)));
@@ -127,13 +136,15 @@ public static class ModelQuantizer
             var artifact = draft with { Metadata = new(allMetadata.ToArray()) };
 
             var summary = $"{name}: {layers.Count} layers, " +
-                (imported is not null ? "imported QDQ quantization (the model's scales, zero points and weights), " : $"W{options.WeightBits}A{options.ActivationBits} {QuantizationOptions.Format(algorithms)}, ") +
+                (imported is not null ? "imported QDQ quantization (the model's scales, zero points and weights), " : $"W{(weightBits.StartsWith('m') ? " " + weightBits + " " : weightBits)}A{options.ActivationBits} {QuantizationOptions.Format(algorithms)}, ") +
                 (encodings is not null ? $"encodings {Path.GetFileName(options.EncodingsPath)} ({encodings.Grids.Count} activations, {encodings.Weights.Count} parameters), " : "") +
                 (calibration is null ? (imported is not null ? "no calibration data" : "data-free") : $"{samples} calibration samples, output SQNR {Sqnr.Format(sqnr)} dB") +
                 $", {clock.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s";
-            var settings = QuantizationReport.Settings(options, algorithms, sweeps, absorbed, assumedInputs, fixedQuantization);
+            if (mixed is not null) summary += ", " + MixedPrecision.MixedPrecisionReport.Summary(mixed);
+            var settings = QuantizationReport.Settings(options, algorithms, sweeps, absorbed, assumedInputs, fixedQuantization, weightBits);
             var report = QuantizationReport.Write(name, summary, settings, builder.Reports, logs);
-            var html = QuantizationHtmlReport.Write(name, summary, settings, options, builder.Reports, logs);
+            if (mixed is not null) report += MixedPrecision.MixedPrecisionReport.Markdown(mixed);
+            var html = QuantizationHtmlReport.Write(name, summary, settings, options, builder.Reports, logs, mixed is null ? null : MixedPrecision.MixedPrecisionReport.Html(mixed));
             var warnings = new List<ModelWarning>();
             if (floatWarning is not null)
             {
@@ -177,6 +188,8 @@ public static class ModelQuantizer
         string? conflict =
             options.Algorithms is { } a && a != QuantizationAlgorithms.None ? $"Algorithms=\"{QuantizationOptions.Format(a)}\" (the passes rescale or re-round the weights)"
             : options.WeightBits != 8 ? $"WeightBits={options.WeightBits} (the weights are the model's integers)"
+            : options.IsMixedPrecision ? "SizeBudget/AverageWeightBits (the weights are the model's integers)"
+            : options.FirstLayerWeightBits is not null || options.LastLayerWeightBits is not null ? "FirstLayerWeightBits/LastLayerWeightBits (the weights are the model's integers)"
             : options.ActivationBits != 8 ? $"ActivationBits={options.ActivationBits} (the activations are the model's 8-bit grids)"
             : options.Compression != Factorization.WeightCompression.None ? "Compression=\"factorized\""
             : options.RangeMethod is not null ? "RangeMethod (the ranges are the model's)"
@@ -184,6 +197,17 @@ public static class ModelQuantizer
         if (conflict is not null)
             throw new ModelException(ErrorCodes.InvalidOption,
                 $"This model is already quantized (QuantizeLinear/DequantizeLinear or QLinear nodes): QuantGen compiles it with its own scales, zero points and weights, so {conflict} cannot apply. Remove the option (docs/interop.md, \"QDQ import\").", path);
+    }
+
+    /// <summary>Mixed precision needs calibration data (the traces), plain weights, and QuantGen's own weight ranges.</summary>
+    private static void CheckMixedPrecision(QuantizationOptions options, CalibrationSet? calibration, FixedQuantization? encodings, string? path)
+    {
+        string? conflict = calibration is null ? "needs calibration data (the Hessian traces are measured on it): set Calibration"
+            : options.Compression != Factorization.WeightCompression.None ? "does not combine with Compression=\"factorized\" (the factors have their own bit-widths): choose one"
+            : encodings is not null ? "does not combine with an encodings file (its weight encodings fix the widths): drop one"
+            : null;
+        if (conflict is not null)
+            throw new ModelException(ErrorCodes.MixedPrecisionUnavailable, $"Mixed precision (SizeBudget/AverageWeightBits) {conflict}.", path);
     }
 
     /// <summary>
@@ -250,8 +274,8 @@ public static class ModelQuantizer
             log.Time.Stop();
             return;
         }
-        var scales = RangeSetting.WeightScales(layer.Weights!, layer.OutputChannels, options.WeightBits, options.PerChannel, options.ResolveWeightRanges());
-        var q = WeightQuantizer.RoundToNearest(layer.Weights!, scales, options.WeightBits);
+        var scales = RangeSetting.WeightScales(layer.Weights!, layer.OutputChannels, layer.WeightBits, options.PerChannel, options.ResolveWeightRanges());
+        var q = WeightQuantizer.RoundToNearest(layer.Weights!, scales, layer.WeightBits);
         layer.WeightScales = scales;
         layer.QuantizedWeights = q;
         log.WeightSqnrNearest = log.WeightSqnrFinal = Sqnr.OfWeights(layer.Weights!, q, scales);

@@ -18,7 +18,7 @@ internal static class QuantizationHtmlReport
     private static readonly string[] Colors = ["#9aa5b1", "#e6a23c", "#2f80ed"];
 
     public static string Write(string name, string summary, IReadOnlyList<string> settings, QuantizationOptions options,
-        IReadOnlyList<LayerReport> layers, IReadOnlyDictionary<FloatLayer, LayerLog> logs)
+        IReadOnlyList<LayerReport> layers, IReadOnlyDictionary<FloatLayer, LayerLog> logs, string? extraHtml = null)
     {
         var weighted = layers.Select(r => logs.GetValueOrDefault(r.Layer)).OfType<LayerLog>().ToList();
         // One scale per chart across layers, so bars compare between rows.
@@ -65,7 +65,7 @@ internal static class QuantizationHtmlReport
             html.Append("<td>").Append(Bars([(log.RangeBefore.Max, 0), (log.RangeAfter.Max, 2)], rangeMax, v => v.ToString("G3", CultureInfo.InvariantCulture))).Append("</td>");
             html.Append(CultureInfo.InvariantCulture, $"<td>{log.Time.Elapsed.TotalMilliseconds:F0}</td></tr>\n");
         }
-        html.Append("</tbody>\n</table>\n</body>\n</html>\n");
+        html.Append("</tbody>\n</table>\n").Append(extraHtml).Append("</body>\n</html>\n");
         return html.ToString();
     }
 
@@ -73,7 +73,7 @@ internal static class QuantizationHtmlReport
     {
         var activations = $"A{options.ActivationBits}";
         if (log is null) return layer.IsFloatTail ? "float" : activations;
-        return layer.Factorization is not null ? $"factorized, {activations}" : $"W{options.WeightBits} {activations}";
+        return layer.Factorization is not null ? $"factorized, {activations}" : $"W{layer.WeightBits} {activations}";
     }
 
     /// <summary>One horizontal bar per present value (NaN: the pass did not run, no bar), labelled with the value.</summary>
@@ -98,7 +98,7 @@ internal static class QuantizationHtmlReport
     private static string Db(double db) => Sqnr.Format(db);
 
     /// <summary>Element text: &amp;, &lt;, &gt; and quotes encoded, and characters XML cannot hold (controls) as U+FFFD.</summary>
-    private static string Text(string s) => WebUtility.HtmlEncode(XmlSafe(s));
+    internal static string Text(string s) => WebUtility.HtmlEncode(XmlSafe(s));
 
     private static string Attribute(string s) => WebUtility.HtmlEncode(XmlSafe(s));
 

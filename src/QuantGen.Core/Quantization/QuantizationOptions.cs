@@ -35,7 +35,7 @@ public enum RangeMethod
 }
 
 /// <summary>What the user asked for on the QuantModel item (or the CLI), validated.</summary>
-public sealed record QuantizationOptions
+public sealed partial record QuantizationOptions
 {
     /// <summary>The iteration count AdaRound uses unless told otherwise (docs/accuracy.md shows what it buys and costs).</summary>
     public const int DefaultAdaRoundIterations = 2000;
@@ -119,7 +119,7 @@ public sealed record QuantizationOptions
         if (Algorithms is { } chosen) return chosen;
         var common = QuantizationAlgorithms.Cle | QuantizationAlgorithms.BiasAbsorption;
         if (!hasCalibration) return common | QuantizationAlgorithms.BiasCorrection;
-        return common | (WeightBits < 8 ? QuantizationAlgorithms.AdaRound : QuantizationAlgorithms.BiasCorrection);
+        return common | (UsesLowBits ? QuantizationAlgorithms.AdaRound : QuantizationAlgorithms.BiasCorrection);
     }
 
     /// <summary>Weights default to MSE ranges: never worse than min-max in squared error, and much better at ≤ 4 bits.</summary>
@@ -142,6 +142,7 @@ public sealed record QuantizationOptions
         if (AdaRoundIterations is < 1 or > 1_000_000)
             throw new ModelException(ErrorCodes.InvalidOption, $"AdaRoundIterations={AdaRoundIterations} is out of range 1..1000000.");
         Factorization.CompressionOptions.Validate(this);
+        ValidateMixedPrecision();
     }
 
     /// <summary>Parses "cle;bias-absorption;bias-correction;adaround" (any order, ';' or ',' separated), "none" or "default" (null).</summary>

@@ -16,18 +16,19 @@ internal static class QuantizationReport
 
         md.Append("Weight range is the smallest … largest per-channel max |w|. Output SQNR is the layer's output on the calibration set ")
           .Append("against the float model, inputs from the already-quantized layers (nearest rounding → AdaRound → final, after bias correction).\n\n");
-        md.Append("| layer | kind | ONNX nodes | weight range before CLE | after CLE | weight scale range | weight SQNR dB (nearest → final) | output SQNR dB (nearest → adaround → final) | AdaRound flips | max bias correction | output scale | output zero | ms |\n");
-        md.Append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        md.Append("| layer | kind | ONNX nodes | bits | weight range before CLE | after CLE | weight scale range | weight SQNR dB (nearest → final) | output SQNR dB (nearest → adaround → final) | AdaRound flips | max bias correction | output scale | output zero | ms |\n");
+        md.Append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         foreach (var r in layers)
         {
             var log = logs.GetValueOrDefault(r.Layer);
             md.Append(CultureInfo.InvariantCulture, $"| {Cell(r.Layer.Name)} | {r.Layer.Kind} | {Cell(string.Join(" + ", r.Layer.Nodes))} | ");
             if (log is null)
             {
-                md.Append(CultureInfo.InvariantCulture, $"| | | | | | | {r.OutputGrid.Scale:G6} | {r.OutputGrid.ZeroPoint} | |\n");
+                md.Append(CultureInfo.InvariantCulture, $"| | | | | | | | {r.OutputGrid.Scale:G6} | {r.OutputGrid.ZeroPoint} | |\n");
                 continue;
             }
             var scales = r.WeightScales is null ? "" : $"{r.WeightScales.Min():G4} … {r.WeightScales.Max():G4}";
+            md.Append(r.Layer.Factorization is null ? r.Layer.WeightBits.ToString(CultureInfo.InvariantCulture) : "factorized").Append(" | ");
             md.Append(CultureInfo.InvariantCulture, $"{Range(log.RangeBefore)} | {Range(log.RangeAfter)} | {scales} | ");
             md.Append(CultureInfo.InvariantCulture, $"{Db(log.WeightSqnrNearest)} → {Db(log.WeightSqnrFinal)} | ");
             md.Append(CultureInfo.InvariantCulture, $"{Db(log.OutputSqnrNearest)} → {Db(log.OutputSqnrAdaRound)} → {Db(log.OutputSqnrFinal)} | ");
@@ -42,7 +43,7 @@ internal static class QuantizationReport
     /// the stated input distributions of a data-free build, null with calibration data (or an imported quantization).
     /// </summary>
     public static IReadOnlyList<string> Settings(QuantizationOptions options, QuantizationAlgorithms algorithms, int sweeps, int absorbed,
-        IReadOnlyDictionary<string, InputStatistics>? assumedInputs, FixedQuantization? fixedQuantization = null)
+        IReadOnlyDictionary<string, InputStatistics>? assumedInputs, FixedQuantization? fixedQuantization = null, string? weightBits = null)
     {
         if (fixedQuantization is { Exact: true })
             return ["Passes: none (an imported QDQ model is compiled with its own quantization)",
@@ -50,7 +51,7 @@ internal static class QuantizationReport
                 $"Activations: u8 per tensor, the scales and zero points of the model's {fixedQuantization.Grids.Count} QuantizeLinear → DequantizeLinear pairs (int8 ones stored with zero point + 128)"];
         if (fixedQuantization is not null)
         {
-            var lines = new List<string>(Settings(options, algorithms, sweeps, absorbed, assumedInputs));
+            var lines = new List<string>(Settings(options, algorithms, sweeps, absorbed, assumedInputs, weightBits: weightBits));
             lines.Insert(1, $"{char.ToUpperInvariant(fixedQuantization.Origin[0])}{fixedQuantization.Origin[1..]}: fixed grids for {fixedQuantization.Grids.Count} activations ({string.Join(", ", fixedQuantization.Grids.Keys.Order(StringComparer.Ordinal))}), " +
                 $"fixed scales for {fixedQuantization.Weights.Count} parameters ({string.Join(", ", fixedQuantization.Weights.Keys.Order(StringComparer.Ordinal))}); the ranges below are QuantGen's for the rest");
             return lines;
@@ -60,7 +61,7 @@ internal static class QuantizationReport
         if (algorithms.HasFlag(QuantizationAlgorithms.Cle)) passes.Append(CultureInfo.InvariantCulture, $" (equalization converged in {sweeps} sweeps)");
         if (algorithms.HasFlag(QuantizationAlgorithms.BiasAbsorption)) passes.Append(CultureInfo.InvariantCulture, $" ({absorbed} channels absorbed a high bias)");
         var weights = new StringBuilder(string.Create(CultureInfo.InvariantCulture,
-            $"Weights: W{options.WeightBits} symmetric narrow grid, {(options.PerChannel ? "per output channel" : "per tensor")}, {options.ResolveWeightRanges().ToString().ToLowerInvariant()} ranges"));
+            $"Weights: W{(weightBits is { } w && w.StartsWith('m') ? " " + w + "," : weightBits ?? options.WeightBits.ToString(CultureInfo.InvariantCulture))} symmetric narrow grid, {(options.PerChannel ? "per output channel" : "per tensor")}, {options.ResolveWeightRanges().ToString().ToLowerInvariant()} ranges"));
         if (algorithms.HasFlag(QuantizationAlgorithms.AdaRound)) weights.Append(CultureInfo.InvariantCulture, $", AdaRound {options.AdaRoundIterations} iterations");
         var activations = $"Activations: {(options.ActivationBits == 16 ? "i16 symmetric" : "u8 asymmetric")} per tensor, " +
             (calibrated ? options.ResolveActivationRanges().ToString().ToLowerInvariant() + " ranges on the calibration set" : "data-free ranges (BN statistics, moment propagation)");

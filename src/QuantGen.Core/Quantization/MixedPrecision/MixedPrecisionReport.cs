@@ -1,0 +1,90 @@
+using System.Globalization;
+using System.Text;
+
+namespace QuantGen.Core.Quantization.MixedPrecision;
+
+/// <summary>The mixed-precision part of the reports: per-layer sensitivities and widths, the frontier, the chosen point.</summary>
+internal static class MixedPrecisionReport
+{
+    /// <summary>Frontier rows shown in the Markdown table; a longer frontier is thinned evenly (the chosen point always shown).</summary>
+    private const int MaxRows = 40;
+
+    public static string Summary(MixedPrecisionPlan plan)
+    {
+        var chosen = plan.Frontier[plan.Chosen];
+        return string.Create(CultureInfo.InvariantCulture,
+            $"mixed precision ({plan.Budget}): {chosen.Bytes} weight bytes, mean {chosen.AverageBits:F2} bits (uniform W4: {plan.UniformW4Bytes} bytes), sensitivity analysis {plan.Time.TotalSeconds:F1} s");
+    }
+
+    public static string Markdown(MixedPrecisionPlan plan)
+    {
+        var md = new StringBuilder();
+        var chosen = plan.Frontier[plan.Chosen];
+        md.Append("\n## Mixed precision (HAWQ-V2)\n\n");
+        md.Append(CultureInfo.InvariantCulture,
+            $"Budget: {plan.Budget}. Chosen: {chosen.Bytes} weight bytes (Σ ⌈params·bits/8⌉ + 4 bytes per scale), mean {chosen.AverageBits:F3} bits, Σ Ω {chosen.Sensitivity:G4}. ");
+        md.Append(CultureInfo.InvariantCulture,
+            $"Traces: Hutchinson, {plan.Vectors} Rademacher vectors, Gauss-Newton form by central differences on {plan.Samples} calibration samples; {plan.Time.TotalSeconds:F1} s.\n\n");
+        md.Append("| layer | parameters | mean trace tr/n | Ω at 2 bits | Ω at 3 bits | Ω at 4 bits | Ω at 8 bits | bits |\n|---|---|---|---|---|---|---|---|\n");
+        foreach (var l in plan.Layers)
+        {
+            md.Append(CultureInfo.InvariantCulture, $"| {QuantizationReport.Cell(l.Layer.Name)} | {l.Parameters} | ");
+            if (l.Pinned) md.Append("pinned | | | | | ");
+            else
+            {
+                md.Append(CultureInfo.InvariantCulture, $"{l.Trace / l.Parameters:G4} | ");
+                foreach (int b in QuantizationOptions.MixedPrecisionCandidates) md.Append(CultureInfo.InvariantCulture, $"{l.Omega[b]:G4} | ");
+            }
+            md.Append(CultureInfo.InvariantCulture, $"{l.Bits} |\n");
+        }
+        md.Append(CultureInfo.InvariantCulture, $"\nPareto frontier of Σ Ω against weight bytes ({plan.Frontier.Count} points");
+        var rows = Rows(plan);
+        if (rows.Count < plan.Frontier.Count) md.Append(CultureInfo.InvariantCulture, $", {rows.Count} shown");
+        md.Append("; widths of the searched layers in layer order):\n\n| weight bytes | mean bits | Σ Ω | widths | |\n|---|---|---|---|---|\n");
+        foreach (int i in rows)
+        {
+            var p = plan.Frontier[i];
+            md.Append(CultureInfo.InvariantCulture, $"| {p.Bytes} | {p.AverageBits:F3} | {p.Sensitivity:G4} | {string.Join(" ", p.Bits)} | {(i == plan.Chosen ? "**chosen**" : "")} |\n");
+        }
+        return md.ToString();
+    }
+
+    /// <summary>The frontier as an SVG step plot (log Σ Ω against bytes), the chosen point in orange, for the HTML report.</summary>
+    public static string Html(MixedPrecisionPlan plan)
+    {
+        const int width = 520, height = 260, left = 60, bottom = 30, top = 10, right = 10;
+        var points = plan.Frontier;
+        double xMin = points[0].Bytes, xMax = Math.Max(xMin + 1, points[^1].Bytes);
+        var logs = points.Select(p => Math.Log10(Math.Max(p.Sensitivity, 1e-30))).ToList();
+        double yMin = logs.Min(), yMax = Math.Max(yMin + 1e-9, logs.Max());
+        double X(double bytes) => left + (bytes - xMin) / (xMax - xMin) * (width - left - right);
+        double Y(double log) => top + (yMax - log) / (yMax - yMin) * (height - top - bottom);
+        var svg = new StringBuilder();
+        svg.Append("<h2>Mixed precision (HAWQ-V2)</h2>\n<p>").Append(QuantizationHtmlReport.Text(Summary(plan))).Append("</p>\n");
+        svg.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" role=\"img\">");
+        svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{left}\" y1=\"{height - bottom}\" x2=\"{width - right}\" y2=\"{height - bottom}\" stroke=\"#888\" />");
+        svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{height - bottom}\" stroke=\"#888\" />");
+        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{left}\" y=\"{height - 8}\">{xMin:F0} B</text><text x=\"{width - right - 60}\" y=\"{height - 8}\">{xMax:F0} B</text>");
+        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"2\" y=\"{top + 10}\">Σ Ω 1e{yMax:F1}</text><text x=\"2\" y=\"{height - bottom}\">1e{yMin:F1}</text>");
+        var path = new StringBuilder();
+        for (int i = 0; i < points.Count; i++)
+            path.Append(CultureInfo.InvariantCulture, $"{(i == 0 ? "M" : "L")}{X(points[i].Bytes):F1},{Y(logs[i]):F1} ");
+        svg.Append(CultureInfo.InvariantCulture, $"<path d=\"{path.ToString().TrimEnd()}\" fill=\"none\" stroke=\"#2f80ed\" />");
+        var c = points[plan.Chosen];
+        svg.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{X(c.Bytes):F1}\" cy=\"{Y(logs[plan.Chosen]):F1}\" r=\"4\" fill=\"#e6a23c\"><title>chosen: {c.Bytes} bytes, mean {c.AverageBits:F2} bits</title></circle>");
+        svg.Append("</svg>\n<table>\n<thead><tr><th>layer</th><th>parameters</th><th>bits</th></tr></thead>\n<tbody>\n");
+        foreach (var l in plan.Layers)
+            svg.Append("<tr><td class=\"name\">").Append(QuantizationHtmlReport.Text(l.Layer.Name)).Append(CultureInfo.InvariantCulture, $"</td><td>{l.Parameters}</td><td>{l.Bits}{(l.Pinned ? " (pinned)" : "")}</td></tr>\n");
+        svg.Append("</tbody>\n</table>\n");
+        return svg.ToString();
+    }
+
+    private static List<int> Rows(MixedPrecisionPlan plan)
+    {
+        int n = plan.Frontier.Count;
+        if (n <= MaxRows) return Enumerable.Range(0, n).ToList();
+        var rows = new SortedSet<int> { 0, n - 1, plan.Chosen };
+        for (int k = 0; k < MaxRows - 3; k++) rows.Add((int)((long)k * (n - 1) / (MaxRows - 3)));
+        return rows.ToList();
+    }
+}
