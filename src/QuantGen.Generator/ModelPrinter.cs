@@ -259,7 +259,7 @@ namespace QuantGen.Generator
             DataValue { View: DataView.Ints } d => Ints(d.Member),
             DataValue { View: DataView.Floats } d => Floats(d.Member),
             DataValue d => d.Member,
-            PackedDataValue p => $"{Kernels}.UnpackWeights({p.Member}, {Int(p.Bits)}, {Int(p.Count)}, _weights)",
+            PackedDataValue d => $"{Kernels}.UnpackWeights({Value(new DataValue(d.Member, DataView.Elements))}, {Int(d.Bits)}, {Int(d.Count)}, _weights)",
             EmptyValue => "default",
             ScratchValue { Buffer: ScratchBuffer.Col } => "_col",
             ScratchValue { Buffer: ScratchBuffer.Acc } => "_acc",
