@@ -48,9 +48,10 @@ namespace QuantGen.Generator
 
     /// <summary>
     /// The kernels' shared scratch: <c>_col</c> (receptive fields or padded planes; activation elements), <c>_acc</c> (int32
-    /// accumulators, 8-bit models only: 0 for none), and <c>_partPlanes</c> when a large layer is split between threads.
+    /// accumulators, 8-bit models only: 0 for none), <c>_partPlanes</c> when a large layer is split between threads, and
+    /// <c>_weights</c> (sbyte, <paramref name="WeightLength"/> &gt; 0) where layers with packed 2/4-bit weights unpack them.
     /// </summary>
-    internal sealed record ScratchPlan(int ColLength, int AccLength, bool PartPlanes);
+    internal sealed record ScratchPlan(int ColLength, int AccLength, bool PartPlanes, int WeightLength = 0);
 
     /// <summary>A tensor as a layer's doc comment describes it.</summary>
     internal sealed record TensorView(bool IsFloat, EquatableArray<int> Shape, float Scale, int ZeroPoint);
@@ -156,6 +157,12 @@ namespace QuantGen.Generator
 
     /// <summary>A static array computed once from constant data (<see cref="DerivedDataPlan"/>), read as a span.</summary>
     internal sealed record DerivedValue(string Field) : ArgumentValue;
+
+    /// <summary>
+    /// A constant blob of weights packed <paramref name="Bits"/> (2 or 4) to a byte, unpacked per call into the
+    /// <c>_weights</c> scratch by QuantGenKernels.UnpackWeights: the argument is the span of its <paramref name="Count"/> int8 weights.
+    /// </summary>
+    internal sealed record PackedDataValue(string Member, int Bits, int Count) : ArgumentValue;
 
     /// <summary>The empty span (an optional blob the layer does not have, e.g. no clampHigh).</summary>
     internal sealed record EmptyValue : ArgumentValue;

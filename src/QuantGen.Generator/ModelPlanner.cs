@@ -73,8 +73,9 @@ namespace QuantGen.Generator
             AssignBuffers();
             var methods = _artifact.Layers.Select(l => _memberNames.Take(Identifiers.Pascal(l.Kind + "_" + l.Name), l.Name)).ToList();
             var io = PlanIo();
-            var scratch = PlanScratch();
             var layers = _artifact.Layers.Select((l, i) => PlanLayer(l, methods[i])).ToArray();
+            var scratch = PlanScratch();
+            if (scratch is not null && _unpackedWeights > 0) scratch = scratch with { WeightLength = _unpackedWeights };
             string? Meta(string key) => _artifact.GetMetadata(key);
             var header = new ModelHeader(_artifact.ModelName, Meta("source"), Meta("weightBits"), Meta("activationBits"), Meta("algorithms"),
                 Meta("calibration"), Meta("calibrationSamples"), Meta("calibrationSqnrDb"));
@@ -406,7 +407,7 @@ namespace QuantGen.Generator
         {
             var args = new List<Argument>
             {
-                Pos(new DataValue(DataName(method, "Weights", weights), DataView.Elements)),
+                Pos(WeightsValue(method, weights)), // ModelPlanner.Packed.cs: one byte per weight, or 2/4 bits unpacked per call
                 Pos(new DataValue(DataName(method, "Bias", layer.GetBlob("bias")), DataView.Ints)),
             };
             if (Wide)
@@ -447,7 +448,8 @@ namespace QuantGen.Generator
         private bool IsLarge(ArtifactLayer layer)
         {
             var output = _tensors[layer.Outputs[0]];
-            return layer.Kind == LayerKinds.Conv && layer.GetInt("group") == 1 && !IsDepthwise(layer)
+            // A layer with packed sub-8-bit weights unpacks them into the one shared _weights per call: never split.
+            return layer.Kind == LayerKinds.Conv && layer.GetInt("group") == 1 && !IsDepthwise(layer) && !IsPacked(layer)
                 && (long)output.ElementCount * (layer.GetBlob("weights").Values.Count / output.Shape[1]) >= 1L << 24;
         }
 

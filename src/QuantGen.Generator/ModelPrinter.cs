@@ -102,6 +102,8 @@ namespace QuantGen.Generator
                 }
                 if (scratch.AccLength > 0)
                     w.Line($"private readonly int[] _acc = new int[{Int(scratch.AccLength)}]; // int32 accumulators of the output positions in flight, padded to 8 channels");
+                if (scratch.WeightLength > 0)
+                    w.Line($"private readonly sbyte[] _weights = new sbyte[{Int(scratch.WeightLength)}]; // the int8 weights of the layer running, unpacked from 2 or 4 bits");
                 if (scratch.PartPlanes)
                     w.Line("private byte[][]? _partPlanes; // the planes of the parts after the first when the large layers are split (QuantGenKernels.Threads > 1)");
             }
@@ -255,6 +257,7 @@ namespace QuantGen.Generator
             DataValue { View: DataView.Floats } d => Floats(d.Member),
             DataValue d => d.Member,
             DerivedValue d => d.Field,
+            PackedDataValue d => $"{Kernels}.UnpackWeights({Value(new DataValue(d.Member, DataView.Elements))}, {Int(d.Bits)}, {Int(d.Count)}, _weights)",
             EmptyValue => "default",
             ScratchValue { Buffer: ScratchBuffer.Col } => "_col",
             ScratchValue { Buffer: ScratchBuffer.Acc } => "_acc",

@@ -37,8 +37,9 @@ internal static class RandomLayerArtifacts
     }
 
     /// <summary>A FullyConnected over rows × k, as in PackedKernelTests.FullyConnectedSimdAndScalarMatchTheSimulator.</summary>
-    public static Case FullyConnected(string name, int inputs, int rows, int k, int m, bool leaky) =>
-        OneLayer(name, inputs, new Random(k * 100 + m), [rows, k], [rows, m], new StringBuilder("layer FullyConnected fc\nin x_q\nout y_q\n"), m, k, leaky, forceNchw: false);
+    public static Case FullyConnected(string name, int inputs, int rows, int k, int m, bool leaky, int weightMagnitude = 127) =>
+        OneLayer(name, inputs, new Random(k * 100 + m), [rows, k], [rows, m], new StringBuilder("layer FullyConnected fc\nin x_q\nout y_q\n"), m, k, leaky, forceNchw: false,
+            weightMagnitude: weightMagnitude);
 
     /// <summary>
     /// MaxPool and AveragePool of one input and an Add of the two, as in PackedKernelTests.PoolingAndAddMatchTheSimulator;

@@ -15,7 +15,7 @@ namespace QuantGen.Tests.Kernels;
 /// process-wide switches of this assembly's copy of the kernels: the tests that flip them share one collection.
 /// </summary>
 [Collection(nameof(KernelTests))]
-public sealed class KernelTests
+public sealed partial class KernelTests
 {
     /// <summary>(SimdEnabled, VnniEnabled): SIMD as the CPU allows, SIMD without VNNI, scalar.</summary>
     private static readonly (bool Simd, bool Vnni)[] Paths = [(true, true), (true, false), (false, true)];

@@ -1,0 +1,65 @@
+using System;
+using System.Linq;
+using QuantGen.Core.Artifact;
+
+namespace QuantGen.Generator
+{
+    /// <summary>
+    /// Sub-8-bit weights stored packed (docs/generator.md, "Packed sub-8-bit weights"): each plain Conv, depthwise Conv and
+    /// FullyConnected layer of an 8-bit model gets the storage width its own int8 weights need — 2 bits when they all lie
+    /// in [−2, 1] (the W2 grid ±1), 4 bits in [−8, 7] (the W4 grid ±7 and the W3 grid ±3), else one byte — so any mix of
+    /// per-layer bit-widths (uniform WeightBits or mixed precision) is stored at the width of its integers.
+    /// </summary>
+    internal sealed partial class ModelPlanner
+    {
+        /// <summary>The largest number of int8 weights a packed layer unpacks (whole 32-weight blocks): the _weights scratch.</summary>
+        private int _unpackedWeights;
+
+        /// <summary>
+        /// The bits a layer's weights are stored in: 2, 4 or 8, the narrowest two's-complement width holding every value.
+        /// 3-bit weights (±3) are stored as 4-bit: a 3-bit field would straddle bytes, so the kernels' loads could not
+        /// take a k-step's weights from whole bytes with one shift and mask, for a quarter fewer bytes than 4-bit.
+        /// </summary>
+        internal static int StorageBits(ArtifactBlob weights)
+        {
+            if (weights.Type != BlobType.I8 || weights.Values.Count == 0) return 8;
+            int min = weights.Values.Min(), max = weights.Values.Max();
+            return min >= -2 && max <= 1 ? 2 : min >= -8 && max <= 7 ? 4 : 8;
+        }
+
+        /// <summary>
+        /// int8 weights, in the order the kernel reads them, packed <paramref name="bits"/> to a byte (QuantGenKernels.UnpackWeights):
+        /// blocks of 32 weights (the last zero padded) of 4·bits bytes; weight i of a block is field i / (4·bits) of byte
+        /// i % (4·bits). The blob's values are the packed bytes (as sbyte), its shape [count] the weights they hold.
+        /// </summary>
+        internal static ArtifactBlob PackBits(ArtifactBlob weights, int bits)
+        {
+            int count = weights.Values.Count, blocks = (count + 31) / 32, blockBytes = 4 * bits, mask = (1 << bits) - 1;
+            var bytes = new int[blocks * blockBytes];
+            for (int i = 0; i < count; i++)
+            {
+                int b = i / 32, j = i % 32;
+                bytes[b * blockBytes + j % blockBytes] |= (weights.Values[i] & mask) << (j / blockBytes * bits);
+            }
+            return new ArtifactBlob("packed" + CSharpLiterals.Int(bits), BlobType.I8, new EquatableArray<int>(new[] { count }),
+                new EquatableArray<int>(bytes.Select(v => (int)unchecked((sbyte)v)).ToArray()), EquatableArray<float>.Empty);
+        }
+
+        /// <summary>Whether an 8-bit model stores this Conv/FullyConnected layer's weights below 8 bits.</summary>
+        private bool IsPacked(ArtifactLayer layer) =>
+            !Wide && layer.Kind is LayerKinds.Conv or LayerKinds.FullyConnected && StorageBits(layer.GetBlob("weights")) < 8;
+
+        /// <summary>
+        /// The weights argument of a Conv/FullyConnected kernel (already reordered for it): the blob as stored, or, for
+        /// an 8-bit model whose layer fits 2 or 4 bits, the packed blob unpacked per call into _weights.
+        /// </summary>
+        private ArgumentValue WeightsValue(string method, ArtifactBlob weights)
+        {
+            int bits = Wide ? 8 : StorageBits(weights);
+            if (bits == 8) return new DataValue(DataName(method, "Weights", weights), DataView.Elements);
+            int count = weights.Values.Count;
+            _unpackedWeights = Math.Max(_unpackedWeights, (count + 31) & ~31);
+            return new PackedDataValue(DataName(method, "Weights", PackBits(weights, bits)), bits, count);
+        }
+    }
+}
