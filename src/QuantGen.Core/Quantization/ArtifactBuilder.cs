@@ -83,7 +83,8 @@ internal sealed partial class ArtifactBuilder
 
     private void BuildLayer(FloatLayer layer)
     {
-        var comment = $"ONNX {string.Join(" + ", layer.Nodes)}";
+        // A layer of no node of its own (the reshapes around a 1-D convolution) is described by its name.
+        var comment = layer.Nodes.Count > 0 ? $"ONNX {string.Join(" + ", layer.Nodes)}" : layer.Name;
         // Float islands (ArtifactBuilder.Float.cs): float layers, float reshapes, and quantized layers reading float values.
         if (layer.IsFloatOp) { BuildFloat(layer, comment); return; }
         if (layer.Kind == LayerKinds.Reshape && IsFloatOnly(layer.Inputs[0])) { BuildFloatReshape(layer, comment); return; }

@@ -53,7 +53,7 @@ internal sealed partial class LayerGraphBuilder
                 // The elementwise kinds have 8-bit kernels only: at 16 bits their nodes run in float instead.
                 if (layer is not null && activationBits != 8 && layer.Kind is LayerKinds.Lookup or LayerKinds.Affine or LayerKinds.Mul or LayerKinds.Concat)
                     throw new ModelException(ErrorCodes.NotQuantizable, $"{layer.Kind} has no kernel for {activationBits}-bit activations yet.");
-                if (layer is not null) layers.Add(layer);
+                if (layer is not null) layers.AddRange(builder.Expand(layer)); // a 1-D conv: reshape, Conv, reshape (LayerGraphBuilder.Conv1d.cs)
             }
             catch (ModelException e) when (e.Code == ErrorCodes.NotQuantizable && builder.CanRunInFloat(node))
             {
@@ -179,7 +179,8 @@ internal sealed partial class LayerGraphBuilder
     {
         Require(IsConstant(node.Inputs[1]), "Conv weights must be a constant initializer.");
         var w = _graph.Initializers[node.Inputs[1]];
-        Require(w.Rank == 4, "Only 2-D convolutions (4-D weights) are quantized.");
+        if (w.Rank == 3) return BuildConv1d(node, w); // LayerGraphBuilder.Conv1d.cs
+        Require(w.Rank == 4, "Only 1-D and 2-D convolutions (3-D and 4-D weights) are quantized.");
         var layer = NewLayer(LayerKinds.Conv, node, [Resolve(node.Inputs[0])]);
         layer.Weights = w.ToFloatArray();
         layer.WeightShape = (int[])w.Shape.Clone();
