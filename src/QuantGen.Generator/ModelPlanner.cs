@@ -273,6 +273,9 @@ namespace QuantGen.Generator
                 case LayerKinds.Concat:
                     body = PlanElementwise(layer, method, x, y, out layout); // ModelPlanner.Elementwise.cs
                     break;
+                case LayerKinds.Remap when !Wide:
+                    body = PlanRemap(layer, method, x, y, out layout); // ModelPlanner.Remap.cs
+                    break;
                 case LayerKinds.FactorizedFullyConnected when !Wide:
                     body = PlanFactorized(layer, method, x, y, conv: false);
                     break;

@@ -154,6 +154,9 @@ internal sealed partial class ArtifactBuilder
             case LayerKinds.Concat:
                 BuildElementwise(layer, comment); // ArtifactBuilder.Elementwise.cs
                 break;
+            case LayerKinds.Remap:
+                BuildRemap(layer, comment); // ArtifactBuilder.Remap.cs
+                break;
             case LayerKinds.Softmax:
             case LayerKinds.Sigmoid:
             {
@@ -267,7 +270,7 @@ internal sealed partial class ArtifactBuilder
         Dictionary<string, (float Min, float Max)>? added = null;
         foreach (var layer in layers)
         {
-            if (layer.Kind is not (LayerKinds.Reshape or LayerKinds.MaxPool) || ranges.ContainsKey(layer.Output)) continue;
+            if (layer.Kind is not (LayerKinds.Reshape or LayerKinds.MaxPool or LayerKinds.Remap) || ranges.ContainsKey(layer.Output)) continue;
             added ??= new Dictionary<string, (float Min, float Max)>(ranges, StringComparer.Ordinal);
             if (added.TryGetValue(layer.Inputs[0], out var range) && !added.ContainsKey(layer.Output)) added[layer.Output] = range;
         }
