@@ -4,8 +4,8 @@ using QuantGen.Core.Ir;
 namespace QuantGen.Core.Quantization;
 
 /// <summary>
-/// Pure data movement as a Remap layer (docs/artifact.md): Transpose, Slice, Pad, Resize/Upsample in nearest mode,
-/// DepthToSpace, SpaceToDepth, Tile, Expand, and Gather with constant indices move elements without computing on them,
+/// Pure data movement as a Remap layer (docs/artifact.md): Transpose, Slice, Pad, Resize in nearest mode and Gather
+/// with constant indices (the reference executor's data-movement operators) move elements without computing on them,
 /// so their output is an index map of their input, y[i] = map[i] ≥ 0 ? x[map[i]] : fill. The map is not derived here
 /// from each operator's attributes: the operator's own reference implementation computes it, run once on an input
 /// whose elements are their own index + 1 (exact in float32 below 2^24 elements), with Pad's constant set to 0 so that
@@ -21,7 +21,7 @@ internal sealed partial class LayerGraphBuilder
 
     private static readonly HashSet<string> MovementOps = new(StringComparer.Ordinal)
     {
-        "Transpose", "Slice", "Pad", "Resize", "Upsample", "DepthToSpace", "SpaceToDepth", "Tile", "Expand", "Gather",
+        "Transpose", "Slice", "Pad", "Resize", "Gather",
     };
 
     /// <summary>True when <paramref name="node"/> is one of the data-movement ops (a Remap if its map can be built).</summary>
@@ -45,7 +45,7 @@ internal sealed partial class LayerGraphBuilder
         Require(!_floatValues.Contains(Resolve(x)), $"{node.OpType} reads a value computed in float: it moves it in float (quantizing it first would only add a rounding).");
         for (int i = 1; i < node.Inputs.Count; i++)
             Require(!node.HasInput(i) || IsConstant(node.Inputs[i]), $"{node.OpType} moves data only with constant parameters (input {i} is computed).");
-        if (node.OpType is "Resize" or "Upsample")
+        if (node.OpType == "Resize")
             Require(node.GetString("mode", "nearest") == "nearest", $"{node.OpType} in {node.GetString("mode", "nearest")} mode computes new values: only nearest mode is quantized (as an index map).");
         if (node.OpType == "Pad")
             Require(node.GetString("mode", "constant") is "constant" or "reflect" or "edge", "Pad modes other than constant, reflect and edge are not quantized.");
