@@ -41,6 +41,10 @@ internal sealed partial class LayerGraphBuilder
     {
         var x = node.Inputs[0];
         Require(!IsConstant(x), $"{node.OpType} of a constant is folded, not quantized.");
+        // An imported model's grids: a Remap keeps its input's, so another one on its output is a requantization it has not.
+        Require(_fixedGrids is null || !_fixedGrids.TryGetValue(node.Outputs[0], out var given) || (_fixedGrids.TryGetValue(Resolve(x), out var read) && read == given),
+            $"{node.OpType} moves data on its input's grid, and the imported model gives its output another.");
+        // Moving float values in float is exact and free of a rounding: a Remap would quantize them first.
         // Moving float values in float is exact and free of a rounding: a Remap would quantize them first.
         Require(!_floatValues.Contains(Resolve(x)), $"{node.OpType} reads a value computed in float: it moves it in float (quantizing it first would only add a rounding).");
         for (int i = 1; i < node.Inputs.Count; i++)
