@@ -7,8 +7,10 @@ namespace QuantGen.Core.Quantization;
 /// Turns a prepared float graph (shapes inferred, constants folded) into the quantizer's layer list: each
 /// Conv/Gemm/MatMul absorbs a following BatchNormalization (folded into its weights, statistics kept) and a
 /// following LeakyRelu (as a slope for negative accumulators) and ReLU/ReLU6/Clip/Max/Min with constants (as clamp
-/// bounds); pooling, residual Add and reshapes (and Transposes of size-1 axes) map one to one; Identity and Dropout
-/// disappear. Anything else is QG0017 naming the node.
+/// bounds); pooling, residual Add and reshapes (and Transposes of size-1 axes) map one to one; a 1-D Conv becomes
+/// reshapes around a 2-D one (LayerGraphBuilder.Conv1d.cs), a ConvTranspose a zero-inserting Remap and a Conv
+/// (LayerGraphBuilder.ConvTranspose.cs), data movement a Remap (LayerGraphBuilder.Remap.cs); Identity and Dropout
+/// disappear. Anything else is QG0017 naming the node (a float island when the executor runs it).
 /// </summary>
 internal sealed partial class LayerGraphBuilder
 {
