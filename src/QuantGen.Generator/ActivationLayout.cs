@@ -82,8 +82,8 @@ namespace QuantGen.Generator
                             or LayerKinds.Concat => operands.All(nhwc.Contains),
                         // Constants and broadcasts along the channels (or along nothing) index channels-last too.
                         LayerKinds.Affine or LayerKinds.Mul => operands.All(nhwc.Contains) && (operands.Count == 0 || ChannelsLastBroadcast(layer, tensors)),
-                        // The model's edges transpose while converting.
-                        LayerKinds.Quantize or LayerKinds.Dequantize => true,
+                        // The model's edges transpose while converting; a Remap's map is permuted to its buffers' layouts.
+                        LayerKinds.Quantize or LayerKinds.Dequantize or LayerKinds.Remap => true,
                         // A flatten [N,C,H,W] → [N, C·H·W] read only as (factorized) FullyConnected rows: the weights absorb the order.
                         LayerKinds.Reshape => operands.Count == 0 || (operands.Count == 1 && operands[0] == layer.Inputs[0]
                             && IsFlatten(tensors[layer.Inputs[0]], tensors[layer.Outputs[0]])

@@ -282,6 +282,9 @@ namespace QuantGen.Generator
                 case LayerKinds.Concat:
                     body = PlanElementwise(layer, method, x, y, out layout); // ModelPlanner.Elementwise.cs
                     break;
+                case LayerKinds.Remap when !Wide:
+                    body = PlanRemap(layer, method, x, y, out layout); // ModelPlanner.Remap.cs
+                    break;
                 case LayerKinds.FactorizedFullyConnected when !Wide:
                     if (_layout.FlattenedNhwcSource(x) is not null) layout = LayerLayout.FlattenedNhwc;
                     body = PlanFactorized(layer, method, x, y, conv: false);

@@ -86,6 +86,8 @@ public static partial class ArtifactGeometry
             case LayerKinds.Mul:
             case LayerKinds.Concat:
                 return CheckElementwise(layer, ins, y); // ArtifactGeometry.Elementwise.cs
+            case LayerKinds.Remap:
+                return CheckRemap(layer, ins, y); // ArtifactGeometry.Remap.cs
             case LayerKinds.Softmax:
             {
                 int axis = layer.GetInt("axis");

@@ -53,4 +53,10 @@ public static class LayerKinds
 
     /// <summary>Concatenation of u8 tensors along one axis, each input requantized to the output grid.</summary>
     public const string Concat = "Concat";
+
+    /// <summary>
+    /// Data movement on one grid: y[i] = map[i] ≥ 0 ? x[map[i]] : fill (Transpose, Slice, Pad, Resize nearest, and the
+    /// zero insertion of a ConvTranspose).
+    /// </summary>
+    public const string Remap = "Remap";
 }

@@ -83,7 +83,8 @@ internal sealed partial class ArtifactBuilder
 
     private void BuildLayer(FloatLayer layer)
     {
-        var comment = $"ONNX {string.Join(" + ", layer.Nodes)}";
+        // A layer of no node of its own (the reshapes around a 1-D convolution) is described by its name.
+        var comment = layer.Nodes.Count > 0 ? $"ONNX {string.Join(" + ", layer.Nodes)}" : layer.Name;
         // Float islands (ArtifactBuilder.Float.cs): float layers, float reshapes, and quantized layers reading float values.
         if (layer.IsFloatOp) { BuildFloat(layer, comment); return; }
         if (layer.Kind == LayerKinds.Reshape && IsFloatOnly(layer.Inputs[0])) { BuildFloatReshape(layer, comment); return; }
@@ -152,6 +153,9 @@ internal sealed partial class ArtifactBuilder
             case LayerKinds.Mul:
             case LayerKinds.Concat:
                 BuildElementwise(layer, comment); // ArtifactBuilder.Elementwise.cs
+                break;
+            case LayerKinds.Remap:
+                BuildRemap(layer, comment); // ArtifactBuilder.Remap.cs
                 break;
             case LayerKinds.Softmax:
             case LayerKinds.Sigmoid:
@@ -266,7 +270,7 @@ internal sealed partial class ArtifactBuilder
         Dictionary<string, (float Min, float Max)>? added = null;
         foreach (var layer in layers)
         {
-            if (layer.Kind is not (LayerKinds.Reshape or LayerKinds.MaxPool) || ranges.ContainsKey(layer.Output)) continue;
+            if (layer.Kind is not (LayerKinds.Reshape or LayerKinds.MaxPool or LayerKinds.Remap) || ranges.ContainsKey(layer.Output)) continue;
             added ??= new Dictionary<string, (float Min, float Max)>(ranges, StringComparer.Ordinal);
             if (added.TryGetValue(layer.Inputs[0], out var range) && !added.ContainsKey(layer.Output)) added[layer.Output] = range;
         }

@@ -54,6 +54,7 @@ internal static partial class DataFreeRanges
                 LayerKinds.Add => Add(moments[layer.Inputs[0]], layer.Subtract ? Negated(moments[layer.Inputs[1]]) : moments[layer.Inputs[1]]),
                 LayerKinds.Lookup or LayerKinds.Affine or LayerKinds.Mul or LayerKinds.Concat => Elementwise(layer, graph, moments), // DataFreeRanges.Elementwise.cs
                 LayerKinds.Reshape => moments[layer.Inputs[0]],
+                LayerKinds.Remap => Remapped(layer, moments[layer.Inputs[0]]),
                 _ => throw new ModelException(ErrorCodes.InternalError, $"No data-free rule for {layer.Kind}.", modelPath, layer.Name),
             };
             var preActivation = result;
@@ -63,7 +64,7 @@ internal static partial class DataFreeRanges
             if (!float.IsNegativeInfinity(layer.ClampMin) || !float.IsPositiveInfinity(highest))
                 result = Clip(result, layer, LayerExecutor.ChannelLayout(outShape));
             moments[layer.Output] = result;
-            ranges[layer.Output] = layer.Kind is LayerKinds.MaxPool or LayerKinds.Reshape
+            ranges[layer.Output] = layer.Kind is LayerKinds.MaxPool or LayerKinds.Reshape or LayerKinds.Remap
                 ? ranges[layer.Inputs[0]]
                 : layer.LeakyAlpha is { } slope
                     ? LeakyRange(Range(preActivation, float.NegativeInfinity, float.PositiveInfinity), slope, layer.ClampMin, highest)

@@ -41,12 +41,13 @@ internal sealed partial class LayerExecutor
             LayerKinds.Add => Add(read(layer.Inputs[0]), read(layer.Inputs[1]), layer.Subtract),
             LayerKinds.Lookup or LayerKinds.Affine or LayerKinds.Mul or LayerKinds.Concat => Elementwise(layer, read), // LayerExecutor.Elementwise.cs
             LayerKinds.Reshape => read(layer.Inputs[0]),
+            LayerKinds.Remap => layer.Remap(read(layer.Inputs[0])), // FloatLayer.Remap.cs
             LayerKinds.Softmax => Softmax(read(layer.Inputs[0]), Shape(layer.Output)[^1]),
             LayerKinds.Sigmoid => Sigmoid(read(layer.Inputs[0])),
             _ when layer.IsFloatOp => FloatIslands.Execute(layer, _graph, read),
             _ => throw new ModelException(ErrorCodes.InternalError, $"No float rule for layer kind {layer.Kind}.", nodeName: layer.Name),
         };
-        if (layer.Kind is not (LayerKinds.Reshape or LayerKinds.MaxPool or LayerKinds.Softmax or LayerKinds.Sigmoid))
+        if (layer.Kind is not (LayerKinds.Reshape or LayerKinds.Remap or LayerKinds.MaxPool or LayerKinds.Softmax or LayerKinds.Sigmoid))
             ApplyActivation(layer, output);
         return output;
     }

@@ -11,11 +11,11 @@ internal sealed partial class LayerGraphBuilder
     /// stops, the nodes are built one by one, going on after each error, so one pass names every node the quantized
     /// layers cannot express.
     /// </summary>
-    internal static Dictionary<Node, (FloatLayer? Layer, ModelException? Problem)> Place(Graph graph, string? modelPath)
+    internal static Dictionary<Node, (FloatLayer? Layer, ModelException? Problem)> Place(Graph graph, string? modelPath, int opset = 13)
     {
         try
         {
-            var (layers, _, _) = Build(graph, modelPath);
+            var (layers, _, _) = Build(graph, modelPath, opset: opset);
             var byName = graph.Nodes.ToLookup(n => n.Name, StringComparer.Ordinal);
             var placed = new Dictionary<Node, (FloatLayer?, ModelException?)>();
             foreach (var layer in layers)
@@ -28,13 +28,13 @@ internal sealed partial class LayerGraphBuilder
         }
         catch (ModelException)
         {
-            return PlaceNodeByNode(graph, modelPath);
+            return PlaceNodeByNode(graph, modelPath, opset);
         }
     }
 
-    private static Dictionary<Node, (FloatLayer? Layer, ModelException? Problem)> PlaceNodeByNode(Graph graph, string? modelPath)
+    private static Dictionary<Node, (FloatLayer? Layer, ModelException? Problem)> PlaceNodeByNode(Graph graph, string? modelPath, int opset)
     {
-        var builder = new LayerGraphBuilder(graph, modelPath, null);
+        var builder = new LayerGraphBuilder(graph, modelPath, null) { _opset = opset };
         var placed = new Dictionary<Node, (FloatLayer?, ModelException?)>();
         var batchNorms = new Dictionary<FloatLayer, FoldedBatchNorm>();
         foreach (var node in graph.Nodes)
@@ -48,7 +48,10 @@ internal sealed partial class LayerGraphBuilder
             catch (ModelException e)
             {
                 place = (null, e.WithContext(modelPath, node.Name));
+                // A node with no quantized layer runs in float: data movement after it moves float values (LayerGraphBuilder.Remap.cs).
+                builder._floatValues.UnionWith(node.Outputs);
             }
+            if (place.Item1 is { } built) builder.TrackFloat(built);
             placed[node] = place;
             // The nodes this one absorbed (a fused BatchNormalization, bias Add, activations) share its placement.
             foreach (var fused in builder._fused)

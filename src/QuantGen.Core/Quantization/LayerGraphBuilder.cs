@@ -7,8 +7,10 @@ namespace QuantGen.Core.Quantization;
 /// Turns a prepared float graph (shapes inferred, constants folded) into the quantizer's layer list: each
 /// Conv/Gemm/MatMul absorbs a following BatchNormalization (folded into its weights, statistics kept) and a
 /// following LeakyRelu (as a slope for negative accumulators) and ReLU/ReLU6/Clip/Max/Min with constants (as clamp
-/// bounds); pooling, residual Add and reshapes (and Transposes of size-1 axes) map one to one; Identity and Dropout
-/// disappear. Anything else is QG0017 naming the node.
+/// bounds); pooling, residual Add and reshapes (and Transposes of size-1 axes) map one to one; a 1-D Conv becomes
+/// reshapes around a 2-D one (LayerGraphBuilder.Conv1d.cs), a ConvTranspose a zero-inserting Remap and a Conv
+/// (LayerGraphBuilder.ConvTranspose.cs), data movement a Remap (LayerGraphBuilder.Remap.cs); Identity and Dropout
+/// disappear. Anything else is QG0017 naming the node (a float island when the executor runs it).
 /// </summary>
 internal sealed partial class LayerGraphBuilder
 {
@@ -38,9 +40,9 @@ internal sealed partial class LayerGraphBuilder
 
     /// <summary>The layers in execution order, and the BN statistics folded into each (for the data-free passes).</summary>
     public static (List<FloatLayer> Layers, Dictionary<FloatLayer, FoldedBatchNorm> BatchNorms, Dictionary<string, string> Aliases) Build(Graph graph, string? modelPath,
-        IReadOnlyDictionary<string, ActivationGrid>? fixedGrids = null, int activationBits = 8)
+        IReadOnlyDictionary<string, ActivationGrid>? fixedGrids = null, int activationBits = 8, int opset = 13)
     {
-        var builder = new LayerGraphBuilder(graph, modelPath, fixedGrids);
+        var builder = new LayerGraphBuilder(graph, modelPath, fixedGrids) { _opset = opset };
         var layers = new List<FloatLayer>();
         var batchNorms = new Dictionary<FloatLayer, FoldedBatchNorm>();
         foreach (var node in graph.Nodes)
@@ -51,14 +53,17 @@ internal sealed partial class LayerGraphBuilder
             {
                 var layer = builder.BuildLayer(node, batchNorms);
                 // The elementwise kinds have 8-bit kernels only: at 16 bits their nodes run in float instead.
-                if (layer is not null && activationBits != 8 && layer.Kind is LayerKinds.Lookup or LayerKinds.Affine or LayerKinds.Mul or LayerKinds.Concat)
+                if (layer is not null && activationBits != 8 && layer.Kind is LayerKinds.Lookup or LayerKinds.Affine or LayerKinds.Mul or LayerKinds.Concat or LayerKinds.Remap)
                     throw new ModelException(ErrorCodes.NotQuantizable, $"{layer.Kind} has no kernel for {activationBits}-bit activations yet.");
-                if (layer is not null) layers.Add(layer);
+                if (layer is not null) layers.AddRange(builder.Expand(layer)); // a 1-D conv: reshape, Conv, reshape (LayerGraphBuilder.Conv1d.cs)
+                if (layer is not null) builder.TrackFloat(layer);
             }
             catch (ModelException e) when (e.Code == ErrorCodes.NotQuantizable && builder.CanRunInFloat(node))
             {
                 // No quantized layer: the node runs in float (a float island, LayerGraphBuilder.Float.cs).
-                layers.Add(builder.BuildFloat(node, e.Message));
+                var island = builder.BuildFloat(node, e.Message);
+                layers.Add(island);
+                builder.TrackFloat(island);
             }
             catch (ModelException e)
             {
@@ -71,6 +76,8 @@ internal sealed partial class LayerGraphBuilder
 
     private FloatLayer? BuildLayer(Node node, Dictionary<FloatLayer, FoldedBatchNorm> batchNorms)
     {
+        // Data movement (Slice, Pad, Resize nearest, ...) as an index map: LayerGraphBuilder.Remap.cs.
+        if (node.OpType != "Transpose" && IsMovement(node)) return BuildRemap(node);
         switch (node.OpType)
         {
             case "Identity":
@@ -80,6 +87,14 @@ internal sealed partial class LayerGraphBuilder
             case "Conv":
             {
                 var layer = BuildConv(node);
+                if (TryFuseBatchNorm(layer) is { } bn) batchNorms[layer] = bn;
+                TryFuseActivation(layer);
+                return layer;
+            }
+            case "ConvTranspose":
+            {
+                // A Remap inserting zeros, then a Conv with flipped weights: LayerGraphBuilder.ConvTranspose.cs.
+                var layer = BuildConvTranspose(node);
                 if (TryFuseBatchNorm(layer) is { } bn) batchNorms[layer] = bn;
                 TryFuseActivation(layer);
                 return layer;
@@ -156,8 +171,8 @@ internal sealed partial class LayerGraphBuilder
                 var shape = Shape(node.Inputs[0]);
                 var perm = node.GetInts("perm") ?? Enumerable.Range(0, shape.Length).Reverse().Select(a => (long)a).ToArray();
                 var moved = perm.Where(a => a >= 0 && a < shape.Length && shape[a] != 1).ToArray();
-                Require(perm.Length == shape.Length && moved.SequenceEqual(moved.Order()),
-                    "Transpose is quantized only when it moves size-1 axes (the elements keep their order); a general Transpose has no integer kernel yet.");
+                // Any other Transpose moves the elements: a Remap (LayerGraphBuilder.Remap.cs).
+                if (!(perm.Length == shape.Length && moved.SequenceEqual(moved.Order()))) return BuildRemap(node);
                 return NewLayer(LayerKinds.Reshape, node, [Resolve(node.Inputs[0])]);
             }
             case "LeakyRelu":
@@ -179,7 +194,8 @@ internal sealed partial class LayerGraphBuilder
     {
         Require(IsConstant(node.Inputs[1]), "Conv weights must be a constant initializer.");
         var w = _graph.Initializers[node.Inputs[1]];
-        Require(w.Rank == 4, "Only 2-D convolutions (4-D weights) are quantized.");
+        if (w.Rank == 3) return BuildConv1d(node, w); // LayerGraphBuilder.Conv1d.cs
+        Require(w.Rank == 4, "Only 1-D and 2-D convolutions (3-D and 4-D weights) are quantized.");
         var layer = NewLayer(LayerKinds.Conv, node, [Resolve(node.Inputs[0])]);
         layer.Weights = w.ToFloatArray();
         layer.WeightShape = (int[])w.Shape.Clone();

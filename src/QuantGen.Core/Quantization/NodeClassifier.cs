@@ -52,7 +52,7 @@ public static class NodeClassifier
                 : new NodeClassification(n.Name, n.OpType, NodePlacement.Unsupported, null, $"{ErrorCodes.UnsupportedOperator}: no operator {Name(n)}")).ToList();
 
         var prepared = ModelPreparation.Prepare(source, shapes);
-        var placed = LayerGraphBuilder.Place(prepared.Graph, model.Path);
+        var placed = LayerGraphBuilder.Place(prepared.Graph, model.Path, prepared.Opset);
         // The prepared graph is a copy: its nodes are matched to the loaded ones by their first output (unique in ONNX).
         var byOutput = new Dictionary<string, (FloatLayer? Layer, ModelException? Problem)>(StringComparer.Ordinal);
         foreach (var (node, place) in placed)

@@ -173,12 +173,20 @@ public sealed class FusedActivationTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void TransposeThatReordersElementsIsNamedInTheError()
+    public void TransposeThatReordersElementsIsARemap()
     {
+        // NCHW [1,2,4,3] → NHWC [1,4,3,2]: output (h, w, c) reads input (c, h, w) (RemapLayerTests checks the values).
         var g = new SyntheticModels(6);
         g.Node("Conv", "conv", ["x", g.Weights("w", 2, 1, 1, 1)], "c")
             .Node("Transpose", "to_nhwc", ["c"], "y", SyntheticModels.Ints("perm", 0, 2, 3, 1));
-        AssertNotQuantizable(g.Build("real_transpose", [1, 1, 4, 3], [1, 4, 3, 2]), "to_nhwc", "moves size-1 axes");
+        var artifact = Quantize(g.Build("real_transpose", [1, 1, 4, 3], [1, 4, 3, 2]), new SyntheticModels(7).Calibration([1, 1, 4, 3], 32, -2, 2));
+        Assert.Equal([LayerKinds.Quantize, LayerKinds.Conv, LayerKinds.Remap, LayerKinds.Dequantize], artifact.Layers.Select(l => l.Kind));
+        var expected = new int[24];
+        for (int h = 0; h < 4; h++)
+            for (int w = 0; w < 3; w++)
+                for (int ch = 0; ch < 2; ch++)
+                    expected[(h * 3 + w) * 2 + ch] = ch * 12 + h * 3 + w;
+        Assert.Equal(expected, artifact.Layers[2].GetBlob("map").Values.AsArray());
     }
 
     internal static (Model Model, int[] InputShape) Synthetic(string name) => name switch

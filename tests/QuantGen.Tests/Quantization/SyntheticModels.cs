@@ -37,6 +37,18 @@ internal sealed class SyntheticModels(int seed)
         return name;
     }
 
+    /// <summary>A constant int64 vector named <paramref name="name"/> (Pad's pads, Slice's bounds, Resize's sizes).</summary>
+    public string ConstantInt64s(string name, params long[] values)
+    {
+        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64, Dims = { values.Length } };
+        tensor.Int64Data.AddRange(values);
+        _initializers.Add(tensor);
+        return name;
+    }
+
+    public static AttributeProto String(string name, string value) =>
+        new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
+
     /// <summary>A constant of random weights scaled for unit-variance outputs (±√(3/fanIn)).</summary>
     public string Weights(string name, params long[] dims)
     {
