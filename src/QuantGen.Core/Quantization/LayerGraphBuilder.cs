@@ -71,6 +71,7 @@ internal sealed partial class LayerGraphBuilder
 
     private FloatLayer? BuildLayer(Node node, Dictionary<FloatLayer, FoldedBatchNorm> batchNorms)
     {
+        if (TryGelu(node) is { } gelu) return gelu; // LayerGraphBuilder.Gelu.cs
         switch (node.OpType)
         {
             case "Identity":
@@ -162,6 +163,9 @@ internal sealed partial class LayerGraphBuilder
             }
             case "LeakyRelu":
                 return BuildLookup(node);
+            case "ReduceMean":
+                // A written-out LayerNorm (LayerGraphBuilder.LayerNorm.cs) runs as one float layer; any other ReduceMean falls to float alone.
+                return TryLayerNorm(node) ?? throw new ModelException(ErrorCodes.NotQuantizable, "ReduceMean has no quantized kernel yet (it runs in float).", _modelPath, node.Name);
             case "Max":
             case "Min":
                 throw new ModelException(ErrorCodes.NotQuantizable,
