@@ -66,6 +66,7 @@ internal sealed partial class LayerGraphBuilder
             }
         }
         builder.FloatInnerEdgeLayers(layers);
+        builder.FloatBetweenFloatLayers(layers);
         return (layers, batchNorms, builder._alias);
     }
 
