@@ -14,18 +14,18 @@ namespace QuantGen.Tests.RealModels;
 /// calibrated ONNX file through the quantizer and the generator, and the generated class, compiled and run on real
 /// Fashion-MNIST test images, agrees with ONNX Runtime running the float model: classifiers' top-1 on at least 99% of
 /// the images, the segmenter's probability map at an SQNR of at least 25 dB. What runs in float (float islands) is
-/// reported, not hidden. The two classifiers fall short of the 99% at W8A8 (measured 2026-12-06 on 1000 images:
-/// fashion_mobilenetv3 about 98.9%, hard-swish and squeeze-excitation each adding a rounding that ReLU layers fuse away;
-/// fashion_transformer 98.0%, its LayerNorms half quantized, half float): docs/accuracy.md has the figures, and this test
-/// holds each to what it measured rather than pretending it meets the bar.
+/// reported, not hidden. Measured 2026-12-06 on 1000 images: fashion_transformer 99.0% (its written-out LayerNorms as one
+/// float layer each, GELU as one table, attention float), meeting the bar with nothing to spare; fashion_mobilenetv3
+/// 98.9% (table-input ranges clipped where hard-swish/hard-sigmoid stop changing; 98.6% without), short of it and held
+/// to what it measured rather than pretending: docs/accuracy.md has the figures.
 /// </summary>
 public sealed class EdgeModelQuantizedTests(ITestOutputHelper output)
 {
     private const int Images = 1000;
 
     [Theory]
-    [InlineData("fashion_mobilenetv3", "FashionMobilenetv3", 0.985)]
-    [InlineData("fashion_transformer", "FashionTransformer", 0.975)]
+    [InlineData("fashion_mobilenetv3", "FashionMobilenetv3", 0.988)]
+    [InlineData("fashion_transformer", "FashionTransformer", 0.99)]
     public void ClassifierAgreesWithOnnxRuntimeFloat(string name, string className, double minimum)
     {
         var (run, artifact) = Build(name, className);
@@ -150,8 +150,9 @@ public sealed class EdgeModelQuantizedTests(ITestOutputHelper output)
             $"decisions (score > 0.5) agree on {agree}/{evaluation.Length}, float fires on {fires}; {Describe(artifact)}");
         Assert.True(evaluation.Length >= 40, $"only {evaluation.Length} windows");
         Assert.Equal(evaluation.Length, agree);
-        Assert.True(max <= 0.05, $"{name}: score error max {max:F4}");
-        Assert.True(logitSqnr >= 20, $"{name}: logit SQNR {logitSqnr:F1} dB");
+        // Measured 2026-12-06: max |Δ| 4.3e-5 and 2.6e-5, logit SQNR 54.2 and 55.0 dB.
+        Assert.True(max <= 1e-3, $"{name}: score error max {max:E2}");
+        Assert.True(logitSqnr >= 45, $"{name}: logit SQNR {logitSqnr:F1} dB");
     }
 
     private static double Logit(float p)
