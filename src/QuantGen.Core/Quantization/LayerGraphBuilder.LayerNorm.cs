@@ -52,7 +52,8 @@ internal sealed partial class LayerGraphBuilder
             chain.Add(shift);
             output = shift.Outputs[0];
         }
-        if (chain.Any(c => KeepsApart(c.Inputs[0], output))) return null;
+        // An imported model that rounds an intermediate (its own grid) keeps the nodes apart.
+        if (chain.Take(chain.Count - 1).Select(c => c.Outputs[0]).Append(mean.Outputs[0]).Any(v => KeepsApart(v, output))) return null;
         var attributes = new Dictionary<string, NodeAttribute>(StringComparer.Ordinal)
         {
             ["axis"] = new NodeAttribute { Name = "axis", Kind = AttributeKind.Int, Int = axis },
