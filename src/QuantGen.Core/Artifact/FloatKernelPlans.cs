@@ -93,6 +93,24 @@ internal static class FloatKernelPlans
                 }
                 return One(new FloatCall("Softmax", FloatArgument.Operand(0), FloatArgument.Output(), FloatArgument.Int("outer", outer), FloatArgument.Int("n", n), FloatArgument.Int("inner", inner)));
             }
+            case "LayerNormalization":
+            {
+                var input = Shape(0);
+                int rank = input.Length;
+                int axis = FloatLayers.GetInt(layer, "axis", -1);
+                if (axis < 0) axis += rank;
+                if (axis < 0 || axis >= rank) throw FloatLayers.Unsupported(layer, $"its axis is outside rank {rank}");
+                int n = Product(input, axis, rank);
+                for (int i = 1; i <= 2; i++)
+                {
+                    if (FloatLayers.Source(layer, i) == -1) continue;
+                    int count = Product(Shape(i), 0, Shape(i).Length);
+                    if (count != n && count != 1) throw FloatLayers.Unsupported(layer, $"input {i} holds {count} values, not 1 or {n}");
+                }
+                Expect(layer, input, outShape);
+                return One(new FloatCall("LayerNorm", FloatArgument.Operand(0), FloatArgument.OptionalOperand(1), FloatArgument.OptionalOperand(2), FloatArgument.Output(),
+                    FloatArgument.Int("outer", Product(input, 0, axis)), FloatArgument.Int("n", n), FloatArgument.Float("epsilon", FloatLayers.GetFloat(layer, "epsilon", 1e-5f))));
+            }
             case "Transpose":
             {
                 var input = Shape(0);

@@ -26,7 +26,7 @@ public static class FloatLayers
     public static readonly string[] KernelOps =
     {
         "Abs", "Add", "BatchNormalization", "Cast", "Clip", "Concat", "Conv", "ConvTranspose", "Div", "Exp", "Gemm", "GlobalAveragePool", "GlobalMaxPool",
-        "HardSigmoid", "HardSwish", "LeakyRelu", "Log", "MatMul", "Max", "Min", "Mul", "Neg", "Pad", "Pow", "ReduceMax", "ReduceMean", "Relu", "Resize",
+        "HardSigmoid", "HardSwish", "LayerNormalization", "LeakyRelu", "Log", "MatMul", "Max", "Min", "Mul", "Neg", "Pad", "Pow", "ReduceMax", "ReduceMean", "Relu", "Resize",
         "Sigmoid", "Slice", "Softmax", "Sqrt", "Sub", "Tanh", "Transpose",
     };
 

@@ -12,6 +12,7 @@ internal static class TensorOperators
         .. PassThroughOperator.All,
         .. ReduceOperator.All,
         new SoftmaxOperator(),
+        new LayerNormOperator(),
         new ReshapeOperator(),
         new FlattenOperator(),
         new SqueezeOperator(),

@@ -51,6 +51,7 @@ internal sealed class CalibratedPasses
         }
 
         var lastReader = LastReaders(layers);
+        var graphOutputs = _graph.Outputs.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
         // Float island values stay float unless a quantized layer reads them (then a Quantize layer rounds them).
         var quantizedReads = layers.Where(l => !l.IsFloatOp).SelectMany(l => l.Inputs).ToHashSet(StringComparer.Ordinal);
         int weightedDone = 0;
@@ -65,7 +66,7 @@ internal sealed class CalibratedPasses
             for (int s = 0; s < samples; s++) floats[s][layer.Output] = outputs[s];
 
             if (!layer.IsFloatTail && layer.Kind is not (LayerKinds.MaxPool or LayerKinds.Reshape or LayerKinds.Remap))
-                ranges[layer.Output] = Range(floats, layer.Output, _options.ResolveActivationRanges());
+                ranges[layer.Output] = TableInputRanges.Clip(layers, graphOutputs, layer.Output, Range(floats, layer.Output, _options.ResolveActivationRanges()));
 
             float[]? weights = null;
             if (layer.Kind is LayerKinds.Conv or LayerKinds.FullyConnected)

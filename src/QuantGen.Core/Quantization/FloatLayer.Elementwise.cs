@@ -33,6 +33,14 @@ internal sealed partial class FloatLayer
 /// </summary>
 internal sealed record LookupFunction(string Name, Func<double, double> Evaluate)
 {
+    /// <summary>
+    /// f is constant on (−∞, ConstantBelow] (and on [ConstantAbove, ∞)): a producer's output read only by such tables
+    /// needs no grid below (above) it, and a narrower grid loses nothing (TableInputRanges).
+    /// </summary>
+    public double ConstantBelow { get; init; } = double.NegativeInfinity;
+
+    public double ConstantAbove { get; init; } = double.PositiveInfinity;
+
     public static LookupFunction Sigmoid { get; } = new("Sigmoid", Logistic);
 
     public static LookupFunction Tanh { get; } = new("Tanh", Math.Tanh);
@@ -41,22 +49,29 @@ internal sealed record LookupFunction(string Name, Func<double, double> Evaluate
     public static LookupFunction Swish { get; } = new("Swish", v => v * Logistic(v));
 
     /// <summary>x · clamp(x/6 + 1/2, 0, 1) = x · Clip(x + 3, 0, 6) / 6, ONNX HardSwish and the exporters' decomposition.</summary>
-    public static LookupFunction HardSwish { get; } = new("HardSwish", v => v * Math.Clamp(v + 3, 0, 6) / 6);
+    public static LookupFunction HardSwish { get; } = new("HardSwish", v => v * Math.Clamp(v + 3, 0, 6) / 6) { ConstantBelow = -3 };
 
     /// <summary>Clip(x + 3, 0, 6) / 6, the decomposed hard-sigmoid (ONNX HardSigmoid with alpha 1/6, beta 1/2).</summary>
-    public static LookupFunction DecomposedHardSigmoid { get; } = new("HardSigmoid", v => Math.Clamp(v + 3, 0, 6) / 6);
+    public static LookupFunction DecomposedHardSigmoid { get; } = new("HardSigmoid", v => Math.Clamp(v + 3, 0, 6) / 6) { ConstantBelow = -3, ConstantAbove = 3 };
 
     public static LookupFunction HardSigmoid(float alpha, float beta) =>
-        new($"HardSigmoid alpha {Format(alpha)} beta {Format(beta)}", v => Math.Clamp(alpha * v + beta, 0, 1));
+        new($"HardSigmoid alpha {Format(alpha)} beta {Format(beta)}", v => Math.Clamp(alpha * v + beta, 0, 1))
+        {
+            ConstantBelow = alpha > 0 ? -beta / (double)alpha : double.NegativeInfinity,
+            ConstantAbove = alpha > 0 ? (1 - beta) / (double)alpha : double.PositiveInfinity,
+        };
 
     /// <summary>x · HardSigmoid(x), recognised from Mul(x, HardSigmoid(x)).</summary>
     public static LookupFunction GatedHardSigmoid(float alpha, float beta) =>
-        new($"x · HardSigmoid alpha {Format(alpha)} beta {Format(beta)}", v => v * Math.Clamp(alpha * v + beta, 0, 1));
+        new($"x · HardSigmoid alpha {Format(alpha)} beta {Format(beta)}", v => v * Math.Clamp(alpha * v + beta, 0, 1))
+        {
+            ConstantBelow = alpha > 0 && beta >= 0 ? -beta / (double)alpha : double.NegativeInfinity,
+        };
 
     public static LookupFunction LeakyRelu(float alpha) => new($"LeakyRelu alpha {Format(alpha)}", v => v >= 0 ? v : v * alpha);
 
     /// <summary>A standalone Relu or Clip (one that no layer before it can absorb as its clamp).</summary>
-    public static LookupFunction Clip(float min, float max) => new($"Clip {Format(min)} {Format(max)}", v => Math.Clamp(v, min, max));
+    public static LookupFunction Clip(float min, float max) => new($"Clip {Format(min)} {Format(max)}", v => Math.Clamp(v, min, max)) { ConstantBelow = min, ConstantAbove = max };
 
     private static double Logistic(double v) => 1 / (1 + Math.Exp(-v));
 

@@ -34,6 +34,33 @@ internal sealed partial class LayerGraphBuilder
                 layers[i] = BuildFloat(node, $"{node.OpType} is computed in float at the output edge only, and another layer reads its output here.");
     }
 
+    /// <summary>
+    /// A one-node elementwise layer (Affine, Lookup, Add, Mul) whose inputs all come from float layers and whose
+    /// output only float layers read would quantize a float value just to dequantize it again: it runs in float too
+    /// (attention's Div by √d between the float Q·Kᵀ and the float Softmax). Repeated until nothing changes.
+    /// </summary>
+    private void FloatBetweenFloatLayers(List<FloatLayer> layers)
+    {
+        _absorbed.Clear();
+        bool changed = true;
+        while (changed)
+        {
+            changed = false;
+            var producers = layers.ToDictionary(l => l.Output, StringComparer.Ordinal);
+            for (int i = 0; i < layers.Count; i++)
+            {
+                var layer = layers[i];
+                if (layer.IsFloatOp || layer.Kind is not (LayerKinds.Affine or LayerKinds.Lookup or LayerKinds.Add or LayerKinds.Mul) || layer.Nodes.Count != 1) continue;
+                if (_graphOutputs.Contains(layer.Output) || !layer.Inputs.All(v => producers.TryGetValue(v, out var p) && p.IsFloatOp)) continue;
+                var readers = layers.Where(l => l.Inputs.Contains(layer.Output, StringComparer.Ordinal)).ToList();
+                if (readers.Count == 0 || !readers.All(r => r.IsFloatOp)) continue;
+                if (_graph.Nodes.FirstOrDefault(n => n.Name == layer.Name && n.Outputs[0] == layer.Output) is not { } node || !CanRunInFloat(node)) continue;
+                layers[i] = BuildFloat(node, $"{node.OpType} reads float layers only and only float layers read it: computed in float, not quantized in between.");
+                changed = true;
+            }
+        }
+    }
+
     /// <summary>The float layer of <paramref name="node"/>: its computed inputs as the layer's inputs, the node kept whole.</summary>
     private FloatLayer BuildFloat(Node node, string reason)
     {

@@ -71,11 +71,13 @@ internal sealed partial class LayerGraphBuilder
             }
         }
         builder.FloatInnerEdgeLayers(layers);
+        builder.FloatBetweenFloatLayers(layers);
         return (layers, batchNorms, builder._alias);
     }
 
     private FloatLayer? BuildLayer(Node node, Dictionary<FloatLayer, FoldedBatchNorm> batchNorms)
     {
+        if (TryGelu(node) is { } gelu) return gelu; // LayerGraphBuilder.Gelu.cs
         // Data movement (Slice, Pad, Resize nearest, ...) as an index map: LayerGraphBuilder.Remap.cs.
         if (node.OpType != "Transpose" && IsMovement(node)) return BuildRemap(node);
         switch (node.OpType)
@@ -177,6 +179,9 @@ internal sealed partial class LayerGraphBuilder
             }
             case "LeakyRelu":
                 return BuildLookup(node);
+            case "ReduceMean":
+                // A written-out LayerNorm (LayerGraphBuilder.LayerNorm.cs) runs as one float layer; any other ReduceMean falls to float alone.
+                return TryLayerNorm(node) ?? throw new ModelException(ErrorCodes.NotQuantizable, "ReduceMean has no quantized kernel yet (it runs in float).", _modelPath, node.Name);
             case "Max":
             case "Min":
                 throw new ModelException(ErrorCodes.NotQuantizable,

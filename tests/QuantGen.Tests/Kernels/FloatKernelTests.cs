@@ -84,6 +84,23 @@ public sealed class FloatKernelTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>LayerNormalization (the recognised written-out LayerNorm): every axis, Scale and B per element, one value or omitted.</summary>
+    [Fact]
+    public void LayerNormMatchesTheOperatorBitForBit()
+    {
+        int[] shape = [2, 3, 8];
+        for (int axis = -1; axis >= -3; axis--)
+        {
+            int n = shape[(shape.Length + axis)..].Aggregate(1, (p, d) => p * d);
+            int[] normalised = shape[(shape.Length + axis)..];
+            var x = Values(shape, -4, 4);
+            Check("LayerNormalization", [("x", shape, x, false), ("w", normalised, Values(normalised, -2, 2), true), ("b", normalised, Values(normalised, -1, 1), true)],
+                [Int("axis", axis), Float("epsilon", 1e-5f)]);
+            Check("LayerNormalization", [("x", shape, x, false), ("w", [1], [0.5f], true)], [Int("axis", axis)]);
+            Check("LayerNormalization", [("x", shape, x, false), ("", [], [], false), ("b", [n], Values([n], -1, 1), true)], [Int("axis", axis), Float("epsilon", 0.1f)]);
+        }
+    }
+
     [Fact]
     public void SoftmaxOverEveryAxisMatchesTheOperator()
     {
@@ -272,6 +289,7 @@ public sealed class FloatKernelTests(ITestOutputHelper output)
             case "Binary": QuantGenFloatKernels.Binary(In(0), In(1), y, a[3].Ints, a[4].Ints, a[5].Ints, a[6].Value); break;
             case "Unary": QuantGenFloatKernels.Unary(In(0), y, a[2].Value, a[3].FloatValue, a[4].FloatValue); break;
             case "Softmax": QuantGenFloatKernels.Softmax(In(0), y, a[2].Value, a[3].Value, a[4].Value); break;
+            case "LayerNorm": QuantGenFloatKernels.LayerNorm(In(0), In(1), In(2), y, a[4].Value, a[5].Value, a[6].FloatValue); break;
             case "StridedCopy": QuantGenFloatKernels.StridedCopy(In(0), y, a[2].Ints, a[3].Ints, a[4].Value); break;
             case "CopyBlocks": QuantGenFloatKernels.CopyBlocks(In(0), y, a[2].Value, a[3].Value, a[4].Value, a[5].Value); break;
             case "Reduce": QuantGenFloatKernels.Reduce(In(0), y, a[2].Ints, a[3].Ints, a[4].Ints, a[5].Ints, a[6].Value); break;

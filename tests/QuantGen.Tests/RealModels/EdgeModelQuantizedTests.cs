@@ -1,4 +1,8 @@
 using QuantGen.Core.Artifact;
+using QuantGen.Core.IO;
+using QuantGen.Core.Ir;
+using QuantGen.Core.Quantization;
+using QuantGen.Onnx;
 using QuantGen.Tests.Data;
 using QuantGen.Tests.Generator;
 using Xunit.Abstractions;
@@ -10,18 +14,18 @@ namespace QuantGen.Tests.RealModels;
 /// calibrated ONNX file through the quantizer and the generator, and the generated class, compiled and run on real
 /// Fashion-MNIST test images, agrees with ONNX Runtime running the float model: classifiers' top-1 on at least 99% of
 /// the images, the segmenter's probability map at an SQNR of at least 25 dB. What runs in float (float islands) is
-/// reported, not hidden. The two classifiers fall short of the 99% at W8A8 (measured 2026-12-06 on 1000 images:
-/// fashion_mobilenetv3 about 98.9%, hard-swish and squeeze-excitation each adding a rounding that ReLU layers fuse away;
-/// fashion_transformer 98.0%, its LayerNorms half quantized, half float): docs/accuracy.md has the figures, and this test
-/// holds each to what it measured rather than pretending it meets the bar.
+/// reported, not hidden. Measured 2026-12-06 on 1000 images: fashion_transformer 99.0% (its written-out LayerNorms as one
+/// float layer each, GELU as one table, attention float), meeting the bar with nothing to spare; fashion_mobilenetv3
+/// 98.9% (table-input ranges clipped where hard-swish/hard-sigmoid stop changing; 98.6% without), short of it and held
+/// to what it measured rather than pretending: docs/accuracy.md has the figures.
 /// </summary>
 public sealed class EdgeModelQuantizedTests(ITestOutputHelper output)
 {
     private const int Images = 1000;
 
     [Theory]
-    [InlineData("fashion_mobilenetv3", "FashionMobilenetv3", 0.985)]
-    [InlineData("fashion_transformer", "FashionTransformer", 0.975)]
+    [InlineData("fashion_mobilenetv3", "FashionMobilenetv3", 0.988)]
+    [InlineData("fashion_transformer", "FashionTransformer", 0.99)]
     public void ClassifierAgreesWithOnnxRuntimeFloat(string name, string className, double minimum)
     {
         var (run, artifact) = Build(name, className);
@@ -64,6 +68,125 @@ public sealed class EdgeModelQuantizedTests(ITestOutputHelper output)
         double sqnr = 10 * Math.Log10(signal / noise);
         output.WriteLine($"{name}: map SQNR against ONNX Runtime float {sqnr:0.0} dB on 100 test images; {Describe(artifact)}");
         Assert.True(sqnr >= 25, $"{name}: SQNR {sqnr:0.0} dB < 25 dB");
+    }
+
+    /// <summary>
+    /// fashion_audio1d (1-D convs over [N, 28 features, steps], per-step logits [N, 10, steps]) built with steps = 28 and
+    /// calibrated on the calibration images read as sequences: the per-step argmax agrees with ONNX Runtime float.
+    /// </summary>
+    [Fact]
+    public void AudioModelPerStepArgmaxAgreesWithOnnxRuntimeFloat()
+    {
+        const string name = "fashion_audio1d";
+        var model = OnnxModelLoader.Load(RealModelPaths.Fashion(name));
+        var images = Npy.Read(Path.Combine(TestPaths.RepoRoot, "tests", "models", "fashion_calibration.npy")).ToArray<float>();
+        int count = images.Length / FashionMnist.Pixels;
+        var sequences = new float[images.Length];
+        for (int i = 0; i < count; i++) AsSequence(images.AsSpan(i * FashionMnist.Pixels, FashionMnist.Pixels)).CopyTo(sequences, i * FashionMnist.Pixels);
+        var calibration = new CalibrationSet(new Dictionary<string, Tensor> { ["features"] = Tensor.FromArray([count, 28, 28], sequences) });
+        var options = new QuantizationOptions { Dimensions = new Dictionary<string, int> { ["steps"] = 28 } };
+        var artifact = ModelQuantizer.Quantize(model, options, calibration, [new ArtifactMetadata("source", $"Models/{name}.onnx")]).Artifact;
+        var run = Compile(artifact, name, "FashionAudio1d");
+        using var oracle = new OnnxRuntimeOracle(RealModelPaths.Fashion(name));
+        var (test, _) = FashionMnist.TestSet;
+        int agree = 0, steps = 0;
+        for (int i = 0; i < Images; i++)
+        {
+            var sequence = AsSequence(test.AsSpan(i * FashionMnist.Pixels, FashionMnist.Pixels));
+            var expected = oracle.Run("features", sequence, [1, 28, 28]).Values.Single();
+            var actual = run(sequence);
+            Assert.Equal(expected.Length, actual.Length);
+            for (int t = 0; t < 28; t++, steps++)
+                if (ArgMax(expected, t, 28) == ArgMax(actual, t, 28)) agree++;
+        }
+        double agreement = (double)agree / steps;
+        output.WriteLine($"{name}: per-step argmax agreement with ONNX Runtime float {agreement:P2} over {steps} steps of {Images} test images; {Describe(artifact)}");
+        Assert.True(agreement >= 0.98, $"{name}: per-step agreement {agreement:P2} < 98%");
+    }
+
+    /// <summary>
+    /// The openWakeWord-recipe heads hello_deepa and namaste_deepa (Gemm layers, two written-out LayerNorms, a sigmoid)
+    /// on real embeddings: the WakeWord sample's 20 clips through ONNX Runtime's float embedding model, windows of the
+    /// head's history. Calibrated on the embeddings of windows offset by half a hop (frame 4 on), evaluated on the
+    /// others (frame 0 on), as WakeWordQuantizedTests does for the alexa head; the score against ONNX Runtime float.
+    /// </summary>
+    [Theory]
+    [InlineData("hello_deepa", "HelloDeepa")]
+    [InlineData("namaste_deepa", "NamasteDeepa")]
+    public void DeepaHeadScoresAgreeWithOnnxRuntimeFloat(string name, string className)
+    {
+        var path = RealModelPaths.WakeWord(name);
+        var model = OnnxModelLoader.Load(path);
+        var input = model.Graph.Inputs.Single();
+        int history = (int)input.Dims![1].Value;
+        using var embedding = new OnnxRuntimeOracle(RealModelPaths.WakeWord("embedding_model"));
+        float[][] Embeddings(float[] mel, int offset) =>
+            WakeWordClips.Windows(mel.AsSpan(offset * WakeWordClips.Mels).ToArray()).Select(w => embedding.Run("input_1", w, [1, WakeWordClips.Window, WakeWordClips.Mels, 1]).Values.Single()).ToArray();
+        IEnumerable<float[]> HeadWindows(float[][] embeddings) =>
+            Enumerable.Range(0, Math.Max(0, embeddings.Length - history + 1)).Select(first => embeddings.Skip(first).Take(history).SelectMany(e => e).ToArray());
+        // Calibration: windows offset by a quarter, half and three quarters of a hop (the heads' long histories leave one or two windows per clip and offset).
+        var calibrationWindows = WakeWordClips.All.SelectMany(c => new[] { 2, 4, 6 }.SelectMany(offset => HeadWindows(Embeddings(c.Mel, offset)))).ToArray();
+        var evaluation = WakeWordClips.All.SelectMany(c => HeadWindows(Embeddings(c.Mel, 0))).ToArray();
+        var calibration = new CalibrationSet(new Dictionary<string, Tensor> { [input.Name] = Tensor.FromArray([calibrationWindows.Length, history, WakeWordClips.Dim], calibrationWindows.SelectMany(w => w).ToArray()) });
+        var artifact = ModelQuantizer.Quantize(model, new QuantizationOptions(), calibration, [new ArtifactMetadata("source", $"Models/{name}.onnx")]).Artifact;
+        var run = Compile(artifact, name, className);
+        using var oracle = new OnnxRuntimeOracle(path);
+        double max = 0, signal = 0, noise = 0;
+        int agree = 0, fires = 0;
+        foreach (var window in evaluation)
+        {
+            float expected = oracle.Run(input.Name, window, [1, history, WakeWordClips.Dim]).Values.Single()[0], actual = run(window)[0];
+            max = Math.Max(max, Math.Abs(expected - actual));
+            if ((expected > 0.5f) == (actual > 0.5f)) agree++;
+            if (expected > 0.5f) fires++;
+            // No clip says "hello deepa" or "namaste deepa": the scores sit near 0, where the sigmoid hides errors, so
+            // the head's logit (the sigmoid inverted) is compared too.
+            double fl = Logit(expected), ql = Logit(actual);
+            signal += fl * fl;
+            noise += (fl - ql) * (fl - ql);
+        }
+        double logitSqnr = 10 * Math.Log10(signal / noise);
+        output.WriteLine($"{name}: {evaluation.Length} windows ({calibrationWindows.Length} for calibration); score |int8 − float| max {max:E2}; logit SQNR {logitSqnr:F1} dB; " +
+            $"decisions (score > 0.5) agree on {agree}/{evaluation.Length}, float fires on {fires}; {Describe(artifact)}");
+        Assert.True(evaluation.Length >= 40, $"only {evaluation.Length} windows");
+        Assert.Equal(evaluation.Length, agree);
+        // Measured 2026-12-06: max |Δ| 4.3e-5 and 2.6e-5, logit SQNR 54.2 and 55.0 dB.
+        Assert.True(max <= 1e-3, $"{name}: score error max {max:E2}");
+        Assert.True(logitSqnr >= 45, $"{name}: logit SQNR {logitSqnr:F1} dB");
+    }
+
+    private static double Logit(float p)
+    {
+        double q = Math.Clamp(p, 1e-37, 1 - 6e-8);
+        return Math.Log(q / (1 - q));
+    }
+
+    private static float[] AsSequence(ReadOnlySpan<float> image)
+    {
+        // [28 features (columns), 28 steps (rows)], as tests/models/train_edge_models.py's as_sequence.
+        var sequence = new float[FashionMnist.Pixels];
+        for (int row = 0; row < 28; row++)
+            for (int column = 0; column < 28; column++)
+                sequence[column * 28 + row] = image[row * 28 + column];
+        return sequence;
+    }
+
+    /// <summary>argmax over the classes of step t of a [1, classes, steps] output.</summary>
+    private static int ArgMax(float[] values, int t, int steps)
+    {
+        int best = 0;
+        for (int c = 1; c < values.Length / steps; c++)
+            if (values[c * steps + t] > values[best * steps + t]) best = c;
+        return best;
+    }
+
+    private static Func<float[], float[]> Compile(QuantizedArtifact artifact, string name, string className)
+    {
+        var path = $"/project/obj/quantgen/{name}.qgart";
+        var driver = GeneratorHarness.Driver([new GeneratorHarness.InMemoryText(path, ArtifactText.Write(artifact))], GeneratedCodeTests.Options(path, className));
+        var (assembly, _) = GeneratorHarness.Build(GeneratorHarness.Compilation(GeneratedCodeTests.Probe(className)), driver);
+        var method = assembly.GetType("Probe")!.GetMethod("Run")!;
+        return input => (float[])method.Invoke(null, [input])!;
     }
 
     private static (Func<float[], float[]> Run, QuantizedArtifact Artifact) Build(string name, string className)

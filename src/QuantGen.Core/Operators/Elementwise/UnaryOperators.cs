@@ -35,7 +35,14 @@ internal sealed class UnaryOperator : Operator
         new UnaryOperator("LeakyRelu", LeakyRelu, (ctx, v) => v >= 0 ? v : v * ctx.Node.GetFloat("alpha", 0.01f)),
         new UnaryOperator("HardSigmoid", HardSigmoid, (ctx, v) => Math.Clamp(ctx.Node.GetFloat("alpha", 0.2f) * v + ctx.Node.GetFloat("beta", 0.5f), 0, 1)),
         new UnaryOperator("HardSwish", HardSwish, (_, v) => v * Math.Clamp(v / 6 + 0.5, 0, 1)),
+        new UnaryOperator("Erf", Erf, (_, v) => ErfFunction.Erf(v)),
     ];
+
+    /// <summary>erf in double, rounded to float (no float kernel: a standalone Erf is QG0023 in a quantized build; GELU's is a table).</summary>
+    private static void Erf(OpContext ctx, ReadOnlySpan<float> x, Span<float> y)
+    {
+        for (int i = 0; i < x.Length; i++) y[i] = (float)ErfFunction.Erf(x[i]);
+    }
 
     public override TensorInfo[] InferOutputs(OpContext ctx, IReadOnlyList<TensorInfo?> inputs, IReadOnlyList<Tensor?> constants)
     {

@@ -115,6 +115,31 @@ namespace QuantGen.Generated
                 }
         }
 
+        /// <summary>
+        /// LayerNormalization of each of <paramref name="outer"/> rows of <paramref name="n"/> elements, as the reference
+        /// operator computes it: mean and biased variance in double, y = (x − mean) / sqrt(var + epsilon) · scale + bias
+        /// rounded once to float; scale and bias hold n values, one, or none (1 and 0).
+        /// </summary>
+        public static void LayerNorm(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> bias, global::System.Span<float> y,
+            int outer, int n, float epsilon)
+        {
+            for (int o = 0; o < outer; o++)
+            {
+                int b = o * n;
+                double sum = 0, squares = 0;
+                for (int i = 0; i < n; i++) sum += x[b + i];
+                double mean = sum / n;
+                for (int i = 0; i < n; i++)
+                {
+                    double d = x[b + i] - mean;
+                    squares += d * d;
+                }
+                double inverse = 1 / global::System.Math.Sqrt(squares / n + epsilon);
+                for (int i = 0; i < n; i++)
+                    y[b + i] = (float)((x[b + i] - mean) * inverse * (scale.Length == 0 ? 1 : scale[scale.Length == 1 ? 0 : i]) + (bias.Length == 0 ? 0 : bias[bias.Length == 1 ? 0 : i]));
+            }
+        }
+
         /// <summary>y in row-major order over <paramref name="shape"/>, element i read at offset + Σ index[d] · strides[d] (Transpose, Slice).</summary>
         public static void StridedCopy(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, global::System.ReadOnlySpan<int> shape, global::System.ReadOnlySpan<int> strides, int offset)
         {
