@@ -183,8 +183,10 @@ internal static partial class QdqImport
         {
             if (!_graph.Nodes.Any(n => QOperators.Contains(n.OpType))) return;
             var nodes = new List<Node>();
+            var skip = new HashSet<Node>(); // the Cast → Mul after a ConvInteger/MatMulInteger, folded into its weights' scale
             foreach (var node in _graph.Nodes)
             {
+                if (skip.Contains(node)) continue;
                 if (!QOperators.Contains(node.OpType)) { nodes.Add(node); continue; }
                 var ns = node.Name;
                 switch (node.OpType)
@@ -218,13 +220,16 @@ internal static partial class QdqImport
                         nodes.Add(new Node(ns + "/y_quantize", "QuantizeLinear", [y, node.Inputs[6], node.Inputs[7]], node.Outputs));
                         break;
                     }
+                    case "ConvInteger" or "MatMulInteger" when node.Domain is "" or "ai.onnx":
+                        nodes.AddRange(ExpandInteger(node, skip)); // QdqImport.Integer.cs
+                        break;
                     case "QLinearAdd" or "QLinearMul" or "QLinearGlobalAveragePool" or "QLinearAveragePool" or "QLinearConcat" or "QGemm" or "QLinearSigmoid" or "QLinearLeakyRelu"
                         when node.Domain == "com.microsoft":
                         nodes.AddRange(ExpandContribOperator(node)); // QdqImport.Contrib.cs
                         break;
                     default:
                         throw Error(ErrorCodes.QOperatorNotImported,
-                            $"{(node.Domain.Length > 0 ? node.Domain + "." : "")}{node.OpType} '{node.Name}' is a QOperator-format node QuantGen does not import (it imports QLinearConv, QLinearMatMul, ONNX Runtime's QLinearAdd, QLinearMul, QLinearGlobalAveragePool, QLinearAveragePool, QLinearConcat, QGemm, QLinearSigmoid, QLinearLeakyRelu and QDQ models). " +
+                            $"{(node.Domain.Length > 0 ? node.Domain + "." : "")}{node.OpType} '{node.Name}' is a QOperator-format node QuantGen does not import (it imports QLinearConv, QLinearMatMul, static ConvInteger/MatMulInteger, ONNX Runtime's QLinearAdd, QLinearMul, QLinearGlobalAveragePool, QLinearAveragePool, QLinearConcat, QGemm, QLinearSigmoid, QLinearLeakyRelu and QDQ models). " +
                             "Re-export the model in QDQ format (ONNX Runtime: quantize_static(..., quant_format=QuantFormat.QDQ)).", node.Name);
                 }
             }
