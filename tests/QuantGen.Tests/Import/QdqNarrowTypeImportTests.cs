@@ -23,13 +23,23 @@ public sealed class QdqNarrowTypeImportTests(ITestOutputHelper output)
 
     private static int OnnxType(string type) => type switch
     {
-        "uint8" => 2, "int8" => 3, "int16" => 5, "uint16" => 4, "uint4" => 21, "int4" => 22,
+        "uint8" => 2,
+        "int8" => 3,
+        "int16" => 5,
+        "uint16" => 4,
+        "uint4" => 21,
+        "int4" => 22,
         _ => throw new ArgumentOutOfRangeException(nameof(type)),
     };
 
     private static (int Lo, int Hi) Range(string type) => type switch
     {
-        "uint8" => (0, 255), "int8" => (-128, 127), "int16" => (-32768, 32767), "uint16" => (0, 65535), "uint4" => (0, 15), _ => (-8, 7),
+        "uint8" => (0, 255),
+        "int8" => (-128, 127),
+        "int16" => (-32768, 32767),
+        "uint16" => (0, 65535),
+        "uint4" => (0, 15),
+        _ => (-8, 7),
     };
 
     /// <summary>A tensor of an integer ONNX type: 4-bit packed two per byte (low nibble first), 16-bit as little-endian raw bytes, 8-bit in int32_data.</summary>
