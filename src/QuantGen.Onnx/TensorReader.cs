@@ -15,6 +15,7 @@ internal static class TensorReader
     {
         var type = (DataType)proto.DataType;
         string what = string.IsNullOrEmpty(proto.Name) ? "tensor" : $"tensor '{proto.Name}'";
+        if (NarrowIntegers.IsNarrow(proto.DataType)) return NarrowIntegers.Read(proto, baseDirectory, what); // TensorReader.Narrow.cs
         if (!DataTypes.IsSupported(type))
             throw new ModelException(ErrorCodes.UnsupportedDataType,
                 $"{what} has element type {(TensorProto.Types.DataType)proto.DataType}, which is not supported.");

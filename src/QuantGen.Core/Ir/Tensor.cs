@@ -17,6 +17,15 @@ public sealed class Tensor
 
     public DataType DataType { get; }
 
+    /// <summary>
+    /// The ONNX element width when it is narrower than <see cref="DataType"/>'s (4 for int4/uint4 held as int8/uint8,
+    /// 16 for int16 held as int32: QDQ import, docs/interop.md); 0 when the tensor is stored as its ONNX type.
+    /// </summary>
+    public int StoredBits { get; private init; }
+
+    /// <summary>This tensor (same data) marked as read from a narrower ONNX type of <paramref name="bits"/> bits.</summary>
+    public Tensor WithStoredBits(int bits) => new(DataType, Shape, _data) { StoredBits = bits };
+
     /// <summary>Concrete dimensions; a scalar has rank 0.</summary>
     public int[] Shape { get; }
 

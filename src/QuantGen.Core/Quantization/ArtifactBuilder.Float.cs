@@ -18,6 +18,7 @@ internal sealed partial class ArtifactBuilder
     /// <summary>The f32 tensor holding <paramref name="value"/>, adding a Dequantize layer when it is quantized only.</summary>
     private string FloatTensor(string value)
     {
+        if (ImportedRoundTrip(value) is { } rounded) return rounded; // ArtifactBuilder.Import.cs
         if (_tensorNames.Contains(value + FloatSuffix)) return value + FloatSuffix;
         if (_tensorNames.Contains(value) && IsFloatOnly(value)) return value;
         return Dequantized(value);
@@ -27,7 +28,7 @@ internal sealed partial class ArtifactBuilder
     private void EnsureQuantized(string value)
     {
         if (!IsFloatOnly(value)) return;
-        var source = FloatTensor(value);
+        var source = _tensorNames.Contains(value + FloatSuffix) ? value + FloatSuffix : FloatTensor(value);
         if (source == value)
             throw new ModelException(ErrorCodes.NotQuantizable, $"'{value}' is computed in float at the output edge, and a quantized layer reads it: not supported yet.");
         if (!_ranges.ContainsKey(value) && _fixed is null)

@@ -47,6 +47,7 @@ internal sealed partial class ArtifactBuilder
             var floatName = input.Name + FloatSuffix;
             AddTensor(new ArtifactTensor(floatName, ArtifactElementType.F32, new(Shape(input.Name)), 1f, 0, 0, 0));
             inputs.Add(new ArtifactIo(input.Name, floatName));
+            if (IsUnquantizedImportInput(input.Name)) continue; // read by float layers only (ArtifactBuilder.Import.cs)
             var grid = GridFor(input.Name);
             AddTensor(grid.ToTensor(input.Name, Shape(input.Name)));
             AddLayer(LayerKinds.Quantize, "quantize_" + input.Name, [floatName], [input.Name], [], [], [], "model input");
@@ -72,6 +73,7 @@ internal sealed partial class ArtifactBuilder
         foreach (var output in _graph.Outputs)
         {
             var value = aliases.TryGetValue(output.Name, out var a) ? a : output.Name;
+            if (ImportedRoundTrip(value) is { } rounded) { outputs.Add(new ArtifactIo(output.Name, rounded)); continue; }
             var tensor = _tensors.FirstOrDefault(t => t.Name == value + FloatSuffix && IsFloatOnly(value)) ?? _tensors.FirstOrDefault(t => t.Name == value)
                 ?? throw new ModelException(ErrorCodes.NotQuantizable, $"Graph output '{output.Name}' is not produced by a quantized layer.");
             outputs.Add(new ArtifactIo(output.Name, tensor.ElementType == ArtifactElementType.F32 ? tensor.Name : Dequantized(value)));

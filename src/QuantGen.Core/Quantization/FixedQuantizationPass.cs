@@ -58,10 +58,22 @@ internal static class FixedQuantizationPass
         }
         if (!fixedQ.Exact) return;
         foreach (var (name, wq) in fixedQ.Weights)
-            if (!used.Contains(name))
+            if (!used.Contains(name) && !IsFloatConstant(layers, graph, name))
                 throw new ModelException(ErrorCodes.QdqNotImportable,
                     $"DequantizeLinear '{wq.Source}' dequantizes the constant '{name}', which is not the weight of a Conv, Gemm or MatMul: QuantGen quantizes weights of those only, and has nothing to put these integers in.",
                     modelPath, wq.Source);
+    }
+
+    /// <summary>
+    /// True when a dequantized constant that is no Conv/Gemm/MatMul weight is read only by float layers and elementwise
+    /// layers (a float constant of a float island, or the constant operand of an Affine/Mul): those compute with the
+    /// dequantized floats, as ONNX does. A Conv/Gemm/MatMul reading it otherwise (e.g. as its bias) is not.
+    /// </summary>
+    private static bool IsFloatConstant(IReadOnlyList<FloatLayer> layers, Graph graph, string name)
+    {
+        var nodes = graph.Nodes.Where(n => n.Inputs.Contains(name)).Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+        var readers = layers.Where(l => l.NodeInputs.Contains(name) || l.Nodes.Any(nodes.Contains)).ToList();
+        return readers.Count > 0 && readers.All(l => l.IsFloatOp || l.Kind is not (Artifact.LayerKinds.Conv or Artifact.LayerKinds.FullyConnected));
     }
 
     /// <summary>The fixed scales in output-channel order: one per channel from a per-axis quantizer on the output axis, or the per-tensor one repeated.</summary>

@@ -30,6 +30,7 @@ public static class ModelQuantizer
             {
                 CheckImportOptions(options, model.Path);
                 (model, imported) = QdqImport.Rewrite(model);
+                options = QdqImport.ActivationMode(imported, options, model.Path); // int16 activations: the 16-bit mode
             }
             var encodings = options.EncodingsPath is { } encodingsPath ? AimetEncodings.Load(encodingsPath) : null;
             if (encodings is not null && imported is not null)

@@ -71,11 +71,17 @@ internal static partial class QdqImport
     }
 
     /// <summary>The parameters of one Q or DQ node.</summary>
-    private sealed record Parameters(float[] Scales, long[] ZeroPoints, int Axis, DataType Type)
+    /// <summary>
+    /// <see cref="Type"/> is the IR storage type and <see cref="Bits"/> the ONNX type's width: 8 for int8/uint8, 4 for
+    /// int4/uint4 (stored as int8/uint8), 16 for int16 and 32 for int32 (both stored as int32).
+    /// </summary>
+    private sealed record Parameters(float[] Scales, long[] ZeroPoints, int Axis, DataType Type, int Bits = 8)
     {
         public bool PerTensor => Axis < 0;
 
-        public bool SameAs(Parameters other) => Type == other.Type && Axis == other.Axis
+        public string TypeName => QdqImport.TypeName(Type, Bits);
+
+        public bool SameAs(Parameters other) => Type == other.Type && Bits == other.Bits && Axis == other.Axis
             && Scales.AsSpan().SequenceEqual(other.Scales) && ZeroPoints.AsSpan().SequenceEqual(other.ZeroPoints);
     }
 
@@ -108,7 +114,7 @@ internal static partial class QdqImport
             var identities = new List<Node>();
             foreach (var dq in _graph.Nodes.Where(n => n.OpType == "DequantizeLinear").ToList())
             {
-                var dqParams = ReadParameters(dq, _constants.TryGetValue(dq.Inputs[0], out var c) ? c.DataType : (DataType?)null);
+                var dqParams = ReadParameters(dq, _constants.TryGetValue(dq.Inputs[0], out var c) ? c : null);
                 var x = dq.Inputs[0];
                 var y = dq.Outputs[0];
                 if (_constants.TryGetValue(x, out var stored))
@@ -177,8 +183,10 @@ internal static partial class QdqImport
         {
             if (!_graph.Nodes.Any(n => QOperators.Contains(n.OpType))) return;
             var nodes = new List<Node>();
+            var skip = new HashSet<Node>(); // the Cast → Mul after a ConvInteger/MatMulInteger, folded into its weights' scale
             foreach (var node in _graph.Nodes)
             {
+                if (skip.Contains(node)) continue;
                 if (!QOperators.Contains(node.OpType)) { nodes.Add(node); continue; }
                 var ns = node.Name;
                 switch (node.OpType)
@@ -212,13 +220,16 @@ internal static partial class QdqImport
                         nodes.Add(new Node(ns + "/y_quantize", "QuantizeLinear", [y, node.Inputs[6], node.Inputs[7]], node.Outputs));
                         break;
                     }
+                    case "ConvInteger" or "MatMulInteger" when node.Domain is "" or "ai.onnx":
+                        nodes.AddRange(ExpandInteger(node, skip)); // QdqImport.Integer.cs
+                        break;
                     case "QLinearAdd" or "QLinearMul" or "QLinearGlobalAveragePool" or "QLinearAveragePool" or "QLinearConcat" or "QGemm" or "QLinearSigmoid" or "QLinearLeakyRelu"
                         when node.Domain == "com.microsoft":
                         nodes.AddRange(ExpandContribOperator(node)); // QdqImport.Contrib.cs
                         break;
                     default:
                         throw Error(ErrorCodes.QOperatorNotImported,
-                            $"{(node.Domain.Length > 0 ? node.Domain + "." : "")}{node.OpType} '{node.Name}' is a QOperator-format node QuantGen does not import (it imports QLinearConv, QLinearMatMul, ONNX Runtime's QLinearAdd, QLinearMul, QLinearGlobalAveragePool, QLinearAveragePool, QLinearConcat, QGemm, QLinearSigmoid, QLinearLeakyRelu and QDQ models). " +
+                            $"{(node.Domain.Length > 0 ? node.Domain + "." : "")}{node.OpType} '{node.Name}' is a QOperator-format node QuantGen does not import (it imports QLinearConv, QLinearMatMul, static ConvInteger/MatMulInteger, ONNX Runtime's QLinearAdd, QLinearMul, QLinearGlobalAveragePool, QLinearAveragePool, QLinearConcat, QGemm, QLinearSigmoid, QLinearLeakyRelu and QDQ models). " +
                             "Re-export the model in QDQ format (ONNX Runtime: quantize_static(..., quant_format=QuantFormat.QDQ)).", node.Name);
                 }
             }
@@ -282,7 +293,7 @@ internal static partial class QdqImport
         }
 
         /// <summary>Scale, zero point, axis and quantized type of a Q or DQ node, checked (QG0080).</summary>
-        private Parameters ReadParameters(Node node, DataType? storedType)
+        private Parameters ReadParameters(Node node, Tensor? stored)
         {
             if (node.Inputs.Count < 2 || !node.HasInput(1))
                 throw Error(ErrorCodes.BadQdqParameters, $"{node.OpType} '{node.Name}' has no scale input.", node.Name);
@@ -299,31 +310,43 @@ internal static partial class QdqImport
                     throw Error(ErrorCodes.BadQdqParameters, $"{node.OpType} '{node.Name}': scale{(scales.Length > 1 ? $"[{i}]" : "")} is {Format(scales[i])}; a scale must be positive and finite.", node.Name);
 
             DataType type;
+            int bits;
             long[] zeros;
             if (node.HasInput(2))
             {
                 var zeroTensor = Constant(node, node.Inputs[2], "zero point");
-                type = zeroTensor.DataType;
+                (type, bits) = (zeroTensor.DataType, BitsOf(zeroTensor));
                 if (!zeroTensor.Shape.AsSpan().SequenceEqual(scaleTensor.Shape) && !(zeroTensor.Length == 1 && scales.Length == 1))
                     throw Error(ErrorCodes.BadQdqParameters, $"{node.OpType} '{node.Name}': the zero point has shape {ShapeMath.Format(zeroTensor.Shape)} and the scale {ShapeMath.Format(scaleTensor.Shape)}; they must match.", node.Name);
                 if (type is not (DataType.UInt8 or DataType.Int8 or DataType.Int32))
-                    throw Error(ErrorCodes.QdqNotExpressible, $"{node.OpType} '{node.Name}': zero point of type {DataTypes.Name(type)}; QuantGen imports int8 and uint8 quantization (and int32 biases).", node.Name);
+                    throw Error(ErrorCodes.QdqNotExpressible, $"{node.OpType} '{node.Name}': zero point of type {DataTypes.Name(type)}; QuantGen imports int4, uint4, int8, uint8 and int16 quantization (and int32 biases).", node.Name);
                 zeros = zeroTensor.ToInt64Array();
+            }
+            else if (stored is not null)
+            {
+                (type, bits) = (stored.DataType, BitsOf(stored));
+                zeros = new long[scales.Length];
             }
             else
             {
                 long dtype = node.GetInt("output_dtype", 0);
-                type = storedType ?? (dtype switch { 0 or 2 => DataType.UInt8, 3 => DataType.Int8, _ => (DataType)dtype });
-                if (type is not (DataType.UInt8 or DataType.Int8 or DataType.Int32))
-                    throw Error(ErrorCodes.QdqNotExpressible, $"{node.OpType} '{node.Name}' quantizes to ONNX type {(int)type} ({TypeName(type)}): QuantGen imports int8 and uint8 quantization only (its 16-bit grid is symmetric on ±32767, ONNX int16 saturates at −32768).", node.Name);
+                (type, bits) = dtype switch
+                {
+                    0 or 2 => (DataType.UInt8, 8),
+                    3 => (DataType.Int8, 8),
+                    21 => (DataType.UInt8, 4),
+                    22 => (DataType.Int8, 4),
+                    5 => (DataType.Int32, 16),
+                    _ => throw Error(ErrorCodes.QdqNotExpressible, $"{node.OpType} '{node.Name}' quantizes to ONNX type {dtype} ({TypeName((DataType)dtype, 0)}): QuantGen imports int4, uint4, int8, uint8 and int16 quantization only.", node.Name),
+                };
                 zeros = new long[scales.Length];
             }
-            if (storedType is { } stored && stored != type)
-                throw Error(ErrorCodes.BadQdqParameters, $"DequantizeLinear '{node.Name}': the data is {DataTypes.Name(stored)} and the zero point {DataTypes.Name(type)}; ONNX requires one type.", node.Name);
-            var (lo, hi) = Range(type);
+            if (stored is not null && (stored.DataType != type || BitsOf(stored) != bits))
+                throw Error(ErrorCodes.BadQdqParameters, $"DequantizeLinear '{node.Name}': the data is {TypeName(stored.DataType, BitsOf(stored))} and the zero point {TypeName(type, bits)}; ONNX requires one type.", node.Name);
+            var (lo, hi) = Range(type, bits);
             for (int i = 0; i < zeros.Length; i++)
-                if (zeros[i] < lo || zeros[i] > hi || (type == DataType.Int32 && zeros[i] != 0))
-                    throw Error(ErrorCodes.BadQdqParameters, $"{node.OpType} '{node.Name}': zero point{(zeros.Length > 1 ? $"[{i}]" : "")} {zeros[i]} is outside {DataTypes.Name(type)}'s range [{lo}, {hi}]{(type == DataType.Int32 ? " (int32 zero points must be 0)" : "")}.", node.Name);
+                if (zeros[i] < lo || zeros[i] > hi || (bits == 32 && zeros[i] != 0))
+                    throw Error(ErrorCodes.BadQdqParameters, $"{node.OpType} '{node.Name}': zero point{(zeros.Length > 1 ? $"[{i}]" : "")} {zeros[i]} is outside {TypeName(type, bits)}'s range [{lo}, {hi}]{(bits == 32 ? " (int32 zero points must be 0)" : "")}.", node.Name);
 
             int axis = -1;
             // One scale (a scalar or a 1-element vector, as ONNX Runtime reads it) is per-tensor.
@@ -333,7 +356,7 @@ internal static partial class QdqImport
                     throw Error(ErrorCodes.BadQdqParameters, $"{node.OpType} '{node.Name}': per-axis scales need opset 13 (the model has {_model.Opset}).", node.Name);
                 axis = (int)node.GetInt("axis", 1);
             }
-            return new Parameters(scales, zeros, axis, type);
+            return new Parameters(scales, zeros, axis, type, bits);
         }
 
         /// <summary>ONNX QuantizeLinear of a float constant: saturate(round_half_even(x / scale) + zero), the division in float32.</summary>
@@ -341,9 +364,11 @@ internal static partial class QdqImport
         {
             if (floats.DataType != DataType.Float)
                 throw Error(ErrorCodes.QdqNotImportable, $"QuantizeLinear '{q.Name}' quantizes a {DataTypes.Name(floats.DataType)} constant; QuantGen imports float32.", q.Name);
+            if (p.Bits > 8)
+                throw Error(ErrorCodes.QdqNotExpressible, $"QuantizeLinear '{q.Name}' quantizes the constant '{q.Inputs[0]}' to {p.TypeName}: QuantGen stores weights in int8 (int4, uint4, int8 and uint8 weights import exactly).", q.Name);
             var values = floats.ToFloatArray();
             var (stride, count) = AxisLayout(q, floats.Shape, p);
-            var (lo, hi) = Range(p.Type);
+            var (lo, hi) = Range(p.Type, p.Bits);
             var result = new long[values.Length];
             for (int i = 0; i < values.Length; i++)
             {
@@ -374,8 +399,8 @@ internal static partial class QdqImport
         /// <summary>A constant stored quantized (weights int8/uint8, bias int32) becomes the float initializer <paramref name="output"/>.</summary>
         private void RecordConstant(Node dq, Tensor stored, Parameters p, string output)
         {
-            if (stored.DataType is not (DataType.UInt8 or DataType.Int8 or DataType.Int32))
-                throw Error(ErrorCodes.QdqNotExpressible, $"DequantizeLinear '{dq.Name}' dequantizes {DataTypes.Name(stored.DataType)} data; QuantGen imports int8/uint8 weights and int32 biases.", dq.Name);
+            if (stored.DataType is not (DataType.UInt8 or DataType.Int8 or DataType.Int32) || p.Bits == 16)
+                throw Error(ErrorCodes.QdqNotExpressible, $"DequantizeLinear '{dq.Name}' dequantizes {p.TypeName} data; QuantGen imports int4/uint4/int8/uint8 weights (stored as int8) and int32 biases.", dq.Name);
             var (stride, count) = AxisLayout(dq, stored.Shape, p);
             var ints = stored.ToInt64Array();
             var floats = new float[ints.Length];
@@ -395,7 +420,7 @@ internal static partial class QdqImport
                 return;
             }
             int axis = p.PerTensor ? -1 : (p.Axis < 0 ? p.Axis + stored.Rank : p.Axis);
-            _fixed.Weights[output] = new FixedWeights(p.Scales, axis, 8, dq.Name);
+            _fixed.Weights[output] = new FixedWeights(p.Scales, axis, p.Bits == 4 && p.Type == DataType.Int8 ? 4 : 8, dq.Name);
             // Weights whose zero point is not 0 are stored as w − z, which must be an int8 (uint8 with zero 128 is).
             for (int i = 0; i < shifted.Length; i++)
                 if (shifted[i] < -128 || shifted[i] > 127)
@@ -407,34 +432,12 @@ internal static partial class QdqImport
         {
             if (!p.PerTensor)
                 throw Error(ErrorCodes.QdqNotExpressible, $"QuantizeLinear '{q.Name}' quantizes the activation '{value}' per axis ({p.Scales.Length} scales): QuantGen's activations have one scale per tensor.", q.Name);
-            if (p.Type == DataType.Int32)
-                throw Error(ErrorCodes.QdqNotExpressible, $"QuantizeLinear '{q.Name}' quantizes the activation '{value}' to int32: QuantGen's activations are 8-bit.", q.Name);
-            int zero = (int)p.ZeroPoints[0] + (p.Type == DataType.Int8 ? 128 : 0);
-            var grid = new ActivationGrid(p.Scales[0], zero, 0, 255);
+            var grid = ActivationGridOf(q, p, value); // QdqImport.Narrow.cs
             if (_fixed.Grids.TryGetValue(value, out var previous) && previous.Grid != grid)
                 throw Error(ErrorCodes.QdqNotExpressible, $"'{value}' is quantized twice with different parameters (QuantizeLinear '{previous.Source}' and '{q.Name}'): one value has one grid in QuantGen.", q.Name);
             _fixed.Grids[value] = (grid, q.Name);
         }
 
-        private static (long Lo, long Hi) Range(DataType type) => type switch
-        {
-            DataType.UInt8 => (0, 255),
-            DataType.Int8 => (-128, 127),
-            _ => (int.MinValue, int.MaxValue),
-        };
-
-        private static string TypeName(DataType type) => (int)type switch
-        {
-            4 => "uint16",
-            5 => "int16",
-            17 => "float8e4m3fn",
-            18 => "float8e4m3fnuz",
-            19 => "float8e5m2",
-            20 => "float8e5m2fnuz",
-            21 => "uint4",
-            22 => "int4",
-            _ => DataTypes.Name(type),
-        };
 
         private static string Format(float value) => value.ToString("R", CultureInfo.InvariantCulture);
 

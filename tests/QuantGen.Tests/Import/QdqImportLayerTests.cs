@@ -143,10 +143,12 @@ public sealed class QdqImportLayerTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void DequantizeLinearFeedingNothingQuantizableIsRefused()
+    public void DequantizedConstantOfAFloatNodeIsItsFloatConstant()
     {
-        // A dequantized int8 constant added to the input: no Conv/Gemm/MatMul weight takes these integers.
-        var e = Fails(new QdqModelBuilder
+        // A dequantized int8 constant added to the float input before the input's QuantizeLinear: ONNX computes that
+        // Add in float, so it is a float layer (docs/interop.md, "Float islands") whose constant is (q − 0) · 0.01, and
+        // the input's pair quantizes its output. (Before float islands this was QG0082.)
+        var result = Import(new QdqModelBuilder
         {
             Edit = m =>
             {
@@ -157,9 +159,11 @@ public sealed class QdqImportLayerTests(ITestOutputHelper output)
                 m.Graph.Node.Single(n => n.Name == "x_quantize").Input[0] = "x_offset";
             },
         });
-        // The Add would run in float (a float island); the dequantized integers then feed no weight: QG0082 names them.
-        Assert.Equal(ErrorCodes.QdqNotImportable, e.Code);
-        Assert.Contains("k_dequantize", e.Message, StringComparison.Ordinal);
+        var artifact = result.Artifact;
+        Assert.Equal([FloatLayers.Kind("Add"), LayerKinds.Quantize, LayerKinds.Conv, LayerKinds.Dequantize], artifact.Layers.Select(l => l.Kind));
+        Assert.Equal(Enumerable.Range(0, 72).Select(i => (i % 7) * 0.01f), artifact.Layers[0].Blobs.Single().FloatValues.AsArray());
+        Assert.Equal("x_offset", artifact.Layers[1].Outputs[0]);
+        Assert.Contains(result.Warnings, w => w.Code == ErrorCodes.FloatFallback && w.Message.Contains("'offset'", StringComparison.Ordinal));
     }
 
     [Fact]
