@@ -43,8 +43,8 @@ public sealed class LsqTests
             if (v < -8 || v > 7 || Math.Abs(v - Math.Round(v)) > 0.49) continue;
             const double h = 1e-6;
             double frozen = (Lsq.Quantize(x, s + h, beta, -8, 7) - Lsq.Quantize(x, s - h, beta, -8, 7)) / (2 * h);
-            Assert.Equal(Math.Round(v), frozen, 8);
-            Assert.Equal(frozen - v, Lsq.Gradient(x, s, beta, -8, 7).Scale, 8);
+            Assert.Equal(Math.Round(v), frozen, 6);
+            Assert.Equal(frozen - v, Lsq.Gradient(x, s, beta, -8, 7).Scale, 6);
         }
     }
 
