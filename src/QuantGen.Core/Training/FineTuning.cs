@@ -102,7 +102,7 @@ internal static class FineTuning
             foreach (var value in grids) ClampPositive(student.Parameters[student.GridSlotOf(value)].AsSpan(0, 1));
             recent += loss / batch;
             recentCount++;
-            if (step % 50 == 0 || step == options.FineTuneSteps)
+            if (step % 50 == 0 || step == 1 || step == options.FineTuneSteps)
             {
                 options.Progress?.Invoke(string.Create(CultureInfo.InvariantCulture,
                     $"fine-tuning step {step}/{options.FineTuneSteps}: loss {recent / recentCount:G4} ({clock.Elapsed.TotalSeconds / step:F2} s/step)"));

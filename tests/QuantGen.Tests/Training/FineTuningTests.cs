@@ -23,11 +23,11 @@ public sealed class FineTuningTests
             WeightBits = 2,
             Algorithms = QuantizationAlgorithms.Cle | QuantizationAlgorithms.FineTune,
             MaxCalibrationSamples = 128,
-            FineTuneSteps = 60,
+            FineTuneSteps = 100,
             FineTuneBatch = 16,
         }, Calibration.Value);
         Assert.Equal("bn-fold;cle;finetune", tuned.Artifact.GetMetadata("algorithms"));
-        Assert.True(tuned.CalibrationSqnrDb > plain.CalibrationSqnrDb + 1, $"SQNR {plain.CalibrationSqnrDb:F2} dB → {tuned.CalibrationSqnrDb:F2} dB");
+        Assert.True(tuned.CalibrationSqnrDb > plain.CalibrationSqnrDb + 3, $"SQNR {plain.CalibrationSqnrDb:F2} dB → {tuned.CalibrationSqnrDb:F2} dB");
     }
 
     [Fact]
