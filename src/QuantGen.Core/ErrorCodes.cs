@@ -156,6 +156,11 @@ public static class ErrorCodes
     /// <summary>An integer attribute or constant input whose value is outside the range the IR can represent (e.g. group 2^40).</summary>
     public const string ValueOutOfRange = "QG0042";
 
+    // ---- Fine-tuning (issue 20: gradients over the IR), QG0095-QG0099 ----
+
+    /// <summary>A layer fine-tuning cannot differentiate (a float-island node, a Lookup function without a derivative).</summary>
+    public const string NoGradient = "QG0095";
+
     /// <summary>A bug in QuantGen itself surfaced while processing a model; the message asks for a report.</summary>
     public const string InternalError = "QG9999";
 }

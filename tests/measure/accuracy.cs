@@ -56,6 +56,8 @@ var configs = new (string Name, QuantizationOptions Options, bool Calibrated)[]
     ("W3A8 nearest MSE", new() { WeightBits = 3, Algorithms = none }, true),
     ("W3A8 AdaRound (default)", new() { WeightBits = 3 }, true),
     ("W2A8 AdaRound (default)", new() { WeightBits = 2 }, true),
+    ("W2A8 AdaRound + finetune", new() { WeightBits = 2, Algorithms = QuantizationAlgorithms.Cle | QuantizationAlgorithms.BiasAbsorption | QuantizationAlgorithms.AdaRound | QuantizationAlgorithms.FineTune }, true),
+    ("W2A8 AdaRound + finetune 600 steps lr 0.003", new() { WeightBits = 2, Algorithms = QuantizationAlgorithms.Cle | QuantizationAlgorithms.BiasAbsorption | QuantizationAlgorithms.AdaRound | QuantizationAlgorithms.FineTune, FineTuneSteps = 600, FineTuneLearningRate = 0.003f }, true),
     ("W8A16 default", new() { ActivationBits = 16 }, true),
     ("W4A16 AdaRound (default)", new() { WeightBits = 4, ActivationBits = 16 }, true),
     // HAWQ-V2 mixed precision (issue 21) at the weight bits of uniform W4 / W3: widths from {2, 3, 4, 8}, then AdaRound.

@@ -56,6 +56,8 @@ public static class ModelQuantizer
                 throw new ModelException(ErrorCodes.InvalidOption,
                     $"Algorithms: {QuantizationOptions.Format(algorithms)} with Encodings: cross-layer equalization and bias absorption rescale the weights and activations the encodings give ranges for; use bias-correction, adaround or none.", model.Path);
             if (encodings is not null) AimetEncodings.CheckNames(encodings, prepared.Graph, options.EncodingsPath!, model.Path);
+            if (calibration is null && algorithms.HasFlag(QuantizationAlgorithms.FineTune))
+                throw new ModelException(ErrorCodes.InvalidOption, "Algorithms: finetune needs calibration data (the float model's outputs on it are what the quantized model learns).", model.Path);
             if (calibration is null && algorithms.HasFlag(QuantizationAlgorithms.AdaRound))
                 throw new ModelException(ErrorCodes.InvalidOption, "Algorithms: adaround needs calibration data (set Calibration, or drop adaround for a data-free build).", model.Path);
             // Before the passes: a data-free build without the inputs' ranges stops here, saying what to add (QG0021).
@@ -94,7 +96,10 @@ public static class ModelQuantizer
                     options.Progress?.Invoke("mixed precision: Hessian traces and the Pareto frontier");
                     mixed = MixedPrecision.MixedPrecisionPlanner.Plan(prepared.Graph, layers, options, calibration, samples, model.Path);
                 }
+                // Fine-tuning's teacher is the float model as it is now (after equalization, before bias correction moves biases).
+                var teacher = algorithms.HasFlag(QuantizationAlgorithms.FineTune) ? Training.FineTuning.Teacher(prepared.Graph, layers, model.Path) : null;
                 ranges = new CalibratedPasses(prepared.Graph, options, algorithms).Run(layers, calibration, samples, logs);
+                if (teacher is not null) ranges = Training.FineTuning.Run(teacher, layers, ranges, options, calibration, samples, model.Path);
             }
             else
             {

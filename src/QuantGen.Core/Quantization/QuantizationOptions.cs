@@ -19,6 +19,9 @@ public enum QuantizationAlgorithms
 
     /// <summary>AdaRound (arXiv 2004.10568): learned up/down rounding of the weights; needs calibration data.</summary>
     AdaRound = 8,
+
+    /// <summary>Label-free fine-tuning after the other passes (STE weights, LSQ+ grids, distillation from the float model; docs/quantization.md "Gradients").</summary>
+    FineTune = 16,
 }
 
 /// <summary>How a quantization range is chosen (white paper §3.4).</summary>
@@ -57,6 +60,13 @@ public sealed partial record QuantizationOptions
 
     /// <summary>Fewest calibration samples accepted: below one batch of AdaRound's paper (32 images) ranges and statistics are noise.</summary>
     public int MinCalibrationSamples { get; init; } = 32;
+
+    /// <summary>Fine-tuning (Algorithms "finetune"): optimizer steps, samples per step, and the learning rate in grid steps per step (Training/FineTuning.cs).</summary>
+    public int FineTuneSteps { get; init; } = 200;
+
+    public int FineTuneBatch { get; init; } = 16;
+
+    public float FineTuneLearningRate { get; init; } = 0.01f;
 
     /// <summary>Largest number of calibration samples used (the first N of the file).</summary>
     public int MaxCalibrationSamples { get; init; } = 512;
@@ -143,6 +153,9 @@ public sealed partial record QuantizationOptions
             throw new ModelException(ErrorCodes.InvalidOption, $"AdaRoundIterations={AdaRoundIterations} is out of range 1..1000000.");
         Factorization.CompressionOptions.Validate(this);
         ValidateMixedPrecision();
+        if (FineTuneSteps is < 1 or > 1_000_000 || FineTuneBatch is < 1 or > 4096 || !(FineTuneLearningRate > 0 && FineTuneLearningRate <= 1))
+            throw new ModelException(ErrorCodes.InvalidOption,
+                $"Fine-tuning: steps {FineTuneSteps} (1..1000000), batch {FineTuneBatch} (1..4096) and learning rate {FineTuneLearningRate} (0..1] must be in range.");
     }
 
     /// <summary>Parses "cle;bias-absorption;bias-correction;adaround" (any order, ';' or ',' separated), "none" or "default" (null).</summary>
@@ -159,8 +172,9 @@ public sealed partial record QuantizationOptions
                 "bias-absorption" => QuantizationAlgorithms.BiasAbsorption,
                 "bias-correction" => QuantizationAlgorithms.BiasCorrection,
                 "adaround" => QuantizationAlgorithms.AdaRound,
+                "finetune" => QuantizationAlgorithms.FineTune,
                 _ => throw new ModelException(ErrorCodes.InvalidOption,
-                    $"Algorithms: '{part}' is not a known pass; use cle, bias-absorption, bias-correction, adaround, none or default."),
+                    $"Algorithms: '{part}' is not a known pass; use cle, bias-absorption, bias-correction, adaround, finetune, none or default."),
             };
         }
         return result;
@@ -174,6 +188,7 @@ public sealed partial record QuantizationOptions
         if (algorithms.HasFlag(QuantizationAlgorithms.BiasAbsorption)) parts.Add("bias-absorption");
         if (algorithms.HasFlag(QuantizationAlgorithms.BiasCorrection)) parts.Add("bias-correction");
         if (algorithms.HasFlag(QuantizationAlgorithms.AdaRound)) parts.Add("adaround");
+        if (algorithms.HasFlag(QuantizationAlgorithms.FineTune)) parts.Add("finetune");
         return parts.Count == 0 ? "none" : string.Join(";", parts);
     }
 
