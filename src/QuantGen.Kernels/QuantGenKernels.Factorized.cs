@@ -236,10 +236,46 @@ namespace QuantGen.Generated
             /// <summary>y[start + o·stride] for every output channel o, from stage 1's packed dot products t of the raw input.</summary>
             public void Finish(global::System.ReadOnlySpan<int> t, global::System.Span<byte> y, int start, int stride)
             {
-                for (int c = 0; c < _rank; c++)
+                int c = 0, o = 0;
+#if QUANTGEN_INTRINSICS
+                if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+                {
+                    for (; c + 8 <= _rank; c += 8)
+                    {
+                        var sums = Load8(t, c) + Load8(_zeroTerms, c);
+                        var z = RequantizeLanes(sums, Load8(_zMultiplier, c),
+                            Load8(_zShift, c), -32767, 32767);
+                        // Lanes in [−32767, 32767]: the saturating pack is exact; its 128-bit-lane order is fixed by one vpermq.
+                        var packed = global::System.Runtime.Intrinsics.X86.Avx2.Permute4x64(
+                            global::System.Runtime.Intrinsics.Vector256.AsInt64(global::System.Runtime.Intrinsics.X86.Avx2.PackSignedSaturate(z, z)), 0b11_01_10_00);
+                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsInt16(global::System.Runtime.Intrinsics.Vector256.GetLower(packed)),
+                            ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(_z.Slice(c, 8)));
+                    }
+                }
+#endif
+                for (; c < _rank; c++)
                     _z[c] = (short)RequantizeIntermediate(t[c] + _zeroTerms[c], _zMultiplier[c], _zShift[c]);
                 DotPairs(_z, _a, _acc, _rp2, _mp);
-                for (int o = 0; o < _m; o++)
+#if QUANTGEN_INTRINSICS
+                if (SimdEnabled && stride == 1 && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+                {
+                    for (; o + 8 <= _m; o += 8)
+                    {
+                        var total = Load8(_bias, o) + Load8(_acc, o);
+                        // A negative accumulator takes the negative pair (the same values when the layer has no LeakyRelu).
+                        var negative = global::System.Runtime.Intrinsics.Vector256.LessThan(total, global::System.Runtime.Intrinsics.Vector256<int>.Zero);
+                        var multiplier = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(negative,
+                            Load8(_negMultiplier, o), Load8(_multiplier, o));
+                        var shift = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(negative,
+                            Load8(_negShift, o), Load8(_shift, o));
+                        var q = RequantizeLanes(total, multiplier, shift, _lo - _zy, _hi - _zy) + global::System.Runtime.Intrinsics.Vector256.Create(_zy);
+                        if (_high.Length != 0) q = global::System.Runtime.Intrinsics.Vector256.Min(q, Load8(_high, o));
+                        global::System.Runtime.Intrinsics.Vector64.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.GetLower(Narrow8(q)),
+                            ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(y.Slice(start + o, 8)));
+                    }
+                }
+#endif
+                for (; o < _m; o++)
                 {
                     int total = _bias[o] + _acc[o];
                     byte value = total >= 0
@@ -274,6 +310,46 @@ namespace QuantGen.Generated
         }
 
 #if QUANTGEN_INTRINSICS
+        /// <summary>
+        /// The fixed-point requantization of 8 int32 lanes, exactly as the scalar Requantize/RequantizeIntermediate:
+        /// round(acc · multiplier · 2^−shift) half toward +∞ from the exact 64-bit product (vpmuldq on the even lanes and
+        /// on the odd ones shifted down), clamped to [low, high] while still 64-bit. AVX2 has no 64-bit arithmetic shift:
+        /// for a negative x, x &gt;&gt; s = ~(~x &gt;&gt;&gt; s), so the sign mask is XORed in before and after a logical
+        /// variable shift. Shifts lie in [1, 62] (ArtifactGeometry checks them).
+        /// </summary>
+        private static global::System.Runtime.Intrinsics.Vector256<int> RequantizeLanes(global::System.Runtime.Intrinsics.Vector256<int> acc,
+            global::System.Runtime.Intrinsics.Vector256<int> multiplier, global::System.Runtime.Intrinsics.Vector256<int> shift, int low, int high)
+        {
+            var even = RequantizeEvenLanes(acc, multiplier, shift, low, high);
+            var odd = RequantizeEvenLanes(
+                global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.X86.Avx2.ShiftRightLogical(global::System.Runtime.Intrinsics.Vector256.AsInt64(acc), 32)),
+                global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.X86.Avx2.ShiftRightLogical(global::System.Runtime.Intrinsics.Vector256.AsInt64(multiplier), 32)),
+                global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.X86.Avx2.ShiftRightLogical(global::System.Runtime.Intrinsics.Vector256.AsInt64(shift), 32)), low, high);
+            // Each result fits the low 32 bits of its 64-bit lane: the even ones stay, the odd ones move up into place.
+            return global::System.Runtime.Intrinsics.X86.Avx2.Blend(global::System.Runtime.Intrinsics.Vector256.AsInt32(even), global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.X86.Avx2.ShiftLeftLogical(odd, 32)), 0b1010_1010);
+        }
+
+        /// <summary>values[at..at+8] as a vector (the slice checks the bounds).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector256<int> Load8(global::System.ReadOnlySpan<int> values, int at) =>
+            global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(values.Slice(at, 8)));
+
+        /// <summary>RequantizeLanes on lanes 0, 2, 4, 6 (their int32 values), as four int64 results.</summary>
+        private static global::System.Runtime.Intrinsics.Vector256<long> RequantizeEvenLanes(global::System.Runtime.Intrinsics.Vector256<int> acc,
+            global::System.Runtime.Intrinsics.Vector256<int> multiplier, global::System.Runtime.Intrinsics.Vector256<int> shift, int low, int high)
+        {
+            var count = global::System.Runtime.Intrinsics.Vector256.AsUInt64(global::System.Runtime.Intrinsics.X86.Avx2.And(global::System.Runtime.Intrinsics.Vector256.AsInt64(shift), global::System.Runtime.Intrinsics.Vector256.Create(0xFFFFFFFFL)));
+            var half = global::System.Runtime.Intrinsics.X86.Avx2.ShiftLeftLogicalVariable(global::System.Runtime.Intrinsics.Vector256.Create(1L),
+                count - global::System.Runtime.Intrinsics.Vector256.Create(1UL));
+            var x = global::System.Runtime.Intrinsics.X86.Avx2.Multiply(acc, multiplier) + half;
+            var sign = global::System.Runtime.Intrinsics.X86.Avx2.CompareGreaterThan(global::System.Runtime.Intrinsics.Vector256<long>.Zero, x);
+            var v = global::System.Runtime.Intrinsics.X86.Avx2.ShiftRightLogicalVariable(x ^ sign, count) ^ sign;
+            var lo = global::System.Runtime.Intrinsics.Vector256.Create((long)low);
+            var hi = global::System.Runtime.Intrinsics.Vector256.Create((long)high);
+            v = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.X86.Avx2.CompareGreaterThan(lo, v), lo, v);
+            return global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.X86.Avx2.CompareGreaterThan(v, hi), hi, v);
+        }
+
         /// <summary>DotPairs with AVX2: the pair (z[c], z[c+1]) broadcast to every 32-bit lane, vpmaddwd against 8 channels' pairs.</summary>
         private static void DotPairsAvx2(global::System.ReadOnlySpan<short> z, global::System.ReadOnlySpan<short> a, global::System.Span<int> acc, int rp2, int mp)
         {

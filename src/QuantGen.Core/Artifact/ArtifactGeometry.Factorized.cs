@@ -47,8 +47,11 @@ public static partial class ArtifactGeometry
     {
         foreach (var key in new[] { "zMultiplier", "zShift" })
             if (layer.GetBlob(key).Values.Count != rank) return $"'{key}' has {layer.GetBlob(key).Values.Count} values for rank {rank}";
-        foreach (int shift in layer.GetBlob("zShift").Values)
-            if (shift is < 1 or > 62) return $"'zShift' {shift} is outside [1, 62]";
+        // Every requantization shift of the layer: the kernels form 2^(shift − 1) and shift a 64-bit product by it.
+        foreach (var key in new[] { "zShift", "shift", "negShift" })
+            if (layer.HasBlob(key))
+                foreach (int shift in layer.GetBlob(key).Values)
+                    if (shift is < 1 or > 62) return $"'{key}' {shift} is outside [1, 62]";
         return null;
     }
 }

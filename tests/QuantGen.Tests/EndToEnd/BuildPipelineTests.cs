@@ -111,6 +111,42 @@ public sealed class BuildPipelineTests(ITestOutputHelper output)
         Assert.Equal("bn-fold;none", ArtifactText.Read(File.ReadAllText(artifactPath)).GetMetadata("algorithms"));
     }
 
+    /// <summary>
+    /// Encodings="…" on the item reaches the quantizer through the MSBuild task: an AIMET 2.0.0 file fixing the first
+    /// ReLU's and the logits' grids to steps QuantGen would not choose shows in the artifact and the report; a misspelt
+    /// tensor name in the file is QG0085 naming it, with nothing written.
+    /// </summary>
+    [Fact]
+    public void EncodingsOnTheItemFixTheGridsTheyNameAndMisspeltNamesAreQgErrors()
+    {
+        const string Item = """<QuantModel Include="Models/fashion_cnn.onnx" ClassName="FashionCnn" Namespace="Demo" Calibration="Data/calib.npy" Encodings="Data/cnn.encodings" />""";
+        static string Encodings(string relu) => $$"""
+            {"version": "2.0.0",
+             "encodings": [
+               {"name": "{{relu}}", "output_dtype": "uint8", "y_scale": 0.0625, "y_zero_point": 0},
+               {"name": "logits", "output_dtype": "uint8", "y_scale": 0.25, "y_zero_point": 100}]}
+            """;
+        using var project = Consumer(Item);
+        File.WriteAllText(project.Path("Data", "cnn.encodings"), Encodings("/Relu_output_0"));
+        var (code, log) = project.Build();
+        Assert.True(code == 0, log);
+        var artifact = ArtifactText.Read(File.ReadAllText(project.Path("obj", "Debug", "net10.0", "quantgen", "fashion_cnn.qgart")));
+        var logits = artifact.Tensors.Single(t => t.ElementType == ArtifactElementType.U8 && artifact.Layers.Any(l => l.Kind == LayerKinds.Dequantize && l.Inputs[0] == t.Name));
+        Assert.Equal(0.25f, logits.Scale);
+        Assert.Equal(100, logits.ZeroPoint);
+        var report = File.ReadAllText(project.Path("obj", "Debug", "net10.0", "quantgen", "fashion_cnn.quant.md"));
+        Assert.Contains("fixed grids for 2 activations", report);
+
+        File.WriteAllText(project.Path("Data", "cnn.encodings"), Encodings("/Relu_outptu_0"));
+        (code, log) = project.Build();
+        Assert.NotEqual(0, code);
+        var line = log.Split('\n').FirstOrDefault(l => l.Contains("error QG0085", StringComparison.Ordinal));
+        Assert.True(line is not null, log);
+        Assert.Contains("/Relu_outptu_0", line);
+        Assert.DoesNotContain("   at ", log);
+        output.WriteLine(line.Trim());
+    }
+
     [Theory]
     [InlineData("""<QuantModel Include="Models/fashion_cnn.onnx" WeightBits="1" />""", "QG0015", "WeightBits")]
     [InlineData("""<QuantModel Include="Models/fashion_cnn.onnx" ActivationBits="12" />""", "QG0015", "use 8 or 16")]

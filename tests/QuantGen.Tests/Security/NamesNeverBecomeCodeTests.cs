@@ -14,7 +14,7 @@ public sealed class NamesNeverBecomeCodeTests
 {
     private static readonly string[] EmitterFiles =
     [
-        "ModelPlanner.cs", "ModelPlanner.Factorized.cs", "ModelPlanner.Float.cs", "ModelPlanner.Packed.cs", "ModelPrinter.cs", "ModelPrinter.Factorized.cs", "ConstantData.cs", "IoMembers.cs",
+        "ModelPlanner.cs", "ModelPlanner.Factorized.cs", "ModelPlanner.Float.cs", "ModelPlanner.Packed.cs", "ModelPrinter.cs", "ConstantData.cs", "IoMembers.cs",
     ];
 
     /// <summary>Calls whose result is safe to print: escaping, numbers, identifiers, code fragments built from those.</summary>
@@ -47,7 +47,9 @@ public sealed class NamesNeverBecomeCodeTests
         // plan's raw fields, Name, Kind, Comment, Tensor, Pool, which the printer passes through Doc/Comment/Literal).
         "declaration.Namespace", "declaration.Declaration", "declaration.ClassName", "_plan.Declaration.ClassName", "buffer.Field",
         "io.Parameter", "io.Prefix", "layer.Method", "p.Name", "library", "call.Kernel", "parts.Field", "parts.Method", "argument.Name",
-        "operand.Name", "f.BValues", "f.AValues", "bIndices", "aIndices",
+        "operand.Name", "bIndices", "aIndices",
+        // A derived array: its field from the identifier policy, its element type one of the planner's keywords (sbyte, int, short).
+        "derived.Field", "derived.ElementType",
     ];
 
     /// <summary>Joined sequences whose elements are identifiers or shapes (exact text).</summary>
@@ -73,7 +75,8 @@ public sealed class NamesNeverBecomeCodeTests
                     problems.Add($"{file}:{hole.GetLocation().GetLineSpan().StartLinePosition.Line + 1}: {hole}");
             }
         }
-        Assert.True(holes > 150, $"only {holes} holes found: the scan no longer sees the emitters' code");
+        // 137 when the factorized layers became kernel calls (their printed loops had ~40 holes): a floor well below that.
+        Assert.True(holes > 110, $"only {holes} holes found: the scan no longer sees the emitters' code");
         Assert.True(problems.Count == 0,
             "Text that reaches generated code without SafeText (Comment/Doc/Literal), Int/Float or an identifier:\n" + string.Join("\n", problems));
     }

@@ -7,7 +7,8 @@ namespace QuantGen.Core.Operators;
 /// Sqrt/Div/Mul/Add pattern, LayerGraphBuilder.LayerNorm.cs): each of the outer rows of the n elements from 'axis'
 /// (default −1) on is normalised, y = (x − mean) / sqrt(var + epsilon) · Scale + B, mean and (biased) variance in
 /// double, rounded once to float. Scale and B hold n values or one; unlike ONNX, Scale may be omitted too (1), as the
-/// written-out pattern without a Mul gives. Only the first output (Y) is computed.
+/// written-out pattern without a Mul gives. The optional Mean and InvStdDev outputs have the shape of X with the
+/// normalised axes set to 1 (stash_type float: each the double value rounded once).
 /// QuantGenFloatKernels.LayerNorm computes the same in the same order (bit for bit).
 /// </summary>
 internal sealed class LayerNormOperator : Operator
@@ -21,9 +22,9 @@ internal sealed class LayerNormOperator : Operator
         var (_, n) = Rows(ctx, x.Shape);
         if (Op.Optional(inputs, 1) is { } scale) Check(ctx, scale, n, "Scale");
         if (Op.Optional(inputs, 2) is { } b) Check(ctx, b, n, "B");
-        for (int o = 1; o < ctx.Node.Outputs.Count; o++)
-            if (ctx.Node.Outputs[o].Length > 0) throw ctx.Error(ErrorCodes.NotQuantizable, "only the Y output of LayerNormalization is supported (not Mean or InvStdDev).");
-        return Op.One(x.DataType, x.Shape);
+        if (ctx.Node.Outputs.Count == 1) return Op.One(x.DataType, x.Shape);
+        var statistics = new TensorInfo(DataType.Float, StatisticsShape(ctx, x.Shape));
+        return ctx.Node.Outputs.Count == 2 ? [new TensorInfo(x.DataType, x.Shape), statistics] : [new TensorInfo(x.DataType, x.Shape), statistics, statistics];
     }
 
     public override Tensor[] Execute(OpContext ctx, IReadOnlyList<Tensor?> inputs)
@@ -39,6 +40,11 @@ internal sealed class LayerNormOperator : Operator
         var data = x.AsSpan<float>();
         var y = Tensor.Zeros(DataType.Float, x.Shape);
         var output = (float[])y.Data;
+        var statisticsShape = StatisticsShape(ctx, x.Shape);
+        var meanTensor = Tensor.Zeros(DataType.Float, statisticsShape);
+        var inverseTensor = Tensor.Zeros(DataType.Float, statisticsShape);
+        var means = (float[])meanTensor.Data;
+        var inverses = (float[])inverseTensor.Data;
         for (int o = 0; o < outer; o++)
         {
             int b = o * n;
@@ -51,10 +57,19 @@ internal sealed class LayerNormOperator : Operator
                 squares += d * d;
             }
             double inverse = 1 / Math.Sqrt(squares / n + epsilon);
+            means[o] = (float)mean;
+            inverses[o] = (float)inverse;
             for (int i = 0; i < n; i++)
                 output[b + i] = (float)((data[b + i] - mean) * inverse * (scale.Length == 0 ? 1 : scale[scale.Length == 1 ? 0 : i]) + (bias.Length == 0 ? 0 : bias[bias.Length == 1 ? 0 : i]));
         }
-        return [y];
+        return ctx.Node.Outputs.Count switch { 1 => [y], 2 => [y, meanTensor], _ => [y, meanTensor, inverseTensor] };
+    }
+
+    /// <summary>X's shape with the normalised axes (axis on) set to 1: the shape of Mean and InvStdDev.</summary>
+    private static int[] StatisticsShape(OpContext ctx, int[] shape)
+    {
+        int axis = ShapeMath.NormalizeAxis(ctx.Node.GetInt("axis", -1), shape.Length, "axis");
+        return shape.Select((d, i) => i < axis ? d : 1).ToArray();
     }
 
     private static (int Outer, int N) Rows(OpContext ctx, int[] shape)
