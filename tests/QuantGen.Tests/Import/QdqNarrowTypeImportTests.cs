@@ -7,6 +7,7 @@ using QuantGen.Core.Quantization;
 using QuantGen.Onnx;
 using QuantGen.Onnx.Proto;
 using QuantGen.Tests.BadInput;
+using QuantGen.Tests.Generator;
 using Xunit.Abstractions;
 
 namespace QuantGen.Tests.Import;
@@ -157,6 +158,24 @@ public sealed class QdqNarrowTypeImportTests(ITestOutputHelper output)
         Assert.True(maxLsb <= 1, $"{name}: max |Δ| {maxLsb} LSB");
         // The 4-bit grids saturate at the type's top (ONNX QuantizeLinear), which the u8 storage's clamp must reproduce.
         if (f.Activations is "int4" or "uint4") Assert.True(saturated > 100, $"{name}: only {saturated} outputs reach the 4-bit top");
+
+        // The generated class equals the simulator on every kernel path: the 4-bit clamps on u8 storage, int16's −32768 end.
+        var artifactPath = "/project/obj/quantgen/narrow.qgart";
+        var driver = GeneratorHarness.Driver([new GeneratorHarness.InMemoryText(artifactPath, ArtifactText.Write(artifact))], GeneratedCodeTests.Options(artifactPath, "Narrow"));
+        var (assembly, _) = GeneratorHarness.Build(GeneratorHarness.Compilation(GeneratedCodeTests.Probe("Narrow")), driver);
+        var run = assembly.GetType("Probe")!.GetMethod("Run")!;
+        var paths = GeneratedCodeTests.KernelPaths(assembly);
+        for (int n = 0; n < 20; n++)
+        {
+            var input = Enumerable.Range(0, 72).Select(_ => (float)random.NextDouble() * 1.2f - 0.1f).ToArray();
+            var expected = simulator.Run(new Dictionary<string, float[]> { ["x"] = input })["y"];
+            foreach (var (pathName, select) in paths)
+            {
+                select();
+                Assert.True(expected.SequenceEqual((float[])run.Invoke(null, [input])!), $"{name}: the {pathName} path differs from the simulator");
+            }
+        }
+        paths[0].Select();
     }
 
     private static ModelException Fails(byte[] model)
