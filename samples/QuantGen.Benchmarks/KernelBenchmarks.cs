@@ -33,6 +33,7 @@ public class KernelBenchmarks
     private sbyte[] _fcWeights = [];
     private int[] _acc = [], _fcBias = [];
     private float[] _fcScale = [];
+    private Factorized _factorized = null!;
 
     /// <summary>One NHWC convolution's operands: n = 1, square input, "same" padding.</summary>
     private sealed class Conv
@@ -64,6 +65,43 @@ public class KernelBenchmarks
         }
     }
 
+    /// <summary>
+    /// A factorized 1×1 NHWC convolution in the planner's "plain" expand form (A = W dense [M, r], B a scaled
+    /// permutation [r, C]), operands as the generator's Derived fields hold them (B in DotPacked's s8 layout, A in int16 pairs).
+    /// </summary>
+    private sealed class Factorized
+    {
+        public byte[] X = [], Y = [];
+        public sbyte[] B = [];
+        public short[] A = [];
+        public int[] ZeroTerms = [], ZMultiplier = [], ZShift = [], Bias = [], Multiplier = [], Shift = [];
+        public int C, Side, M;
+
+        public static Factorized Create(Random random, int c, int side, int m)
+        {
+            int rank = c, kp = (c + 3) & ~3, rp = (rank + 7) & ~7, rp2 = (rank + 1) & ~1, mp = (m + 7) & ~7;
+            var b = new sbyte[kp * rp];
+            for (int r = 0; r < rank; r++)
+                b[(r >> 2) * 4 * rp + 4 * r + (r & 3)] = (sbyte)random.Next(1, 8);
+            return new Factorized
+            {
+                C = c,
+                Side = side,
+                M = m,
+                X = Bytes(random, side * side * c),
+                Y = new byte[side * side * m],
+                B = b,
+                A = Enumerable.Range(0, rp2 * mp).Select(_ => (short)random.Next(-7, 8)).ToArray(),
+                ZeroTerms = new int[rank],
+                ZMultiplier = Enumerable.Range(0, rank).Select(_ => random.Next(1 << 29, 1 << 30)).ToArray(),
+                ZShift = Enumerable.Range(0, rank).Select(_ => 24).ToArray(),
+                Bias = Enumerable.Range(0, m).Select(_ => random.Next(-2000, 2000)).ToArray(),
+                Multiplier = Enumerable.Range(0, m).Select(_ => random.Next(1 << 29, 1 << 30)).ToArray(),
+                Shift = Enumerable.Range(0, m).Select(_ => 40).ToArray(),
+            };
+        }
+    }
+
     [GlobalSetup]
     public void Setup()
     {
@@ -83,6 +121,7 @@ public class KernelBenchmarks
         _col = new byte[1 << 18];
         _acc = Enumerable.Range(0, 4 * 128).Select(_ => random.Next(-300000, 300000)).ToArray();
         _requantized = new byte[128];
+        _factorized = Factorized.Create(random, 24, 14, 96);
     }
 
     [GlobalCleanup]
@@ -109,6 +148,14 @@ public class KernelBenchmarks
     [Benchmark(Description = "Requantize 128 channels")]
     public void Requantize() =>
         Kernels.RequantizeChannels(_acc, _fcBias, _fcScale, _fcScale, default, _requantized, 0, 1, 5, 0, 255);
+
+    [Benchmark(Description = "Factorized pointwise NHWC 14x14x24 -> 96 (A = W, B permutation)")]
+    public void FactorizedPointwise()
+    {
+        var f = _factorized;
+        Kernels.FactorizedConvNhwc(f.X, f.B, f.ZeroTerms, f.ZMultiplier, f.ZShift, f.A, f.Bias, f.Multiplier, f.Shift, f.Multiplier, f.Shift, default,
+            f.Y, _col, _acc, 1, f.C, f.Side, f.Side, f.M, f.Side, f.Side, 1, 1, 1, 1, 0, 0, 1, 1, f.C, 3, 5, 0, 255);
+    }
 
     private void Run(Conv c) =>
         Kernels.ConvNhwc(c.X, c.W, c.Bias, c.Scale, c.Scale, default, c.Y, _col, _acc,

@@ -36,13 +36,11 @@ namespace QuantGen.Generator
             var a = Derived(method + "A", "short", Call(KernelLibrary.Kernels, "UnpackFactorA",
                 Line(Pos(aValues), Pos(aIndices), Named("rows", m), Named("cols", rank), Named("nonZeros", nonZeros[1]), Named("bits", bits[1]))));
 
-            var multiplier = Pos(Ints(method, "Multiplier", layer, "multiplier"));
-            var shift = Pos(Ints(method, "Shift", layer, "shift"));
-            var factors = Line(Pos(In(x)), Pos(b), Pos(zeroTerms), Pos(Ints(method, "ZMultiplier", layer, "zMultiplier")), Pos(Ints(method, "ZShift", layer, "zShift")), Pos(a));
-            var requantization = Line(Pos(Ints(method, "Bias", layer, "bias")), multiplier, shift);
-            requantization = IsLeaky(layer)
-                ? requantization.With(Pos(Ints(method, "NegMultiplier", layer, "negMultiplier")), Pos(Ints(method, "NegShift", layer, "negShift")))
-                : requantization.With(multiplier, shift);
+            // Both requantizations take float32 scales, as every 8-bit weighted layer (docs/artifact.md).
+            var scale = Pos(Scales(method, "Scale", layer, "multiplier", "shift"));
+            var factors = Line(Pos(In(x)), Pos(b), Pos(zeroTerms), Pos(Scales(method, "ZScale", layer, "zMultiplier", "zShift")), Pos(a));
+            var requantization = Line(Pos(Ints(method, "Bias", layer, "bias")), scale,
+                IsLeaky(layer) ? Pos(Scales(method, "NegScale", layer, "negMultiplier", "negShift")) : scale);
             requantization = requantization.With(Pos(layer.HasBlob("clampHigh") ? Ints(method, "ClampHigh", layer, "clampHigh") : (ArgumentValue)new EmptyValue()));
             var output = Line(Pos(Out(y)), Pos(new ScratchValue(ScratchBuffer.Col)), Pos(new ScratchValue(ScratchBuffer.Acc)));
             var grid = Line(Named("rank", rank));
@@ -84,6 +82,9 @@ namespace QuantGen.Generator
 
         private DataValue Ints(string method, string suffix, ArtifactLayer layer, string blob) =>
             new(DataName(method, suffix, layer.GetBlob(blob)), DataView.Ints);
+
+        private DataValue Scales(string method, string suffix, ArtifactLayer layer, string multiplier, string shift) =>
+            new(DataName(method, suffix, ScaleBlob(char.ToLowerInvariant(suffix[0]) + suffix.Substring(1), layer.GetBlob(multiplier), layer.GetBlob(shift))), DataView.Floats);
 
         /// <summary>A static array field computed once from constant data by a kernel call; returns the argument that reads it.</summary>
         private DerivedValue Derived(string name, string elementType, KernelCall initializer)

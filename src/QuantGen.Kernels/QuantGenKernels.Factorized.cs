@@ -15,12 +15,17 @@ namespace QuantGen.Generated
             return (word >> offset << (32 - bits)) >> (32 - bits);
         }
 
-        /// <summary>round(t · multiplier · 2^−shift), half toward +∞, clamped to the int16 intermediate's symmetric range (±32767).</summary>
+        /// <summary>
+        /// The int16 intermediate: clamp(round_half_even(float(t) · scale), −32767, 32767), each step in float32 as
+        /// <see cref="RequantizeScaled"/> (docs/artifact.md).
+        /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        public static int RequantizeIntermediate(int t, int multiplier, int shift)
+        public static int RequantizeIntermediate(int t, float scale)
         {
-            long v = (t * (long)multiplier + (1L << (shift - 1))) >> shift;
-            return v < -32767 ? -32767 : v > 32767 ? 32767 : (int)v;
+            float v = (float)((float)t * scale);
+            if (v < -32767f) v = -32767f;
+            else if (v > 32767f) v = 32767f;
+            return (int)global::System.Math.Round(v);
         }
 
         /// <summary>The column of a factor's stored entry: s itself in a dense row, else its one- or two-byte index.</summary>
@@ -95,15 +100,14 @@ namespace QuantGen.Generated
         /// </summary>
         public static void FactorizedFullyConnected(
             global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> b, global::System.ReadOnlySpan<int> zeroTerms,
-            global::System.ReadOnlySpan<int> zMultiplier, global::System.ReadOnlySpan<int> zShift, global::System.ReadOnlySpan<short> a,
-            global::System.ReadOnlySpan<int> bias, global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
-            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            global::System.ReadOnlySpan<float> zScale, global::System.ReadOnlySpan<short> a,
+            global::System.ReadOnlySpan<int> bias, global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, global::System.Span<byte> col, global::System.Span<int> acc,
             int rows, int k, int m, int rank, int zy, int lo, int hi)
         {
             CheckRows(x.Length, y.Length, rows, k, m);
             int kp = (k + 3) & ~3;
-            var stages = new FactorStages(b, zeroTerms, zMultiplier, zShift, a, bias, multiplier, shift, negMultiplier, negShift, high, col, acc, kp, 1, m, rank, zy, lo, hi);
+            var stages = new FactorStages(b, zeroTerms, zScale, a, bias, scale, negScale, high, col, acc, kp, 1, m, rank, zy, lo, hi);
             col.Slice(k, kp - k).Clear();
             for (int r = 0; r < rows; r++)
             {
@@ -119,16 +123,15 @@ namespace QuantGen.Generated
         /// </summary>
         public static void FactorizedConv(
             global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> b, global::System.ReadOnlySpan<int> zeroTerms,
-            global::System.ReadOnlySpan<int> zMultiplier, global::System.ReadOnlySpan<int> zShift, global::System.ReadOnlySpan<short> a,
-            global::System.ReadOnlySpan<int> bias, global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
-            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            global::System.ReadOnlySpan<float> zScale, global::System.ReadOnlySpan<short> a,
+            global::System.ReadOnlySpan<int> bias, global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, global::System.Span<byte> col, global::System.Span<int> acc,
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
             int dh, int dw, int rank, int zx, int zy, int lo, int hi)
         {
             CheckWindow(x.Length, y.Length, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
             int k = c * kh * kw, kp = (k + 3) & ~3;
-            var stages = new FactorStages(b, zeroTerms, zMultiplier, zShift, a, bias, multiplier, shift, negMultiplier, negShift, high, col, acc, kp, 1, m, rank, zy, lo, hi);
+            var stages = new FactorStages(b, zeroTerms, zScale, a, bias, scale, negScale, high, col, acc, kp, 1, m, rank, zy, lo, hi);
             col.Slice(k, kp - k).Clear();
             for (int image = 0; image < n; image++)
                 for (int oy = 0; oy < oh; oy++)
@@ -148,16 +151,15 @@ namespace QuantGen.Generated
         /// </summary>
         public static void FactorizedConvNhwc(
             global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> b, global::System.ReadOnlySpan<int> zeroTerms,
-            global::System.ReadOnlySpan<int> zMultiplier, global::System.ReadOnlySpan<int> zShift, global::System.ReadOnlySpan<short> a,
-            global::System.ReadOnlySpan<int> bias, global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
-            global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            global::System.ReadOnlySpan<float> zScale, global::System.ReadOnlySpan<short> a,
+            global::System.ReadOnlySpan<int> bias, global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, global::System.Span<byte> col, global::System.Span<int> acc,
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
             int dh, int dw, int rank, int zx, int zy, int lo, int hi)
         {
             CheckWindow(x.Length, y.Length, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
             int kp = kh * ((kw * c + 3) & ~3), rp = (rank + 7) & ~7, positions = oh * ow;
-            var stages = new FactorStages(b, zeroTerms, zMultiplier, zShift, a, bias, multiplier, shift, negMultiplier, negShift, high, col, acc, kp, 4, m, rank, zy, lo, hi);
+            var stages = new FactorStages(b, zeroTerms, zScale, a, bias, scale, negScale, high, col, acc, kp, 4, m, rank, zy, lo, hi);
             var field = new ReceptiveField(c, h, width, c, kh, kw, sh, sw, padTop, padLeft, dh, dw, ow, (byte)zx);
             // The rows' padding meets zero weights: whatever a gather leaves there, a cleared start keeps it defined.
             col.Slice(0, 4 * kp).Clear();
@@ -181,16 +183,16 @@ namespace QuantGen.Generated
         private readonly ref struct FactorStages
         {
             private readonly global::System.ReadOnlySpan<sbyte> _b;
-            private readonly global::System.ReadOnlySpan<int> _zeroTerms, _zMultiplier, _zShift, _bias, _multiplier, _shift, _negMultiplier, _negShift, _high;
+            private readonly global::System.ReadOnlySpan<int> _zeroTerms, _bias, _high;
+            private readonly global::System.ReadOnlySpan<float> _zScale, _scale, _negScale;
             private readonly global::System.ReadOnlySpan<short> _a;
             private readonly global::System.Span<int> _t, _acc;
             private readonly global::System.Span<short> _z;
             private readonly int _kp, _rp, _rp2, _mp, _m, _rank, _zy, _lo, _hi;
 
-            public FactorStages(global::System.ReadOnlySpan<sbyte> b, global::System.ReadOnlySpan<int> zeroTerms,
-                global::System.ReadOnlySpan<int> zMultiplier, global::System.ReadOnlySpan<int> zShift, global::System.ReadOnlySpan<short> a,
-                global::System.ReadOnlySpan<int> bias, global::System.ReadOnlySpan<int> multiplier, global::System.ReadOnlySpan<int> shift,
-                global::System.ReadOnlySpan<int> negMultiplier, global::System.ReadOnlySpan<int> negShift, global::System.ReadOnlySpan<int> high,
+            public FactorStages(global::System.ReadOnlySpan<sbyte> b, global::System.ReadOnlySpan<int> zeroTerms, global::System.ReadOnlySpan<float> zScale,
+                global::System.ReadOnlySpan<short> a, global::System.ReadOnlySpan<int> bias, global::System.ReadOnlySpan<float> scale,
+                global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
                 global::System.Span<byte> col, global::System.Span<int> acc, int kp, int positions, int m, int rank, int zy, int lo, int hi)
             {
                 _kp = kp;
@@ -198,20 +200,16 @@ namespace QuantGen.Generated
                 _rp2 = (rank + 1) & ~1;
                 _mp = (m + 7) & ~7;
                 if (b.Length < _kp * _rp || a.Length < _rp2 * _mp || col.Length < positions * _kp + 2 * _rp2 || acc.Length < positions * _rp + _mp
-                    || zeroTerms.Length < rank || zMultiplier.Length < rank || zShift.Length < rank
-                    || bias.Length < m || multiplier.Length < m || shift.Length < m || negMultiplier.Length < m || negShift.Length < m
+                    || zeroTerms.Length < rank || zScale.Length < rank || bias.Length != m || scale.Length < m || negScale.Length < m
                     || (high.Length != 0 && high.Length < m))
                     throw Outside();
                 _b = b;
                 _zeroTerms = zeroTerms;
-                _zMultiplier = zMultiplier;
-                _zShift = zShift;
+                _zScale = zScale;
                 _a = a;
                 _bias = bias;
-                _multiplier = multiplier;
-                _shift = shift;
-                _negMultiplier = negMultiplier;
-                _negShift = negShift;
+                _scale = scale;
+                _negScale = negScale;
                 _high = high;
                 _t = acc.Slice(0, _rp);
                 _acc = acc.Slice(positions * _rp, _mp);
@@ -233,56 +231,22 @@ namespace QuantGen.Generated
                 Finish(_t, y, start, stride);
             }
 
-            /// <summary>y[start + o·stride] for every output channel o, from stage 1's packed dot products t of the raw input.</summary>
+            /// <summary>
+            /// y[start + o·stride] for every output channel o, from stage 1's packed dot products t of the raw input: z
+            /// requantized to int16, A·z, then the output requantization every 8-bit weighted layer shares
+            /// (<see cref="RequantizeChannels"/>).
+            /// </summary>
             public void Finish(global::System.ReadOnlySpan<int> t, global::System.Span<byte> y, int start, int stride)
             {
-                int c = 0, o = 0;
+                int c = 0;
 #if QUANTGEN_INTRINSICS
                 if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
-                {
-                    for (; c + 8 <= _rank; c += 8)
-                    {
-                        var sums = Load8(t, c) + Load8(_zeroTerms, c);
-                        var z = RequantizeLanes(sums, Load8(_zMultiplier, c),
-                            Load8(_zShift, c), -32767, 32767);
-                        // Lanes in [−32767, 32767]: the saturating pack is exact; its 128-bit-lane order is fixed by one vpermq.
-                        var packed = global::System.Runtime.Intrinsics.X86.Avx2.Permute4x64(
-                            global::System.Runtime.Intrinsics.Vector256.AsInt64(global::System.Runtime.Intrinsics.X86.Avx2.PackSignedSaturate(z, z)), 0b11_01_10_00);
-                        global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsInt16(global::System.Runtime.Intrinsics.Vector256.GetLower(packed)),
-                            ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(_z.Slice(c, 8)));
-                    }
-                }
+                    c = RequantizeIntermediates8(t, _zeroTerms, _zScale, _z, _rank);
 #endif
                 for (; c < _rank; c++)
-                    _z[c] = (short)RequantizeIntermediate(t[c] + _zeroTerms[c], _zMultiplier[c], _zShift[c]);
+                    _z[c] = (short)RequantizeIntermediate(t[c] + _zeroTerms[c], _zScale[c]);
                 DotPairs(_z, _a, _acc, _rp2, _mp);
-#if QUANTGEN_INTRINSICS
-                if (SimdEnabled && stride == 1 && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
-                {
-                    for (; o + 8 <= _m; o += 8)
-                    {
-                        var total = Load8(_bias, o) + Load8(_acc, o);
-                        // A negative accumulator takes the negative pair (the same values when the layer has no LeakyRelu).
-                        var negative = global::System.Runtime.Intrinsics.Vector256.LessThan(total, global::System.Runtime.Intrinsics.Vector256<int>.Zero);
-                        var multiplier = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(negative,
-                            Load8(_negMultiplier, o), Load8(_multiplier, o));
-                        var shift = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(negative,
-                            Load8(_negShift, o), Load8(_shift, o));
-                        var q = RequantizeLanes(total, multiplier, shift, _lo - _zy, _hi - _zy) + global::System.Runtime.Intrinsics.Vector256.Create(_zy);
-                        if (_high.Length != 0) q = global::System.Runtime.Intrinsics.Vector256.Min(q, Load8(_high, o));
-                        global::System.Runtime.Intrinsics.Vector64.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.GetLower(Narrow8(q)),
-                            ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(y.Slice(start + o, 8)));
-                    }
-                }
-#endif
-                for (; o < _m; o++)
-                {
-                    int total = _bias[o] + _acc[o];
-                    byte value = total >= 0
-                        ? Requantize(total, _multiplier[o], _shift[o], _zy, _lo, _hi)
-                        : Requantize(total, _negMultiplier[o], _negShift[o], _zy, _lo, _hi);
-                    y[start + o * stride] = _high.Length != 0 && value > _high[o] ? (byte)_high[o] : value;
-                }
+                RequantizeChannels(_acc, _bias, _scale, _negScale, _high, y, start, stride, _zy, _lo, _hi);
             }
         }
 
@@ -311,65 +275,77 @@ namespace QuantGen.Generated
 
 #if QUANTGEN_INTRINSICS
         /// <summary>
-        /// The fixed-point requantization of 8 int32 lanes, exactly as the scalar Requantize/RequantizeIntermediate:
-        /// round(acc · multiplier · 2^−shift) half toward +∞ from the exact 64-bit product (vpmuldq on the even lanes and
-        /// on the odd ones shifted down), clamped to [low, high] while still 64-bit. AVX2 has no 64-bit arithmetic shift:
-        /// for a negative x, x &gt;&gt; s = ~(~x &gt;&gt;&gt; s), so the sign mask is XORed in before and after a logical
-        /// variable shift. Shifts lie in [1, 62] (ArtifactGeometry checks them).
+        /// <see cref="RequantizeIntermediate"/> of whole blocks of 8 ranks (t + zeroTerms, then vcvtdq2ps, vmulps, the clamp
+        /// in float, vcvtps2dq: round half to even, the scalar steps exactly), stored as int16 (the values fit, so the
+        /// saturating pack is exact; one vpermq restores the lane order). Returns the number of ranks done.
         /// </summary>
-        private static global::System.Runtime.Intrinsics.Vector256<int> RequantizeLanes(global::System.Runtime.Intrinsics.Vector256<int> acc,
-            global::System.Runtime.Intrinsics.Vector256<int> multiplier, global::System.Runtime.Intrinsics.Vector256<int> shift, int low, int high)
+        private static int RequantizeIntermediates8(global::System.ReadOnlySpan<int> t, global::System.ReadOnlySpan<int> zeroTerms,
+            global::System.ReadOnlySpan<float> scale, global::System.Span<short> z, int rank)
         {
-            var even = RequantizeEvenLanes(acc, multiplier, shift, low, high);
-            var odd = RequantizeEvenLanes(
-                global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.X86.Avx2.ShiftRightLogical(global::System.Runtime.Intrinsics.Vector256.AsInt64(acc), 32)),
-                global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.X86.Avx2.ShiftRightLogical(global::System.Runtime.Intrinsics.Vector256.AsInt64(multiplier), 32)),
-                global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.X86.Avx2.ShiftRightLogical(global::System.Runtime.Intrinsics.Vector256.AsInt64(shift), 32)), low, high);
-            // Each result fits the low 32 bits of its 64-bit lane: the even ones stay, the odd ones move up into place.
-            return global::System.Runtime.Intrinsics.X86.Avx2.Blend(global::System.Runtime.Intrinsics.Vector256.AsInt32(even), global::System.Runtime.Intrinsics.Vector256.AsInt32(global::System.Runtime.Intrinsics.X86.Avx2.ShiftLeftLogical(odd, 32)), 0b1010_1010);
+            var low = global::System.Runtime.Intrinsics.Vector256.Create(-32767f);
+            var high = global::System.Runtime.Intrinsics.Vector256.Create(32767f);
+            int c = 0;
+            for (; c + 8 <= rank; c += 8)
+            {
+                var sums = global::System.Runtime.Intrinsics.Vector256.Create(t.Slice(c, 8)) + global::System.Runtime.Intrinsics.Vector256.Create(zeroTerms.Slice(c, 8));
+                var v = global::System.Runtime.Intrinsics.X86.Avx.Multiply(global::System.Runtime.Intrinsics.X86.Avx.ConvertToVector256Single(sums),
+                    global::System.Runtime.Intrinsics.Vector256.Create(scale.Slice(c, 8)));
+                var q = global::System.Runtime.Intrinsics.X86.Avx.ConvertToVector256Int32(global::System.Runtime.Intrinsics.X86.Avx.Min(global::System.Runtime.Intrinsics.X86.Avx.Max(v, low), high));
+                var packed = global::System.Runtime.Intrinsics.X86.Avx2.Permute4x64(
+                    global::System.Runtime.Intrinsics.Vector256.AsInt64(global::System.Runtime.Intrinsics.X86.Avx2.PackSignedSaturate(q, q)), 0b11_01_10_00);
+                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsInt16(global::System.Runtime.Intrinsics.Vector256.GetLower(packed)),
+                    ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z.Slice(c, 8)));
+            }
+            return c;
         }
 
-        /// <summary>values[at..at+8] as a vector (the slice checks the bounds).</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        private static global::System.Runtime.Intrinsics.Vector256<int> Load8(global::System.ReadOnlySpan<int> values, int at) =>
-            global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(values.Slice(at, 8)));
-
-        /// <summary>RequantizeLanes on lanes 0, 2, 4, 6 (their int32 values), as four int64 results.</summary>
-        private static global::System.Runtime.Intrinsics.Vector256<long> RequantizeEvenLanes(global::System.Runtime.Intrinsics.Vector256<int> acc,
-            global::System.Runtime.Intrinsics.Vector256<int> multiplier, global::System.Runtime.Intrinsics.Vector256<int> shift, int low, int high)
-        {
-            var count = global::System.Runtime.Intrinsics.Vector256.AsUInt64(global::System.Runtime.Intrinsics.X86.Avx2.And(global::System.Runtime.Intrinsics.Vector256.AsInt64(shift), global::System.Runtime.Intrinsics.Vector256.Create(0xFFFFFFFFL)));
-            var half = global::System.Runtime.Intrinsics.X86.Avx2.ShiftLeftLogicalVariable(global::System.Runtime.Intrinsics.Vector256.Create(1L),
-                count - global::System.Runtime.Intrinsics.Vector256.Create(1UL));
-            var x = global::System.Runtime.Intrinsics.X86.Avx2.Multiply(acc, multiplier) + half;
-            var sign = global::System.Runtime.Intrinsics.X86.Avx2.CompareGreaterThan(global::System.Runtime.Intrinsics.Vector256<long>.Zero, x);
-            var v = global::System.Runtime.Intrinsics.X86.Avx2.ShiftRightLogicalVariable(x ^ sign, count) ^ sign;
-            var lo = global::System.Runtime.Intrinsics.Vector256.Create((long)low);
-            var hi = global::System.Runtime.Intrinsics.Vector256.Create((long)high);
-            v = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.X86.Avx2.CompareGreaterThan(lo, v), lo, v);
-            return global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.X86.Avx2.CompareGreaterThan(v, hi), hi, v);
-        }
-
-        /// <summary>DotPairs with AVX2: the pair (z[c], z[c+1]) broadcast to every 32-bit lane, vpmaddwd against 8 channels' pairs.</summary>
+        /// <summary>
+        /// DotPairs with AVX2: the pair (z[c], z[c+1]) broadcast to every 32-bit lane, vpmaddwd against 8 channels' pairs.
+        /// Four blocks of 8 channels share each broadcast and keep their sums in registers (one broadcast per 4 vpmaddwd
+        /// instead of one each: the loop was bound by the broadcasts); the rest take one block at a time.
+        /// </summary>
         private static void DotPairsAvx2(global::System.ReadOnlySpan<short> z, global::System.ReadOnlySpan<short> a, global::System.Span<int> acc, int rp2, int mp)
         {
             ref short pairs = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(a);
             ref short zs = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(z);
             ref int result = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(acc);
-            for (int o = 0; o < mp; o += 8)
+            int o = 0;
+            for (; o + 32 <= mp; o += 32)
+            {
+                var s0 = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
+                var s1 = s0;
+                var s2 = s0;
+                var s3 = s0;
+                for (int j = 0; j < rp2; j += 2)
+                {
+                    var pair = BroadcastPair(ref zs, j);
+                    ref short row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref pairs, j * mp + 2 * o);
+                    s0 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row), pair);
+                    s1 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 16), pair);
+                    s2 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 32), pair);
+                    s3 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 48), pair);
+                }
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(s0, ref result, (nuint)o);
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(s1, ref result, (nuint)(o + 8));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(s2, ref result, (nuint)(o + 16));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(s3, ref result, (nuint)(o + 24));
+            }
+            for (; o < mp; o += 8)
             {
                 var sum = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
                 for (int j = 0; j < rp2; j += 2)
-                {
-                    var pair = global::System.Runtime.Intrinsics.Vector256.AsInt16(global::System.Runtime.Intrinsics.Vector256.Create(
-                        global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<int>(ref global::System.Runtime.CompilerServices.Unsafe.As<short, byte>(
-                            ref global::System.Runtime.CompilerServices.Unsafe.Add(ref zs, j)))));
                     sum += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(
-                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref pairs, (nuint)(j * mp + 2 * o)), pair);
-                }
+                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref pairs, (nuint)(j * mp + 2 * o)), BroadcastPair(ref zs, j));
                 global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(sum, ref result, (nuint)o);
             }
         }
+
+        /// <summary>The int16 pair (z[j], z[j+1]) in every 32-bit lane.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector256<short> BroadcastPair(ref short z, int j) =>
+            global::System.Runtime.Intrinsics.Vector256.AsInt16(global::System.Runtime.Intrinsics.Vector256.Create(
+                global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<int>(ref global::System.Runtime.CompilerServices.Unsafe.As<short, byte>(
+                    ref global::System.Runtime.CompilerServices.Unsafe.Add(ref z, j)))));
 #endif
     }
 }

@@ -158,7 +158,7 @@ public sealed class FactorizedConvKernelTests(ITestOutputHelper output)
                                     int value = inside ? q[((n * t.C + ci) * t.H + iy) * t.W + ix] : zx;
                                     sum += filters[c, ci, ky, kx] * (value - zx);
                                 }
-                        z[c] = Math.Clamp((sum * zMult[c] + (1L << (zShift[c] - 1))) >> zShift[c], -32767, 32767);
+                        z[c] = FactorizedKernelTests.FusedOutput.Scaled(sum, zMult[c], zShift[c], 0, -32767, 32767);
                     }
                     for (int o = 0; o < m; o++)
                     {

@@ -89,8 +89,7 @@ public sealed class FactorizedKernelTests(ITestOutputHelper output)
                 {
                     int t = 0;
                     for (int s = 0; s < nB; s++) t += bLevels[c * nB + s] * (q[row * k + bColumns[c * nB + s]] - zx);
-                    long v = ((long)t * zMult[c] + (1L << (zShift[c] - 1))) >> zShift[c];
-                    z[c] = (int)Math.Clamp(v, -32767, 32767);
+                    z[c] = FusedOutput.Scaled(t, zMult[c], zShift[c], 0, -32767, 32767);
                 }
                 for (int o = 0; o < m; o++)
                 {
@@ -147,13 +146,25 @@ public sealed class FactorizedKernelTests(ITestOutputHelper output)
             return text.ToString();
         }
 
+        /// <summary>
+        /// RequantizeScaled as docs/artifact.md writes it: the scale multiplier · 2^−shift rounded once to float32, the
+        /// accumulator as float32, one float32 product, clamped to [lo − zero, hi − zero], rounded half to even.
+        /// </summary>
+        public static int Scaled(long acc, int multiplier, int shift, int zero, int lo, int hi)
+        {
+            float scale = (float)(multiplier * Math.Pow(2, -shift));
+            float v = (float)((float)acc * scale);
+            v = Math.Clamp(v, lo - zero, hi - zero);
+            return (int)Math.Round(v, MidpointRounding.ToEven) + zero;
+        }
+
         /// <summary>The output index from the int32 accumulator, written from docs/artifact.md.</summary>
         public int Requantize(long acc, int o, int[] mult, int[] shift, int zy, int lo, int hi)
         {
             bool negative = acc < 0 && _negMult is not null;
             if (negative) _negatives++;
             int multiplier = negative ? _negMult![o] : mult[o], s = negative ? _negShift![o] : shift[o];
-            int y = (int)Math.Clamp(((acc * multiplier + (1L << (s - 1))) >> s) + zy, lo, hi);
+            int y = Scaled(acc, multiplier, s, zy, lo, hi);
             if (_high is not null && y > _high[o]) { _clipped++; y = _high[o]; }
             return y;
         }

@@ -395,7 +395,7 @@ public sealed partial class KernelTests
         }
     }
 
-    /// <summary>The factorized layers' bit-field reader and int16 requantization (QuantGenKernels.Factorized.cs), against a field-by-field decoding and FixedPoint's rounding.</summary>
+    /// <summary>The factorized layers' bit-field reader and int16 requantization (QuantGenKernels.Factorized.cs), against a field-by-field decoding and the float32 steps of docs/artifact.md.</summary>
     [Fact]
     public void FactorHelpersMatchTheirDefinitions()
     {
@@ -412,8 +412,12 @@ public sealed partial class KernelTests
         for (int i = 0; i < 5000; i++)
         {
             int t = random.Next(int.MinValue, int.MaxValue) >> random.Next(0, 20), multiplier = random.Next(1 << 30, int.MaxValue), shift = random.Next(20, 40);
-            // FixedPoint.Requantize with a zero point of 0 and the intermediate's symmetric bounds is the definition.
-            Assert.Equal(FixedPoint.Requantize((long)t, multiplier, shift, 0, -32767, 32767), QuantGenKernels.RequantizeIntermediate(t, multiplier, shift));
+            // The definition: float32 scale, float32 product, clamp to ±32767, round half to even. Every tenth t is
+            // a tie (t · scale = k + 1/2 exactly) so that the rounding direction is exercised.
+            float scale = (float)(multiplier * Math.Pow(2, -shift));
+            if (i % 10 == 0) (t, scale) = (2 * random.Next(-20000, 20000) + 1, 0.5f);
+            float v = Math.Clamp((float)((float)t * scale), -32767f, 32767f);
+            Assert.Equal((int)Math.Round(v, MidpointRounding.ToEven), QuantGenKernels.RequantizeIntermediate(t, scale));
         }
     }
 

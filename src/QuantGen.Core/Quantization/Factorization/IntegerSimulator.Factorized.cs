@@ -63,16 +63,23 @@ public sealed partial class IntegerSimulator
     {
         private readonly int _rank = layer.GetInt("rank");
         private readonly int[] _nonZeros = layer.GetInts("nonzeros"), _bits = layer.GetInts("bits"), _clamp = layer.GetInts("clamp");
-        private readonly int[] _bias = layer.GetBlob("bias").Values.AsArray(), _mult = layer.GetBlob("multiplier").Values.AsArray(), _shift = layer.GetBlob("shift").Values.AsArray();
-        private readonly int[] _negMult = layer.HasBlob("negMultiplier") ? layer.GetBlob("negMultiplier").Values.AsArray() : layer.GetBlob("multiplier").Values.AsArray();
-        private readonly int[] _negShift = layer.HasBlob("negShift") ? layer.GetBlob("negShift").Values.AsArray() : layer.GetBlob("shift").Values.AsArray();
+        private readonly int[] _bias = layer.GetBlob("bias").Values.AsArray();
+        private readonly float[] _scale = Scales(layer, "multiplier", "shift");
+        private readonly float[] _negScale = layer.HasBlob("negMultiplier") ? Scales(layer, "negMultiplier", "negShift") : Scales(layer, "multiplier", "shift");
         private readonly int[]? _high = layer.HasBlob("clampHigh") ? layer.GetBlob("clampHigh").Values.AsArray() : null;
-        private readonly int[] _zMult = layer.GetBlob("zMultiplier").Values.AsArray(), _zShift = layer.GetBlob("zShift").Values.AsArray();
+        private readonly float[] _zScale = Scales(layer, "zMultiplier", "zShift");
         private readonly int[] _bValues = layer.GetBlob("bValues").Values.AsArray(), _aValues = layer.GetBlob("aValues").Values.AsArray();
         private readonly int[]? _bIndices = layer.HasBlob("bIndices") ? layer.GetBlob("bIndices").Values.AsArray() : null;
         private readonly int[]? _aIndices = layer.HasBlob("aIndices") ? layer.GetBlob("aIndices").Values.AsArray() : null;
 
         private readonly int[] _z = new int[layer.GetInt("rank")];
+
+        /// <summary>The float32 scales of a multiplier/shift pair of blobs (FixedPoint.Scale), as 8-bit weighted layers requantize.</summary>
+        private static float[] Scales(ArtifactLayer layer, string multiplier, string shift)
+        {
+            int[] m = layer.GetBlob(multiplier).Values.AsArray(), s = layer.GetBlob(shift).Values.AsArray();
+            return m.Select((value, i) => FixedPoint.Scale(value, s[i])).ToArray();
+        }
 
         public void Apply(int[] centred, int[] y, int zeroPoint)
         {
@@ -87,7 +94,7 @@ public sealed partial class IntegerSimulator
                     int j = _bIndices is null ? s : FactorStorage.ReadIndex(_bIndices, slot, k);
                     t += FactorStorage.ReadValue(_bValues, slot, _bits[0]) * centred[j];
                 }
-                z[c] = FixedPoint.Requantize(t, _zMult[c], _zShift[c], 0, -level, level);
+                z[c] = FixedPoint.RequantizeScaled(t, _zScale[c], 0, -level, level);
             }
             for (int o = 0; o < m; o++)
             {
@@ -98,9 +105,7 @@ public sealed partial class IntegerSimulator
                     int c = _aIndices is null ? s : FactorStorage.ReadIndex(_aIndices, slot, _rank);
                     acc += FactorStorage.ReadValue(_aValues, slot, _bits[1]) * z[c];
                 }
-                y[o] = acc >= 0
-                    ? FixedPoint.Requantize(acc, _mult[o], _shift[o], zeroPoint, _clamp[0], _clamp[1])
-                    : FixedPoint.Requantize(acc, _negMult[o], _negShift[o], zeroPoint, _clamp[0], _clamp[1]);
+                y[o] = FixedPoint.RequantizeScaled(acc, acc >= 0 ? _scale[o] : _negScale[o], zeroPoint, _clamp[0], _clamp[1]);
                 if (_high is not null) y[o] = Math.Min(y[o], _high[o]);
             }
         }
