@@ -61,7 +61,8 @@ namespace QuantGen.Generator
 
         /// <summary>
         /// The scratch a factorized layer needs: its input vectors and the int16 intermediate in _col, both stages' sums in
-        /// _acc. The NHWC conv takes four output positions at a time, each receptive field's kernel rows padded to 4 bytes.
+        /// _acc. The NHWC conv takes four output positions at a time (four fields and four intermediates), each receptive
+        /// field's kernel rows padded to 4 bytes.
         /// </summary>
         private (int Col, int Acc) FactorizedScratch(ArtifactLayer layer)
         {
@@ -73,7 +74,7 @@ namespace QuantGen.Generator
             int[] kernel = layer.GetInts("kernel");
             int mp = (y[1] + 7) & ~7;
             return _layout.RunsNhwc(layer)
-                ? (4 * kernel[0] * ((kernel[1] * x[1] + 3) & ~3) + 2 * rp2, 4 * rp + mp)
+                ? (4 * (kernel[0] * ((kernel[1] * x[1] + 3) & ~3) + 2 * rp2), 4 * rp + mp)
                 : (((x[1] * kernel[0] * kernel[1] + 3) & ~3) + 2 * rp2, rp + mp);
         }
 

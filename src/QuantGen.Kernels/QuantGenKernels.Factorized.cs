@@ -174,6 +174,13 @@ namespace QuantGen.Generated
                     var x2 = field.Read(x, col.Slice(2 * kp, kp), image, 0, p + (count > 2 ? 2 : count - 1));
                     var x3 = field.Read(x, col.Slice(3 * kp, kp), image, 0, p + count - 1);
                     DotPacked4(x0, x1, x2, x3, b, sums, kp, rp);
+#if QUANTGEN_INTRINSICS
+                    if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+                    {
+                        stages.Finish4(sums, y, (image * positions + p) * m, count);
+                        continue;
+                    }
+#endif
                     for (int j = 0; j < count; j++)
                         stages.Finish(sums.Slice(j * rp, rp), y, (image * positions + p + j) * m, 1);
                 }
@@ -199,7 +206,7 @@ namespace QuantGen.Generated
                 _rp = (rank + 7) & ~7;
                 _rp2 = (rank + 1) & ~1;
                 _mp = (m + 7) & ~7;
-                if (b.Length < _kp * _rp || a.Length < _rp2 * _mp || col.Length < positions * _kp + 2 * _rp2 || acc.Length < positions * _rp + _mp
+                if (b.Length < _kp * _rp || a.Length < _rp2 * _mp || col.Length < positions * (_kp + 2 * _rp2) || acc.Length < positions * _rp + _mp
                     || zeroTerms.Length < rank || zScale.Length < rank || bias.Length != m || scale.Length < m || negScale.Length < m
                     || (high.Length != 0 && high.Length < m))
                     throw Outside();
@@ -213,7 +220,8 @@ namespace QuantGen.Generated
                 _high = high;
                 _t = acc.Slice(0, _rp);
                 _acc = acc.Slice(positions * _rp, _mp);
-                var z = global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, short>(col.Slice(positions * _kp, 2 * _rp2));
+                // One int16 intermediate per position (Finish4 keeps four).
+                var z = global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, short>(col.Slice(positions * _kp, positions * 2 * _rp2));
                 _z = z;
                 _m = m;
                 _rank = rank;
@@ -221,7 +229,7 @@ namespace QuantGen.Generated
                 _lo = lo;
                 _hi = hi;
                 // An odd rank's spare z slot meets zero weights; it is cleared once so that it is never garbage.
-                z.Slice(0, _rp2).Clear();
+                z.Clear();
             }
 
             /// <summary>y[start + o·stride] for every output channel o, from the input vector at the start of col (KP bytes, its padding zero).</summary>
@@ -248,6 +256,63 @@ namespace QuantGen.Generated
                 DotPairs(_z, _a, _acc, _rp2, _mp);
                 RequantizeChannels(_acc, _bias, _scale, _negScale, _high, y, start, stride, _zy, _lo, _hi);
             }
+
+#if QUANTGEN_INTRINSICS
+            /// <summary>
+            /// <see cref="Finish"/> for four NHWC positions at once (AVX2), from their stage-1 sums (4 × RP, as DotPacked4
+            /// writes them) to y[start + p·m + o] for p &lt; <paramref name="count"/> (the spare positions are computed, never
+            /// written): each 8-channel block of A is loaded once for the four, and its requantization constants are
+            /// prepared once (<see cref="Requantization8"/>), where Finish paid both per position.
+            /// </summary>
+            public void Finish4(global::System.ReadOnlySpan<int> sums, global::System.Span<byte> y, int start, int count)
+            {
+                for (int p = 0; p < 4; p++)
+                {
+                    var t = sums.Slice(p * _rp, _rp);
+                    var z = _z.Slice(p * _rp2, _rp2);
+                    int c = RequantizeIntermediates8(t, _zeroTerms, _zScale, z, _rank);
+                    for (; c < _rank; c++)
+                        z[c] = (short)RequantizeIntermediate(t[c] + _zeroTerms[c], _zScale[c]);
+                }
+                if (y.Length < start + count * _m || _z.Length < 4 * _rp2) throw Outside();
+                ref short pairs = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(_a);
+                ref short z0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(_z);
+                ref short z1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref z0, _rp2);
+                ref short z2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref z0, 2 * _rp2);
+                ref short z3 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref z0, 3 * _rp2);
+                int o = 0;
+                for (; o + 8 <= _m; o += 8)
+                {
+                    var s0 = global::System.Runtime.Intrinsics.Vector256.Create(_bias.Slice(o, 8));
+                    var s1 = s0;
+                    var s2 = s0;
+                    var s3 = s0;
+                    for (int j = 0; j < _rp2; j += 2)
+                    {
+                        var w = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref pairs, (nuint)(j * _mp + 2 * o));
+                        s0 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(w, BroadcastPair(ref z0, j));
+                        s1 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(w, BroadcastPair(ref z1, j));
+                        s2 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(w, BroadcastPair(ref z2, j));
+                        s3 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(w, BroadcastPair(ref z3, j));
+                    }
+                    var requantization = new Requantization8(_scale, _negScale, _high, _hi, o, _zy, _lo);
+                    requantization.Store(y, start + o, s0);
+                    if (count > 1) requantization.Store(y, start + _m + o, s1);
+                    if (count > 2) requantization.Store(y, start + 2 * _m + o, s2);
+                    if (count > 3) requantization.Store(y, start + 3 * _m + o, s3);
+                }
+                // The last m % 8 channels, position by position.
+                for (; o < _m; o++)
+                    for (int p = 0; p < count; p++)
+                    {
+                        var z = _z.Slice(p * _rp2, _rp2);
+                        int acc = _bias[o];
+                        for (int c = 0; c < _rp2; c++) acc += z[c] * _a[(c >> 1) * 2 * _mp + 2 * o + (c & 1)];
+                        byte value = RequantizeScaled(acc, acc >= 0 ? _scale[o] : _negScale[o], _zy, _lo, _hi);
+                        y[start + p * _m + o] = _high.Length != 0 && value > _high[o] ? (byte)_high[o] : value;
+                    }
+            }
+#endif
         }
 
         /// <summary>
