@@ -79,7 +79,7 @@ namespace QuantGen.Generator
                     {
                         // One layout for all image operands: NHWC only if none of them was demoted.
                         LayerKinds.Conv or LayerKinds.FactorizedConv or LayerKinds.MaxPool or LayerKinds.AveragePool or LayerKinds.Add or LayerKinds.Lookup
-                            or LayerKinds.Concat => operands.All(nhwc.Contains),
+                            or LayerKinds.Concat or LayerKinds.Resize => operands.All(nhwc.Contains),
                         // Constants and broadcasts along the channels (or along nothing) index channels-last too.
                         LayerKinds.Affine or LayerKinds.Mul => operands.All(nhwc.Contains) && (operands.Count == 0 || ChannelsLastBroadcast(layer, tensors)),
                         // The model's edges transpose while converting; a Remap's map is permuted to its buffers' layouts.

@@ -285,6 +285,9 @@ namespace QuantGen.Generator
                 case LayerKinds.Remap when !Wide:
                     body = PlanRemap(layer, method, x, y, out layout); // ModelPlanner.Remap.cs
                     break;
+                case LayerKinds.Resize when !Wide:
+                    body = PlanResize(layer, method, x, y, out layout); // ModelPlanner.Resize.cs
+                    break;
                 case LayerKinds.FactorizedFullyConnected when !Wide:
                     if (_layout.FlattenedNhwcSource(x) is not null) layout = LayerLayout.FlattenedNhwc;
                     body = PlanFactorized(layer, method, x, y, conv: false);

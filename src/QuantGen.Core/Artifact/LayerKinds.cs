@@ -59,4 +59,10 @@ public static class LayerKinds
     /// zero insertion of a ConvTranspose).
     /// </summary>
     public const string Remap = "Remap";
+
+    /// <summary>
+    /// Linear (bilinear) Resize over the last two axes on one grid: each output element a fixed-point convex combination
+    /// of four input elements (docs/artifact.md).
+    /// </summary>
+    public const string Resize = "Resize";
 }

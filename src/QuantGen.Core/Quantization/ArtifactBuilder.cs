@@ -159,6 +159,9 @@ internal sealed partial class ArtifactBuilder
             case LayerKinds.Remap:
                 BuildRemap(layer, comment); // ArtifactBuilder.Remap.cs
                 break;
+            case LayerKinds.Resize:
+                BuildResize(layer, comment); // ArtifactBuilder.Resize.cs
+                break;
             case LayerKinds.Softmax:
             case LayerKinds.Sigmoid:
             {
@@ -272,7 +275,7 @@ internal sealed partial class ArtifactBuilder
         Dictionary<string, (float Min, float Max)>? added = null;
         foreach (var layer in layers)
         {
-            if (layer.Kind is not (LayerKinds.Reshape or LayerKinds.MaxPool or LayerKinds.Remap) || ranges.ContainsKey(layer.Output)) continue;
+            if (layer.Kind is not (LayerKinds.Reshape or LayerKinds.MaxPool or LayerKinds.Remap or LayerKinds.Resize) || ranges.ContainsKey(layer.Output)) continue;
             added ??= new Dictionary<string, (float Min, float Max)>(ranges, StringComparer.Ordinal);
             if (added.TryGetValue(layer.Inputs[0], out var range) && !added.ContainsKey(layer.Output)) added[layer.Output] = range;
         }

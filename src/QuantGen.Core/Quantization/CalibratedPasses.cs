@@ -65,7 +65,7 @@ internal sealed class CalibratedPasses
             Parallel.For(0, samples, s => outputs[s] = _executor.Execute(layer, layer.Weights, floatBias, name => floats[s][name]));
             for (int s = 0; s < samples; s++) floats[s][layer.Output] = outputs[s];
 
-            if (!layer.IsFloatTail && layer.Kind is not (LayerKinds.MaxPool or LayerKinds.Reshape or LayerKinds.Remap))
+            if (!layer.IsFloatTail && layer.Kind is not (LayerKinds.MaxPool or LayerKinds.Reshape or LayerKinds.Remap or LayerKinds.Resize))
                 ranges[layer.Output] = TableInputRanges.Clip(layers, graphOutputs, layer.Output, Range(floats, layer.Output, _options.ResolveActivationRanges()));
 
             float[]? weights = null;

@@ -55,6 +55,7 @@ internal static partial class DataFreeRanges
                 LayerKinds.Lookup or LayerKinds.Affine or LayerKinds.Mul or LayerKinds.Concat => Elementwise(layer, graph, moments), // DataFreeRanges.Elementwise.cs
                 LayerKinds.Reshape => moments[layer.Inputs[0]],
                 LayerKinds.Remap => Remapped(layer, moments[layer.Inputs[0]]),
+                LayerKinds.Resize => Resized(layer, moments[layer.Inputs[0]], graph.ValueInfos[layer.Inputs[0]].Shape),
                 _ => throw new ModelException(ErrorCodes.InternalError, $"No data-free rule for {layer.Kind}.", modelPath, layer.Name),
             };
             var preActivation = result;
@@ -64,7 +65,7 @@ internal static partial class DataFreeRanges
             if (!float.IsNegativeInfinity(layer.ClampMin) || !float.IsPositiveInfinity(highest))
                 result = Clip(result, layer, LayerExecutor.ChannelLayout(outShape));
             moments[layer.Output] = result;
-            ranges[layer.Output] = layer.Kind is LayerKinds.MaxPool or LayerKinds.Reshape or LayerKinds.Remap
+            ranges[layer.Output] = layer.Kind is LayerKinds.MaxPool or LayerKinds.Reshape or LayerKinds.Remap or LayerKinds.Resize
                 ? ranges[layer.Inputs[0]]
                 : layer.LeakyAlpha is { } slope
                     ? LeakyRange(Range(preActivation, float.NegativeInfinity, float.PositiveInfinity), slope, layer.ClampMin, highest)

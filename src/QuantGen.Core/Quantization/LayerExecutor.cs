@@ -42,12 +42,13 @@ internal sealed partial class LayerExecutor
             LayerKinds.Lookup or LayerKinds.Affine or LayerKinds.Mul or LayerKinds.Concat => Elementwise(layer, read), // LayerExecutor.Elementwise.cs
             LayerKinds.Reshape => read(layer.Inputs[0]),
             LayerKinds.Remap => layer.Remap(read(layer.Inputs[0])), // FloatLayer.Remap.cs
+            LayerKinds.Resize => layer.Resized(read(layer.Inputs[0]), Shape(layer.Inputs[0])[^2], Shape(layer.Inputs[0])[^1]), // FloatLayer.Resize.cs
             LayerKinds.Softmax => Softmax(read(layer.Inputs[0]), Shape(layer.Output)[^1]),
             LayerKinds.Sigmoid => Sigmoid(read(layer.Inputs[0])),
             _ when layer.IsFloatOp => FloatIslands.Execute(layer, _graph, read),
             _ => throw new ModelException(ErrorCodes.InternalError, $"No float rule for layer kind {layer.Kind}.", nodeName: layer.Name),
         };
-        if (layer.Kind is not (LayerKinds.Reshape or LayerKinds.Remap or LayerKinds.MaxPool or LayerKinds.Softmax or LayerKinds.Sigmoid))
+        if (layer.Kind is not (LayerKinds.Reshape or LayerKinds.Remap or LayerKinds.Resize or LayerKinds.MaxPool or LayerKinds.Softmax or LayerKinds.Sigmoid))
             ApplyActivation(layer, output);
         return output;
     }

@@ -45,10 +45,11 @@ internal sealed partial class LayerGraphBuilder
         Require(_fixedGrids is null || !_fixedGrids.TryGetValue(node.Outputs[0], out var given) || (_fixedGrids.TryGetValue(Resolve(x), out var read) && read == given),
             $"{node.OpType} moves data on its input's grid, and the imported model gives its output another.");
         // Moving float values in float is exact and free of a rounding: a Remap would quantize them first.
-        // Moving float values in float is exact and free of a rounding: a Remap would quantize them first.
         Require(!_floatValues.Contains(Resolve(x)), $"{node.OpType} reads a value computed in float: it moves it in float (quantizing it first would only add a rounding).");
         for (int i = 1; i < node.Inputs.Count; i++)
             Require(!node.HasInput(i) || IsConstant(node.Inputs[i]), $"{node.OpType} moves data only with constant parameters (input {i} is computed).");
+        // Linear mode computes new values: a quantized Resize layer (LayerGraphBuilder.Resize.cs).
+        if (node.OpType == "Resize" && node.GetString("mode", "nearest") == "linear") return BuildLinearResize(node);
         if (node.OpType == "Resize")
             Require(node.GetString("mode", "nearest") == "nearest", $"{node.OpType} in {node.GetString("mode", "nearest")} mode computes new values: only nearest mode is quantized (as an index map).");
         if (node.OpType == "Pad")

@@ -22,7 +22,7 @@ public static class QuantizedOperators
         new(["Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "LeakyRelu"], "256-entry lookup table (u8 → u8)", "x·Sigmoid(x), x·HardSigmoid(x), x·Clip(x+3, 0, 6)/6 and Clip(x+3, 0, 6)/6 become one table; a Sigmoid at a graph output stays float"),
         new(["BatchNormalization"], "folded into the preceding layer's weights", "after a Conv"),
         new(["Relu", "Clip", "LeakyRelu", "Max", "Min"], "fused into the preceding layer's requantization", "sole consumer of a Conv, Gemm, MatMul, Add, Mul or constant op; Clip/Max/Min with constant bounds; LeakyRelu alpha ≥ 0 after a weighted layer; otherwise Relu, Clip and LeakyRelu are a table"),
-        new(["Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose"], "no work (the elements keep their order), or one index map (Remap)", "a Transpose that reorders data, and Slice, Pad, nearest Resize and Gather with constant parameters, are a Remap on u8"),
+        new(["Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose"], "no work (the elements keep their order), or one index map (Remap)", "a Transpose that reorders data, and Slice, Pad, nearest Resize and Gather with constant parameters, are a Remap on u8; a linear Resize over the last two axes is an integer bilinear kernel on u8"),
         new(["ReduceMean"], "float: a written-out LayerNorm is one LayerNormalization float layer", "other ReduceMeans run as float islands"),
         new(["Identity", "Dropout"], "removed", ""),
         new(["Softmax", "Sigmoid"], "float, after the last dequantization", "at the model's outputs; Softmax over the last axis"),

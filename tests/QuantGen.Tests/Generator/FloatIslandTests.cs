@@ -81,7 +81,7 @@ public sealed class FloatIslandTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// A DB-style segmentation head: x [1,2,6,6] → Conv (stride 2) → Relu → ConvTranspose (stride 2, float) and Resize ×2
+    /// A DB-style segmentation head: x [1,2,6,6] → Conv (stride 2) → Relu → ConvTranspose (stride 2) and Abs (float) → Resize ×2
     /// linear (float) → Concat → Conv 1×1 → Sigmoid → Resize nearest ×2 (float, after the Sigmoid edge layer) → y [1,1,12,12].
     /// </summary>
     internal static Model SegmentationHead()
@@ -90,7 +90,10 @@ public sealed class FloatIslandTests(ITestOutputHelper output)
         g.Node("Conv", "down", ["x", g.Weights("w1", 4, 2, 3, 3)], "c1", Ints("kernel_shape", 3, 3), Ints("pads", 1, 1, 1, 1), Ints("strides", 2, 2))
             .Node("Relu", "relu", ["c1"], "r1")
             .Node("ConvTranspose", "up_learned", ["r1", g.Weights("wt", 4, 2, 2, 2), g.Constant("bt", [2], [0.1f, -0.1f])], "u1", Ints("kernel_shape", 2, 2), Ints("strides", 2, 2))
-            .Node("Resize", "up_linear", ["r1", "", g.Constant("scales", [4], [1, 1, 2, 2])], "u2", Str("mode", "linear"))
+            // Abs has no quantized kernel: a float island, and the linear Resize reading its float output stays float too
+            // (on a quantized input it would be a quantized Resize layer; after the Relu, Abs is the identity).
+            .Node("Abs", "magnitude", ["r1"], "a1")
+            .Node("Resize", "up_linear", ["a1", "", g.Constant("scales", [4], [1, 1, 2, 2])], "u2", Str("mode", "linear"))
             .Node("Concat", "join", ["u1", "u2"], "j", Int("axis", 1))
             .Node("Conv", "head", ["j", g.Weights("w2", 1, 6, 1, 1)], "h")
             .Node("Sigmoid", "prob", ["h"], "p")

@@ -107,7 +107,7 @@ public sealed class RemapLayerTests
         // A near miss: linear interpolation computes new values, so the index map must not claim it.
         var artifact = FusedActivationTests.Quantize(Movement("resize_linear"), new SyntheticModels(12).Calibration([1, 3, 4, 5], 32, -1, 2));
         Assert.DoesNotContain(artifact.Layers, l => l.Kind == LayerKinds.Remap);
-        Assert.Contains(artifact.Layers, l => l.Kind == FloatLayers.Prefix + "Resize");
+        Assert.Contains(artifact.Layers, l => l.Kind == LayerKinds.Resize); // ResizeLayerTests
     }
 
     [Fact]
