@@ -40,6 +40,9 @@ public sealed class QuantizeModel : ToolTask
     /// <summary>"FILE.npy" or "NAME=FILE.npy;NAME2=FILE2.npy", paths relative to the project; empty for data-free.</summary>
     public string Calibration { get; set; } = "";
 
+    /// <summary>Unlabeled inputs for Algorithms "finetune": FILE.npy or NAME=FILE.npy;… relative to the project (default: the calibration data).</summary>
+    public string TrainingData { get; set; } = "";
+
     public string WeightBits { get; set; } = "8";
 
     public string ActivationBits { get; set; } = "8";
@@ -153,8 +156,11 @@ public sealed class QuantizeModel : ToolTask
             if (!File.Exists(file))
                 Error("QG0016", ModelPath, $"Calibration file '{file}'{(name.Length > 0 ? $" (input '{name}')" : "")} does not exist.");
         CheckInt("WeightBits", WeightBits, 2, 8, "2 to 8");
-        if (ActivationBits != "8" && ActivationBits != "16")
-            Error("QG0015", ModelPath, $"ActivationBits=\"{ActivationBits}\" is not supported: use 8 or 16.");
+        if (ActivationBits != "16")
+            CheckInt("ActivationBits", ActivationBits, 4, 8, "4 to 8 or 16");
+        foreach (var (name, file) in TrainingDataFiles())
+            if (!File.Exists(file))
+                Error("QG0096", ModelPath, $"Training data file '{file}'{(name.Length > 0 ? $" (input '{name}')" : "")} does not exist.");
         CheckInt("BatchSize", BatchSize, 1, 4096, "1 to 4096");
         if (!string.IsNullOrWhiteSpace(ExportQdq) && !string.Equals(ExportQdq.Trim(), "true", StringComparison.OrdinalIgnoreCase) && !string.Equals(ExportQdq.Trim(), "false", StringComparison.OrdinalIgnoreCase))
             Error("QG0015", ModelPath, $"ExportQdq=\"{ExportQdq}\" is not supported: use true or false.");
@@ -166,9 +172,14 @@ public sealed class QuantizeModel : ToolTask
     }
 
     /// <summary>Calibration entries as (input name or "", full path).</summary>
-    internal IEnumerable<(string Name, string File)> CalibrationFiles()
+    internal IEnumerable<(string Name, string File)> CalibrationFiles() => Files(Calibration);
+
+    /// <summary>TrainingData entries as (input name or "", full path).</summary>
+    internal IEnumerable<(string Name, string File)> TrainingDataFiles() => Files(TrainingData);
+
+    private IEnumerable<(string Name, string File)> Files(string setting)
     {
-        foreach (var entry in Calibration.Split(Semicolon, StringSplitOptions.RemoveEmptyEntries))
+        foreach (var entry in setting.Split(Semicolon, StringSplitOptions.RemoveEmptyEntries))
         {
             var trimmed = entry.Trim();
             int eq = trimmed.IndexOf('=');
@@ -194,6 +205,8 @@ public sealed class QuantizeModel : ToolTask
         if (!string.IsNullOrEmpty(ReportPath)) args.AppendSwitchIfNotNull("--report ", ReportPath);
         foreach (var (name, file) in CalibrationFiles())
             args.AppendSwitchIfNotNull("--calibration ", name.Length > 0 ? $"{name}={file}" : file);
+        foreach (var (name, file) in TrainingDataFiles())
+            args.AppendSwitchIfNotNull("--training-data ", name.Length > 0 ? $"{name}={file}" : file);
         args.AppendSwitchIfNotNull("--weight-bits ", WeightBits);
         args.AppendSwitchIfNotNull("--activation-bits ", ActivationBits);
         args.AppendSwitchIfNotNull("--batch ", BatchSize);

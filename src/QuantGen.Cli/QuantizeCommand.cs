@@ -61,7 +61,8 @@ internal static class QuantizeCommand
         options.Validate();
         // Refused before quantizing, which can take minutes: the same QG0070 the exporter gives for such an artifact.
         if (outputs.Qdq is not null && options.ActivationBits != 8)
-            throw new ModelException(ErrorCodes.NotExportableAsQdq, QdqExporter.SixteenBitMessage, path);
+            throw new ModelException(ErrorCodes.NotExportableAsQdq, options.ActivationBits == 16 ? QdqExporter.SixteenBitMessage
+                : $"QDQ export writes 8-bit activations only, and ActivationBits={options.ActivationBits} asks for {1 << options.ActivationBits} levels: a uint8 QuantizeLinear saturates at 255, not at {(1 << options.ActivationBits) - 1}, so ONNX Runtime would not compute what the generated class does. Export a model quantized with ActivationBits=8.", path);
         if (outputs.Qdq is not null && options.Compression != WeightCompression.None)
             throw new ModelException(ErrorCodes.NotExportableAsQdq, QdqExporter.FactorizedMessage, path);
         var (artifact, result) = Run(path, calibrationArgs, options, source, name, output);

@@ -13,7 +13,8 @@ internal sealed class QuantizeOptionSet
 {
     private readonly Option<string[]> _calibration = new("--calibration") { Description = "Calibration data: FILE.npy, or NAME=FILE.npy per input (repeatable). Data-free without it." };
     private readonly Option<int> _weightBits = new("--weight-bits") { DefaultValueFactory = _ => 8, Description = "Weight bit-width, 2 to 8." };
-    private readonly Option<int> _activationBits = new("--activation-bits") { DefaultValueFactory = _ => 8, Description = "Activation bit-width: 8 (u8) or 16 (i16)." };
+    private readonly Option<int> _activationBits = new("--activation-bits") { DefaultValueFactory = _ => 8, Description = "Activation bit-width: 4 to 8 (u8 storage, 2^b levels) or 16 (i16)." };
+    private readonly Option<string[]> _trainingData = new("--training-data") { Description = "Fine-tuning (--algorithms ...;finetune): unlabeled inputs, FILE.npy or NAME=FILE.npy per input (repeatable), in the calibration format; default: the calibration data." };
     private readonly Option<string?> _algorithms = new("--algorithms") { Description = "Passes: cle;bias-absorption;bias-correction;adaround, none, or default (docs/accuracy.md)." };
     private readonly Option<string?> _rangeMethod = new("--range-method") { Description = "Range setting: minmax, mse, percentile, or default." };
     private readonly Option<string?> _perChannel = new("--per-channel") { Description = "true (default): one weight scale per output channel; false: one per layer." };
@@ -41,7 +42,7 @@ internal sealed class QuantizeOptionSet
     {
         foreach (var option in new Option[]
         {
-            _calibration, _weightBits, _activationBits, _algorithms, _rangeMethod, _perChannel, _floatFallback, _adaRoundIterations, _compression, _compressionRatio,
+            _calibration, _trainingData, _weightBits, _activationBits, _algorithms, _rangeMethod, _perChannel, _floatFallback, _adaRoundIterations, _compression, _compressionRatio,
             _factorRank, _factorSparsity, _factorBits, _sizeBudget, _averageWeightBits, _firstLayerWeightBits, _lastLayerWeightBits, _batch, _dims, _inputShapes, _inputRange, _inputMean, _inputStd, _encodings,
         })
             command.Options.Add(option);
@@ -54,6 +55,7 @@ internal sealed class QuantizeOptionSet
     {
         WeightBits = r.GetValue(_weightBits),
         ActivationBits = r.GetValue(_activationBits),
+        TrainingDataFiles = r.GetValue(_trainingData) is { Length: > 0 } training ? training : null,
         BatchSize = r.GetValue(_batch),
         Algorithms = QuantizationOptions.ParseAlgorithms(r.GetValue(_algorithms)),
         RangeMethod = QuantizationOptions.ParseRangeMethod(r.GetValue(_rangeMethod)),

@@ -161,6 +161,9 @@ public static class ErrorCodes
     /// <summary>A layer fine-tuning cannot differentiate (a float-island node, a Lookup function without a derivative).</summary>
     public const string NoGradient = "QG0095";
 
+    /// <summary>The fine-tuning data (TrainingData, --training-data) is missing, unreadable, or does not fit the model's inputs.</summary>
+    public const string BadTrainingData = "QG0096";
+
     /// <summary>A bug in QuantGen itself surfaced while processing a model; the message asks for a report.</summary>
     public const string InternalError = "QG9999";
 }

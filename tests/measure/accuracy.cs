@@ -37,7 +37,14 @@ var images = ReadIdx("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.g
 var labels = ReadIdx("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz", 8)[..imageCount];
 var calibration = new CalibrationSet(new Dictionary<string, Tensor> { ["image"] = Npy.Read(Path.Combine(root, "tests/models/fashion_calibration.npy")) });
 
+// Fine-tuning's unlabeled training inputs (TrainingData): the first 8192 Fashion-MNIST training images, labels unused.
+var trainImages = ReadIdx("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", 16);
+var trainPixels = new float[8192 * 784];
+for (int i = 0; i < trainPixels.Length; i++) trainPixels[i] = trainImages[i] / 255f;
+var training = new CalibrationSet(new Dictionary<string, Tensor> { ["image"] = Tensor.FromArray([8192, 1, 28, 28], trainPixels) }, new Dictionary<string, string> { ["image"] = "train-images[0..8192)" });
+
 var none = QuantizationAlgorithms.None;
+var adaFine = QuantizationAlgorithms.Cle | QuantizationAlgorithms.BiasAbsorption | QuantizationAlgorithms.AdaRound | QuantizationAlgorithms.FineTune;
 var dfq = QuantizationAlgorithms.Cle | QuantizationAlgorithms.BiasAbsorption | QuantizationAlgorithms.BiasCorrection;
 // (name, options, calibrated): "plain" is round-to-nearest with min-max ranges and no passes, the baseline each row is compared with.
 var configs = new (string Name, QuantizationOptions Options, bool Calibrated)[]
@@ -56,8 +63,22 @@ var configs = new (string Name, QuantizationOptions Options, bool Calibrated)[]
     ("W3A8 nearest MSE", new() { WeightBits = 3, Algorithms = none }, true),
     ("W3A8 AdaRound (default)", new() { WeightBits = 3 }, true),
     ("W2A8 AdaRound (default)", new() { WeightBits = 2 }, true),
-    ("W2A8 AdaRound + finetune", new() { WeightBits = 2, Algorithms = QuantizationAlgorithms.Cle | QuantizationAlgorithms.BiasAbsorption | QuantizationAlgorithms.AdaRound | QuantizationAlgorithms.FineTune }, true),
-    ("W2A8 AdaRound + finetune 600 steps lr 0.003", new() { WeightBits = 2, Algorithms = QuantizationAlgorithms.Cle | QuantizationAlgorithms.BiasAbsorption | QuantizationAlgorithms.AdaRound | QuantizationAlgorithms.FineTune, FineTuneSteps = 600, FineTuneLearningRate = 0.003f }, true),
+    ("W2A8 AdaRound + finetune", new() { WeightBits = 2, Algorithms = adaFine }, true),
+    ("W2A8 AdaRound + finetune 8k", new() { WeightBits = 2, Algorithms = adaFine, TrainingData = training }, true),
+    ("W2A8 AdaRound + finetune 8k frozen weights", new() { WeightBits = 2, Algorithms = adaFine, TrainingData = training, FineTuneWeightLearningRate = 0 }, true),
+    ("W2A8 AdaRound + finetune 8k offsets", new() { WeightBits = 2, Algorithms = adaFine, TrainingData = training, FineTuneLearnOffsets = true }, true),
+    ("W2A8 AdaRound + finetune 8k T4", new() { WeightBits = 2, Algorithms = adaFine, TrainingData = training, FineTuneTemperature = 4 }, true),
+    ("W2A8 AdaRound + finetune 8k lr 0.003", new() { WeightBits = 2, Algorithms = adaFine, TrainingData = training, FineTuneLearningRate = 0.003f }, true),
+    ("W2A8 AdaRound + finetune 8k 600 steps", new() { WeightBits = 2, Algorithms = adaFine, TrainingData = training, FineTuneSteps = 600 }, true),
+    ("W2A8 AdaRound + finetune 8k KL", new() { WeightBits = 2, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true }, true),
+    ("W2A8 AdaRound + finetune 8k KL offsets", new() { WeightBits = 2, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneLearnOffsets = true }, true),
+    ("W2A8 AdaRound + finetune 8k KL 600 steps", new() { WeightBits = 2, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneSteps = 600 }, true),
+    ("W2A8 AdaRound + finetune 8k KL T2", new() { WeightBits = 2, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 2 }, true),
+    ("W4A4 plain", new() { WeightBits = 4, ActivationBits = 4, Algorithms = none, RangeMethod = RangeMethod.MinMax }, true),
+    ("W4A4 AdaRound (default)", new() { WeightBits = 4, ActivationBits = 4 }, true),
+    ("W4A4 AdaRound MSE ranges", new() { WeightBits = 4, ActivationBits = 4, RangeMethod = RangeMethod.Mse }, true),
+    ("W4A4 AdaRound + finetune 8k KL", new() { WeightBits = 4, ActivationBits = 4, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true }, true),
+    ("W4A4 AdaRound MSE ranges + finetune 8k KL", new() { WeightBits = 4, ActivationBits = 4, RangeMethod = RangeMethod.Mse, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true }, true),
     ("W8A16 default", new() { ActivationBits = 16 }, true),
     ("W4A16 AdaRound (default)", new() { WeightBits = 4, ActivationBits = 16 }, true),
     // HAWQ-V2 mixed precision (issue 21) at the weight bits of uniform W4 / W3: widths from {2, 3, 4, 8}, then AdaRound.
@@ -83,7 +104,7 @@ foreach (var name in models)
         // Data-free rows state the Fashion models' input range, pixels scaled to [0, 1] (QG0021 otherwise).
         var result = ModelQuantizer.Quantize(model, calibrated ? options : options with { InputStatistics = InputStatistics.Parse("0,1", null, null) }, calibrated ? calibration : null);
         double seconds = clock.Elapsed.TotalSeconds;
-        if (options.IsMixedPrecision) Console.Error.WriteLine(result.Summary);
+        if (options.IsMixedPrecision || options.Algorithms is { } a && a.HasFlag(QuantizationAlgorithms.FineTune)) Console.Error.WriteLine(result.Summary);
         var simulator = new IntegerSimulator(result.Artifact);
         var predictions = Predict(x => simulator.Run(new Dictionary<string, float[]> { ["image"] = x })["logits"]);
         double accuracy = Accuracy(predictions);

@@ -56,8 +56,7 @@ public static class ModelQuantizer
                 throw new ModelException(ErrorCodes.InvalidOption,
                     $"Algorithms: {QuantizationOptions.Format(algorithms)} with Encodings: cross-layer equalization and bias absorption rescale the weights and activations the encodings give ranges for; use bias-correction, adaround or none.", model.Path);
             if (encodings is not null) AimetEncodings.CheckNames(encodings, prepared.Graph, options.EncodingsPath!, model.Path);
-            if (calibration is null && algorithms.HasFlag(QuantizationAlgorithms.FineTune))
-                throw new ModelException(ErrorCodes.InvalidOption, "Algorithms: finetune needs calibration data (the float model's outputs on it are what the quantized model learns).", model.Path);
+            options = Training.FineTuning.CheckOptions(options, algorithms, calibration is not null, prepared.Graph, model.Path);
             if (calibration is null && algorithms.HasFlag(QuantizationAlgorithms.AdaRound))
                 throw new ModelException(ErrorCodes.InvalidOption, "Algorithms: adaround needs calibration data (set Calibration, or drop adaround for a data-free build).", model.Path);
             // Before the passes: a data-free build without the inputs' ranges stops here, saying what to add (QG0021).
@@ -76,6 +75,7 @@ public static class ModelQuantizer
             Factorization.FactorizationPlan? factorization = null;
             MixedPrecision.MixedPrecisionPlan? mixed = null;
             Dictionary<string, (float Min, float Max)> ranges;
+            Training.FineTuneLog? fineTuning = null;
             if (imported is not null)
             {
                 if (calibration is not null) samples = Math.Min(calibration.Validate(prepared.Graph, model.Path), options.MaxCalibrationSamples);
@@ -99,7 +99,7 @@ public static class ModelQuantizer
                 // Fine-tuning's teacher is the float model as it is now (after equalization, before bias correction moves biases).
                 var teacher = algorithms.HasFlag(QuantizationAlgorithms.FineTune) ? Training.FineTuning.Teacher(prepared.Graph, layers, model.Path) : null;
                 ranges = new CalibratedPasses(prepared.Graph, options, algorithms).Run(layers, calibration, samples, logs);
-                if (teacher is not null) ranges = Training.FineTuning.Run(teacher, layers, ranges, options, calibration, samples, model.Path);
+                if (teacher is not null) fineTuning = Training.FineTuning.Run(teacher, layers, ranges, options, calibration, samples, model.Path);
             }
             else
             {
@@ -147,10 +147,13 @@ public static class ModelQuantizer
                 (calibration is null ? (imported is not null ? "no calibration data" : "data-free") : $"{samples} calibration samples, output SQNR {Sqnr.Format(sqnr)} dB") +
                 $", {clock.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s";
             if (mixed is not null) summary += ", " + MixedPrecision.MixedPrecisionReport.Summary(mixed);
+            if (fineTuning is not null) summary += ", " + fineTuning.Summary();
             var settings = QuantizationReport.Settings(options, algorithms, sweeps, absorbed, assumedInputs, fixedQuantization, weightBits);
             var report = QuantizationReport.Write(name, summary, settings, builder.Reports, logs);
             if (mixed is not null) report += MixedPrecision.MixedPrecisionReport.Markdown(mixed);
-            var html = QuantizationHtmlReport.Write(name, summary, settings, options, builder.Reports, logs, mixed is null ? null : MixedPrecision.MixedPrecisionReport.Html(mixed));
+            if (fineTuning is not null) report += fineTuning.Markdown();
+            var html = QuantizationHtmlReport.Write(name, summary, settings, options, builder.Reports, logs,
+                (mixed is null ? null : MixedPrecision.MixedPrecisionReport.Html(mixed)) + fineTuning?.Html());
             var warnings = new List<ModelWarning>();
             if (floatWarning is not null)
             {
@@ -167,7 +170,7 @@ public static class ModelQuantizer
                     report += $"\n**Warning {warning.Code}:** {warning.Message}\n";
                 }
             }
-            return new QuantizationResult(artifact, report, summary, sqnr) { Warnings = warnings, ReportHtml = html };
+            return new QuantizationResult(artifact, report, summary, sqnr) { Warnings = warnings, ReportHtml = html, FineTuning = fineTuning };
         }
         catch (ModelException e)
         {

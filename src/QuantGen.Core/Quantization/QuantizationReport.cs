@@ -63,7 +63,7 @@ internal static class QuantizationReport
         var weights = new StringBuilder(string.Create(CultureInfo.InvariantCulture,
             $"Weights: W{(weightBits is { } w && w.StartsWith('m') ? " " + w + "," : weightBits ?? options.WeightBits.ToString(CultureInfo.InvariantCulture))} symmetric narrow grid, {(options.PerChannel ? "per output channel" : "per tensor")}, {options.ResolveWeightRanges().ToString().ToLowerInvariant()} ranges"));
         if (algorithms.HasFlag(QuantizationAlgorithms.AdaRound)) weights.Append(CultureInfo.InvariantCulture, $", AdaRound {options.AdaRoundIterations} iterations");
-        var activations = $"Activations: {(options.ActivationBits == 16 ? "i16 symmetric" : "u8 asymmetric")} per tensor, " +
+        var activations = $"Activations: {(options.ActivationBits == 16 ? "i16 symmetric" : options.ActivationBits < 8 ? $"A{options.ActivationBits} asymmetric ({1 << options.ActivationBits} levels stored in u8)" : "u8 asymmetric")} per tensor, " +
             (calibrated ? options.ResolveActivationRanges().ToString().ToLowerInvariant() + " ranges on the calibration set" : "data-free ranges (BN statistics, moment propagation)");
         if (assumedInputs is null) return [passes.ToString(), weights.ToString(), activations];
         // Data-free: the input distributions were stated, not measured; the report says what was assumed.

@@ -10,4 +10,7 @@ public sealed record QuantizationResult(QuantizedArtifact Artifact, string Repor
 
     /// <summary>The same report as a self-contained HTML page with per-layer bars (MODEL.quant.html beside the Markdown).</summary>
     public string ReportHtml { get; init; } = "";
+
+    /// <summary>What the fine-tuning pass did (Algorithms "finetune"), else null.</summary>
+    internal Training.FineTuneLog? FineTuning { get; init; }
 }

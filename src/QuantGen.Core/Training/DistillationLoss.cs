@@ -25,22 +25,33 @@ internal static class DistillationLoss
     /// KL(softmax(teacher) ‖ softmax(student)) on logits, per row of <paramref name="classes"/>:
     /// L = Σ q (log q − log p), ∂L/∂z = p − q (p the student's, q the teacher's distribution).
     /// </summary>
-    public static (double Loss, T[] Gradient) KullbackLeibler<T>(T[] studentLogits, T[] teacherLogits, int classes) where T : IFloatingPointIeee754<T>
+    public static (double Loss, T[] Gradient) KullbackLeibler<T>(T[] studentLogits, T[] teacherLogits, int classes) where T : IFloatingPointIeee754<T> =>
+        KullbackLeibler(studentLogits, teacherLogits, classes, T.One);
+
+    /// <summary>
+    /// The same at temperature τ (Hinton et al., "Distilling the knowledge in a neural network"): p = softmax(z/τ),
+    /// q = softmax(t/τ), L = Σ q (log q − log p), ∂L/∂z = (p − q)/τ.
+    /// </summary>
+    public static (double Loss, T[] Gradient) KullbackLeibler<T>(T[] studentLogits, T[] teacherLogits, int classes, T temperature) where T : IFloatingPointIeee754<T>
     {
         var gradient = new T[studentLogits.Length];
         var p = new T[classes];
         var q = new T[classes];
+        var zs = new T[classes];
+        var zt = new T[classes];
         double loss = 0;
         for (int r = 0; r < studentLogits.Length; r += classes)
         {
-            TensorPrimitives.SoftMax<T>(studentLogits.AsSpan(r, classes), p);
-            TensorPrimitives.SoftMax<T>(teacherLogits.AsSpan(r, classes), q);
-            T logSumP = LogSumExp<T>(studentLogits.AsSpan(r, classes)), logSumQ = LogSumExp<T>(teacherLogits.AsSpan(r, classes));
+            TensorPrimitives.Divide<T>(studentLogits.AsSpan(r, classes), temperature, zs);
+            TensorPrimitives.Divide<T>(teacherLogits.AsSpan(r, classes), temperature, zt);
+            TensorPrimitives.SoftMax<T>(zs, p);
+            TensorPrimitives.SoftMax<T>(zt, q);
+            T logSumP = LogSumExp<T>(zs), logSumQ = LogSumExp<T>(zt);
             for (int i = 0; i < classes; i++)
             {
-                T logQ = teacherLogits[r + i] - logSumQ, logP = studentLogits[r + i] - logSumP;
+                T logQ = zt[i] - logSumQ, logP = zs[i] - logSumP;
                 loss += double.CreateChecked(q[i] * (logQ - logP));
-                gradient[r + i] = p[i] - q[i];
+                gradient[r + i] = (p[i] - q[i]) / temperature;
             }
         }
         return (loss, gradient);

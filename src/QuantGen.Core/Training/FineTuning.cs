@@ -7,12 +7,14 @@ using QuantGen.Core.Quantization;
 namespace QuantGen.Core.Training;
 
 /// <summary>
-/// Algorithms "finetune": label-free distillation of the post-training-quantized model from the float model on the
-/// calibration inputs. The student starts at the PTQ result (its grid weights, scales, corrected biases and
-/// activation grids), learns latent weights through the straight-through estimator, biases, and LSQ+ weight scales
-/// and activation grids with Adam, and writes them back into the quantizer's layers and ranges, from which the
-/// artifact is built as for any other pass (so simulator and generated code stay bit-exact with each other).
-/// Loss: KL divergence on the logits for a model ending in Softmax, mean squared error of the output otherwise.
+/// Algorithms "finetune": label-free distillation of the post-training-quantized model from the float model on
+/// unlabeled inputs (TrainingData, else the calibration data). The student starts at the PTQ result (its grid
+/// weights, scales, corrected biases and activation grids), learns latent weights through the straight-through
+/// estimator, biases, and LSQ+ weight scales and activation grid scales with Adam, and writes them back into the
+/// quantizer's layers and ranges, from which the artifact is built as for any other pass (so simulator and generated
+/// code stay bit-exact with each other). Loss: KL divergence on the logits for a model ending in Softmax, mean
+/// squared error of the output otherwise. A held-out part of the data picks the step whose parameters are kept, the
+/// PTQ start included: the pass never returns a model with a higher held-out loss than the one it was given.
 /// </summary>
 internal static class FineTuning
 {
@@ -25,67 +27,120 @@ internal static class FineTuning
         return new Teacher(graph, new TrainingGraph<float>(graph, layers, output, modelPath), classifier);
     }
 
-    public static Dictionary<string, (float Min, float Max)> Run(Teacher teacher, IReadOnlyList<FloatLayer> layers, Dictionary<string, (float Min, float Max)> ranges,
-        QuantizationOptions options, CalibrationSet calibration, int samples, string? modelPath)
+    /// <summary>
+    /// Before any pass: finetune needs calibration data; TrainingData without finetune would be silently unused, so it
+    /// is an error; TrainingData files are read and checked against the model's inputs now (QG0096), not after minutes of AdaRound.
+    /// </summary>
+    public static QuantizationOptions CheckOptions(QuantizationOptions options, QuantizationAlgorithms algorithms, bool hasCalibration, Graph graph, string? modelPath)
+    {
+        bool fineTune = algorithms.HasFlag(QuantizationAlgorithms.FineTune);
+        if (fineTune && !hasCalibration)
+            throw new ModelException(ErrorCodes.InvalidOption, "Algorithms: finetune needs calibration data (the float model's outputs on it are what the quantized model learns).", modelPath);
+        if (options.TrainingData is null && options.TrainingDataFiles is not { Count: > 0 }) return options;
+        if (!fineTune)
+            throw new ModelException(ErrorCodes.InvalidOption,
+                $"TrainingData is read by the fine-tuning pass only, and Algorithms=\"{QuantizationOptions.Format(algorithms)}\" does not run it: add finetune to Algorithms, or drop TrainingData.", modelPath);
+        var data = options.TrainingData ?? TrainingDataFiles.Load(options.TrainingDataFiles!, graph, options.Budget);
+        try
+        {
+            data.Validate(graph, modelPath);
+        }
+        catch (ModelException e) when (e.Code == ErrorCodes.BadCalibration)
+        {
+            throw new ModelException(ErrorCodes.BadTrainingData, "TrainingData: " + e.Message.Replace("Calibration file", "training data file", StringComparison.Ordinal)
+                .Replace("calibration data", "training data", StringComparison.Ordinal), modelPath);
+        }
+        return options with { TrainingData = data };
+    }
+
+    public static FineTuneLog Run(Teacher teacher, IReadOnlyList<FloatLayer> layers, Dictionary<string, (float Min, float Max)> ranges,
+        QuantizationOptions options, CalibrationSet calibration, int calibrationSamples, string? modelPath)
     {
         var clock = Stopwatch.StartNew();
         var graph = teacher.Graph;
+        var (data, count, source) = TrainingSet(options, calibration, calibrationSamples, graph, modelPath);
+        int validation = Math.Min(options.FineTuneValidationSamples, count / 8);
+        int training = count - validation;
+        int threads = Environment.ProcessorCount;
+
         var student = new TrainingGraph<float>(graph, layers, teacher.Model.Output, modelPath);
-        var units = new List<float[]>();
+        var weighted = student.Layers.Where(l => l.Kind is LayerKinds.Conv or LayerKinds.FullyConnected).ToArray();
         // Weights start on their PTQ grid points (AdaRound's choices); weight steps are the learning-rate unit of a channel.
-        foreach (var layer in student.Layers.Where(l => l.Kind is LayerKinds.Conv or LayerKinds.FullyConnected))
+        foreach (var layer in weighted)
         {
             var (w, _, _) = student.SlotsOf(layer);
             var dequantized = WeightQuantizer.Dequantize(layer.QuantizedWeights!, layer.WeightScales!);
             dequantized.AsSpan().CopyTo(student.Parameters[w]);
-            student.QuantizeWeights(layer, layer.WeightScales!, options.WeightBits);
+            student.QuantizeWeights(layer, layer.WeightScales!, layer.WeightBits);
         }
-        var grids = new List<string>();
+        var grids = new List<(string Value, int Slot, int ZeroPoint)>();
         foreach (var value in graph.Inputs.Select(i => i.Name).Concat(student.Layers.Where(HasOwnGrid).Select(l => l.Output)))
         {
             if (!ranges.TryGetValue(value, out var range)) continue;
             var grid = ActivationGrid.FromRange(range.Min, range.Max, options.ActivationBits);
-            student.QuantizeValue(value, grid.Scale, grid.ZeroPoint, grid.QMin, grid.QMax);
-            grids.Add(value);
+            grids.Add((value, student.QuantizeValue(value, grid.Scale, grid.ZeroPoint, grid.QMin, grid.QMax), grid.ZeroPoint));
         }
         // Per parameter array, the size of one step at learning rate 1: grid steps for weights and grids, the output grid's step for biases.
-        for (int p = 0; p < student.Parameters.Count; p++) units.Add(new float[student.Parameters[p].Length]);
-        foreach (var layer in student.Layers.Where(l => l.Kind is LayerKinds.Conv or LayerKinds.FullyConnected))
+        var units = student.Parameters.Select(p => new float[p.Length]).ToList();
+        foreach (var layer in weighted)
         {
             var (w, b, s) = student.SlotsOf(layer);
             int fanIn = layer.FanIn;
-            for (int j = 0; j < units[w].Length; j++) units[w][j] = layer.WeightScales![j / fanIn];
+            for (int j = 0; j < units[w].Length; j++) units[w][j] = layer.WeightScales![j / fanIn] * options.FineTuneWeightLearningRate;
             float outputStep = student.GridSlotOf(layer.Output) is int g and >= 0 ? student.Parameters[g][0] : layer.WeightScales!.Average();
             Array.Fill(units[b], outputStep);
-            for (int c = 0; c < units[s].Length; c++) units[s][c] = layer.WeightScales![c] * 0.1f;
+            for (int c = 0; c < units[s].Length; c++) units[s][c] = layer.WeightScales![c] * options.FineTuneScaleLearningRate;
         }
-        foreach (var value in grids)
+        foreach (var (_, slot, _) in grids) Array.Fill(units[slot], student.Parameters[slot][0] * options.FineTuneScaleLearningRate);
+
+        var inputs = new IReadOnlyDictionary<string, float[]>[count];
+        for (int s = 0; s < count; s++)
+            inputs[s] = data.Sample(graph, s).ToDictionary(kv => kv.Key, kv => kv.Value.ToArray<float>(), StringComparer.Ordinal);
+        var targets = teacher.Model.Evaluate(inputs, threads);
+        int classes = graph.ValueInfos[student.Output].Shape[^1];
+        float temperature = options.FineTuneTemperature;
+        bool kl = options.FineTuneKullbackLeibler ?? teacher.Classifier;
+        (double Loss, float[] Gradient) Loss(float[] y, float[] target) => kl
+            ? DistillationLoss.KullbackLeibler(y, target, classes, temperature)
+            : DistillationLoss.MeanSquaredError(y, target);
+        var heldOut = inputs[training..];
+        float[][]? outputs = null;
+        double Validate()
         {
-            int g = student.GridSlotOf(value);
-            Array.Fill(units[g], student.Parameters[g][0] * 0.1f);
+            if (validation == 0) return double.NaN;
+            outputs = student.Evaluate(heldOut, threads);
+            double sum = 0;
+            for (int i = 0; i < validation; i++) sum += Loss(outputs[i], targets[training + i]).Loss;
+            return sum / validation;
         }
 
-        var inputs = new IReadOnlyDictionary<string, float[]>[samples];
-        var targets = new float[samples][];
-        for (int s = 0; s < samples; s++)
+        var log = new FineTuneLog
         {
-            inputs[s] = calibration.Sample(graph, s).ToDictionary(kv => kv.Key, kv => kv.Value.ToArray<float>(), StringComparer.Ordinal);
-            targets[s] = teacher.Model.Evaluate(inputs[s]);
-        }
-        int classes = graph.ValueInfos[student.Output].Shape[^1];
+            Source = source,
+            TrainingSamples = training,
+            ValidationSamples = validation,
+            Steps = options.FineTuneSteps,
+            Batch = Math.Min(options.FineTuneBatch, training),
+            LossName = kl ? (temperature == 1 ? "KL" : string.Create(CultureInfo.InvariantCulture, $"KL at temperature {temperature:G4}")) : "MSE",
+        };
+        double best = Validate();
+        log.Points.Add(new FineTunePoint(0, double.NaN, best, 0));
+        log.StartOutputs = log.KeptOutputs = outputs;
+        float[][]? kept = null;
         var adam = new Adam(student.Parameters, units, options.FineTuneLearningRate);
-        int batch = Math.Min(options.FineTuneBatch, samples);
+        int batch = log.Batch;
         var order = new Random(20);
-        var permutation = Enumerable.Range(0, samples).ToArray();
-        int cursor = samples;
+        var permutation = Enumerable.Range(0, training).ToArray();
+        int cursor = training;
         double recent = 0;
         int recentCount = 0;
+        var stepClock = Stopwatch.StartNew();
         for (int step = 1; step <= options.FineTuneSteps; step++)
         {
             var picked = new int[batch];
             for (int i = 0; i < batch; i++)
             {
-                if (cursor == samples)
+                if (cursor == training)
                 {
                     order.Shuffle(permutation);
                     cursor = 0;
@@ -93,31 +148,63 @@ internal static class FineTuning
                 picked[i] = permutation[cursor++];
             }
             var batchInputs = picked.Select(i => inputs[i]).ToArray();
-            var (loss, gradient) = student.Gradient(batchInputs, (i, y) => teacher.Classifier
-                ? DistillationLoss.KullbackLeibler(y, targets[picked[i]], classes)
-                : DistillationLoss.MeanSquaredError(y, targets[picked[i]]), Environment.ProcessorCount);
+            var (loss, gradient) = student.Gradient(batchInputs, (i, y) => Loss(y, targets[picked[i]]), threads);
+            if (!options.FineTuneLearnOffsets)
+                // β = −s·z with the zero point z fixed: the offset's gradient joins the scale's (∂β/∂s = −z).
+                foreach (var (_, slot, zero) in grids)
+                {
+                    gradient[slot][0] -= zero * gradient[slot][1];
+                    gradient[slot][1] = 0;
+                }
             adam.Step(gradient);
-            foreach (var layer in student.Layers.Where(l => l.Kind is LayerKinds.Conv or LayerKinds.FullyConnected))
-                ClampPositive(student.Parameters[student.SlotsOf(layer).WeightScales]);
-            foreach (var value in grids) ClampPositive(student.Parameters[student.GridSlotOf(value)].AsSpan(0, 1));
+            foreach (var layer in weighted) ClampPositive(student.Parameters[student.SlotsOf(layer).WeightScales]);
+            foreach (var (_, slot, zero) in grids)
+            {
+                ClampPositive(student.Parameters[slot].AsSpan(0, 1));
+                if (!options.FineTuneLearnOffsets) student.Parameters[slot][1] = -student.Parameters[slot][0] * zero;
+            }
             recent += loss / batch;
             recentCount++;
-            if (step % 50 == 0 || step == 1 || step == options.FineTuneSteps)
+            if (step % options.FineTuneEvaluateEvery == 0 || step == options.FineTuneSteps)
             {
+                double secondsPerStep = stepClock.Elapsed.TotalSeconds / recentCount;
+                double held = Validate();
+                log.Points.Add(new FineTunePoint(step, recent / recentCount, held, secondsPerStep));
+                if (held < best)
+                {
+                    best = held;
+                    log.BestStep = step;
+                    log.KeptOutputs = outputs;
+                    kept = student.Parameters.Select(p => (float[])p.Clone()).ToArray();
+                }
                 options.Progress?.Invoke(string.Create(CultureInfo.InvariantCulture,
-                    $"fine-tuning step {step}/{options.FineTuneSteps}: loss {recent / recentCount:G4} ({clock.Elapsed.TotalSeconds / step:F2} s/step)"));
+                    $"fine-tuning step {step}/{options.FineTuneSteps}: loss {recent / recentCount:G4}, held-out {held:G4} ({secondsPerStep:F2} s/step)"));
                 recent = 0;
                 recentCount = 0;
+                stepClock.Restart();
             }
         }
+        if (validation == 0)
+        {
+            log.BestStep = options.FineTuneSteps;
+            kept = student.Parameters.ToArray();
+        }
+        log.Seconds = clock.Elapsed.TotalSeconds;
+        if (kept is null)
+        {
+            options.Progress?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                $"fine-tuning: no step lowered the held-out loss {log.Points[0].ValidationLoss:G4}; the PTQ result is kept ({log.Seconds:F1} s)"));
+            return log;
+        }
+        for (int p = 0; p < kept.Length; p++) kept[p].AsSpan().CopyTo(student.Parameters[p]);
 
-        // Write back: grid indices and scales, biases, and each grid as the range [β, β + s·qmax] the artifact rebuilds it from.
-        int level = WeightQuantizer.MaxLevel(options.WeightBits);
-        foreach (var layer in student.Layers.Where(l => l.Kind is LayerKinds.Conv or LayerKinds.FullyConnected))
+        // Write back: grid indices and scales, biases, and each grid as the range [β + s·n, β + s·p] the artifact rebuilds it from.
+        foreach (var layer in weighted)
         {
             var (w, b, s) = student.SlotsOf(layer);
             var scales = student.Parameters[s].ToArray();
             var latent = student.Parameters[w];
+            int level = WeightQuantizer.MaxLevel(layer.WeightBits);
             int fanIn = layer.FanIn;
             var q = new int[latent.Length];
             for (int j = 0; j < q.Length; j++) q[j] = (int)MathF.Round(Math.Clamp(latent[j] / scales[j / fanIn], -level, level)); // half to even, as Lsq.Quantize
@@ -125,18 +212,25 @@ internal static class FineTuning
             layer.WeightScales = scales;
             layer.Bias = student.Parameters[b].ToArray();
         }
-        var result = new Dictionary<string, (float Min, float Max)>(ranges, StringComparer.Ordinal);
-        foreach (var value in grids)
+        foreach (var (value, slot, _) in grids)
         {
-            var grid = student.Parameters[student.GridSlotOf(value)];
-            int qmin = options.ActivationBits == 16 ? -ActivationGrid.Int16Level : 0;
-            int qmax = options.ActivationBits == 16 ? ActivationGrid.Int16Level : (1 << options.ActivationBits) - 1;
-            result[value] = options.ActivationBits == 16
-                ? (-grid[0] * qmax, grid[0] * qmax)
-                : (grid[1] + grid[0] * qmin, grid[1] + grid[0] * qmax);
+            var grid = student.Parameters[slot];
+            var original = ActivationGrid.FromRange(ranges[value].Min, ranges[value].Max, options.ActivationBits);
+            ranges[value] = options.ActivationBits == 16
+                ? (-grid[0] * original.QMax, grid[0] * original.QMax)
+                : (grid[1] + grid[0] * original.QMin, grid[1] + grid[0] * original.QMax);
         }
-        options.Progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"fine-tuning: {options.FineTuneSteps} steps of {batch} samples in {clock.Elapsed.TotalSeconds:F1} s"));
-        return result;
+        options.Progress?.Invoke(string.Create(CultureInfo.InvariantCulture,
+            $"fine-tuning: {options.FineTuneSteps} steps of {batch} samples in {log.Seconds:F1} s; kept step {log.BestStep} (held-out loss {log.Points[0].ValidationLoss:G4} → {best:G4})"));
+        return log;
+    }
+
+    /// <summary>The training inputs: TrainingData (checked by <see cref="CheckOptions"/>) or the calibration data, at most MaxTrainingSamples of them.</summary>
+    private static (CalibrationSet Data, int Count, string Source) TrainingSet(QuantizationOptions options, CalibrationSet calibration, int calibrationSamples, Graph graph, string? modelPath)
+    {
+        if (options.TrainingData is not { } data) return (calibration, Math.Min(calibrationSamples, options.MaxTrainingSamples), "the calibration data");
+        var source = data.Sources.Count > 0 ? string.Join(", ", data.Sources.Values.Select(Path.GetFileName)) : "TrainingData";
+        return (data, Math.Min(data.Validate(graph, modelPath), options.MaxTrainingSamples), source);
     }
 
     /// <summary>Values with a grid of their own (Reshape and MaxPool keep their input's; float tails have none).</summary>

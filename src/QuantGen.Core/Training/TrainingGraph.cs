@@ -107,6 +107,15 @@ internal sealed partial class TrainingGraph<T> where T : unmanaged, IFloatingPoi
         return Forward(state, inputs).Values[Output];
     }
 
+    /// <summary>The output for each sample of <paramref name="batch"/> (one weight quantization shared by all, samples in parallel; each result is independent of the thread count).</summary>
+    public T[][] Evaluate(IReadOnlyList<IReadOnlyDictionary<string, T[]>> batch, int threads)
+    {
+        var state = Prepare();
+        var outputs = new T[batch.Count][];
+        Parallel.For(0, batch.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, s => outputs[s] = Forward(state, batch[s]).Values[Output]);
+        return outputs;
+    }
+
     /// <summary>
     /// The summed loss over the batch and its gradient with respect to every parameter. <paramref name="loss"/>
     /// gets the sample index and its output and returns the sample's loss and ∂loss/∂output.

@@ -1,0 +1,58 @@
+namespace QuantGen.Core.Quantization;
+
+/// <summary>The fine-tuning options (Algorithms "finetune", docs/quantization.md "Gradients and fine-tuning").</summary>
+public sealed partial record QuantizationOptions
+{
+    /// <summary>
+    /// Unlabeled inputs for fine-tuning, in the calibration format (TrainingData, --training-data); null = the
+    /// calibration data. The float model's outputs on them are the targets.
+    /// </summary>
+    public CalibrationSet? TrainingData { get; init; }
+
+    /// <summary>TrainingData as files (FILE.npy, or NAME=FILE.npy per input), read when the model is (QG0096 for a bad one); <see cref="TrainingData"/> wins when both are set.</summary>
+    public IReadOnlyList<string>? TrainingDataFiles { get; init; }
+
+    /// <summary>Largest number of training samples used (the first N of the training data).</summary>
+    public int MaxTrainingSamples { get; init; } = 8192;
+
+    /// <summary>
+    /// Samples held out of the training data to pick the best step by (the last N; at most an eighth of the data):
+    /// the pass keeps the parameters of the step with the lowest held-out loss, the PTQ start included, so it never
+    /// returns a model worse than it started from on data it did not train on.
+    /// </summary>
+    public int FineTuneValidationSamples { get; init; } = 256;
+
+    /// <summary>How often (in steps) the held-out loss is measured and a loss-curve point is reported.</summary>
+    public int FineTuneEvaluateEvery { get; init; } = 25;
+
+    /// <summary>Learning rate of the weight scales and activation grids relative to <see cref="FineTuneLearningRate"/> (both in grid steps).</summary>
+    public float FineTuneScaleLearningRate { get; init; } = 0.1f;
+
+    /// <summary>Learning rate of the latent weights relative to <see cref="FineTuneLearningRate"/>; 0 freezes the PTQ rounding (only scales, grids and biases learn).</summary>
+    public float FineTuneWeightLearningRate { get; init; } = 1f;
+
+    /// <summary>
+    /// The distillation loss: null = KL on the logits for a model ending in Softmax, MSE of the output otherwise;
+    /// true = KL on the output as logits (a classifier whose ONNX output is the logits); false = MSE.
+    /// </summary>
+    public bool? FineTuneKullbackLeibler { get; init; }
+
+    /// <summary>Distillation temperature of the KL loss on classifier logits (Hinton et al.): both distributions are softmax(z / T).</summary>
+    public float FineTuneTemperature { get; init; } = 1f;
+
+    /// <summary>Whether activation grids learn their offset β (LSQ+); false keeps each grid's zero point, so the written-back grid is exactly the trained one.</summary>
+    public bool FineTuneLearnOffsets { get; init; }
+
+    private void ValidateFineTune()
+    {
+        if (FineTuneSteps is < 1 or > 1_000_000 || FineTuneBatch is < 1 or > 4096 || !(FineTuneLearningRate > 0 && FineTuneLearningRate <= 1))
+            throw new ModelException(ErrorCodes.InvalidOption,
+                $"Fine-tuning: steps {FineTuneSteps} (1..1000000), batch {FineTuneBatch} (1..4096) and learning rate {FineTuneLearningRate} (0..1] must be in range.");
+        if (MaxTrainingSamples < 1 || FineTuneValidationSamples < 0 || FineTuneEvaluateEvery < 1)
+            throw new ModelException(ErrorCodes.InvalidOption, "Fine-tuning: training and validation sample counts and the evaluation interval must be positive.");
+        if (!(FineTuneScaleLearningRate >= 0 && FineTuneScaleLearningRate <= 10) || !(FineTuneWeightLearningRate >= 0 && FineTuneWeightLearningRate <= 10))
+            throw new ModelException(ErrorCodes.InvalidOption, "Fine-tuning: the relative learning rates of scales and weights must be in 0..10.");
+        if (!(FineTuneTemperature >= 0.1f && FineTuneTemperature <= 100))
+            throw new ModelException(ErrorCodes.InvalidOption, $"Fine-tuning: temperature {FineTuneTemperature} must be in 0.1..100.");
+    }
+}
