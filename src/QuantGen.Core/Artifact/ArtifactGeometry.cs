@@ -88,6 +88,8 @@ public static partial class ArtifactGeometry
                 return CheckElementwise(layer, ins, y); // ArtifactGeometry.Elementwise.cs
             case LayerKinds.Remap:
                 return CheckRemap(layer, ins, y); // ArtifactGeometry.Remap.cs
+            case LayerKinds.MatMul:
+                return CheckMatMul(layer, ins, y); // ArtifactGeometry.MatMul.cs
             case LayerKinds.Softmax:
             {
                 int axis = layer.GetInt("axis");

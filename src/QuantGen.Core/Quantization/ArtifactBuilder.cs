@@ -159,6 +159,9 @@ internal sealed partial class ArtifactBuilder
             case LayerKinds.Remap:
                 BuildRemap(layer, comment); // ArtifactBuilder.Remap.cs
                 break;
+            case LayerKinds.MatMul:
+                BuildMatMul(layer, comment); // ArtifactBuilder.MatMul.cs
+                break;
             case LayerKinds.Softmax:
             case LayerKinds.Sigmoid:
             {

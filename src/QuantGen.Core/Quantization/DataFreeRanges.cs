@@ -55,6 +55,7 @@ internal static partial class DataFreeRanges
                 LayerKinds.Lookup or LayerKinds.Affine or LayerKinds.Mul or LayerKinds.Concat => Elementwise(layer, graph, moments), // DataFreeRanges.Elementwise.cs
                 LayerKinds.Reshape => moments[layer.Inputs[0]],
                 LayerKinds.Remap => Remapped(layer, moments[layer.Inputs[0]]),
+                LayerKinds.MatMul => MatMul(layer, graph, moments[layer.Inputs[0]], moments[layer.Inputs[1]]), // DataFreeRanges.MatMul.cs
                 _ => throw new ModelException(ErrorCodes.InternalError, $"No data-free rule for {layer.Kind}.", modelPath, layer.Name),
             };
             var preActivation = result;

@@ -42,6 +42,7 @@ internal sealed partial class LayerExecutor
             LayerKinds.Lookup or LayerKinds.Affine or LayerKinds.Mul or LayerKinds.Concat => Elementwise(layer, read), // LayerExecutor.Elementwise.cs
             LayerKinds.Reshape => read(layer.Inputs[0]),
             LayerKinds.Remap => layer.Remap(read(layer.Inputs[0])), // FloatLayer.Remap.cs
+            LayerKinds.MatMul => layer.MatMul(read(layer.Inputs[0]), Shape(layer.Inputs[0]), read(layer.Inputs[1]), Shape(layer.Inputs[1])), // FloatLayer.MatMul.cs
             LayerKinds.Softmax => Softmax(read(layer.Inputs[0]), Shape(layer.Output)[^1]),
             LayerKinds.Sigmoid => Sigmoid(read(layer.Inputs[0])),
             _ when layer.IsFloatOp => FloatIslands.Execute(layer, _graph, read),

@@ -83,6 +83,9 @@ public sealed partial record QuantizationOptions
     /// <summary>Nodes with no quantized kernel run in float (true: warning QG0022) or stop the build (false: QG0024).</summary>
     public bool FloatFallback { get; init; } = true;
 
+    /// <summary>MatMuls of two computed tensors (attention) as quantized MatMul layers (true) or in float (false; docs/accuracy.md).</summary>
+    public bool QuantizedAttention { get; init; }
+
     /// <summary>AdaRound optimisation steps per layer.</summary>
     public int AdaRoundIterations { get; init; } = DefaultAdaRoundIterations;
 
