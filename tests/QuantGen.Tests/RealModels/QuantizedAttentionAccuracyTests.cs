@@ -7,22 +7,24 @@ using Xunit.Abstractions;
 namespace QuantGen.Tests.RealModels;
 
 /// <summary>
-/// Issue 17's "MatMul of two computed tensors ... decided by measured accuracy": fashion_transformer built with its
-/// attention MatMuls quantized (QuantizedAttention; Q·Kᵀ with the ÷√d folded in, and attention·V reading the float
-/// Softmax's output on a u8 grid), the generated class against ONNX Runtime float on the first 1000 Fashion-MNIST test
-/// images, as EdgeModelQuantizedTests measures the default build (attention in float). docs/accuracy.md has both.
+/// Issue 17's "MatMul of two computed tensors ... decided by measured accuracy": fashion_transformer built by default
+/// (attention in float) and with QuantizedAttention (Q·Kᵀ quantized with the ÷√d folded in; attention·V, which reads the
+/// float Softmax, stays float), the generated class against ONNX Runtime float on the first 1000 Fashion-MNIST test
+/// images: top-1 agreement and logit SQNR. docs/accuracy.md has the figures, and the 98.7% measured with attention·V quantized too.
 /// </summary>
 public sealed class QuantizedAttentionAccuracyTests(ITestOutputHelper output)
 {
     private const int Images = 1000;
 
-    [Fact]
-    public void TransformerWithQuantizedAttentionAgainstOnnxRuntimeFloat()
+    [Theory]
+    [InlineData(false, 0)]
+    [InlineData(true, 2)]
+    public void TransformerAttentionAgainstOnnxRuntimeFloat(bool quantizedAttention, int quantizedMatMuls)
     {
         const string name = "fashion_transformer";
-        var artifact = GeneratedCodeTests.QuantizeFashion(name, new QuantizationOptions { QuantizedAttention = true });
-        Assert.Equal(4, artifact.Layers.Count(l => l.Kind == LayerKinds.MatMul));
-        Assert.DoesNotContain(artifact.Layers, l => l.Kind == FloatLayers.Kind("MatMul"));
+        var artifact = GeneratedCodeTests.QuantizeFashion(name, new QuantizationOptions { QuantizedAttention = quantizedAttention });
+        Assert.Equal(quantizedMatMuls, artifact.Layers.Count(l => l.Kind == LayerKinds.MatMul));
+        Assert.Equal(4 - quantizedMatMuls, artifact.Layers.Count(l => l.Kind == FloatLayers.Kind("MatMul")));
         var path = $"/project/obj/quantgen/{name}.qgart";
         var driver = GeneratorHarness.Driver([new GeneratorHarness.InMemoryText(path, ArtifactText.Write(artifact))], GeneratedCodeTests.Options(path));
         var (assembly, _) = GeneratorHarness.Build(GeneratorHarness.Compilation(GeneratedCodeTests.Probe("FashionTransformer")), driver);
@@ -45,12 +47,12 @@ public sealed class QuantizedAttentionAccuracyTests(ITestOutputHelper output)
         }
         double agreement = (double)agree / Images, sqnr = 10 * Math.Log10(signal / noise);
         var floats = artifact.Layers.Where(l => FloatLayers.IsFloat(l.Kind)).GroupBy(l => FloatLayers.OpOf(l.Kind)).Select(g => $"{g.Key} {g.Count()}");
-        output.WriteLine($"{name} with quantized attention: top-1 agreement with ONNX Runtime float {agreement:P2} on {Images} test images, logit SQNR {sqnr:F1} dB; float layers: {string.Join(", ", floats)}");
+        output.WriteLine($"{name} QuantizedAttention={quantizedAttention}: top-1 agreement with ONNX Runtime float {agreement:P2} on {Images} test images, logit SQNR {sqnr:F1} dB; float layers: {string.Join(", ", floats)}");
         Assert.True(agreement >= MinimumAgreement, $"top-1 agreement {agreement:P2}");
     }
 
-    /// <summary>The floor the measurement justifies (docs/accuracy.md).</summary>
-    private const double MinimumAgreement = 0.9;
+    /// <summary>Measured 2026-12-06: 99.0% both ways (990 of 1000); the floor leaves 5 images for other changes to move.</summary>
+    private const double MinimumAgreement = 0.985;
 
     private static int ArgMax(float[] values)
     {
