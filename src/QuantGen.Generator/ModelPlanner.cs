@@ -282,6 +282,9 @@ namespace QuantGen.Generator
                 case LayerKinds.Concat:
                     body = PlanElementwise(layer, method, x, y, out layout); // ModelPlanner.Elementwise.cs
                     break;
+                case LayerKinds.MatMul when !Wide:
+                    body = PlanMatMul(layer, method, y); // ModelPlanner.MatMul.cs
+                    break;
                 case LayerKinds.Remap when !Wide:
                     body = PlanRemap(layer, method, x, y, out layout); // ModelPlanner.Remap.cs
                     break;

@@ -90,6 +90,8 @@ public static partial class ArtifactGeometry
                 return CheckRemap(layer, ins, y); // ArtifactGeometry.Remap.cs
             case LayerKinds.Resize:
                 return CheckResize(layer, ins, y); // ArtifactGeometry.Resize.cs
+            case LayerKinds.MatMul:
+                return CheckMatMul(layer, ins, y); // ArtifactGeometry.MatMul.cs
             case LayerKinds.Softmax:
             {
                 int axis = layer.GetInt("axis");

@@ -51,6 +51,12 @@ public static class LayerKinds
     /// <summary>Elementwise product of two u8 tensors, the second broadcast over the first's trailing dimensions (squeeze-excitation).</summary>
     public const string Mul = "Mul";
 
+    /// <summary>
+    /// Matrix product of two computed u8 tensors, A [..., M, K] × B [..., K, N] with ONNX MatMul's batch broadcast: int32
+    /// sums of (a − za)(b − zb), one requantization (attention's Q·Kᵀ and attention·V).
+    /// </summary>
+    public const string MatMul = "MatMul";
+
     /// <summary>Concatenation of u8 tensors along one axis, each input requantized to the output grid.</summary>
     public const string Concat = "Concat";
 

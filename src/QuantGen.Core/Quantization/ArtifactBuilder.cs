@@ -161,6 +161,8 @@ internal sealed partial class ArtifactBuilder
                 break;
             case LayerKinds.Resize:
                 BuildResize(layer, comment); // ArtifactBuilder.Resize.cs
+            case LayerKinds.MatMul:
+                BuildMatMul(layer, comment); // ArtifactBuilder.MatMul.cs
                 break;
             case LayerKinds.Softmax:
             case LayerKinds.Sigmoid:

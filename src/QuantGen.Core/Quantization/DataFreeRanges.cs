@@ -56,6 +56,7 @@ internal static partial class DataFreeRanges
                 LayerKinds.Reshape => moments[layer.Inputs[0]],
                 LayerKinds.Remap => Remapped(layer, moments[layer.Inputs[0]]),
                 LayerKinds.Resize => Resized(layer, moments[layer.Inputs[0]], graph.ValueInfos[layer.Inputs[0]].Shape),
+                LayerKinds.MatMul => MatMul(layer, graph, moments[layer.Inputs[0]], moments[layer.Inputs[1]]), // DataFreeRanges.MatMul.cs
                 _ => throw new ModelException(ErrorCodes.InternalError, $"No data-free rule for {layer.Kind}.", modelPath, layer.Name),
             };
             var preActivation = result;

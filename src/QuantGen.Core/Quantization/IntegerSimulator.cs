@@ -72,6 +72,7 @@ public sealed partial class IntegerSimulator
                 case LayerKinds.AveragePool: ints[output.Name] = Pool(layer, _tensors[layer.Inputs[0]], ints[layer.Inputs[0]], output, max: false); break;
                 case LayerKinds.Add: ints[output.Name] = Add(layer, ints[layer.Inputs[0]], ints[layer.Inputs[1]], output); break;
                 case LayerKinds.Lookup or LayerKinds.Affine or LayerKinds.Mul or LayerKinds.Concat: ints[output.Name] = Elementwise(layer, ints, output); break; // IntegerSimulator.Elementwise.cs
+                case LayerKinds.MatMul: ints[output.Name] = MatMul(layer, ints[layer.Inputs[0]], ints[layer.Inputs[1]], output); break; // IntegerSimulator.MatMul.cs
                 case LayerKinds.Remap: ints[output.Name] = Remap(layer, ints[layer.Inputs[0]]); break; // IntegerSimulator.Remap.cs
                 case LayerKinds.Resize: ints[output.Name] = Resize(layer, _tensors[layer.Inputs[0]], ints[layer.Inputs[0]], output); break; // IntegerSimulator.Resize.cs
                 case LayerKinds.Reshape:

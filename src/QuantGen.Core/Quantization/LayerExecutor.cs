@@ -43,6 +43,7 @@ internal sealed partial class LayerExecutor
             LayerKinds.Reshape => read(layer.Inputs[0]),
             LayerKinds.Remap => layer.Remap(read(layer.Inputs[0])), // FloatLayer.Remap.cs
             LayerKinds.Resize => layer.Resized(read(layer.Inputs[0]), Shape(layer.Inputs[0])[^2], Shape(layer.Inputs[0])[^1]), // FloatLayer.Resize.cs
+            LayerKinds.MatMul => layer.MatMul(read(layer.Inputs[0]), Shape(layer.Inputs[0]), read(layer.Inputs[1]), Shape(layer.Inputs[1])), // FloatLayer.MatMul.cs
             LayerKinds.Softmax => Softmax(read(layer.Inputs[0]), Shape(layer.Output)[^1]),
             LayerKinds.Sigmoid => Sigmoid(read(layer.Inputs[0])),
             _ when layer.IsFloatOp => FloatIslands.Execute(layer, _graph, read),

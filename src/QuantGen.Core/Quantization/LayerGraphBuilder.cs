@@ -40,9 +40,9 @@ internal sealed partial class LayerGraphBuilder
 
     /// <summary>The layers in execution order, and the BN statistics folded into each (for the data-free passes).</summary>
     public static (List<FloatLayer> Layers, Dictionary<FloatLayer, FoldedBatchNorm> BatchNorms, Dictionary<string, string> Aliases) Build(Graph graph, string? modelPath,
-        IReadOnlyDictionary<string, ActivationGrid>? fixedGrids = null, int activationBits = 8, int opset = 13)
+        IReadOnlyDictionary<string, ActivationGrid>? fixedGrids = null, int activationBits = 8, int opset = 13, bool quantizedAttention = false)
     {
-        var builder = new LayerGraphBuilder(graph, modelPath, fixedGrids) { _opset = opset };
+        var builder = new LayerGraphBuilder(graph, modelPath, fixedGrids) { _opset = opset, _quantizedAttention = quantizedAttention };
         var layers = new List<FloatLayer>();
         var batchNorms = new Dictionary<FloatLayer, FoldedBatchNorm>();
         foreach (var node in graph.Nodes)
@@ -53,7 +53,7 @@ internal sealed partial class LayerGraphBuilder
             {
                 var layer = builder.BuildLayer(node, batchNorms);
                 // The elementwise kinds have 8-bit kernels only: at 16 bits their nodes run in float instead.
-                if (layer is not null && activationBits != 8 && layer.Kind is LayerKinds.Lookup or LayerKinds.Affine or LayerKinds.Mul or LayerKinds.Concat or LayerKinds.Remap or LayerKinds.Resize)
+                if (layer is not null && activationBits != 8 && layer.Kind is LayerKinds.Lookup or LayerKinds.Affine or LayerKinds.Mul or LayerKinds.Concat or LayerKinds.Remap or LayerKinds.Resize or LayerKinds.MatMul)
                     throw new ModelException(ErrorCodes.NotQuantizable, $"{layer.Kind} has no kernel for {activationBits}-bit activations yet.");
                 if (layer is not null) builder.RequireImportedGrids(layer); // QDQ import: LayerGraphBuilder.Import.cs
                 if (layer is not null) layers.AddRange(builder.Expand(layer)); // a 1-D conv: reshape, Conv, reshape (LayerGraphBuilder.Conv1d.cs)
@@ -110,6 +110,8 @@ internal sealed partial class LayerGraphBuilder
             }
             case "MatMul":
             {
+                // Two computed tensors (attention): LayerGraphBuilder.MatMul.cs.
+                if (node.Inputs.Count == 2 && !IsConstant(node.Inputs[0]) && !IsConstant(node.Inputs[1])) return BuildActivationMatMul(node);
                 var layer = BuildMatMul(node);
                 TryFuseBias(layer);
                 TryFuseActivation(layer);

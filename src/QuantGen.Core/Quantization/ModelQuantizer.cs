@@ -44,7 +44,7 @@ public static class ModelQuantizer
                     throw new ModelException(ErrorCodes.BadShape,
                         $"Input '{input.Name}' has no elements ({prepared.Graph.ValueInfos[input.Name]}): give its dims sizes of at least 1 (InputShape on the QuantModel item).");
             var (layers, batchNorms, aliases) = LayerGraphBuilder.Build(prepared.Graph, model.Path, imported?.Grids.ToDictionary(g => g.Key, g => g.Value.Grid, StringComparer.Ordinal),
-                options.ActivationBits, prepared.Opset);
+                options.ActivationBits, prepared.Opset, options.QuantizedAttention);
             foreach (var layer in layers.Where(l => l.IsFloatOp)) layer.Opset = prepared.Opset;
             var floatWarning = FloatIslands.Check(layers, prepared.Graph, options.FloatFallback, model.Path);
             var observed = prepared.Graph.Inputs.Select(i => i.Name).Concat(layers.Select(l => l.Output)).ToArray();

@@ -83,6 +83,12 @@ public sealed partial record QuantizationOptions
     /// <summary>Nodes with no quantized kernel run in float (true: warning QG0022) or stop the build (false: QG0024).</summary>
     public bool FloatFallback { get; init; } = true;
 
+    /// <summary>
+    /// MatMuls of two quantized computed tensors (attention's Q·Kᵀ) as quantized MatMul layers (true) or in float (false,
+    /// the default: docs/accuracy.md). A MatMul reading a value computed in float runs in float either way.
+    /// </summary>
+    public bool QuantizedAttention { get; init; }
+
     /// <summary>AdaRound optimisation steps per layer.</summary>
     public int AdaRoundIterations { get; init; } = DefaultAdaRoundIterations;
 
