@@ -74,7 +74,8 @@ public class KernelBenchmarks
         public byte[] X = [], Y = [];
         public sbyte[] B = [];
         public short[] A = [];
-        public int[] ZeroTerms = [], ZMultiplier = [], ZShift = [], Bias = [], Multiplier = [], Shift = [];
+        public int[] ZeroTerms = [], Bias = [];
+        public float[] ZScale = [], Scale = [];
         public int C, Side, M;
 
         public static Factorized Create(Random random, int c, int side, int m)
@@ -93,11 +94,9 @@ public class KernelBenchmarks
                 B = b,
                 A = Enumerable.Range(0, rp2 * mp).Select(_ => (short)random.Next(-7, 8)).ToArray(),
                 ZeroTerms = new int[rank],
-                ZMultiplier = Enumerable.Range(0, rank).Select(_ => random.Next(1 << 29, 1 << 30)).ToArray(),
-                ZShift = Enumerable.Range(0, rank).Select(_ => 24).ToArray(),
+                ZScale = Enumerable.Range(0, rank).Select(_ => (float)(random.NextDouble() * 0.1 + 0.01)).ToArray(),
                 Bias = Enumerable.Range(0, m).Select(_ => random.Next(-2000, 2000)).ToArray(),
-                Multiplier = Enumerable.Range(0, m).Select(_ => random.Next(1 << 29, 1 << 30)).ToArray(),
-                Shift = Enumerable.Range(0, m).Select(_ => 40).ToArray(),
+                Scale = Enumerable.Range(0, m).Select(_ => (float)(random.NextDouble() * 1e-3 + 1e-4)).ToArray(),
             };
         }
     }
@@ -153,7 +152,7 @@ public class KernelBenchmarks
     public void FactorizedPointwise()
     {
         var f = _factorized;
-        Kernels.FactorizedConvNhwc(f.X, f.B, f.ZeroTerms, f.ZMultiplier, f.ZShift, f.A, f.Bias, f.Multiplier, f.Shift, f.Multiplier, f.Shift, default,
+        Kernels.FactorizedConvNhwc(f.X, f.B, f.ZeroTerms, f.ZScale, f.A, f.Bias, f.Scale, f.Scale, default,
             f.Y, _col, _acc, 1, f.C, f.Side, f.Side, f.M, f.Side, f.Side, 1, 1, 1, 1, 0, 0, 1, 1, f.C, 3, 5, 0, 255);
     }
 
