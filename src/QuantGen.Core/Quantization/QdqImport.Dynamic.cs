@@ -127,10 +127,20 @@ internal static partial class QdqImport
                 string ns = op.Name.Length > 0 ? op.Name : op.Outputs[0], scale = ns + "/w_scale", weights = ns + "/w_dq";
                 _graph.Initializers[scale] = perChannel ? Tensor.FromArray([channels], sw.ToFloatArray()) : Tensor.FromArray([], sw.ToFloatArray());
                 string zero = PerChannelZero(op, ns, channels, perChannel);
+                // ConvInteger.add_bias writes the Conv's bias as Add(·, Reshape(B, [1, -1, 1, 1])): folded back into the Conv
+                // (the float model's Conv, and one requantization less than a separate Add layer).
+                string result = mul!.Outputs[0];
+                var inputs = new List<string> { x, weights };
+                if (conv && Sole(result) is { OpType: "Add" } add && add.Inputs.Count == 2 && add.Outputs.Count == 1 && ChannelBias(add, result, channels, w.Rank, ns) is { } bias)
+                {
+                    inputs.Add(bias);
+                    result = add.Outputs[0];
+                    removed.Add(add);
+                }
                 replaced[op] =
                 [
                     Dq(ns + "/w_dequantize", op.Inputs[1], scale, zero, weights, perChannel ? (conv ? 0 : 1) : null),
-                    new(ns, conv ? "Conv" : "MatMul", [x, weights], [mul!.Outputs[0]], conv ? op.Attributes : new Dictionary<string, NodeAttribute>()),
+                    new(ns, conv ? "Conv" : "MatMul", inputs, [result], conv ? op.Attributes : new Dictionary<string, NodeAttribute>()),
                 ];
                 removed.Add(cast!);
                 removed.Add(mul);
@@ -139,6 +149,28 @@ internal static partial class QdqImport
             }
             removed.Add(dynamic);
             return new DynamicActivation(dynamic.Name, x, integers.Select(n => n.Name).ToArray());
+        }
+
+        /// <summary>
+        /// The float bias [M] an Add after a dynamic Conv adds per output channel: Reshape(B [M], [1, -1, 1, 1]) (what
+        /// ONNX Runtime writes) or a constant along the channels; null for any other Add (it stays a layer of its own).
+        /// </summary>
+        private string? ChannelBias(Node add, string value, int channels, int rank, string ns)
+        {
+            var other = add.Inputs[0] == value ? add.Inputs[1] : add.Inputs[0];
+            if (other == value) return null;
+            if (_constants.TryGetValue(other, out var constant))
+            {
+                if (constant.DataType != DataType.Float || !AlongOutputChannels(constant, channels, rank)) return null;
+                _graph.Initializers[ns + "/bias"] = Tensor.FromArray([channels], constant.ToFloatArray());
+                return ns + "/bias";
+            }
+            if (!_producer.TryGetValue(other, out var reshape) || reshape.OpType != "Reshape" || reshape.Inputs.Count != 2
+                || !_constants.TryGetValue(reshape.Inputs[0], out var data) || !_constants.TryGetValue(reshape.Inputs[1], out var shape)
+                || data.DataType != DataType.Float || data.Rank != 1 || data.Length != channels || shape.DataType != DataType.Int64) return null;
+            var dims = shape.ToInt64Array();
+            bool alongChannels = dims.Length == rank && dims[0] == 1 && (dims[1] == -1 || dims[1] == channels) && dims.Skip(2).All(d => d == 1);
+            return alongChannels ? reshape.Inputs[0] : null;
         }
 
         /// <summary>The weight zero point input, one per channel when the scales are (DequantizeLinear needs both alike).</summary>
