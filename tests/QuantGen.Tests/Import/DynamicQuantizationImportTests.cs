@@ -100,7 +100,10 @@ public sealed class DynamicQuantizationImportTests(ITestOutputHelper output)
             g.Node.Add(integer);
             g.Node.Add(new NodeProto
             {
-                Name = mmOut + "_output_quantized_cast", OpType = "Cast", Input = { mmOut + "_output_quantized" }, Output = { mmOut + "_output_quantized_cast_output" },
+                Name = mmOut + "_output_quantized_cast",
+                OpType = "Cast",
+                Input = { mmOut + "_output_quantized" },
+                Output = { mmOut + "_output_quantized_cast_output" },
                 Attribute = { new AttributeProto { Name = "to", Type = AttributeProto.Types.AttributeType.Int, I = 1 } },
             });
             g.Node.Add(new NodeProto { Name = op + "_scales_mul", OpType = "Mul", Input = { x + "_scale", w + "_scale" }, Output = { op + "_scales_mul:0" } });
