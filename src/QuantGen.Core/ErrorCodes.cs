@@ -114,6 +114,12 @@ public static class ErrorCodes
     /// <summary>An AIMET encodings file naming tensors or parameters the model does not have (all listed).</summary>
     public const string UnknownEncodingNames = "QG0085";
 
+    /// <summary>
+    /// Warning: a dynamically quantized model (DynamicQuantizeLinear, ONNX Runtime's quantize_dynamic) is compiled with its
+    /// integer weights and static activation grids QuantGen calibrated in place of the per-run scales; lists the nodes.
+    /// </summary>
+    public const string DynamicQuantizationCalibrated = "QG0086";
+
     // ---- Mixed precision under a size budget (issue 21, HAWQ-V2), QG0090-QG0094 ----
 
     /// <summary>A weight budget no choice of per-layer widths meets: the message gives the smallest feasible size.</summary>

@@ -40,9 +40,10 @@ internal sealed partial class LayerGraphBuilder
 
     /// <summary>The layers in execution order, and the BN statistics folded into each (for the data-free passes).</summary>
     public static (List<FloatLayer> Layers, Dictionary<FloatLayer, FoldedBatchNorm> BatchNorms, Dictionary<string, string> Aliases) Build(Graph graph, string? modelPath,
-        IReadOnlyDictionary<string, ActivationGrid>? fixedGrids = null, int activationBits = 8, int opset = 13, bool quantizedAttention = false)
+        IReadOnlyDictionary<string, ActivationGrid>? fixedGrids = null, int activationBits = 8, int opset = 13, bool quantizedAttention = false,
+        IReadOnlySet<string>? fixedWeights = null)
     {
-        var builder = new LayerGraphBuilder(graph, modelPath, fixedGrids) { _opset = opset, _quantizedAttention = quantizedAttention };
+        var builder = new LayerGraphBuilder(graph, modelPath, fixedGrids) { _opset = opset, _quantizedAttention = quantizedAttention, _fixedWeights = fixedWeights };
         var layers = new List<FloatLayer>();
         var batchNorms = new Dictionary<FloatLayer, FoldedBatchNorm>();
         foreach (var node in graph.Nodes)

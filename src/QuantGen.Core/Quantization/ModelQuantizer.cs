@@ -12,7 +12,7 @@ namespace QuantGen.Core.Quantization;
 /// from BN statistics and moment propagation); then int32 biases, fixed-point requantization and fused clamps in
 /// the artifact.
 /// </summary>
-public static class ModelQuantizer
+public static partial class ModelQuantizer
 {
     /// <summary>How many calibration samples the SQNR measurement of the finished integer model uses.</summary>
     private const int SqnrSamples = 64;
@@ -25,16 +25,19 @@ public static class ModelQuantizer
         try
         {
             // A pre-quantized model (QDQ / QOperator): its own scales and integers, no range setting or passes (docs/interop.md).
-            FixedQuantization? imported = null;
+            FixedQuantization? imported = null, dynamicImport = null;
             if (QdqImport.IsQuantized(model))
             {
-                CheckImportOptions(options, model.Path);
+                if (QdqImport.IsDynamic(model)) CheckDynamicOptions(options, model.Path); // ModelQuantizer.Dynamic.cs
+                else CheckImportOptions(options, model.Path);
                 (model, imported) = QdqImport.Rewrite(model);
-                options = QdqImport.ActivationMode(imported, options, model.Path); // int16 activations: the 16-bit mode
+                if (imported.Dynamic is not null) (dynamicImport, imported) = (imported, null); // fixed weights, calibrated grids: as encodings
+                else options = QdqImport.ActivationMode(imported, options, model.Path); // int16 activations: the 16-bit mode
             }
             var encodings = options.EncodingsPath is { } encodingsPath ? AimetEncodings.Load(encodingsPath) : null;
-            if (encodings is not null && imported is not null)
+            if (encodings is not null && (imported ?? dynamicImport) is not null)
                 throw new ModelException(ErrorCodes.InvalidOption, "Encodings: this model is already quantized (QDQ); its own scales are used, and an encodings file cannot override them.", model.Path);
+            encodings ??= dynamicImport;
             CheckGraphEdges(model);
             var prepared = QuantizationPreparation.Prepare(model, options);
             foreach (var input in prepared.Graph.Inputs)
@@ -44,7 +47,7 @@ public static class ModelQuantizer
                     throw new ModelException(ErrorCodes.BadShape,
                         $"Input '{input.Name}' has no elements ({prepared.Graph.ValueInfos[input.Name]}): give its dims sizes of at least 1 (InputShape on the QuantModel item).");
             var (layers, batchNorms, aliases) = LayerGraphBuilder.Build(prepared.Graph, model.Path, imported?.Grids.ToDictionary(g => g.Key, g => g.Value.Grid, StringComparer.Ordinal),
-                options.ActivationBits, prepared.Opset, options.QuantizedAttention);
+                options.ActivationBits, prepared.Opset, options.QuantizedAttention, imported?.Weights.Keys.ToHashSet(StringComparer.Ordinal));
             foreach (var layer in layers.Where(l => l.IsFloatOp)) layer.Opset = prepared.Opset;
             var floatWarning = FloatIslands.Check(layers, prepared.Graph, options.FloatFallback, model.Path);
             var observed = prepared.Graph.Inputs.Select(i => i.Name).Concat(layers.Select(l => l.Output)).ToArray();
@@ -55,7 +58,7 @@ public static class ModelQuantizer
             if (encodings is not null && (algorithms & (QuantizationAlgorithms.Cle | QuantizationAlgorithms.BiasAbsorption)) != 0)
                 throw new ModelException(ErrorCodes.InvalidOption,
                     $"Algorithms: {QuantizationOptions.Format(algorithms)} with Encodings: cross-layer equalization and bias absorption rescale the weights and activations the encodings give ranges for; use bias-correction, adaround or none.", model.Path);
-            if (encodings is not null) AimetEncodings.CheckNames(encodings, prepared.Graph, options.EncodingsPath!, model.Path);
+            if (encodings is not null && dynamicImport is null) AimetEncodings.CheckNames(encodings, prepared.Graph, options.EncodingsPath!, model.Path);
             options = Training.FineTuning.CheckOptions(options, algorithms, calibration is not null, prepared.Graph, model.Path);
             if (calibration is null && algorithms.HasFlag(QuantizationAlgorithms.AdaRound))
                 throw new ModelException(ErrorCodes.InvalidOption, "Algorithms: adaround needs calibration data (set Calibration, or drop adaround for a data-free build).", model.Path);
@@ -118,7 +121,8 @@ public static class ModelQuantizer
 
             var allMetadata = new List<ArtifactMetadata>(metadata ?? []);
             if (imported is not null) allMetadata.Add(new("imported", "qdq: scales, zero points and weights from the model's QuantizeLinear/DequantizeLinear nodes"));
-            if (encodings is not null) allMetadata.Add(new("encodings", $"{Path.GetFileName(options.EncodingsPath)}: {encodings.Grids.Count} activation and {encodings.Weights.Count} parameter encodings"));
+            if (dynamicImport is not null) allMetadata.Add(new("imported", "dynamic: weights and weight scales from the model's MatMulInteger/ConvInteger; activation grids calibrated in place of DynamicQuantizeLinear"));
+            else if (encodings is not null) allMetadata.Add(new("encodings", $"{Path.GetFileName(options.EncodingsPath)}: {encodings.Grids.Count} activation and {encodings.Weights.Count} parameter encodings"));
             allMetadata.Add(new("algorithms", "bn-fold;" + QuantizationOptions.Format(algorithms)));
             allMetadata.Add(new("weightRanges", imported is not null ? "imported" : $"{options.ResolveWeightRanges()}{(options.PerChannel ? " per-channel" : " per-tensor")}".ToLowerInvariant()));
             allMetadata.Add(new("activationRanges", (imported is not null ? "imported" : calibration is null ? "data-free" : options.ResolveActivationRanges().ToString()).ToLowerInvariant()));
@@ -143,7 +147,7 @@ public static class ModelQuantizer
 
             var summary = $"{name}: {layers.Count} layers, " +
                 (imported is not null ? "imported QDQ quantization (the model's scales, zero points and weights), " : $"W{(weightBits.StartsWith('m') ? " " + weightBits + " " : weightBits)}A{options.ActivationBits} {QuantizationOptions.Format(algorithms)}, ") +
-                (encodings is not null ? $"encodings {Path.GetFileName(options.EncodingsPath)} ({encodings.Grids.Count} activations, {encodings.Weights.Count} parameters), " : "") +
+                (dynamicImport is not null ? $"imported dynamic quantization ({dynamicImport.Weights.Count} weight tensors; activations calibrated), " : encodings is not null ? $"encodings {Path.GetFileName(options.EncodingsPath)} ({encodings.Grids.Count} activations, {encodings.Weights.Count} parameters), " : "") +
                 (calibration is null ? (imported is not null ? "no calibration data" : "data-free") : $"{samples} calibration samples, output SQNR {Sqnr.Format(sqnr)} dB") +
                 $", {clock.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s";
             if (mixed is not null) summary += ", " + MixedPrecision.MixedPrecisionReport.Summary(mixed);
@@ -155,6 +159,12 @@ public static class ModelQuantizer
             var html = QuantizationHtmlReport.Write(name, summary, settings, options, builder.Reports, logs,
                 (mixed is null ? null : MixedPrecision.MixedPrecisionReport.Html(mixed)) + fineTuning?.Html());
             var warnings = new List<ModelWarning>();
+            if (dynamicImport is not null)
+            {
+                var dynamicWarning = QdqImport.DynamicWarning(dynamicImport, builder.Grids, calibration is null, model.Path);
+                warnings.Add(dynamicWarning);
+                report += $"\n**Warning {dynamicWarning.Code}:** {dynamicWarning.Message}\n";
+            }
             if (floatWarning is not null)
             {
                 warnings.Add(floatWarning);

@@ -7,7 +7,7 @@ namespace QuantGen.Core.Quantization;
 /// Cast(float) → Mul(c) is, by ONNX's definitions, Conv(DQ(x_q; sx, zx), DQ(w; c / sx, zw)) up to the float rounding of
 /// the product: the Cast → Mul becomes the weights' scale (per tensor, or per output channel when c is), the float32
 /// sw whose float32 sx · sw is c exactly where one exists. The group then imports as any DQ → Conv/MatMul.
-/// DynamicQuantizeLinear (a per-run activation scale) has no fixed grid and stays QG0083.
+/// DynamicQuantizeLinear (a per-run activation scale) has no fixed grid: QdqImport.Dynamic.cs calibrates it instead.
 /// </summary>
 internal static partial class QdqImport
 {
@@ -35,9 +35,10 @@ internal static partial class QdqImport
             var c = _constants[scaleName];
             var cValues = c.ToFloatArray();
             int channels = conv ? _constants[node.Inputs[1]].Shape[0] : _constants[node.Inputs[1]].Shape[^1];
-            // A per-channel scale must lie along the output channels: [M], [1, M, 1, 1] (Conv) or [M] / [1, M] (MatMul).
+            // A per-channel scale must lie along the output channels: [1, M, 1, 1] or [M, 1, 1] (Conv), [M] or [1, M] (MatMul).
             bool perChannel = cValues.Length > 1;
-            if (sx.Length != 1 || (perChannel && (cValues.Length != channels || c.Shape.Count(d => d != 1) != 1 || (conv && c.Rank != 1 && (c.Rank < 2 || c.Shape[1] != channels)))))
+            // (numpy broadcasting aligns c with the output's last axes: a Conv's [M] would vary along the width, not the channels)
+            if (sx.Length != 1 || (perChannel && (cValues.Length != channels || !AlongOutputChannels(c, channels, conv ? _constants[node.Inputs[1]].Rank : 0))))
                 throw Error(ErrorCodes.QdqNotExpressible,
                     $"{node.OpType} '{node.Name}': the scale '{scaleName}' has shape {ShapeMath.Format(c.Shape)} for {channels} output channels (and x's scale {sx.Length} values): QuantGen's weights have one scale per tensor or per output channel.", node.Name);
             var weightScales = cValues.Select(v => WeightScaleFor(sx[0], v)).ToArray();

@@ -23,6 +23,12 @@ internal sealed class FixedQuantization
 
     /// <summary>What the source is called in messages: "QDQ model" or "encodings file 'x'".</summary>
     public string Origin { get; init; } = "QDQ model";
+
+    /// <summary>
+    /// A dynamically quantized model (QdqImport.Dynamic.cs): the DynamicQuantizeLinear nodes whose activations are
+    /// calibrated instead; null for a QDQ model or encodings. Its weights are fixed, its grids QuantGen's.
+    /// </summary>
+    public IReadOnlyList<DynamicActivation>? Dynamic { get; init; }
 }
 
 /// <summary>
@@ -93,7 +99,7 @@ internal static partial class QdqImport
         private readonly Dictionary<string, Node> _producer = new(StringComparer.Ordinal);
         private readonly Dictionary<string, List<Node>> _consumers = new(StringComparer.Ordinal);
         private readonly HashSet<string> _graphOutputs;
-        private readonly FixedQuantization _fixed = new() { Exact = true };
+        private FixedQuantization _fixed = new() { Exact = true };
 
         public Importer(Model model)
         {
@@ -107,7 +113,14 @@ internal static partial class QdqImport
             foreach (var node in _graph.Nodes.Where(n => n.OpType is "QuantizeLinear" or "DequantizeLinear"))
                 if (node.Inputs.Count < 2 || node.Inputs[0].Length == 0 || node.Outputs.Count != 1 || node.Outputs[0].Length == 0)
                     throw Error(ErrorCodes.BadQdqParameters, $"{node.OpType} '{node.Name}' has {node.Inputs.Count} inputs and {node.Outputs.Count} outputs; it needs x, a scale (and a zero point) and one output.", node.Name);
-            ExpandQOperators();
+            if (IsDynamic(_model))
+            {
+                // ONNX Runtime's quantize_dynamic: fixed weights, activations calibrated (QdqImport.Dynamic.cs).
+                var found = new List<DynamicActivation>();
+                _fixed = new FixedQuantization { Exact = false, Origin = "dynamically quantized model", Dynamic = found };
+                ExpandDynamic(found);
+            }
+            else ExpandQOperators();
             Index();
             var removed = new HashSet<Node>();
             var rename = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -186,6 +186,22 @@ public sealed class QdqImportLayerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void DequantizeLinearFeedingNothingIsRefused()
+    {
+        // A dequantized int8 constant nothing reads: no layer to put its integers in.
+        var e = Fails(new QdqModelBuilder
+        {
+            Edit = m =>
+            {
+                m.Graph.Initializer.Add(QdqModelBuilder.IntTensor("orphan", DataType.Int8, [3], [1, 2, 3]));
+                m.Graph.Initializer.Add(ModelBuilder_Float("orphan_scale", 0.5f));
+                m.Graph.Node.Insert(0, QdqModelBuilder.Node("DequantizeLinear", "orphan_dequantize", ["orphan", "orphan_scale"], "orphan_dq"));
+            },
+        });
+        Assert.Equal((ErrorCodes.QdqNotImportable, "orphan_dequantize"), (e.Code, e.NodeName));
+    }
+
+    [Fact]
     public void QuantizeLinearNotFollowedByDequantizeLinearIsRefused()
     {
         var e = Fails(new QdqModelBuilder { Edit = m => m.Graph.Node.Single(n => n.Name == "x_dequantize").OpType = "Identity" });
