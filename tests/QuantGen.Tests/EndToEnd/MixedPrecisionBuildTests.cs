@@ -37,7 +37,8 @@ public sealed partial class MixedPrecisionBuildTests(ITestOutputHelper output)
         using var project = Consumer($"SizeBudget=\"{Budget}B\"");
         var (code, log) = project.Build();
         Assert.True(code == 0, log);
-        var summary = log.Split('\n').First(l => l.Contains("quantgen: fashion_cnn:", StringComparison.Ordinal));
+        // The build's summary line (not its progress lines, which also start "quantgen: fashion_cnn:").
+        var summary = log.Split('\n').First(l => l.Contains("quantgen: fashion_cnn:", StringComparison.Ordinal) && l.Contains(" weight bytes", StringComparison.Ordinal));
         Assert.Contains($"mixed precision (SizeBudget {Budget} bytes)", summary);
         long printed = long.Parse(ChosenBytes().Match(summary).Groups[1].Value, CultureInfo.InvariantCulture);
 
@@ -76,7 +77,8 @@ public sealed partial class MixedPrecisionBuildTests(ITestOutputHelper output)
         using var project = Consumer("AverageWeightBits=\"3\"");
         var (code, log) = project.Build();
         Assert.True(code == 0, log);
-        var summary = log.Split('\n').First(l => l.Contains("quantgen: fashion_cnn:", StringComparison.Ordinal));
+        // The build's summary line (not its progress lines, which also start "quantgen: fashion_cnn:").
+        var summary = log.Split('\n').First(l => l.Contains("quantgen: fashion_cnn:", StringComparison.Ordinal) && l.Contains(" weight bytes", StringComparison.Ordinal));
         Assert.Contains("mixed precision (AverageWeightBits 3 (", summary);
         var mean = double.Parse(MeanBits().Match(summary).Groups[1].Value, CultureInfo.InvariantCulture);
         output.WriteLine(summary.Trim());
