@@ -24,8 +24,9 @@ public static class Program
         }
         catch (ModelException e)
         {
-            // One MSBuild-style line per problem: the build task parses these.
-            error.WriteLine(e.ToString());
+            // One MSBuild-style line per problem: the build task parses these. A bad option value (a budget, a width)
+            // is known before any model is read: the line names the .onnx the command was given, so MSBuild shows the item.
+            error.WriteLine((e.ModelPath is null && ModelArgument(args) is var model && model != "quantgen" ? e.WithContext(model) : e).ToString());
             return 1;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

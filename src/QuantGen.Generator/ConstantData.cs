@@ -46,7 +46,7 @@ namespace QuantGen.Generator
             var (description, element) = blob.Type switch
             {
                 // ModelPlanner.PackBits: the values are bytes of 2- or 4-bit fields, the shape the weights they hold.
-                BlobType.I8 when blob.Key is "packed2" or "packed4" => ($"int8 weights [{shape}] stored {(blob.Key == "packed2" ? "2" : "4")} bits each (QuantGenKernels.UnpackWeights)", "sbyte"),
+                BlobType.I8 when blob.Key is "packed2" or "packed4" => ($"int8 weights [{shape}] stored {(blob.Key == "packed2" ? "2" : "4")} bits each", "sbyte"),
                 BlobType.I8 => ($"int8 [{shape}]", "sbyte"),
                 BlobType.U8 => ($"uint8 [{shape}]", "byte"),
                 BlobType.F32 => ($"float32 [{shape}], little-endian bytes", "byte"),

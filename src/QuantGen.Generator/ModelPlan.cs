@@ -114,8 +114,10 @@ namespace QuantGen.Generator
     /// <summary>
     /// One kernel call, its arguments in lines as printed (the first after the call's opening parenthesis, the others
     /// indented). With <paramref name="Parts"/>, a large layer: the method hands the call, run per part, to RunParts.
+    /// <paramref name="WeightBits"/> 4 or 2: the kernel reads its weights packed (<see cref="PackedWeightsValue"/>), its
+    /// type argument the stored form (QuantGenKernels.NibbleWeights, CrumbWeights); 8: no type argument.
     /// </summary>
-    internal sealed record KernelCall(KernelLibrary Library, string Kernel, EquatableArray<ArgumentLine> Lines, PartsPlan? Parts = null) : LayerBody;
+    internal sealed record KernelCall(KernelLibrary Library, string Kernel, EquatableArray<ArgumentLine> Lines, PartsPlan? Parts = null, int WeightBits = 8) : LayerBody;
 
     /// <summary>Several kernel calls in order (a Concat: one call per input).</summary>
     internal sealed record KernelCalls(EquatableArray<KernelCall> Calls) : LayerBody;
@@ -163,6 +165,12 @@ namespace QuantGen.Generator
     /// <c>_weights</c> scratch by QuantGenKernels.UnpackWeights: the argument is the span of its <paramref name="Count"/> int8 weights.
     /// </summary>
     internal sealed record PackedDataValue(string Member, int Bits, int Count) : ArgumentValue;
+
+    /// <summary>
+    /// A constant blob of weights packed <paramref name="Bits"/> (2 or 4) to a byte that the kernel reads as stored,
+    /// unpacking in registers (the call's <see cref="KernelCall.WeightBits"/>): the argument is the blob's bytes.
+    /// </summary>
+    internal sealed record PackedWeightsValue(string Member, int Bits) : ArgumentValue;
 
     /// <summary>The empty span (an optional blob the layer does not have, e.g. no clampHigh).</summary>
     internal sealed record EmptyValue : ArgumentValue;

@@ -12,7 +12,7 @@ namespace QuantGen.Generator
     /// </summary>
     internal sealed partial class ModelPlanner
     {
-        /// <summary>The largest number of int8 weights a packed layer unpacks (whole 32-weight blocks): the _weights scratch.</summary>
+        /// <summary>The largest number of int8 weights a packed depthwise layer unpacks (whole 32-weight blocks): the _weights scratch.</summary>
         private int _unpackedWeights;
 
         /// <summary>
@@ -28,7 +28,7 @@ namespace QuantGen.Generator
         }
 
         /// <summary>
-        /// int8 weights, in the order the kernel reads them, packed <paramref name="bits"/> to a byte (QuantGenKernels.UnpackWeights):
+        /// int8 weights, in the order the kernel reads them, packed <paramref name="bits"/> to a byte (QuantGenKernels.IWeightBlocks, UnpackWeights):
         /// blocks of 32 weights (the last zero padded) of 4·bits bytes; weight i of a block is field i / (4·bits) of byte
         /// i % (4·bits). The blob's values are the packed bytes (as sbyte), its shape [count] the weights they hold.
         /// </summary>
@@ -45,21 +45,31 @@ namespace QuantGen.Generator
                 new EquatableArray<int>(bytes.Select(v => (int)unchecked((sbyte)v)).ToArray()), EquatableArray<float>.Empty);
         }
 
-        /// <summary>Whether an 8-bit model stores this Conv/FullyConnected layer's weights below 8 bits.</summary>
-        private bool IsPacked(ArtifactLayer layer) =>
-            !Wide && layer.Kind is LayerKinds.Conv or LayerKinds.FullyConnected && StorageBits(layer.GetBlob("weights")) < 8;
-
         /// <summary>
         /// The weights argument of a Conv/FullyConnected kernel (already reordered for it): the blob as stored, or, for
-        /// an 8-bit model whose layer fits 2 or 4 bits, the packed blob unpacked per call into _weights.
+        /// an 8-bit model whose layer fits 2 or 4 bits, the packed blob: read as stored by a kernel that unpacks in
+        /// registers (<paramref name="inRegisters"/>: the packed dot products of ConvNhwc, ConvMaxPoolNhwc, ConvPacked and
+        /// FullyConnectedPacked), else unpacked per call into _weights (the depthwise kernels, whose [taps, C] rows do
+        /// not fall on 32-weight blocks).
         /// </summary>
-        private ArgumentValue WeightsValue(string method, ArtifactBlob weights)
+        private ArgumentValue WeightsValue(string method, ArtifactBlob weights, bool inRegisters)
         {
             int bits = Wide ? 8 : StorageBits(weights);
             if (bits == 8) return new DataValue(DataName(method, "Weights", weights), DataView.Elements);
             int count = weights.Values.Count;
+            var member = DataName(method, "Weights", PackBits(weights, bits));
+            if (inRegisters) return new PackedWeightsValue(member, bits);
             _unpackedWeights = Math.Max(_unpackedWeights, (count + 31) & ~31);
-            return new PackedDataValue(DataName(method, "Weights", PackBits(weights, bits)), bits, count);
+            return new PackedDataValue(member, bits, count);
+        }
+
+        /// <summary>The call with the stored form of its packed weights (the kernel's type argument), if it reads them as stored.</summary>
+        private static KernelCall ReadingPacked(KernelCall call)
+        {
+            foreach (var line in call.Lines)
+                foreach (var argument in line.Arguments)
+                    if (argument.Value is PackedWeightsValue packed) return call with { WeightBits = packed.Bits };
+            return call;
         }
     }
 }

@@ -348,12 +348,12 @@ namespace QuantGen.Generator
             PartsPlan? parts = null;
             if (pool is null && nhwc && IsLarge(layer))
                 parts = new PartsPlan(_memberNames.Take("s_" + char.ToLowerInvariant(method[0]) + method.Substring(1) + "Parts"), _memberNames.Take(method + "Part"));
-            var first = Line(Pos(In(x))).With(Constants(layer, method, PackWeights(weights, group))).With(Pos(Out(y)));
+            var first = Line(Pos(In(x))).With(Constants(layer, method, PackWeights(weights, group), inRegisters: true)).With(Pos(Out(y)));
             if (pool is not null) first = first.With(Pos(Out(pool.Outputs[0])));
             first = first.With(Pos(new ScratchValue(parts is null ? ScratchBuffer.Col : ScratchBuffer.PartCol)), Pos(new ScratchValue(ScratchBuffer.Acc)));
             if (parts is not null) requantization = requantization.With(Named("part", new PartValue(false)), Named("parts", new PartValue(true)));
             string kernel = pool is not null ? "ConvMaxPoolNhwc" : nhwc ? "ConvNhwc" : "ConvPacked";
-            return new KernelCall(Library, kernel, new(new[] { first, shapes, window, requantization }), parts);
+            return ReadingPacked(new KernelCall(Library, kernel, new(new[] { first, shapes, window, requantization }), parts));
         }
 
         /// <summary>
@@ -367,10 +367,10 @@ namespace QuantGen.Generator
             int[] clamp = layer.GetInts("clamp");
             // The input is an NHWC image flattened: its rows are in (H, W, C) order, and so are these weight columns.
             if (image is not null) weights = FlattenedColumnsChannelsLast(weights, image[1], image[2] * image[3]);
-            var first = Line(Pos(In(x))).With(Constants(layer, method, Wide ? weights : PackWeights(weights, 1))).With(Pos(Out(y)));
+            var first = Line(Pos(In(x))).With(Constants(layer, method, Wide ? weights : PackWeights(weights, 1), inRegisters: true)).With(Pos(Out(y)));
             if (!Wide) first = first.With(Pos(new ScratchValue(ScratchBuffer.Col)), Pos(new ScratchValue(ScratchBuffer.Acc)));
-            return Call(Library, Wide ? "FullyConnected" : "FullyConnectedPacked", first,
-                Line(Named("rows", _tensors[x].ElementCount / k), Named("k", k), Named("m", m), Named("zy", _tensors[y].ZeroPoint), Named("lo", clamp[0]), Named("hi", clamp[1])));
+            return ReadingPacked(Call(Library, Wide ? "FullyConnected" : "FullyConnectedPacked", first,
+                Line(Named("rows", _tensors[x].ElementCount / k), Named("k", k), Named("m", m), Named("zy", _tensors[y].ZeroPoint), Named("lo", clamp[0]), Named("hi", clamp[1]))));
         }
 
         /// <summary>MaxPool or AveragePool, NHWC or NCHW (planes).</summary>
@@ -412,11 +412,11 @@ namespace QuantGen.Generator
         /// empty span without them). 8-bit kernels take float32 scales, computed here once (FixedPoint.Scale of each
         /// multiplier and shift, docs/artifact.md); 16-bit kernels the fixed-point multiplier and shift.
         /// </summary>
-        private Argument[] Constants(ArtifactLayer layer, string method, ArtifactBlob weights)
+        private Argument[] Constants(ArtifactLayer layer, string method, ArtifactBlob weights, bool inRegisters = false)
         {
             var args = new List<Argument>
             {
-                Pos(WeightsValue(method, weights)), // ModelPlanner.Packed.cs: one byte per weight, or 2/4 bits unpacked per call
+                Pos(WeightsValue(method, weights, inRegisters)), // ModelPlanner.Packed.cs: one byte per weight, or 2/4 bits
                 Pos(new DataValue(DataName(method, "Bias", layer.GetBlob("bias")), DataView.Ints)),
             };
             if (Wide)
@@ -457,8 +457,8 @@ namespace QuantGen.Generator
         private bool IsLarge(ArtifactLayer layer)
         {
             var output = _tensors[layer.Outputs[0]];
-            // A layer with packed sub-8-bit weights unpacks them into the one shared _weights per call: never split.
-            return layer.Kind == LayerKinds.Conv && layer.GetInt("group") == 1 && !IsDepthwise(layer) && !IsPacked(layer)
+            // Packed sub-8-bit weights are read as stored (in registers), so a packed layer splits like any other.
+            return layer.Kind == LayerKinds.Conv && layer.GetInt("group") == 1 && !IsDepthwise(layer)
                 && (long)output.ElementCount * (layer.GetBlob("weights").Values.Count / output.Shape[1]) >= 1L << 24;
         }
 

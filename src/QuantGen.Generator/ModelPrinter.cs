@@ -197,11 +197,20 @@ namespace QuantGen.Generator
             var library = call.Library switch { KernelLibrary.WideKernels => WideKernels, KernelLibrary.FloatKernels => FloatKernels, _ => Kernels };
             for (int i = 0; i < lines.Count; i++)
             {
-                var start = i == 0 ? $"{prefix}{library}.{call.Kernel}(" : "    ";
+                var start = i == 0 ? $"{prefix}{library}.{call.Kernel}{WeightForm(call.WeightBits)}(" : "    ";
                 var end = i == lines.Count - 1 ? ");" : ",";
                 _w.Line(start + lines[i] + end);
             }
         }
+
+        /// <summary>The type argument of a kernel that reads packed weights (QuantGenKernels.IWeightBlocks); none at 8 bits.</summary>
+        private static string WeightForm(int bits) => bits switch
+        {
+            8 => "",
+            4 => $"<{Kernels}.NibbleWeights>",
+            2 => $"<{Kernels}.CrumbWeights>",
+            _ => throw new System.InvalidOperationException($"No stored form for {bits}-bit weights."),
+        };
 
         /// <summary>
         /// A large layer: the layer method hands its parts to QuantGenKernels.RunParts; each part computes its share of
@@ -257,6 +266,7 @@ namespace QuantGen.Generator
             DataValue { View: DataView.Floats } d => Floats(d.Member),
             DataValue d => d.Member,
             DerivedValue d => d.Field,
+            PackedWeightsValue d => d.Member,
             PackedDataValue d => $"{Kernels}.UnpackWeights({Value(new DataValue(d.Member, DataView.Elements))}, {Int(d.Bits)}, {Int(d.Count)}, _weights)",
             EmptyValue => "default",
             ScratchValue { Buffer: ScratchBuffer.Col } => "_col",

@@ -16,11 +16,11 @@ namespace QuantGen.Generated
         /// written, if a weight is −128 (neither form is exact then: the gather path's vpmaddwd takes the layer) or the
         /// scratch cannot hold the plane.
         /// </summary>
-        private static bool ConvRowsAvx2(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+        private static bool ConvRowsAvx2<TWeights>(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, global::System.Span<byte> plane, bool pooled,
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int zx, int zy, int lo, int hi,
-            int part, int parts)
+            int part, int parts) where TWeights : struct, IWeightBlocks
         {
             bool inPlace = kh == 1 && kw == 1 && padTop == 0 && padLeft == 0 && (c & 3) == 0;
             // In place at stride 1 over the whole input: position p's field is the c bytes at p · c.
@@ -28,8 +28,9 @@ namespace QuantGen.Generated
             int ph = (oh - 1) * sh + (kh - 1) * dh + 1, pw = inPlace ? width : (ow - 1) * sw + kw, pitch = pw * c, row = (kw * c + 3) & ~3;
             int outputs = (pooled ? (oh / 2) * (ow / 2) : oh * ow) * m, image = h * width * c;
             if (!inPlace && plane.Length < ph * pitch + 4) return false;
-            if (w.Length < kh * row * m) throw new global::System.ArgumentException("The buffers do not hold the tensors.");
-            var form = DotForm(w.Slice(0, kh * row * m));
+            if (w.Length < WeightBytes<TWeights>(kh * row * m)) throw new global::System.ArgumentException("The buffers do not hold the tensors.");
+            // Packed weights lie within [−8, 7]: every pair fits (|w1| + |w2| ≤ 16), PairsFit without a scan.
+            var form = default(TWeights).Shift != 0 ? 2 : DotForm(w.Slice(0, kh * row * m));
             if (form == 0) return false;
             var fields = new FieldCursor(oh, ow, sh * pitch, sw * c, kh, row, dh * pitch, pooled);
             for (int b = 0; b < n; b++)
@@ -50,17 +51,17 @@ namespace QuantGen.Generated
                     if (o + 16 <= m && pointwise)
                     {
                         var q1 = new Requantization8(scale, negScale, high, hi, o + 8, zy, lo);
-                        if (form == 2) PointwiseChannels16Avx2<PairsFit>(source, w, bias, q0, q1, output, oh * ow, c, o, m);
-                        else PointwiseChannels16Avx2<SignSplit>(source, w, bias, q0, q1, output, oh * ow, c, o, m);
+                        if (form == 2) PointwiseChannels16Avx2<PairsFit, TWeights>(source, w, bias, q0, q1, output, oh * ow, c, o, m);
+                        else PointwiseChannels16Avx2<SignSplit, TWeights>(source, w, bias, q0, q1, output, oh * ow, c, o, m);
                     }
                     else if (o + 16 <= m)
                     {
                         var q1 = new Requantization8(scale, negScale, high, hi, o + 8, zy, lo);
-                        if (form == 2) ConvChannels16Avx2<PairsFit>(source, w, bias, q0, q1, output, fields, pooled, o, m);
-                        else ConvChannels16Avx2<SignSplit>(source, w, bias, q0, q1, output, fields, pooled, o, m);
+                        if (form == 2) ConvChannels16Avx2<PairsFit, TWeights>(source, w, bias, q0, q1, output, fields, pooled, o, m);
+                        else ConvChannels16Avx2<SignSplit, TWeights>(source, w, bias, q0, q1, output, fields, pooled, o, m);
                     }
-                    else if (form == 2) ConvChannels8Avx2<PairsFit>(source, w, bias, q0, output, fields, pooled, o, m);
-                    else ConvChannels8Avx2<SignSplit>(source, w, bias, q0, output, fields, pooled, o, m);
+                    else if (form == 2) ConvChannels8Avx2<PairsFit, TWeights>(source, w, bias, q0, output, fields, pooled, o, m);
+                    else ConvChannels8Avx2<SignSplit, TWeights>(source, w, bias, q0, output, fields, pooled, o, m);
                 }
             }
             return true;
@@ -109,7 +110,7 @@ namespace QuantGen.Generated
         private interface IDotStep
         {
             /// <summary>The accumulators' start for a block of 8 channels: the bias, plus whatever the form needs.</summary>
-            global::System.Runtime.Intrinsics.Vector256<int> Start(global::System.Runtime.Intrinsics.Vector256<int> bias, ref sbyte packed, int steps, int m);
+            global::System.Runtime.Intrinsics.Vector256<int> Start<TWeights>(global::System.Runtime.Intrinsics.Vector256<int> bias, ref sbyte packed, int steps, int m) where TWeights : struct, IWeightBlocks;
 
             /// <summary>What a k-step needs of one broadcast quadruplet, prepared once for all its weight vectors.</summary>
             DotOperand Prepare(global::System.Runtime.Intrinsics.Vector256<byte> x);
@@ -138,7 +139,7 @@ namespace QuantGen.Generated
         private readonly struct PairsFit : IDotStep
         {
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-            public global::System.Runtime.Intrinsics.Vector256<int> Start(global::System.Runtime.Intrinsics.Vector256<int> bias, ref sbyte packed, int steps, int m) => bias;
+            public global::System.Runtime.Intrinsics.Vector256<int> Start<TWeights>(global::System.Runtime.Intrinsics.Vector256<int> bias, ref sbyte packed, int steps, int m) where TWeights : struct, IWeightBlocks => bias;
 
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
             public DotOperand Prepare(global::System.Runtime.Intrinsics.Vector256<byte> x) => new DotOperand(x, default);
@@ -158,14 +159,14 @@ namespace QuantGen.Generated
         private readonly struct SignSplit : IDotStep
         {
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-            public global::System.Runtime.Intrinsics.Vector256<int> Start(global::System.Runtime.Intrinsics.Vector256<int> bias, ref sbyte packed, int steps, int m)
+            public global::System.Runtime.Intrinsics.Vector256<int> Start<TWeights>(global::System.Runtime.Intrinsics.Vector256<int> bias, ref sbyte packed, int steps, int m) where TWeights : struct, IWeightBlocks
             {
                 var sum = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
                 var ones = global::System.Runtime.Intrinsics.Vector256.Create((byte)1);
                 ref sbyte at = ref packed;
-                for (int s = 0; s < steps; s++, at = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 4 * m))
+                for (int s = 0; s < steps; s++, at = ref Skip<TWeights>(ref at, 4 * m))
                     sum += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(
-                        global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(ones, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref at)),
+                        global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(ones, default(TWeights).Load256(ref at)),
                         global::System.Runtime.Intrinsics.Vector256.Create((short)1));
                 return bias + global::System.Runtime.Intrinsics.Vector256.ShiftLeft(sum, 7);
             }
@@ -191,16 +192,17 @@ namespace QuantGen.Generated
         /// accumulators requantized once.
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void ConvChannels16Avx2<TDot>(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+        private static void ConvChannels16Avx2<TDot, TWeights>(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             in Requantization8 q0, in Requantization8 q1, global::System.Span<byte> y, FieldCursor fields, bool pooled, int o, int m)
             where TDot : struct, IDotStep
+            where TWeights : struct, IWeightBlocks
         {
             ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(source);
-            ref sbyte weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
+            ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
             int kh = fields.Kh, row = fields.Row, runStride = fields.RunStride, steps = kh * row / 4;
-            var bias0 = default(TDot).Start(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8)), ref weights, steps, m);
-            var bias1 = default(TDot).Start(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o + 8, 8)),
-                ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 32), steps, m);
+            var bias0 = default(TDot).Start<TWeights>(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8)), ref weights, steps, m);
+            var bias1 = default(TDot).Start<TWeights>(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o + 8, 8)),
+                ref Skip<TWeights>(ref weights, 32), steps, m);
             for (int block = 0; block < fields.Blocks; block++)
             {
                 int count = fields.Take(out int f0, out int f1, out int f2, out int f3);
@@ -214,9 +216,9 @@ namespace QuantGen.Generated
                 for (int ky = 0; ky < kh; ky++)
                 for (int k4 = ky * runStride, end = k4 + row; k4 < end; k4 += 4)
                 {
-                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed);
-                    var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed, 32);
-                    packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 4 * m);
+                    var w0 = default(TWeights).Load256(ref packed);
+                    var w1 = default(TWeights).Load256(ref Skip<TWeights>(ref packed, 32));
+                    packed = ref Skip<TWeights>(ref packed, 4 * m);
                     var v = default(TDot).Prepare(Broadcast4(ref r0, k4));
                     a00 = default(TDot).Step(a00, v, w0);
                     a01 = default(TDot).Step(a01, v, w1);
@@ -256,18 +258,19 @@ namespace QuantGen.Generated
         /// check. A partial last block repeats its last position: computed, never stored.
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void PointwiseChannels16Avx2<TDot>(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+        private static void PointwiseChannels16Avx2<TDot, TWeights>(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             in Requantization8 q0, in Requantization8 q1, global::System.Span<byte> y, int positions, int c, int o, int m)
             where TDot : struct, IDotStep
+            where TWeights : struct, IWeightBlocks
         {
-            if (x.Length < positions * c || w.Length < c * m || y.Length < positions * m || o + 16 > m)
+            if (x.Length < positions * c || w.Length < WeightBytes<TWeights>(c * m) || y.Length < positions * m || o + 16 > m)
                 throw new global::System.ArgumentException("The buffers do not hold the tensors.");
             ref byte input = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
-            ref sbyte weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
+            ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
             ref byte output = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(y), o);
-            var bias0 = default(TDot).Start(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8)), ref weights, c / 4, m);
-            var bias1 = default(TDot).Start(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o + 8, 8)),
-                ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 32), c / 4, m);
+            var bias0 = default(TDot).Start<TWeights>(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8)), ref weights, c / 4, m);
+            var bias1 = default(TDot).Start<TWeights>(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o + 8, 8)),
+                ref Skip<TWeights>(ref weights, 32), c / 4, m);
             for (int p = 0; p < positions; p += 4)
             {
                 int count = positions - p < 4 ? positions - p : 4;
@@ -280,9 +283,9 @@ namespace QuantGen.Generated
                 ref sbyte packed = ref weights;
                 for (int k4 = 0; k4 < c; k4 += 4)
                 {
-                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed);
-                    var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed, 32);
-                    packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 4 * m);
+                    var w0 = default(TWeights).Load256(ref packed);
+                    var w1 = default(TWeights).Load256(ref Skip<TWeights>(ref packed, 32));
+                    packed = ref Skip<TWeights>(ref packed, 4 * m);
                     var v = default(TDot).Prepare(Broadcast4(ref r0, k4));
                     a00 = default(TDot).Step(a00, v, w0);
                     a01 = default(TDot).Step(a01, v, w1);
@@ -306,14 +309,15 @@ namespace QuantGen.Generated
 
         /// <summary>ConvChannels16Avx2 for the last 8 output channels (m a multiple of 8, not of 16): one weight vector per k-step.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void ConvChannels8Avx2<TDot>(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+        private static void ConvChannels8Avx2<TDot, TWeights>(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             in Requantization8 q, global::System.Span<byte> y, FieldCursor fields, bool pooled, int o, int m)
             where TDot : struct, IDotStep
+            where TWeights : struct, IWeightBlocks
         {
             ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(source);
-            ref sbyte weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
+            ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
             int kh = fields.Kh, row = fields.Row, runStride = fields.RunStride;
-            var bias0 = default(TDot).Start(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8)), ref weights, kh * row / 4, m);
+            var bias0 = default(TDot).Start<TWeights>(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8)), ref weights, kh * row / 4, m);
             for (int block = 0; block < fields.Blocks; block++)
             {
                 int count = fields.Take(out int f0, out int f1, out int f2, out int f3);
@@ -326,8 +330,8 @@ namespace QuantGen.Generated
                 for (int ky = 0; ky < kh; ky++)
                 for (int k4 = ky * runStride, end = k4 + row; k4 < end; k4 += 4)
                 {
-                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed);
-                    packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 4 * m);
+                    var w0 = default(TWeights).Load256(ref packed);
+                    packed = ref Skip<TWeights>(ref packed, 4 * m);
                     a0 = default(TDot).Step(a0, default(TDot).Prepare(Broadcast4(ref r0, k4)), w0);
                     a1 = default(TDot).Step(a1, default(TDot).Prepare(Broadcast4(ref r1, k4)), w0);
                     a2 = default(TDot).Step(a2, default(TDot).Prepare(Broadcast4(ref r2, k4)), w0);

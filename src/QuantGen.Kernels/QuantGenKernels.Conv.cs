@@ -6,6 +6,15 @@ namespace QuantGen.Generated
 {
     internal static partial class QuantGenKernels
     {
+        /// <summary>ConvPacked over weights stored one byte each (<see cref="Int8Weights"/>).</summary>
+        public static void ConvPacked(
+            global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, global::System.Span<byte> col, global::System.Span<int> acc,
+            int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
+            int dh, int dw, int group, int zx, int zy, int lo, int hi) =>
+            ConvPacked<Int8Weights>(x, w, bias, scale, negScale, high, y, col, acc, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, group, zx, zy, lo, hi);
+
         /// <summary>
         /// 2-D convolution, NCHW in and out, weights pre-packed at build time as [G, KP/4, MP, 4] (KP = C/G·KH·KW
         /// rounded up to 4, MP = M/G rounded up to 8, zero padded): for every output position the receptive field is
@@ -13,12 +22,12 @@ namespace QuantGen.Generated
         /// the accumulators of all the group's output channels. Negative accumulators use negMultiplier/negShift (the
         /// same spans as multiplier/shift when the layer has no fused LeakyRelu).
         /// </summary>
-        public static void ConvPacked(
+        public static void ConvPacked<TWeights>(
             global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, global::System.Span<byte> col, global::System.Span<int> acc,
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
-            int dh, int dw, int group, int zx, int zy, int lo, int hi)
+            int dh, int dw, int group, int zx, int zy, int lo, int hi) where TWeights : struct, IWeightBlocks
         {
             CheckWindow(x.Length, y.Length, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
             int cg = c / group, mg = m / group, k = cg * kh * kw, kp = (k + 3) & ~3, mp = (mg + 7) & ~7;
@@ -27,12 +36,12 @@ namespace QuantGen.Generated
             for (int b = 0; b < n; b++)
                 for (int g = 0; g < group; g++)
                 {
-                    var packed = w.Slice(g * kp * mp, kp * mp);
+                    var packed = WeightSlice<TWeights>(w, g * kp * mp, kp * mp);
                     for (int oy = 0; oy < oh; oy++)
                         for (int ox = 0; ox < ow; ox++)
                         {
                             GatherField(x, col, b, c, g * cg, cg, h, width, oy, ox, kh, kw, sh, sw, padTop, padLeft, dh, dw, pad);
-                            DotPacked(col, packed, acc, kp, mp);
+                            DotPacked<TWeights>(col, packed, acc, kp, mp);
                             int o0 = g * mg;
                             RequantizeChannels(acc, bias.Slice(o0, mg), scale.Slice(o0, mg), negScale.Slice(o0, mg),
                                 high.Length == 0 ? high : high.Slice(o0, mg), y, ((b * m + o0) * oh + oy) * ow + ox, oh * ow, zy, lo, hi);
@@ -75,26 +84,44 @@ namespace QuantGen.Generated
             }
         }
 
-        /// <summary>
-        /// Fully connected: every input row of K values against weights pre-packed as [KP/4, MP, 4] (as ConvPacked,
-        /// one group). The row is copied into <paramref name="col"/> so that its zero-padded tail is never read from x.
-        /// </summary>
+        /// <summary>FullyConnectedPacked over weights stored one byte each (<see cref="Int8Weights"/>).</summary>
         public static void FullyConnectedPacked(
             global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, global::System.Span<byte> col, global::System.Span<int> acc,
-            int rows, int k, int m, int zy, int lo, int hi)
+            int rows, int k, int m, int zy, int lo, int hi) =>
+            FullyConnectedPacked<Int8Weights>(x, w, bias, scale, negScale, high, y, col, acc, rows, k, m, zy, lo, hi);
+
+        /// <summary>
+        /// Fully connected: every input row of K values against weights pre-packed as [KP/4, MP, 4] (as ConvPacked,
+        /// one group). The row is copied into <paramref name="col"/> so that its zero-padded tail is never read from x.
+        /// </summary>
+        public static void FullyConnectedPacked<TWeights>(
+            global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, global::System.Span<byte> col, global::System.Span<int> acc,
+            int rows, int k, int m, int zy, int lo, int hi) where TWeights : struct, IWeightBlocks
         {
             CheckRows(x.Length, y.Length, rows, k, m);
             int kp = (k + 3) & ~3, mp = (m + 7) & ~7;
+            if (w.Length < WeightBytes<TWeights>(kp * mp)) throw Outside();
             col.Slice(k, kp - k).Clear();
             for (int r = 0; r < rows; r++)
             {
                 x.Slice(r * k, k).CopyTo(col);
-                DotPacked(col, w, acc, kp, mp);
+                DotPacked<TWeights>(col, w, acc, kp, mp);
                 RequantizeChannels(acc, bias, scale, negScale, high, y, r * m, 1, zy, lo, hi);
             }
         }
+
+        /// <summary>ConvNhwc over weights stored one byte each (<see cref="Int8Weights"/>).</summary>
+        public static void ConvNhwc(
+            global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, global::System.Span<byte> col, global::System.Span<int> acc,
+            int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
+            int dh, int dw, int group, int zx, int zy, int lo, int hi, int part = 0, int parts = 1) =>
+            ConvNhwc<Int8Weights>(x, w, bias, scale, negScale, high, y, col, acc, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, group, zx, zy, lo, hi, part, parts);
 
         /// <summary>
         /// 2-D convolution with channels-last (NHWC) input and output. The weights are packed as for ConvPacked, but with
@@ -106,23 +133,23 @@ namespace QuantGen.Generated
         /// convolution over a multiple of 4 channels, read in place. Per-channel upper bounds (clampHigh) are folded into
         /// requantization. With <paramref name="parts"/> &gt; 1 (RunParts), each part is called with its own col.
         /// </summary>
-        public static void ConvNhwc(
+        public static void ConvNhwc<TWeights>(
             global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, global::System.Span<byte> col, global::System.Span<int> acc,
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
-            int dh, int dw, int group, int zx, int zy, int lo, int hi, int part = 0, int parts = 1)
+            int dh, int dw, int group, int zx, int zy, int lo, int hi, int part = 0, int parts = 1) where TWeights : struct, IWeightBlocks
         {
             CheckWindow(x.Length, y.Length, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
 #if QUANTGEN_INTRINSICS
-            if (SimdEnabled && VnniEnabled && group == 1 && dw == 1 && (m & 7) == 0
+            if (SimdEnabled && VnniEnabled && default(TWeights).Shift == 0 && group == 1 && dw == 1 && (m & 7) == 0
                 && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported
                 && ConvRowsAvxVnni(x, w, bias, scale, negScale, high, y, col, false,
                     n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi, part, parts))
                 return;
             if (SimdEnabled && group == 1 && dw == 1 && (m & 7) == 0
                 && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported
-                && ConvRowsAvx2(x, w, bias, scale, negScale, high, y, col, false,
+                && ConvRowsAvx2<TWeights>(x, w, bias, scale, negScale, high, y, col, false,
                     n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi, part, parts))
                 return;
 #endif
@@ -135,7 +162,7 @@ namespace QuantGen.Generated
             for (int b = 0; b < n; b++)
                 for (int g = 0; g < group; g++)
                 {
-                    var packed = w.Slice(g * kp * mp, kp * mp);
+                    var packed = WeightSlice<TWeights>(w, g * kp * mp, kp * mp);
                     int o0 = g * mg;
                     var groupBias = bias.Slice(o0, mg);
                     var groupScale = scale.Slice(o0, mg);
@@ -149,7 +176,7 @@ namespace QuantGen.Generated
                         var x1 = field.Read(x, col.Slice(kp, kp), b, g, p + (count > 1 ? 1 : 0));
                         var x2 = field.Read(x, col.Slice(2 * kp, kp), b, g, p + (count > 2 ? 2 : count - 1));
                         var x3 = field.Read(x, col.Slice(3 * kp, kp), b, g, p + count - 1);
-                        DotPacked4(x0, x1, x2, x3, packed, acc, kp, mp);
+                        DotPacked4<TWeights>(x0, x1, x2, x3, packed, acc, kp, mp);
                         for (int j = 0; j < count; j++)
                             RequantizeChannels(acc.Slice(j * mp, mp), groupBias, groupScale, groupNegScale, groupHigh,
                                 y, (b * positions + p + j) * m + o0, 1, zy, lo, hi);
@@ -157,34 +184,43 @@ namespace QuantGen.Generated
                 }
         }
 
+        /// <summary>ConvMaxPoolNhwc over weights stored one byte each (<see cref="Int8Weights"/>).</summary>
+        public static void ConvMaxPoolNhwc(
+            global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, global::System.Span<byte> pooled, global::System.Span<byte> col, global::System.Span<int> acc,
+            int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
+            int dh, int dw, int zx, int zy, int lo, int hi) =>
+            ConvMaxPoolNhwc<Int8Weights>(x, w, bias, scale, negScale, high, y, pooled, col, acc, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, zx, zy, lo, hi);
+
         /// <summary>
         /// A group-1 ConvNhwc whose only reader is a 2×2, stride-2 MaxPool without padding (pooled: OH/2 × OW/2 pixels of M
         /// channels). Requantization never decreases as the accumulator grows (its multipliers are not negative: the
         /// generator checks), so the max of four requantized outputs is the requantized max of their accumulators; the
         /// SIMD path uses that to requantize once per window and never writes y. Otherwise: ConvNhwc into y, then MaxPoolNhwc.
         /// </summary>
-        public static void ConvMaxPoolNhwc(
+        public static void ConvMaxPoolNhwc<TWeights>(
             global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, global::System.Span<byte> pooled, global::System.Span<byte> col, global::System.Span<int> acc,
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
-            int dh, int dw, int zx, int zy, int lo, int hi)
+            int dh, int dw, int zx, int zy, int lo, int hi) where TWeights : struct, IWeightBlocks
         {
             CheckWindow(x.Length, y.Length, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
             if ((long)n * m * (oh / 2) * (ow / 2) > pooled.Length) throw Outside();
 #if QUANTGEN_INTRINSICS
-            if (SimdEnabled && VnniEnabled && dw == 1 && (m & 7) == 0
+            if (SimdEnabled && VnniEnabled && default(TWeights).Shift == 0 && dw == 1 && (m & 7) == 0
                 && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported
                 && ConvRowsAvxVnni(x, w, bias, scale, negScale, high, pooled, col, true,
                     n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi, 0, 1))
                 return;
             if (SimdEnabled && dw == 1 && (m & 7) == 0
                 && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported
-                && ConvRowsAvx2(x, w, bias, scale, negScale, high, pooled, col, true,
+                && ConvRowsAvx2<TWeights>(x, w, bias, scale, negScale, high, pooled, col, true,
                     n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi, 0, 1))
                 return;
 #endif
-            ConvNhwc(x, w, bias, scale, negScale, high, y, col, acc,
+            ConvNhwc<TWeights>(x, w, bias, scale, negScale, high, y, col, acc,
                 n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, 1, zx, zy, lo, hi);
             MaxPoolNhwc(y, pooled, n, m, oh, ow, oh / 2, ow / 2, 2, 2, 2, 2, 0, 0, 1, 1);
         }

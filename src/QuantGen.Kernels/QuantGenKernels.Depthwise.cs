@@ -664,10 +664,10 @@ namespace QuantGen.Generated
             ref byte start = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(block.Plane);
             int quads = block.Quads, rest = block.Rest, c = block.Channels;
             // Each accumulator's bias (plus, for SignSplit, 128 · its weights' sum), in the interleave's channel order.
-            var start0 = default(TDot).Start(Requantization8.Lanes(bias, 0, 16), ref packed, quads, 32);
-            var start1 = default(TDot).Start(Requantization8.Lanes(bias, 4, 20), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 32), quads, 32);
-            var start2 = default(TDot).Start(Requantization8.Lanes(bias, 8, 24), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 64), quads, 32);
-            var start3 = default(TDot).Start(Requantization8.Lanes(bias, 12, 28), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 96), quads, 32);
+            var start0 = default(TDot).Start<Int8Weights>(Requantization8.Lanes(bias, 0, 16), ref packed, quads, 32);
+            var start1 = default(TDot).Start<Int8Weights>(Requantization8.Lanes(bias, 4, 20), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 32), quads, 32);
+            var start2 = default(TDot).Start<Int8Weights>(Requantization8.Lanes(bias, 8, 24), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 64), quads, 32);
+            var start3 = default(TDot).Start<Int8Weights>(Requantization8.Lanes(bias, 12, 28), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 96), quads, 32);
             // vpshufb controls: bytes 4i…4i+3 of each 128-bit lane, zero-extended to int32 lanes.
             var spread0 = global::System.Runtime.Intrinsics.Vector256.Create(0x80808000u, 0x80808001u, 0x80808002u, 0x80808003u, 0x80808000u, 0x80808001u, 0x80808002u, 0x80808003u);
             var step = global::System.Runtime.Intrinsics.Vector256.Create(4u);

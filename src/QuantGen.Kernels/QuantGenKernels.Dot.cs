@@ -10,22 +10,22 @@ namespace QuantGen.Generated
         /// acc[o] = Σ_k col[k] · w[k/4, o, k%4] for o &lt; mp, the weights packed [kp/4, mp, 4]: u8 activations times s8
         /// weights, exact in int32 (the quantizer bounds K · 255 · 127), so every path gives the same accumulators.
         /// </summary>
-        private static void DotPacked(global::System.ReadOnlySpan<byte> col, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp)
+        private static void DotPacked<TWeights>(global::System.ReadOnlySpan<byte> col, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp) where TWeights : struct, IWeightBlocks
         {
 #if QUANTGEN_INTRINSICS
             if (SimdEnabled && VnniEnabled && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
             {
-                DotPackedAvxVnni(col, w, acc, kp, mp);
+                DotPackedAvxVnni<TWeights>(col, w, acc, kp, mp);
                 return;
             }
             if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
             {
-                DotPackedAvx2(col, w, acc, kp, mp);
+                DotPackedAvx2<TWeights>(col, w, acc, kp, mp);
                 return;
             }
             if (SimdEnabled && global::System.Runtime.Intrinsics.Arm.Dp.IsSupported)
             {
-                DotPackedArmDp(col, w, acc, kp, mp);
+                DotPackedArmDp<TWeights>(col, w, acc, kp, mp);
                 return;
             }
 #endif
@@ -33,9 +33,8 @@ namespace QuantGen.Generated
             for (int k4 = 0; k4 < kp; k4 += 4)
             {
                 int x0 = col[k4], x1 = col[k4 + 1], x2 = col[k4 + 2], x3 = col[k4 + 3];
-                var rowWeights = w.Slice(k4 * mp, 4 * mp);
-                for (int o = 0, i = 0; o < mp; o++, i += 4)
-                    acc[o] += x0 * rowWeights[i] + x1 * rowWeights[i + 1] + x2 * rowWeights[i + 2] + x3 * rowWeights[i + 3];
+                for (int o = 0, i = k4 * mp; o < mp; o++, i += 4)
+                    acc[o] += x0 * default(TWeights).Get(w, i) + x1 * default(TWeights).Get(w, i + 1) + x2 * default(TWeights).Get(w, i + 2) + x3 * default(TWeights).Get(w, i + 3);
             }
         }
 
@@ -43,25 +42,25 @@ namespace QuantGen.Generated
         /// DotPacked for four receptive fields against the same packed weights: acc[j·mp + o] for field j. The SIMD path
         /// loads each weight vector once for the four fields; the scalar path is four DotPacked calls.
         /// </summary>
-        private static void DotPacked4(global::System.ReadOnlySpan<byte> x0, global::System.ReadOnlySpan<byte> x1, global::System.ReadOnlySpan<byte> x2,
-            global::System.ReadOnlySpan<byte> x3, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp)
+        private static void DotPacked4<TWeights>(global::System.ReadOnlySpan<byte> x0, global::System.ReadOnlySpan<byte> x1, global::System.ReadOnlySpan<byte> x2,
+            global::System.ReadOnlySpan<byte> x3, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp) where TWeights : struct, IWeightBlocks
         {
 #if QUANTGEN_INTRINSICS
             if (SimdEnabled && VnniEnabled && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
             {
-                DotPacked4AvxVnni(x0, x1, x2, x3, w, acc, kp, mp);
+                DotPacked4AvxVnni<TWeights>(x0, x1, x2, x3, w, acc, kp, mp);
                 return;
             }
             if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
             {
-                DotPacked4Avx2(x0, x1, x2, x3, w, acc, kp, mp);
+                DotPacked4Avx2<TWeights>(x0, x1, x2, x3, w, acc, kp, mp);
                 return;
             }
 #endif
-            DotPacked(x0, w, acc.Slice(0, mp), kp, mp);
-            DotPacked(x1, w, acc.Slice(mp, mp), kp, mp);
-            DotPacked(x2, w, acc.Slice(2 * mp, mp), kp, mp);
-            DotPacked(x3, w, acc.Slice(3 * mp, mp), kp, mp);
+            DotPacked<TWeights>(x0, w, acc.Slice(0, mp), kp, mp);
+            DotPacked<TWeights>(x1, w, acc.Slice(mp, mp), kp, mp);
+            DotPacked<TWeights>(x2, w, acc.Slice(2 * mp, mp), kp, mp);
+            DotPacked<TWeights>(x3, w, acc.Slice(3 * mp, mp), kp, mp);
         }
 
 #if QUANTGEN_INTRINSICS
@@ -71,7 +70,7 @@ namespace QuantGen.Generated
         /// four independent accumulators in registers, then blocks of 8.
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void DotPackedAvxVnni(global::System.ReadOnlySpan<byte> col, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp)
+        private static void DotPackedAvxVnni<TWeights>(global::System.ReadOnlySpan<byte> col, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp) where TWeights : struct, IWeightBlocks
         {
             ref byte x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(col);
             ref sbyte weights = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w);
@@ -83,16 +82,16 @@ namespace QuantGen.Generated
                 var a1 = a0;
                 var a2 = a0;
                 var a3 = a0;
-                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                ref sbyte block = ref Skip<TWeights>(ref weights, 4 * o);
                 for (int k4 = 0; k4 < kp; k4 += 4)
                 {
                     var xv = global::System.Runtime.Intrinsics.Vector256.AsByte(global::System.Runtime.Intrinsics.Vector256.Create(
                         global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<int>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, k4))));
-                    ref sbyte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp);
-                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, xv, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row));
-                    a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, xv, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 32));
-                    a2 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a2, xv, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 64));
-                    a3 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a3, xv, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 96));
+                    ref sbyte row = ref Skip<TWeights>(ref block, k4 * mp);
+                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, xv, default(TWeights).Load256(ref row));
+                    a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, xv, default(TWeights).Load256(ref Skip<TWeights>(ref row, 32)));
+                    a2 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a2, xv, default(TWeights).Load256(ref Skip<TWeights>(ref row, 64)));
+                    a3 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a3, xv, default(TWeights).Load256(ref Skip<TWeights>(ref row, 96)));
                 }
                 global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0, ref result, (nuint)o);
                 global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a1, ref result, (nuint)(o + 8));
@@ -105,25 +104,25 @@ namespace QuantGen.Generated
             {
                 var a0 = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
                 var a1 = a0; var a2 = a0; var a3 = a0;
-                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                ref sbyte block = ref Skip<TWeights>(ref weights, 4 * o);
                 int k4 = 0;
                 for (; k4 + 8 <= kp; k4 += 8)
                 {
-                    ref sbyte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp);
-                    ref sbyte next = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, (k4 + 4) * mp);
+                    ref sbyte row = ref Skip<TWeights>(ref block, k4 * mp);
+                    ref sbyte next = ref Skip<TWeights>(ref block, (k4 + 4) * mp);
                     var x0 = Broadcast4(ref x, k4);
                     var x1 = Broadcast4(ref x, k4 + 4);
-                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, x0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row));
-                    a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, x0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 32));
-                    a2 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a2, x1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref next));
-                    a3 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a3, x1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref next, 32));
+                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, x0, default(TWeights).Load256(ref row));
+                    a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, x0, default(TWeights).Load256(ref Skip<TWeights>(ref row, 32)));
+                    a2 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a2, x1, default(TWeights).Load256(ref next));
+                    a3 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a3, x1, default(TWeights).Load256(ref Skip<TWeights>(ref next, 32)));
                 }
                 if (k4 < kp)
                 {
-                    ref sbyte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp);
+                    ref sbyte row = ref Skip<TWeights>(ref block, k4 * mp);
                     var x0 = Broadcast4(ref x, k4);
-                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, x0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row));
-                    a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, x0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 32));
+                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, x0, default(TWeights).Load256(ref row));
+                    a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, x0, default(TWeights).Load256(ref Skip<TWeights>(ref row, 32)));
                 }
                 global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0 + a2, ref result, (nuint)o);
                 global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a1 + a3, ref result, (nuint)(o + 8));
@@ -132,22 +131,22 @@ namespace QuantGen.Generated
             {
                 var a0 = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
                 var a1 = a0; var a2 = a0; var a3 = a0;
-                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                ref sbyte block = ref Skip<TWeights>(ref weights, 4 * o);
                 int k4 = 0;
                 for (; k4 + 16 <= kp; k4 += 16)
                 {
                     a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, Broadcast4(ref x, k4),
-                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp)));
+                        default(TWeights).Load256(ref Skip<TWeights>(ref block, k4 * mp)));
                     a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, Broadcast4(ref x, k4 + 4),
-                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, (k4 + 4) * mp)));
+                        default(TWeights).Load256(ref Skip<TWeights>(ref block, (k4 + 4) * mp)));
                     a2 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a2, Broadcast4(ref x, k4 + 8),
-                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, (k4 + 8) * mp)));
+                        default(TWeights).Load256(ref Skip<TWeights>(ref block, (k4 + 8) * mp)));
                     a3 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a3, Broadcast4(ref x, k4 + 12),
-                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, (k4 + 12) * mp)));
+                        default(TWeights).Load256(ref Skip<TWeights>(ref block, (k4 + 12) * mp)));
                 }
                 for (; k4 < kp; k4 += 4)
                     a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, Broadcast4(ref x, k4),
-                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp)));
+                        default(TWeights).Load256(ref Skip<TWeights>(ref block, k4 * mp)));
                 global::System.Runtime.Intrinsics.Vector256.StoreUnsafe((a0 + a1) + (a2 + a3), ref result, (nuint)o);
             }
         }
@@ -157,8 +156,8 @@ namespace QuantGen.Generated
         /// against the broadcast activation bytes of four receptive fields: eight accumulators in registers (VEX encoding
         /// has 16), then a last block of 8 channels.
         /// </summary>
-        private static void DotPacked4AvxVnni(global::System.ReadOnlySpan<byte> x0, global::System.ReadOnlySpan<byte> x1, global::System.ReadOnlySpan<byte> x2,
-            global::System.ReadOnlySpan<byte> x3, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp)
+        private static void DotPacked4AvxVnni<TWeights>(global::System.ReadOnlySpan<byte> x0, global::System.ReadOnlySpan<byte> x1, global::System.ReadOnlySpan<byte> x2,
+            global::System.ReadOnlySpan<byte> x3, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp) where TWeights : struct, IWeightBlocks
         {
             ref byte r0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x0);
             ref byte r1 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x1);
@@ -171,12 +170,12 @@ namespace QuantGen.Generated
             {
                 var a00 = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
                 var a01 = a00; var a10 = a00; var a11 = a00; var a20 = a00; var a21 = a00; var a30 = a00; var a31 = a00;
-                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                ref sbyte block = ref Skip<TWeights>(ref weights, 4 * o);
                 for (int k4 = 0; k4 < kp; k4 += 4)
                 {
-                    ref sbyte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp);
-                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row);
-                    var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 32);
+                    ref sbyte row = ref Skip<TWeights>(ref block, k4 * mp);
+                    var w0 = default(TWeights).Load256(ref row);
+                    var w1 = default(TWeights).Load256(ref Skip<TWeights>(ref row, 32));
                     var v = Broadcast4(ref r0, k4);
                     a00 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a00, v, w0);
                     a01 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a01, v, w1);
@@ -203,10 +202,10 @@ namespace QuantGen.Generated
             {
                 var a0 = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
                 var a1 = a0; var a2 = a0; var a3 = a0;
-                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                ref sbyte block = ref Skip<TWeights>(ref weights, 4 * o);
                 for (int k4 = 0; k4 < kp; k4 += 4)
                 {
-                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp));
+                    var w0 = default(TWeights).Load256(ref Skip<TWeights>(ref block, k4 * mp));
                     a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, Broadcast4(ref r0, k4), w0);
                     a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, Broadcast4(ref r1, k4), w0);
                     a2 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a2, Broadcast4(ref r2, k4), w0);
@@ -232,10 +231,10 @@ namespace QuantGen.Generated
         /// Every step is an addition modulo 2^32, so the result is exact whenever the true sum fits in int32 (the
         /// quantizer bounds it), even where the intermediate sums wrap. Σx is one udot per k-step against a vector of ones.
         /// </summary>
-        private static void DotPackedArmDp(global::System.ReadOnlySpan<byte> col, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp)
+        private static void DotPackedArmDp<TWeights>(global::System.ReadOnlySpan<byte> col, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp) where TWeights : struct, IWeightBlocks
         {
             ref byte x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(col);
-            ref byte weights = ref global::System.Runtime.CompilerServices.Unsafe.As<sbyte, byte>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w));
+            ref sbyte weights = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w);
             ref int result = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(acc);
             var flip = global::System.Runtime.Intrinsics.Vector128.Create((byte)0x80);
             var sum = global::System.Runtime.Intrinsics.Vector128<uint>.Zero;
@@ -246,13 +245,13 @@ namespace QuantGen.Generated
             {
                 var a0 = global::System.Runtime.Intrinsics.Vector128<uint>.Zero;
                 var a1 = a0;
-                ref byte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                ref sbyte block = ref Skip<TWeights>(ref weights, 4 * o);
                 for (int k4 = 0; k4 < kp; k4 += 4)
                 {
                     var xv = Quadruplet(ref x, k4);
-                    ref byte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp);
-                    a0 = global::System.Runtime.Intrinsics.Arm.Dp.DotProduct(a0, xv, global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref row) ^ flip);
-                    a1 = global::System.Runtime.Intrinsics.Arm.Dp.DotProduct(a1, xv, global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref row, 16) ^ flip);
+                    ref sbyte row = ref Skip<TWeights>(ref block, k4 * mp);
+                    a0 = global::System.Runtime.Intrinsics.Arm.Dp.DotProduct(a0, xv, global::System.Runtime.Intrinsics.Vector128.AsByte(default(TWeights).LoadLow(ref row)) ^ flip);
+                    a1 = global::System.Runtime.Intrinsics.Arm.Dp.DotProduct(a1, xv, global::System.Runtime.Intrinsics.Vector128.AsByte(default(TWeights).LoadHigh(ref row)) ^ flip);
                 }
                 global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsInt32(a0 - correction), ref result, (nuint)o);
                 global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsInt32(a1 - correction), ref result, (nuint)(o + 4));
@@ -269,8 +268,8 @@ namespace QuantGen.Generated
         /// DotPacked4 for x86 without VNNI (AVX2): DotPackedAvx2's exact vpmaddwd steps, each k-step's weights sign-extended
         /// once for the four receptive fields (eight accumulators in registers), per block of 8 channels.
         /// </summary>
-        private static void DotPacked4Avx2(global::System.ReadOnlySpan<byte> x0, global::System.ReadOnlySpan<byte> x1, global::System.ReadOnlySpan<byte> x2,
-            global::System.ReadOnlySpan<byte> x3, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp)
+        private static void DotPacked4Avx2<TWeights>(global::System.ReadOnlySpan<byte> x0, global::System.ReadOnlySpan<byte> x1, global::System.ReadOnlySpan<byte> x2,
+            global::System.ReadOnlySpan<byte> x3, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp) where TWeights : struct, IWeightBlocks
         {
             ref byte r0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x0);
             ref byte r1 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x1);
@@ -282,12 +281,12 @@ namespace QuantGen.Generated
             {
                 var l0 = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
                 var h0 = l0; var l1 = l0; var h1 = l0; var l2 = l0; var h2 = l0; var l3 = l0; var h3 = l0;
-                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                ref sbyte block = ref Skip<TWeights>(ref weights, 4 * o);
                 for (int k4 = 0; k4 < kp; k4 += 4)
                 {
-                    ref sbyte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp);
-                    var wl = global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref row));
-                    var wh = global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref row, 16));
+                    ref sbyte row = ref Skip<TWeights>(ref block, k4 * mp);
+                    var wl = global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(default(TWeights).LoadLow(ref row));
+                    var wh = global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(default(TWeights).LoadHigh(ref row));
                     var v = Widened4(ref r0, k4);
                     l0 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(wl, v);
                     h0 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(wh, v);
@@ -331,7 +330,7 @@ namespace QuantGen.Generated
         /// the low 16 (channels 0-3) and the high 16 (channels 4-7) each give two int32 per channel, summed pairwise once
         /// at the end (vphaddd, then the 64-bit lanes put back in channel order).
         /// </summary>
-        private static void DotPackedAvx2(global::System.ReadOnlySpan<byte> col, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp)
+        private static void DotPackedAvx2<TWeights>(global::System.ReadOnlySpan<byte> col, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp) where TWeights : struct, IWeightBlocks
         {
             ref byte x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(col);
             ref sbyte weights = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w);
@@ -340,15 +339,15 @@ namespace QuantGen.Generated
             {
                 var low = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
                 var high = low;
-                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                ref sbyte block = ref Skip<TWeights>(ref weights, 4 * o);
                 for (int k4 = 0; k4 < kp; k4 += 4)
                 {
                     var xv = Widened4(ref x, k4);
-                    ref sbyte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp);
+                    ref sbyte row = ref Skip<TWeights>(ref block, k4 * mp);
                     low += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(
-                        global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref row)), xv);
+                        global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(default(TWeights).LoadLow(ref row)), xv);
                     high += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(
-                        global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref row, 16)), xv);
+                        global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(default(TWeights).LoadHigh(ref row)), xv);
                 }
                 global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(ChannelSums(low, high), ref result, (nuint)o);
             }

@@ -173,7 +173,7 @@ namespace QuantGen.Generated
                     var x1 = field.Read(x, col.Slice(kp, kp), image, 0, p + (count > 1 ? 1 : 0));
                     var x2 = field.Read(x, col.Slice(2 * kp, kp), image, 0, p + (count > 2 ? 2 : count - 1));
                     var x3 = field.Read(x, col.Slice(3 * kp, kp), image, 0, p + count - 1);
-                    DotPacked4(x0, x1, x2, x3, b, sums, kp, rp);
+                    DotPacked4<Int8Weights>(x0, x1, x2, x3, b, sums, kp, rp);
 #if QUANTGEN_INTRINSICS
                     if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
                     {
@@ -235,7 +235,7 @@ namespace QuantGen.Generated
             /// <summary>y[start + o·stride] for every output channel o, from the input vector at the start of col (KP bytes, its padding zero).</summary>
             public void Apply(global::System.ReadOnlySpan<byte> col, global::System.Span<byte> y, int start, int stride)
             {
-                DotPacked(col.Slice(0, _kp), _b, _t, _kp, _rp);
+                DotPacked<Int8Weights>(col.Slice(0, _kp), _b, _t, _kp, _rp);
                 Finish(_t, y, start, stride);
             }
 

@@ -1,4 +1,5 @@
-// QuantGen kernels: sub-8-bit weights stored packed (2 or 4 bits per weight), unpacked to int8 for the kernel that reads them.
+// QuantGen kernels: sub-8-bit weights stored packed (2 or 4 bits per weight), unpacked per Run to int8 for the depthwise kernels
+// (the dot-product kernels read them in registers: QuantGenKernels.Weights.cs).
 // Emitted into the consumer's assembly by QuantGen.Generator (docs/generator.md, "Packed sub-8-bit weights").
 #nullable enable
 
@@ -9,7 +10,8 @@ namespace QuantGen.Generated
         /// <summary>
         /// Unpacks <paramref name="count"/> weights of <paramref name="bits"/> bits (2 or 4, two's complement) into
         /// <paramref name="into"/> and returns its first <paramref name="count"/> values, the int8 weights the layer's
-        /// kernel reads, in the order the generator packed them for that kernel. The packed stream is whole blocks of 32
+        /// kernel reads, in the order the generator packed them for that kernel (the depthwise kernels, whose [taps, C] rows do
+        /// not fall on 32-weight blocks; the Conv/FullyConnected kernels read packed weights as stored, IWeightBlocks). The packed stream is whole blocks of 32
         /// weights (the last one zero padded), <c>4·bits</c> bytes each: weight i of a block is field <c>i / (4·bits)</c>
         /// (from the low bits up) of byte <c>i % (4·bits)</c>. So a block's bytes, masked and shifted, give its weights
         /// 16 (4-bit) or 8 (2-bit) at a time in order: one k-step of 8 output channels × 4 of the packed dot products.

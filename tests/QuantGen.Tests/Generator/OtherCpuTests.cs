@@ -135,6 +135,17 @@ public sealed class OtherCpuTests(OtherCpuTests.CompiledCases cases, ITestOutput
                 var artifact = GeneratedCodeTests.QuantizeFashion(name);
                 Add(artifacts, className, name, ArtifactText.Write(artifact), "image", "logits", fashionInputs);
             }
+            // Packed sub-8-bit weights read in registers (4-bit nibbles, 2-bit crumbs): on Arm the dot products' udot
+            // path loads them through the same IWeightBlocks forms as x86 (docs/generator.md, "Packed sub-8-bit weights").
+            foreach (var (name, className, bits) in new[] { ("fashion_cnn", "FashionCnnW4", 4), ("fashion_mobilenet", "FashionMobilenetW2", 2) })
+            {
+                var artifact = GeneratedCodeTests.QuantizeFashion(name, new QuantGen.Core.Quantization.QuantizationOptions
+                {
+                    WeightBits = bits,
+                    Algorithms = QuantGen.Core.Quantization.QuantizationAlgorithms.Cle | QuantGen.Core.Quantization.QuantizationAlgorithms.BiasAbsorption,
+                });
+                Add(artifacts, className, $"{name} W{bits} packed", ArtifactText.Write(artifact), "image", "logits", fashionInputs);
+            }
             foreach (var (c, description) in RandomCases())
                 Add(artifacts, c.Name, description, c.Text, "x", "y", c.Inputs);
             AssemblyPath = Compile(artifacts);

@@ -9,8 +9,10 @@ namespace QuantGen.Tests.Kernels;
 /// <summary>
 /// Sub-8-bit weights stored packed (docs/generator.md, "Packed sub-8-bit weights"): QuantGenKernels.UnpackWeights on
 /// every path against the weights it was given, packed here from the documented layout (blocks of 32 weights, 4·bits
-/// bytes each, weight i in field i / (4·bits) of byte i % (4·bits)), and the layer kernels fed through it against the
-/// simulator at the weight ranges of W4 (±7, and −8 which the layout also holds) and W2 (±1).
+/// bytes each, weight i in field i / (4·bits) of byte i % (4·bits)); the weight loads of the dot-product kernels
+/// (IWeightBlocks) against the same layout; the Conv/FullyConnected kernels reading the packed weights as stored, and
+/// the depthwise kernels fed through UnpackWeights, against the simulator at the weight ranges of W4 (±7, and −8
+/// which the layout also holds) and W2 (±1).
 /// </summary>
 public sealed partial class KernelTests
 {
@@ -79,33 +81,109 @@ public sealed partial class KernelTests
         Assert.Throws<ArgumentOutOfRangeException>(() => QuantGenKernels.UnpackWeights(packed, 3, 32, new sbyte[32]).Length);
     }
 
+    /// <summary>
+    /// The weight loads of the dot-product kernels (QuantGenKernels.IWeightBlocks) against the documented layout: every
+    /// weight of random blocks through Get (the scalar loops) and, per block, Load256, LoadLow and LoadHigh (the SIMD
+    /// loops), for the 8-, 4- and 2-bit forms over their whole ranges.
+    /// </summary>
     [Theory]
-    [InlineData(2, 1)]
+    [InlineData(8, 1)]
     [InlineData(4, 2)]
     [InlineData(4, 3)]
     [InlineData(2, 4)]
-    public void PackedConvMatchesTheSimulator(int bits, int seed)
+    [InlineData(2, 5)]
+    public void WeightLoadsGiveBackEveryWeight(int bits, int seed)
+    {
+        var random = new Random(seed * 31337 + bits);
+        int blocks = random.Next(1, 60), lo = -(1 << (bits - 1)), hi = (1 << (bits - 1)) - 1;
+        var weights = Enumerable.Range(0, 32 * blocks).Select(_ => random.Next(lo, hi + 1)).ToArray();
+        // Both ends of the range in the first block, so a sign-extension slip cannot hide.
+        weights[0] = lo;
+        weights[31] = hi;
+        var stored = bits == 8 ? weights.Select(v => (sbyte)v).ToArray() : PackBitsAsDocumented(weights, bits);
+        var (get, load256, loadLow, loadHigh) = Loads(bits);
+        Assert.Equal(weights.Length * bits / 8, stored.Length);
+        for (int i = 0; i < weights.Length; i++)
+            Assert.True(weights[i] == get(stored, i), $"{bits}-bit Get({i}): {get(stored, i)}, expected {weights[i]}");
+        for (int b = 0; b < blocks; b++)
+        {
+            var expected = weights.AsSpan(32 * b, 32).ToArray().Select(v => (sbyte)v).ToArray();
+            int at = 32 * b * bits / 8;
+            Assert.Equal(expected, load256(stored, at));
+            Assert.Equal(expected[..16], loadLow(stored, at));
+            Assert.Equal(expected[16..], loadHigh(stored, at));
+        }
+    }
+
+    /// <summary>The IWeightBlocks loads of one stored form, as plain functions of the stored bytes and a block's byte offset.</summary>
+    private static (Func<sbyte[], int, int> Get, Func<sbyte[], int, sbyte[]> Load256, Func<sbyte[], int, sbyte[]> LoadLow, Func<sbyte[], int, sbyte[]> LoadHigh) Loads(int bits) => bits switch
+    {
+        8 => ((w, i) => default(QuantGenKernels.Int8Weights).Get(w, i),
+            (w, at) => ToArray(default(QuantGenKernels.Int8Weights).Load256(ref w[at])),
+            (w, at) => ToArray(default(QuantGenKernels.Int8Weights).LoadLow(ref w[at])),
+            (w, at) => ToArray(default(QuantGenKernels.Int8Weights).LoadHigh(ref w[at]))),
+        4 => ((w, i) => default(QuantGenKernels.NibbleWeights).Get(w, i),
+            (w, at) => ToArray(default(QuantGenKernels.NibbleWeights).Load256(ref w[at])),
+            (w, at) => ToArray(default(QuantGenKernels.NibbleWeights).LoadLow(ref w[at])),
+            (w, at) => ToArray(default(QuantGenKernels.NibbleWeights).LoadHigh(ref w[at]))),
+        _ => ((w, i) => default(QuantGenKernels.CrumbWeights).Get(w, i),
+            (w, at) => ToArray(default(QuantGenKernels.CrumbWeights).Load256(ref w[at])),
+            (w, at) => ToArray(default(QuantGenKernels.CrumbWeights).LoadLow(ref w[at])),
+            (w, at) => ToArray(default(QuantGenKernels.CrumbWeights).LoadHigh(ref w[at]))),
+    };
+
+    private static sbyte[] ToArray(System.Runtime.Intrinsics.Vector256<sbyte> v) => Enumerable.Range(0, 32).Select(i => System.Runtime.Intrinsics.Vector256.GetElement(v, i)).ToArray();
+
+    private static sbyte[] ToArray(System.Runtime.Intrinsics.Vector128<sbyte> v) => Enumerable.Range(0, 16).Select(i => System.Runtime.Intrinsics.Vector128.GetElement(v, i)).ToArray();
+
+    /// <summary>
+    /// ConvNhwc and ConvPacked reading 4- and 2-bit weights as stored (the type argument), against the simulator on every
+    /// path: 3×3 over the padded-plane rows (M a multiple of 8), the gathered path (M not a multiple of 8, groups), a
+    /// 1×1 pointwise layer (16 + 8 channels), and the same pointwise layer fused with nothing at 2 bits.
+    /// </summary>
+    [Theory]
+    [InlineData(2, 1, 3)]
+    [InlineData(4, 2, 3)]
+    [InlineData(4, 3, 3)]
+    [InlineData(2, 4, 3)]
+    [InlineData(4, 5, 1)]
+    [InlineData(2, 6, 1)]
+    public void PackedConvMatchesTheSimulator(int bits, int seed, int k)
     {
         var random = new Random(seed * 7907 + bits);
         int c = random.Next(1, 40), m = 8 * random.Next(1, 6) + (seed == 3 ? 3 : 0), h = random.Next(5, 12), w = random.Next(5, 12), g = seed == 4 ? 2 : 1;
         if (g == 2) { c = 2 * random.Next(1, 9); m = 2 * random.Next(1, 12); }
-        var layer = Simulate(RandomLayerArtifacts.Conv($"packed_conv_{bits}_{seed}", 1, c, h, w, m, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, g,
+        int pad = k / 2;
+        if (k == 1) { c = 4 * random.Next(1, 10); m = 24; }
+        var layer = Simulate(RandomLayerArtifacts.Conv($"packed_conv_{bits}_{seed}", 1, c, h, w, m, k, k, 1, 1, pad, pad, pad, pad, 1, 1, g,
             leaky: seed % 2 == 0, forceNchw: false, weightMagnitude: bits == 2 ? 1 : 7), clampHigh: seed % 2 == 1);
         var s = layer.Shape;
-        int cg = c / g, row = (3 * cg + 3) & ~3;
-        var nhwc = Pack(ChannelsLastReduction(layer.Weights, m, cg, 3, 3), m, 3 * row, g).Select(v => (int)v).ToArray();
-        var nchw = Pack(layer.Weights, m, cg * 9, g).Select(v => (int)v).ToArray();
+        int cg = c / g, row = (k * cg + 3) & ~3;
+        var nhwc = PackBitsAsDocumented(Pack(ChannelsLastReduction(layer.Weights, m, cg, k, k), m, k * row, g).Select(v => (int)v).ToArray(), bits);
+        var nchw = PackBitsAsDocumented(Pack(layer.Weights, m, cg * k * k, g).Select(v => (int)v).ToArray(), bits);
         var expectedNhwc = ToNhwc(layer.Y, s.N, m, s.OH * s.OW);
         var xNhwc = ToNhwc(layer.X, s.N, c, h * w);
         foreach (var path in Paths)
         {
-            var y = OnPath(path, expectedNhwc.Length, random, (y, col, acc) => QuantGenKernels.ConvNhwc(xNhwc,
-                QuantGenKernels.UnpackWeights(PackBitsAsDocumented(nhwc, bits), bits, nhwc.Length, new sbyte[nhwc.Length + 31]),
-                layer.Bias, layer.Scale, layer.NegScale, layer.High, y, col, acc, s.N, c, h, w, m, s.OH, s.OW, 3, 3, 1, 1, 1, 1, 1, 1, g, layer.Zx, layer.Zy, layer.Lo, layer.Hi));
+            var y = OnPath(path, expectedNhwc.Length, random, (y, col, acc) =>
+            {
+                if (bits == 4)
+                    QuantGenKernels.ConvNhwc<QuantGenKernels.NibbleWeights>(xNhwc, nhwc, layer.Bias, layer.Scale, layer.NegScale, layer.High, y, col, acc,
+                        s.N, c, h, w, m, s.OH, s.OW, k, k, 1, 1, pad, pad, 1, 1, g, layer.Zx, layer.Zy, layer.Lo, layer.Hi);
+                else
+                    QuantGenKernels.ConvNhwc<QuantGenKernels.CrumbWeights>(xNhwc, nhwc, layer.Bias, layer.Scale, layer.NegScale, layer.High, y, col, acc,
+                        s.N, c, h, w, m, s.OH, s.OW, k, k, 1, 1, pad, pad, 1, 1, g, layer.Zx, layer.Zy, layer.Lo, layer.Hi);
+            });
             Assert.True(expectedNhwc.AsSpan().SequenceEqual(y), $"ConvNhwc {bits}-bit {seed} on {path}: {FirstDifference(expectedNhwc, y)}");
-            y = OnPath(path, layer.Y.Length, random, (y, col, acc) => QuantGenKernels.ConvPacked(layer.X,
-                QuantGenKernels.UnpackWeights(PackBitsAsDocumented(nchw, bits), bits, nchw.Length, new sbyte[nchw.Length + 31]),
-                layer.Bias, layer.Scale, layer.NegScale, layer.High, y, col, acc, s.N, c, h, w, m, s.OH, s.OW, 3, 3, 1, 1, 1, 1, 1, 1, g, layer.Zx, layer.Zy, layer.Lo, layer.Hi));
+            y = OnPath(path, layer.Y.Length, random, (y, col, acc) =>
+            {
+                if (bits == 4)
+                    QuantGenKernels.ConvPacked<QuantGenKernels.NibbleWeights>(layer.X, nchw, layer.Bias, layer.Scale, layer.NegScale, layer.High, y, col, acc,
+                        s.N, c, h, w, m, s.OH, s.OW, k, k, 1, 1, pad, pad, 1, 1, g, layer.Zx, layer.Zy, layer.Lo, layer.Hi);
+                else
+                    QuantGenKernels.ConvPacked<QuantGenKernels.CrumbWeights>(layer.X, nchw, layer.Bias, layer.Scale, layer.NegScale, layer.High, y, col, acc,
+                        s.N, c, h, w, m, s.OH, s.OW, k, k, 1, 1, pad, pad, 1, 1, g, layer.Zx, layer.Zy, layer.Lo, layer.Hi);
+            });
             Assert.True(layer.Y.AsSpan().SequenceEqual(y), $"ConvPacked {bits}-bit {seed} on {path}: {FirstDifference(layer.Y, y)}");
         }
     }
@@ -143,18 +221,25 @@ public sealed partial class KernelTests
     [InlineData(2, 1)]
     [InlineData(4, 2)]
     [InlineData(4, 3)]
+    [InlineData(2, 4)]
     public void PackedFullyConnectedMatchesTheSimulator(int bits, int seed)
     {
         var random = new Random(seed * 6007 + bits);
         int rows = random.Next(1, 4), k = random.Next(1, 300), m = random.Next(1, 90);
+        // A classifier's shape: few outputs over a long K (the 16- and 8-channel blocks with split chains).
+        if (seed == 4) (k, m) = (1568, 10);
         var layer = Simulate(RandomLayerArtifacts.FullyConnected($"packed_fc_{bits}_{seed}", 1, rows, k, m, leaky: seed % 2 == 1, weightMagnitude: bits == 2 ? 1 : 7),
             clampHigh: seed % 2 == 0, fullyConnected: true);
-        var packed = Pack(layer.Weights, m, k, 1).Select(v => (int)v).ToArray();
+        var stored = PackBitsAsDocumented(Pack(layer.Weights, m, k, 1).Select(v => (int)v).ToArray(), bits);
         foreach (var path in Paths)
         {
-            var y = OnPath(path, layer.Y.Length, random, (y, col, acc) => QuantGenKernels.FullyConnectedPacked(layer.X,
-                QuantGenKernels.UnpackWeights(PackBitsAsDocumented(packed, bits), bits, packed.Length, new sbyte[packed.Length + 31]),
-                layer.Bias, layer.Scale, layer.NegScale, layer.High, y, col, acc, rows, k, m, layer.Zy, layer.Lo, layer.Hi));
+            var y = OnPath(path, layer.Y.Length, random, (y, col, acc) =>
+            {
+                if (bits == 4)
+                    QuantGenKernels.FullyConnectedPacked<QuantGenKernels.NibbleWeights>(layer.X, stored, layer.Bias, layer.Scale, layer.NegScale, layer.High, y, col, acc, rows, k, m, layer.Zy, layer.Lo, layer.Hi);
+                else
+                    QuantGenKernels.FullyConnectedPacked<QuantGenKernels.CrumbWeights>(layer.X, stored, layer.Bias, layer.Scale, layer.NegScale, layer.High, y, col, acc, rows, k, m, layer.Zy, layer.Lo, layer.Hi);
+            });
             Assert.True(layer.Y.AsSpan().SequenceEqual(y), $"FullyConnectedPacked {bits}-bit {seed} on {path}: {FirstDifference(layer.Y, y)}");
         }
     }
