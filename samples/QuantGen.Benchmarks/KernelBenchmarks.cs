@@ -90,7 +90,7 @@ public class KernelBenchmarks
 
         // Remap maps as the quantizer builds them, on the segmenter's and MobileNet's sizes: nearest ×2 upsampling of
         // 32×28×28, a 1-pixel constant Pad of it, a transpose of 96×196 (channels first to last).
-        _remapX = Bytes(random, 96 * 196);
+        _remapX = Bytes(random, 32 * 28 * 28);
         _remapY = new byte[32 * 56 * 56];
         _upsample = new int[32 * 56 * 56];
         for (int c = 0; c < 32; c++)

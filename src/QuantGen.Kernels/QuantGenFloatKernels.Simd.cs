@@ -206,8 +206,9 @@ namespace QuantGen.Generated
         /// Conv, 8 output positions (row-major over [oh, ow], across rows) × up to 8 output channels at a time, each
         /// output's products summed in (c, kh, kw) order from 0 as the scalar loop. A tap outside the input adds +0 in
         /// its lane (the product masked to +0): the sum, which starts at +0 and so is never −0, is unchanged, as when the
-        /// scalar loop skips the tap. One row of 8 positions inside the input at stride 1 is one load per tap; otherwise
-        /// the lanes are loaded one by one.
+        /// scalar loop skips the tap. 8 positions of one output row whose tap lies inside the input are one load per tap
+        /// at stride 1, 8 loads straight into the vector at a larger stride (the melspectrogram's 160); otherwise the
+        /// lanes are checked one by one.
         /// </summary>
         private static void ConvVector(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> w, global::System.ReadOnlySpan<float> bias, global::System.Span<float> y,
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int dw, int group)
@@ -230,11 +231,11 @@ namespace QuantGen.Generated
                             baseY[l] = p / ow * sh - padTop;
                             baseX[l] = p % ow * sw - padLeft;
                         }
-                        // One output row, stride 1: lane l reads column baseX[0] + l of the same input row.
-                        bool row = count == 8 && sw == 1 && p0 / ow == (p0 + 7) / ow;
+                        // One output row: lane l reads column baseX[0] + l · sw of the same input row.
+                        bool row = count == 8 && p0 / ow == (p0 + 7) / ow;
                         int o = g * mg, end = (g + 1) * mg;
-                        for (; o + 8 <= end; o += 8) ConvChannels(input, w, o, 8, taps, cg, h, width, kh, kw, dh, dw, baseY, baseX, count, row, lanes, bias, y, (b * m + o) * plane + p0, plane, tail);
-                        for (; o < end; o++) ConvChannels(input, w, o, 1, taps, cg, h, width, kh, kw, dh, dw, baseY, baseX, count, row, lanes, bias, y, (b * m + o) * plane + p0, plane, tail);
+                        for (; o + 8 <= end; o += 8) ConvChannels(input, w, o, 8, taps, cg, h, width, kh, kw, dh, dw, sw, baseY, baseX, count, row, lanes, bias, y, (b * m + o) * plane + p0, plane, tail);
+                        for (; o < end; o++) ConvChannels(input, w, o, 1, taps, cg, h, width, kh, kw, dh, dw, sw, baseY, baseX, count, row, lanes, bias, y, (b * m + o) * plane + p0, plane, tail);
                     }
                 }
         }
@@ -244,7 +245,7 @@ namespace QuantGen.Generated
         /// stay in registers over all taps, then the bias is added and the count valid lanes are stored.
         /// </summary>
         private static void ConvChannels(global::System.ReadOnlySpan<float> input, global::System.ReadOnlySpan<float> w, int o, int channels, int taps, int cg, int h, int width,
-            int kh, int kw, int dh, int dw, global::System.Span<int> baseY, global::System.Span<int> baseX, int count, bool row, global::System.Span<float> lanes,
+            int kh, int kw, int dh, int dw, int sw, global::System.Span<int> baseY, global::System.Span<int> baseX, int count, bool row, global::System.Span<float> lanes,
             global::System.ReadOnlySpan<float> bias, global::System.Span<float> y, int at, int plane, global::System.Span<float> tail)
         {
             var a0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
@@ -268,8 +269,12 @@ namespace QuantGen.Generated
                         bool masked = false;
                         int iy0 = baseY[0] + ky * dh, ix0 = baseX[0] + kx * dw;
                         if (row && (iy0 < 0 || iy0 >= h)) continue; // the row's taps all outside: skipped, as the scalar loop does
-                        if (row && ix0 >= 0 && ix0 + 7 < width)
-                            v = Load8(source, iy0 * width + ix0);
+                        if (row && ix0 >= 0 && ix0 + 7 * sw < width)
+                        {
+                            int at0 = iy0 * width + ix0;
+                            v = sw == 1 ? Load8(source, at0) : global::System.Runtime.Intrinsics.Vector256.Create(source[at0], source[at0 + sw], source[at0 + 2 * sw],
+                                source[at0 + 3 * sw], source[at0 + 4 * sw], source[at0 + 5 * sw], source[at0 + 6 * sw], source[at0 + 7 * sw]);
+                        }
                         else
                         {
                             int valid = 0;

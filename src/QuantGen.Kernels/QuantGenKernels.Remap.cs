@@ -55,14 +55,14 @@ namespace QuantGen.Generated
             int i = 0;
             for (; i + 16 <= y.Length; i += 16)
             {
-                var m0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref rm, (nuint)i);
-                var m1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref rm, (nuint)(i + 8));
-                int first = global::System.Runtime.Intrinsics.Vector256.ToScalar(m0);
-                if (first >= 0 && first <= x.Length - 16)
+                // The block's first and last entries decide cheaply whether it can be a window or a fill block at all
+                // (a transpose across large strides never is: its blocks go straight to the gather).
+                int first = map[i], last = map[i + 15];
+                if (first >= 0 && (uint)(last - first) < 16 && first <= x.Length - 16)
                 {
                     var start = global::System.Runtime.Intrinsics.Vector256.Create(first);
-                    var d0 = global::System.Runtime.Intrinsics.Vector256.AsUInt32(m0 - start);
-                    var d1 = global::System.Runtime.Intrinsics.Vector256.AsUInt32(m1 - start);
+                    var d0 = global::System.Runtime.Intrinsics.Vector256.AsUInt32(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref rm, (nuint)i) - start);
+                    var d1 = global::System.Runtime.Intrinsics.Vector256.AsUInt32(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref rm, (nuint)(i + 8)) - start);
                     // Unsigned: a source before the first one's (d < 0) is a huge d, and so is a fill (−1 − first).
                     if (global::System.Runtime.Intrinsics.Vector256.LessThanAll(d0, sixteen) && global::System.Runtime.Intrinsics.Vector256.LessThanAll(d1, sixteen))
                     {
@@ -73,7 +73,8 @@ namespace QuantGen.Generated
                         continue;
                     }
                 }
-                else if (first < 0 && global::System.Runtime.Intrinsics.Vector256.EqualsAll(m0, none) && global::System.Runtime.Intrinsics.Vector256.EqualsAll(m1, none))
+                else if (first < 0 && last < 0 && global::System.Runtime.Intrinsics.Vector256.EqualsAll(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref rm, (nuint)i), none)
+                    && global::System.Runtime.Intrinsics.Vector256.EqualsAll(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref rm, (nuint)(i + 8)), none))
                 {
                     global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(fills, ref ry, (nuint)i);
                     continue;
