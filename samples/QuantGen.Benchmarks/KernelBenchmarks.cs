@@ -4,6 +4,7 @@ using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using FloatKernels = kernels::QuantGen.Generated.QuantGenFloatKernels;
 using Kernels = kernels::QuantGen.Generated.QuantGenKernels;
 
 namespace QuantGen.Benchmarks;
@@ -34,6 +35,9 @@ public class KernelBenchmarks
     private int[] _acc = [], _fcBias = [];
     private float[] _fcScale = [];
     private Factorized _factorized = null!;
+    private byte[] _remapX = [], _remapY = [];
+    private int[] _upsample = [], _pad = [], _transpose = [];
+    private float[] _fa = [], _fb = [], _fy = [], _audio = [], _stft = [], _stftOut = [];
 
     /// <summary>One NHWC convolution's operands: n = 1, square input, "same" padding.</summary>
     private sealed class Conv
@@ -121,7 +125,54 @@ public class KernelBenchmarks
         _acc = Enumerable.Range(0, 4 * 128).Select(_ => random.Next(-300000, 300000)).ToArray();
         _requantized = new byte[128];
         _factorized = Factorized.Create(random, 24, 14, 96);
+
+        // Remap maps as the quantizer builds them, on the segmenter's and MobileNet's sizes: nearest ×2 upsampling of
+        // 32×28×28, a 1-pixel constant Pad of it, a transpose of 96×196 (channels first to last).
+        _remapX = Bytes(random, 32 * 28 * 28);
+        _remapY = new byte[32 * 56 * 56];
+        _upsample = new int[32 * 56 * 56];
+        for (int c = 0; c < 32; c++)
+            for (int h = 0; h < 56; h++)
+                for (int w = 0; w < 56; w++)
+                    _upsample[(c * 56 + h) * 56 + w] = (c * 28 + h / 2) * 28 + w / 2;
+        _pad = new int[32 * 30 * 30];
+        for (int c = 0; c < 32; c++)
+            for (int h = 0; h < 30; h++)
+                for (int w = 0; w < 30; w++)
+                    _pad[(c * 30 + h) * 30 + w] = h is 0 or 29 || w is 0 or 29 ? -1 : (c * 28 + h - 1) * 28 + w - 1;
+        _transpose = new int[96 * 196];
+        for (int c = 0; c < 96; c++)
+            for (int p = 0; p < 196; p++)
+                _transpose[p * 96 + c] = c * 196 + p;
+
+        // Float layers: attention's 64×64 · 64×64 MatMul, an elementwise Add of 4096, a melspectrogram-style Conv1d
+        // (one channel, kernel 512, stride 160, 64 filters over a quarter second).
+        _fa = Enumerable.Range(0, 4096).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+        _fb = Enumerable.Range(0, 4096).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+        _fy = new float[4096];
+        _audio = Enumerable.Range(0, 4000).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+        _stft = Enumerable.Range(0, 64 * 512).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+        _stftOut = new float[64 * 22];
     }
+
+    [Benchmark(Description = "Remap nearest x2 32x28x28")]
+    public void RemapUpsample() => Kernels.Remap(_remapX, _remapY, _upsample, 0);
+
+    [Benchmark(Description = "Remap pad 1 32x28x28")]
+    public void RemapPad() => Kernels.Remap(_remapX, _remapY.AsSpan(0, _pad.Length), _pad, 7);
+
+    [Benchmark(Description = "Remap transpose 96x196")]
+    public void RemapTranspose() => Kernels.Remap(_remapX, _remapY.AsSpan(0, _transpose.Length), _transpose, 0);
+
+    [Benchmark(Description = "Float MatMul 64x64x64")]
+    public void FloatMatMul() => FloatKernels.MatMul(_fa, _fb, _fy, [0], [0], 64, 64, 64);
+
+    [Benchmark(Description = "Float Add 4096")]
+    public void FloatAdd() => FloatKernels.Binary(_fa, _fb, _fy, [4096], [1], [1], 0);
+
+    [Benchmark(Description = "Float Conv1d 1->64 k512 s160 x4000")]
+    public void FloatConv1d() =>
+        FloatKernels.Conv(_audio, _stft, default, _stftOut, 1, 1, 1, 4000, 64, 1, 22, 1, 512, 1, 160, 0, 0, 1, 1, 1);
 
     [GlobalCleanup]
     public void Cleanup() => Kernels.SimdEnabled = true;

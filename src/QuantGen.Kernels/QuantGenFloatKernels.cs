@@ -6,7 +6,7 @@
 namespace QuantGen.Generated
 {
     /// <summary>Float32 kernels of the float layers (docs/artifact.md, "Float layers"): allocation-free, span-based.</summary>
-    internal static class QuantGenFloatKernels
+    internal static partial class QuantGenFloatKernels
     {
         /// <summary>
         /// y = a op b with numpy broadcasting: <paramref name="shape"/> is the output's, the strides are each operand's
@@ -38,22 +38,26 @@ namespace QuantGen.Generated
 
         private static void BinaryRow(global::System.ReadOnlySpan<float> a, int offA, int stepA, global::System.ReadOnlySpan<float> b, int offB, int stepB, global::System.Span<float> y, int op)
         {
+            int start = 0;
+#if QUANTGEN_INTRINSICS
+            if (Vector256Path) start = BinaryRowVector(a, offA, stepA, b, offB, stepB, y, op);
+#endif
             switch (op)
             {
-                case 0: for (int i = 0; i < y.Length; i++) y[i] = a[offA + i * stepA] + b[offB + i * stepB]; break;
-                case 1: for (int i = 0; i < y.Length; i++) y[i] = a[offA + i * stepA] - b[offB + i * stepB]; break;
-                case 2: for (int i = 0; i < y.Length; i++) y[i] = a[offA + i * stepA] * b[offB + i * stepB]; break;
-                case 3: for (int i = 0; i < y.Length; i++) y[i] = a[offA + i * stepA] / b[offB + i * stepB]; break;
-                case 4: for (int i = 0; i < y.Length; i++) y[i] = (float)global::System.Math.Pow(a[offA + i * stepA], b[offB + i * stepB]); break;
+                case 0: for (int i = start; i < y.Length; i++) y[i] = a[offA + i * stepA] + b[offB + i * stepB]; break;
+                case 1: for (int i = start; i < y.Length; i++) y[i] = a[offA + i * stepA] - b[offB + i * stepB]; break;
+                case 2: for (int i = start; i < y.Length; i++) y[i] = a[offA + i * stepA] * b[offB + i * stepB]; break;
+                case 3: for (int i = start; i < y.Length; i++) y[i] = a[offA + i * stepA] / b[offB + i * stepB]; break;
+                case 4: for (int i = start; i < y.Length; i++) y[i] = (float)global::System.Math.Pow(a[offA + i * stepA], b[offB + i * stepB]); break;
                 case 5:
-                    for (int i = 0; i < y.Length; i++)
+                    for (int i = start; i < y.Length; i++)
                     {
                         float x = a[offA + i * stepA], z = b[offB + i * stepB];
                         y[i] = float.IsNaN(x) || float.IsNaN(z) ? x + z : x > z ? x : z;
                     }
                     break;
                 default:
-                    for (int i = 0; i < y.Length; i++)
+                    for (int i = start; i < y.Length; i++)
                     {
                         float x = a[offA + i * stepA], z = b[offB + i * stepB];
                         y[i] = float.IsNaN(x) || float.IsNaN(z) ? x + z : x < z ? x : z;
@@ -68,20 +72,24 @@ namespace QuantGen.Generated
         /// </summary>
         public static void Unary(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int op, float alpha, float beta)
         {
+            int start = 0;
+#if QUANTGEN_INTRINSICS
+            if (Vector256Path) start = UnaryVector(x, y, op, alpha, beta);
+#endif
             switch (op)
             {
-                case 0: for (int i = 0; i < y.Length; i++) { float v = x[i]; y[i] = float.IsNaN(v) ? v : v > 0f ? v : 0f; } break;
-                case 1: for (int i = 0; i < y.Length; i++) y[i] = 1f / (1f + global::System.MathF.Exp(-x[i])); break;
-                case 2: for (int i = 0; i < y.Length; i++) y[i] = global::System.MathF.Tanh(x[i]); break;
-                case 3: for (int i = 0; i < y.Length; i++) y[i] = global::System.MathF.Exp(x[i]); break;
-                case 4: for (int i = 0; i < y.Length; i++) y[i] = global::System.MathF.Log(x[i]); break;
-                case 5: for (int i = 0; i < y.Length; i++) y[i] = global::System.MathF.Sqrt(x[i]); break;
-                case 6: for (int i = 0; i < y.Length; i++) y[i] = global::System.Math.Abs(x[i]); break;
-                case 7: for (int i = 0; i < y.Length; i++) y[i] = -x[i]; break;
-                case 8: for (int i = 0; i < y.Length; i++) { float v = x[i]; y[i] = v >= 0 ? v : v * alpha; } break;
-                case 9: for (int i = 0; i < y.Length; i++) y[i] = Clamp(alpha * x[i] + beta, 0f, 1f); break;
-                case 10: for (int i = 0; i < y.Length; i++) { float v = x[i]; y[i] = v * Clamp(v / 6f + 0.5f, 0f, 1f); } break;
-                default: for (int i = 0; i < y.Length; i++) { float v = x[i]; y[i] = v < alpha ? alpha : v > beta ? beta : v; } break;
+                case 0: for (int i = start; i < y.Length; i++) { float v = x[i]; y[i] = float.IsNaN(v) ? v : v > 0f ? v : 0f; } break;
+                case 1: for (int i = start; i < y.Length; i++) y[i] = 1f / (1f + global::System.MathF.Exp(-x[i])); break;
+                case 2: for (int i = start; i < y.Length; i++) y[i] = global::System.MathF.Tanh(x[i]); break;
+                case 3: for (int i = start; i < y.Length; i++) y[i] = global::System.MathF.Exp(x[i]); break;
+                case 4: for (int i = start; i < y.Length; i++) y[i] = global::System.MathF.Log(x[i]); break;
+                case 5: for (int i = start; i < y.Length; i++) y[i] = global::System.MathF.Sqrt(x[i]); break;
+                case 6: for (int i = start; i < y.Length; i++) y[i] = global::System.Math.Abs(x[i]); break;
+                case 7: for (int i = start; i < y.Length; i++) y[i] = -x[i]; break;
+                case 8: for (int i = start; i < y.Length; i++) { float v = x[i]; y[i] = v >= 0 ? v : v * alpha; } break;
+                case 9: for (int i = start; i < y.Length; i++) y[i] = Clamp(alpha * x[i] + beta, 0f, 1f); break;
+                case 10: for (int i = start; i < y.Length; i++) { float v = x[i]; y[i] = v * Clamp(v / 6f + 0.5f, 0f, 1f); } break;
+                default: for (int i = start; i < y.Length; i++) { float v = x[i]; y[i] = v < alpha ? alpha : v > beta ? beta : v; } break;
             }
         }
 
@@ -132,7 +140,11 @@ namespace QuantGen.Generated
                     squares += d * d;
                 }
                 double inverse = 1 / global::System.Math.Sqrt(squares / n + epsilon);
-                for (int i = 0; i < n; i++)
+                int start = 0;
+#if QUANTGEN_INTRINSICS
+                if (Vector256Path) start = LayerNormRowVector(x.Slice(b, n), scale, bias, y.Slice(b, n), mean, inverse);
+#endif
+                for (int i = start; i < n; i++)
                     y[b + i] = (float)((x[b + i] - mean) * inverse * (scale.Length == 0 ? 1 : scale[scale.Length == 1 ? 0 : i]) + (bias.Length == 0 ? 0 : bias[bias.Length == 1 ? 0 : i]));
             }
         }
@@ -146,7 +158,8 @@ namespace QuantGen.Generated
             int source = offset;
             for (int o = 0; o < y.Length; o += inner)
             {
-                for (int i = 0; i < inner; i++) y[o + i] = x[source + i * step];
+                if (step == 1) x.Slice(source, inner).CopyTo(y.Slice(o, inner));
+                else for (int i = 0; i < inner; i++) y[o + i] = x[source + i * step];
                 for (int d = rank - 2; d >= 0; d--)
                 {
                     index[d]++;
@@ -220,11 +233,15 @@ namespace QuantGen.Generated
                 {
                     var row = output.Slice(i * n, n);
                     var aRow = a.Slice(aOffsets[batch] + i * k, k);
+                    int start = 0;
+#if QUANTGEN_INTRINSICS
+                    if (Vector256Path) start = AccumulateRows(aRow, 0, 1, k, false, 1f, b, bOffsets[batch], n, row);
+#endif
                     for (int p = 0; p < k; p++)
                     {
                         float s = aRow[p];
                         var bRow = b.Slice(bOffsets[batch] + p * n, n);
-                        for (int j = 0; j < n; j++) row[j] += bRow[j] * s;
+                        for (int j = start; j < n; j++) row[j] += bRow[j] * s;
                     }
                 }
             }
@@ -237,6 +254,13 @@ namespace QuantGen.Generated
         public static void Conv(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> w, global::System.ReadOnlySpan<float> bias, global::System.Span<float> y,
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int dw, int group)
         {
+#if QUANTGEN_INTRINSICS
+            if (Vector256Path && x.Length >= n * c * h * width && w.Length >= m * (c / group) * kh * kw && y.Length >= n * m * oh * ow && (bias.Length == 0 || bias.Length >= m))
+            {
+                ConvVector(x, w, bias, y, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, group);
+                return;
+            }
+#endif
             int cg = c / group, mg = m / group;
             for (int b = 0; b < n; b++)
                 for (int o = 0; o < m; o++)
@@ -353,7 +377,11 @@ namespace QuantGen.Generated
                 {
                     int start = (b * c + ch) * plane;
                     float f = factor[ch], s = shift[ch];
-                    for (int i = 0; i < plane; i++) y[start + i] = (float)(x[start + i] * f) + s;
+                    int done = 0;
+#if QUANTGEN_INTRINSICS
+                    if (Vector256Path) done = ChannelAffineVector(x.Slice(start, plane), y.Slice(start, plane), f, s);
+#endif
+                    for (int i = done; i < plane; i++) y[start + i] = (float)(x[start + i] * f) + s;
                 }
         }
 
@@ -393,12 +421,18 @@ namespace QuantGen.Generated
                 for (int j = 0; j < n; j++)
                     y[i * n + j] = c.Length != 0 && beta != 0f ? beta * c[i * cStrides[0] + j * cStrides[1]] : 0f;
             for (int i = 0; i < m; i++)
+            {
+                int start = 0;
+#if QUANTGEN_INTRINSICS
+                if (Vector256Path && transB == 0) start = AccumulateRows(a, transA != 0 ? i : i * k, transA != 0 ? m : 1, k, alpha != 1f, alpha, b, 0, n, y.Slice(i * n, n));
+#endif
                 for (int p = 0; p < k; p++)
                 {
                     float s = transA != 0 ? a[p * m + i] : a[i * k + p];
                     if (alpha != 1f) s *= alpha;
-                    for (int j = 0; j < n; j++) y[i * n + j] += (transB != 0 ? b[j * k + p] : b[p * n + j]) * s;
+                    for (int j = start; j < n; j++) y[i * n + j] += (transB != 0 ? b[j * k + p] : b[p * n + j]) * s;
                 }
+            }
         }
 
         /// <summary>Pad: mode 0 constant (value), 1 reflect (numpy's, folded as often as needed), 2 edge; begin[d] may be negative (a crop).</summary>

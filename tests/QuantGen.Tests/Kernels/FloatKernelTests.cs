@@ -12,8 +12,10 @@ namespace QuantGen.Tests.Kernels;
 /// float layer, against the reference operators (src/QuantGen.Core/Operators) on random shapes and attributes.
 /// Arithmetic in the operators' order is bit-identical; the transcendental functions (Sigmoid, Tanh, Exp, Log) use
 /// MathF where the operators use TensorPrimitives' vectorised approximations: within 1e-5 relative (plus 1e-7
-/// absolute near zero).
+/// absolute near zero). Every case runs twice, on the SIMD paths (QuantGenFloatKernels.Simd.cs) and with
+/// QuantGenKernels.SimdEnabled = false (the scalar loops): the two must be the same bits, the transcendental ones too.
 /// </summary>
+[Collection(nameof(KernelTests))]
 public sealed class FloatKernelTests(ITestOutputHelper output)
 {
     private static readonly HashSet<string> Approximate = ["Sigmoid", "Tanh", "Exp", "Log", "GlobalAveragePool"];
@@ -33,6 +35,8 @@ public sealed class FloatKernelTests(ITestOutputHelper output)
         int[][][] shapes =
         [
             [[2, 3, 4, 5], [2, 3, 4, 5]], [[2, 3, 4, 5], [3, 1, 5]], [[2, 3, 4, 5], [1]], [[1, 3, 1, 5], [2, 1, 4, 1]], [[4], []], [[2, 1, 6], [2, 5, 1]],
+            // Rows of 8 and more (the SIMD rows, both operands contiguous, one broadcast, a tail).
+            [[3, 37], [3, 37]], [[2, 3, 19], [19]], [[2, 3, 19], [2, 3, 1]], [[21], []], [[4, 1], [1, 17]],
         ];
         foreach (var pair in shapes)
             foreach (bool constant in new[] { false, true })
@@ -88,17 +92,60 @@ public sealed class FloatKernelTests(ITestOutputHelper output)
     [Fact]
     public void LayerNormMatchesTheOperatorBitForBit()
     {
-        int[] shape = [2, 3, 8];
-        for (int axis = -1; axis >= -3; axis--)
+        foreach (int[] shape in new[] { new[] { 2, 3, 8 }, new[] { 3, 13 } })
         {
-            int n = shape[(shape.Length + axis)..].Aggregate(1, (p, d) => p * d);
-            int[] normalised = shape[(shape.Length + axis)..];
-            var x = Values(shape, -4, 4);
-            Check("LayerNormalization", [("x", shape, x, false), ("w", normalised, Values(normalised, -2, 2), true), ("b", normalised, Values(normalised, -1, 1), true)],
-                [Int("axis", axis), Float("epsilon", 1e-5f)]);
-            Check("LayerNormalization", [("x", shape, x, false), ("w", [1], [0.5f], true)], [Int("axis", axis)]);
-            Check("LayerNormalization", [("x", shape, x, false), ("", [], [], false), ("b", [n], Values([n], -1, 1), true)], [Int("axis", axis), Float("epsilon", 0.1f)]);
+            for (int axis = -1; axis >= -shape.Length; axis--)
+            {
+                int n = shape[(shape.Length + axis)..].Aggregate(1, (p, d) => p * d);
+                int[] normalised = shape[(shape.Length + axis)..];
+                var x = Values(shape, -4, 4);
+                Check("LayerNormalization", [("x", shape, x, false), ("w", normalised, Values(normalised, -2, 2), true), ("b", normalised, Values(normalised, -1, 1), true)],
+                    [Int("axis", axis), Float("epsilon", 1e-5f)]);
+                Check("LayerNormalization", [("x", shape, x, false), ("w", [1], [0.5f], true)], [Int("axis", axis)]);
+                Check("LayerNormalization", [("x", shape, x, false), ("", [], [], false), ("b", [n], Values([n], -1, 1), true)], [Int("axis", axis), Float("epsilon", 0.1f)]);
+            }
         }
+    }
+
+    /// <summary>
+    /// NaN, ±0, ±∞ and subnormals through the elementwise kernels: the SIMD lanes take the scalar loop's branches (Relu
+    /// passes NaN and maps −0 to +0, Neg gives −0 for +0, Max/Min give a + b where either is NaN, Clamp's test order).
+    /// The scalar loops are the oracle here (the operators do not all define these cases alike).
+    /// </summary>
+    [Fact]
+    public void ElementwiseSimdTakesTheScalarBranchesOnSpecialValues()
+    {
+        float[] special = [float.NaN, 0f, -0f, float.PositiveInfinity, float.NegativeInfinity, 1e-45f, -1e-45f, 3f, -3f, 0.5f, -6f, 6f, 1f, -1f, float.MaxValue, -float.MaxValue];
+        var x = Enumerable.Range(0, 67).Select(i => special[(i * 7) % special.Length]).ToArray();
+        var z = Enumerable.Range(0, 67).Select(i => special[(i * 5 + 3) % special.Length]).ToArray();
+        for (int op = 0; op <= 11; op++)
+            Same($"Unary {op}", y => QuantGenFloatKernels.Unary(x, y, op, op == 11 ? -2.5f : 0.2f, op == 11 ? 2.5f : 0.5f), x.Length);
+        for (int op = 0; op <= 6; op++)
+        {
+            Same($"Binary {op}", y => QuantGenFloatKernels.Binary(x, z, y, [x.Length], [1], [1], op), x.Length);
+            Same($"Binary {op}, b broadcast", y => QuantGenFloatKernels.Binary(x, z.AsSpan(4, 1), y, [x.Length], [1], [0], op), x.Length);
+        }
+        Same("ChannelAffine", y => QuantGenFloatKernels.ChannelAffine(x, y, [float.NaN, -0f, 2f, float.PositiveInfinity], [0f, -0f, 1f, -1f], 1, 4, 16), 64);
+    }
+
+    /// <summary>Runs <paramref name="kernel"/> on the SIMD path and on the scalar loops and requires the same bits.</summary>
+    private static void Same(string what, Action<float[]> kernel, int length)
+    {
+        var simd = new float[length];
+        var scalar = new float[length];
+        kernel(simd);
+        QuantGenKernels.SimdEnabled = false;
+        try
+        {
+            kernel(scalar);
+        }
+        finally
+        {
+            QuantGenKernels.SimdEnabled = true;
+        }
+        for (int i = 0; i < length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(simd[i]) == BitConverter.SingleToInt32Bits(scalar[i]) || (float.IsNaN(simd[i]) && float.IsNaN(scalar[i])),
+                $"{what}: element {i} is {simd[i]:R} on the SIMD path, {scalar[i]:R} on the scalar one");
     }
 
     [Fact]
@@ -155,7 +202,12 @@ public sealed class FloatKernelTests(ITestOutputHelper output)
     [Fact]
     public void BatchedMatMulMatchesTheOperator()
     {
-        int[][][] shapes = [[[3, 4], [4, 5]], [[2, 3, 4], [4, 6]], [[2, 1, 3, 4], [3, 4, 5]], [[1, 2, 7, 3], [2, 1, 3, 2]]];
+        int[][][] shapes =
+        [
+            [[3, 4], [4, 5]], [[2, 3, 4], [4, 6]], [[2, 1, 3, 4], [3, 4, 5]], [[1, 2, 7, 3], [2, 1, 3, 2]],
+            // Attention-sized: columns in blocks of 32 and 8 and a tail (the SIMD path keeps a block of columns in registers).
+            [[2, 5, 16], [2, 16, 45]], [[3, 9], [9, 8]], [[1, 4, 7, 12], [4, 12, 7]],
+        ];
         foreach (var pair in shapes)
             foreach (bool constant in new[] { false, true })
                 Check("MatMul", [("a", pair[0], Values(pair[0], -1, 1), false), ("b", pair[1], Values(pair[1], -1, 1), constant)], []);
@@ -164,6 +216,13 @@ public sealed class FloatKernelTests(ITestOutputHelper output)
     [Fact]
     public void ConvAndConvTransposeMatchTheOperator()
     {
+        // The melspectrogram's shape of convolution, scaled down: 1-D, one input channel, long kernel, large stride; and
+        // 2-D ones whose output rows hold 8 positions and more (the SIMD path's one-load rows), channels in blocks of 8 and a tail.
+        Check("Conv", [("x", [1, 1, 400], Values([1, 1, 400], -1, 1), false), ("w", [12, 1, 64], Values([12, 1, 64], -1, 1), true)], [Ints("strides", 16)]);
+        Check("Conv", [("x", [1, 3, 12, 19], Values([1, 3, 12, 19], -1, 1), false), ("w", [11, 3, 3, 3], Values([11, 3, 3, 3], -1, 1), true), ("b", [11], Values([11], -1, 1), true)],
+            [Ints("pads", 1, 1, 1, 1)]);
+        Check("Conv", [("x", [2, 4, 9, 17], Values([2, 4, 9, 17], -1, 1), false), ("w", [8, 2, 3, 5], Values([8, 2, 3, 5], -1, 1), true)],
+            [Ints("pads", 2, 0, 1, 3), Ints("dilations", 2, 1), Int("group", 2)]);
         for (int trial = 0; trial < 10; trial++)
         {
             bool oneD = trial % 3 == 2;
@@ -224,7 +283,7 @@ public sealed class FloatKernelTests(ITestOutputHelper output)
             Check("GlobalMaxPool", [("x", x, Values(x, -3, 3), false)], []);
 
             bool ta = trial % 2 == 1, tb = trial % 3 == 1;
-            int m = 1 + _random.Next(5), k = 1 + _random.Next(7), n = 1 + _random.Next(5);
+            int m = 1 + _random.Next(5), k = 1 + _random.Next(7), n = 1 + _random.Next(trial < 3 ? 5 : 45);
             int[] a = ta ? [k, m] : [m, k], b = tb ? [n, k] : [k, n];
             int[] cShape = (trial % 3) switch { 0 => [n], 1 => [m, 1], _ => [m, n] };
             Check("Gemm", [("a", a, Values(a, -1, 1), false), ("b", b, Values(b, -1, 1), trial % 2 == 0), ("c", cShape, Values(cShape, -1, 1), true)],
@@ -264,6 +323,20 @@ public sealed class FloatKernelTests(ITestOutputHelper output)
         var y = new float[expected.Length];
         y.AsSpan().Fill(float.NaN);
         foreach (var call in calls) Run(call, Operand, y);
+        var scalar = new float[expected.Length];
+        scalar.AsSpan().Fill(float.NaN);
+        QuantGenKernels.SimdEnabled = false;
+        try
+        {
+            foreach (var call in calls) Run(call, Operand, scalar);
+        }
+        finally
+        {
+            QuantGenKernels.SimdEnabled = true;
+        }
+        for (int i = 0; i < y.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(scalar[i]) == BitConverter.SingleToInt32Bits(y[i]) || (float.IsNaN(scalar[i]) && float.IsNaN(y[i])),
+                $"{op}: element {i} is {y[i]:R} on the SIMD path, {scalar[i]:R} on the scalar one");
 
         // The simulator's path too: the node rebuilt from the artifact layer gives the operator's result.
         var simulated = FloatIslands.Execute(layer, name => (inputs.Single(i => i.Name == name).Values, inputs.Single(i => i.Name == name).Shape));

@@ -1,4 +1,6 @@
 using QuantGen.Core.Artifact;
+using QuantGen.Core.Ir;
+using QuantGen.Core.Operators;
 using QuantGen.Core.Quantization;
 using QuantGen.Generated;
 
@@ -43,6 +45,69 @@ public sealed class RemapKernelTests
             Assert.True(expected[i] == y[i], $"element {i} (map {map[i]}): {y[i]}, the simulator's {expected[i]}");
         Assert.Contains(y, v => v == zx); // the fill was written
     }
+
+    /// <summary>
+    /// The maps of real data movement, built as the quantizer builds them (the reference operator run on the input's
+    /// indices + 1, 0 for a padded position): Transpose, Slice, Pad, Resize nearest. The SIMD path (16-byte windows
+    /// and shuffles, fill blocks) and the scalar gather must both give y[i] = x[map[i]] or the fill, byte for byte.
+    /// </summary>
+    [Fact]
+    public void RemapOfOperatorMapsIsExactOnEveryPath()
+    {
+        var random = new Random(17);
+        var cases = new List<(string Op, int[] Shape, Tensor?[] Constants, NodeAttribute[] Attributes)>
+        {
+            ("Transpose", [1, 16, 6, 10], [], [Ints("perm", 0, 2, 3, 1)]),
+            ("Transpose", [1, 3, 10, 12], [], [Ints("perm", 0, 2, 3, 1)]),
+            ("Transpose", [2, 5, 33], [], [Ints("perm", 0, 2, 1)]),
+            ("Slice", [1, 8, 20, 24], [Tensor.FromArray([2], new long[] { 2, 3 }), Tensor.FromArray([2], new long[] { 18, 23 }), Tensor.FromArray([2], new long[] { 2, 3 })], []),
+            ("Slice", [1, 4, 10, 40], [Tensor.FromArray([1], new long[] { 39 }), Tensor.FromArray([1], new long[] { -100 }), Tensor.FromArray([1], new long[] { 3 }), Tensor.FromArray([1], new long[] { -1 })], []),
+            ("Slice", [1, 4, 10, 40], [Tensor.FromArray([1], new long[] { 1 }), Tensor.FromArray([1], new long[] { 39 }), Tensor.FromArray([1], new long[] { 3 }), Tensor.FromArray([1], new long[] { 2 })], []),
+            ("Pad", [1, 3, 9, 21], [Tensor.FromArray([8], new long[] { 0, 0, 2, 1, 0, 0, 3, 17 })], [Str("mode", "constant")]),
+            ("Pad", [1, 3, 9, 21], [Tensor.FromArray([8], new long[] { 0, 0, 2, 1, 0, 0, 3, 5 })], [Str("mode", "reflect")]),
+            ("Pad", [1, 3, 9, 21], [Tensor.FromArray([8], new long[] { 0, 0, 2, 1, 0, 0, 3, 5 })], [Str("mode", "edge")]),
+            ("Resize", [1, 4, 7, 9], [null, Tensor.FromArray([4], new float[] { 1, 1, 2, 2 })], [Str("mode", "nearest")]),
+            ("Resize", [1, 2, 6, 11], [null, Tensor.FromArray([4], new float[] { 1, 1, 1.5f, 3 })], [Str("mode", "nearest"), Str("nearest_mode", "floor")]),
+            ("Resize", [1, 8, 5, 5], [null, null, Tensor.FromArray([4], new long[] { 1, 8, 13, 16 })], [Str("mode", "nearest"), Str("coordinate_transformation_mode", "asymmetric")]),
+        };
+        foreach (var (op, shape, constants, attributes) in cases)
+        {
+            int count = shape.Aggregate(1, (p, d) => p * d);
+            var inputs = new Tensor?[1 + constants.Length];
+            inputs[0] = Tensor.FromArray(shape, Enumerable.Range(1, count).Select(i => (float)i).ToArray());
+            constants.CopyTo(inputs, 1);
+            var names = Enumerable.Range(0, inputs.Length).Select(i => inputs[i] is null ? "" : $"i{i}").ToArray();
+            var node = new Node("move", op, names, ["y"], attributes.ToDictionary(a => a.Name));
+            Assert.True(OperatorRegistry.Default.TryGet(op, out var reference));
+            var moved = reference.Execute(new OpContext(node, 13), inputs)[0].ToFloatArray();
+            var map = moved.Select(v => (int)v - 1).ToArray();
+
+            var x = new byte[count];
+            random.NextBytes(x);
+            int fill = random.Next(256);
+            var expected = map.Select(m => m >= 0 ? x[m] : (byte)fill).ToArray();
+            foreach (bool simd in new[] { true, false })
+            {
+                var y = new byte[map.Length];
+                random.NextBytes(y);
+                QuantGenKernels.SimdEnabled = simd;
+                try
+                {
+                    QuantGenKernels.Remap(x, y, map, fill);
+                }
+                finally
+                {
+                    QuantGenKernels.SimdEnabled = true;
+                }
+                for (int i = 0; i < y.Length; i++)
+                    Assert.True(expected[i] == y[i], $"{op} [{string.Join(",", shape)}] ({(simd ? "SIMD" : "scalar")}): element {i} (map {map[i]}) is {y[i]}, x gives {expected[i]}");
+            }
+        }
+    }
+
+    private static NodeAttribute Ints(string name, params long[] values) => new() { Name = name, Kind = AttributeKind.Ints, Ints = values };
+
+    private static NodeAttribute Str(string name, string value) => new() { Name = name, Kind = AttributeKind.String, String = value };
 
     [Fact]
     public void RemapRefusesAFillOffTheGridAndAShortMap()
