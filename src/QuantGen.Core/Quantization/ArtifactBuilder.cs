@@ -161,6 +161,7 @@ internal sealed partial class ArtifactBuilder
                 break;
             case LayerKinds.Resize:
                 BuildResize(layer, comment); // ArtifactBuilder.Resize.cs
+                break;
             case LayerKinds.MatMul:
                 BuildMatMul(layer, comment); // ArtifactBuilder.MatMul.cs
                 break;

@@ -1050,11 +1050,11 @@ namespace QuantGen.Generated
         /// written, if a weight is −128 (neither form is exact then: the gather path's vpmaddwd takes the layer) or the
         /// scratch cannot hold the plane.
         /// </summary>
-        private static bool ConvRowsAvx2(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+        private static bool ConvRowsAvx2<TWeights>(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, global::System.Span<byte> plane, bool pooled,
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int zx, int zy, int lo, int hi,
-            int part, int parts)
+            int part, int parts) where TWeights : struct, IWeightBlocks
         {
             bool inPlace = kh == 1 && kw == 1 && padTop == 0 && padLeft == 0 && (c & 3) == 0;
             // In place at stride 1 over the whole input: position p's field is the c bytes at p · c.
@@ -1062,8 +1062,9 @@ namespace QuantGen.Generated
             int ph = (oh - 1) * sh + (kh - 1) * dh + 1, pw = inPlace ? width : (ow - 1) * sw + kw, pitch = pw * c, row = (kw * c + 3) & ~3;
             int outputs = (pooled ? (oh / 2) * (ow / 2) : oh * ow) * m, image = h * width * c;
             if (!inPlace && plane.Length < ph * pitch + 4) return false;
-            if (w.Length < kh * row * m) throw new global::System.ArgumentException("The buffers do not hold the tensors.");
-            var form = DotForm(w.Slice(0, kh * row * m));
+            if (w.Length < WeightBytes<TWeights>(kh * row * m)) throw new global::System.ArgumentException("The buffers do not hold the tensors.");
+            // Packed weights lie within [−8, 7]: every pair fits (|w1| + |w2| ≤ 16), PairsFit without a scan.
+            var form = default(TWeights).Shift != 0 ? 2 : DotForm(w.Slice(0, kh * row * m));
             if (form == 0) return false;
             var fields = new FieldCursor(oh, ow, sh * pitch, sw * c, kh, row, dh * pitch, pooled);
             for (int b = 0; b < n; b++)
@@ -1084,17 +1085,17 @@ namespace QuantGen.Generated
                     if (o + 16 <= m && pointwise)
                     {
                         var q1 = new Requantization8(scale, negScale, high, hi, o + 8, zy, lo);
-                        if (form == 2) PointwiseChannels16Avx2<PairsFit>(source, w, bias, q0, q1, output, oh * ow, c, o, m);
-                        else PointwiseChannels16Avx2<SignSplit>(source, w, bias, q0, q1, output, oh * ow, c, o, m);
+                        if (form == 2) PointwiseChannels16Avx2<PairsFit, TWeights>(source, w, bias, q0, q1, output, oh * ow, c, o, m);
+                        else PointwiseChannels16Avx2<SignSplit, TWeights>(source, w, bias, q0, q1, output, oh * ow, c, o, m);
                     }
                     else if (o + 16 <= m)
                     {
                         var q1 = new Requantization8(scale, negScale, high, hi, o + 8, zy, lo);
-                        if (form == 2) ConvChannels16Avx2<PairsFit>(source, w, bias, q0, q1, output, fields, pooled, o, m);
-                        else ConvChannels16Avx2<SignSplit>(source, w, bias, q0, q1, output, fields, pooled, o, m);
+                        if (form == 2) ConvChannels16Avx2<PairsFit, TWeights>(source, w, bias, q0, q1, output, fields, pooled, o, m);
+                        else ConvChannels16Avx2<SignSplit, TWeights>(source, w, bias, q0, q1, output, fields, pooled, o, m);
                     }
-                    else if (form == 2) ConvChannels8Avx2<PairsFit>(source, w, bias, q0, output, fields, pooled, o, m);
-                    else ConvChannels8Avx2<SignSplit>(source, w, bias, q0, output, fields, pooled, o, m);
+                    else if (form == 2) ConvChannels8Avx2<PairsFit, TWeights>(source, w, bias, q0, output, fields, pooled, o, m);
+                    else ConvChannels8Avx2<SignSplit, TWeights>(source, w, bias, q0, output, fields, pooled, o, m);
                 }
             }
             return true;
@@ -1143,7 +1144,7 @@ namespace QuantGen.Generated
         private interface IDotStep
         {
             /// <summary>The accumulators' start for a block of 8 channels: the bias, plus whatever the form needs.</summary>
-            global::System.Runtime.Intrinsics.Vector256<int> Start(global::System.Runtime.Intrinsics.Vector256<int> bias, ref sbyte packed, int steps, int m);
+            global::System.Runtime.Intrinsics.Vector256<int> Start<TWeights>(global::System.Runtime.Intrinsics.Vector256<int> bias, ref sbyte packed, int steps, int m) where TWeights : struct, IWeightBlocks;
 
             /// <summary>What a k-step needs of one broadcast quadruplet, prepared once for all its weight vectors.</summary>
             DotOperand Prepare(global::System.Runtime.Intrinsics.Vector256<byte> x);
@@ -1172,7 +1173,7 @@ namespace QuantGen.Generated
         private readonly struct PairsFit : IDotStep
         {
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-            public global::System.Runtime.Intrinsics.Vector256<int> Start(global::System.Runtime.Intrinsics.Vector256<int> bias, ref sbyte packed, int steps, int m) => bias;
+            public global::System.Runtime.Intrinsics.Vector256<int> Start<TWeights>(global::System.Runtime.Intrinsics.Vector256<int> bias, ref sbyte packed, int steps, int m) where TWeights : struct, IWeightBlocks => bias;
 
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
             public DotOperand Prepare(global::System.Runtime.Intrinsics.Vector256<byte> x) => new DotOperand(x, default);
@@ -1192,14 +1193,14 @@ namespace QuantGen.Generated
         private readonly struct SignSplit : IDotStep
         {
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-            public global::System.Runtime.Intrinsics.Vector256<int> Start(global::System.Runtime.Intrinsics.Vector256<int> bias, ref sbyte packed, int steps, int m)
+            public global::System.Runtime.Intrinsics.Vector256<int> Start<TWeights>(global::System.Runtime.Intrinsics.Vector256<int> bias, ref sbyte packed, int steps, int m) where TWeights : struct, IWeightBlocks
             {
                 var sum = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
                 var ones = global::System.Runtime.Intrinsics.Vector256.Create((byte)1);
                 ref sbyte at = ref packed;
-                for (int s = 0; s < steps; s++, at = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, 4 * m))
+                for (int s = 0; s < steps; s++, at = ref Skip<TWeights>(ref at, 4 * m))
                     sum += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(
-                        global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(ones, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref at)),
+                        global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(ones, default(TWeights).Load256(ref at)),
                         global::System.Runtime.Intrinsics.Vector256.Create((short)1));
                 return bias + global::System.Runtime.Intrinsics.Vector256.ShiftLeft(sum, 7);
             }
@@ -1225,16 +1226,17 @@ namespace QuantGen.Generated
         /// accumulators requantized once.
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void ConvChannels16Avx2<TDot>(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+        private static void ConvChannels16Avx2<TDot, TWeights>(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             in Requantization8 q0, in Requantization8 q1, global::System.Span<byte> y, FieldCursor fields, bool pooled, int o, int m)
             where TDot : struct, IDotStep
+            where TWeights : struct, IWeightBlocks
         {
             ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(source);
-            ref sbyte weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
+            ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
             int kh = fields.Kh, row = fields.Row, runStride = fields.RunStride, steps = kh * row / 4;
-            var bias0 = default(TDot).Start(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8)), ref weights, steps, m);
-            var bias1 = default(TDot).Start(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o + 8, 8)),
-                ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 32), steps, m);
+            var bias0 = default(TDot).Start<TWeights>(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8)), ref weights, steps, m);
+            var bias1 = default(TDot).Start<TWeights>(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o + 8, 8)),
+                ref Skip<TWeights>(ref weights, 32), steps, m);
             for (int block = 0; block < fields.Blocks; block++)
             {
                 int count = fields.Take(out int f0, out int f1, out int f2, out int f3);
@@ -1248,9 +1250,9 @@ namespace QuantGen.Generated
                 for (int ky = 0; ky < kh; ky++)
                 for (int k4 = ky * runStride, end = k4 + row; k4 < end; k4 += 4)
                 {
-                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed);
-                    var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed, 32);
-                    packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 4 * m);
+                    var w0 = default(TWeights).Load256(ref packed);
+                    var w1 = default(TWeights).Load256(ref Skip<TWeights>(ref packed, 32));
+                    packed = ref Skip<TWeights>(ref packed, 4 * m);
                     var v = default(TDot).Prepare(Broadcast4(ref r0, k4));
                     a00 = default(TDot).Step(a00, v, w0);
                     a01 = default(TDot).Step(a01, v, w1);
@@ -1290,18 +1292,19 @@ namespace QuantGen.Generated
         /// check. A partial last block repeats its last position: computed, never stored.
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void PointwiseChannels16Avx2<TDot>(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+        private static void PointwiseChannels16Avx2<TDot, TWeights>(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             in Requantization8 q0, in Requantization8 q1, global::System.Span<byte> y, int positions, int c, int o, int m)
             where TDot : struct, IDotStep
+            where TWeights : struct, IWeightBlocks
         {
-            if (x.Length < positions * c || w.Length < c * m || y.Length < positions * m || o + 16 > m)
+            if (x.Length < positions * c || w.Length < WeightBytes<TWeights>(c * m) || y.Length < positions * m || o + 16 > m)
                 throw new global::System.ArgumentException("The buffers do not hold the tensors.");
             ref byte input = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
-            ref sbyte weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
+            ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
             ref byte output = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(y), o);
-            var bias0 = default(TDot).Start(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8)), ref weights, c / 4, m);
-            var bias1 = default(TDot).Start(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o + 8, 8)),
-                ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 32), c / 4, m);
+            var bias0 = default(TDot).Start<TWeights>(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8)), ref weights, c / 4, m);
+            var bias1 = default(TDot).Start<TWeights>(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o + 8, 8)),
+                ref Skip<TWeights>(ref weights, 32), c / 4, m);
             for (int p = 0; p < positions; p += 4)
             {
                 int count = positions - p < 4 ? positions - p : 4;
@@ -1314,9 +1317,9 @@ namespace QuantGen.Generated
                 ref sbyte packed = ref weights;
                 for (int k4 = 0; k4 < c; k4 += 4)
                 {
-                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed);
-                    var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed, 32);
-                    packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 4 * m);
+                    var w0 = default(TWeights).Load256(ref packed);
+                    var w1 = default(TWeights).Load256(ref Skip<TWeights>(ref packed, 32));
+                    packed = ref Skip<TWeights>(ref packed, 4 * m);
                     var v = default(TDot).Prepare(Broadcast4(ref r0, k4));
                     a00 = default(TDot).Step(a00, v, w0);
                     a01 = default(TDot).Step(a01, v, w1);
@@ -1340,14 +1343,15 @@ namespace QuantGen.Generated
 
         /// <summary>ConvChannels16Avx2 for the last 8 output channels (m a multiple of 8, not of 16): one weight vector per k-step.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void ConvChannels8Avx2<TDot>(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+        private static void ConvChannels8Avx2<TDot, TWeights>(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             in Requantization8 q, global::System.Span<byte> y, FieldCursor fields, bool pooled, int o, int m)
             where TDot : struct, IDotStep
+            where TWeights : struct, IWeightBlocks
         {
             ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(source);
-            ref sbyte weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
+            ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
             int kh = fields.Kh, row = fields.Row, runStride = fields.RunStride;
-            var bias0 = default(TDot).Start(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8)), ref weights, kh * row / 4, m);
+            var bias0 = default(TDot).Start<TWeights>(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8)), ref weights, kh * row / 4, m);
             for (int block = 0; block < fields.Blocks; block++)
             {
                 int count = fields.Take(out int f0, out int f1, out int f2, out int f3);
@@ -1360,8 +1364,8 @@ namespace QuantGen.Generated
                 for (int ky = 0; ky < kh; ky++)
                 for (int k4 = ky * runStride, end = k4 + row; k4 < end; k4 += 4)
                 {
-                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed);
-                    packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 4 * m);
+                    var w0 = default(TWeights).Load256(ref packed);
+                    packed = ref Skip<TWeights>(ref packed, 4 * m);
                     a0 = default(TDot).Step(a0, default(TDot).Prepare(Broadcast4(ref r0, k4)), w0);
                     a1 = default(TDot).Step(a1, default(TDot).Prepare(Broadcast4(ref r1, k4)), w0);
                     a2 = default(TDot).Step(a2, default(TDot).Prepare(Broadcast4(ref r2, k4)), w0);
@@ -1392,6 +1396,15 @@ namespace QuantGen.Generated
 {
     internal static partial class QuantGenKernels
     {
+        /// <summary>ConvPacked over weights stored one byte each (<see cref="Int8Weights"/>).</summary>
+        public static void ConvPacked(
+            global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, global::System.Span<byte> col, global::System.Span<int> acc,
+            int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
+            int dh, int dw, int group, int zx, int zy, int lo, int hi) =>
+            ConvPacked<Int8Weights>(x, w, bias, scale, negScale, high, y, col, acc, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, group, zx, zy, lo, hi);
+
         /// <summary>
         /// 2-D convolution, NCHW in and out, weights pre-packed at build time as [G, KP/4, MP, 4] (KP = C/G·KH·KW
         /// rounded up to 4, MP = M/G rounded up to 8, zero padded): for every output position the receptive field is
@@ -1399,12 +1412,12 @@ namespace QuantGen.Generated
         /// the accumulators of all the group's output channels. Negative accumulators use negMultiplier/negShift (the
         /// same spans as multiplier/shift when the layer has no fused LeakyRelu).
         /// </summary>
-        public static void ConvPacked(
+        public static void ConvPacked<TWeights>(
             global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, global::System.Span<byte> col, global::System.Span<int> acc,
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
-            int dh, int dw, int group, int zx, int zy, int lo, int hi)
+            int dh, int dw, int group, int zx, int zy, int lo, int hi) where TWeights : struct, IWeightBlocks
         {
             CheckWindow(x.Length, y.Length, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
             int cg = c / group, mg = m / group, k = cg * kh * kw, kp = (k + 3) & ~3, mp = (mg + 7) & ~7;
@@ -1413,12 +1426,12 @@ namespace QuantGen.Generated
             for (int b = 0; b < n; b++)
                 for (int g = 0; g < group; g++)
                 {
-                    var packed = w.Slice(g * kp * mp, kp * mp);
+                    var packed = WeightSlice<TWeights>(w, g * kp * mp, kp * mp);
                     for (int oy = 0; oy < oh; oy++)
                         for (int ox = 0; ox < ow; ox++)
                         {
                             GatherField(x, col, b, c, g * cg, cg, h, width, oy, ox, kh, kw, sh, sw, padTop, padLeft, dh, dw, pad);
-                            DotPacked(col, packed, acc, kp, mp);
+                            DotPacked<TWeights>(col, packed, acc, kp, mp);
                             int o0 = g * mg;
                             RequantizeChannels(acc, bias.Slice(o0, mg), scale.Slice(o0, mg), negScale.Slice(o0, mg),
                                 high.Length == 0 ? high : high.Slice(o0, mg), y, ((b * m + o0) * oh + oy) * ow + ox, oh * ow, zy, lo, hi);
@@ -1461,26 +1474,44 @@ namespace QuantGen.Generated
             }
         }
 
-        /// <summary>
-        /// Fully connected: every input row of K values against weights pre-packed as [KP/4, MP, 4] (as ConvPacked,
-        /// one group). The row is copied into <paramref name="col"/> so that its zero-padded tail is never read from x.
-        /// </summary>
+        /// <summary>FullyConnectedPacked over weights stored one byte each (<see cref="Int8Weights"/>).</summary>
         public static void FullyConnectedPacked(
             global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, global::System.Span<byte> col, global::System.Span<int> acc,
-            int rows, int k, int m, int zy, int lo, int hi)
+            int rows, int k, int m, int zy, int lo, int hi) =>
+            FullyConnectedPacked<Int8Weights>(x, w, bias, scale, negScale, high, y, col, acc, rows, k, m, zy, lo, hi);
+
+        /// <summary>
+        /// Fully connected: every input row of K values against weights pre-packed as [KP/4, MP, 4] (as ConvPacked,
+        /// one group). The row is copied into <paramref name="col"/> so that its zero-padded tail is never read from x.
+        /// </summary>
+        public static void FullyConnectedPacked<TWeights>(
+            global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, global::System.Span<byte> col, global::System.Span<int> acc,
+            int rows, int k, int m, int zy, int lo, int hi) where TWeights : struct, IWeightBlocks
         {
             CheckRows(x.Length, y.Length, rows, k, m);
             int kp = (k + 3) & ~3, mp = (m + 7) & ~7;
+            if (w.Length < WeightBytes<TWeights>(kp * mp)) throw Outside();
             col.Slice(k, kp - k).Clear();
             for (int r = 0; r < rows; r++)
             {
                 x.Slice(r * k, k).CopyTo(col);
-                DotPacked(col, w, acc, kp, mp);
+                DotPacked<TWeights>(col, w, acc, kp, mp);
                 RequantizeChannels(acc, bias, scale, negScale, high, y, r * m, 1, zy, lo, hi);
             }
         }
+
+        /// <summary>ConvNhwc over weights stored one byte each (<see cref="Int8Weights"/>).</summary>
+        public static void ConvNhwc(
+            global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, global::System.Span<byte> col, global::System.Span<int> acc,
+            int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
+            int dh, int dw, int group, int zx, int zy, int lo, int hi, int part = 0, int parts = 1) =>
+            ConvNhwc<Int8Weights>(x, w, bias, scale, negScale, high, y, col, acc, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, group, zx, zy, lo, hi, part, parts);
 
         /// <summary>
         /// 2-D convolution with channels-last (NHWC) input and output. The weights are packed as for ConvPacked, but with
@@ -1492,23 +1523,23 @@ namespace QuantGen.Generated
         /// convolution over a multiple of 4 channels, read in place. Per-channel upper bounds (clampHigh) are folded into
         /// requantization. With <paramref name="parts"/> &gt; 1 (RunParts), each part is called with its own col.
         /// </summary>
-        public static void ConvNhwc(
+        public static void ConvNhwc<TWeights>(
             global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, global::System.Span<byte> col, global::System.Span<int> acc,
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
-            int dh, int dw, int group, int zx, int zy, int lo, int hi, int part = 0, int parts = 1)
+            int dh, int dw, int group, int zx, int zy, int lo, int hi, int part = 0, int parts = 1) where TWeights : struct, IWeightBlocks
         {
             CheckWindow(x.Length, y.Length, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
 #if QUANTGEN_INTRINSICS
-            if (SimdEnabled && VnniEnabled && group == 1 && dw == 1 && (m & 7) == 0
+            if (SimdEnabled && VnniEnabled && default(TWeights).Shift == 0 && group == 1 && dw == 1 && (m & 7) == 0
                 && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported
                 && ConvRowsAvxVnni(x, w, bias, scale, negScale, high, y, col, false,
                     n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi, part, parts))
                 return;
             if (SimdEnabled && group == 1 && dw == 1 && (m & 7) == 0
                 && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported
-                && ConvRowsAvx2(x, w, bias, scale, negScale, high, y, col, false,
+                && ConvRowsAvx2<TWeights>(x, w, bias, scale, negScale, high, y, col, false,
                     n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi, part, parts))
                 return;
 #endif
@@ -1521,7 +1552,7 @@ namespace QuantGen.Generated
             for (int b = 0; b < n; b++)
                 for (int g = 0; g < group; g++)
                 {
-                    var packed = w.Slice(g * kp * mp, kp * mp);
+                    var packed = WeightSlice<TWeights>(w, g * kp * mp, kp * mp);
                     int o0 = g * mg;
                     var groupBias = bias.Slice(o0, mg);
                     var groupScale = scale.Slice(o0, mg);
@@ -1535,7 +1566,7 @@ namespace QuantGen.Generated
                         var x1 = field.Read(x, col.Slice(kp, kp), b, g, p + (count > 1 ? 1 : 0));
                         var x2 = field.Read(x, col.Slice(2 * kp, kp), b, g, p + (count > 2 ? 2 : count - 1));
                         var x3 = field.Read(x, col.Slice(3 * kp, kp), b, g, p + count - 1);
-                        DotPacked4(x0, x1, x2, x3, packed, acc, kp, mp);
+                        DotPacked4<TWeights>(x0, x1, x2, x3, packed, acc, kp, mp);
                         for (int j = 0; j < count; j++)
                             RequantizeChannels(acc.Slice(j * mp, mp), groupBias, groupScale, groupNegScale, groupHigh,
                                 y, (b * positions + p + j) * m + o0, 1, zy, lo, hi);
@@ -1543,34 +1574,43 @@ namespace QuantGen.Generated
                 }
         }
 
+        /// <summary>ConvMaxPoolNhwc over weights stored one byte each (<see cref="Int8Weights"/>).</summary>
+        public static void ConvMaxPoolNhwc(
+            global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, global::System.Span<byte> pooled, global::System.Span<byte> col, global::System.Span<int> acc,
+            int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
+            int dh, int dw, int zx, int zy, int lo, int hi) =>
+            ConvMaxPoolNhwc<Int8Weights>(x, w, bias, scale, negScale, high, y, pooled, col, acc, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, zx, zy, lo, hi);
+
         /// <summary>
         /// A group-1 ConvNhwc whose only reader is a 2×2, stride-2 MaxPool without padding (pooled: OH/2 × OW/2 pixels of M
         /// channels). Requantization never decreases as the accumulator grows (its multipliers are not negative: the
         /// generator checks), so the max of four requantized outputs is the requantized max of their accumulators; the
         /// SIMD path uses that to requantize once per window and never writes y. Otherwise: ConvNhwc into y, then MaxPoolNhwc.
         /// </summary>
-        public static void ConvMaxPoolNhwc(
+        public static void ConvMaxPoolNhwc<TWeights>(
             global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, global::System.Span<byte> pooled, global::System.Span<byte> col, global::System.Span<int> acc,
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
-            int dh, int dw, int zx, int zy, int lo, int hi)
+            int dh, int dw, int zx, int zy, int lo, int hi) where TWeights : struct, IWeightBlocks
         {
             CheckWindow(x.Length, y.Length, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
             if ((long)n * m * (oh / 2) * (ow / 2) > pooled.Length) throw Outside();
 #if QUANTGEN_INTRINSICS
-            if (SimdEnabled && VnniEnabled && dw == 1 && (m & 7) == 0
+            if (SimdEnabled && VnniEnabled && default(TWeights).Shift == 0 && dw == 1 && (m & 7) == 0
                 && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported
                 && ConvRowsAvxVnni(x, w, bias, scale, negScale, high, pooled, col, true,
                     n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi, 0, 1))
                 return;
             if (SimdEnabled && dw == 1 && (m & 7) == 0
                 && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported
-                && ConvRowsAvx2(x, w, bias, scale, negScale, high, pooled, col, true,
+                && ConvRowsAvx2<TWeights>(x, w, bias, scale, negScale, high, pooled, col, true,
                     n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi, 0, 1))
                 return;
 #endif
-            ConvNhwc(x, w, bias, scale, negScale, high, y, col, acc,
+            ConvNhwc<TWeights>(x, w, bias, scale, negScale, high, y, col, acc,
                 n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, 1, zx, zy, lo, hi);
             MaxPoolNhwc(y, pooled, n, m, oh, ow, oh / 2, ow / 2, 2, 2, 2, 2, 0, 0, 1, 1);
         }
@@ -2776,10 +2816,10 @@ namespace QuantGen.Generated
             ref byte start = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(block.Plane);
             int quads = block.Quads, rest = block.Rest, c = block.Channels;
             // Each accumulator's bias (plus, for SignSplit, 128 · its weights' sum), in the interleave's channel order.
-            var start0 = default(TDot).Start(Requantization8.Lanes(bias, 0, 16), ref packed, quads, 32);
-            var start1 = default(TDot).Start(Requantization8.Lanes(bias, 4, 20), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 32), quads, 32);
-            var start2 = default(TDot).Start(Requantization8.Lanes(bias, 8, 24), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 64), quads, 32);
-            var start3 = default(TDot).Start(Requantization8.Lanes(bias, 12, 28), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 96), quads, 32);
+            var start0 = default(TDot).Start<Int8Weights>(Requantization8.Lanes(bias, 0, 16), ref packed, quads, 32);
+            var start1 = default(TDot).Start<Int8Weights>(Requantization8.Lanes(bias, 4, 20), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 32), quads, 32);
+            var start2 = default(TDot).Start<Int8Weights>(Requantization8.Lanes(bias, 8, 24), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 64), quads, 32);
+            var start3 = default(TDot).Start<Int8Weights>(Requantization8.Lanes(bias, 12, 28), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 96), quads, 32);
             // vpshufb controls: bytes 4i…4i+3 of each 128-bit lane, zero-extended to int32 lanes.
             var spread0 = global::System.Runtime.Intrinsics.Vector256.Create(0x80808000u, 0x80808001u, 0x80808002u, 0x80808003u, 0x80808000u, 0x80808001u, 0x80808002u, 0x80808003u);
             var step = global::System.Runtime.Intrinsics.Vector256.Create(4u);
@@ -2844,22 +2884,22 @@ namespace QuantGen.Generated
         /// acc[o] = Σ_k col[k] · w[k/4, o, k%4] for o &lt; mp, the weights packed [kp/4, mp, 4]: u8 activations times s8
         /// weights, exact in int32 (the quantizer bounds K · 255 · 127), so every path gives the same accumulators.
         /// </summary>
-        private static void DotPacked(global::System.ReadOnlySpan<byte> col, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp)
+        private static void DotPacked<TWeights>(global::System.ReadOnlySpan<byte> col, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp) where TWeights : struct, IWeightBlocks
         {
 #if QUANTGEN_INTRINSICS
             if (SimdEnabled && VnniEnabled && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
             {
-                DotPackedAvxVnni(col, w, acc, kp, mp);
+                DotPackedAvxVnni<TWeights>(col, w, acc, kp, mp);
                 return;
             }
             if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
             {
-                DotPackedAvx2(col, w, acc, kp, mp);
+                DotPackedAvx2<TWeights>(col, w, acc, kp, mp);
                 return;
             }
             if (SimdEnabled && global::System.Runtime.Intrinsics.Arm.Dp.IsSupported)
             {
-                DotPackedArmDp(col, w, acc, kp, mp);
+                DotPackedArmDp<TWeights>(col, w, acc, kp, mp);
                 return;
             }
 #endif
@@ -2867,9 +2907,8 @@ namespace QuantGen.Generated
             for (int k4 = 0; k4 < kp; k4 += 4)
             {
                 int x0 = col[k4], x1 = col[k4 + 1], x2 = col[k4 + 2], x3 = col[k4 + 3];
-                var rowWeights = w.Slice(k4 * mp, 4 * mp);
-                for (int o = 0, i = 0; o < mp; o++, i += 4)
-                    acc[o] += x0 * rowWeights[i] + x1 * rowWeights[i + 1] + x2 * rowWeights[i + 2] + x3 * rowWeights[i + 3];
+                for (int o = 0, i = k4 * mp; o < mp; o++, i += 4)
+                    acc[o] += x0 * default(TWeights).Get(w, i) + x1 * default(TWeights).Get(w, i + 1) + x2 * default(TWeights).Get(w, i + 2) + x3 * default(TWeights).Get(w, i + 3);
             }
         }
 
@@ -2877,25 +2916,25 @@ namespace QuantGen.Generated
         /// DotPacked for four receptive fields against the same packed weights: acc[j·mp + o] for field j. The SIMD path
         /// loads each weight vector once for the four fields; the scalar path is four DotPacked calls.
         /// </summary>
-        private static void DotPacked4(global::System.ReadOnlySpan<byte> x0, global::System.ReadOnlySpan<byte> x1, global::System.ReadOnlySpan<byte> x2,
-            global::System.ReadOnlySpan<byte> x3, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp)
+        private static void DotPacked4<TWeights>(global::System.ReadOnlySpan<byte> x0, global::System.ReadOnlySpan<byte> x1, global::System.ReadOnlySpan<byte> x2,
+            global::System.ReadOnlySpan<byte> x3, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp) where TWeights : struct, IWeightBlocks
         {
 #if QUANTGEN_INTRINSICS
             if (SimdEnabled && VnniEnabled && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
             {
-                DotPacked4AvxVnni(x0, x1, x2, x3, w, acc, kp, mp);
+                DotPacked4AvxVnni<TWeights>(x0, x1, x2, x3, w, acc, kp, mp);
                 return;
             }
             if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
             {
-                DotPacked4Avx2(x0, x1, x2, x3, w, acc, kp, mp);
+                DotPacked4Avx2<TWeights>(x0, x1, x2, x3, w, acc, kp, mp);
                 return;
             }
 #endif
-            DotPacked(x0, w, acc.Slice(0, mp), kp, mp);
-            DotPacked(x1, w, acc.Slice(mp, mp), kp, mp);
-            DotPacked(x2, w, acc.Slice(2 * mp, mp), kp, mp);
-            DotPacked(x3, w, acc.Slice(3 * mp, mp), kp, mp);
+            DotPacked<TWeights>(x0, w, acc.Slice(0, mp), kp, mp);
+            DotPacked<TWeights>(x1, w, acc.Slice(mp, mp), kp, mp);
+            DotPacked<TWeights>(x2, w, acc.Slice(2 * mp, mp), kp, mp);
+            DotPacked<TWeights>(x3, w, acc.Slice(3 * mp, mp), kp, mp);
         }
 
 #if QUANTGEN_INTRINSICS
@@ -2905,7 +2944,7 @@ namespace QuantGen.Generated
         /// four independent accumulators in registers, then blocks of 8.
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void DotPackedAvxVnni(global::System.ReadOnlySpan<byte> col, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp)
+        private static void DotPackedAvxVnni<TWeights>(global::System.ReadOnlySpan<byte> col, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp) where TWeights : struct, IWeightBlocks
         {
             ref byte x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(col);
             ref sbyte weights = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w);
@@ -2917,16 +2956,16 @@ namespace QuantGen.Generated
                 var a1 = a0;
                 var a2 = a0;
                 var a3 = a0;
-                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                ref sbyte block = ref Skip<TWeights>(ref weights, 4 * o);
                 for (int k4 = 0; k4 < kp; k4 += 4)
                 {
                     var xv = global::System.Runtime.Intrinsics.Vector256.AsByte(global::System.Runtime.Intrinsics.Vector256.Create(
                         global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<int>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, k4))));
-                    ref sbyte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp);
-                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, xv, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row));
-                    a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, xv, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 32));
-                    a2 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a2, xv, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 64));
-                    a3 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a3, xv, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 96));
+                    ref sbyte row = ref Skip<TWeights>(ref block, k4 * mp);
+                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, xv, default(TWeights).Load256(ref row));
+                    a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, xv, default(TWeights).Load256(ref Skip<TWeights>(ref row, 32)));
+                    a2 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a2, xv, default(TWeights).Load256(ref Skip<TWeights>(ref row, 64)));
+                    a3 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a3, xv, default(TWeights).Load256(ref Skip<TWeights>(ref row, 96)));
                 }
                 global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0, ref result, (nuint)o);
                 global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a1, ref result, (nuint)(o + 8));
@@ -2939,25 +2978,25 @@ namespace QuantGen.Generated
             {
                 var a0 = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
                 var a1 = a0; var a2 = a0; var a3 = a0;
-                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                ref sbyte block = ref Skip<TWeights>(ref weights, 4 * o);
                 int k4 = 0;
                 for (; k4 + 8 <= kp; k4 += 8)
                 {
-                    ref sbyte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp);
-                    ref sbyte next = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, (k4 + 4) * mp);
+                    ref sbyte row = ref Skip<TWeights>(ref block, k4 * mp);
+                    ref sbyte next = ref Skip<TWeights>(ref block, (k4 + 4) * mp);
                     var x0 = Broadcast4(ref x, k4);
                     var x1 = Broadcast4(ref x, k4 + 4);
-                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, x0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row));
-                    a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, x0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 32));
-                    a2 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a2, x1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref next));
-                    a3 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a3, x1, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref next, 32));
+                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, x0, default(TWeights).Load256(ref row));
+                    a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, x0, default(TWeights).Load256(ref Skip<TWeights>(ref row, 32)));
+                    a2 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a2, x1, default(TWeights).Load256(ref next));
+                    a3 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a3, x1, default(TWeights).Load256(ref Skip<TWeights>(ref next, 32)));
                 }
                 if (k4 < kp)
                 {
-                    ref sbyte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp);
+                    ref sbyte row = ref Skip<TWeights>(ref block, k4 * mp);
                     var x0 = Broadcast4(ref x, k4);
-                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, x0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row));
-                    a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, x0, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 32));
+                    a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, x0, default(TWeights).Load256(ref row));
+                    a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, x0, default(TWeights).Load256(ref Skip<TWeights>(ref row, 32)));
                 }
                 global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0 + a2, ref result, (nuint)o);
                 global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a1 + a3, ref result, (nuint)(o + 8));
@@ -2966,22 +3005,22 @@ namespace QuantGen.Generated
             {
                 var a0 = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
                 var a1 = a0; var a2 = a0; var a3 = a0;
-                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                ref sbyte block = ref Skip<TWeights>(ref weights, 4 * o);
                 int k4 = 0;
                 for (; k4 + 16 <= kp; k4 += 16)
                 {
                     a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, Broadcast4(ref x, k4),
-                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp)));
+                        default(TWeights).Load256(ref Skip<TWeights>(ref block, k4 * mp)));
                     a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, Broadcast4(ref x, k4 + 4),
-                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, (k4 + 4) * mp)));
+                        default(TWeights).Load256(ref Skip<TWeights>(ref block, (k4 + 4) * mp)));
                     a2 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a2, Broadcast4(ref x, k4 + 8),
-                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, (k4 + 8) * mp)));
+                        default(TWeights).Load256(ref Skip<TWeights>(ref block, (k4 + 8) * mp)));
                     a3 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a3, Broadcast4(ref x, k4 + 12),
-                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, (k4 + 12) * mp)));
+                        default(TWeights).Load256(ref Skip<TWeights>(ref block, (k4 + 12) * mp)));
                 }
                 for (; k4 < kp; k4 += 4)
                     a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, Broadcast4(ref x, k4),
-                        global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp)));
+                        default(TWeights).Load256(ref Skip<TWeights>(ref block, k4 * mp)));
                 global::System.Runtime.Intrinsics.Vector256.StoreUnsafe((a0 + a1) + (a2 + a3), ref result, (nuint)o);
             }
         }
@@ -2991,8 +3030,8 @@ namespace QuantGen.Generated
         /// against the broadcast activation bytes of four receptive fields: eight accumulators in registers (VEX encoding
         /// has 16), then a last block of 8 channels.
         /// </summary>
-        private static void DotPacked4AvxVnni(global::System.ReadOnlySpan<byte> x0, global::System.ReadOnlySpan<byte> x1, global::System.ReadOnlySpan<byte> x2,
-            global::System.ReadOnlySpan<byte> x3, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp)
+        private static void DotPacked4AvxVnni<TWeights>(global::System.ReadOnlySpan<byte> x0, global::System.ReadOnlySpan<byte> x1, global::System.ReadOnlySpan<byte> x2,
+            global::System.ReadOnlySpan<byte> x3, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp) where TWeights : struct, IWeightBlocks
         {
             ref byte r0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x0);
             ref byte r1 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x1);
@@ -3005,12 +3044,12 @@ namespace QuantGen.Generated
             {
                 var a00 = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
                 var a01 = a00; var a10 = a00; var a11 = a00; var a20 = a00; var a21 = a00; var a30 = a00; var a31 = a00;
-                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                ref sbyte block = ref Skip<TWeights>(ref weights, 4 * o);
                 for (int k4 = 0; k4 < kp; k4 += 4)
                 {
-                    ref sbyte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp);
-                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row);
-                    var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 32);
+                    ref sbyte row = ref Skip<TWeights>(ref block, k4 * mp);
+                    var w0 = default(TWeights).Load256(ref row);
+                    var w1 = default(TWeights).Load256(ref Skip<TWeights>(ref row, 32));
                     var v = Broadcast4(ref r0, k4);
                     a00 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a00, v, w0);
                     a01 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a01, v, w1);
@@ -3037,10 +3076,10 @@ namespace QuantGen.Generated
             {
                 var a0 = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
                 var a1 = a0; var a2 = a0; var a3 = a0;
-                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                ref sbyte block = ref Skip<TWeights>(ref weights, 4 * o);
                 for (int k4 = 0; k4 < kp; k4 += 4)
                 {
-                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp));
+                    var w0 = default(TWeights).Load256(ref Skip<TWeights>(ref block, k4 * mp));
                     a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, Broadcast4(ref r0, k4), w0);
                     a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, Broadcast4(ref r1, k4), w0);
                     a2 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a2, Broadcast4(ref r2, k4), w0);
@@ -3066,10 +3105,10 @@ namespace QuantGen.Generated
         /// Every step is an addition modulo 2^32, so the result is exact whenever the true sum fits in int32 (the
         /// quantizer bounds it), even where the intermediate sums wrap. Σx is one udot per k-step against a vector of ones.
         /// </summary>
-        private static void DotPackedArmDp(global::System.ReadOnlySpan<byte> col, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp)
+        private static void DotPackedArmDp<TWeights>(global::System.ReadOnlySpan<byte> col, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp) where TWeights : struct, IWeightBlocks
         {
             ref byte x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(col);
-            ref byte weights = ref global::System.Runtime.CompilerServices.Unsafe.As<sbyte, byte>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w));
+            ref sbyte weights = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w);
             ref int result = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(acc);
             var flip = global::System.Runtime.Intrinsics.Vector128.Create((byte)0x80);
             var sum = global::System.Runtime.Intrinsics.Vector128<uint>.Zero;
@@ -3080,13 +3119,13 @@ namespace QuantGen.Generated
             {
                 var a0 = global::System.Runtime.Intrinsics.Vector128<uint>.Zero;
                 var a1 = a0;
-                ref byte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                ref sbyte block = ref Skip<TWeights>(ref weights, 4 * o);
                 for (int k4 = 0; k4 < kp; k4 += 4)
                 {
                     var xv = Quadruplet(ref x, k4);
-                    ref byte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp);
-                    a0 = global::System.Runtime.Intrinsics.Arm.Dp.DotProduct(a0, xv, global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref row) ^ flip);
-                    a1 = global::System.Runtime.Intrinsics.Arm.Dp.DotProduct(a1, xv, global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref row, 16) ^ flip);
+                    ref sbyte row = ref Skip<TWeights>(ref block, k4 * mp);
+                    a0 = global::System.Runtime.Intrinsics.Arm.Dp.DotProduct(a0, xv, global::System.Runtime.Intrinsics.Vector128.AsByte(default(TWeights).LoadLow(ref row)) ^ flip);
+                    a1 = global::System.Runtime.Intrinsics.Arm.Dp.DotProduct(a1, xv, global::System.Runtime.Intrinsics.Vector128.AsByte(default(TWeights).LoadHigh(ref row)) ^ flip);
                 }
                 global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsInt32(a0 - correction), ref result, (nuint)o);
                 global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsInt32(a1 - correction), ref result, (nuint)(o + 4));
@@ -3103,8 +3142,8 @@ namespace QuantGen.Generated
         /// DotPacked4 for x86 without VNNI (AVX2): DotPackedAvx2's exact vpmaddwd steps, each k-step's weights sign-extended
         /// once for the four receptive fields (eight accumulators in registers), per block of 8 channels.
         /// </summary>
-        private static void DotPacked4Avx2(global::System.ReadOnlySpan<byte> x0, global::System.ReadOnlySpan<byte> x1, global::System.ReadOnlySpan<byte> x2,
-            global::System.ReadOnlySpan<byte> x3, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp)
+        private static void DotPacked4Avx2<TWeights>(global::System.ReadOnlySpan<byte> x0, global::System.ReadOnlySpan<byte> x1, global::System.ReadOnlySpan<byte> x2,
+            global::System.ReadOnlySpan<byte> x3, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp) where TWeights : struct, IWeightBlocks
         {
             ref byte r0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x0);
             ref byte r1 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x1);
@@ -3116,12 +3155,12 @@ namespace QuantGen.Generated
             {
                 var l0 = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
                 var h0 = l0; var l1 = l0; var h1 = l0; var l2 = l0; var h2 = l0; var l3 = l0; var h3 = l0;
-                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                ref sbyte block = ref Skip<TWeights>(ref weights, 4 * o);
                 for (int k4 = 0; k4 < kp; k4 += 4)
                 {
-                    ref sbyte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp);
-                    var wl = global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref row));
-                    var wh = global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref row, 16));
+                    ref sbyte row = ref Skip<TWeights>(ref block, k4 * mp);
+                    var wl = global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(default(TWeights).LoadLow(ref row));
+                    var wh = global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(default(TWeights).LoadHigh(ref row));
                     var v = Widened4(ref r0, k4);
                     l0 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(wl, v);
                     h0 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(wh, v);
@@ -3165,7 +3204,7 @@ namespace QuantGen.Generated
         /// the low 16 (channels 0-3) and the high 16 (channels 4-7) each give two int32 per channel, summed pairwise once
         /// at the end (vphaddd, then the 64-bit lanes put back in channel order).
         /// </summary>
-        private static void DotPackedAvx2(global::System.ReadOnlySpan<byte> col, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp)
+        private static void DotPackedAvx2<TWeights>(global::System.ReadOnlySpan<byte> col, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp) where TWeights : struct, IWeightBlocks
         {
             ref byte x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(col);
             ref sbyte weights = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w);
@@ -3174,15 +3213,15 @@ namespace QuantGen.Generated
             {
                 var low = global::System.Runtime.Intrinsics.Vector256<int>.Zero;
                 var high = low;
-                ref sbyte block = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                ref sbyte block = ref Skip<TWeights>(ref weights, 4 * o);
                 for (int k4 = 0; k4 < kp; k4 += 4)
                 {
                     var xv = Widened4(ref x, k4);
-                    ref sbyte row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref block, k4 * mp);
+                    ref sbyte row = ref Skip<TWeights>(ref block, k4 * mp);
                     low += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(
-                        global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref row)), xv);
+                        global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(default(TWeights).LoadLow(ref row)), xv);
                     high += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(
-                        global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref row, 16)), xv);
+                        global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16(default(TWeights).LoadHigh(ref row)), xv);
                 }
                 global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(ChannelSums(low, high), ref result, (nuint)o);
             }
@@ -3582,7 +3621,7 @@ namespace QuantGen.Generated
                     var x1 = field.Read(x, col.Slice(kp, kp), image, 0, p + (count > 1 ? 1 : 0));
                     var x2 = field.Read(x, col.Slice(2 * kp, kp), image, 0, p + (count > 2 ? 2 : count - 1));
                     var x3 = field.Read(x, col.Slice(3 * kp, kp), image, 0, p + count - 1);
-                    DotPacked4(x0, x1, x2, x3, b, sums, kp, rp);
+                    DotPacked4<Int8Weights>(x0, x1, x2, x3, b, sums, kp, rp);
 #if QUANTGEN_INTRINSICS
                     if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
                     {
@@ -3644,7 +3683,7 @@ namespace QuantGen.Generated
             /// <summary>y[start + o·stride] for every output channel o, from the input vector at the start of col (KP bytes, its padding zero).</summary>
             public void Apply(global::System.ReadOnlySpan<byte> col, global::System.Span<byte> y, int start, int stride)
             {
-                DotPacked(col.Slice(0, _kp), _b, _t, _kp, _rp);
+                DotPacked<Int8Weights>(col.Slice(0, _kp), _b, _t, _kp, _rp);
                 Finish(_t, y, start, stride);
             }
 
@@ -3926,7 +3965,8 @@ namespace QuantGen.Generated
     }
 }
 
-// QuantGen kernels: sub-8-bit weights stored packed (2 or 4 bits per weight), unpacked to int8 for the kernel that reads them.
+// QuantGen kernels: sub-8-bit weights stored packed (2 or 4 bits per weight), unpacked per Run to int8 for the depthwise kernels
+// (the dot-product kernels read them in registers: QuantGenKernels.Weights.cs).
 // Emitted into the consumer's assembly by QuantGen.Generator (docs/generator.md, "Packed sub-8-bit weights").
 #nullable enable
 
@@ -3937,7 +3977,8 @@ namespace QuantGen.Generated
         /// <summary>
         /// Unpacks <paramref name="count"/> weights of <paramref name="bits"/> bits (2 or 4, two's complement) into
         /// <paramref name="into"/> and returns its first <paramref name="count"/> values, the int8 weights the layer's
-        /// kernel reads, in the order the generator packed them for that kernel. The packed stream is whole blocks of 32
+        /// kernel reads, in the order the generator packed them for that kernel (the depthwise kernels, whose [taps, C] rows do
+        /// not fall on 32-weight blocks; the Conv/FullyConnected kernels read packed weights as stored, IWeightBlocks). The packed stream is whole blocks of 32
         /// weights (the last one zero padded), <c>4·bits</c> bytes each: weight i of a block is field <c>i / (4·bits)</c>
         /// (from the low bits up) of byte <c>i % (4·bits)</c>. So a block's bytes, masked and shifted, give its weights
         /// 16 (4-bit) or 8 (2-bit) at a time in order: one k-step of 8 output channels × 4 of the packed dot products.
@@ -4838,6 +4879,169 @@ namespace QuantGen.Generated
             }
             return k;
         }
+#endif
+    }
+}
+
+// QuantGen kernels: how the dot-product kernels read their weights, one byte each or packed 4 or 2 bits each, unpacked in
+// registers (docs/generator.md, "Packed sub-8-bit weights").
+// Emitted into the consumer's assembly by QuantGen.Generator (docs/generator.md, "Kernels").
+#nullable enable
+
+namespace QuantGen.Generated
+{
+    internal static partial class QuantGenKernels
+    {
+        /// <summary>
+        /// The stored form of a layer's weights, a struct type argument of the dot-product kernels (as IDotStep), so the
+        /// JIT compiles each kernel once per form with the loads inlined: Int8Weights (one byte per weight), NibbleWeights
+        /// (4 bits), CrumbWeights (2 bits). The weights are in the kernel's order ([KP/4, MP, 4] for the packed dot
+        /// products); a packed form stores them in blocks of 32 weights, 4·bits bytes each, weight i of a block in field
+        /// i / (4·bits) (from the low bits up) of byte i % (4·bits). A block is one k-step of 8 output channels × 4, so a
+        /// kernel's 32-byte weight vector is one block, unpacked with a shift and a mask per field.
+        /// </summary>
+        internal interface IWeightBlocks
+        {
+            /// <summary>log2(8 / bits): a count of weights shifted right by it is their bytes (whole blocks).</summary>
+            int Shift { get; }
+
+            /// <summary>Weight <paramref name="i"/> of the stream (the scalar loops).</summary>
+            int Get(global::System.ReadOnlySpan<sbyte> w, int i);
+#if QUANTGEN_INTRINSICS
+
+            /// <summary>The 32 weights of the block that starts at <paramref name="block"/>.</summary>
+            global::System.Runtime.Intrinsics.Vector256<sbyte> Load256(ref sbyte block);
+
+            /// <summary>Weights 0-15 of the block that starts at <paramref name="block"/>.</summary>
+            global::System.Runtime.Intrinsics.Vector128<sbyte> LoadLow(ref sbyte block);
+
+            /// <summary>Weights 16-31 of the block that starts at <paramref name="block"/>.</summary>
+            global::System.Runtime.Intrinsics.Vector128<sbyte> LoadHigh(ref sbyte block);
+#endif
+        }
+
+        /// <summary>One byte per weight: the loads are plain loads.</summary>
+        internal readonly struct Int8Weights : IWeightBlocks
+        {
+            public int Shift => 0;
+
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public int Get(global::System.ReadOnlySpan<sbyte> w, int i) => w[i];
+#if QUANTGEN_INTRINSICS
+
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public global::System.Runtime.Intrinsics.Vector256<sbyte> Load256(ref sbyte block) => global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref block);
+
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public global::System.Runtime.Intrinsics.Vector128<sbyte> LoadLow(ref sbyte block) => global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref block);
+
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public global::System.Runtime.Intrinsics.Vector128<sbyte> LoadHigh(ref sbyte block) => global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref block, 16);
+#endif
+        }
+
+        /// <summary>
+        /// 4 bits per weight, 16 bytes per block: byte j holds weight j in its low nibble and weight j + 16 in its high
+        /// one, each sign-extended as (v ^ 8) − 8.
+        /// </summary>
+        internal readonly struct NibbleWeights : IWeightBlocks
+        {
+            public int Shift => 1;
+
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public int Get(global::System.ReadOnlySpan<sbyte> w, int i) => (((w[((i >> 5) << 4) + (i & 15)] >> ((i & 16) >> 2)) & 15) ^ 8) - 8;
+#if QUANTGEN_INTRINSICS
+
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public global::System.Runtime.Intrinsics.Vector256<sbyte> Load256(ref sbyte block)
+            {
+                var v = global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.As<sbyte, byte>(ref block));
+                var both = global::System.Runtime.Intrinsics.Vector256.Create(v, global::System.Runtime.Intrinsics.Vector128.ShiftRightLogical(v, 4));
+                return global::System.Runtime.Intrinsics.Vector256.AsSByte(((both & global::System.Runtime.Intrinsics.Vector256.Create((byte)0x0F)) ^ global::System.Runtime.Intrinsics.Vector256.Create((byte)8))
+                    - global::System.Runtime.Intrinsics.Vector256.Create((byte)8));
+            }
+
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public global::System.Runtime.Intrinsics.Vector128<sbyte> LoadLow(ref sbyte block) =>
+                Nibbles(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.As<sbyte, byte>(ref block)));
+
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public global::System.Runtime.Intrinsics.Vector128<sbyte> LoadHigh(ref sbyte block) =>
+                Nibbles(global::System.Runtime.Intrinsics.Vector128.ShiftRightLogical(
+                    global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref global::System.Runtime.CompilerServices.Unsafe.As<sbyte, byte>(ref block)), 4));
+
+            /// <summary>The low nibble of each byte, sign-extended.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            private static global::System.Runtime.Intrinsics.Vector128<sbyte> Nibbles(global::System.Runtime.Intrinsics.Vector128<byte> v) =>
+                global::System.Runtime.Intrinsics.Vector128.AsSByte(((v & global::System.Runtime.Intrinsics.Vector128.Create((byte)0x0F)) ^ global::System.Runtime.Intrinsics.Vector128.Create((byte)8))
+                    - global::System.Runtime.Intrinsics.Vector128.Create((byte)8));
+#endif
+        }
+
+        /// <summary>
+        /// 2 bits per weight, 8 bytes per block: byte j holds weights j, j + 8, j + 16, j + 24 from the low bits up. The
+        /// block as one 64-bit value u: (u, u &gt;&gt; 2, u &gt;&gt; 4, u &gt;&gt; 6) masked to 2 bits per byte is the
+        /// 32 weights in order (bits shifted in from the next byte fall outside the mask), sign-extended as (v ^ 2) − 2.
+        /// </summary>
+        internal readonly struct CrumbWeights : IWeightBlocks
+        {
+            public int Shift => 2;
+
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public int Get(global::System.ReadOnlySpan<sbyte> w, int i) => (((w[((i >> 5) << 3) + (i & 7)] >> (((i >> 3) & 3) << 1)) & 3) ^ 2) - 2;
+#if QUANTGEN_INTRINSICS
+
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public global::System.Runtime.Intrinsics.Vector256<sbyte> Load256(ref sbyte block)
+            {
+                ulong u = global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(ref global::System.Runtime.CompilerServices.Unsafe.As<sbyte, byte>(ref block));
+                global::System.Runtime.Intrinsics.Vector256<byte> fields;
+                if (global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+                    fields = global::System.Runtime.Intrinsics.Vector256.AsByte(global::System.Runtime.Intrinsics.X86.Avx2.ShiftRightLogicalVariable(
+                        global::System.Runtime.Intrinsics.Vector256.Create(u), global::System.Runtime.Intrinsics.Vector256.Create(0UL, 2UL, 4UL, 6UL)));
+                else
+                    fields = global::System.Runtime.Intrinsics.Vector256.AsByte(global::System.Runtime.Intrinsics.Vector256.Create(u, u >> 2, u >> 4, u >> 6));
+                return global::System.Runtime.Intrinsics.Vector256.AsSByte(((fields & global::System.Runtime.Intrinsics.Vector256.Create((byte)3)) ^ global::System.Runtime.Intrinsics.Vector256.Create((byte)2))
+                    - global::System.Runtime.Intrinsics.Vector256.Create((byte)2));
+            }
+
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public global::System.Runtime.Intrinsics.Vector128<sbyte> LoadLow(ref sbyte block)
+            {
+                ulong u = global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(ref global::System.Runtime.CompilerServices.Unsafe.As<sbyte, byte>(ref block));
+                return Crumbs(global::System.Runtime.Intrinsics.Vector128.Create(u, u >> 2));
+            }
+
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public global::System.Runtime.Intrinsics.Vector128<sbyte> LoadHigh(ref sbyte block)
+            {
+                ulong u = global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(ref global::System.Runtime.CompilerServices.Unsafe.As<sbyte, byte>(ref block));
+                return Crumbs(global::System.Runtime.Intrinsics.Vector128.Create(u >> 4, u >> 6));
+            }
+
+            /// <summary>The low 2 bits of each byte, sign-extended.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            private static global::System.Runtime.Intrinsics.Vector128<sbyte> Crumbs(global::System.Runtime.Intrinsics.Vector128<ulong> v) =>
+                global::System.Runtime.Intrinsics.Vector128.AsSByte(((global::System.Runtime.Intrinsics.Vector128.AsByte(v) & global::System.Runtime.Intrinsics.Vector128.Create((byte)3))
+                    ^ global::System.Runtime.Intrinsics.Vector128.Create((byte)2)) - global::System.Runtime.Intrinsics.Vector128.Create((byte)2));
+#endif
+        }
+
+        /// <summary>The bytes that hold <paramref name="count"/> weights (a whole number of blocks, or any count at 8 bits).</summary>
+        private static int WeightBytes<TWeights>(int count) where TWeights : struct, IWeightBlocks => count >> default(TWeights).Shift;
+
+        /// <summary>
+        /// The stored weights from weight <paramref name="start"/> on, <paramref name="count"/> of them (both whole blocks
+        /// when packed: a group's or a channel block's weights).
+        /// </summary>
+        private static global::System.ReadOnlySpan<sbyte> WeightSlice<TWeights>(global::System.ReadOnlySpan<sbyte> w, int start, int count) where TWeights : struct, IWeightBlocks =>
+            w.Slice(start >> default(TWeights).Shift, count >> default(TWeights).Shift);
+#if QUANTGEN_INTRINSICS
+
+        /// <summary>The stored position of the weight <paramref name="weights"/> weights after <paramref name="at"/> (a block start).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static ref sbyte Skip<TWeights>(ref sbyte at, int weights) where TWeights : struct, IWeightBlocks =>
+            ref global::System.Runtime.CompilerServices.Unsafe.Add(ref at, weights >> default(TWeights).Shift);
 #endif
     }
 }
