@@ -87,6 +87,9 @@ public static class ErrorCodes
     /// <summary>FloatFallback="false" and some nodes have no quantized kernel: every such node is listed.</summary>
     public const string FloatFallbackDisabled = "QG0024";
 
+    /// <summary>Warning: a calibrated build's output SQNR against the float model is below 10 dB (OutputQualityCheck).</summary>
+    public const string PoorOutputSqnr = "QG0026";
+
     // ---- Export (issue 18: QDQ export), QG0070 onwards ----
 
     /// <summary>

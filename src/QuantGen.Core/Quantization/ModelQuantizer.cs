@@ -180,6 +180,11 @@ public static partial class ModelQuantizer
                     report += $"\n**Warning {warning.Code}:** {warning.Message}\n";
                 }
             }
+            if (warnings.All(w => w.Code != ErrorCodes.PoorFactorization) && OutputQualityCheck.Check(name, sqnr, logs.Values, model.Path) is { } poor)
+            {
+                warnings.Add(poor);
+                report += $"\n**Warning {poor.Code}:** {poor.Message}\n";
+            }
             return new QuantizationResult(artifact, report, summary, sqnr) { Warnings = warnings, ReportHtml = html, FineTuning = fineTuning };
         }
         catch (ModelException e)

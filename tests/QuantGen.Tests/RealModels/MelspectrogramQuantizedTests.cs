@@ -60,6 +60,11 @@ public sealed class MelspectrogramQuantizedTests(ITestOutputHelper output)
             $"quantized: {string.Join(", ", quantized.GroupBy(l => l.Kind).Select(g => $"{g.Key} {g.Count()}"))}");
         output.WriteLine(string.Join(" | ", result.Warnings.Select(w => w.Message)));
         Assert.True(sqnr >= minimumSqnr, $"SQNR {sqnr:F1} dB");
+        // A build this far from the float model must say so, with the calibration set's figure and the layers where
+        // it drops (QG0026), rather than build in silence; and only when its calibration SQNR is that low.
+        Assert.Equal(result.CalibrationSqnrDb < OutputQualityCheck.MinOutputSqnrDb, result.Warnings.Any(w => w.Code == QuantGen.Core.ErrorCodes.PoorOutputSqnr));
+        if (sqnr < OutputQualityCheck.MinOutputSqnrDb)
+            Assert.Contains(result.Warnings, w => w.Code == QuantGen.Core.ErrorCodes.PoorOutputSqnr && w.Message.Contains("lowest output SQNR", StringComparison.Ordinal));
     }
 
     /// <summary>One second of deterministic audio in int16 range: a chirp, a tone and noise, each at its own level.</summary>

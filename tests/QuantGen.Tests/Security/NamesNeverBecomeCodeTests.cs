@@ -27,6 +27,8 @@ public sealed class NamesNeverBecomeCodeTests
         // Code built from identifiers and numbers only.
         "In", "Out", "Ints", "Floats", "WeightBlobs", "DataName", "ElementType", "Index", "centred", "BlobEmbedding.PackedLiteral",
         "Value",
+        // The type argument of a packed-weights kernel: one of two fixed type names, chosen by an int.
+        "WeightForm",
         "Identifiers.Camel", "Identifiers.Pascal",
         // The body of CSharpLiterals.Float.
         "v.ToString",
