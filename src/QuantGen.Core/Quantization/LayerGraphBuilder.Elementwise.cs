@@ -180,7 +180,9 @@ internal sealed partial class LayerGraphBuilder
             $"{node.OpType} with the constant '{node.Inputs[constant]}' is not quantized: the constant must be finite (non-zero for Div, and the divisor), broadcast along at most one axis of the tensor, and not enlarge it.");
         while (SoleConsumer(layer.Output) is { OpType: "Add" or "Sub" or "Mul" or "Div" } next && !KeepsApart(layer.Output, next.Outputs[0]) && TryCompose(layer, next, layer.Output))
         {
+            // Absorbed, so that a fallback to float (an Affine at 16 bits) gives the folded nodes back.
             _fused.Add(next);
+            _absorbed.Add(next);
             layer.Nodes.Add(next.Name);
             layer.FusedValues.Add(layer.Output);
             layer.Output = next.Outputs[0];

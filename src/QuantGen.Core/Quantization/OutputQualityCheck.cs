@@ -25,7 +25,7 @@ internal static class OutputQualityCheck
             .Select(l => string.Create(CultureInfo.InvariantCulture, $"'{l.Layer.Name}' {l.OutputSqnrFinal:F1} dB")).ToList();
         var layers = worst.Count == 0 ? "" : $" The weighted layers with the lowest output SQNR: {string.Join("; ", worst)}.";
         return new ModelWarning(ErrorCodes.PoorOutputSqnr, string.Create(CultureInfo.InvariantCulture,
-            $"{name}: the quantized model's output SQNR against the float model on the calibration samples is {outputSqnrDb:F1} dB (below {MinOutputSqnrDb} dB: its outputs are mostly quantization error).{layers} The report ({name}.quant.md) shows where it drops; a range that needs more than 8 bits (a value read by Log, a power spectrum) keeps its precision in float or with ActivationBits=\"16\"."),
+            $"{name}: the quantized model's output SQNR against the float model on the calibration samples is {outputSqnrDb:F1} dB (below {MinOutputSqnrDb} dB: its outputs are mostly quantization error).{layers} The report ({name}.quant.md) shows where it drops. A value whose useful range spans decades (a power spectrum before its Log) loses its small values on any linear grid, 8- or 16-bit: such a model is better run in float."),
             modelPath);
     }
 }
