@@ -28,17 +28,29 @@ namespace QuantGen.Generator
             var order = nhwc ? new[] { inT.Shape[1], layer.GetInts("kernel")[0], layer.GetInts("kernel")[1] }
                 : !conv && _layout.FlattenedNhwcSource(x) is { } image ? new[] { image[1], image[2], image[3] }
                 : new[] { k, 1, 1 };
-            var b = Derived(method + "B", "sbyte", Call(KernelLibrary.Kernels, "UnpackFactorB",
-                Line(Pos(bValues), Pos(bIndices), Named("rows", rank), Named("cols", k), Named("nonZeros", nonZeros[0]), Named("bits", bits[0])),
-                Line(Named("channels", order[0]), Named("height", order[1]), Named("width", order[2]), Named("padRows", new BoolValue(nhwc)))));
+            var inputOrder = Line(Named("channels", order[0]), Named("height", order[1]), Named("width", order[2]), Named("padRows", new BoolValue(nhwc)));
+            // A factor with one entry per row (the "plain b-bit" settings' thin factor is a scaled permutation) makes its
+            // stage elementwise: the kernel takes its entries and skips that stage's dot product.
+            ArgumentValue b = new EmptyValue(), bEntries = new EmptyValue(), a = new EmptyValue(), aEntries = new EmptyValue();
+            if (nonZeros[0] == 1)
+                bEntries = Derived(method + "BEntries", "int", Call(KernelLibrary.Kernels, "FactorEntries",
+                    Line(Pos(bValues), Pos(bIndices), Named("rows", rank), Named("cols", k), Named("bits", bits[0])), inputOrder));
+            else
+                b = Derived(method + "B", "sbyte", Call(KernelLibrary.Kernels, "UnpackFactorB",
+                    Line(Pos(bValues), Pos(bIndices), Named("rows", rank), Named("cols", k), Named("nonZeros", nonZeros[0]), Named("bits", bits[0])), inputOrder));
             var zeroTerms = Derived(method + "ZeroTerms", "int", Call(KernelLibrary.Kernels, "FactorZeroTerms",
                 Line(Pos(bValues), Named("rows", rank), Named("nonZeros", nonZeros[0]), Named("bits", bits[0]), Named("zx", inT.ZeroPoint))));
-            var a = Derived(method + "A", "short", Call(KernelLibrary.Kernels, "UnpackFactorA",
-                Line(Pos(aValues), Pos(aIndices), Named("rows", m), Named("cols", rank), Named("nonZeros", nonZeros[1]), Named("bits", bits[1]))));
+            if (nonZeros[1] == 1)
+                aEntries = Derived(method + "AEntries", "int", Call(KernelLibrary.Kernels, "FactorEntries",
+                    Line(Pos(aValues), Pos(aIndices), Named("rows", m), Named("cols", rank), Named("bits", bits[1])),
+                    Line(Named("channels", rank), Named("height", 1), Named("width", 1), Named("padRows", new BoolValue(false)))));
+            else
+                a = Derived(method + "A", "short", Call(KernelLibrary.Kernels, "UnpackFactorA",
+                    Line(Pos(aValues), Pos(aIndices), Named("rows", m), Named("cols", rank), Named("nonZeros", nonZeros[1]), Named("bits", bits[1]))));
 
             // Both requantizations take float32 scales, as every 8-bit weighted layer (docs/artifact.md).
             var scale = Pos(Scales(method, "Scale", layer, "multiplier", "shift"));
-            var factors = Line(Pos(In(x)), Pos(b), Pos(zeroTerms), Pos(Scales(method, "ZScale", layer, "zMultiplier", "zShift")), Pos(a));
+            var factors = Line(Pos(In(x)), Pos(b), Pos(bEntries), Pos(zeroTerms), Pos(Scales(method, "ZScale", layer, "zMultiplier", "zShift")), Pos(a), Pos(aEntries));
             var requantization = Line(Pos(Ints(method, "Bias", layer, "bias")), scale,
                 IsLeaky(layer) ? Pos(Scales(method, "NegScale", layer, "negMultiplier", "negShift")) : scale);
             requantization = requantization.With(Pos(layer.HasBlob("clampHigh") ? Ints(method, "ClampHigh", layer, "clampHigh") : (ArgumentValue)new EmptyValue()));

@@ -170,13 +170,8 @@ namespace QuantGen.Generated
                     var groupHigh = high.Length == 0 ? high : high.Slice(o0, mg);
                     for (int p = 0; p < positions; p += 4)
                     {
-                        // A partial last block repeats its last position in the spare slots: computed, never written.
                         int count = positions - p < 4 ? positions - p : 4;
-                        var x0 = field.Read(x, col.Slice(0, kp), b, g, p);
-                        var x1 = field.Read(x, col.Slice(kp, kp), b, g, p + (count > 1 ? 1 : 0));
-                        var x2 = field.Read(x, col.Slice(2 * kp, kp), b, g, p + (count > 2 ? 2 : count - 1));
-                        var x3 = field.Read(x, col.Slice(3 * kp, kp), b, g, p + count - 1);
-                        DotPacked4<TWeights>(x0, x1, x2, x3, packed, acc, kp, mp);
+                        field.DotFour<TWeights>(x, col, packed, acc, kp, mp, b, g, p, count);
                         for (int j = 0; j < count; j++)
                             RequantizeChannels(acc.Slice(j * mp, mp), groupBias, groupScale, groupNegScale, groupHigh,
                                 y, (b * positions + p + j) * m + o0, 1, zy, lo, hi);
@@ -269,6 +264,21 @@ namespace QuantGen.Generated
                     }
                 }
                 return slot;
+            }
+
+            /// <summary>
+            /// DotPacked4 over the fields of positions p … p + count − 1 (count ≤ 4), each read into its KP-byte slot of col:
+            /// acc gets four blocks of MP sums. A partial last block repeats its last position in the spare slots, so the
+            /// caller computes them and never writes them.
+            /// </summary>
+            public void DotFour<TWeights>(global::System.ReadOnlySpan<byte> x, global::System.Span<byte> col, global::System.ReadOnlySpan<sbyte> w,
+                global::System.Span<int> acc, int kp, int mp, int b, int g, int p, int count) where TWeights : struct, IWeightBlocks
+            {
+                var x0 = Read(x, col.Slice(0, kp), b, g, p);
+                var x1 = Read(x, col.Slice(kp, kp), b, g, p + (count > 1 ? 1 : 0));
+                var x2 = Read(x, col.Slice(2 * kp, kp), b, g, p + (count > 2 ? 2 : count - 1));
+                var x3 = Read(x, col.Slice(3 * kp, kp), b, g, p + count - 1);
+                DotPacked4<TWeights>(x0, x1, x2, x3, w, acc, kp, mp);
             }
 
             /// <summary>A run of a multiple of 4 bytes: short ones 8 and 4 bytes at a time, where a memmove call costs more.</summary>

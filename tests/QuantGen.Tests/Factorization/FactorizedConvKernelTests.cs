@@ -29,6 +29,12 @@ public sealed class FactorizedConvKernelTests(ITestOutputHelper output)
         new ConvCase(1, 7, 6, 5, 21, 1, 1, 1, 1, [0, 0, 0, 0], 1, 1, 7, 7, 7, 3, 3) { Activation = FactorizedKernelTests.FusedActivation.ClampHigh },
         new ConvCase(2, 4, 7, 7, 9, 3, 3, 1, 2, [1, 1, 1, 0], 1, 1, 6, 36, 6, 2, 3) { Activation = FactorizedKernelTests.FusedActivation.Leaky },
         new ConvCase(1, 6, 5, 6, 10, 3, 3, 1, 1, [1, 1, 1, 1], 1, 1, 5, 30, 3, 3, 2) { Activation = FactorizedKernelTests.FusedActivation.LeakyAndClampHigh },
+        // One entry per row in B (an expand layer's scaled permutation, or one tap of a padded 3×3 field) or in A:
+        // that stage runs elementwise.
+        new ConvCase(1, 8, 6, 5, 20, 1, 1, 1, 1, [0, 0, 0, 0], 1, 1, 8, 1, 8, 4, 4),
+        new ConvCase(2, 5, 7, 6, 6, 3, 3, 1, 1, [1, 1, 1, 1], 1, 1, 6, 45, 1, 3, 4) { Activation = FactorizedKernelTests.FusedActivation.Leaky },
+        new ConvCase(1, 4, 7, 7, 9, 3, 3, 2, 1, [1, 0, 1, 1], 1, 1, 5, 1, 1, 4, 3),
+        new ConvCase(1, 4, 7, 7, 9, 3, 3, 2, 1, [1, 0, 1, 1], 1, 1, 5, 1, 1, 4, 3) { Nchw = true },
         // Read through a flatten (no NHWC reader): the generated class keeps NCHW and runs the NCHW kernel.
         new ConvCase(2, 5, 9, 8, 7, 3, 3, 2, 2, [1, 0, 1, 1], 1, 1, 6, 20, 3, 4, 4) { Nchw = true },
         new ConvCase(1, 3, 10, 9, 4, 2, 3, 2, 1, [0, 2, 1, 0], 2, 2, 5, 7, 2, 2, 6) { Nchw = true, Activation = FactorizedKernelTests.FusedActivation.Leaky },
@@ -102,6 +108,7 @@ public sealed class FactorizedConvKernelTests(ITestOutputHelper output)
             Assert.True(problems.Count == 0, string.Join("\n", problems));
             // The layout decides the kernel: channels-last unless a reader needs NCHW.
             Assert.Contains(generated.SyntaxTrees, tree => tree.ToString().Contains(t.Nchw ? ".FactorizedConv(" : ".FactorizedConvNhwc(", StringComparison.Ordinal));
+            FactorizedKernelTests.AssertFactorForms(generated, t.NB == 1, t.NA == 1);
             var (assembly, _) = GeneratorHarness.Build(compilation, driver);
             runs.Add(assembly.GetType("Probe")!.GetMethod("Run")!.CreateDelegate<Func<float[], float[]>>());
         }

@@ -25,6 +25,10 @@ public sealed class FactorizedKernelTests(ITestOutputHelper output)
     [InlineData(2, 53, 19, 6, 53, 6, 3, 2, FusedActivation.ClampHigh)]
     [InlineData(3, 120, 14, 9, 40, 9, 2, 3, FusedActivation.Leaky)]
     [InlineData(2, 77, 23, 10, 77, 4, 3, 4, FusedActivation.LeakyAndClampHigh)]
+    // One entry per row in a factor (the "plain b-bit" settings' thin factor): that stage runs elementwise.
+    [InlineData(2, 24, 40, 24, 1, 24, 4, 4, FusedActivation.None)]
+    [InlineData(3, 96, 20, 20, 96, 1, 3, 4, FusedActivation.ClampHigh)]
+    [InlineData(1, 50, 30, 12, 1, 1, 4, 2, FusedActivation.Leaky)]
     public void SimulatorAndGeneratedCodeComputeTheStoredFactorsExactly(int rows, int k, int m, int r, int nB, int nA, int bB, int bA, FusedActivation activation)
     {
         var random = new Random(k * 31 + m * 7 + r);
@@ -70,6 +74,8 @@ public sealed class FactorizedKernelTests(ITestOutputHelper output)
             driver.RunGeneratorsAndUpdateCompilation(compilation, out var generated, out _);
             var problems = generated.GetDiagnostics().Where(d => d.Severity >= Microsoft.CodeAnalysis.DiagnosticSeverity.Warning).ToList();
             Assert.True(problems.Count == 0, string.Join("\n", problems));
+            // A factor with one entry per row is passed as entries, and its stage runs elementwise.
+            AssertFactorForms(generated, nB == 1, nA == 1);
             var (assembly, _) = GeneratorHarness.Build(compilation, driver);
             runs.Add(assembly.GetType("Probe")!.GetMethod("Run")!.CreateDelegate<Func<float[], float[]>>());
         }
@@ -177,6 +183,13 @@ public sealed class FactorizedKernelTests(ITestOutputHelper output)
     }
 
     /// <summary>Random levels on the b-bit grid, nonZeros distinct ascending columns per row.</summary>
+    internal static void AssertFactorForms(Microsoft.CodeAnalysis.Compilation generated, bool bEntries, bool aEntries)
+    {
+        var model = string.Concat(generated.SyntaxTrees.Select(tree => tree.ToString()).Where(text => text.Contains("class Model", StringComparison.Ordinal)));
+        Assert.Equal(bEntries, model.Contains("BEntries = ", StringComparison.Ordinal));
+        Assert.Equal(aEntries, model.Contains("AEntries = ", StringComparison.Ordinal));
+    }
+
     internal static (int[] Levels, int[] Columns) RandomFactor(Random random, int rows, int cols, int nonZeros, int bits)
     {
         int level = (1 << (bits - 1)) - 1;

@@ -1560,13 +1560,8 @@ namespace QuantGen.Generated
                     var groupHigh = high.Length == 0 ? high : high.Slice(o0, mg);
                     for (int p = 0; p < positions; p += 4)
                     {
-                        // A partial last block repeats its last position in the spare slots: computed, never written.
                         int count = positions - p < 4 ? positions - p : 4;
-                        var x0 = field.Read(x, col.Slice(0, kp), b, g, p);
-                        var x1 = field.Read(x, col.Slice(kp, kp), b, g, p + (count > 1 ? 1 : 0));
-                        var x2 = field.Read(x, col.Slice(2 * kp, kp), b, g, p + (count > 2 ? 2 : count - 1));
-                        var x3 = field.Read(x, col.Slice(3 * kp, kp), b, g, p + count - 1);
-                        DotPacked4<TWeights>(x0, x1, x2, x3, packed, acc, kp, mp);
+                        field.DotFour<TWeights>(x, col, packed, acc, kp, mp, b, g, p, count);
                         for (int j = 0; j < count; j++)
                             RequantizeChannels(acc.Slice(j * mp, mp), groupBias, groupScale, groupNegScale, groupHigh,
                                 y, (b * positions + p + j) * m + o0, 1, zy, lo, hi);
@@ -1659,6 +1654,21 @@ namespace QuantGen.Generated
                     }
                 }
                 return slot;
+            }
+
+            /// <summary>
+            /// DotPacked4 over the fields of positions p … p + count − 1 (count ≤ 4), each read into its KP-byte slot of col:
+            /// acc gets four blocks of MP sums. A partial last block repeats its last position in the spare slots, so the
+            /// caller computes them and never writes them.
+            /// </summary>
+            public void DotFour<TWeights>(global::System.ReadOnlySpan<byte> x, global::System.Span<byte> col, global::System.ReadOnlySpan<sbyte> w,
+                global::System.Span<int> acc, int kp, int mp, int b, int g, int p, int count) where TWeights : struct, IWeightBlocks
+            {
+                var x0 = Read(x, col.Slice(0, kp), b, g, p);
+                var x1 = Read(x, col.Slice(kp, kp), b, g, p + (count > 1 ? 1 : 0));
+                var x2 = Read(x, col.Slice(2 * kp, kp), b, g, p + (count > 2 ? 2 : count - 1));
+                var x3 = Read(x, col.Slice(3 * kp, kp), b, g, p + count - 1);
+                DotPacked4<TWeights>(x0, x1, x2, x3, w, acc, kp, mp);
             }
 
             /// <summary>A run of a multiple of 4 bytes: short ones 8 and 4 bytes at a time, where a memmove call costs more.</summary>
@@ -3498,12 +3508,37 @@ namespace QuantGen.Generated
             for (int r = 0, slot = 0; r < rows; r++)
                 for (int s = 0; s < nonZeros; s++, slot++)
                 {
-                    int col = FactorColumn(indices, slot, s, cols);
-                    int c = col / (height * width), y = col / width % height, x = col % width;
-                    int step = y * row + x * channels + c;
+                    int step = FactorStep(FactorColumn(indices, slot, s, cols), channels, height, width, row);
                     packed[(step >> 2) * 4 * rp + 4 * r + (step & 3)] = (sbyte)FactorLevel(values, slot, bits);
                 }
             return packed;
+        }
+
+        /// <summary>Where B's column (c·height + y)·width + x lands in the kernel's input vector: step y·row + x·channels + c.</summary>
+        private static int FactorStep(int col, int channels, int height, int width, int row)
+        {
+            int c = col / (height * width), y = col / width % height, x = col % width;
+            return y * row + x * channels + c;
+        }
+
+        /// <summary>
+        /// A factor with one stored entry per row (nonZeros 1: a scaled selection, as in the planner's "plain b-bit"
+        /// settings, where the thin factor is a scaled permutation) as its rows' columns followed by their values, the
+        /// columns mapped into the kernel's input order as <see cref="UnpackFactorB"/> maps them (channels = cols,
+        /// height = width = 1 keeps the factor's own order). Such a stage is elementwise, t[row] = value · v[column], so
+        /// the kernels skip its dot product. Called once, like <see cref="UnpackFactorB"/>.
+        /// </summary>
+        public static int[] FactorEntries(global::System.ReadOnlySpan<byte> values, global::System.ReadOnlySpan<byte> indices, int rows, int cols, int bits,
+            int channels, int height, int width, bool padRows)
+        {
+            int row = padRows ? (width * channels + 3) & ~3 : width * channels;
+            var entries = new int[2 * rows];
+            for (int r = 0; r < rows; r++)
+            {
+                entries[r] = FactorStep(FactorColumn(indices, r, 0, cols), channels, height, width, row);
+                entries[rows + r] = FactorLevel(values, r, bits);
+            }
+            return entries;
         }
 
         /// <summary>
@@ -3547,15 +3582,15 @@ namespace QuantGen.Generated
         /// the input vector (KP bytes) and then z (RP2 int16), acc stage 1's RP sums and then stage 2's MP.
         /// </summary>
         public static void FactorizedFullyConnected(
-            global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> b, global::System.ReadOnlySpan<int> zeroTerms,
-            global::System.ReadOnlySpan<float> zScale, global::System.ReadOnlySpan<short> a,
+            global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> b, global::System.ReadOnlySpan<int> bEntries, global::System.ReadOnlySpan<int> zeroTerms,
+            global::System.ReadOnlySpan<float> zScale, global::System.ReadOnlySpan<short> a, global::System.ReadOnlySpan<int> aEntries,
             global::System.ReadOnlySpan<int> bias, global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, global::System.Span<byte> col, global::System.Span<int> acc,
             int rows, int k, int m, int rank, int zy, int lo, int hi)
         {
             CheckRows(x.Length, y.Length, rows, k, m);
             int kp = (k + 3) & ~3;
-            var stages = new FactorStages(b, zeroTerms, zScale, a, bias, scale, negScale, high, col, acc, kp, 1, m, rank, zy, lo, hi);
+            var stages = new FactorStages(b, bEntries, zeroTerms, zScale, a, aEntries, bias, scale, negScale, high, col, acc, kp, 1, m, rank, zy, lo, hi);
             col.Slice(k, kp - k).Clear();
             for (int r = 0; r < rows; r++)
             {
@@ -3570,8 +3605,8 @@ namespace QuantGen.Generated
         /// stages of <see cref="FactorizedFullyConnected"/> run on it.
         /// </summary>
         public static void FactorizedConv(
-            global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> b, global::System.ReadOnlySpan<int> zeroTerms,
-            global::System.ReadOnlySpan<float> zScale, global::System.ReadOnlySpan<short> a,
+            global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> b, global::System.ReadOnlySpan<int> bEntries, global::System.ReadOnlySpan<int> zeroTerms,
+            global::System.ReadOnlySpan<float> zScale, global::System.ReadOnlySpan<short> a, global::System.ReadOnlySpan<int> aEntries,
             global::System.ReadOnlySpan<int> bias, global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, global::System.Span<byte> col, global::System.Span<int> acc,
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
@@ -3579,7 +3614,7 @@ namespace QuantGen.Generated
         {
             CheckWindow(x.Length, y.Length, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
             int k = c * kh * kw, kp = (k + 3) & ~3;
-            var stages = new FactorStages(b, zeroTerms, zScale, a, bias, scale, negScale, high, col, acc, kp, 1, m, rank, zy, lo, hi);
+            var stages = new FactorStages(b, bEntries, zeroTerms, zScale, a, aEntries, bias, scale, negScale, high, col, acc, kp, 1, m, rank, zy, lo, hi);
             col.Slice(k, kp - k).Clear();
             for (int image = 0; image < n; image++)
                 for (int oy = 0; oy < oh; oy++)
@@ -3598,8 +3633,8 @@ namespace QuantGen.Generated
         /// and stage 2's.
         /// </summary>
         public static void FactorizedConvNhwc(
-            global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> b, global::System.ReadOnlySpan<int> zeroTerms,
-            global::System.ReadOnlySpan<float> zScale, global::System.ReadOnlySpan<short> a,
+            global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> b, global::System.ReadOnlySpan<int> bEntries, global::System.ReadOnlySpan<int> zeroTerms,
+            global::System.ReadOnlySpan<float> zScale, global::System.ReadOnlySpan<short> a, global::System.ReadOnlySpan<int> aEntries,
             global::System.ReadOnlySpan<int> bias, global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, global::System.Span<byte> col, global::System.Span<int> acc,
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
@@ -3607,7 +3642,7 @@ namespace QuantGen.Generated
         {
             CheckWindow(x.Length, y.Length, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
             int kp = kh * ((kw * c + 3) & ~3), rp = (rank + 7) & ~7, positions = oh * ow;
-            var stages = new FactorStages(b, zeroTerms, zScale, a, bias, scale, negScale, high, col, acc, kp, 4, m, rank, zy, lo, hi);
+            var stages = new FactorStages(b, bEntries, zeroTerms, zScale, a, aEntries, bias, scale, negScale, high, col, acc, kp, 4, m, rank, zy, lo, hi);
             var field = new ReceptiveField(c, h, width, c, kh, kw, sh, sw, padTop, padLeft, dh, dw, ow, (byte)zx);
             // The rows' padding meets zero weights: whatever a gather leaves there, a cleared start keeps it defined.
             col.Slice(0, 4 * kp).Clear();
@@ -3615,13 +3650,12 @@ namespace QuantGen.Generated
             for (int image = 0; image < n; image++)
                 for (int p = 0; p < positions; p += 4)
                 {
-                    // A partial last block repeats its last position in the spare slots: computed, never written.
                     int count = positions - p < 4 ? positions - p : 4;
-                    var x0 = field.Read(x, col.Slice(0, kp), image, 0, p);
-                    var x1 = field.Read(x, col.Slice(kp, kp), image, 0, p + (count > 1 ? 1 : 0));
-                    var x2 = field.Read(x, col.Slice(2 * kp, kp), image, 0, p + (count > 2 ? 2 : count - 1));
-                    var x3 = field.Read(x, col.Slice(3 * kp, kp), image, 0, p + count - 1);
-                    DotPacked4<Int8Weights>(x0, x1, x2, x3, b, sums, kp, rp);
+                    if (stages.Selects)
+                        for (int j = 0; j < count; j++)
+                            stages.Select(field.Read(x, col.Slice(0, kp), image, 0, p + j), sums.Slice(j * rp, rp));
+                    else
+                        field.DotFour<Int8Weights>(x, col, b, sums, kp, rp, image, 0, p, count);
 #if QUANTGEN_INTRINSICS
                     if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
                     {
@@ -3641,12 +3675,14 @@ namespace QuantGen.Generated
             private readonly global::System.ReadOnlySpan<int> _zeroTerms, _bias, _high;
             private readonly global::System.ReadOnlySpan<float> _zScale, _scale, _negScale;
             private readonly global::System.ReadOnlySpan<short> _a;
+            // A factor with one entry per row (FactorEntries: columns, then values), or empty when it is dense.
+            private readonly global::System.ReadOnlySpan<int> _bEntries, _aEntries;
             private readonly global::System.Span<int> _t, _acc;
             private readonly global::System.Span<short> _z;
             private readonly int _kp, _rp, _rp2, _mp, _m, _rank, _zy, _lo, _hi;
 
-            public FactorStages(global::System.ReadOnlySpan<sbyte> b, global::System.ReadOnlySpan<int> zeroTerms, global::System.ReadOnlySpan<float> zScale,
-                global::System.ReadOnlySpan<short> a, global::System.ReadOnlySpan<int> bias, global::System.ReadOnlySpan<float> scale,
+            public FactorStages(global::System.ReadOnlySpan<sbyte> b, global::System.ReadOnlySpan<int> bEntries, global::System.ReadOnlySpan<int> zeroTerms,
+                global::System.ReadOnlySpan<float> zScale, global::System.ReadOnlySpan<short> a, global::System.ReadOnlySpan<int> aEntries, global::System.ReadOnlySpan<int> bias, global::System.ReadOnlySpan<float> scale,
                 global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
                 global::System.Span<byte> col, global::System.Span<int> acc, int kp, int positions, int m, int rank, int zy, int lo, int hi)
             {
@@ -3654,11 +3690,14 @@ namespace QuantGen.Generated
                 _rp = (rank + 7) & ~7;
                 _rp2 = (rank + 1) & ~1;
                 _mp = (m + 7) & ~7;
-                if (b.Length < _kp * _rp || a.Length < _rp2 * _mp || col.Length < positions * (_kp + 2 * _rp2) || acc.Length < positions * _rp + _mp
+                if ((bEntries.IsEmpty ? b.Length < _kp * _rp : bEntries.Length != 2 * rank)
+                    || (aEntries.IsEmpty ? a.Length < _rp2 * _mp : aEntries.Length != 2 * m) || col.Length < positions * (_kp + 2 * _rp2) || acc.Length < positions * _rp + _mp
                     || zeroTerms.Length < rank || zScale.Length < rank || bias.Length != m || scale.Length < m || negScale.Length < m
                     || (high.Length != 0 && high.Length < m))
                     throw Outside();
                 _b = b;
+                _bEntries = bEntries;
+                _aEntries = aEntries;
                 _zeroTerms = zeroTerms;
                 _zScale = zScale;
                 _a = a;
@@ -3683,8 +3722,20 @@ namespace QuantGen.Generated
             /// <summary>y[start + o·stride] for every output channel o, from the input vector at the start of col (KP bytes, its padding zero).</summary>
             public void Apply(global::System.ReadOnlySpan<byte> col, global::System.Span<byte> y, int start, int stride)
             {
-                DotPacked<Int8Weights>(col.Slice(0, _kp), _b, _t, _kp, _rp);
+                if (Selects) Select(col, _t);
+                else DotPacked<Int8Weights>(col.Slice(0, _kp), _b, _t, _kp, _rp);
                 Finish(_t, y, start, stride);
+            }
+
+            /// <summary>Whether B has one entry per row, so stage 1 is <see cref="Select"/> rather than a dot product.</summary>
+            public bool Selects => !_bEntries.IsEmpty;
+
+            /// <summary>Stage 1 for a B with one entry per row: t[c] = B's value · col[its column], r multiplies.</summary>
+            public void Select(global::System.ReadOnlySpan<byte> col, global::System.Span<int> t)
+            {
+                var columns = _bEntries.Slice(0, _rank);
+                var values = _bEntries.Slice(_rank, _rank);
+                for (int c = 0; c < columns.Length; c++) t[c] = values[c] * col[columns[c]];
             }
 
             /// <summary>
@@ -3694,15 +3745,31 @@ namespace QuantGen.Generated
             /// </summary>
             public void Finish(global::System.ReadOnlySpan<int> t, global::System.Span<byte> y, int start, int stride)
             {
+                Intermediates(t, _z);
+                if (_aEntries.IsEmpty)
+                {
+                    DotPairs(_z, _a, _acc, _rp2, _mp);
+                }
+                else
+                {
+                    // A with one entry per row (a scaled selection of z): stage 2 is M multiplies.
+                    var columns = _aEntries.Slice(0, _m);
+                    var values = _aEntries.Slice(_m, _m);
+                    for (int o = 0; o < columns.Length; o++) _acc[o] = values[o] * _z[columns[o]];
+                }
+                RequantizeChannels(_acc, _bias, _scale, _negScale, _high, y, start, stride, _zy, _lo, _hi);
+            }
+
+            /// <summary>z[c] for every rank c: stage 1's sum t[c] plus B's zero-point term, requantized to int16.</summary>
+            private void Intermediates(global::System.ReadOnlySpan<int> t, global::System.Span<short> z)
+            {
                 int c = 0;
 #if QUANTGEN_INTRINSICS
                 if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
-                    c = RequantizeIntermediates8(t, _zeroTerms, _zScale, _z, _rank);
+                    c = RequantizeIntermediates8(t, _zeroTerms, _zScale, z, _rank);
 #endif
                 for (; c < _rank; c++)
-                    _z[c] = (short)RequantizeIntermediate(t[c] + _zeroTerms[c], _zScale[c]);
-                DotPairs(_z, _a, _acc, _rp2, _mp);
-                RequantizeChannels(_acc, _bias, _scale, _negScale, _high, y, start, stride, _zy, _lo, _hi);
+                    z[c] = (short)RequantizeIntermediate(t[c] + _zeroTerms[c], _zScale[c]);
             }
 
 #if QUANTGEN_INTRINSICS
@@ -3714,14 +3781,15 @@ namespace QuantGen.Generated
             /// </summary>
             public void Finish4(global::System.ReadOnlySpan<int> sums, global::System.Span<byte> y, int start, int count)
             {
-                for (int p = 0; p < 4; p++)
+                // A selection A has no blocks to share among the four.
+                if (!_aEntries.IsEmpty)
                 {
-                    var t = sums.Slice(p * _rp, _rp);
-                    var z = _z.Slice(p * _rp2, _rp2);
-                    int c = RequantizeIntermediates8(t, _zeroTerms, _zScale, z, _rank);
-                    for (; c < _rank; c++)
-                        z[c] = (short)RequantizeIntermediate(t[c] + _zeroTerms[c], _zScale[c]);
+                    for (int p = 0; p < count; p++)
+                        Finish(sums.Slice(p * _rp, _rp), y, start + p * _m, 1);
+                    return;
                 }
+                for (int p = 0; p < 4; p++)
+                    Intermediates(sums.Slice(p * _rp, _rp), _z.Slice(p * _rp2, _rp2));
                 if (y.Length < start + count * _m || _z.Length < 4 * _rp2) throw Outside();
                 ref short pairs = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(_a);
                 ref short z0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(_z);
@@ -3749,16 +3817,15 @@ namespace QuantGen.Generated
                     if (count > 2) requantization.Store(y, start + 2 * _m + o, s2);
                     if (count > 3) requantization.Store(y, start + 3 * _m + o, s3);
                 }
-                // The last m % 8 channels, position by position.
-                for (; o < _m; o++)
-                    for (int p = 0; p < count; p++)
-                    {
-                        var z = _z.Slice(p * _rp2, _rp2);
-                        int acc = _bias[o];
-                        for (int c = 0; c < _rp2; c++) acc += z[c] * _a[(c >> 1) * 2 * _mp + 2 * o + (c & 1)];
-                        byte value = RequantizeScaled(acc, acc >= 0 ? _scale[o] : _negScale[o], _zy, _lo, _hi);
-                        y[start + p * _m + o] = _high.Length != 0 && value > _high[o] ? (byte)_high[o] : value;
-                    }
+                // The last m % 8 channels, position by position: A·z for all channels (cold code), then the shared output
+                // rule on the tail's slice.
+                if (o == _m) return;
+                for (int p = 0; p < count; p++)
+                {
+                    DotPairs(_z.Slice(p * _rp2, _rp2), _a, _acc, _rp2, _mp);
+                    RequantizeChannels(_acc.Slice(o), _bias.Slice(o), _scale.Slice(o), _negScale.Slice(o),
+                        _high.Length == 0 ? _high : _high.Slice(o), y, start + p * _m + o, 1, _zy, _lo, _hi);
+                }
             }
 #endif
         }
