@@ -11,6 +11,7 @@ namespace QuantGen.Core.Quantization;
 /// input's grid, so the result is the same-shape kernel's, bit for bit, on every path; the price is one buffer and one
 /// int32 map entry per output element for each expanded operand. A Mul keeps its trailing-broadcast operand (squeeze-
 /// excitation's [N,C,1,1], read as b[i / inner]) unexpanded and expands only the other one when that suffices.
+/// A broadcast node reading a float value (a float island's output) stays in float, as data movement on float values does.
 /// </summary>
 internal sealed partial class LayerGraphBuilder
 {
@@ -71,6 +72,9 @@ internal sealed partial class LayerGraphBuilder
     private void RequireBroadcastable(Node node, int[] outShape)
     {
         Require(_fixedGrids is null, $"{node.OpType} with broadcasting of an imported (QDQ) model is not quantized yet (it runs in float).");
+        // Next to a float island the node joins it: quantizing a float operand only to expand it would add a rounding.
+        foreach (var input in node.Inputs)
+            Require(!_floatValues.Contains(Resolve(input)), $"{node.OpType} with broadcasting reads '{input}', a value computed in float: it runs in float with it.");
         Require(ShapeMath.Broadcast(Shape(node.Inputs[0]), Shape(node.Inputs[1])) is { } s && s.AsSpan().SequenceEqual(outShape),
             $"{node.OpType}'s inputs {ShapeMath.Format(Shape(node.Inputs[0]))} and {ShapeMath.Format(Shape(node.Inputs[1]))} do not broadcast to its output {ShapeMath.Format(outShape)}.");
         int count = ShapeMath.ElementCount(outShape);
