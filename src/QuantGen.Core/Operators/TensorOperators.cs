@@ -22,6 +22,7 @@ internal static class TensorOperators
         new SliceOperator(),
         new ShapeOperator(),
         new GatherOperator(),
+        new ExpandOperator(),
         new CastOperator(),
         new ConstantOperator(),
     ];

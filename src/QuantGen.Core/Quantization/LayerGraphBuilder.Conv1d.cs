@@ -51,7 +51,7 @@ internal sealed partial class LayerGraphBuilder
     /// </summary>
     private IEnumerable<FloatLayer> Expand(FloatLayer layer)
     {
-        if (_prefix.TryGetValue(layer, out var before)) return [before, layer];
+        if (_prefix.TryGetValue(layer, out var before)) return [.. before, layer];
         if (!_conv1d.TryGetValue(layer, out var x)) return [layer];
         var output = layer.Output;
         var shape = Shape(output);

@@ -15,8 +15,8 @@ internal sealed partial class LayerGraphBuilder
     /// <summary>Suffix of a ConvTranspose's zero-inserted input value.</summary>
     internal const string ZeroInsertedSuffix = "@zeros";
 
-    /// <summary>Layers to put before a layer (a ConvTranspose's zero insertion).</summary>
-    private readonly Dictionary<FloatLayer, FloatLayer> _prefix = new();
+    /// <summary>Layers to put before a layer (a ConvTranspose's zero insertion, broadcast operands' expansions).</summary>
+    private readonly Dictionary<FloatLayer, FloatLayer[]> _prefix = new();
 
     private FloatLayer BuildConvTranspose(Node node)
     {
@@ -89,7 +89,7 @@ internal sealed partial class LayerGraphBuilder
         layer.Strides = [1, 1];
         layer.Dilations = dilations;
         layer.Pads = [0, 0, 0, 0];
-        _prefix[layer] = zeros;
+        _prefix[layer] = [zeros];
         return layer;
     }
 }

@@ -130,7 +130,7 @@ internal sealed partial class LayerGraphBuilder
 
     private bool SameShape(string a, string b) => Shape(a).AsSpan().SequenceEqual(Shape(b));
 
-    /// <summary>Mul/Div by a constant (Affine), or Mul of two computed tensors, the second broadcast over trailing dimensions.</summary>
+    /// <summary>Mul/Div by a constant (Affine), or Mul of two computed tensors (any broadcast, LayerGraphBuilder.Broadcast.cs).</summary>
     private FloatLayer BuildProduct(Node node)
     {
         Require(node.Inputs.Count == 2, $"{node.OpType} needs two inputs.");
@@ -138,12 +138,16 @@ internal sealed partial class LayerGraphBuilder
         Require(node.OpType == "Mul", "Div of two computed tensors has no quantized kernel yet (a Div by a constant is quantized).");
         string a = node.Inputs[0], b = node.Inputs[1];
         if (ShapeMath.ElementCount(Shape(b)) > ShapeMath.ElementCount(Shape(a))) (a, b) = (b, a);
-        Require(SameShape(a, node.Outputs[0]), "Mul broadcasting both inputs to a larger shape is not quantized.");
-        var inner = TrailingBroadcast(Shape(b), Shape(a));
-        Require(inner is not null,
-            $"Mul of {ShapeMath.Format(Shape(a))} by {ShapeMath.Format(Shape(b))} is not quantized: the smaller input must match the larger one's leading dimensions and be 1 in the rest (squeeze-excitation's [N,C,1,1] × [N,C,H,W]).");
-        var layer = NewLayer(LayerKinds.Mul, node, [Resolve(a), Resolve(b)]);
-        layer.BroadcastInner = inner!.Value;
+        FloatLayer layer;
+        if (SameShape(a, node.Outputs[0]) && TrailingBroadcast(Shape(b), Shape(a)) is { } inner)
+        {
+            layer = NewLayer(LayerKinds.Mul, node, [Resolve(a), Resolve(b)]);
+            layer.BroadcastInner = inner;
+        }
+        else
+        {
+            layer = BuildBroadcastProduct(node); // any other broadcast: LayerGraphBuilder.Broadcast.cs
+        }
         TryFuseActivation(layer);
         return layer;
     }

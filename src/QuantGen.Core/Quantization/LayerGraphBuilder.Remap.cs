@@ -4,7 +4,7 @@ using QuantGen.Core.Ir;
 namespace QuantGen.Core.Quantization;
 
 /// <summary>
-/// Pure data movement as a Remap layer (docs/artifact.md): Transpose, Slice, Pad, Resize in nearest mode and Gather
+/// Pure data movement as a Remap layer (docs/artifact.md): Transpose, Slice, Pad, Resize in nearest mode, Gather and Expand
 /// with constant indices (the reference executor's data-movement operators) move elements without computing on them,
 /// so their output is an index map of their input, y[i] = map[i] ≥ 0 ? x[map[i]] : fill. The map is not derived here
 /// from each operator's attributes: the operator's own reference implementation computes it, run once on an input
@@ -21,7 +21,7 @@ internal sealed partial class LayerGraphBuilder
 
     private static readonly HashSet<string> MovementOps = new(StringComparer.Ordinal)
     {
-        "Transpose", "Slice", "Pad", "Resize", "Gather",
+        "Transpose", "Slice", "Pad", "Resize", "Gather", "Expand",
     };
 
     /// <summary>True when <paramref name="node"/> is one of the data-movement ops (a Remap if its map can be built).</summary>

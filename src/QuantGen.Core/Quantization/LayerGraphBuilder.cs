@@ -56,6 +56,8 @@ internal sealed partial class LayerGraphBuilder
                 // The elementwise kinds have 8-bit kernels only: at 16 bits their nodes run in float instead.
                 if (layer is not null && activationBits != 8 && layer.Kind is LayerKinds.Lookup or LayerKinds.Affine or LayerKinds.Mul or LayerKinds.Concat or LayerKinds.Remap or LayerKinds.Resize or LayerKinds.MatMul)
                     throw new ModelException(ErrorCodes.NotQuantizable, $"{layer.Kind} has no kernel for {activationBits}-bit activations yet.");
+                if (layer is not null && activationBits != 8 && builder.ExpandsOperands(layer)) // LayerGraphBuilder.Broadcast.cs
+                    throw new ModelException(ErrorCodes.NotQuantizable, $"{layer.Kind} with broadcasting expands an operand by a Remap, which has no kernel for {activationBits}-bit activations yet.");
                 if (layer is not null) builder.RequireImportedGrids(layer); // QDQ import: LayerGraphBuilder.Import.cs
                 if (layer is not null) layers.AddRange(builder.Expand(layer)); // a 1-D conv: reshape, Conv, reshape (LayerGraphBuilder.Conv1d.cs)
                 if (layer is not null) builder.TrackFloat(layer);
@@ -135,10 +137,16 @@ internal sealed partial class LayerGraphBuilder
                 Require(node.Inputs.Count == 2, $"{node.OpType} needs two inputs.");
                 if (IsConstant(node.Inputs[0]) || IsConstant(node.Inputs[1]))
                     return BuildConstantElementwise(node); // LayerGraphBuilder.Elementwise.cs: hard-swish/hard-sigmoid patterns, else Affine
-                Require(Shape(node.Inputs[0]).AsSpan().SequenceEqual(Shape(node.Inputs[1])),
-                    $"{node.OpType} with broadcasting is not quantized yet: both inputs must have the same shape.");
-                var layer = NewLayer(LayerKinds.Add, node, [Resolve(node.Inputs[0]), Resolve(node.Inputs[1])]);
-                layer.Subtract = node.OpType == "Sub";
+                FloatLayer layer;
+                if (Shape(node.Inputs[0]).AsSpan().SequenceEqual(Shape(node.Inputs[1])))
+                {
+                    layer = NewLayer(LayerKinds.Add, node, [Resolve(node.Inputs[0]), Resolve(node.Inputs[1])]);
+                    layer.Subtract = node.OpType == "Sub";
+                }
+                else
+                {
+                    layer = BuildBroadcastSum(node); // LayerGraphBuilder.Broadcast.cs: operands expanded by Remaps
+                }
                 TryFuseActivation(layer);
                 return layer;
             }

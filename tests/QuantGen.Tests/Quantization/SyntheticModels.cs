@@ -82,7 +82,11 @@ internal sealed class SyntheticModels(int seed)
         Build(name, ModelBuilder.Value("x", inputShape), ModelBuilder.Value("y", outputShape));
 
     /// <summary>The graph so far with the given input and output declarations (e.g. symbolic dims).</summary>
-    public Model Build(string name, ValueInfoProto input, ValueInfoProto output)
+    public Model Build(string name, ValueInfoProto input, ValueInfoProto output) =>
+        OnnxModelLoader.Load(Proto(name, input, output).ToByteArray(), name + ".onnx");
+
+    /// <summary>The graph so far as an ONNX model (to write to a file for ONNX Runtime).</summary>
+    public ModelProto Proto(string name, ValueInfoProto input, ValueInfoProto output)
     {
         var model = new ModelProto
         {
@@ -93,7 +97,7 @@ internal sealed class SyntheticModels(int seed)
         };
         model.Graph.Initializer.AddRange(_initializers);
         model.Graph.Node.AddRange(_nodes);
-        return OnnxModelLoader.Load(model.ToByteArray(), name + ".onnx");
+        return model;
     }
 
     /// <summary>Calibration samples [count, ...input shape without the batch] of uniform values in [lo, hi).</summary>
