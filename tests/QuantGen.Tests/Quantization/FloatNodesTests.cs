@@ -94,6 +94,21 @@ public sealed class FloatNodesTests
         Assert.DoesNotContain("'relu1'", e.Message);
     }
 
+    /// <summary>x → Relu → Cast to int64 → Cast to float → y: the int64 value cannot be a float island's output.</summary>
+    [Fact]
+    public void ANodeThatCannotRunInFloatIsQg0029()
+    {
+        var g = new SyntheticModels(34);
+        g.Node("Relu", "relu", ["x"], "r")
+            .Node("Cast", "to_int", ["r"], "i", Int("to", 7))
+            .Node("Cast", "to_float", ["i"], "y", Int("to", 1));
+        var model = g.Build("cast_int", [1, 2, 6, 5], [1, 2, 6, 5]);
+        var e = Assert.Throws<ModelException>(() => Quantize(model, "to_int"));
+        Assert.Equal(ErrorCodes.FloatNodeNotFloat, e.Code);
+        Assert.Equal("to_int", e.NodeName);
+        Assert.Contains("FloatNodes names Cast node 'to_int', which cannot run in float", e.Message);
+    }
+
     [Theory]
     [InlineData(null, new string[0])]
     [InlineData("  ", new string[0])]
