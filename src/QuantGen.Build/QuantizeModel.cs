@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Text.RegularExpressions;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
@@ -74,6 +75,9 @@ public sealed class QuantizeModel : ToolTask
 
     /// <summary>"false" stops the build when a node has no quantized kernel (QG0024) instead of running it in float (QG0022).</summary>
     public string FloatFallback { get; set; } = "";
+
+    /// <summary>ONNX node names to keep in float, "name1;name2" (a trailing '*' matches a prefix); the CLI checks them (QG0028).</summary>
+    public string FloatNodes { get; set; } = "";
 
     /// <summary>AdaRound steps per layer; empty = the default.</summary>
     public string AdaRoundIterations { get; set; } = "";
@@ -214,6 +218,8 @@ public sealed class QuantizeModel : ToolTask
         if (!string.IsNullOrWhiteSpace(RangeMethod)) args.AppendSwitchIfNotNull("--range-method ", RangeMethod.Trim());
         if (!string.IsNullOrWhiteSpace(PerChannel)) args.AppendSwitchIfNotNull("--per-channel ", PerChannel.Trim());
         if (!string.IsNullOrWhiteSpace(FloatFallback)) args.AppendSwitchIfNotNull("--float-fallback ", FloatFallback.Trim());
+        foreach (var floatNode in FloatNodes.Split(Semicolon, StringSplitOptions.RemoveEmptyEntries).Select(n => n.Trim()).Where(n => n.Length > 0).Distinct(StringComparer.Ordinal))
+            args.AppendSwitchIfNotNull("--float-nodes ", floatNode);
         if (!string.IsNullOrWhiteSpace(AdaRoundIterations)) args.AppendSwitchIfNotNull("--adaround-iterations ", AdaRoundIterations.Trim());
         AppendIfSet(args, "--input-shape ", InputShape);
         foreach (var shape in InputShapes.Split(Semicolon, StringSplitOptions.RemoveEmptyEntries))

@@ -90,6 +90,12 @@ public static class ErrorCodes
     /// <summary>Warning: a calibrated build's output SQNR against the float model is below 10 dB (OutputQualityCheck).</summary>
     public const string PoorOutputSqnr = "QG0026";
 
+    /// <summary>FloatNodes names a node the model does not have (each unknown name, with the closest node name when one is close).</summary>
+    public const string UnknownFloatNode = "QG0028";
+
+    /// <summary>FloatNodes names a node that cannot run as a float island (not float in and out, or no reference operator).</summary>
+    public const string FloatNodeNotFloat = "QG0029";
+
     // ---- Export (issue 18: QDQ export), QG0070 onwards ----
 
     /// <summary>

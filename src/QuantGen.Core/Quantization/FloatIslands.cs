@@ -90,16 +90,20 @@ internal static class FloatIslands
         if (floats.Count == 0) return null;
         double total = layers.Sum(l => Macs(l, graph));
         string Share(FloatLayer l) => total > 0 ? (100 * Macs(l, graph) / total).ToString("0.0", CultureInfo.InvariantCulture) + "%" : "0.0%";
-        var list = string.Join("; ", floats.Select(l => $"'{l.Name}' ({l.FloatNode!.OpType}, {Share(l)} of MACs)"));
+        // FloatNodes: the requested ones are said to be so; they are no fallback, and FloatFallback="false" does not refuse them.
+        var list = string.Join("; ", floats.Select(l => $"'{l.Name}' ({l.FloatNode!.OpType}, {(FloatNodeSelection.IsRequested(l) ? "requested, " : "")}{Share(l)} of MACs)"));
         double share = total > 0 ? 100 * floats.Sum(l => Macs(l, graph)) / total : 0;
-        if (!allowed)
+        var fallbacks = floats.Where(l => !FloatNodeSelection.IsRequested(l)).ToList();
+        if (!allowed && fallbacks.Count > 0)
             throw new ModelException(ErrorCodes.FloatFallbackDisabled,
-                $"{floats.Count} node{(floats.Count == 1 ? " has" : "s have")} no quantized kernel and FloatFallback is false: " +
-                string.Join("; ", floats.Select(l => $"'{l.Name}' ({l.FloatNode!.OpType}: {l.FloatReason})")) + ". " +
+                $"{fallbacks.Count} node{(fallbacks.Count == 1 ? " has" : "s have")} no quantized kernel and FloatFallback is false: " +
+                string.Join("; ", fallbacks.Select(l => $"'{l.Name}' ({l.FloatNode!.OpType}: {l.FloatReason})")) + ". " +
                 "Remove FloatFallback=\"false\" to run them in float (dequantize → float → quantize).", modelPath);
+        int requested = floats.Count - fallbacks.Count;
+        var why = requested == 0 ? "no quantized kernel" : fallbacks.Count == 0 ? "requested in FloatNodes" : $"no quantized kernel, or requested in FloatNodes ({requested})";
         return new ModelWarning(ErrorCodes.FloatFallback,
-            $"{floats.Count} node{(floats.Count == 1 ? " runs" : "s run")} in float (no quantized kernel; {share.ToString("0.0", CultureInfo.InvariantCulture)}% of MACs): {list}. " +
-            "Set FloatFallback=\"false\" on the QuantModel item to make this an error.", modelPath);
+            $"{floats.Count} node{(floats.Count == 1 ? " runs" : "s run")} in float ({why}; {share.ToString("0.0", CultureInfo.InvariantCulture)}% of MACs): {list}." +
+            (fallbacks.Count > 0 ? " Set FloatFallback=\"false\" on the QuantModel item to make this an error." : ""), modelPath);
     }
 
     /// <summary>Multiply-accumulates of a layer (Conv, ConvTranspose, Gemm/MatMul/FullyConnected); 0 for elementwise layers.</summary>

@@ -41,9 +41,9 @@ internal sealed partial class LayerGraphBuilder
     /// <summary>The layers in execution order, and the BN statistics folded into each (for the data-free passes).</summary>
     public static (List<FloatLayer> Layers, Dictionary<FloatLayer, FoldedBatchNorm> BatchNorms, Dictionary<string, string> Aliases) Build(Graph graph, string? modelPath,
         IReadOnlyDictionary<string, ActivationGrid>? fixedGrids = null, int activationBits = 8, int opset = 13, bool quantizedAttention = false,
-        IReadOnlySet<string>? fixedWeights = null)
+        IReadOnlySet<string>? fixedWeights = null, IReadOnlySet<string>? floatNodes = null)
     {
-        var builder = new LayerGraphBuilder(graph, modelPath, fixedGrids) { _opset = opset, _quantizedAttention = quantizedAttention, _fixedWeights = fixedWeights };
+        var builder = new LayerGraphBuilder(graph, modelPath, fixedGrids) { _opset = opset, _quantizedAttention = quantizedAttention, _fixedWeights = fixedWeights, _requestedFloat = floatNodes ?? NoNodes };
         var layers = new List<FloatLayer>();
         var batchNorms = new Dictionary<FloatLayer, FoldedBatchNorm>();
         foreach (var node in graph.Nodes)
@@ -52,7 +52,9 @@ internal sealed partial class LayerGraphBuilder
             builder._absorbed.Clear();
             try
             {
-                var layer = builder.BuildLayer(node, batchNorms);
+                // FloatNodes: a requested node is a float island whatever kernels exist (LayerGraphBuilder.Requested.cs).
+                var layer = builder.IsRequestedFloat(node) ? builder.BuildRequestedFloat(node) : builder.BuildLayer(node, batchNorms);
+                builder.RefuseFusedRequested(layer);
                 // The elementwise kinds have 8-bit kernels only: at 16 bits their nodes run in float instead.
                 if (layer is not null && activationBits != 8 && layer.Kind is LayerKinds.Lookup or LayerKinds.Affine or LayerKinds.Mul or LayerKinds.Concat or LayerKinds.Remap or LayerKinds.Resize or LayerKinds.MatMul)
                     throw new ModelException(ErrorCodes.NotQuantizable, $"{layer.Kind} has no kernel for {activationBits}-bit activations yet.");
@@ -430,7 +432,7 @@ internal sealed partial class LayerGraphBuilder
 
     /// <summary>The single node reading <paramref name="value"/>, when the value is not also a graph output.</summary>
     private Node? SoleConsumer(string value) =>
-        !_graphOutputs.Contains(value) && _consumers.TryGetValue(value, out var list) && list.Count == 1 ? list[0] : null;
+        !_graphOutputs.Contains(value) && _consumers.TryGetValue(value, out var list) && list.Count == 1 && !IsRequestedFloat(list[0]) ? list[0] : null;
 
     private static FloatLayer NewLayer(string kind, Node node, string[] inputs)
     {

@@ -39,6 +39,7 @@ public static partial class ModelQuantizer
                 throw new ModelException(ErrorCodes.InvalidOption, "Encodings: this model is already quantized (QDQ); its own scales are used, and an encodings file cannot override them.", model.Path);
             encodings ??= dynamicImport;
             CheckGraphEdges(model);
+            var floatNodes = FloatNodeSelection.Resolve(options.FloatNodes, model.Graph, model.Path); // FloatNodes: QG0028 for an unknown name
             var prepared = QuantizationPreparation.Prepare(model, options);
             foreach (var input in prepared.Graph.Inputs)
                 // ONNX allows empty tensors; a model whose input holds no element has nothing to quantize (found by fuzzing:
@@ -47,7 +48,7 @@ public static partial class ModelQuantizer
                     throw new ModelException(ErrorCodes.BadShape,
                         $"Input '{input.Name}' has no elements ({prepared.Graph.ValueInfos[input.Name]}): give its dims sizes of at least 1 (InputShape on the QuantModel item).");
             var (layers, batchNorms, aliases) = LayerGraphBuilder.Build(prepared.Graph, model.Path, imported?.Grids.ToDictionary(g => g.Key, g => g.Value.Grid, StringComparer.Ordinal),
-                options.ActivationBits, prepared.Opset, options.QuantizedAttention, imported?.Weights.Keys.ToHashSet(StringComparer.Ordinal));
+                options.ActivationBits, prepared.Opset, options.QuantizedAttention, imported?.Weights.Keys.ToHashSet(StringComparer.Ordinal), floatNodes);
             foreach (var layer in layers.Where(l => l.IsFloatOp)) layer.Opset = prepared.Opset;
             var floatWarning = FloatIslands.Check(layers, prepared.Graph, options.FloatFallback, model.Path);
             var observed = prepared.Graph.Inputs.Select(i => i.Name).Concat(layers.Select(l => l.Output)).ToArray();
@@ -153,6 +154,7 @@ public static partial class ModelQuantizer
             if (mixed is not null) summary += ", " + MixedPrecision.MixedPrecisionReport.Summary(mixed);
             if (fineTuning is not null) summary += ", " + fineTuning.Summary();
             var settings = QuantizationReport.Settings(options, algorithms, sweeps, absorbed, assumedInputs, fixedQuantization, weightBits);
+            if (floatNodes.Count > 0) settings = [.. settings, FloatNodeSelection.ReportLine(layers)];
             var report = QuantizationReport.Write(name, summary, settings, builder.Reports, logs);
             if (mixed is not null) report += MixedPrecision.MixedPrecisionReport.Markdown(mixed);
             if (fineTuning is not null) report += fineTuning.Markdown();

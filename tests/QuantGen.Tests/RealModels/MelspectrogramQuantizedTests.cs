@@ -19,18 +19,25 @@ public sealed class MelspectrogramQuantizedTests(ITestOutputHelper output)
     private const int Samples = 16000;
 
     [Theory]
-    [InlineData(8, 3.0)]
+    [InlineData(8, "", 3.0)]
     // 16-bit activations: before the Affine fix this build was QG9999 (a KeyNotFoundException in the quantizer). 5.5 dB
     // measured: the linear grid before the Log is the limit at any width, and QG0026 says so.
-    [InlineData(16, 3.0)]
-    public void MelspectrogramSqnrAgainstOnnxRuntimeFloat(int activationBits, double minimumSqnr)
+    [InlineData(16, "", 3.0)]
+    // FloatNodes (issue 17): the Add of the squares and the mel MatMul in float, so that nothing between the float Pow
+    // and the float Log is rounded onto a linear grid; the STFT convolutions (97% of the MACs) stay quantized. Measured
+    // 6.2 dB at A8: the convolutions' own u8 outputs (real and imaginary parts, ~48 dB below their peak) are then the
+    // limit, and floating the whole tail after them as well measured no better (6.1 dB). With 16-bit activations 22.6 dB
+    // (worst clip 14.8 dB), limited by the 8-bit weights of the STFT basis; docs/accuracy.md.
+    [InlineData(8, "Add_14;MatMul_15", 5.0)]
+    [InlineData(16, "Add_14;MatMul_15", 20.0)]
+    public void MelspectrogramSqnrAgainstOnnxRuntimeFloat(int activationBits, string floatNodes, double minimumSqnr)
     {
         var path = RealModelPaths.WakeWord("melspectrogram");
         var model = OnnxModelLoader.Load(path);
         string input = model.Graph.Inputs.Single().Name;
         var calibrationClips = Enumerable.Range(0, 32).Select(i => Audio(1000 + i)).ToArray();
         var calibration = new CalibrationSet(new Dictionary<string, Tensor> { [input] = Tensor.FromArray([calibrationClips.Length, Samples], calibrationClips.SelectMany(c => c).ToArray()) });
-        var options = new QuantizationOptions { ActivationBits = activationBits, InputShapes = new Dictionary<string, int[]> { [input] = [1, Samples] } };
+        var options = new QuantizationOptions { ActivationBits = activationBits, FloatNodes = QuantizationOptions.ParseFloatNodes(floatNodes), InputShapes = new Dictionary<string, int[]> { [input] = [1, Samples] } };
         var result = ModelQuantizer.Quantize(model, options, calibration, [new ArtifactMetadata("source", "Models/melspectrogram.onnx")]);
         var artifact = result.Artifact;
         var artifactPath = "/project/obj/quantgen/melspectrogram.qgart";
@@ -58,16 +65,37 @@ public sealed class MelspectrogramQuantizedTests(ITestOutputHelper output)
         double sqnr = 10 * Math.Log10(signal / noise);
         var floats = artifact.Layers.Where(l => FloatLayers.IsFloat(l.Kind)).ToArray();
         var quantized = artifact.Layers.Where(l => !FloatLayers.IsFloat(l.Kind) && l.Kind is not (LayerKinds.Quantize or LayerKinds.Dequantize or LayerKinds.Reshape));
-        output.WriteLine($"melspectrogram A{activationBits}: output SQNR against ONNX Runtime float {sqnr:F1} dB over 20 clips (worst clip {worst:F1} dB); " +
+        output.WriteLine($"melspectrogram A{activationBits} FloatNodes={floatNodes}: calibration SQNR {result.CalibrationSqnrDb:F1}; output SQNR against ONNX Runtime float {sqnr:F1} dB over 20 clips (worst clip {worst:F1} dB); " +
             $"{floats.Length} float layers ({string.Join(", ", floats.GroupBy(l => FloatLayers.OpOf(l.Kind)).Select(g => $"{g.Key} {g.Count()}"))}); " +
             $"quantized: {string.Join(", ", quantized.GroupBy(l => l.Kind).Select(g => $"{g.Key} {g.Count()}"))}");
         output.WriteLine(string.Join(" | ", result.Warnings.Select(w => w.Message)));
         Assert.True(sqnr >= minimumSqnr, $"SQNR {sqnr:F1} dB");
+        var requested = QuantizationOptions.ParseFloatNodes(floatNodes);
+        if (requested.Count > 0)
+        {
+            // The requested nodes are float islands, said to be requested; the STFT convolutions are not.
+            var warning = Assert.Single(result.Warnings, w => w.Code == QuantGen.Core.ErrorCodes.FloatFallback).Message;
+            foreach (var name in requested)
+            {
+                Assert.Contains(floats, l => l.Name == name);
+                Assert.Contains($"'{name}' ({model.Graph.Nodes.Single(n => n.Name == name).OpType}, requested, ", warning);
+            }
+            Assert.Equal(2, artifact.Layers.Count(l => l.Kind == LayerKinds.Conv));
+            Assert.Contains("(no quantized kernel, or requested in FloatNodes (2); 3.0% of MACs)", warning);
+        }
         // A build this far from the float model must say so, with the calibration set's figure and the layers where
         // it drops (QG0026), rather than build in silence; and only when its calibration SQNR is that low.
         Assert.Equal(result.CalibrationSqnrDb < OutputQualityCheck.MinOutputSqnrDb, result.Warnings.Any(w => w.Code == QuantGen.Core.ErrorCodes.PoorOutputSqnr));
         if (sqnr < OutputQualityCheck.MinOutputSqnrDb)
             Assert.Contains(result.Warnings, w => w.Code == QuantGen.Core.ErrorCodes.PoorOutputSqnr && w.Message.Contains("lowest output SQNR", StringComparison.Ordinal));
+        // QG0026 names the metadata that keeps its weakest layers in float, by their ONNX node names.
+        if (result.Warnings.FirstOrDefault(w => w.Code == QuantGen.Core.ErrorCodes.PoorOutputSqnr) is { } poor)
+        {
+            var hint = System.Text.RegularExpressions.Regex.Match(poor.Message, "FloatNodes=\"([^\"]+)\"");
+            Assert.True(hint.Success, poor.Message);
+            var nodes = model.Graph.Nodes.Select(n => n.Name).ToHashSet();
+            Assert.All(hint.Groups[1].Value.Split(';'), name => Assert.Contains(name, nodes));
+        }
     }
 
     /// <summary>One second of deterministic audio in int16 range: a chirp, a tone and noise, each at its own level.</summary>
