@@ -14,7 +14,8 @@ namespace QuantGen.Generated
         /// channels at a time, then a last 8), each k-step's four products per lane summed by vpmaddubsw and vpmaddwd in
         /// one of two exact forms (DotForm decides from the layer's weights; PairsFit, SignSplit). False, with nothing
         /// written, if a weight is −128 (neither form is exact then: the gather path's vpmaddwd takes the layer) or the
-        /// scratch cannot hold the plane.
+        /// scratch cannot hold the plane. Packed weights: each channel block's unpacked once per call onto the stack
+        /// (UnpackChannels), else read in registers.
         /// </summary>
         private static bool ConvRowsAvx2<TWeights>(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,

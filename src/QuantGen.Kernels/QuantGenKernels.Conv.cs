@@ -323,7 +323,10 @@ namespace QuantGen.Generated
         /// convolution has 9 MACs per output). A row's padding to 4 bytes reads the next pixel's bytes, or the plane's 4
         /// bytes of slack, which meet zero weights. A 1×1 convolution without padding over a multiple of 4 channels
         /// reads its fields from x itself. Part <paramref name="part"/> of <paramref name="parts"/> computes its share
-        /// of the output channels (each part with its own plane). False, with nothing written, if the scratch cannot hold the plane.
+        /// of the output channels (each part with its own plane). Packed weights (TWeights 4- or 2-bit): each channel block's
+        /// unpacked once per call onto the stack (UnpackChannels, QuantGenKernels.PackedRows.cs), else read in registers;
+        /// this path has never run (no AVX-VNNI CPU where it was written). False, with nothing written, if the scratch
+        /// cannot hold the plane.
         /// </summary>
         private static bool ConvRowsAvxVnni<TWeights>(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
