@@ -1048,7 +1048,8 @@ namespace QuantGen.Generated
         /// channels at a time, then a last 8), each k-step's four products per lane summed by vpmaddubsw and vpmaddwd in
         /// one of two exact forms (DotForm decides from the layer's weights; PairsFit, SignSplit). False, with nothing
         /// written, if a weight is −128 (neither form is exact then: the gather path's vpmaddwd takes the layer) or the
-        /// scratch cannot hold the plane.
+        /// scratch cannot hold the plane. Packed weights: each channel block's unpacked once per call onto the stack
+        /// (UnpackChannels), else read in registers.
         /// </summary>
         private static bool ConvRowsAvx2<TWeights>(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
@@ -1712,7 +1713,10 @@ namespace QuantGen.Generated
         /// convolution has 9 MACs per output). A row's padding to 4 bytes reads the next pixel's bytes, or the plane's 4
         /// bytes of slack, which meet zero weights. A 1×1 convolution without padding over a multiple of 4 channels
         /// reads its fields from x itself. Part <paramref name="part"/> of <paramref name="parts"/> computes its share
-        /// of the output channels (each part with its own plane). False, with nothing written, if the scratch cannot hold the plane.
+        /// of the output channels (each part with its own plane). Packed weights (TWeights 4- or 2-bit): each channel block's
+        /// unpacked once per call onto the stack (UnpackChannels, QuantGenKernels.PackedRows.cs), else read in registers;
+        /// this path has never run (no AVX-VNNI CPU where it was written). False, with nothing written, if the scratch
+        /// cannot hold the plane.
         /// </summary>
         private static bool ConvRowsAvxVnni<TWeights>(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
