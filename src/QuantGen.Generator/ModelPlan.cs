@@ -48,10 +48,9 @@ namespace QuantGen.Generator
 
     /// <summary>
     /// The kernels' shared scratch: <c>_col</c> (receptive fields or padded planes; activation elements), <c>_acc</c> (int32
-    /// accumulators, 8-bit models only: 0 for none), <c>_partPlanes</c> when a large layer is split between threads, and
-    /// <c>_weights</c> (sbyte, <paramref name="WeightLength"/> &gt; 0) where layers with packed 2/4-bit weights unpack them.
+    /// accumulators, 8-bit models only: 0 for none), and <c>_partPlanes</c> when a large layer is split between threads.
     /// </summary>
-    internal sealed record ScratchPlan(int ColLength, int AccLength, bool PartPlanes, int WeightLength = 0);
+    internal sealed record ScratchPlan(int ColLength, int AccLength, bool PartPlanes);
 
     /// <summary>A tensor as a layer's doc comment describes it.</summary>
     internal sealed record TensorView(bool IsFloat, EquatableArray<int> Shape, float Scale, int ZeroPoint);
@@ -161,12 +160,6 @@ namespace QuantGen.Generator
     internal sealed record DerivedValue(string Field) : ArgumentValue;
 
     /// <summary>
-    /// A constant blob of weights packed <paramref name="Bits"/> (2 or 4) to a byte, unpacked per call into the
-    /// <c>_weights</c> scratch by QuantGenKernels.UnpackWeights: the argument is the span of its <paramref name="Count"/> int8 weights.
-    /// </summary>
-    internal sealed record PackedDataValue(string Member, int Bits, int Count) : ArgumentValue;
-
-    /// <summary>
     /// A constant blob of weights packed <paramref name="Bits"/> (2 or 4) to a byte that the kernel reads as stored,
     /// unpacking in registers (the call's <see cref="KernelCall.WeightBits"/>): the argument is the blob's bytes.
     /// </summary>
@@ -201,7 +194,8 @@ namespace QuantGen.Generator
 
     /// <summary>
     /// A static readonly array field of <paramref name="ElementType"/> initialised by a kernel call on constant data when
-    /// the class is first used (a factorized layer's factors unpacked into its SIMD kernels' layouts).
+    /// the class is first used (a factorized layer's factors unpacked into its SIMD kernels' layouts, a packed depthwise
+    /// layer's 2- or 4-bit weights unpacked to int8).
     /// </summary>
     internal sealed record DerivedDataPlan(string Field, string ElementType, KernelCall Initializer);
 

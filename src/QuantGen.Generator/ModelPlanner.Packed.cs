@@ -1,4 +1,3 @@
-using System;
 using System.Linq;
 using QuantGen.Core.Artifact;
 
@@ -12,9 +11,6 @@ namespace QuantGen.Generator
     /// </summary>
     internal sealed partial class ModelPlanner
     {
-        /// <summary>The largest number of int8 weights a packed depthwise layer unpacks (whole 32-weight blocks): the _weights scratch.</summary>
-        private int _unpackedWeights;
-
         /// <summary>
         /// The bits a layer's weights are stored in: 2, 4 or 8, the narrowest two's-complement width holding every value.
         /// 3-bit weights (±3) are stored as 4-bit: a 3-bit field would straddle bytes, so the kernels' loads could not
@@ -49,8 +45,10 @@ namespace QuantGen.Generator
         /// The weights argument of a Conv/FullyConnected kernel (already reordered for it): the blob as stored, or, for
         /// an 8-bit model whose layer fits 2 or 4 bits, the packed blob: read as stored by a kernel that unpacks in
         /// registers (<paramref name="inRegisters"/>: the packed dot products of ConvNhwc, ConvMaxPoolNhwc, ConvPacked and
-        /// FullyConnectedPacked), else unpacked per call into _weights (the depthwise kernels, whose [taps, C] rows do
-        /// not fall on 32-weight blocks).
+        /// FullyConnectedPacked), else unpacked once, when the class is first used, into a static int8 array (the
+        /// depthwise kernels, whose [taps, C] rows do not fall on 32-weight blocks; their weights are taps · C bytes, and
+        /// every depthwise path prepares a channel block's weights once for all its positions, so reading them packed
+        /// would save no time: docs/generator.md, "Packed sub-8-bit weights").
         /// </summary>
         private ArgumentValue WeightsValue(string method, ArtifactBlob weights, bool inRegisters)
         {
@@ -59,8 +57,8 @@ namespace QuantGen.Generator
             int count = weights.Values.Count;
             var member = DataName(method, "Weights", PackBits(weights, bits));
             if (inRegisters) return new PackedWeightsValue(member, bits);
-            _unpackedWeights = Math.Max(_unpackedWeights, (count + 31) & ~31);
-            return new PackedDataValue(member, bits, count);
+            return Derived(method + "Unpacked", "sbyte", Call(KernelLibrary.Kernels, "UnpackWeights",
+                Line(Pos(new DataValue(member, DataView.Elements)), Named("bits", bits), Named("count", count))));
         }
 
         /// <summary>The call with the stored form of its packed weights (the kernel's type argument), if it reads them as stored.</summary>

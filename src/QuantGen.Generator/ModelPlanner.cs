@@ -75,7 +75,6 @@ namespace QuantGen.Generator
             var io = PlanIo();
             var layers = _artifact.Layers.Select((l, i) => PlanLayer(l, methods[i])).ToArray();
             var scratch = PlanScratch();
-            if (scratch is not null && _unpackedWeights > 0) scratch = scratch with { WeightLength = _unpackedWeights };
             string? Meta(string key) => _artifact.GetMetadata(key);
             var header = new ModelHeader(_artifact.ModelName, Meta("source"), Meta("weightBits"), Meta("activationBits"), Meta("algorithms"),
                 Meta("calibration"), Meta("calibrationSamples"), Meta("calibrationSqnrDb"));

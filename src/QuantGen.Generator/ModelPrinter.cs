@@ -102,8 +102,6 @@ namespace QuantGen.Generator
                 }
                 if (scratch.AccLength > 0)
                     w.Line($"private readonly int[] _acc = new int[{Int(scratch.AccLength)}]; // int32 accumulators of the output positions in flight, padded to 8 channels");
-                if (scratch.WeightLength > 0)
-                    w.Line($"private readonly sbyte[] _weights = new sbyte[{Int(scratch.WeightLength)}]; // the int8 weights of the layer running, unpacked from 2 or 4 bits");
                 if (scratch.PartPlanes)
                     w.Line("private byte[][]? _partPlanes; // the planes of the parts after the first when the large layers are split (QuantGenKernels.Threads > 1)");
             }
@@ -267,7 +265,6 @@ namespace QuantGen.Generator
             DataValue d => d.Member,
             DerivedValue d => d.Field,
             PackedWeightsValue d => d.Member,
-            PackedDataValue d => $"{Kernels}.UnpackWeights({Value(new DataValue(d.Member, DataView.Elements))}, {Int(d.Bits)}, {Int(d.Count)}, _weights)",
             EmptyValue => "default",
             ScratchValue { Buffer: ScratchBuffer.Col } => "_col",
             ScratchValue { Buffer: ScratchBuffer.Acc } => "_acc",
@@ -309,8 +306,8 @@ namespace QuantGen.Generator
             }
             if (_plan.Derived.Count == 0) return;
             w.Line();
-            w.Line("// Factors unpacked once, when the class is first used, into the layouts of the SIMD kernels: the constant data");
-            w.Line("// above keeps them bit-packed, so the binary has the compressed size and Run reads dense vectors.");
+            w.Line("// Unpacked once, when the class is first used, into the layouts of the kernels (factorized layers' factors, packed");
+            w.Line("// depthwise weights): the constant data above keeps them bit-packed, so the binary has the compressed size.");
             foreach (var derived in _plan.Derived)
                 WriteCall(derived.Initializer, $"private static readonly {derived.ElementType}[] {derived.Field} = ");
         }

@@ -14,7 +14,8 @@ namespace QuantGen.Generated
         /// channels at a time, then a last 8), each k-step's four products per lane summed by vpmaddubsw and vpmaddwd in
         /// one of two exact forms (DotForm decides from the layer's weights; PairsFit, SignSplit). False, with nothing
         /// written, if a weight is −128 (neither form is exact then: the gather path's vpmaddwd takes the layer) or the
-        /// scratch cannot hold the plane.
+        /// scratch cannot hold the plane. Packed weights: each channel block's unpacked once per call onto the stack
+        /// (UnpackChannels), else read in registers.
         /// </summary>
         private static bool ConvRowsAvx2<TWeights>(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
@@ -33,6 +34,11 @@ namespace QuantGen.Generated
             var form = default(TWeights).Shift != 0 ? 2 : DotForm(w.Slice(0, kh * row * m));
             if (form == 0) return false;
             var fields = new FieldCursor(oh, ow, sh * pitch, sw * c, kh, row, dh * pitch, pooled);
+            // Packed weights: each 16-channel block's unpacked once per call (UnpackChannels), for all its positions, when
+            // it fits UnpackedBlockBytes; else read in registers at every k-step (once per four positions).
+            int steps = kh * row / 4;
+            bool unpack = default(TWeights).Shift != 0 && steps * 64 <= UnpackedBlockBytes;
+            global::System.Span<sbyte> unpacked = unpack ? stackalloc sbyte[steps * 64] : default;
             for (int b = 0; b < n; b++)
             {
                 global::System.ReadOnlySpan<byte> source = x.Slice(b * image, image);
@@ -46,22 +52,16 @@ namespace QuantGen.Generated
                 int blocks = (m + 15) / 16, first = part * blocks / parts, end = (part + 1) * blocks / parts;
                 for (int block = first; block < end; block++)
                 {
-                    int o = 16 * block;
-                    var q0 = new Requantization8(scale, negScale, high, hi, o, zy, lo);
-                    if (o + 16 <= m && pointwise)
+                    int o = 16 * block, channels = o + 16 <= m ? 16 : 8;
+                    if (unpack)
                     {
-                        var q1 = new Requantization8(scale, negScale, high, hi, o + 8, zy, lo);
-                        if (form == 2) PointwiseChannels16Avx2<PairsFit, TWeights>(source, w, bias, q0, q1, output, oh * ow, c, o, m);
-                        else PointwiseChannels16Avx2<SignSplit, TWeights>(source, w, bias, q0, q1, output, oh * ow, c, o, m);
+                        UnpackChannels<TWeights>(w, unpacked, steps, o, channels, m);
+                        ConvBlockAvx2<PairsFit, Int8Weights>(source, unpacked, bias, scale, negScale, high, output, fields, pointwise, pooled, oh * ow, c, o, m, 0, channels, zy, lo, hi);
                     }
-                    else if (o + 16 <= m)
-                    {
-                        var q1 = new Requantization8(scale, negScale, high, hi, o + 8, zy, lo);
-                        if (form == 2) ConvChannels16Avx2<PairsFit, TWeights>(source, w, bias, q0, q1, output, fields, pooled, o, m);
-                        else ConvChannels16Avx2<SignSplit, TWeights>(source, w, bias, q0, q1, output, fields, pooled, o, m);
-                    }
-                    else if (form == 2) ConvChannels8Avx2<PairsFit, TWeights>(source, w, bias, q0, output, fields, pooled, o, m);
-                    else ConvChannels8Avx2<SignSplit, TWeights>(source, w, bias, q0, output, fields, pooled, o, m);
+                    else if (form == 2)
+                        ConvBlockAvx2<PairsFit, TWeights>(source, w, bias, scale, negScale, high, output, fields, pointwise, pooled, oh * ow, c, o, m, o, m, zy, lo, hi);
+                    else
+                        ConvBlockAvx2<SignSplit, TWeights>(source, w, bias, scale, negScale, high, output, fields, pointwise, pooled, oh * ow, c, o, m, o, m, zy, lo, hi);
                 }
             }
             return true;
@@ -193,16 +193,16 @@ namespace QuantGen.Generated
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ConvChannels16Avx2<TDot, TWeights>(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            in Requantization8 q0, in Requantization8 q1, global::System.Span<byte> y, FieldCursor fields, bool pooled, int o, int m)
+            in Requantization8 q0, in Requantization8 q1, global::System.Span<byte> y, FieldCursor fields, bool pooled, int o, int m, int wo, int wm)
             where TDot : struct, IDotStep
             where TWeights : struct, IWeightBlocks
         {
             ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(source);
-            ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
+            ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * wo);
             int kh = fields.Kh, row = fields.Row, runStride = fields.RunStride, steps = kh * row / 4;
-            var bias0 = default(TDot).Start<TWeights>(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8)), ref weights, steps, m);
+            var bias0 = default(TDot).Start<TWeights>(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8)), ref weights, steps, wm);
             var bias1 = default(TDot).Start<TWeights>(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o + 8, 8)),
-                ref Skip<TWeights>(ref weights, 32), steps, m);
+                ref Skip<TWeights>(ref weights, 32), steps, wm);
             for (int block = 0; block < fields.Blocks; block++)
             {
                 int count = fields.Take(out int f0, out int f1, out int f2, out int f3);
@@ -218,7 +218,7 @@ namespace QuantGen.Generated
                 {
                     var w0 = default(TWeights).Load256(ref packed);
                     var w1 = default(TWeights).Load256(ref Skip<TWeights>(ref packed, 32));
-                    packed = ref Skip<TWeights>(ref packed, 4 * m);
+                    packed = ref Skip<TWeights>(ref packed, 4 * wm);
                     var v = default(TDot).Prepare(Broadcast4(ref r0, k4));
                     a00 = default(TDot).Step(a00, v, w0);
                     a01 = default(TDot).Step(a01, v, w1);
@@ -259,18 +259,18 @@ namespace QuantGen.Generated
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void PointwiseChannels16Avx2<TDot, TWeights>(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            in Requantization8 q0, in Requantization8 q1, global::System.Span<byte> y, int positions, int c, int o, int m)
+            in Requantization8 q0, in Requantization8 q1, global::System.Span<byte> y, int positions, int c, int o, int m, int wo, int wm)
             where TDot : struct, IDotStep
             where TWeights : struct, IWeightBlocks
         {
-            if (x.Length < positions * c || w.Length < WeightBytes<TWeights>(c * m) || y.Length < positions * m || o + 16 > m)
+            if (x.Length < positions * c || w.Length < WeightBytes<TWeights>(c * wm) || y.Length < positions * m || o + 16 > m)
                 throw new global::System.ArgumentException("The buffers do not hold the tensors.");
             ref byte input = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
-            ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
+            ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * wo);
             ref byte output = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(y), o);
-            var bias0 = default(TDot).Start<TWeights>(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8)), ref weights, c / 4, m);
+            var bias0 = default(TDot).Start<TWeights>(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8)), ref weights, c / 4, wm);
             var bias1 = default(TDot).Start<TWeights>(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o + 8, 8)),
-                ref Skip<TWeights>(ref weights, 32), c / 4, m);
+                ref Skip<TWeights>(ref weights, 32), c / 4, wm);
             for (int p = 0; p < positions; p += 4)
             {
                 int count = positions - p < 4 ? positions - p : 4;
@@ -285,7 +285,7 @@ namespace QuantGen.Generated
                 {
                     var w0 = default(TWeights).Load256(ref packed);
                     var w1 = default(TWeights).Load256(ref Skip<TWeights>(ref packed, 32));
-                    packed = ref Skip<TWeights>(ref packed, 4 * m);
+                    packed = ref Skip<TWeights>(ref packed, 4 * wm);
                     var v = default(TDot).Prepare(Broadcast4(ref r0, k4));
                     a00 = default(TDot).Step(a00, v, w0);
                     a01 = default(TDot).Step(a01, v, w1);
@@ -310,14 +310,14 @@ namespace QuantGen.Generated
         /// <summary>ConvChannels16Avx2 for the last 8 output channels (m a multiple of 8, not of 16): one weight vector per k-step.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ConvChannels8Avx2<TDot, TWeights>(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            in Requantization8 q, global::System.Span<byte> y, FieldCursor fields, bool pooled, int o, int m)
+            in Requantization8 q, global::System.Span<byte> y, FieldCursor fields, bool pooled, int o, int m, int wo, int wm)
             where TDot : struct, IDotStep
             where TWeights : struct, IWeightBlocks
         {
             ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(source);
-            ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
+            ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * wo);
             int kh = fields.Kh, row = fields.Row, runStride = fields.RunStride;
-            var bias0 = default(TDot).Start<TWeights>(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8)), ref weights, kh * row / 4, m);
+            var bias0 = default(TDot).Start<TWeights>(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8)), ref weights, kh * row / 4, wm);
             for (int block = 0; block < fields.Blocks; block++)
             {
                 int count = fields.Take(out int f0, out int f1, out int f2, out int f3);
@@ -331,7 +331,7 @@ namespace QuantGen.Generated
                 for (int k4 = ky * runStride, end = k4 + row; k4 < end; k4 += 4)
                 {
                     var w0 = default(TWeights).Load256(ref packed);
-                    packed = ref Skip<TWeights>(ref packed, 4 * m);
+                    packed = ref Skip<TWeights>(ref packed, 4 * wm);
                     a0 = default(TDot).Step(a0, default(TDot).Prepare(Broadcast4(ref r0, k4)), w0);
                     a1 = default(TDot).Step(a1, default(TDot).Prepare(Broadcast4(ref r1, k4)), w0);
                     a2 = default(TDot).Step(a2, default(TDot).Prepare(Broadcast4(ref r2, k4)), w0);

@@ -142,9 +142,9 @@ namespace QuantGen.Generated
         {
             CheckWindow(x.Length, y.Length, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
 #if QUANTGEN_INTRINSICS
-            if (SimdEnabled && VnniEnabled && default(TWeights).Shift == 0 && group == 1 && dw == 1 && (m & 7) == 0
+            if (SimdEnabled && VnniEnabled && group == 1 && dw == 1 && (m & 7) == 0
                 && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported
-                && ConvRowsAvxVnni(x, w, bias, scale, negScale, high, y, col, false,
+                && ConvRowsAvxVnni<TWeights>(x, w, bias, scale, negScale, high, y, col, false,
                     n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi, part, parts))
                 return;
             if (SimdEnabled && group == 1 && dw == 1 && (m & 7) == 0
@@ -204,9 +204,9 @@ namespace QuantGen.Generated
             CheckWindow(x.Length, y.Length, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
             if ((long)n * m * (oh / 2) * (ow / 2) > pooled.Length) throw Outside();
 #if QUANTGEN_INTRINSICS
-            if (SimdEnabled && VnniEnabled && default(TWeights).Shift == 0 && dw == 1 && (m & 7) == 0
+            if (SimdEnabled && VnniEnabled && dw == 1 && (m & 7) == 0
                 && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported
-                && ConvRowsAvxVnni(x, w, bias, scale, negScale, high, pooled, col, true,
+                && ConvRowsAvxVnni<TWeights>(x, w, bias, scale, negScale, high, pooled, col, true,
                     n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi, 0, 1))
                 return;
             if (SimdEnabled && dw == 1 && (m & 7) == 0
@@ -333,13 +333,16 @@ namespace QuantGen.Generated
         /// convolution has 9 MACs per output). A row's padding to 4 bytes reads the next pixel's bytes, or the plane's 4
         /// bytes of slack, which meet zero weights. A 1×1 convolution without padding over a multiple of 4 channels
         /// reads its fields from x itself. Part <paramref name="part"/> of <paramref name="parts"/> computes its share
-        /// of the output channels (each part with its own plane). False, with nothing written, if the scratch cannot hold the plane.
+        /// of the output channels (each part with its own plane). Packed weights (TWeights 4- or 2-bit): each channel block's
+        /// unpacked once per call onto the stack (UnpackChannels, QuantGenKernels.PackedRows.cs), else read in registers;
+        /// this path has never run (no AVX-VNNI CPU where it was written). False, with nothing written, if the scratch
+        /// cannot hold the plane.
         /// </summary>
-        private static bool ConvRowsAvxVnni(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+        private static bool ConvRowsAvxVnni<TWeights>(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, global::System.Span<byte> plane, bool pooled,
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int zx, int zy, int lo, int hi,
-            int part, int parts)
+            int part, int parts) where TWeights : struct, IWeightBlocks
         {
             bool inPlace = kh == 1 && kw == 1 && padTop == 0 && padLeft == 0 && (c & 3) == 0;
             // In place at stride 1 over the whole input: position p's field is the c bytes at p · c.
@@ -347,7 +350,14 @@ namespace QuantGen.Generated
             int ph = (oh - 1) * sh + (kh - 1) * dh + 1, pw = inPlace ? width : (ow - 1) * sw + kw, pitch = pw * c, row = (kw * c + 3) & ~3;
             int outputs = (pooled ? (oh / 2) * (ow / 2) : oh * ow) * m, image = h * width * c;
             if (!inPlace && plane.Length < ph * pitch + 4) return false;
+            if (w.Length < WeightBytes<TWeights>(kh * row * m)) throw new global::System.ArgumentException("The buffers do not hold the tensors.");
             var fields = new FieldCursor(oh, ow, sh * pitch, sw * c, kh, row, dh * pitch, pooled);
+            // Channel blocks of 16 with AVX-512 (the last may be 8), of 8 without it (256-bit requantization).
+            int unit = global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported ? 16 : 8, steps = kh * row / 4;
+            // Packed weights: each block's unpacked once per call, for all its positions, when the widest block (two
+            // 16-channel pointwise blocks in one pass) fits UnpackedBlockBytes; else read in registers at every k-step.
+            bool unpack = default(TWeights).Shift != 0 && steps * 8 * unit <= UnpackedBlockBytes;
+            global::System.Span<sbyte> unpacked = unpack ? stackalloc sbyte[steps * 8 * unit] : default;
             for (int b = 0; b < n; b++)
             {
                 global::System.ReadOnlySpan<byte> source = x.Slice(b * image, image);
@@ -357,34 +367,24 @@ namespace QuantGen.Generated
                     source = plane;
                 }
                 var output = y.Slice(b * outputs, outputs);
-                // This part's share of the channel blocks (16 channels each, then a last block of 8).
-                // Channel blocks of 16 with AVX-512 (the last may be 8), of 8 without it (256-bit requantization).
-                int unit = global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported ? 16 : 8;
+                // This part's share of the channel blocks.
                 int blocks = (m + unit - 1) / unit, first = part * blocks / parts, end = (part + 1) * blocks / parts;
                 for (int block = first; block < end; block++)
                 {
                     int o = unit * block;
-                    if (unit == 16 && pointwise && o + 32 <= m && block + 1 < end)
+                    // Two 16-channel pointwise blocks in one pass: each broadcast input quadruplet feeds four weight
+                    // vectors (32), or the last 16 + 8 channels with one broadcast of each quadruplet for all 24.
+                    int channels = unit == 16 && pointwise && o + 32 <= m && block + 1 < end ? 32
+                        : unit == 16 && pointwise && o + 24 == m && block + 1 < end ? 24
+                        : unit == 16 && o + 16 <= m ? 16 : 8;
+                    if (channels > unit) block++;
+                    if (unpack)
                     {
-                        // Two 16-channel blocks in one pass: each broadcast input quadruplet feeds four weight vectors.
-                        PointwiseChannels32AvxVnni(source, w, bias, new Requantization16(scale, negScale, high, hi, o, zy, lo),
-                            new Requantization16(scale, negScale, high, hi, o + 16, zy, lo), output, oh * ow, c, o, m);
-                        block++;
+                        UnpackChannels<TWeights>(w, unpacked, steps, o, channels, m);
+                        ConvBlockAvxVnni<Int8Weights>(source, unpacked, bias, scale, negScale, high, output, fields, pointwise, pooled, oh * ow, c, o, m, 0, channels, channels, zy, lo, hi);
                     }
-                    else if (unit == 16 && pointwise && o + 24 == m && block + 1 < end)
-                    {
-                        // The last 16 + 8 channels in one pass: one broadcast of each input quadruplet for all 24.
-                        PointwiseChannels24AvxVnni(source, w, bias, new Requantization16(scale, negScale, high, hi, o, zy, lo),
-                            new Requantization8(scale, negScale, high, hi, o + 16, zy, lo), output, oh * ow, c, o, m);
-                        block++;
-                    }
-                    else if (unit == 16 && o + 16 <= m && pointwise)
-                        PointwiseChannels16AvxVnni(source, w, bias, new Requantization16(scale, negScale, high, hi, o, zy, lo), output, oh * ow, c, o, m);
-                    else if (unit == 16 && o + 16 <= m)
-                        ConvChannels16AvxVnni(source, w, bias, new Requantization16(scale, negScale, high, hi, o, zy, lo), output, fields, pooled, o, m);
                     else
-                        ConvChannels8AvxVnni(source, w, bias, new Requantization8(scale, negScale, high, hi, o, zy, lo),
-                            output, fields, pooled, o, m);
+                        ConvBlockAvxVnni<TWeights>(source, w, bias, scale, negScale, high, output, fields, pointwise, pooled, oh * ow, c, o, m, o, m, channels, zy, lo, hi);
                 }
             }
             return true;
@@ -459,11 +459,11 @@ namespace QuantGen.Generated
         /// each block is a 2×2 window whose largest accumulators are requantized into y at the window's position.
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void ConvChannels16AvxVnni(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            in Requantization16 q, global::System.Span<byte> y, FieldCursor fields, bool pooled, int o, int m)
+        private static void ConvChannels16AvxVnni<TWeights>(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            in Requantization16 q, global::System.Span<byte> y, FieldCursor fields, bool pooled, int o, int m, int wo, int wm) where TWeights : struct, IWeightBlocks
         {
             ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(source);
-            ref sbyte weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
+            ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * wo);
             var bias0 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8));
             var bias1 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o + 8, 8));
             int kh = fields.Kh, row = fields.Row, runStride = fields.RunStride;
@@ -480,9 +480,9 @@ namespace QuantGen.Generated
                 for (int ky = 0; ky < kh; ky++)
                 for (int k4 = ky * runStride, end = k4 + row; k4 < end; k4 += 4)
                 {
-                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed);
-                    var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed, 32);
-                    packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 4 * m);
+                    var w0 = default(TWeights).Load256(ref packed);
+                    var w1 = default(TWeights).Load256(ref Skip<TWeights>(ref packed, 32));
+                    packed = ref Skip<TWeights>(ref packed, 4 * wm);
                     var v = Broadcast4(ref r0, k4);
                     a00 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a00, v, w0);
                     a01 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a01, v, w1);
@@ -518,13 +518,13 @@ namespace QuantGen.Generated
         /// stores after one length check. A partial last block repeats its last position: computed, never stored.
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void PointwiseChannels16AvxVnni(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            in Requantization16 q, global::System.Span<byte> y, int positions, int c, int o, int m)
+        private static void PointwiseChannels16AvxVnni<TWeights>(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            in Requantization16 q, global::System.Span<byte> y, int positions, int c, int o, int m, int wo, int wm) where TWeights : struct, IWeightBlocks
         {
-            if (x.Length < positions * c || w.Length < c * m || y.Length < positions * m || o + 16 > m)
+            if (x.Length < positions * c || w.Length < WeightBytes<TWeights>(c * wm) || y.Length < positions * m || o + 16 > m)
                 throw new global::System.ArgumentException("The buffers do not hold the tensors.");
             ref byte input = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
-            ref sbyte weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
+            ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * wo);
             ref byte output = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(y), o);
             var bias0 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8));
             var bias1 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o + 8, 8));
@@ -540,9 +540,9 @@ namespace QuantGen.Generated
                 ref sbyte packed = ref weights;
                 for (int k4 = 0; k4 < c; k4 += 4)
                 {
-                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed);
-                    var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed, 32);
-                    packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 4 * m);
+                    var w0 = default(TWeights).Load256(ref packed);
+                    var w1 = default(TWeights).Load256(ref Skip<TWeights>(ref packed, 32));
+                    packed = ref Skip<TWeights>(ref packed, 4 * wm);
                     var v = Broadcast4(ref r0, k4);
                     a00 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a00, v, w0);
                     a01 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a01, v, w1);
@@ -570,13 +570,13 @@ namespace QuantGen.Generated
         /// broadcasts of two 16-channel passes (MobileNet's expand layers: about 8% less time, median of alternating runs).
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void PointwiseChannels32AvxVnni(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            in Requantization16 q, in Requantization16 next, global::System.Span<byte> y, int positions, int c, int o, int m)
+        private static void PointwiseChannels32AvxVnni<TWeights>(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            in Requantization16 q, in Requantization16 next, global::System.Span<byte> y, int positions, int c, int o, int m, int wo, int wm) where TWeights : struct, IWeightBlocks
         {
-            if (x.Length < positions * c || w.Length < c * m || y.Length < positions * m || o + 32 > m)
+            if (x.Length < positions * c || w.Length < WeightBytes<TWeights>(c * wm) || y.Length < positions * m || o + 32 > m)
                 throw new global::System.ArgumentException("The buffers do not hold the tensors.");
             ref byte input = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
-            ref sbyte weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
+            ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * wo);
             ref byte output = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(y), o);
             var bias0 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8));
             var bias1 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o + 8, 8));
@@ -596,11 +596,11 @@ namespace QuantGen.Generated
                 ref sbyte packed = ref weights;
                 for (int k4 = 0; k4 < c; k4 += 4)
                 {
-                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed);
-                    var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed, 32);
-                    var w2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed, 64);
-                    var w3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed, 96);
-                    packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 4 * m);
+                    var w0 = default(TWeights).Load256(ref packed);
+                    var w1 = default(TWeights).Load256(ref Skip<TWeights>(ref packed, 32));
+                    var w2 = default(TWeights).Load256(ref Skip<TWeights>(ref packed, 64));
+                    var w3 = default(TWeights).Load256(ref Skip<TWeights>(ref packed, 96));
+                    packed = ref Skip<TWeights>(ref packed, 4 * wm);
                     var v = Broadcast4(ref r0, k4);
                     a00 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a00, v, w0); a01 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a01, v, w1); a02 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a02, v, w2); a03 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a03, v, w3);
                     v = Broadcast4(ref r1, k4);
@@ -637,13 +637,13 @@ namespace QuantGen.Generated
         /// 16-channel block's broadcasts instead of a pass of their own.
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void PointwiseChannels24AvxVnni(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            in Requantization16 q, in Requantization8 last, global::System.Span<byte> y, int positions, int c, int o, int m)
+        private static void PointwiseChannels24AvxVnni<TWeights>(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            in Requantization16 q, in Requantization8 last, global::System.Span<byte> y, int positions, int c, int o, int m, int wo, int wm) where TWeights : struct, IWeightBlocks
         {
-            if (x.Length < positions * c || w.Length < c * m || y.Length < positions * m || o + 24 > m)
+            if (x.Length < positions * c || w.Length < WeightBytes<TWeights>(c * wm) || y.Length < positions * m || o + 24 > m)
                 throw new global::System.ArgumentException("The buffers do not hold the tensors.");
             ref byte input = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
-            ref sbyte weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
+            ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * wo);
             ref byte output = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(y), o);
             var bias0 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8));
             var bias1 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o + 8, 8));
@@ -660,10 +660,10 @@ namespace QuantGen.Generated
                 ref sbyte packed = ref weights;
                 for (int k4 = 0; k4 < c; k4 += 4)
                 {
-                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed);
-                    var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed, 32);
-                    var w2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed, 64);
-                    packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 4 * m);
+                    var w0 = default(TWeights).Load256(ref packed);
+                    var w1 = default(TWeights).Load256(ref Skip<TWeights>(ref packed, 32));
+                    var w2 = default(TWeights).Load256(ref Skip<TWeights>(ref packed, 64));
+                    packed = ref Skip<TWeights>(ref packed, 4 * wm);
                     var v = Broadcast4(ref r0, k4);
                     a00 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a00, v, w0);
                     a01 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a01, v, w1);
@@ -704,11 +704,11 @@ namespace QuantGen.Generated
 
         /// <summary>ConvChannels16AvxVnni for the last 8 output channels (m a multiple of 8, not of 16): one weight vector per k-step.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void ConvChannels8AvxVnni(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            in Requantization8 q, global::System.Span<byte> y, FieldCursor fields, bool pooled, int o, int m)
+        private static void ConvChannels8AvxVnni<TWeights>(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            in Requantization8 q, global::System.Span<byte> y, FieldCursor fields, bool pooled, int o, int m, int wo, int wm) where TWeights : struct, IWeightBlocks
         {
             ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(source);
-            ref sbyte weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
+            ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * wo);
             var bias0 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8));
             int kh = fields.Kh, row = fields.Row, runStride = fields.RunStride;
             for (int block = 0; block < fields.Blocks; block++)
@@ -723,8 +723,8 @@ namespace QuantGen.Generated
                 for (int ky = 0; ky < kh; ky++)
                 for (int k4 = ky * runStride, end = k4 + row; k4 < end; k4 += 4)
                 {
-                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed);
-                    packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 4 * m);
+                    var w0 = default(TWeights).Load256(ref packed);
+                    packed = ref Skip<TWeights>(ref packed, 4 * wm);
                     a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, Broadcast4(ref r0, k4), w0);
                     a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, Broadcast4(ref r1, k4), w0);
                     a2 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a2, Broadcast4(ref r2, k4), w0);

@@ -1,5 +1,5 @@
-// QuantGen kernels: sub-8-bit weights stored packed (2 or 4 bits per weight), unpacked per Run to int8 for the depthwise kernels
-// (the dot-product kernels read them in registers: QuantGenKernels.Weights.cs).
+// QuantGen kernels: sub-8-bit weights stored packed (2 or 4 bits per weight), unpacked to int8 once per process for the
+// depthwise kernels (the dot-product kernels read them in registers: QuantGenKernels.Weights.cs).
 // Emitted into the consumer's assembly by QuantGen.Generator (docs/generator.md, "Packed sub-8-bit weights").
 #nullable enable
 
@@ -7,6 +7,14 @@ namespace QuantGen.Generated
 {
     internal static partial class QuantGenKernels
     {
+        /// <summary>
+        /// The <paramref name="count"/> int8 weights of a packed depthwise layer in a new array: the generated class calls
+        /// it once, in a static field's initializer (the depthwise kernels read int8 weights; docs/generator.md, "Packed
+        /// sub-8-bit weights").
+        /// </summary>
+        public static sbyte[] UnpackWeights(global::System.ReadOnlySpan<sbyte> packed, int bits, int count) =>
+            UnpackWeights(packed, bits, count, new sbyte[(count + 31) & ~31]).ToArray();
+
         /// <summary>
         /// Unpacks <paramref name="count"/> weights of <paramref name="bits"/> bits (2 or 4, two's complement) into
         /// <paramref name="into"/> and returns its first <paramref name="count"/> values, the int8 weights the layer's

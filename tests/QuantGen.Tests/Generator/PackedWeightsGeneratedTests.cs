@@ -34,16 +34,17 @@ public sealed class PackedWeightsGeneratedTests(ITestOutputHelper output)
             .Select(l => l.GetBlob("weights").Values.Max(Math.Abs)).Select(max => max <= 1 ? 2 : max <= 7 ? 4 : 8).ToList();
         output.WriteLine($"{name} W{bits}: stored widths {string.Join(" ", widths)}");
         Assert.Contains(bits, widths);
-        // Conv/FullyConnected kernels read their packed weights as stored (the form their type argument); only the
-        // depthwise kernels take them unpacked per Run into _weights.
+        // Conv/FullyConnected kernels read their packed weights as stored (the form their type argument); the depthwise
+        // kernels read int8 weights unpacked once, when the class is first used, into a static array per layer.
         var depthwise = artifact.Layers.Where(l => l.Kind is LayerKinds.Conv or LayerKinds.FullyConnected)
             .Select(l => l.Kind == LayerKinds.Conv && l.GetInt("group") > 1 && l.GetInt("group") == artifact.GetTensor(l.Outputs[0]).Shape[1]).ToList();
         int packedDepthwise = widths.Where((b, i) => b < 8 && depthwise[i]).Count();
         Assert.Equal(widths.Count(b => b < 8) - packedDepthwise,
             CountOf(source, "QuantGenKernels.NibbleWeights>(") + CountOf(source, "QuantGenKernels.CrumbWeights>("));
         Assert.Equal(packedDepthwise, CountOf(source, "QuantGenKernels.UnpackWeights("));
-        Assert.Equal(packedDepthwise > 0, source.Contains("private readonly sbyte[] _weights", StringComparison.Ordinal));
-        output.WriteLine($"{name} W{bits}: {widths.Count(b => b < 8) - packedDepthwise} packed layers read in registers, {packedDepthwise} depthwise unpacked per Run");
+        Assert.Equal(packedDepthwise, CountOf(source, "Unpacked = global::QuantGen.Generated.QuantGenKernels.UnpackWeights("));
+        Assert.DoesNotContain("_weights", source, StringComparison.Ordinal);
+        output.WriteLine($"{name} W{bits}: {widths.Count(b => b < 8) - packedDepthwise} packed layers read as stored, {packedDepthwise} depthwise unpacked once into statics");
         Assert.Equal(widths.Count(b => b == 4), CountOf(source, "stored 4 bits each"));
         Assert.Equal(widths.Count(b => b == 2), CountOf(source, "stored 2 bits each"));
         var run = assembly.GetType("Probe")!.GetMethod("Run")!;

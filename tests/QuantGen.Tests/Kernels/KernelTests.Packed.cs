@@ -10,8 +10,9 @@ namespace QuantGen.Tests.Kernels;
 /// Sub-8-bit weights stored packed (docs/generator.md, "Packed sub-8-bit weights"): QuantGenKernels.UnpackWeights on
 /// every path against the weights it was given, packed here from the documented layout (blocks of 32 weights, 4·bits
 /// bytes each, weight i in field i / (4·bits) of byte i % (4·bits)); the weight loads of the dot-product kernels
-/// (IWeightBlocks) against the same layout; the Conv/FullyConnected kernels reading the packed weights as stored, and
-/// the depthwise kernels fed through UnpackWeights, against the simulator at the weight ranges of W4 (±7, and −8
+/// (IWeightBlocks) against the same layout; the Conv/FullyConnected kernels reading the packed weights as stored (the row
+/// kernels both ways: each channel block unpacked once per call, and in registers), and the depthwise kernels fed
+/// through UnpackWeights, against the simulator at the weight ranges of W4 (±7, and −8
 /// which the layout also holds) and W2 (±1).
 /// </summary>
 public sealed partial class KernelTests
@@ -163,58 +164,98 @@ public sealed partial class KernelTests
         var nchw = PackBitsAsDocumented(Pack(layer.Weights, m, cg * k * k, g).Select(v => (int)v).ToArray(), bits);
         var expectedNhwc = ToNhwc(layer.Y, s.N, m, s.OH * s.OW);
         var xNhwc = ToNhwc(layer.X, s.N, c, h * w);
-        foreach (var path in Paths)
+        // The row kernels both ways: each channel block unpacked once per call (the default), and in registers (0).
+        try
         {
-            var y = OnPath(path, expectedNhwc.Length, random, (y, col, acc) =>
+            foreach (int limit in new[] { QuantGenKernels.UnpackedBlockBytes, 0 })
             {
-                if (bits == 4)
-                    QuantGenKernels.ConvNhwc<QuantGenKernels.NibbleWeights>(xNhwc, nhwc, layer.Bias, layer.Scale, layer.NegScale, layer.High, y, col, acc,
-                        s.N, c, h, w, m, s.OH, s.OW, k, k, 1, 1, pad, pad, 1, 1, g, layer.Zx, layer.Zy, layer.Lo, layer.Hi);
-                else
-                    QuantGenKernels.ConvNhwc<QuantGenKernels.CrumbWeights>(xNhwc, nhwc, layer.Bias, layer.Scale, layer.NegScale, layer.High, y, col, acc,
-                        s.N, c, h, w, m, s.OH, s.OW, k, k, 1, 1, pad, pad, 1, 1, g, layer.Zx, layer.Zy, layer.Lo, layer.Hi);
-            });
-            Assert.True(expectedNhwc.AsSpan().SequenceEqual(y), $"ConvNhwc {bits}-bit {seed} on {path}: {FirstDifference(expectedNhwc, y)}");
-            y = OnPath(path, layer.Y.Length, random, (y, col, acc) =>
-            {
-                if (bits == 4)
-                    QuantGenKernels.ConvPacked<QuantGenKernels.NibbleWeights>(layer.X, nchw, layer.Bias, layer.Scale, layer.NegScale, layer.High, y, col, acc,
-                        s.N, c, h, w, m, s.OH, s.OW, k, k, 1, 1, pad, pad, 1, 1, g, layer.Zx, layer.Zy, layer.Lo, layer.Hi);
-                else
-                    QuantGenKernels.ConvPacked<QuantGenKernels.CrumbWeights>(layer.X, nchw, layer.Bias, layer.Scale, layer.NegScale, layer.High, y, col, acc,
-                        s.N, c, h, w, m, s.OH, s.OW, k, k, 1, 1, pad, pad, 1, 1, g, layer.Zx, layer.Zy, layer.Lo, layer.Hi);
-            });
-            Assert.True(layer.Y.AsSpan().SequenceEqual(y), $"ConvPacked {bits}-bit {seed} on {path}: {FirstDifference(layer.Y, y)}");
+                QuantGenKernels.UnpackedBlockBytes = limit;
+                foreach (var path in Paths)
+                {
+                    var y = OnPath(path, expectedNhwc.Length, random, (y, col, acc) =>
+                    {
+                        if (bits == 4)
+                            QuantGenKernels.ConvNhwc<QuantGenKernels.NibbleWeights>(xNhwc, nhwc, layer.Bias, layer.Scale, layer.NegScale, layer.High, y, col, acc,
+                                s.N, c, h, w, m, s.OH, s.OW, k, k, 1, 1, pad, pad, 1, 1, g, layer.Zx, layer.Zy, layer.Lo, layer.Hi);
+                        else
+                            QuantGenKernels.ConvNhwc<QuantGenKernels.CrumbWeights>(xNhwc, nhwc, layer.Bias, layer.Scale, layer.NegScale, layer.High, y, col, acc,
+                                s.N, c, h, w, m, s.OH, s.OW, k, k, 1, 1, pad, pad, 1, 1, g, layer.Zx, layer.Zy, layer.Lo, layer.Hi);
+                    });
+                    Assert.True(expectedNhwc.AsSpan().SequenceEqual(y), $"ConvNhwc {bits}-bit {seed} on {path}, unpack limit {limit}: {FirstDifference(expectedNhwc, y)}");
+                    y = OnPath(path, layer.Y.Length, random, (y, col, acc) =>
+                    {
+                        if (bits == 4)
+                            QuantGenKernels.ConvPacked<QuantGenKernels.NibbleWeights>(layer.X, nchw, layer.Bias, layer.Scale, layer.NegScale, layer.High, y, col, acc,
+                                s.N, c, h, w, m, s.OH, s.OW, k, k, 1, 1, pad, pad, 1, 1, g, layer.Zx, layer.Zy, layer.Lo, layer.Hi);
+                        else
+                            QuantGenKernels.ConvPacked<QuantGenKernels.CrumbWeights>(layer.X, nchw, layer.Bias, layer.Scale, layer.NegScale, layer.High, y, col, acc,
+                                s.N, c, h, w, m, s.OH, s.OW, k, k, 1, 1, pad, pad, 1, 1, g, layer.Zx, layer.Zy, layer.Lo, layer.Hi);
+                    });
+                    Assert.True(layer.Y.AsSpan().SequenceEqual(y), $"ConvPacked {bits}-bit {seed} on {path}, unpack limit {limit}: {FirstDifference(layer.Y, y)}");
+                }
+            }
+        }
+        finally
+        {
+            QuantGenKernels.UnpackedBlockBytes = 16384;
         }
     }
 
+    /// <summary>
+    /// The depthwise kernels over packed weights unpacked as the generated class unpacks them, once, into a static array
+    /// (UnpackWeights(packed, bits, count)): W2 and W4, odd channel counts (the 8- and 32-channel SIMD blocks plus the
+    /// scalar rest), stride 2, and −8 weights (the 4-bit field's low end, which the W4 grid never writes but an imported
+    /// model may), against the simulator on every path.
+    /// </summary>
     [Theory]
     [InlineData(2, 1)]
     [InlineData(4, 2)]
     [InlineData(4, 3)]
+    [InlineData(2, 4)]
+    [InlineData(4, 5)]
+    [InlineData(4, 6)]
     public void PackedDepthwiseMatchesTheSimulator(int bits, int seed)
     {
         var random = new Random(seed * 4243 + bits);
-        int c = seed == 2 ? 40 : random.Next(1, 50), h = random.Next(5, 14), w = random.Next(5, 14), stride = seed == 3 ? 2 : 1;
-        var layer = Simulate(RandomLayerArtifacts.Conv($"packed_dw_{bits}_{seed}", 1, c, h, w, c, 3, 3, stride, stride, 1, 1, 1, 1, 1, 1, c,
-            leaky: seed == 2, forceNchw: false, weightMagnitude: bits == 2 ? 1 : 7), clampHigh: seed == 3);
+        int c = seed switch { 2 => 40, 4 => 37, 5 => 67, 6 => 33, _ => random.Next(1, 50) };
+        int h = random.Next(5, 14), w = random.Next(5, 14), stride = seed is 3 or 4 or 6 ? 2 : 1;
+        var artifact = RandomLayerArtifacts.Conv($"packed_dw_{bits}_{seed}", 1, c, h, w, c, 3, 3, stride, stride, 1, 1, 1, 1, 1, 1, c,
+            leaky: seed % 2 == 0, forceNchw: false, weightMagnitude: bits == 2 ? 1 : 7);
+        if (seed >= 5) artifact = WithMinusEight(artifact, random);
+        var layer = Simulate(artifact, clampHigh: seed == 3);
+        if (seed >= 5) Assert.Contains(-8, layer.Weights);
         var s = layer.Shape;
         var taps = new int[layer.Weights.Length];
         for (int ch = 0; ch < c; ch++)
             for (int t = 0; t < 9; t++) taps[t * c + ch] = layer.Weights[ch * 9 + t];
         var expectedNhwc = ToNhwc(layer.Y, s.N, c, s.OH * s.OW);
         var xNhwc = ToNhwc(layer.X, s.N, c, h * w);
+        var unpackedTaps = QuantGenKernels.UnpackWeights(PackBitsAsDocumented(taps, bits), bits, taps.Length);
+        var unpacked = QuantGenKernels.UnpackWeights(PackBitsAsDocumented(layer.Weights, bits), bits, layer.Weights.Length);
+        Assert.Equal(taps, unpackedTaps.Select(v => (int)v));
         foreach (var path in Paths)
         {
-            var y = OnPath(path, expectedNhwc.Length, random, (y, col, _) => QuantGenKernels.DepthwiseConvNhwc(xNhwc,
-                QuantGenKernels.UnpackWeights(PackBitsAsDocumented(taps, bits), bits, taps.Length, new sbyte[taps.Length + 31]),
+            var y = OnPath(path, expectedNhwc.Length, random, (y, col, _) => QuantGenKernels.DepthwiseConvNhwc(xNhwc, unpackedTaps,
                 layer.Bias, layer.Scale, layer.NegScale, layer.High, y, col, s.N, c, h, w, s.OH, s.OW, 3, 3, stride, stride, 1, 1, 1, 1, layer.Zx, layer.Zy, layer.Lo, layer.Hi));
             Assert.True(expectedNhwc.AsSpan().SequenceEqual(y), $"DepthwiseConvNhwc {bits}-bit {seed} on {path}: {FirstDifference(expectedNhwc, y)}");
-            y = OnPath(path, layer.Y.Length, random, (y, col, _) => QuantGenKernels.DepthwiseConv(layer.X,
-                QuantGenKernels.UnpackWeights(PackBitsAsDocumented(layer.Weights, bits), bits, layer.Weights.Length, new sbyte[layer.Weights.Length + 31]),
+            y = OnPath(path, layer.Y.Length, random, (y, col, _) => QuantGenKernels.DepthwiseConv(layer.X, unpacked,
                 layer.Bias, layer.Scale, layer.NegScale, layer.High, y, col, s.N, c, h, w, s.OH, s.OW, 3, 3, stride, stride, 1, 1, 1, 1, 1, 1, layer.Zx, layer.Zy, layer.Lo, layer.Hi));
             Assert.True(layer.Y.AsSpan().SequenceEqual(y), $"DepthwiseConv {bits}-bit {seed} on {path}: {FirstDifference(layer.Y, y)}");
         }
+    }
+
+    /// <summary>The case with about a tenth of its weights (and the first) set to −8, the 4-bit field's lowest value.</summary>
+    private static RandomLayerArtifacts.Case WithMinusEight(RandomLayerArtifacts.Case c, Random random)
+    {
+        var lines = c.Text.Split('\n');
+        int at = Array.FindIndex(lines, l => l.StartsWith("blob weights i8 ", StringComparison.Ordinal));
+        var parts = lines[at].Split(' ');
+        var bytes = Convert.FromBase64String(parts[^1]);
+        for (int i = 0; i < bytes.Length; i++)
+            if (i == 0 || random.Next(10) == 0) bytes[i] = unchecked((byte)(sbyte)-8);
+        parts[^1] = Convert.ToBase64String(bytes);
+        lines[at] = string.Join(' ', parts);
+        return c with { Text = string.Join('\n', lines) };
     }
 
     [Theory]

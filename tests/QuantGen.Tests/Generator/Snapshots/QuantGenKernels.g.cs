@@ -1048,7 +1048,8 @@ namespace QuantGen.Generated
         /// channels at a time, then a last 8), each k-step's four products per lane summed by vpmaddubsw and vpmaddwd in
         /// one of two exact forms (DotForm decides from the layer's weights; PairsFit, SignSplit). False, with nothing
         /// written, if a weight is −128 (neither form is exact then: the gather path's vpmaddwd takes the layer) or the
-        /// scratch cannot hold the plane.
+        /// scratch cannot hold the plane. Packed weights: each channel block's unpacked once per call onto the stack
+        /// (UnpackChannels), else read in registers.
         /// </summary>
         private static bool ConvRowsAvx2<TWeights>(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
@@ -1067,6 +1068,11 @@ namespace QuantGen.Generated
             var form = default(TWeights).Shift != 0 ? 2 : DotForm(w.Slice(0, kh * row * m));
             if (form == 0) return false;
             var fields = new FieldCursor(oh, ow, sh * pitch, sw * c, kh, row, dh * pitch, pooled);
+            // Packed weights: each 16-channel block's unpacked once per call (UnpackChannels), for all its positions, when
+            // it fits UnpackedBlockBytes; else read in registers at every k-step (once per four positions).
+            int steps = kh * row / 4;
+            bool unpack = default(TWeights).Shift != 0 && steps * 64 <= UnpackedBlockBytes;
+            global::System.Span<sbyte> unpacked = unpack ? stackalloc sbyte[steps * 64] : default;
             for (int b = 0; b < n; b++)
             {
                 global::System.ReadOnlySpan<byte> source = x.Slice(b * image, image);
@@ -1080,22 +1086,16 @@ namespace QuantGen.Generated
                 int blocks = (m + 15) / 16, first = part * blocks / parts, end = (part + 1) * blocks / parts;
                 for (int block = first; block < end; block++)
                 {
-                    int o = 16 * block;
-                    var q0 = new Requantization8(scale, negScale, high, hi, o, zy, lo);
-                    if (o + 16 <= m && pointwise)
+                    int o = 16 * block, channels = o + 16 <= m ? 16 : 8;
+                    if (unpack)
                     {
-                        var q1 = new Requantization8(scale, negScale, high, hi, o + 8, zy, lo);
-                        if (form == 2) PointwiseChannels16Avx2<PairsFit, TWeights>(source, w, bias, q0, q1, output, oh * ow, c, o, m);
-                        else PointwiseChannels16Avx2<SignSplit, TWeights>(source, w, bias, q0, q1, output, oh * ow, c, o, m);
+                        UnpackChannels<TWeights>(w, unpacked, steps, o, channels, m);
+                        ConvBlockAvx2<PairsFit, Int8Weights>(source, unpacked, bias, scale, negScale, high, output, fields, pointwise, pooled, oh * ow, c, o, m, 0, channels, zy, lo, hi);
                     }
-                    else if (o + 16 <= m)
-                    {
-                        var q1 = new Requantization8(scale, negScale, high, hi, o + 8, zy, lo);
-                        if (form == 2) ConvChannels16Avx2<PairsFit, TWeights>(source, w, bias, q0, q1, output, fields, pooled, o, m);
-                        else ConvChannels16Avx2<SignSplit, TWeights>(source, w, bias, q0, q1, output, fields, pooled, o, m);
-                    }
-                    else if (form == 2) ConvChannels8Avx2<PairsFit, TWeights>(source, w, bias, q0, output, fields, pooled, o, m);
-                    else ConvChannels8Avx2<SignSplit, TWeights>(source, w, bias, q0, output, fields, pooled, o, m);
+                    else if (form == 2)
+                        ConvBlockAvx2<PairsFit, TWeights>(source, w, bias, scale, negScale, high, output, fields, pointwise, pooled, oh * ow, c, o, m, o, m, zy, lo, hi);
+                    else
+                        ConvBlockAvx2<SignSplit, TWeights>(source, w, bias, scale, negScale, high, output, fields, pointwise, pooled, oh * ow, c, o, m, o, m, zy, lo, hi);
                 }
             }
             return true;
@@ -1227,16 +1227,16 @@ namespace QuantGen.Generated
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ConvChannels16Avx2<TDot, TWeights>(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            in Requantization8 q0, in Requantization8 q1, global::System.Span<byte> y, FieldCursor fields, bool pooled, int o, int m)
+            in Requantization8 q0, in Requantization8 q1, global::System.Span<byte> y, FieldCursor fields, bool pooled, int o, int m, int wo, int wm)
             where TDot : struct, IDotStep
             where TWeights : struct, IWeightBlocks
         {
             ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(source);
-            ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
+            ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * wo);
             int kh = fields.Kh, row = fields.Row, runStride = fields.RunStride, steps = kh * row / 4;
-            var bias0 = default(TDot).Start<TWeights>(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8)), ref weights, steps, m);
+            var bias0 = default(TDot).Start<TWeights>(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8)), ref weights, steps, wm);
             var bias1 = default(TDot).Start<TWeights>(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o + 8, 8)),
-                ref Skip<TWeights>(ref weights, 32), steps, m);
+                ref Skip<TWeights>(ref weights, 32), steps, wm);
             for (int block = 0; block < fields.Blocks; block++)
             {
                 int count = fields.Take(out int f0, out int f1, out int f2, out int f3);
@@ -1252,7 +1252,7 @@ namespace QuantGen.Generated
                 {
                     var w0 = default(TWeights).Load256(ref packed);
                     var w1 = default(TWeights).Load256(ref Skip<TWeights>(ref packed, 32));
-                    packed = ref Skip<TWeights>(ref packed, 4 * m);
+                    packed = ref Skip<TWeights>(ref packed, 4 * wm);
                     var v = default(TDot).Prepare(Broadcast4(ref r0, k4));
                     a00 = default(TDot).Step(a00, v, w0);
                     a01 = default(TDot).Step(a01, v, w1);
@@ -1293,18 +1293,18 @@ namespace QuantGen.Generated
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void PointwiseChannels16Avx2<TDot, TWeights>(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            in Requantization8 q0, in Requantization8 q1, global::System.Span<byte> y, int positions, int c, int o, int m)
+            in Requantization8 q0, in Requantization8 q1, global::System.Span<byte> y, int positions, int c, int o, int m, int wo, int wm)
             where TDot : struct, IDotStep
             where TWeights : struct, IWeightBlocks
         {
-            if (x.Length < positions * c || w.Length < WeightBytes<TWeights>(c * m) || y.Length < positions * m || o + 16 > m)
+            if (x.Length < positions * c || w.Length < WeightBytes<TWeights>(c * wm) || y.Length < positions * m || o + 16 > m)
                 throw new global::System.ArgumentException("The buffers do not hold the tensors.");
             ref byte input = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
-            ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
+            ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * wo);
             ref byte output = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(y), o);
-            var bias0 = default(TDot).Start<TWeights>(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8)), ref weights, c / 4, m);
+            var bias0 = default(TDot).Start<TWeights>(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8)), ref weights, c / 4, wm);
             var bias1 = default(TDot).Start<TWeights>(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o + 8, 8)),
-                ref Skip<TWeights>(ref weights, 32), c / 4, m);
+                ref Skip<TWeights>(ref weights, 32), c / 4, wm);
             for (int p = 0; p < positions; p += 4)
             {
                 int count = positions - p < 4 ? positions - p : 4;
@@ -1319,7 +1319,7 @@ namespace QuantGen.Generated
                 {
                     var w0 = default(TWeights).Load256(ref packed);
                     var w1 = default(TWeights).Load256(ref Skip<TWeights>(ref packed, 32));
-                    packed = ref Skip<TWeights>(ref packed, 4 * m);
+                    packed = ref Skip<TWeights>(ref packed, 4 * wm);
                     var v = default(TDot).Prepare(Broadcast4(ref r0, k4));
                     a00 = default(TDot).Step(a00, v, w0);
                     a01 = default(TDot).Step(a01, v, w1);
@@ -1344,14 +1344,14 @@ namespace QuantGen.Generated
         /// <summary>ConvChannels16Avx2 for the last 8 output channels (m a multiple of 8, not of 16): one weight vector per k-step.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ConvChannels8Avx2<TDot, TWeights>(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            in Requantization8 q, global::System.Span<byte> y, FieldCursor fields, bool pooled, int o, int m)
+            in Requantization8 q, global::System.Span<byte> y, FieldCursor fields, bool pooled, int o, int m, int wo, int wm)
             where TDot : struct, IDotStep
             where TWeights : struct, IWeightBlocks
         {
             ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(source);
-            ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
+            ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * wo);
             int kh = fields.Kh, row = fields.Row, runStride = fields.RunStride;
-            var bias0 = default(TDot).Start<TWeights>(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8)), ref weights, kh * row / 4, m);
+            var bias0 = default(TDot).Start<TWeights>(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8)), ref weights, kh * row / 4, wm);
             for (int block = 0; block < fields.Blocks; block++)
             {
                 int count = fields.Take(out int f0, out int f1, out int f2, out int f3);
@@ -1365,7 +1365,7 @@ namespace QuantGen.Generated
                 for (int k4 = ky * runStride, end = k4 + row; k4 < end; k4 += 4)
                 {
                     var w0 = default(TWeights).Load256(ref packed);
-                    packed = ref Skip<TWeights>(ref packed, 4 * m);
+                    packed = ref Skip<TWeights>(ref packed, 4 * wm);
                     a0 = default(TDot).Step(a0, default(TDot).Prepare(Broadcast4(ref r0, k4)), w0);
                     a1 = default(TDot).Step(a1, default(TDot).Prepare(Broadcast4(ref r1, k4)), w0);
                     a2 = default(TDot).Step(a2, default(TDot).Prepare(Broadcast4(ref r2, k4)), w0);
@@ -1532,9 +1532,9 @@ namespace QuantGen.Generated
         {
             CheckWindow(x.Length, y.Length, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
 #if QUANTGEN_INTRINSICS
-            if (SimdEnabled && VnniEnabled && default(TWeights).Shift == 0 && group == 1 && dw == 1 && (m & 7) == 0
+            if (SimdEnabled && VnniEnabled && group == 1 && dw == 1 && (m & 7) == 0
                 && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported
-                && ConvRowsAvxVnni(x, w, bias, scale, negScale, high, y, col, false,
+                && ConvRowsAvxVnni<TWeights>(x, w, bias, scale, negScale, high, y, col, false,
                     n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi, part, parts))
                 return;
             if (SimdEnabled && group == 1 && dw == 1 && (m & 7) == 0
@@ -1594,9 +1594,9 @@ namespace QuantGen.Generated
             CheckWindow(x.Length, y.Length, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
             if ((long)n * m * (oh / 2) * (ow / 2) > pooled.Length) throw Outside();
 #if QUANTGEN_INTRINSICS
-            if (SimdEnabled && VnniEnabled && default(TWeights).Shift == 0 && dw == 1 && (m & 7) == 0
+            if (SimdEnabled && VnniEnabled && dw == 1 && (m & 7) == 0
                 && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported
-                && ConvRowsAvxVnni(x, w, bias, scale, negScale, high, pooled, col, true,
+                && ConvRowsAvxVnni<TWeights>(x, w, bias, scale, negScale, high, pooled, col, true,
                     n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, zx, zy, lo, hi, 0, 1))
                 return;
             if (SimdEnabled && dw == 1 && (m & 7) == 0
@@ -1723,13 +1723,16 @@ namespace QuantGen.Generated
         /// convolution has 9 MACs per output). A row's padding to 4 bytes reads the next pixel's bytes, or the plane's 4
         /// bytes of slack, which meet zero weights. A 1×1 convolution without padding over a multiple of 4 channels
         /// reads its fields from x itself. Part <paramref name="part"/> of <paramref name="parts"/> computes its share
-        /// of the output channels (each part with its own plane). False, with nothing written, if the scratch cannot hold the plane.
+        /// of the output channels (each part with its own plane). Packed weights (TWeights 4- or 2-bit): each channel block's
+        /// unpacked once per call onto the stack (UnpackChannels, QuantGenKernels.PackedRows.cs), else read in registers;
+        /// this path has never run (no AVX-VNNI CPU where it was written). False, with nothing written, if the scratch
+        /// cannot hold the plane.
         /// </summary>
-        private static bool ConvRowsAvxVnni(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+        private static bool ConvRowsAvxVnni<TWeights>(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
             global::System.Span<byte> y, global::System.Span<byte> plane, bool pooled,
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int zx, int zy, int lo, int hi,
-            int part, int parts)
+            int part, int parts) where TWeights : struct, IWeightBlocks
         {
             bool inPlace = kh == 1 && kw == 1 && padTop == 0 && padLeft == 0 && (c & 3) == 0;
             // In place at stride 1 over the whole input: position p's field is the c bytes at p · c.
@@ -1737,7 +1740,14 @@ namespace QuantGen.Generated
             int ph = (oh - 1) * sh + (kh - 1) * dh + 1, pw = inPlace ? width : (ow - 1) * sw + kw, pitch = pw * c, row = (kw * c + 3) & ~3;
             int outputs = (pooled ? (oh / 2) * (ow / 2) : oh * ow) * m, image = h * width * c;
             if (!inPlace && plane.Length < ph * pitch + 4) return false;
+            if (w.Length < WeightBytes<TWeights>(kh * row * m)) throw new global::System.ArgumentException("The buffers do not hold the tensors.");
             var fields = new FieldCursor(oh, ow, sh * pitch, sw * c, kh, row, dh * pitch, pooled);
+            // Channel blocks of 16 with AVX-512 (the last may be 8), of 8 without it (256-bit requantization).
+            int unit = global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported ? 16 : 8, steps = kh * row / 4;
+            // Packed weights: each block's unpacked once per call, for all its positions, when the widest block (two
+            // 16-channel pointwise blocks in one pass) fits UnpackedBlockBytes; else read in registers at every k-step.
+            bool unpack = default(TWeights).Shift != 0 && steps * 8 * unit <= UnpackedBlockBytes;
+            global::System.Span<sbyte> unpacked = unpack ? stackalloc sbyte[steps * 8 * unit] : default;
             for (int b = 0; b < n; b++)
             {
                 global::System.ReadOnlySpan<byte> source = x.Slice(b * image, image);
@@ -1747,34 +1757,24 @@ namespace QuantGen.Generated
                     source = plane;
                 }
                 var output = y.Slice(b * outputs, outputs);
-                // This part's share of the channel blocks (16 channels each, then a last block of 8).
-                // Channel blocks of 16 with AVX-512 (the last may be 8), of 8 without it (256-bit requantization).
-                int unit = global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported ? 16 : 8;
+                // This part's share of the channel blocks.
                 int blocks = (m + unit - 1) / unit, first = part * blocks / parts, end = (part + 1) * blocks / parts;
                 for (int block = first; block < end; block++)
                 {
                     int o = unit * block;
-                    if (unit == 16 && pointwise && o + 32 <= m && block + 1 < end)
+                    // Two 16-channel pointwise blocks in one pass: each broadcast input quadruplet feeds four weight
+                    // vectors (32), or the last 16 + 8 channels with one broadcast of each quadruplet for all 24.
+                    int channels = unit == 16 && pointwise && o + 32 <= m && block + 1 < end ? 32
+                        : unit == 16 && pointwise && o + 24 == m && block + 1 < end ? 24
+                        : unit == 16 && o + 16 <= m ? 16 : 8;
+                    if (channels > unit) block++;
+                    if (unpack)
                     {
-                        // Two 16-channel blocks in one pass: each broadcast input quadruplet feeds four weight vectors.
-                        PointwiseChannels32AvxVnni(source, w, bias, new Requantization16(scale, negScale, high, hi, o, zy, lo),
-                            new Requantization16(scale, negScale, high, hi, o + 16, zy, lo), output, oh * ow, c, o, m);
-                        block++;
+                        UnpackChannels<TWeights>(w, unpacked, steps, o, channels, m);
+                        ConvBlockAvxVnni<Int8Weights>(source, unpacked, bias, scale, negScale, high, output, fields, pointwise, pooled, oh * ow, c, o, m, 0, channels, channels, zy, lo, hi);
                     }
-                    else if (unit == 16 && pointwise && o + 24 == m && block + 1 < end)
-                    {
-                        // The last 16 + 8 channels in one pass: one broadcast of each input quadruplet for all 24.
-                        PointwiseChannels24AvxVnni(source, w, bias, new Requantization16(scale, negScale, high, hi, o, zy, lo),
-                            new Requantization8(scale, negScale, high, hi, o + 16, zy, lo), output, oh * ow, c, o, m);
-                        block++;
-                    }
-                    else if (unit == 16 && o + 16 <= m && pointwise)
-                        PointwiseChannels16AvxVnni(source, w, bias, new Requantization16(scale, negScale, high, hi, o, zy, lo), output, oh * ow, c, o, m);
-                    else if (unit == 16 && o + 16 <= m)
-                        ConvChannels16AvxVnni(source, w, bias, new Requantization16(scale, negScale, high, hi, o, zy, lo), output, fields, pooled, o, m);
                     else
-                        ConvChannels8AvxVnni(source, w, bias, new Requantization8(scale, negScale, high, hi, o, zy, lo),
-                            output, fields, pooled, o, m);
+                        ConvBlockAvxVnni<TWeights>(source, w, bias, scale, negScale, high, output, fields, pointwise, pooled, oh * ow, c, o, m, o, m, channels, zy, lo, hi);
                 }
             }
             return true;
@@ -1849,11 +1849,11 @@ namespace QuantGen.Generated
         /// each block is a 2×2 window whose largest accumulators are requantized into y at the window's position.
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void ConvChannels16AvxVnni(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            in Requantization16 q, global::System.Span<byte> y, FieldCursor fields, bool pooled, int o, int m)
+        private static void ConvChannels16AvxVnni<TWeights>(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            in Requantization16 q, global::System.Span<byte> y, FieldCursor fields, bool pooled, int o, int m, int wo, int wm) where TWeights : struct, IWeightBlocks
         {
             ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(source);
-            ref sbyte weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
+            ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * wo);
             var bias0 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8));
             var bias1 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o + 8, 8));
             int kh = fields.Kh, row = fields.Row, runStride = fields.RunStride;
@@ -1870,9 +1870,9 @@ namespace QuantGen.Generated
                 for (int ky = 0; ky < kh; ky++)
                 for (int k4 = ky * runStride, end = k4 + row; k4 < end; k4 += 4)
                 {
-                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed);
-                    var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed, 32);
-                    packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 4 * m);
+                    var w0 = default(TWeights).Load256(ref packed);
+                    var w1 = default(TWeights).Load256(ref Skip<TWeights>(ref packed, 32));
+                    packed = ref Skip<TWeights>(ref packed, 4 * wm);
                     var v = Broadcast4(ref r0, k4);
                     a00 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a00, v, w0);
                     a01 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a01, v, w1);
@@ -1908,13 +1908,13 @@ namespace QuantGen.Generated
         /// stores after one length check. A partial last block repeats its last position: computed, never stored.
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void PointwiseChannels16AvxVnni(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            in Requantization16 q, global::System.Span<byte> y, int positions, int c, int o, int m)
+        private static void PointwiseChannels16AvxVnni<TWeights>(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            in Requantization16 q, global::System.Span<byte> y, int positions, int c, int o, int m, int wo, int wm) where TWeights : struct, IWeightBlocks
         {
-            if (x.Length < positions * c || w.Length < c * m || y.Length < positions * m || o + 16 > m)
+            if (x.Length < positions * c || w.Length < WeightBytes<TWeights>(c * wm) || y.Length < positions * m || o + 16 > m)
                 throw new global::System.ArgumentException("The buffers do not hold the tensors.");
             ref byte input = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
-            ref sbyte weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
+            ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * wo);
             ref byte output = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(y), o);
             var bias0 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8));
             var bias1 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o + 8, 8));
@@ -1930,9 +1930,9 @@ namespace QuantGen.Generated
                 ref sbyte packed = ref weights;
                 for (int k4 = 0; k4 < c; k4 += 4)
                 {
-                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed);
-                    var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed, 32);
-                    packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 4 * m);
+                    var w0 = default(TWeights).Load256(ref packed);
+                    var w1 = default(TWeights).Load256(ref Skip<TWeights>(ref packed, 32));
+                    packed = ref Skip<TWeights>(ref packed, 4 * wm);
                     var v = Broadcast4(ref r0, k4);
                     a00 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a00, v, w0);
                     a01 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a01, v, w1);
@@ -1960,13 +1960,13 @@ namespace QuantGen.Generated
         /// broadcasts of two 16-channel passes (MobileNet's expand layers: about 8% less time, median of alternating runs).
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void PointwiseChannels32AvxVnni(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            in Requantization16 q, in Requantization16 next, global::System.Span<byte> y, int positions, int c, int o, int m)
+        private static void PointwiseChannels32AvxVnni<TWeights>(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            in Requantization16 q, in Requantization16 next, global::System.Span<byte> y, int positions, int c, int o, int m, int wo, int wm) where TWeights : struct, IWeightBlocks
         {
-            if (x.Length < positions * c || w.Length < c * m || y.Length < positions * m || o + 32 > m)
+            if (x.Length < positions * c || w.Length < WeightBytes<TWeights>(c * wm) || y.Length < positions * m || o + 32 > m)
                 throw new global::System.ArgumentException("The buffers do not hold the tensors.");
             ref byte input = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
-            ref sbyte weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
+            ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * wo);
             ref byte output = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(y), o);
             var bias0 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8));
             var bias1 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o + 8, 8));
@@ -1986,11 +1986,11 @@ namespace QuantGen.Generated
                 ref sbyte packed = ref weights;
                 for (int k4 = 0; k4 < c; k4 += 4)
                 {
-                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed);
-                    var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed, 32);
-                    var w2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed, 64);
-                    var w3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed, 96);
-                    packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 4 * m);
+                    var w0 = default(TWeights).Load256(ref packed);
+                    var w1 = default(TWeights).Load256(ref Skip<TWeights>(ref packed, 32));
+                    var w2 = default(TWeights).Load256(ref Skip<TWeights>(ref packed, 64));
+                    var w3 = default(TWeights).Load256(ref Skip<TWeights>(ref packed, 96));
+                    packed = ref Skip<TWeights>(ref packed, 4 * wm);
                     var v = Broadcast4(ref r0, k4);
                     a00 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a00, v, w0); a01 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a01, v, w1); a02 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a02, v, w2); a03 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a03, v, w3);
                     v = Broadcast4(ref r1, k4);
@@ -2027,13 +2027,13 @@ namespace QuantGen.Generated
         /// 16-channel block's broadcasts instead of a pass of their own.
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void PointwiseChannels24AvxVnni(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            in Requantization16 q, in Requantization8 last, global::System.Span<byte> y, int positions, int c, int o, int m)
+        private static void PointwiseChannels24AvxVnni<TWeights>(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            in Requantization16 q, in Requantization8 last, global::System.Span<byte> y, int positions, int c, int o, int m, int wo, int wm) where TWeights : struct, IWeightBlocks
         {
-            if (x.Length < positions * c || w.Length < c * m || y.Length < positions * m || o + 24 > m)
+            if (x.Length < positions * c || w.Length < WeightBytes<TWeights>(c * wm) || y.Length < positions * m || o + 24 > m)
                 throw new global::System.ArgumentException("The buffers do not hold the tensors.");
             ref byte input = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
-            ref sbyte weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
+            ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * wo);
             ref byte output = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(y), o);
             var bias0 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8));
             var bias1 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o + 8, 8));
@@ -2050,10 +2050,10 @@ namespace QuantGen.Generated
                 ref sbyte packed = ref weights;
                 for (int k4 = 0; k4 < c; k4 += 4)
                 {
-                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed);
-                    var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed, 32);
-                    var w2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed, 64);
-                    packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 4 * m);
+                    var w0 = default(TWeights).Load256(ref packed);
+                    var w1 = default(TWeights).Load256(ref Skip<TWeights>(ref packed, 32));
+                    var w2 = default(TWeights).Load256(ref Skip<TWeights>(ref packed, 64));
+                    packed = ref Skip<TWeights>(ref packed, 4 * wm);
                     var v = Broadcast4(ref r0, k4);
                     a00 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a00, v, w0);
                     a01 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a01, v, w1);
@@ -2094,11 +2094,11 @@ namespace QuantGen.Generated
 
         /// <summary>ConvChannels16AvxVnni for the last 8 output channels (m a multiple of 8, not of 16): one weight vector per k-step.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void ConvChannels8AvxVnni(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
-            in Requantization8 q, global::System.Span<byte> y, FieldCursor fields, bool pooled, int o, int m)
+        private static void ConvChannels8AvxVnni<TWeights>(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            in Requantization8 q, global::System.Span<byte> y, FieldCursor fields, bool pooled, int o, int m, int wo, int wm) where TWeights : struct, IWeightBlocks
         {
             ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(source);
-            ref sbyte weights = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
+            ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * wo);
             var bias0 = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8));
             int kh = fields.Kh, row = fields.Row, runStride = fields.RunStride;
             for (int block = 0; block < fields.Blocks; block++)
@@ -2113,8 +2113,8 @@ namespace QuantGen.Generated
                 for (int ky = 0; ky < kh; ky++)
                 for (int k4 = ky * runStride, end = k4 + row; k4 < end; k4 += 4)
                 {
-                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed);
-                    packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 4 * m);
+                    var w0 = default(TWeights).Load256(ref packed);
+                    packed = ref Skip<TWeights>(ref packed, 4 * wm);
                     a0 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a0, Broadcast4(ref r0, k4), w0);
                     a1 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a1, Broadcast4(ref r1, k4), w0);
                     a2 = global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(a2, Broadcast4(ref r2, k4), w0);
@@ -4032,8 +4032,8 @@ namespace QuantGen.Generated
     }
 }
 
-// QuantGen kernels: sub-8-bit weights stored packed (2 or 4 bits per weight), unpacked per Run to int8 for the depthwise kernels
-// (the dot-product kernels read them in registers: QuantGenKernels.Weights.cs).
+// QuantGen kernels: sub-8-bit weights stored packed (2 or 4 bits per weight), unpacked to int8 once per process for the
+// depthwise kernels (the dot-product kernels read them in registers: QuantGenKernels.Weights.cs).
 // Emitted into the consumer's assembly by QuantGen.Generator (docs/generator.md, "Packed sub-8-bit weights").
 #nullable enable
 
@@ -4041,6 +4041,14 @@ namespace QuantGen.Generated
 {
     internal static partial class QuantGenKernels
     {
+        /// <summary>
+        /// The <paramref name="count"/> int8 weights of a packed depthwise layer in a new array: the generated class calls
+        /// it once, in a static field's initializer (the depthwise kernels read int8 weights; docs/generator.md, "Packed
+        /// sub-8-bit weights").
+        /// </summary>
+        public static sbyte[] UnpackWeights(global::System.ReadOnlySpan<sbyte> packed, int bits, int count) =>
+            UnpackWeights(packed, bits, count, new sbyte[(count + 31) & ~31]).ToArray();
+
         /// <summary>
         /// Unpacks <paramref name="count"/> weights of <paramref name="bits"/> bits (2 or 4, two's complement) into
         /// <paramref name="into"/> and returns its first <paramref name="count"/> values, the int8 weights the layer's
@@ -4117,6 +4125,89 @@ namespace QuantGen.Generated
                 global::System.Runtime.Intrinsics.Vector128.StoreUnsafe((first ^ sign) - sign, ref target, (nuint)(32 * b));
                 global::System.Runtime.Intrinsics.Vector128.StoreUnsafe((second ^ sign) - sign, ref target, (nuint)(32 * b + 16));
             }
+        }
+#endif
+    }
+}
+
+// QuantGen kernels: the padded-plane row kernels (ConvRowsAvx2, ConvRowsAvxVnni) over packed 4- or 2-bit weights: each
+// channel block's weights unpacked once per call for all its positions, or read in registers at every k-step.
+// Emitted into the consumer's assembly by QuantGen.Generator (docs/generator.md, "Packed sub-8-bit weights").
+#nullable enable
+
+namespace QuantGen.Generated
+{
+    internal static partial class QuantGenKernels
+    {
+        /// <summary>
+        /// The most stack (bytes) the row kernels take to unpack one channel block's packed weights (every k-step of 16
+        /// output channels on AVX2, up to 32 with AVX-VNNI) once per call, for all the block's positions; a layer whose
+        /// blocks need more reads its packed weights in registers at every k-step (IWeightBlocks), which unpacks each
+        /// weight vector again for every four positions. 0: always in registers (the tests use it to run both forms).
+        /// </summary>
+        public static int UnpackedBlockBytes { get; set; } = 16384;
+
+#if QUANTGEN_INTRINSICS
+        /// <summary>
+        /// The weights of output channels o..o+width (width a multiple of 8) of every k-step of a row kernel's stored
+        /// weights ([steps, m, 4], packed in TWeights' blocks of 8 channels × 4) into <paramref name="into"/> as
+        /// [steps, width, 4], one byte each: the layout of the same kernels over int8 weights with m = width and o = 0.
+        /// </summary>
+        private static void UnpackChannels<TWeights>(global::System.ReadOnlySpan<sbyte> w, global::System.Span<sbyte> into, int steps, int o, int width, int m)
+            where TWeights : struct, IWeightBlocks
+        {
+            if (steps < 1 || w.Length < WeightBytes<TWeights>(4 * ((steps - 1) * m + o + width)) || into.Length < 4 * steps * width)
+                throw new global::System.ArgumentException("The buffers do not hold the tensors.");
+            ref sbyte source = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * o);
+            ref sbyte target = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(into);
+            for (int s = 0; s < steps; s++, source = ref Skip<TWeights>(ref source, 4 * m))
+                for (int j = 0; j < width; j += 8)
+                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(default(TWeights).Load256(ref Skip<TWeights>(ref source, 4 * j)), ref target, (nuint)(4 * (s * width + j)));
+        }
+
+        /// <summary>
+        /// One channel block of ConvRowsAvx2 (o..o+16, or the last 8), its weights the 8-channel blocks from weight
+        /// 4·<paramref name="wo"/> on, 4·<paramref name="wm"/> weights per k-step (the stored weights: wo = o, wm = m;
+        /// a block unpacked by UnpackChannels: 0 and its width).
+        /// </summary>
+        private static void ConvBlockAvx2<TDot, TWeights>(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high, global::System.Span<byte> output,
+            FieldCursor fields, bool pointwise, bool pooled, int positions, int c, int o, int m, int wo, int wm, int zy, int lo, int hi)
+            where TDot : struct, IDotStep
+            where TWeights : struct, IWeightBlocks
+        {
+            var q0 = new Requantization8(scale, negScale, high, hi, o, zy, lo);
+            if (o + 16 > m)
+            {
+                ConvChannels8Avx2<TDot, TWeights>(source, w, bias, q0, output, fields, pooled, o, m, wo, wm);
+                return;
+            }
+            var q1 = new Requantization8(scale, negScale, high, hi, o + 8, zy, lo);
+            if (pointwise) PointwiseChannels16Avx2<TDot, TWeights>(source, w, bias, q0, q1, output, positions, c, o, m, wo, wm);
+            else ConvChannels16Avx2<TDot, TWeights>(source, w, bias, q0, q1, output, fields, pooled, o, m, wo, wm);
+        }
+
+        /// <summary>
+        /// One channel block of ConvRowsAvxVnni, <paramref name="width"/> channels from o (32 or 24: two pointwise blocks
+        /// in one pass; 16; 8), its weights addressed as in ConvBlockAvx2 (wo, wm).
+        /// </summary>
+        private static void ConvBlockAvxVnni<TWeights>(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high, global::System.Span<byte> output,
+            FieldCursor fields, bool pointwise, bool pooled, int positions, int c, int o, int m, int wo, int wm, int width, int zy, int lo, int hi)
+            where TWeights : struct, IWeightBlocks
+        {
+            if (width == 32)
+                PointwiseChannels32AvxVnni<TWeights>(source, w, bias, new Requantization16(scale, negScale, high, hi, o, zy, lo),
+                    new Requantization16(scale, negScale, high, hi, o + 16, zy, lo), output, positions, c, o, m, wo, wm);
+            else if (width == 24)
+                PointwiseChannels24AvxVnni<TWeights>(source, w, bias, new Requantization16(scale, negScale, high, hi, o, zy, lo),
+                    new Requantization8(scale, negScale, high, hi, o + 16, zy, lo), output, positions, c, o, m, wo, wm);
+            else if (width == 16 && pointwise)
+                PointwiseChannels16AvxVnni<TWeights>(source, w, bias, new Requantization16(scale, negScale, high, hi, o, zy, lo), output, positions, c, o, m, wo, wm);
+            else if (width == 16)
+                ConvChannels16AvxVnni<TWeights>(source, w, bias, new Requantization16(scale, negScale, high, hi, o, zy, lo), output, fields, pooled, o, m, wo, wm);
+            else
+                ConvChannels8AvxVnni<TWeights>(source, w, bias, new Requantization8(scale, negScale, high, hi, o, zy, lo), output, fields, pooled, o, m, wo, wm);
         }
 #endif
     }
