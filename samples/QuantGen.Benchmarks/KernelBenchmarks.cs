@@ -71,12 +71,13 @@ public class KernelBenchmarks
 
     /// <summary>
     /// A factorized 1×1 NHWC convolution in the planner's "plain" expand form (A = W dense [M, r], B a scaled
-    /// permutation [r, C]), operands as the generator's Derived fields hold them (B in DotPacked's s8 layout, A in int16 pairs).
+    /// permutation [r, C]), operands as the generator's Derived fields hold them (B, one entry per row, as FactorEntries'
+    /// columns and values; A in int16 pairs).
     /// </summary>
     private sealed class Factorized
     {
         public byte[] X = [], Y = [];
-        public sbyte[] B = [];
+        public int[] BEntries = [];
         public short[] A = [];
         public int[] ZeroTerms = [], Bias = [];
         public float[] ZScale = [], Scale = [];
@@ -84,10 +85,13 @@ public class KernelBenchmarks
 
         public static Factorized Create(Random random, int c, int side, int m)
         {
-            int rank = c, kp = (c + 3) & ~3, rp = (rank + 7) & ~7, rp2 = (rank + 1) & ~1, mp = (m + 7) & ~7;
-            var b = new sbyte[kp * rp];
+            int rank = c, rp2 = (rank + 1) & ~1, mp = (m + 7) & ~7;
+            var b = new int[2 * rank];
             for (int r = 0; r < rank; r++)
-                b[(r >> 2) * 4 * rp + 4 * r + (r & 3)] = (sbyte)random.Next(1, 8);
+            {
+                b[r] = r;
+                b[rank + r] = random.Next(1, 8);
+            }
             return new Factorized
             {
                 C = c,
@@ -95,7 +99,7 @@ public class KernelBenchmarks
                 M = m,
                 X = Bytes(random, side * side * c),
                 Y = new byte[side * side * m],
-                B = b,
+                BEntries = b,
                 A = Enumerable.Range(0, rp2 * mp).Select(_ => (short)random.Next(-7, 8)).ToArray(),
                 ZeroTerms = new int[rank],
                 ZScale = Enumerable.Range(0, rank).Select(_ => (float)(random.NextDouble() * 0.1 + 0.01)).ToArray(),
@@ -203,7 +207,7 @@ public class KernelBenchmarks
     public void FactorizedPointwise()
     {
         var f = _factorized;
-        Kernels.FactorizedConvNhwc(f.X, f.B, f.ZeroTerms, f.ZScale, f.A, f.Bias, f.Scale, f.Scale, default,
+        Kernels.FactorizedConvNhwc(f.X, default, f.BEntries, f.ZeroTerms, f.ZScale, f.A, default, f.Bias, f.Scale, f.Scale, default,
             f.Y, _col, _acc, 1, f.C, f.Side, f.Side, f.M, f.Side, f.Side, 1, 1, 1, 1, 0, 0, 1, 1, f.C, 3, 5, 0, 255);
     }
 
