@@ -89,6 +89,7 @@ var configs = new (string Name, QuantizationOptions Options, bool Calibrated)[]
     ("factorized 16x + finetune 8k KL T2", new() { Compression = WeightCompression.Factorized, CompressionRatio = 16, Algorithms = dfq | QuantizationAlgorithms.FineTune, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 2 }, true),
     ("factorized 16x + finetune 8k lr 0.03", new() { Compression = WeightCompression.Factorized, CompressionRatio = 16, Algorithms = dfq | QuantizationAlgorithms.FineTune, TrainingData = training, FineTuneLearningRate = 0.03f }, true),
     ("factorized 16x + finetune 8k lr 0.03 600 steps", new() { Compression = WeightCompression.Factorized, CompressionRatio = 16, Algorithms = dfq | QuantizationAlgorithms.FineTune, TrainingData = training, FineTuneLearningRate = 0.03f, FineTuneSteps = 600 }, true),
+    ("factorized 16x + finetune 8k KL T2 lr 0.03 600 steps", new() { Compression = WeightCompression.Factorized, CompressionRatio = 16, Algorithms = dfq | QuantizationAlgorithms.FineTune, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 2, FineTuneLearningRate = 0.03f, FineTuneSteps = 600 }, true),
     ("factorized 16x + finetune 8k, AdaRound start", new() { Compression = WeightCompression.Factorized, CompressionRatio = 16, Algorithms = adaFine, TrainingData = training }, true),
     // HAWQ-V2 mixed precision (issue 21) at the weight bits of uniform W4 / W3: widths from {2, 3, 4, 8}, then AdaRound.
     ("mixed at W4 size (AverageWeightBits=4)", new() { AverageWeightBits = 4 }, true),

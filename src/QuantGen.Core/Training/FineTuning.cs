@@ -15,6 +15,7 @@ namespace QuantGen.Core.Training;
 /// code stay bit-exact with each other). Loss: KL divergence on the logits for a model ending in Softmax, mean
 /// squared error of the output otherwise. A held-out part of the data picks the step whose parameters are kept, the
 /// PTQ start included: the pass never returns a model with a higher held-out loss than the one it was given.
+/// Factorized layers are trained as their factors (FineTuning.Factorized.cs).
 /// </summary>
 internal static partial class FineTuning
 {
