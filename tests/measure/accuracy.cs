@@ -16,6 +16,7 @@ using QuantGen.Core.IO;
 using QuantGen.Core.Ir;
 using QuantGen.Core.Passes;
 using QuantGen.Core.Quantization;
+using QuantGen.Core.Quantization.Factorization;
 using QuantGen.Onnx;
 
 var root = Directory.GetCurrentDirectory();
@@ -81,6 +82,18 @@ var configs = new (string Name, QuantizationOptions Options, bool Calibrated)[]
     ("W4A4 AdaRound MSE ranges + finetune 8k KL", new() { WeightBits = 4, ActivationBits = 4, RangeMethod = RangeMethod.Mse, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true }, true),
     ("W8A16 default", new() { ActivationBits = 16 }, true),
     ("W4A16 AdaRound (default)", new() { WeightBits = 4, ActivationBits = 16 }, true),
+    // Factorized weights (issue 5) fitted layer by layer, then fine-tuned end to end as factors (issue 20).
+    ("factorized 16x", new() { Compression = WeightCompression.Factorized, CompressionRatio = 16 }, true),
+    ("factorized 16x + finetune 8k", new() { Compression = WeightCompression.Factorized, CompressionRatio = 16, Algorithms = dfq | QuantizationAlgorithms.FineTune, TrainingData = training }, true),
+    ("factorized 16x + finetune 8k 600 steps", new() { Compression = WeightCompression.Factorized, CompressionRatio = 16, Algorithms = dfq | QuantizationAlgorithms.FineTune, TrainingData = training, FineTuneSteps = 600 }, true),
+    ("factorized 16x + finetune 8k KL T2", new() { Compression = WeightCompression.Factorized, CompressionRatio = 16, Algorithms = dfq | QuantizationAlgorithms.FineTune, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 2 }, true),
+    ("factorized 16x + finetune 8k lr 0.03", new() { Compression = WeightCompression.Factorized, CompressionRatio = 16, Algorithms = dfq | QuantizationAlgorithms.FineTune, TrainingData = training, FineTuneLearningRate = 0.03f }, true),
+    ("factorized 16x + finetune 8k lr 0.03 600 steps", new() { Compression = WeightCompression.Factorized, CompressionRatio = 16, Algorithms = dfq | QuantizationAlgorithms.FineTune, TrainingData = training, FineTuneLearningRate = 0.03f, FineTuneSteps = 600 }, true),
+    ("factorized 16x + finetune 8k KL T2 lr 0.03 600 steps", new() { Compression = WeightCompression.Factorized, CompressionRatio = 16, Algorithms = dfq | QuantizationAlgorithms.FineTune, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 2, FineTuneLearningRate = 0.03f, FineTuneSteps = 600 }, true),
+    ("factorized 16x + finetune 8k KL T2 600 steps", new() { Compression = WeightCompression.Factorized, CompressionRatio = 16, Algorithms = dfq | QuantizationAlgorithms.FineTune, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 2, FineTuneSteps = 600 }, true),
+    ("factorized 16x + finetune 8k KL T4", new() { Compression = WeightCompression.Factorized, CompressionRatio = 16, Algorithms = dfq | QuantizationAlgorithms.FineTune, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 4 }, true),
+    ("factorized 16x + finetune 8k KL T2 600 steps offsets", new() { Compression = WeightCompression.Factorized, CompressionRatio = 16, Algorithms = dfq | QuantizationAlgorithms.FineTune, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 2, FineTuneSteps = 600, FineTuneLearnOffsets = true }, true),
+    ("factorized 16x + finetune 8k, AdaRound start", new() { Compression = WeightCompression.Factorized, CompressionRatio = 16, Algorithms = adaFine, TrainingData = training }, true),
     // HAWQ-V2 mixed precision (issue 21) at the weight bits of uniform W4 / W3: widths from {2, 3, 4, 8}, then AdaRound.
     ("mixed at W4 size (AverageWeightBits=4)", new() { AverageWeightBits = 4 }, true),
     ("mixed at W3 size (AverageWeightBits=3)", new() { AverageWeightBits = 3 }, true),

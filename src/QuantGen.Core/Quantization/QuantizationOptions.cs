@@ -68,6 +68,9 @@ public sealed partial record QuantizationOptions
 
     public float FineTuneLearningRate { get; init; } = 0.01f;
 
+    /// <summary>Fine-tuning's worker threads (null: one per core); the result is the same bytes at any count (tests check 1 and 2).</summary>
+    public int? FineTuneThreads { get; init; }
+
     /// <summary>Largest number of calibration samples used (the first N of the file).</summary>
     public int MaxCalibrationSamples { get; init; } = 512;
 

@@ -15,8 +15,9 @@ namespace QuantGen.Core.Training;
 /// code stay bit-exact with each other). Loss: KL divergence on the logits for a model ending in Softmax, mean
 /// squared error of the output otherwise. A held-out part of the data picks the step whose parameters are kept, the
 /// PTQ start included: the pass never returns a model with a higher held-out loss than the one it was given.
+/// Factorized layers are trained as their factors (FineTuning.Factorized.cs).
 /// </summary>
-internal static class FineTuning
+internal static partial class FineTuning
 {
     /// <summary>The float model to distil from, copied now (before the passes that move biases).</summary>
     public static Teacher Teacher(Graph graph, IReadOnlyList<FloatLayer> layers, string? modelPath)
@@ -61,10 +62,10 @@ internal static class FineTuning
         var (data, count, source) = TrainingSet(options, calibration, calibrationSamples, graph, modelPath);
         int validation = Math.Min(options.FineTuneValidationSamples, count / 8);
         int training = count - validation;
-        int threads = Environment.ProcessorCount;
+        int threads = options.FineTuneThreads ?? Environment.ProcessorCount;
 
-        var student = new TrainingGraph<float>(graph, layers, teacher.Model.Output, modelPath);
-        var weighted = student.Layers.Where(l => l.Kind is LayerKinds.Conv or LayerKinds.FullyConnected).ToArray();
+        var student = new TrainingGraph<float>(graph, layers, teacher.Model.Output, modelPath, factors: true);
+        var weighted = student.Layers.Where(l => l.Kind is LayerKinds.Conv or LayerKinds.FullyConnected && l.Factorization is null).ToArray();
         // Weights start on their PTQ grid points (AdaRound's choices); weight steps are the learning-rate unit of a channel.
         foreach (var layer in weighted)
         {
@@ -80,6 +81,7 @@ internal static class FineTuning
             var grid = ActivationGrid.FromRange(range.Min, range.Max, options.ActivationBits);
             grids.Add((value, student.QuantizeValue(value, grid.Scale, grid.ZeroPoint, grid.QMin, grid.QMax), grid.ZeroPoint));
         }
+        var factorized = QuantizeFactors(student);
         // Per parameter array, the size of one step at learning rate 1: grid steps for weights and grids, the output grid's step for biases.
         var units = student.Parameters.Select(p => new float[p.Length]).ToList();
         foreach (var layer in weighted)
@@ -92,6 +94,7 @@ internal static class FineTuning
             for (int c = 0; c < units[s].Length; c++) units[s][c] = layer.WeightScales![c] * options.FineTuneScaleLearningRate;
         }
         foreach (var (_, slot, _) in grids) Array.Fill(units[slot], student.Parameters[slot][0] * options.FineTuneScaleLearningRate);
+        FactorUnits(student, factorized, units, options);
 
         var inputs = new IReadOnlyDictionary<string, float[]>[count];
         for (int s = 0; s < count; s++)
@@ -158,6 +161,7 @@ internal static class FineTuning
                 }
             adam.Step(gradient);
             foreach (var layer in weighted) ClampPositive(student.Parameters[student.SlotsOf(layer).WeightScales]);
+            ClampFactorScales(student, factorized);
             foreach (var (_, slot, zero) in grids)
             {
                 ClampPositive(student.Parameters[slot].AsSpan(0, 1));
@@ -212,6 +216,7 @@ internal static class FineTuning
             layer.WeightScales = scales;
             layer.Bias = student.Parameters[b].ToArray();
         }
+        WriteBackFactors(student, factorized);
         foreach (var (value, slot, _) in grids)
         {
             var grid = student.Parameters[slot];

@@ -36,6 +36,7 @@ internal sealed partial class TrainingGraph<T>
         for (int i = 0; i < Layers.Count; i++)
         {
             var slots = _slots[i];
+            if (FactorsOf(i) is { } factors) weights[i] = PrepareFactors(factors);
             if (slots.Weights < 0) continue;
             var latent = Parameters[slots.Weights];
             if (slots.WeightScales < 0)
@@ -61,6 +62,11 @@ internal sealed partial class TrainingGraph<T>
         {
             var slots = _slots[i];
             if (effective[i] is not { } dw) continue;
+            if (FactorsOf(i) is { } factors)
+            {
+                FinishFactorGradients(factors, dw, gradient);
+                continue;
+            }
             if (slots.WeightScales < 0)
             {
                 TensorPrimitives.Add<T>(gradient[slots.Weights], dw, gradient[slots.Weights]);
@@ -97,6 +103,10 @@ internal sealed partial class TrainingGraph<T>
             T[] y;
             switch (layer.Kind)
             {
+                case LayerKinds.Conv or LayerKinds.FullyConnected when FactorsOf(i) is not null:
+                    y = FactorizedForward(layer, FactorsOf(i)!, state.Weights[i]!, x, out var factorTape);
+                    tape.Aux[i] = factorTape;
+                    break;
                 case LayerKinds.Conv:
                 {
                     var columns = Columns(layer, x);
@@ -186,6 +196,9 @@ internal sealed partial class TrainingGraph<T>
             var x = tape.Values[layer.Inputs[0]];
             switch (layer.Kind)
             {
+                case LayerKinds.Conv or LayerKinds.FullyConnected when FactorsOf(i) is not null:
+                    Accumulate(grads, layer.Inputs[0], FactorizedBackward(layer, FactorsOf(i)!, state.Weights[i]!, (FactorTape)tape.Aux[i]!, dy, effective[i]!, gradient));
+                    break;
                 case LayerKinds.Conv:
                     Accumulate(grads, layer.Inputs[0], ConvBackward(layer, state.Weights[i]!, (T[])tape.Aux[i]!, dy, effective[i]!, gradient[_slots[i].Bias]));
                     break;

@@ -33,7 +33,8 @@ internal sealed partial class TrainingGraph<T> where T : unmanaged, IFloatingPoi
     /// <param name="layers">The layers in execution order (as <see cref="LayerExecutor.Run"/> takes them).</param>
     /// <param name="output">The value the loss reads (e.g. the logits before a Softmax tail).</param>
     /// <param name="modelPath">For diagnostics.</param>
-    public TrainingGraph(Graph graph, IReadOnlyList<FloatLayer> layers, string output, string? modelPath = null)
+    /// <param name="factors">Train factorized layers as their factors (TrainingGraph.Factorized.cs); false reads every weighted layer's float weights (the teacher).</param>
+    public TrainingGraph(Graph graph, IReadOnlyList<FloatLayer> layers, string output, string? modelPath = null, bool factors = false)
     {
         _graph = graph;
         Output = output;
@@ -49,7 +50,8 @@ internal sealed partial class TrainingGraph<T> where T : unmanaged, IFloatingPoi
             var layer = Layers[i];
             CheckDifferentiable(layer, modelPath);
             _slots[i] = new LayerSlots { Weights = -1, Bias = -1, WeightScales = -1 };
-            if (layer.Kind is LayerKinds.Conv or LayerKinds.FullyConnected)
+            if (factors && layer.Factorization is not null) AddFactors(i, layer);
+            else if (layer.Kind is LayerKinds.Conv or LayerKinds.FullyConnected)
             {
                 _slots[i].Weights = Add($"{layer.Name}.weights", Convert(layer.Weights!));
                 _slots[i].Bias = Add($"{layer.Name}.bias", Convert(layer.Bias!));
@@ -172,8 +174,6 @@ internal sealed partial class TrainingGraph<T> where T : unmanaged, IFloatingPoi
         if (layer.IsFloatOp)
             throw new ModelException(ErrorCodes.NoGradient,
                 $"Fine-tuning: the float-island node runs {layer.FloatNode!.OpType} in float, which has no gradient rule; fine-tune a model without float islands.", modelPath, layer.Name);
-        if (layer.Factorization is not null)
-            throw new ModelException(ErrorCodes.NoGradient, "Fine-tuning: factorized weights have no gradient rule yet.", modelPath, layer.Name);
         if (layer.Kind == LayerKinds.Lookup && layer.Function!.Derivative is null)
             throw new ModelException(ErrorCodes.NoGradient, $"Fine-tuning: the Lookup function {layer.Function.Name} has no derivative.", modelPath, layer.Name);
         if (layer.Kind is not (LayerKinds.Conv or LayerKinds.FullyConnected or LayerKinds.MaxPool or LayerKinds.AveragePool or LayerKinds.Add

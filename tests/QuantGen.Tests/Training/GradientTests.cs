@@ -263,10 +263,10 @@ public sealed class GradientTests
             return layer;
         }
 
-        /// <summary>Every parameter's analytic gradient against (L(p + h) − L(p − h)) / 2h, L = Σ r·y over two samples.</summary>
-        public void Check()
+        /// <summary>Every parameter's analytic gradient against (L(p + h) − L(p − h)) / 2h, L = Σ r·y over two samples (factorized layers trained as their factors when <paramref name="factors"/>).</summary>
+        public void Check(bool factors = false)
         {
-            var graph = new TrainingGraph<double>(Graph, Layers, Last);
+            var graph = new TrainingGraph<double>(Graph, Layers, Last, factors: factors);
             var second = Input.Select(v => -0.5 * v + 0.1).ToArray();
             var batch = new[] { Input, second }.Select(x => (IReadOnlyDictionary<string, double[]>)new Dictionary<string, double[]> { ["x"] = x }).ToArray();
             int outputs = Graph.ValueInfos[Last].ElementCount;
