@@ -62,8 +62,16 @@ namespace QuantGen.Generated
             return f + y + fe * Ln2Hi;
         }
 
-        /// <summary>1 / (1 + e^−x) with <see cref="Exp(float)"/>.</summary>
-        internal static float Sigmoid(float x) => float.IsNaN(x) ? x : 1f / (1f + Exp(-x));
+        /// <summary>
+        /// The logistic function with e = <see cref="Exp(float)"/>(−|x|) (in (0, 1], never overflowing): 1 / (1 + e) for
+        /// x ≥ 0, e / (1 + e) below, so a very negative x gives e^x, subnormal, not 0 (FloatMathTests: within 2 ulp).
+        /// </summary>
+        internal static float Sigmoid(float x)
+        {
+            if (float.IsNaN(x)) return x;
+            float e = Exp(-global::System.BitConverter.Int32BitsToSingle(global::System.BitConverter.SingleToInt32Bits(x) & int.MaxValue));
+            return (x < 0f ? e : 1f) / (1f + e);
+        }
 
         /// <summary>tanh in float32 (FloatMathTests: within 2 ulp); the sign of x, so tanh(−0) = −0; ±1 beyond ±9.</summary>
         internal static float Tanh(float x)
@@ -83,9 +91,6 @@ namespace QuantGen.Generated
             }
             return global::System.BitConverter.Int32BitsToSingle(global::System.BitConverter.SingleToInt32Bits(y) | sign);
         }
-
-        /// <summary>Unary's transcendental ops (1 Sigmoid, 2 Tanh, 3 Exp, 4 Log) on one value.</summary>
-        private static float Transcendental(float x, int op) => op == 1 ? Sigmoid(x) : op == 2 ? Tanh(x) : op == 3 ? Exp(x) : Log(x);
 
         /// <summary>
         /// The sum of <paramref name="n"/> values at start, start + stride, … in the fixed order: lane l (0-7) sums the
@@ -212,7 +217,9 @@ namespace QuantGen.Generated
         private static global::System.Runtime.Intrinsics.Vector256<float> Sigmoid(global::System.Runtime.Intrinsics.Vector256<float> x)
         {
             var one = global::System.Runtime.Intrinsics.Vector256.Create(1f);
-            var y = one / (one + Exp(x ^ global::System.Runtime.Intrinsics.Vector256.Create(-0f))); // −x as the sign bit flipped, as the scalar negation
+            var sign = global::System.Runtime.Intrinsics.Vector256.Create(-0f);
+            var e = Exp((x & ~sign) ^ sign); // −|x|: the sign bit set, as the scalar negation of |x|
+            var y = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.LessThan(x, global::System.Runtime.Intrinsics.Vector256<float>.Zero), e, one) / (one + e);
             return global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.Equals(x, x), y, x);
         }
 
