@@ -19,7 +19,7 @@ namespace QuantGen.Tests.Kernels;
 public sealed class FloatMathTests(ITestOutputHelper output)
 {
     /// <summary>The documented bounds (docs/generator.md, "Float math"), in ulps of the correctly rounded result.</summary>
-    private const double ExpUlps = 1, LogUlps = 1, SigmoidUlps = 2, TanhUlps = 2;
+    private const double ExpUlps = 1, LogUlps = 1, SigmoidUlps = 2.5, TanhUlps = 1.5;
 
     [Fact]
     public void ExpIsWithinItsBoundOnADenseSweep()
@@ -203,18 +203,18 @@ public sealed class FloatMathTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// x [1,2,6,16] → Exp → Tanh (a float island at the start) → Conv 3×3 → Softmax over the last axis (16 contiguous
-    /// values) → Sigmoid → Log → Softmax over the channels (stride 96) → y [1,4,6,16]: every Float layer with the
+    /// x [1,2,6,16] → Exp (a float island at the start) → Conv 3×3 → Softmax over the last axis (16 contiguous values) →
+    /// Tanh → Sigmoid → Log → Softmax over the channels (stride 96) → y [1,4,6,16]: every Float layer with the
     /// kernels' own functions (FloatIslandTests runs its generated class against the simulator, bit for bit).
     /// </summary>
     internal static Model TranscendentalIslands()
     {
         var g = new SyntheticModels(19);
-        g.Node("Exp", "grow", ["x"], "t")
-            .Node("Tanh", "squash", ["t"], "e")
+        g.Node("Exp", "grow", ["x"], "e")
             .Node("Conv", "conv", ["e", g.Weights("w", 4, 2, 3, 3)], "c", Ints("kernel_shape", 3, 3), Ints("pads", 1, 1, 1, 1))
             .Node("Softmax", "rows", ["c"], "r", Int("axis", -1))
-            .Node("Sigmoid", "gate", ["r"], "s")
+            .Node("Tanh", "squash", ["r"], "t")
+            .Node("Sigmoid", "gate", ["t"], "s")
             .Node("Log", "log", ["s"], "l")
             .Node("Softmax", "channels", ["l"], "y", Int("axis", 1));
         return g.Build("transcendental", [1, 2, 6, 16], [1, 4, 6, 16]);
