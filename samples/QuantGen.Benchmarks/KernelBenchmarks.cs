@@ -174,6 +174,15 @@ public class KernelBenchmarks
     [Benchmark(Description = "Float Add 4096")]
     public void FloatAdd() => FloatKernels.Binary(_fa, _fb, _fy, [4096], [1], [1], 0);
 
+    [Benchmark(Description = "Float Exp 4096")]
+    public void FloatExp() => FloatKernels.Unary(_fa, _fy, 3, 0f, 0f);
+
+    [Benchmark(Description = "Float Sigmoid 4096")]
+    public void FloatSigmoid() => FloatKernels.Unary(_fa, _fy, 1, 0f, 0f);
+
+    [Benchmark(Description = "Float Softmax 4096")]
+    public void FloatSoftmax() => FloatKernels.Softmax(_fa, _fy, 1, 4096, 1);
+
     [Benchmark(Description = "Float Conv1d 1->64 k512 s160 x4000")]
     public void FloatConv1d() =>
         FloatKernels.Conv(_audio, _stft, default, _stftOut, 1, 1, 1, 4000, 64, 1, 22, 1, 512, 1, 160, 0, 0, 1, 1, 1);

@@ -94,7 +94,7 @@ namespace QuantGen.Generated
             return i;
         }
 
-        /// <summary>Unary's vector part for the ops that are exact IEEE operations (not the transcendental ones); returns how many it wrote.</summary>
+        /// <summary>Unary's vector part (the transcendental ops in QuantGenFloatKernels.Math.cs); returns how many it wrote.</summary>
         private static int UnaryVector(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int op, float alpha, float beta)
         {
             if (x.Length < y.Length) return 0;
@@ -145,7 +145,7 @@ namespace QuantGen.Generated
                 case 11: // Clip to [alpha, beta].
                     for (; i + 8 <= y.Length; i += 8) Store8(Clamp(Load8(x, i), va, vb), y, i);
                     break;
-                default: return 0; // Sigmoid, Tanh, Exp, Log: MathF, scalar.
+                default: return TranscendentalVector(x, y, op); // Sigmoid, Tanh, Exp, Log: QuantGenFloatKernels.Math.cs
             }
             return i;
         }

@@ -79,10 +79,10 @@ namespace QuantGen.Generated
             switch (op)
             {
                 case 0: for (int i = start; i < y.Length; i++) { float v = x[i]; y[i] = float.IsNaN(v) ? v : v > 0f ? v : 0f; } break;
-                case 1: for (int i = start; i < y.Length; i++) y[i] = 1f / (1f + global::System.MathF.Exp(-x[i])); break;
-                case 2: for (int i = start; i < y.Length; i++) y[i] = global::System.MathF.Tanh(x[i]); break;
-                case 3: for (int i = start; i < y.Length; i++) y[i] = global::System.MathF.Exp(x[i]); break;
-                case 4: for (int i = start; i < y.Length; i++) y[i] = global::System.MathF.Log(x[i]); break;
+                case 1: for (int i = start; i < y.Length; i++) y[i] = Sigmoid(x[i]); break; // QuantGenFloatKernels.Math.cs
+                case 2: for (int i = start; i < y.Length; i++) y[i] = Tanh(x[i]); break;
+                case 3: for (int i = start; i < y.Length; i++) y[i] = Exp(x[i]); break;
+                case 4: for (int i = start; i < y.Length; i++) y[i] = Log(x[i]); break;
                 case 5: for (int i = start; i < y.Length; i++) y[i] = global::System.MathF.Sqrt(x[i]); break;
                 case 6: for (int i = start; i < y.Length; i++) y[i] = global::System.Math.Abs(x[i]); break;
                 case 7: for (int i = start; i < y.Length; i++) y[i] = -x[i]; break;
@@ -102,23 +102,6 @@ namespace QuantGen.Generated
 
         /// <summary>Math.Clamp's order of tests (NaN passes through).</summary>
         private static float Clamp(float value, float min, float max) => value < min ? min : value > max ? max : value;
-
-        /// <summary>
-        /// Softmax of each of outer · inner slices of n elements (stride inner), as the reference operator computes it:
-        /// in double, max subtracted, exp summed in index order, divided, rounded once to float.
-        /// </summary>
-        public static void Softmax(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int outer, int n, int inner)
-        {
-            for (int o = 0; o < outer; o++)
-                for (int j = 0; j < inner; j++)
-                {
-                    int b = o * n * inner + j;
-                    double max = double.NegativeInfinity, sum = 0;
-                    for (int i = 0; i < n; i++) max = global::System.Math.Max(max, x[b + i * inner]);
-                    for (int i = 0; i < n; i++) sum += global::System.Math.Exp(x[b + i * inner] - max);
-                    for (int i = 0; i < n; i++) y[b + i * inner] = (float)(global::System.Math.Exp(x[b + i * inner] - max) / sum);
-                }
-        }
 
         /// <summary>
         /// LayerNormalization of each of <paramref name="outer"/> rows of <paramref name="n"/> elements, as the reference
@@ -385,7 +368,7 @@ namespace QuantGen.Generated
                 }
         }
 
-        /// <summary>GlobalAveragePool (max 0: the plane's float32 sum in index order over its size) or GlobalMaxPool (max 1) of each plane.</summary>
+        /// <summary>GlobalAveragePool (max 0: the plane's float32 <see cref="FixedSum"/> over its size) or GlobalMaxPool (max 1) of each plane.</summary>
         public static void GlobalPool(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int planes, int size, int max)
         {
             for (int p = 0; p < planes; p++)
@@ -404,8 +387,7 @@ namespace QuantGen.Generated
                 }
                 else
                 {
-                    for (int i = 0; i < size; i++) acc += plane[i];
-                    y[p] = acc / size;
+                    y[p] = FixedSum(plane, 0, size, 1) / size;
                 }
             }
         }

@@ -10,7 +10,7 @@ namespace QuantGen.Core.Quantization;
 /// the ReferenceExecutor runs), in the quantizer's passes and in the IntegerSimulator alike; the build reports them
 /// (QG0022) or, with FloatFallback="false", refuses them all at once (QG0024).
 /// </summary>
-internal static class FloatIslands
+internal static partial class FloatIslands
 {
     /// <summary>Samples drawn from the stated input ranges to bound float island outputs in a data-free build.</summary>
     public const int DataFreeSamples = 32;

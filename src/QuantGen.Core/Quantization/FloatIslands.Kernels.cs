@@ -1,0 +1,43 @@
+using QuantGen.Core.Artifact;
+using QuantGen.Generated;
+
+namespace QuantGen.Core.Quantization;
+
+/// <summary>
+/// The simulator's float layers whose float kernel computes its own function rather than the reference operator's
+/// (QuantGenFloatKernels.Math.cs: Sigmoid, Tanh, Exp and Log as float32 polynomials, Softmax and GlobalAveragePool
+/// with a fixed summation order): the simulator calls that kernel (the one the generated class emits, from the
+/// QuantGen.Kernels project), so the generated class and the simulator stay bit-identical. The quantizer's passes and
+/// the ReferenceExecutor (compared with ONNX Runtime) keep the reference operators; the two agree within the kernels'
+/// documented error (docs/generator.md, "Float math").
+/// </summary>
+internal static partial class FloatIslands
+{
+    /// <summary>The ops whose artifact layer the simulator runs through its float kernel (see the class summary).</summary>
+    private static readonly HashSet<string> KernelOps = new(StringComparer.Ordinal) { "Sigmoid", "Tanh", "Exp", "Log", "Softmax", "GlobalAveragePool" };
+
+    /// <summary>
+    /// An artifact float layer as the generated class computes it: through its float kernel for the ops in
+    /// <see cref="KernelOps"/>, through the reference operator for the rest (bit-identical there by construction).
+    /// </summary>
+    public static float[] Execute(ArtifactLayer layer, Func<string, (float[] Data, int[] Shape)> read, Func<string, ArtifactTensor> tensor)
+    {
+        if (!KernelOps.Contains(FloatLayers.OpOf(layer.Kind)!)) return Execute(layer, read);
+        var calls = FloatLayers.Describe(layer, tensor);
+        var y = new float[tensor(layer.Outputs[0]).ElementCount];
+        foreach (var call in calls)
+        {
+            var a = call.Arguments;
+            if (a[0].Kind != FloatArgumentKind.Operand || FloatLayers.Source(layer, a[0].Index) is not (var source and >= 0)) return Execute(layer, read);
+            var x = read(layer.Inputs[source]).Data;
+            switch (call.Kernel)
+            {
+                case "Unary": QuantGenFloatKernels.Unary(x, y, a[2].Value, a[3].FloatValue, a[4].FloatValue); break;
+                case "Softmax": QuantGenFloatKernels.Softmax(x, y, a[2].Value, a[3].Value, a[4].Value); break;
+                case "GlobalPool": QuantGenFloatKernels.GlobalPool(x, y, a[2].Value, a[3].Value, a[4].Value); break;
+                default: return Execute(layer, read);
+            }
+        }
+        return y;
+    }
+}
