@@ -134,6 +134,8 @@ public sealed class OscillationTests(ITestOutputHelper output)
             MaxCalibrationSamples = 128,
             FineTuneSteps = 60,
             FineTuneEvaluateEvery = 20,
+            // The latent weights start on their grid points: at 0.1 grid steps per step they reach a rounding boundary within the 60 steps.
+            FineTuneLearningRate = 0.1f,
             FineTuneDampening = 0.05f,
             FineTuneFreezeThreshold = 0.015f,
         };
@@ -168,7 +170,10 @@ public sealed class OscillationTests(ITestOutputHelper output)
         var options = new QuantizationOptions().WithFineTuneText("300", "0.02", "kl", "0.1", "0.03");
         Assert.Equal((300, 0.02f, true, 0.1f, 0.03f), (options.FineTuneSteps, options.FineTuneLearningRate, options.FineTuneKullbackLeibler, options.FineTuneDampening, options.FineTuneFreezeThreshold));
         Assert.False(new QuantizationOptions().WithFineTuneText(null, "", " MSE ", null, null).FineTuneKullbackLeibler);
-        Assert.Equal(new QuantizationOptions(), new QuantizationOptions().WithFineTuneText("", " ", null, null, null));
+        var defaults = new QuantizationOptions();
+        var unset = defaults.WithFineTuneText("", " ", null, null, null);
+        Assert.Equal((defaults.FineTuneSteps, defaults.FineTuneLearningRate, defaults.FineTuneKullbackLeibler, defaults.FineTuneDampening, defaults.FineTuneFreezeThreshold),
+            (unset.FineTuneSteps, unset.FineTuneLearningRate, unset.FineTuneKullbackLeibler, unset.FineTuneDampening, unset.FineTuneFreezeThreshold));
         foreach (var (steps, rate, loss, expected) in new[] { ("x", "", "", "FineTuneSteps"), ("", "fast", "", "FineTuneLearningRate"), ("", "", "ce", "FineTuneLoss") })
         {
             var e = Assert.Throws<ModelException>(() => new QuantizationOptions().WithFineTuneText(steps, rate, loss, null, null));
