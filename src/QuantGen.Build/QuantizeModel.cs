@@ -15,7 +15,7 @@ namespace QuantGen.Build;
 /// first (missing files, bad bit-widths are QG errors before anything runs), then turns the CLI's
 /// "PATH: error QGnnnn: message" lines into MSBuild errors with code and file.
 /// </summary>
-public sealed class QuantizeModel : ToolTask
+public sealed partial class QuantizeModel : ToolTask
 {
     private static readonly char[] Semicolon = [';'];
     private static readonly Regex DiagnosticLine = new(@"^(?<file>.*?): (?<kind>error|warning) (?<code>QG\d{4}): (?<message>.*)$", RegexOptions.CultureInvariant);
@@ -161,7 +161,7 @@ public sealed class QuantizeModel : ToolTask
                 Error("QG0016", ModelPath, $"Calibration file '{file}'{(name.Length > 0 ? $" (input '{name}')" : "")} does not exist.");
         CheckInt("WeightBits", WeightBits, 2, 8, "2 to 8");
         if (ActivationBits != "16")
-            CheckInt("ActivationBits", ActivationBits, 4, 8, "4 to 8 or 16");
+            CheckInt("ActivationBits", ActivationBits, 3, 8, "3 to 8 or 16");
         foreach (var (name, file) in TrainingDataFiles())
             if (!File.Exists(file))
                 Error("QG0096", ModelPath, $"Training data file '{file}'{(name.Length > 0 ? $" (input '{name}')" : "")} does not exist.");
@@ -236,6 +236,7 @@ public sealed class QuantizeModel : ToolTask
         AppendIfSet(args, "--average-weight-bits ", AverageWeightBits);
         AppendIfSet(args, "--first-layer-weight-bits ", FirstLayerWeightBits);
         AppendIfSet(args, "--last-layer-weight-bits ", LastLayerWeightBits);
+        AppendFineTune(args); // QuantizeModel.FineTune.cs
         if (string.Equals(ExportQdq.Trim(), "true", StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(QdqPath))
         {
             args.AppendSwitchIfNotNull("--qdq-output ", QdqPath);

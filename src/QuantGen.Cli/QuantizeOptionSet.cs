@@ -13,7 +13,7 @@ internal sealed class QuantizeOptionSet
 {
     private readonly Option<string[]> _calibration = new("--calibration") { Description = "Calibration data: FILE.npy, or NAME=FILE.npy per input (repeatable). Data-free without it." };
     private readonly Option<int> _weightBits = new("--weight-bits") { DefaultValueFactory = _ => 8, Description = "Weight bit-width, 2 to 8." };
-    private readonly Option<int> _activationBits = new("--activation-bits") { DefaultValueFactory = _ => 8, Description = "Activation bit-width: 4 to 8 (u8 storage, 2^b levels) or 16 (i16)." };
+    private readonly Option<int> _activationBits = new("--activation-bits") { DefaultValueFactory = _ => 8, Description = "Activation bit-width: 3 to 8 (u8 storage, 2^b levels) or 16 (i16)." };
     private readonly Option<string[]> _trainingData = new("--training-data") { Description = "Fine-tuning (--algorithms ...;finetune): unlabeled inputs, FILE.npy or NAME=FILE.npy per input (repeatable), in the calibration format; default: the calibration data." };
     private readonly Option<string?> _algorithms = new("--algorithms") { Description = "Passes: cle;bias-absorption;bias-correction;adaround, none, or default (docs/accuracy.md)." };
     private readonly Option<string?> _rangeMethod = new("--range-method") { Description = "Range setting: minmax, mse, percentile, or default." };
@@ -38,6 +38,7 @@ internal sealed class QuantizeOptionSet
     private readonly Option<string?> _inputStd = new("--input-std") { Description = "Data-free: the inputs' standard deviation, V or NAME=V;NAME2=V (with --input-mean)." };
     private readonly Option<string?> _encodings = new("--encodings") { Description = "An AIMET encodings JSON (0.6.1, 1.0.0, 2.0.0) whose ranges override QuantGen's for the tensors and parameters it names (docs/interop.md)." };
     private readonly CommonOptions.BudgetOptions _budget = new();
+    private readonly FineTuneOptionSet _fineTune = new();
 
     public void AddTo(Command command)
     {
@@ -47,12 +48,13 @@ internal sealed class QuantizeOptionSet
             _factorRank, _factorSparsity, _factorBits, _sizeBudget, _averageWeightBits, _firstLayerWeightBits, _lastLayerWeightBits, _batch, _dims, _inputShapes, _inputRange, _inputMean, _inputStd, _encodings,
         })
             command.Options.Add(option);
+        foreach (var option in _fineTune.Options) command.Options.Add(option);
         _budget.AddTo(command);
     }
 
     public string[]? Calibration(ParseResult r) => r.GetValue(_calibration);
 
-    public QuantizationOptions Read(ParseResult r) => new()
+    public QuantizationOptions Read(ParseResult r) => _fineTune.Read(r, new()
     {
         WeightBits = r.GetValue(_weightBits),
         ActivationBits = r.GetValue(_activationBits),
@@ -78,5 +80,5 @@ internal sealed class QuantizeOptionSet
         AverageWeightBits = QuantizationOptions.ParseAverageWeightBits(r.GetValue(_averageWeightBits)),
         FirstLayerWeightBits = QuantizationOptions.ParseLayerBits("FirstLayerWeightBits", r.GetValue(_firstLayerWeightBits)),
         LastLayerWeightBits = QuantizationOptions.ParseLayerBits("LastLayerWeightBits", r.GetValue(_lastLayerWeightBits)),
-    };
+    });
 }

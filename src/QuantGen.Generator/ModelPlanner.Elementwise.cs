@@ -62,7 +62,7 @@ namespace QuantGen.Generator
                         int chunk = input.ElementCount / outer;
                         calls.Add(Call(Library, "ConcatPart",
                             Line(Pos(In(layer.Inputs[j])), Pos(Out(y)), Named("outer", outer), Named("chunk", chunk), Named("stride", stride), Named("offset", offset)),
-                            Line(Named("zx", input.ZeroPoint), Named("multiplier", multipliers[j]), Named("shift", shifts[j]), Named("zy", outT.ZeroPoint))));
+                            Line(Named("zx", input.ZeroPoint), Named("multiplier", multipliers[j]), Named("shift", shifts[j]), Named("zy", outT.ZeroPoint), Named("lo", outT.QMin), Named("hi", outT.QMax))));
                         offset += chunk;
                     }
                     return new KernelCalls(new(calls.ToArray()));

@@ -121,11 +121,12 @@ namespace QuantGen.Generated
 
         /// <summary>
         /// One input of a Concat (docs/artifact.md): for each of the <paramref name="outer"/> slabs, its <paramref name="chunk"/>
-        /// elements requantized onto the output grid and written at y[o·stride + offset]. The grids' identity (multiplier
-        /// 2^30, shift 30, equal zero points) is a copy.
+        /// elements requantized onto the output grid [<paramref name="lo"/>, <paramref name="hi"/>] (0..255, or 0..2^b − 1
+        /// for ActivationBits b below 8) and written at y[o·stride + offset]. The grids' identity (multiplier 2^30, shift
+        /// 30, equal zero points) is a copy.
         /// </summary>
         public static void ConcatPart(global::System.ReadOnlySpan<byte> x, global::System.Span<byte> y, int outer, int chunk, int stride, int offset,
-            int zx, int multiplier, int shift, int zy)
+            int zx, int multiplier, int shift, int zy, int lo, int hi)
         {
             if (outer < 1 || chunk < 0 || x.Length < outer * chunk || offset + chunk > stride || y.Length < outer * stride)
                 throw new global::System.ArgumentException("Concat's slabs do not fit its buffers.");
@@ -135,7 +136,7 @@ namespace QuantGen.Generated
                 var from = x.Slice(o * chunk, chunk);
                 var to = y.Slice(o * stride + offset, chunk);
                 if (copy) from.CopyTo(to);
-                else AffineRun(from, to, zx, multiplier, 0, shift, zy, 0, 255);
+                else AffineRun(from, to, zx, multiplier, 0, shift, zy, lo, hi);
             }
         }
 

@@ -80,6 +80,18 @@ var configs = new (string Name, QuantizationOptions Options, bool Calibrated)[]
     ("W4A4 AdaRound MSE ranges", new() { WeightBits = 4, ActivationBits = 4, RangeMethod = RangeMethod.Mse }, true),
     ("W4A4 AdaRound + finetune 8k KL", new() { WeightBits = 4, ActivationBits = 4, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true }, true),
     ("W4A4 AdaRound MSE ranges + finetune 8k KL", new() { WeightBits = 4, ActivationBits = 4, RangeMethod = RangeMethod.Mse, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true }, true),
+    // Oscillation dampening and iterative freezing (issue 20; fashion_mobilenet, docs/accuracy.md): AdaRound 500 iterations, MSE ranges, KL, 100 steps.
+    ("W3A3 AdaRound MSE ranges", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500 }, true),
+    ("W3A3 + finetune 8k KL", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneSteps = 100 }, true),
+    ("W3A3 + finetune 8k KL dampening 0.01", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneSteps = 100, FineTuneDampening = 0.01f }, true),
+    ("W3A3 + finetune 8k KL dampening 1", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneSteps = 100, FineTuneDampening = 1 }, true),
+    ("W3A3 + finetune 8k KL freezing 0.02", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneSteps = 100, FineTuneFreezeThreshold = 0.02f }, true),
+    // The latent weights start on their grid points: at lr 0.01 (0.01 grid steps per step) few reach a rounding boundary in 100 steps; at 0.1 they do.
+    ("W3A3 + finetune 8k KL lr 0.1", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneSteps = 100, FineTuneLearningRate = 0.1f }, true),
+    ("W3A3 + finetune 8k KL lr 0.1 dampening 1", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneSteps = 100, FineTuneLearningRate = 0.1f, FineTuneDampening = 1 }, true),
+    ("W3A3 + finetune 8k KL lr 0.1 freezing 0.02", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneSteps = 100, FineTuneLearningRate = 0.1f, FineTuneFreezeThreshold = 0.02f }, true),
+    ("W4A4 AdaRound MSE ranges 500", new() { WeightBits = 4, ActivationBits = 4, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500 }, true),
+    ("W4A4 + finetune 8k KL", new() { WeightBits = 4, ActivationBits = 4, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneSteps = 100 }, true),
     ("W8A16 default", new() { ActivationBits = 16 }, true),
     ("W4A16 AdaRound (default)", new() { WeightBits = 4, ActivationBits = 16 }, true),
     // Factorized weights (issue 5) fitted layer by layer, then fine-tuned end to end as factors (issue 20).

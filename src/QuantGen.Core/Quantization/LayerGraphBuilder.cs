@@ -55,8 +55,9 @@ internal sealed partial class LayerGraphBuilder
                 // FloatNodes: a requested node is a float island whatever kernels exist (LayerGraphBuilder.Requested.cs).
                 var layer = builder.IsRequestedFloat(node) ? builder.BuildRequestedFloat(node) : builder.BuildLayer(node, batchNorms);
                 builder.RefuseFusedRequested(layer);
-                // The elementwise kinds have 8-bit kernels only: at 16 bits their nodes run in float instead.
-                if (layer is not null && activationBits != 8 && layer.Kind is LayerKinds.Lookup or LayerKinds.Affine or LayerKinds.Mul or LayerKinds.Concat or LayerKinds.Remap or LayerKinds.Resize or LayerKinds.MatMul)
+                // The elementwise kinds have 8-bit kernels only: at 16 bits their nodes run in float instead. Below 8 bits
+                // they are the 8-bit kernels on a narrower grid (tables, clamps and requantizations use the tensor's QMIN..QMAX).
+                if (layer is not null && activationBits > 8 && layer.Kind is LayerKinds.Lookup or LayerKinds.Affine or LayerKinds.Mul or LayerKinds.Concat or LayerKinds.Remap or LayerKinds.Resize or LayerKinds.MatMul)
                     throw new ModelException(ErrorCodes.NotQuantizable, $"{layer.Kind} has no kernel for {activationBits}-bit activations yet.");
                 if (layer is not null && activationBits != 8 && builder.ExpandsOperands(layer)) // LayerGraphBuilder.Broadcast.cs
                     throw new ModelException(ErrorCodes.NotQuantizable, $"{layer.Kind} with broadcasting expands an operand by a Remap, which has no kernel for {activationBits}-bit activations yet.");

@@ -43,6 +43,15 @@ public sealed partial record QuantizationOptions
     /// <summary>Whether activation grids learn their offset β (LSQ+); false keeps each grid's zero point, so the written-back grid is exactly the trained one.</summary>
     public bool FineTuneLearnOffsets { get; init; }
 
+    /// <summary>
+    /// Oscillation dampening's final weight λ (Nagel et al. 2022; 0 = off): λ·Σ ((w − ŵ)/s)² pulls each latent weight
+    /// toward the grid point it rounds to; annealed from 0 with a cosine (Training/Oscillations.cs).
+    /// </summary>
+    public float FineTuneDampening { get; init; }
+
+    /// <summary>Iterative freezing (0 = off): a weight whose oscillation frequency (EMA, momentum 0.01) exceeds this is frozen at its rounded integer EMA.</summary>
+    public float FineTuneFreezeThreshold { get; init; }
+
     private void ValidateFineTune()
     {
         if (FineTuneSteps is < 1 or > 1_000_000 || FineTuneBatch is < 1 or > 4096 || !(FineTuneLearningRate > 0 && FineTuneLearningRate <= 1))
@@ -54,5 +63,6 @@ public sealed partial record QuantizationOptions
             throw new ModelException(ErrorCodes.InvalidOption, "Fine-tuning: the relative learning rates of scales and weights must be in 0..10.");
         if (!(FineTuneTemperature >= 0.1f && FineTuneTemperature <= 100))
             throw new ModelException(ErrorCodes.InvalidOption, $"Fine-tuning: temperature {FineTuneTemperature} must be in 0.1..100.");
+        ValidateOscillations();
     }
 }

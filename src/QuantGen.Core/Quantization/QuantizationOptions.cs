@@ -47,7 +47,7 @@ public sealed partial record QuantizationOptions
     public int WeightBits { get; init; } = 8;
 
     /// <summary>
-    /// Activation bit-width: 4 to 8 (asymmetric, stored in u8, q ∈ [0, 2^b − 1]: the same kernels, a narrower grid) or
+    /// Activation bit-width: 3 to 8 (asymmetric, stored in u8, q ∈ [0, 2^b − 1]: the same kernels, a narrower grid) or
     /// 16 (symmetric i16 with int64 accumulators, TFLite's "16x8"; docs/quantization.md). Every activation of the model has this width.
     /// </summary>
     public int ActivationBits { get; init; } = 8;
@@ -152,8 +152,8 @@ public sealed partial record QuantizationOptions
     {
         if (WeightBits is < 2 or > 8)
             throw new ModelException(ErrorCodes.InvalidOption, $"WeightBits={WeightBits} is not supported: use 2 to 8.");
-        if (ActivationBits is not (>= 4 and <= 8 or 16))
-            throw new ModelException(ErrorCodes.InvalidOption, $"ActivationBits={ActivationBits} is not supported: use 4 to 8 or 16.");
+        if (ActivationBits is not (>= 3 and <= 8 or 16))
+            throw new ModelException(ErrorCodes.InvalidOption, $"ActivationBits={ActivationBits} is not supported: use 3 to 8 or 16.");
         if (BatchSize is < 1 or > 4096)
             throw new ModelException(ErrorCodes.InvalidOption, $"BatchSize={BatchSize} is out of range 1..4096.");
         if (MinCalibrationSamples < 1 || MaxCalibrationSamples < 1)

@@ -26,6 +26,15 @@ internal sealed class FineTuneLog
 
     public int BestStep { get; set; }
 
+    /// <summary>Per weighted layer, the oscillation statistics at the last step (Training/Oscillations.cs).</summary>
+    public List<OscillationStatistics> Oscillations { get; } = new();
+
+    /// <summary>Oscillation dampening's final λ and the freeze threshold (0 = off).</summary>
+    public float Dampening { get; init; }
+
+    /// <summary>See <see cref="Dampening"/>.</summary>
+    public float FreezeThreshold { get; init; }
+
     public double Seconds { get; set; }
 
     /// <summary>The student's outputs (fake-quantized forward) on the held-out samples at the start, and with the kept parameters: what the integer model should compute.</summary>
@@ -35,7 +44,10 @@ internal sealed class FineTuneLog
     public float[][]? KeptOutputs { get; set; }
 
     /// <summary>One line for the build summary.</summary>
-    public string Summary() => BestStep == 0
+    public string Summary() => Result() + (Oscillations.Count == 0 ? "" : string.Create(CultureInfo.InvariantCulture,
+        $"; {Percent(OscillationTotals().Oscillating)} of the weights oscillating at the last step{(FreezeThreshold > 0 ? $", {Percent(OscillationTotals().Frozen)} frozen" : "")}"));
+
+    private string Result() => BestStep == 0
         ? string.Create(CultureInfo.InvariantCulture, $"fine-tuning kept the PTQ result (no step lowered the held-out {LossName} {Points[0].ValidationLoss:G4})")
         : string.Create(CultureInfo.InvariantCulture, $"fine-tuned, held-out {LossName} {Points[0].ValidationLoss:G4} → {Points.First(p => p.Step == BestStep).ValidationLoss:G4} at step {BestStep}");
 
@@ -49,6 +61,12 @@ internal sealed class FineTuneLog
         md.Append("| step | training loss | held-out loss | s/step |\n|---|---|---|---|\n");
         foreach (var p in Points)
             md.Append(CultureInfo.InvariantCulture, $"| {p.Step}{(p.Step == BestStep ? " (kept)" : "")} | {Number(p.TrainingLoss)} | {Number(p.ValidationLoss)} | {(p.Step == 0 ? "" : p.SecondsPerStep.ToString("F3", CultureInfo.InvariantCulture))} |\n");
+        if (Oscillations.Count > 0)
+        {
+            md.Append('\n').Append(OscillationDescription()).Append("\n\n| layer | weights | oscillating | frozen | mean frequency |\n|---|---|---|---|---|\n");
+            foreach (var o in Oscillations)
+                md.Append(CultureInfo.InvariantCulture, $"| {o.Layer.Replace("|", "\\|", StringComparison.Ordinal)} | {o.Weights} | {Percent(o.Oscillating, o.Weights)} | {Percent(o.Frozen, o.Weights)} | {o.MeanFrequency:G3} |\n");
+        }
         return md.ToString();
     }
 
@@ -72,8 +90,33 @@ internal sealed class FineTuneLog
         foreach (var p in Points)
             html.Append(CultureInfo.InvariantCulture, $"<tr><td>{p.Step}{(p.Step == BestStep ? " (kept)" : "")}</td><td>{Number(p.TrainingLoss)}</td><td>{Number(p.ValidationLoss)}</td><td>{(p.Step == 0 ? "" : p.SecondsPerStep.ToString("F3", CultureInfo.InvariantCulture))}</td></tr>\n");
         html.Append("</tbody>\n</table>\n");
+        if (Oscillations.Count > 0)
+        {
+            html.Append("<p>").Append(WebUtility.HtmlEncode(OscillationDescription())).Append("</p>\n<table>\n<thead><tr><th>layer</th><th>weights</th><th>oscillating</th><th>frozen</th><th>mean frequency</th></tr></thead>\n<tbody>\n");
+            foreach (var o in Oscillations)
+                html.Append(CultureInfo.InvariantCulture, $"<tr><td>{WebUtility.HtmlEncode(o.Layer)}</td><td>{o.Weights}</td><td>{Percent(o.Oscillating, o.Weights)}</td><td>{Percent(o.Frozen, o.Weights)}</td><td>{o.MeanFrequency:G3}</td></tr>\n");
+            html.Append("</tbody>\n</table>\n");
+        }
         return html.ToString();
     }
+
+    /// <summary>The whole model's fractions of oscillating and frozen weights at the last step.</summary>
+    public (double Oscillating, double Frozen) OscillationTotals()
+    {
+        long weights = Oscillations.Sum(o => (long)o.Weights);
+        return weights == 0 ? (0, 0) : (Oscillations.Sum(o => (long)o.Oscillating) / (double)weights, Oscillations.Sum(o => (long)o.Frozen) / (double)weights);
+    }
+
+    private string OscillationDescription()
+    {
+        var (oscillating, frozen) = OscillationTotals();
+        return string.Create(CultureInfo.InvariantCulture,
+            $"Weight oscillations at step {Steps} (a weight oscillates when its integer value changes against its previous change; frequency = EMA with momentum {OscillationTracker.Momentum:G2}; oscillating = frequency ≥ {OscillationTracker.ReportThreshold:G2}): {Percent(oscillating)} oscillating, {Percent(frozen)} frozen; dampening λ {(Dampening > 0 ? Dampening.ToString("G4", CultureInfo.InvariantCulture) : "off")}, freezing {(FreezeThreshold > 0 ? "above frequency " + FreezeThreshold.ToString("G4", CultureInfo.InvariantCulture) : "off")}.");
+    }
+
+    private static string Percent(int count, int total) => total == 0 ? "" : Percent(count / (double)total);
+
+    private static string Percent(double fraction) => (100 * fraction).ToString("F2", CultureInfo.InvariantCulture) + "%";
 
     private static string Number(double value) => double.IsFinite(value) ? value.ToString("G4", CultureInfo.InvariantCulture) : "";
 }

@@ -74,6 +74,9 @@ internal static partial class FineTuning
             dequantized.AsSpan().CopyTo(student.Parameters[w]);
             student.QuantizeWeights(layer, layer.WeightScales!, layer.WeightBits);
         }
+        // Every weight's oscillations are tracked (the report has them with or without dampening and freezing).
+        var trackers = weighted.Select(l => new OscillationTracker(l.Name, student.Parameters[student.SlotsOf(l).Weights], student.Parameters[student.SlotsOf(l).WeightScales],
+            l.FanIn, WeightQuantizer.MaxLevel(l.WeightBits))).ToArray();
         var grids = new List<(string Value, int Slot, int ZeroPoint)>();
         foreach (var value in graph.Inputs.Select(i => i.Name).Concat(student.Layers.Where(HasOwnGrid).Select(l => l.Output)))
         {
@@ -124,6 +127,8 @@ internal static partial class FineTuning
             ValidationSamples = validation,
             Steps = options.FineTuneSteps,
             Batch = Math.Min(options.FineTuneBatch, training),
+            Dampening = options.FineTuneDampening,
+            FreezeThreshold = options.FineTuneFreezeThreshold,
             LossName = kl ? (temperature == 1 ? "KL" : string.Create(CultureInfo.InvariantCulture, $"KL at temperature {temperature:G4}")) : "MSE",
         };
         double best = Validate();
@@ -159,9 +164,23 @@ internal static partial class FineTuning
                     gradient[slot][0] -= zero * gradient[slot][1];
                     gradient[slot][1] = 0;
                 }
+            float lambda = OscillationDampening.Annealed(options.FineTuneDampening, step, options.FineTuneSteps);
+            for (int l = 0; l < weighted.Length; l++)
+            {
+                var (w, _, s) = student.SlotsOf(weighted[l]);
+                // The regularizer is per sample, as the loss; the batch's gradient is a sum over its samples.
+                if (lambda > 0)
+                    OscillationDampening.Add<float>(student.Parameters[w], student.Parameters[s], weighted[l].FanIn, WeightQuantizer.MaxLevel(weighted[l].WeightBits), lambda * batch, gradient[w]);
+                trackers[l].Mask(gradient[w]);
+            }
             adam.Step(gradient);
             foreach (var layer in weighted) ClampPositive(student.Parameters[student.SlotsOf(layer).WeightScales]);
             ClampFactorScales(student, factorized);
+            for (int l = 0; l < weighted.Length; l++)
+            {
+                var (w, _, s) = student.SlotsOf(weighted[l]);
+                trackers[l].Update(student.Parameters[w], student.Parameters[s], options.FineTuneFreezeThreshold);
+            }
             foreach (var (_, slot, zero) in grids)
             {
                 ClampPositive(student.Parameters[slot].AsSpan(0, 1));
@@ -187,6 +206,12 @@ internal static partial class FineTuning
                 recentCount = 0;
                 stepClock.Restart();
             }
+        }
+        foreach (var tracker in trackers)
+        {
+            double mean = 0;
+            foreach (var f in tracker.Frequency) mean += f;
+            log.Oscillations.Add(new OscillationStatistics(tracker.Layer, tracker.Count, tracker.Oscillating, tracker.Frozen, tracker.Count == 0 ? 0 : mean / tracker.Count));
         }
         if (validation == 0)
         {

@@ -149,7 +149,7 @@ public sealed class BuildPipelineTests(ITestOutputHelper output)
 
     [Theory]
     [InlineData("""<QuantModel Include="Models/fashion_cnn.onnx" WeightBits="1" />""", "QG0015", "WeightBits")]
-    [InlineData("""<QuantModel Include="Models/fashion_cnn.onnx" ActivationBits="12" />""", "QG0015", "use 4 to 8 or 16")]
+    [InlineData("""<QuantModel Include="Models/fashion_cnn.onnx" ActivationBits="12" />""", "QG0015", "use 3 to 8 or 16")]
     [InlineData("""<QuantModel Include="Models/missing.onnx" />""", "QG0001", "missing.onnx")]
     [InlineData("""<QuantModel Include="Models/fashion_cnn.onnx" Calibration="Data/nope.npy" />""", "QG0016", "nope.npy")]
     [InlineData("""<QuantModel Include="Models/fashion_cnn.onnx" Calibration="Data/wrong.npy" />""", "QG0016", "wrong.npy")]

@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 namespace QuantGen.Tests.Generator;
 
 /// <summary>
-/// ActivationBits 4 to 7 (issue 20): the activations are stored in bytes and run on the u8 kernels, only the grid is
+/// ActivationBits 3 to 7 (issue 20): the activations are stored in bytes and run on the u8 kernels, only the grid is
 /// narrower, q ∈ [0, 2^b − 1]. The generated class computes exactly what the simulator computes, and every quantized
 /// value stays on the narrow grid.
 /// </summary>
@@ -15,7 +15,9 @@ public sealed class LowActivationBitsTests(ITestOutputHelper output)
     [Theory]
     [InlineData("fashion_cnn", "FashionCnn", 4)]
     [InlineData("fashion_mobilenet", "FashionMobilenet", 4)]
+    [InlineData("fashion_mobilenet", "FashionMobilenet", 3)]
     [InlineData("fashion_mlp", "FashionMlp", 6)]
+    [InlineData("fashion_mobilenetv3", "FashionMobilenetv3", 4)]
     public void GeneratedClassMatchesTheSimulatorAndUsesOnlyTheNarrowGrid(string name, string className, int activationBits)
     {
         int levels = 1 << activationBits;
@@ -26,6 +28,12 @@ public sealed class LowActivationBitsTests(ITestOutputHelper output)
             Algorithms = QuantizationAlgorithms.Cle | QuantizationAlgorithms.BiasAbsorption,
         });
         Assert.Equal(activationBits.ToString(System.Globalization.CultureInfo.InvariantCulture), artifact.GetMetadata("activationBits"));
+        // Every layer integer: the elementwise kinds (MobileNetV3's hard-swish Lookups, squeeze-excite Muls, residual
+        // Adds) run on the 8-bit kernels at the narrow grid, not as float islands.
+        Assert.DoesNotContain(artifact.Layers, l => FloatLayers.IsFloat(l.Kind));
+        if (name == "fashion_mobilenetv3")
+            foreach (var kind in new[] { LayerKinds.Lookup, LayerKinds.Mul, LayerKinds.Add })
+                Assert.Contains(artifact.Layers, l => l.Kind == kind);
         var quantized = artifact.Tensors.Where(t => t.ElementType == ArtifactElementType.U8).ToArray();
         Assert.NotEmpty(quantized);
         Assert.All(quantized, t => Assert.True(t.QMin == 0 && t.QMax == levels - 1, $"{t.Name}: grid [{t.QMin}, {t.QMax}]"));
@@ -64,13 +72,13 @@ public sealed class LowActivationBitsTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(3)]
+    [InlineData(2)]
     [InlineData(9)]
     [InlineData(12)]
     public void OtherWidthsAreAnOptionError(int bits)
     {
         var e = Assert.Throws<QuantGen.Core.ModelException>(() => new QuantizationOptions { ActivationBits = bits }.Validate());
         Assert.Equal(QuantGen.Core.ErrorCodes.InvalidOption, e.Code);
-        Assert.Contains("use 4 to 8 or 16", e.Message, StringComparison.Ordinal);
+        Assert.Contains("use 3 to 8 or 16", e.Message, StringComparison.Ordinal);
     }
 }

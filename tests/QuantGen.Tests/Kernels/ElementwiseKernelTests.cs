@@ -70,18 +70,18 @@ public sealed class ElementwiseKernelTests
             Check(path, captured["n_q"], random, y => QuantGenKernels.Mul(x, l, y, 1, count, count, zx, zl, mulMultiplier, mulShift, zy, lo, hi), "Mul same shape");
             Check(path, captured["c_q"], random, y =>
             {
-                QuantGenKernels.ConcatPart(x, y, 1, count, 2 * count, 0, zx, concatMultiplier, concatShift, zl);
-                QuantGenKernels.ConcatPart(l, y, 1, count, 2 * count, count, zl, 1 << 30, 30, zl);
+                QuantGenKernels.ConcatPart(x, y, 1, count, 2 * count, 0, zx, concatMultiplier, concatShift, zl, 0, 255);
+                QuantGenKernels.ConcatPart(l, y, 1, count, 2 * count, count, zl, 1 << 30, 30, zl, 0, 255);
             }, "Concat channels NCHW");
             Check(path, ToNhwc(Bytes(captured["c_q"]), 2 * c, pixels), random, y =>
             {
-                QuantGenKernels.ConcatPart(xNhwc, y, pixels, c, 2 * c, 0, zx, concatMultiplier, concatShift, zl);
-                QuantGenKernels.ConcatPart(lNhwc, y, pixels, c, 2 * c, c, zl, 1 << 30, 30, zl);
+                QuantGenKernels.ConcatPart(xNhwc, y, pixels, c, 2 * c, 0, zx, concatMultiplier, concatShift, zl, 0, 255);
+                QuantGenKernels.ConcatPart(lNhwc, y, pixels, c, 2 * c, c, zl, 1 << 30, 30, zl, 0, 255);
             }, "Concat channels NHWC");
             Check(path, captured["d_q"], random, y =>
             {
-                QuantGenKernels.ConcatPart(x, y, c * h, w, 2 * w, 0, zx, concatMultiplier, concatShift, zl);
-                QuantGenKernels.ConcatPart(l, y, c * h, w, 2 * w, w, zl, 1 << 30, 30, zl);
+                QuantGenKernels.ConcatPart(x, y, c * h, w, 2 * w, 0, zx, concatMultiplier, concatShift, zl, 0, 255);
+                QuantGenKernels.ConcatPart(l, y, c * h, w, 2 * w, w, zl, 1 << 30, 30, zl, 0, 255);
             }, "Concat columns NCHW");
         }
     }

@@ -89,14 +89,14 @@ public sealed class Activation16Tests
     }
 
     [Theory]
-    [InlineData(3)]
+    [InlineData(2)]
     [InlineData(12)]
     [InlineData(32)]
     public void OtherActivationWidthsAreRefusedWithQG0015(int bits)
     {
         var e = Assert.Throws<ModelException>(() => new QuantizationOptions { ActivationBits = bits }.Validate());
         Assert.Equal("QG0015", e.Code);
-        Assert.Contains("4 to 8 or 16", e.Message);
+        Assert.Contains("3 to 8 or 16", e.Message);
     }
 
     [Fact]
