@@ -59,7 +59,7 @@ internal sealed partial class LayerGraphBuilder
                 // they are the 8-bit kernels on a narrower grid (tables, clamps and requantizations use the tensor's QMIN..QMAX).
                 if (layer is not null && activationBits > 8 && layer.Kind is LayerKinds.Lookup or LayerKinds.Affine or LayerKinds.Mul or LayerKinds.Concat or LayerKinds.Remap or LayerKinds.Resize or LayerKinds.MatMul)
                     throw new ModelException(ErrorCodes.NotQuantizable, $"{layer.Kind} has no kernel for {activationBits}-bit activations yet.");
-                if (layer is not null && activationBits != 8 && builder.ExpandsOperands(layer)) // LayerGraphBuilder.Broadcast.cs
+                if (layer is not null && activationBits > 8 && builder.ExpandsOperands(layer)) // LayerGraphBuilder.Broadcast.cs
                     throw new ModelException(ErrorCodes.NotQuantizable, $"{layer.Kind} with broadcasting expands an operand by a Remap, which has no kernel for {activationBits}-bit activations yet.");
                 if (layer is not null) builder.RequireImportedGrids(layer); // QDQ import: LayerGraphBuilder.Import.cs
                 if (layer is not null) layers.AddRange(builder.Expand(layer)); // a 1-D conv: reshape, Conv, reshape (LayerGraphBuilder.Conv1d.cs)

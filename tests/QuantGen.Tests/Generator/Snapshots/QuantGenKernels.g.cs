@@ -4111,15 +4111,13 @@ namespace QuantGen.Generated
             /// </summary>
             public void Finish4(global::System.ReadOnlySpan<int> sums, global::System.Span<byte> y, int start, int count)
             {
-                // A selection A has no blocks to share among the four.
-                if (!_aEntries.IsEmpty)
-                {
-                    for (int p = 0; p < count; p++)
-                        Finish(sums.Slice(p * _rp, _rp), y, start + p * _m, 1);
-                    return;
-                }
                 for (int p = 0; p < 4; p++)
                     Intermediates(sums.Slice(p * _rp, _rp), _z.Slice(p * _rp2, _rp2));
+                if (!_aEntries.IsEmpty)
+                {
+                    FinishSelected4(y, start, count);
+                    return;
+                }
                 if (y.Length < start + count * _m || _z.Length < 4 * _rp2) throw Outside();
                 ref short pairs = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(_a);
                 ref short z0 = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(_z);
@@ -4153,6 +4151,39 @@ namespace QuantGen.Generated
                 for (int p = 0; p < count; p++)
                 {
                     DotPairs(_z.Slice(p * _rp2, _rp2), _a, _acc, _rp2, _mp);
+                    RequantizeChannels(_acc.Slice(o), _bias.Slice(o), _scale.Slice(o), _negScale.Slice(o),
+                        _high.Length == 0 ? _high : _high.Slice(o), y, start + p * _m + o, 1, _zy, _lo, _hi);
+                }
+            }
+
+            /// <summary>
+            /// Finish4's stage 2 when A has one entry per row (FactorEntries): acc[o] = value · z[column] for 8 channels at
+            /// a time (vpmulld; the products fit int32), each block's requantization prepared once for the four positions.
+            /// </summary>
+            private void FinishSelected4(global::System.Span<byte> y, int start, int count)
+            {
+                var columns = _aEntries.Slice(0, _m);
+                var values = _aEntries.Slice(_m, _m);
+                int o = 0;
+                for (; o + 8 <= _m; o += 8)
+                {
+                    var a = global::System.Runtime.Intrinsics.Vector256.Create(values.Slice(o, 8));
+                    var bias = global::System.Runtime.Intrinsics.Vector256.Create(_bias.Slice(o, 8));
+                    var requantization = new Requantization8(_scale, _negScale, _high, _hi, o, _zy, _lo);
+                    for (int p = 0; p < count; p++)
+                    {
+                        var z = _z.Slice(p * _rp2, _rp2);
+                        var picked = global::System.Runtime.Intrinsics.Vector256.Create(z[columns[o]], z[columns[o + 1]], z[columns[o + 2]],
+                            z[columns[o + 3]], z[columns[o + 4]], z[columns[o + 5]], z[columns[o + 6]], z[columns[o + 7]]);
+                        requantization.Store(y, start + p * _m + o, bias + global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(a, picked));
+                    }
+                }
+                // The last m % 8 channels, position by position, through the shared output rule on their slice.
+                if (o == _m) return;
+                for (int p = 0; p < count; p++)
+                {
+                    var z = _z.Slice(p * _rp2, _rp2);
+                    for (int c = o; c < _m; c++) _acc[c] = values[c] * z[columns[c]];
                     RequantizeChannels(_acc.Slice(o), _bias.Slice(o), _scale.Slice(o), _negScale.Slice(o),
                         _high.Length == 0 ? _high : _high.Slice(o), y, start + p * _m + o, 1, _zy, _lo, _hi);
                 }
