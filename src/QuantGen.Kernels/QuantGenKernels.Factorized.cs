@@ -288,18 +288,20 @@ namespace QuantGen.Generated
             public void Finish(global::System.ReadOnlySpan<int> t, global::System.Span<byte> y, int start, int stride)
             {
                 Intermediates(t, _z);
-                if (_aEntries.IsEmpty)
-                {
-                    DotPairs(_z, _a, _acc, _rp2, _mp);
-                }
-                else
-                {
-                    // A with one entry per row (a scaled selection of z): stage 2 is M multiplies.
-                    var columns = _aEntries.Slice(0, _m);
-                    var values = _aEntries.Slice(_m, _m);
-                    for (int o = 0; o < columns.Length; o++) _acc[o] = values[o] * _z[columns[o]];
-                }
+                if (_aEntries.IsEmpty) DotPairs(_z, _a, _acc, _rp2, _mp);
+                else Picked(_z, 0);
                 RequantizeChannels(_acc, _bias, _scale, _negScale, _high, y, start, stride, _zy, _lo, _hi);
+            }
+
+            /// <summary>
+            /// Stage 2 for an A with one entry per row (a scaled selection of z): acc[o] = value · z[column] for the output
+            /// channels from <paramref name="from"/> on, M − from multiplies.
+            /// </summary>
+            private void Picked(global::System.ReadOnlySpan<short> z, int from)
+            {
+                var columns = _aEntries.Slice(0, _m);
+                var values = _aEntries.Slice(_m, _m);
+                for (int o = from; o < _m; o++) _acc[o] = values[o] * z[columns[o]];
             }
 
             /// <summary>z[c] for every rank c: stage 1's sum t[c] plus B's zero-point term, requantized to int16.</summary>
@@ -394,8 +396,7 @@ namespace QuantGen.Generated
                 if (o == _m) return;
                 for (int p = 0; p < count; p++)
                 {
-                    var z = _z.Slice(p * _rp2, _rp2);
-                    for (int c = o; c < _m; c++) _acc[c] = values[c] * z[columns[c]];
+                    Picked(_z.Slice(p * _rp2, _rp2), o);
                     RequantizeChannels(_acc.Slice(o), _bias.Slice(o), _scale.Slice(o), _negScale.Slice(o),
                         _high.Length == 0 ? _high : _high.Slice(o), y, start + p * _m + o, 1, _zy, _lo, _hi);
                 }
