@@ -80,27 +80,25 @@ namespace QuantGen.Generator
         /// <summary>Whether a blob of this many bytes is emitted as a packed string literal.</summary>
         public static bool IsPacked(long byteLength) => byteLength > MaxArrayInitializerBytes;
 
+        /// <summary>The bytes <see cref="Bytes"/> returns for <paramref name="blob"/>, without building them.</summary>
+        public static long ByteLength(ArtifactBlob blob) =>
+            blob.Type is BlobType.I8 or BlobType.U8 ? blob.Values.Count : blob.Type == BlobType.F32 ? 4L * blob.FloatValues.Count : 4L * blob.Values.Count;
+
         /// <summary>
-        /// The user-string heap bytes the artifact's packed blobs take (ECMA-335 II.24.2.4: a compressed length, two
-        /// bytes per char, one trailing byte). Counted without building any literal, so the check stays cheap.
+        /// The user-string heap bytes the plan's packed blobs take (ECMA-335 II.24.2.4: a compressed length, two bytes
+        /// per char, one trailing byte). Counted from the plan, not the artifact: the plan holds the data as emitted
+        /// (sub-8-bit weights packed 2 or 4 bits to a byte, the float32 scales the generator derives), and counting
+        /// builds no literal, so the check stays cheap.
         /// </summary>
-        public static long StringHeapBytes(QuantizedArtifact artifact)
+        public static long StringHeapBytes(ModelPlan plan)
         {
             long total = 0;
-            foreach (var layer in artifact.Layers)
+            foreach (var data in plan.Data)
             {
-                foreach (var blob in layer.Blobs)
-                {
-                    long length = blob.Type switch
-                    {
-                        BlobType.I8 or BlobType.U8 => blob.Values.Count,
-                        BlobType.I32 => 4L * blob.Values.Count,
-                        _ => 0,
-                    };
-                    if (!IsPacked(length)) continue;
-                    long entry = 2 * ((length + 1) / 2) + 1;
-                    total += entry + (entry < 0x80 ? 1 : entry < 0x4000 ? 2 : 4);
-                }
+                long length = ByteLength(data.Blob);
+                if (!IsPacked(length)) continue;
+                long entry = 2 * ((length + 1) / 2) + 1;
+                total += entry + (entry < 0x80 ? 1 : entry < 0x4000 ? 2 : 4);
             }
             return total;
         }

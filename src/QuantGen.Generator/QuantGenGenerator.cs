@@ -57,25 +57,25 @@ namespace QuantGen
                     static (ctx, _) => ToTarget(ctx))
                 .WithTrackingName("Targets");
 
-            // Packed weights share the assembly's user-string heap: one budget for all the models of the compilation.
-            var stringData = models
-                .Select(static (m, _) => (File: Paths.FileName(m.ArtifactPath), Bytes: m.Artifact is null ? 0 : BlobEmbedding.StringHeapBytes(m.Artifact)))
-                .Collect()
-                .Select(static (all, _) => StringDataUse.From(all))
-                .WithTrackingName("StringData");
-
-            // Emission depends on the budget's verdict only, so a change to one model does not re-emit the others.
-            var overBudget = stringData.Select(static (use, _) => use.IsOverBudget);
             // Two models naming one class would make AddSource throw: find them once, emit neither, report QG1006.
             var clashes = models.Collect().Combine(targets.Collect())
                 .Select(static (pair, _) => Clashes(pair.Left, pair.Right))
                 .WithTrackingName("Clashes");
             // Plan first (an equatable ModelPlan, or the diagnostic that replaces it), print second: an input change that
             // plans the same class (an edit that moves the [QuantizedModel] class, a target for another model) stops here.
-            var plans = models.Combine(targets.Collect()).Combine(overBudget).Combine(clashes)
-                .Select(static (pair, _) => PlanModel(pair.Left.Left.Left, pair.Left.Left.Right, pair.Left.Right, pair.Right))
+            var plans = models.Combine(targets.Collect()).Combine(clashes)
+                .Select(static (pair, _) => PlanModel(pair.Left.Left, pair.Left.Right, pair.Right))
                 .WithTrackingName("Plans");
-            context.RegisterSourceOutput(plans, static (spc, emission) => EmitModel(spc, emission));
+            // Large blobs share the assembly's user-string heap: one budget for all the models of the compilation, counted
+            // from the plans, which hold the data as it will be emitted (packed sub-8-bit weights at their own width).
+            var stringData = plans
+                .Select(static (e, _) => (File: Paths.FileName(e.ArtifactPath), Bytes: e.Plan is null ? 0 : BlobEmbedding.StringHeapBytes(e.Plan)))
+                .Collect()
+                .Select(static (all, _) => StringDataUse.From(all))
+                .WithTrackingName("StringData");
+            // Emission depends on the budget's verdict only, so a change to one model does not re-emit the others.
+            var overBudget = stringData.Select(static (use, _) => use.IsOverBudget);
+            context.RegisterSourceOutput(plans.Combine(overBudget), static (spc, pair) => EmitModel(spc, pair.Left, pair.Right));
             context.RegisterSourceOutput(stringData, static (spc, use) =>
             {
                 if (use.IsOverBudget)
@@ -193,7 +193,7 @@ namespace QuantGen
                 .ToArray());
 
         /// <summary>What a model becomes: its plan, the diagnostic that replaces it, or nothing (reported elsewhere).</summary>
-        private static ModelEmission PlanModel(ModelSpec model, ImmutableArray<AttributeTarget> targets, bool overBudget, EquatableArray<string> clashes)
+        private static ModelEmission PlanModel(ModelSpec model, ImmutableArray<AttributeTarget> targets, EquatableArray<string> clashes)
         {
             if (model.Artifact is null)
             {
@@ -206,7 +206,6 @@ namespace QuantGen
                 };
                 return ModelEmission.Report(model.ArtifactPath, descriptor, SafeText.DiagnosticLine(model.ArtifactPath), SafeText.DiagnosticLine(model.Error ?? ""));
             }
-            if (overBudget) return ModelEmission.Nothing(model.ArtifactPath); // reported once for the compilation (QG1005)
             var key = ClassKey(model, targets);
             if (clashes.AsArray().Contains(key))
                 return ModelEmission.Report(model.ArtifactPath, DiagnosticDescriptors.DuplicateModelClass, SafeText.DiagnosticLine(model.ArtifactPath), SafeText.DiagnosticLine(key));
@@ -233,13 +232,14 @@ namespace QuantGen
             }
         }
 
-        private static void EmitModel(SourceProductionContext spc, ModelEmission emission)
+        private static void EmitModel(SourceProductionContext spc, ModelEmission emission, bool overBudget)
         {
             if (emission.Descriptor is not null)
             {
                 spc.ReportDiagnostic(Diagnostic.Create(emission.Descriptor, Location.None, emission.Arguments.AsArray()));
                 return;
             }
+            if (overBudget) return; // reported once for the compilation (QG1005)
             if (emission.Plan is not { } plan) return;
             var source = ModelPrinter.Print(plan);
             if (source.Length > emission.MaxSourceChars)

@@ -46,14 +46,45 @@ public sealed class BlobEmbeddingTests
     [Fact]
     public void StringHeapBytesCountsOnlyPackedBlobs()
     {
-        // ECMA-335 II.24.2.4: compressed length (1, 2 or 4 bytes) + 2 bytes per char + 1 trailing byte.
-        var artifact = FullyConnected(m: 1025, k: 4, seed: 1); // weights 4100 bytes: 2050 chars; bias, multiplier, shift 4100 bytes each
-        Assert.Equal(4 * (2 + 4100 + 1), BlobEmbedding.StringHeapBytes(GeneratorArtifactText.Read(ArtifactText.Write(artifact))));
-        artifact = FullyConnected(m: 1024, k: 4, seed: 1); // every blob 4096 bytes: all array initializers
-        Assert.Equal(0, BlobEmbedding.StringHeapBytes(GeneratorArtifactText.Read(ArtifactText.Write(artifact))));
-        artifact = FullyConnected(m: 1, k: 100001, seed: 1); // 50001 chars: a 4-byte length
-        Assert.Equal(4 + 100002 + 1, BlobEmbedding.StringHeapBytes(GeneratorArtifactText.Read(ArtifactText.Write(artifact))));
+        // ECMA-335 II.24.2.4: compressed length (1, 2 or 4 bytes) + 2 bytes per char + 1 trailing byte. The FullyConnected
+        // kernel's weights are 1032 × 4 = 4128 bytes here (its packing pads the rows to a multiple of 8), its int32 bias
+        // 4100 and the float32 scales the generator derives from the multipliers and shifts 4100.
+        Assert.Equal((2 + 4128 + 1) + 2 * (2 + 4100 + 1), BlobEmbedding.StringHeapBytes(Plan(FullyConnected(m: 1025, k: 4, seed: 1))));
+        // Every blob 4096 bytes: all array initializers.
+        Assert.Equal(0, BlobEmbedding.StringHeapBytes(Plan(FullyConnected(m: 1024, k: 4, seed: 1))));
     }
+
+    /// <summary>
+    /// The count the QG1005 budget uses is what the printed class's string literals take: each packed literal of N bytes
+    /// (its <c>.Slice(0, N)</c>) costs its heap entry, read back from the source, for 8-bit weights and for weights
+    /// stored 4 bits each (which the count must not price at a byte per weight).
+    /// </summary>
+    [Theory]
+    [InlineData(8)]
+    [InlineData(4)]
+    public void StringHeapBytesIsWhatThePrintedLiteralsTake(int bits)
+    {
+        var plan = Plan(FullyConnected(m: 300, k: 96, seed: 3, bits: bits));
+        var source = generator::QuantGen.Generator.ModelPrinter.Print(plan);
+        long expected = 0;
+        int literals = 0;
+        foreach (System.Text.RegularExpressions.Match match in System.Text.RegularExpressions.Regex.Matches(source, @"AsSpan\(\s*""(?:[^""\\]|\\.)*""\)\)\.Slice\(0, (\d+)\)"))
+        {
+            long length = long.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            long entry = 2 * ((length + 1) / 2) + 1;
+            expected += entry + (entry < 0x80 ? 1 : entry < 0x4000 ? 2 : 4);
+            literals++;
+        }
+        // 300 × 96 weights, the rows padded to 304: 29184 bytes at 8 bits, 14592 at 4; the 1200-byte bias and scales
+        // stay array initializers.
+        Assert.Equal(1, literals);
+        Assert.Contains($".Slice(0, {304 * 96 * bits / 8})", source, StringComparison.Ordinal);
+        Assert.Equal(expected, BlobEmbedding.StringHeapBytes(plan));
+    }
+
+    private static generator::QuantGen.Generator.ModelPlan Plan(QuantizedArtifact artifact) =>
+        generator::QuantGen.Generator.ModelPlanner.Plan(GeneratorArtifactText.Read(ArtifactText.Write(artifact)),
+            new generator::QuantGen.Generator.EmitPlan(Namespace, "Model", "public sealed partial class"));
 
     /// <summary>
     /// Packed weights (a multiple of 32 bytes, docs/generator.md "Kernels") of 4096 bytes stay array initializers,
@@ -171,13 +202,17 @@ public sealed class BlobEmbeddingTests
     /// A synthetic model: Quantize, one FullyConnected layer [m, k], Dequantize. The weights start with
     /// <see cref="Awkward"/>; the int32 blobs hold valid values whose bytes include surrogates, quotes and backslashes.
     /// </summary>
-    internal static QuantizedArtifact FullyConnected(int m, int k, int seed)
+    /// <summary>
+    /// One FullyConnected layer of m × k weights: with <paramref name="bits"/> 8 any int8 (the first ones the byte
+    /// patterns a string literal must escape), with 4 on the 4-bit grid [−8, 7], which the generator stores packed.
+    /// </summary>
+    internal static QuantizedArtifact FullyConnected(int m, int k, int seed, int bits = 8)
     {
         var random = new Random(seed);
         var weights = new int[m * k];
         for (int i = 0; i < weights.Length; i++)
-            weights[i] = (sbyte)(i < Awkward.Length ? Awkward[i] : random.Next(256));
-        if (weights.Length % 2 == 1) weights[^1] = unchecked((sbyte)0xD8); // the padded last char
+            weights[i] = bits == 4 ? random.Next(-8, 8) : (sbyte)(i < Awkward.Length ? Awkward[i] : random.Next(256));
+        if (bits == 8 && weights.Length % 2 == 1) weights[^1] = unchecked((sbyte)0xD8); // the padded last char
         int[] biasPattern = [0x0000D800, 0x0000DC00, 0x005C0022, -0x0000D800, 0x00220000, 0];
         int[] multiplierPattern = [0x4000D800, 0x4000DC00, 0x5C5C2222, 0x7FFFFFFF, 0x40000000, 0x4022005C];
         var bias = new int[m];

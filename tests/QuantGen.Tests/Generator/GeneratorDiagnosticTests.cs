@@ -81,8 +81,9 @@ public sealed class GeneratorDiagnosticTests
 
     /// <summary>
     /// Two models of 6.8 MB each: either alone fits the 12 MiB user-string budget, together they do not. Each packs
-    /// its 1664 × 4096 weights into 3,407,872 chars (6,815,744 bytes + 1 trailing byte + a 4-byte length) and its
-    /// three int32 blobs of 6656 bytes into 3328 chars each (6656 + 1 + 2): 6,835,726 bytes per model.
+    /// its 1664 × 4096 weights into 3,407,872 chars (6,815,744 bytes + 1 trailing byte + a 4-byte length), and its int32
+    /// bias and the float32 scales the generator derives (6656 bytes each) into 3328 chars each (6656 + 1 + 2):
+    /// 6,829,067 bytes per model.
     /// </summary>
     [Fact]
     public async Task QG1005_ModelDataOverTheStringHeapBudget()
@@ -99,8 +100,32 @@ public sealed class GeneratorDiagnosticTests
             .WithGlobalConfig("Demo.Models", ("/project/obj/quantgen/a.qgart", "WideA"), ("/project/obj/quantgen/b.qgart", "WideB"));
         test.TestState.Sources.Add("");
         test.ExpectedDiagnostics.Add(new DiagnosticResult("QG1005", DiagnosticSeverity.Error).WithMessage(
-            "The quantized models of this project need 13671452 bytes of string-literal data (a.qgart: 6835726, b.qgart: 6835726), " +
+            "The quantized models of this project need 13658134 bytes of string-literal data (a.qgart: 6829067, b.qgart: 6829067), " +
             "over the budget of 12582912 bytes: an assembly's string literals must fit in 16 MiB; put the largest models in separate assemblies"));
         await test.RunAsync();
+    }
+
+    /// <summary>
+    /// The same two models with their weights on the 4-bit grid: the generator stores them 4 bits each, 3,407,872
+    /// bytes per model, so together they fit the budget that their 8-bit forms exceed (the count must be of the data
+    /// as emitted, not one byte per weight).
+    /// </summary>
+    [Fact]
+    public void QG1005_CountsSubEightBitWeightsAtTheirPackedSize()
+    {
+        var w4 = ArtifactText.Write(BlobEmbeddingTests.FullyConnected(m: 1664, k: 4096, seed: 5, bits: 4));
+        var result = GeneratorHarness.Driver(
+            [new GeneratorHarness.InMemoryText("/project/obj/quantgen/a.qgart", w4), new GeneratorHarness.InMemoryText("/project/obj/quantgen/b.qgart", w4)],
+            new GeneratorHarness.OptionsProvider(
+                new()
+                {
+                    ["/project/obj/quantgen/a.qgart"] = new() { ["build_metadata.AdditionalFiles.QuantGenClassName"] = "WideA" },
+                    ["/project/obj/quantgen/b.qgart"] = new() { ["build_metadata.AdditionalFiles.QuantGenClassName"] = "WideB" },
+                },
+                new() { ["build_property.RootNamespace"] = "Demo.Models" }))
+            .RunGenerators(GeneratorHarness.Compilation()).GetRunResult();
+        Assert.Empty(result.Diagnostics);
+        Assert.Contains(result.GeneratedTrees, t => t.FilePath.EndsWith("Demo.Models.WideA.g.cs", StringComparison.Ordinal));
+        Assert.Contains(result.GeneratedTrees, t => t.FilePath.EndsWith("Demo.Models.WideB.g.cs", StringComparison.Ordinal));
     }
 }
