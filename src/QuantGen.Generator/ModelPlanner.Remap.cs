@@ -27,9 +27,26 @@ namespace QuantGen.Generator
                 }
                 blob = new ArtifactBlob(blob.Key, blob.Type, blob.Shape, new EquatableArray<int>(buffered), blob.FloatValues);
             }
-            return Call(Library, "Remap",
-                Line(Pos(In(x)), Pos(Out(y)), Pos(new DataValue(DataName(method, "Map", blob), DataView.Ints)), Named("fill", layer.GetInt("fill"))));
+            return Call(Library, "Remap", Line(Pos(In(x)), Pos(Out(y)), Pos(MapValue(method, blob, _tensors[y].Shape.AsArray(), outNhwc)), Named("fill", layer.GetInt("fill"))));
         }
+
+        /// <summary>
+        /// The map argument: stored as row templates and rebuilt once per process (RemapRows) when that at least halves
+        /// its ints, else as the plain array. Either way the kernel reads the same map, so the results cannot differ.
+        /// </summary>
+        private ArgumentValue MapValue(string method, ArtifactBlob blob, int[] shape, bool outNhwc)
+        {
+            var bufferShape = outNhwc && shape.Length == 4 ? new[] { shape[0], shape[2], shape[3], shape[1] } : shape;
+            if (RemapRows.Encode(blob.Values.AsArray(), bufferShape) is not { } rows)
+                return new DataValue(DataName(method, "Map", blob), DataView.Ints);
+            var templates = DataName(method, "MapTemplates", IntBlob("templates", rows.Templates));
+            var starts = DataName(method, "MapRows", IntBlob("rows", rows.Rows));
+            return Derived(method + "Map", "int", Call(KernelLibrary.Kernels, "RemapRows",
+                Line(Pos(new DataValue(templates, DataView.Ints)), Pos(new DataValue(starts, DataView.Ints)), Named("rowLength", rows.RowLength))));
+        }
+
+        private static ArtifactBlob IntBlob(string key, int[] values) =>
+            new(key, BlobType.I32, new EquatableArray<int>(new[] { values.Length }), new EquatableArray<int>(values), EquatableArray<float>.Empty);
 
         /// <summary>Where NCHW element <paramref name="index"/> of a [N, C, H, W] tensor sits in its channels-last buffer.</summary>
         private static int ChannelsLastPosition(int index, int[] shape)

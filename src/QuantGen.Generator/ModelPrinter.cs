@@ -307,7 +307,8 @@ namespace QuantGen.Generator
             if (_plan.Derived.Count == 0) return;
             w.Line();
             w.Line("// Unpacked once, when the class is first used, into the layouts of the kernels (factorized layers' factors, packed");
-            w.Line("// depthwise weights): the constant data above keeps them bit-packed, so the binary has the compressed size.");
+            w.Line("// depthwise weights, data-movement maps rebuilt from their row templates): the constant data above keeps them");
+            w.Line("// compressed, so the binary has the compressed size.");
             foreach (var derived in _plan.Derived)
                 WriteCall(derived.Initializer, $"private static readonly {derived.ElementType}[] {derived.Field} = ");
         }

@@ -28,6 +28,27 @@ namespace QuantGen.Generated
             RemapScalar(x, y, map, pad, 0, y.Length);
         }
 
+        /// <summary>
+        /// A Remap's map rebuilt from row templates (the generator's RemapRows): row r, of <paramref name="rowLength"/>
+        /// entries, is the template starting at templates[rows[2r]] shifted by rows[2r + 1]; a template entry of
+        /// int.MinValue is a fill (−1). Data movement repeats one row pattern across rows (a transpose, a nearest
+        /// upsampling, a broadcast, a slice), so the binary stores a few templates and two ints per row, not an int per
+        /// output element; this runs once per process, when the class is first used.
+        /// </summary>
+        public static int[] RemapRows(global::System.ReadOnlySpan<int> templates, global::System.ReadOnlySpan<int> rows, int rowLength)
+        {
+            if (rowLength <= 0 || rows.Length % 2 != 0) throw new global::System.ArgumentException("Remap rows are (template, offset) pairs of a positive row length.", nameof(rows));
+            var map = new int[rows.Length / 2 * rowLength];
+            for (int r = 0, i = 0; r < rows.Length; r += 2)
+            {
+                var template = templates.Slice(rows[r], rowLength);
+                int offset = rows[r + 1];
+                for (int j = 0; j < rowLength; j++, i++)
+                    map[i] = template[j] == int.MinValue ? -1 : offset + template[j];
+            }
+            return map;
+        }
+
         /// <summary>y[i] = map[i] ≥ 0 ? x[map[i]] : pad for i in [start, end).</summary>
         private static void RemapScalar(global::System.ReadOnlySpan<byte> x, global::System.Span<byte> y, global::System.ReadOnlySpan<int> map, byte pad, int start, int end)
         {
