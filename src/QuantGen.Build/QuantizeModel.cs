@@ -76,6 +76,9 @@ public sealed partial class QuantizeModel : ToolTask
     /// <summary>"false" stops the build when a node has no quantized kernel (QG0024) instead of running it in float (QG0022).</summary>
     public string FloatFallback { get; set; } = "";
 
+    /// <summary>"true" quantizes MatMuls of two computed tensors (attention's Q·Kᵀ); empty or "false" keeps them in float.</summary>
+    public string QuantizedAttention { get; set; } = "";
+
     /// <summary>ONNX node names to keep in float, "name1;name2" (a trailing '*' matches a prefix); the CLI checks them (QG0028).</summary>
     public string FloatNodes { get; set; } = "";
 
@@ -218,6 +221,7 @@ public sealed partial class QuantizeModel : ToolTask
         if (!string.IsNullOrWhiteSpace(RangeMethod)) args.AppendSwitchIfNotNull("--range-method ", RangeMethod.Trim());
         if (!string.IsNullOrWhiteSpace(PerChannel)) args.AppendSwitchIfNotNull("--per-channel ", PerChannel.Trim());
         if (!string.IsNullOrWhiteSpace(FloatFallback)) args.AppendSwitchIfNotNull("--float-fallback ", FloatFallback.Trim());
+        if (!string.IsNullOrWhiteSpace(QuantizedAttention)) args.AppendSwitchIfNotNull("--quantized-attention ", QuantizedAttention.Trim());
         foreach (var floatNode in FloatNodes.Split(Semicolon, StringSplitOptions.RemoveEmptyEntries).Select(n => n.Trim()).Where(n => n.Length > 0).Distinct(StringComparer.Ordinal))
             args.AppendSwitchIfNotNull("--float-nodes ", floatNode);
         if (!string.IsNullOrWhiteSpace(AdaRoundIterations)) args.AppendSwitchIfNotNull("--adaround-iterations ", AdaRoundIterations.Trim());

@@ -19,6 +19,7 @@ internal sealed class QuantizeOptionSet
     private readonly Option<string?> _rangeMethod = new("--range-method") { Description = "Range setting: minmax, mse, percentile, or default." };
     private readonly Option<string?> _perChannel = new("--per-channel") { Description = "true (default): one weight scale per output channel; false: one per layer." };
     private readonly Option<string?> _floatFallback = new("--float-fallback") { Description = "true (default): nodes with no quantized kernel run in float (warning QG0022); false: they stop the build (QG0024)." };
+    private readonly Option<string?> _quantizedAttention = new("--quantized-attention") { Description = "false (default): MatMuls of two computed tensors (attention's Q·Kᵀ) run in float; true: they are quantized (docs/accuracy.md)." };
     private readonly Option<string[]> _floatNodes = new("--float-nodes") { Description = "ONNX node names to run in float even where a quantized kernel exists, NAME;NAME2 (repeatable; a trailing * matches a prefix; names as `inspect` lists them)." };
     private readonly Option<string?> _adaRoundIterations = new("--adaround-iterations") { Description = $"AdaRound steps per layer (default {QuantizationOptions.DefaultAdaRoundIterations})." };
     private readonly Option<string?> _compression = new("--compression") { Description = "Weight storage: none (default) or factorized (quantized sparse factors, docs/quantization.md)." };
@@ -44,7 +45,7 @@ internal sealed class QuantizeOptionSet
     {
         foreach (var option in new Option[]
         {
-            _calibration, _trainingData, _weightBits, _activationBits, _algorithms, _rangeMethod, _perChannel, _floatFallback, _floatNodes, _adaRoundIterations, _compression, _compressionRatio,
+            _calibration, _trainingData, _weightBits, _activationBits, _algorithms, _rangeMethod, _perChannel, _floatFallback, _quantizedAttention, _floatNodes, _adaRoundIterations, _compression, _compressionRatio,
             _factorRank, _factorSparsity, _factorBits, _sizeBudget, _averageWeightBits, _firstLayerWeightBits, _lastLayerWeightBits, _batch, _dims, _inputShapes, _inputRange, _inputMean, _inputStd, _encodings,
         })
             command.Options.Add(option);
@@ -65,6 +66,7 @@ internal sealed class QuantizeOptionSet
         PerChannel = QuantizationOptions.ParsePerChannel(r.GetValue(_perChannel)),
         FloatFallback = QuantizationOptions.ParseFloatFallback(r.GetValue(_floatFallback)),
         FloatNodes = QuantizationOptions.ParseFloatNodes(r.GetValue(_floatNodes)),
+        QuantizedAttention = QuantizationOptions.ParseQuantizedAttention(r.GetValue(_quantizedAttention)),
         AdaRoundIterations = QuantizationOptions.ParseIterations(r.GetValue(_adaRoundIterations)),
         Compression = CompressionOptions.ParseCompression(r.GetValue(_compression)),
         CompressionRatio = CompressionOptions.ParseRatio(r.GetValue(_compressionRatio)),

@@ -223,6 +223,12 @@ public sealed partial record QuantizationOptions
         : bool.TryParse(text.Trim(), out bool value) ? value
         : throw new ModelException(ErrorCodes.InvalidOption, $"FloatFallback: '{text.Trim()}' must be true or false.");
 
+    /// <summary>Parses the QuantizedAttention switch: empty = false (attention products in float, docs/accuracy.md).</summary>
+    public static bool ParseQuantizedAttention(string? text) =>
+        string.IsNullOrWhiteSpace(text) ? false
+        : bool.TryParse(text.Trim(), out bool value) ? value
+        : throw new ModelException(ErrorCodes.InvalidOption, $"QuantizedAttention: '{text.Trim()}' must be true or false.");
+
     /// <summary>Parses a positive iteration count; empty = the default.</summary>
     public static int ParseIterations(string? text) =>
         string.IsNullOrWhiteSpace(text) ? DefaultAdaRoundIterations
