@@ -132,7 +132,7 @@ namespace QuantGen.Generated
         {
             CheckRows(x.Length, y.Length, rows, k, m);
             int kp = (k + 3) & ~3;
-            var stages = new FactorStages(b, bEntries, zeroTerms, zScale, a, aEntries, bias, scale, negScale, high, col, acc, kp, 1, m, rank, zy, lo, hi);
+            var stages = new FactorStages(b, bEntries, zeroTerms, zScale, a, aEntries, bias, scale, negScale, high, col, acc, kp, 1, m, rank, zy, lo, hi, kp);
             col.Slice(k, kp - k).Clear();
             for (int r = 0; r < rows; r++)
             {
@@ -156,7 +156,7 @@ namespace QuantGen.Generated
         {
             CheckWindow(x.Length, y.Length, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
             int k = c * kh * kw, kp = (k + 3) & ~3;
-            var stages = new FactorStages(b, bEntries, zeroTerms, zScale, a, aEntries, bias, scale, negScale, high, col, acc, kp, 1, m, rank, zy, lo, hi);
+            var stages = new FactorStages(b, bEntries, zeroTerms, zScale, a, aEntries, bias, scale, negScale, high, col, acc, kp, 1, m, rank, zy, lo, hi, kp);
             col.Slice(k, kp - k).Clear();
             for (int image = 0; image < n; image++)
                 for (int oy = 0; oy < oh; oy++)
@@ -183,8 +183,16 @@ namespace QuantGen.Generated
             int dh, int dw, int rank, int zx, int zy, int lo, int hi)
         {
             CheckWindow(x.Length, y.Length, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
+#if QUANTGEN_INTRINSICS
+            // A dense B without VNNI: stage 1 as the row kernels run a plain conv (QuantGenKernels.Factorized.Rows.cs).
+            if (SimdEnabled && bEntries.IsEmpty && dw == 1 && !(VnniEnabled && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
+                && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported
+                && FactorizedRowsAvx2(x, b, zeroTerms, zScale, a, aEntries, bias, scale, negScale, high, y, col, acc,
+                    n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, rank, zx, zy, lo, hi))
+                return;
+#endif
             int kp = kh * ((kw * c + 3) & ~3), rp = (rank + 7) & ~7, positions = oh * ow;
-            var stages = new FactorStages(b, bEntries, zeroTerms, zScale, a, aEntries, bias, scale, negScale, high, col, acc, kp, 4, m, rank, zy, lo, hi);
+            var stages = new FactorStages(b, bEntries, zeroTerms, zScale, a, aEntries, bias, scale, negScale, high, col, acc, kp, 4, m, rank, zy, lo, hi, 4 * kp);
             var field = new ReceptiveField(c, h, width, c, kh, kw, sh, sw, padTop, padLeft, dh, dw, ow, (byte)zx);
             // The rows' padding meets zero weights: whatever a gather leaves there, a cleared start keeps it defined.
             col.Slice(0, 4 * kp).Clear();
@@ -226,14 +234,14 @@ namespace QuantGen.Generated
             public FactorStages(global::System.ReadOnlySpan<sbyte> b, global::System.ReadOnlySpan<int> bEntries, global::System.ReadOnlySpan<int> zeroTerms,
                 global::System.ReadOnlySpan<float> zScale, global::System.ReadOnlySpan<short> a, global::System.ReadOnlySpan<int> aEntries, global::System.ReadOnlySpan<int> bias, global::System.ReadOnlySpan<float> scale,
                 global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
-                global::System.Span<byte> col, global::System.Span<int> acc, int kp, int positions, int m, int rank, int zy, int lo, int hi)
+                global::System.Span<byte> col, global::System.Span<int> acc, int kp, int positions, int m, int rank, int zy, int lo, int hi, int zAt)
             {
                 _kp = kp;
                 _rp = (rank + 7) & ~7;
                 _rp2 = (rank + 1) & ~1;
                 _mp = (m + 7) & ~7;
                 if ((bEntries.IsEmpty ? b.Length < _kp * _rp : bEntries.Length != 2 * rank)
-                    || (aEntries.IsEmpty ? a.Length < _rp2 * _mp : aEntries.Length != 2 * m) || col.Length < positions * (_kp + 2 * _rp2) || acc.Length < positions * _rp + _mp
+                    || (aEntries.IsEmpty ? a.Length < _rp2 * _mp : aEntries.Length != 2 * m) || zAt < 0 || col.Length < zAt + positions * 2 * _rp2 || acc.Length < positions * _rp + _mp
                     || zeroTerms.Length < rank || zScale.Length < rank || bias.Length != m || scale.Length < m || negScale.Length < m
                     || (high.Length != 0 && high.Length < m))
                     throw Outside();
@@ -249,8 +257,8 @@ namespace QuantGen.Generated
                 _high = high;
                 _t = acc.Slice(0, _rp);
                 _acc = acc.Slice(positions * _rp, _mp);
-                // One int16 intermediate per position (Finish4 keeps four).
-                var z = global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, short>(col.Slice(positions * _kp, positions * 2 * _rp2));
+                // One int16 intermediate per position (Finish4 keeps four), at byte zAt of col: after the input vectors.
+                var z = global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, short>(col.Slice(zAt, positions * 2 * _rp2));
                 _z = z;
                 _m = m;
                 _rank = rank;
