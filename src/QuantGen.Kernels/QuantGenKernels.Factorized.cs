@@ -328,8 +328,8 @@ namespace QuantGen.Generated
             /// <summary>
             /// <see cref="Finish"/> for four NHWC positions at once (AVX2), from their stage-1 sums (4 × RP, as DotPacked4
             /// writes them) to y[start + p·m + o] for p &lt; <paramref name="count"/> (the spare positions are computed, never
-            /// written): each 8-channel block of A is loaded once for the four, and its requantization constants are
-            /// prepared once (<see cref="Requantization8"/>), where Finish paid both per position.
+            /// written): each block of A (16 channels, then a last 8) is loaded once for the four, and its requantization
+            /// constants are prepared once (<see cref="Requantization8"/>), where Finish paid both per position.
             /// </summary>
             public void Finish4(global::System.ReadOnlySpan<int> sums, global::System.Span<byte> y, int start, int count)
             {
@@ -347,6 +347,52 @@ namespace QuantGen.Generated
                 ref short z2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref z0, 2 * _rp2);
                 ref short z3 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref z0, 3 * _rp2);
                 int o = 0;
+                // 16 channels at a time: each broadcast pair feeds two weight vectors (eight accumulators, as the
+                // pointwise row kernels), half the broadcasts per multiply-add of one 8-channel block.
+                for (; o + 16 <= _m; o += 16)
+                {
+                    var b0 = global::System.Runtime.Intrinsics.Vector256.Create(_bias.Slice(o, 8));
+                    var b1 = global::System.Runtime.Intrinsics.Vector256.Create(_bias.Slice(o + 8, 8));
+                    var s00 = b0; var s01 = b1; var s10 = b0; var s11 = b1;
+                    var s20 = b0; var s21 = b1; var s30 = b0; var s31 = b1;
+                    for (int j = 0; j < _rp2; j += 2)
+                    {
+                        ref short row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref pairs, j * _mp + 2 * o);
+                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row);
+                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 16);
+                        var v = BroadcastPair(ref z0, j);
+                        s00 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(w0, v);
+                        s01 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(w1, v);
+                        v = BroadcastPair(ref z1, j);
+                        s10 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(w0, v);
+                        s11 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(w1, v);
+                        v = BroadcastPair(ref z2, j);
+                        s20 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(w0, v);
+                        s21 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(w1, v);
+                        v = BroadcastPair(ref z3, j);
+                        s30 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(w0, v);
+                        s31 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(w1, v);
+                    }
+                    var q0 = new Requantization8(_scale, _negScale, _high, _hi, o, _zy, _lo);
+                    var q1 = new Requantization8(_scale, _negScale, _high, _hi, o + 8, _zy, _lo);
+                    q0.Store(y, start + o, s00);
+                    q1.Store(y, start + o + 8, s01);
+                    if (count > 1)
+                    {
+                        q0.Store(y, start + _m + o, s10);
+                        q1.Store(y, start + _m + o + 8, s11);
+                    }
+                    if (count > 2)
+                    {
+                        q0.Store(y, start + 2 * _m + o, s20);
+                        q1.Store(y, start + 2 * _m + o + 8, s21);
+                    }
+                    if (count > 3)
+                    {
+                        q0.Store(y, start + 3 * _m + o, s30);
+                        q1.Store(y, start + 3 * _m + o + 8, s31);
+                    }
+                }
                 for (; o + 8 <= _m; o += 8)
                 {
                     var s0 = global::System.Runtime.Intrinsics.Vector256.Create(_bias.Slice(o, 8));
