@@ -35,6 +35,8 @@ public class KernelBenchmarks
     private int[] _acc = [], _fcBias = [];
     private float[] _fcScale = [];
     private Factorized _factorized = null!;
+    private int[] _diagonal = [], _convZeroTerms = [];
+    private float[] _convZScale = [];
     private byte[] _remapX = [], _remapY = [];
     private int[] _upsample = [], _pad = [], _transpose = [];
     private float[] _fa = [], _fb = [], _fy = [], _audio = [], _stft = [], _stftOut = [];
@@ -129,6 +131,11 @@ public class KernelBenchmarks
         _acc = Enumerable.Range(0, 4 * 128).Select(_ => random.Next(-300000, 300000)).ToArray();
         _requantized = new byte[128];
         _factorized = Factorized.Create(random, 24, 14, 96);
+        // The CNN's second convolution in the planner's "plain" form B = W, A diagonal: B is _conv3x3's packed weights
+        // (rank 32, the same [KP/4, 32, 4] layout), A one entry per row (FactorEntries: columns, then values).
+        _diagonal = Enumerable.Range(0, 32).Concat(Enumerable.Range(0, 32).Select(_ => random.Next(1, 8))).ToArray();
+        _convZeroTerms = new int[32];
+        _convZScale = Enumerable.Range(0, 32).Select(_ => (float)(random.NextDouble() * 0.1 + 0.01)).ToArray();
 
         // Remap maps as the quantizer builds them, on the segmenter's and MobileNet's sizes: nearest ×2 upsampling of
         // 32×28×28, a 1-pixel constant Pad of it, a transpose of 96×196 (channels first to last).
@@ -218,6 +225,14 @@ public class KernelBenchmarks
         var f = _factorized;
         Kernels.FactorizedConvNhwc(f.X, default, f.BEntries, f.ZeroTerms, f.ZScale, f.A, default, f.Bias, f.Scale, f.Scale, default,
             f.Y, _col, _acc, 1, f.C, f.Side, f.Side, f.M, f.Side, f.Side, 1, 1, 1, 1, 0, 0, 1, 1, f.C, 3, 5, 0, 255);
+    }
+
+    [Benchmark(Description = "Factorized 3x3 NHWC 14x14x16 -> 32 (B = W, A diagonal)")]
+    public void FactorizedConv3x3()
+    {
+        var c = _conv3x3;
+        Kernels.FactorizedConvNhwc(c.X, c.W, default, _convZeroTerms, _convZScale, default, _diagonal, c.Bias, c.Scale, c.Scale, default,
+            c.Y, _col, _acc, 1, c.C, c.Side, c.Side, c.M, c.Out, c.Out, c.K, c.K, 1, 1, c.Pad, c.Pad, 1, 1, 32, 3, 5, 0, 255);
     }
 
     private void Run(Conv c) =>

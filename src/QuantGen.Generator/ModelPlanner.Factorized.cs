@@ -1,3 +1,4 @@
+using System;
 using QuantGen.Core.Artifact;
 
 namespace QuantGen.Generator
@@ -85,9 +86,14 @@ namespace QuantGen.Generator
                 return (((x[x.Count - 1] + 3) & ~3) + 2 * rp2, rp + ((y[y.Count - 1] + 7) & ~7));
             int[] kernel = layer.GetInts("kernel");
             int mp = (y[1] + 7) & ~7;
-            return _layout.RunsNhwc(layer)
-                ? (4 * (kernel[0] * ((kernel[1] * x[1] + 3) & ~3) + 2 * rp2), 4 * rp + mp)
-                : (((x[1] * kernel[0] * kernel[1] + 3) & ~3) + 2 * rp2, rp + mp);
+            if (!_layout.RunsNhwc(layer)) return (((x[1] * kernel[0] * kernel[1] + 3) & ~3) + 2 * rp2, rp + mp);
+            int gathered = 4 * (kernel[0] * ((kernel[1] * x[1] + 3) & ~3) + 2 * rp2);
+            if (layer.GetInts("nonzeros")[0] == 1 || layer.GetInts("dilations")[1] != 1) return (gathered, 4 * rp + mp);
+            // A dense B without horizontal dilation may run stage 1 from a padded copy of the input (FactorizedRowsAvx2,
+            // as ConvRowsAvx2): the rows and columns the output reaches plus 4 bytes for a row's padding, then four z.
+            int[] strides = layer.GetInts("strides"), dilations = layer.GetInts("dilations");
+            int planeRows = (y[2] - 1) * strides[0] + (kernel[0] - 1) * dilations[0] + 1, planeColumns = (y[3] - 1) * strides[1] + kernel[1];
+            return (Math.Max(gathered, planeRows * planeColumns * x[1] + 4 + 8 * rp2), 4 * rp + mp);
         }
 
         private DataValue Bytes(string method, string suffix, ArtifactLayer layer, string blob) =>

@@ -132,7 +132,7 @@ namespace QuantGen.Generated
         {
             CheckRows(x.Length, y.Length, rows, k, m);
             int kp = (k + 3) & ~3;
-            var stages = new FactorStages(b, bEntries, zeroTerms, zScale, a, aEntries, bias, scale, negScale, high, col, acc, kp, 1, m, rank, zy, lo, hi);
+            var stages = new FactorStages(b, bEntries, zeroTerms, zScale, a, aEntries, bias, scale, negScale, high, col, acc, kp, 1, m, rank, zy, lo, hi, kp);
             col.Slice(k, kp - k).Clear();
             for (int r = 0; r < rows; r++)
             {
@@ -156,7 +156,7 @@ namespace QuantGen.Generated
         {
             CheckWindow(x.Length, y.Length, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
             int k = c * kh * kw, kp = (k + 3) & ~3;
-            var stages = new FactorStages(b, bEntries, zeroTerms, zScale, a, aEntries, bias, scale, negScale, high, col, acc, kp, 1, m, rank, zy, lo, hi);
+            var stages = new FactorStages(b, bEntries, zeroTerms, zScale, a, aEntries, bias, scale, negScale, high, col, acc, kp, 1, m, rank, zy, lo, hi, kp);
             col.Slice(k, kp - k).Clear();
             for (int image = 0; image < n; image++)
                 for (int oy = 0; oy < oh; oy++)
@@ -183,8 +183,16 @@ namespace QuantGen.Generated
             int dh, int dw, int rank, int zx, int zy, int lo, int hi)
         {
             CheckWindow(x.Length, y.Length, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
+#if QUANTGEN_INTRINSICS
+            // A dense B without VNNI: stage 1 as the row kernels run a plain conv (QuantGenKernels.Factorized.Rows.cs).
+            if (SimdEnabled && bEntries.IsEmpty && dw == 1 && !(VnniEnabled && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
+                && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported
+                && FactorizedRowsAvx2(x, b, zeroTerms, zScale, a, aEntries, bias, scale, negScale, high, y, col, acc,
+                    n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, rank, zx, zy, lo, hi))
+                return;
+#endif
             int kp = kh * ((kw * c + 3) & ~3), rp = (rank + 7) & ~7, positions = oh * ow;
-            var stages = new FactorStages(b, bEntries, zeroTerms, zScale, a, aEntries, bias, scale, negScale, high, col, acc, kp, 4, m, rank, zy, lo, hi);
+            var stages = new FactorStages(b, bEntries, zeroTerms, zScale, a, aEntries, bias, scale, negScale, high, col, acc, kp, 4, m, rank, zy, lo, hi, 4 * kp);
             var field = new ReceptiveField(c, h, width, c, kh, kw, sh, sw, padTop, padLeft, dh, dw, ow, (byte)zx);
             // The rows' padding meets zero weights: whatever a gather leaves there, a cleared start keeps it defined.
             col.Slice(0, 4 * kp).Clear();
@@ -226,14 +234,14 @@ namespace QuantGen.Generated
             public FactorStages(global::System.ReadOnlySpan<sbyte> b, global::System.ReadOnlySpan<int> bEntries, global::System.ReadOnlySpan<int> zeroTerms,
                 global::System.ReadOnlySpan<float> zScale, global::System.ReadOnlySpan<short> a, global::System.ReadOnlySpan<int> aEntries, global::System.ReadOnlySpan<int> bias, global::System.ReadOnlySpan<float> scale,
                 global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
-                global::System.Span<byte> col, global::System.Span<int> acc, int kp, int positions, int m, int rank, int zy, int lo, int hi)
+                global::System.Span<byte> col, global::System.Span<int> acc, int kp, int positions, int m, int rank, int zy, int lo, int hi, int zAt)
             {
                 _kp = kp;
                 _rp = (rank + 7) & ~7;
                 _rp2 = (rank + 1) & ~1;
                 _mp = (m + 7) & ~7;
                 if ((bEntries.IsEmpty ? b.Length < _kp * _rp : bEntries.Length != 2 * rank)
-                    || (aEntries.IsEmpty ? a.Length < _rp2 * _mp : aEntries.Length != 2 * m) || col.Length < positions * (_kp + 2 * _rp2) || acc.Length < positions * _rp + _mp
+                    || (aEntries.IsEmpty ? a.Length < _rp2 * _mp : aEntries.Length != 2 * m) || zAt < 0 || col.Length < zAt + positions * 2 * _rp2 || acc.Length < positions * _rp + _mp
                     || zeroTerms.Length < rank || zScale.Length < rank || bias.Length != m || scale.Length < m || negScale.Length < m
                     || (high.Length != 0 && high.Length < m))
                     throw Outside();
@@ -249,8 +257,8 @@ namespace QuantGen.Generated
                 _high = high;
                 _t = acc.Slice(0, _rp);
                 _acc = acc.Slice(positions * _rp, _mp);
-                // One int16 intermediate per position (Finish4 keeps four).
-                var z = global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, short>(col.Slice(positions * _kp, positions * 2 * _rp2));
+                // One int16 intermediate per position (Finish4 keeps four), at byte zAt of col: after the input vectors.
+                var z = global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, short>(col.Slice(zAt, positions * 2 * _rp2));
                 _z = z;
                 _m = m;
                 _rank = rank;
@@ -320,8 +328,8 @@ namespace QuantGen.Generated
             /// <summary>
             /// <see cref="Finish"/> for four NHWC positions at once (AVX2), from their stage-1 sums (4 × RP, as DotPacked4
             /// writes them) to y[start + p·m + o] for p &lt; <paramref name="count"/> (the spare positions are computed, never
-            /// written): each 8-channel block of A is loaded once for the four, and its requantization constants are
-            /// prepared once (<see cref="Requantization8"/>), where Finish paid both per position.
+            /// written): each block of A (16 channels, then a last 8) is loaded once for the four, and its requantization
+            /// constants are prepared once (<see cref="Requantization8"/>), where Finish paid both per position.
             /// </summary>
             public void Finish4(global::System.ReadOnlySpan<int> sums, global::System.Span<byte> y, int start, int count)
             {
@@ -339,6 +347,52 @@ namespace QuantGen.Generated
                 ref short z2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref z0, 2 * _rp2);
                 ref short z3 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref z0, 3 * _rp2);
                 int o = 0;
+                // 16 channels at a time: each broadcast pair feeds two weight vectors (eight accumulators, as the
+                // pointwise row kernels), half the broadcasts per multiply-add of one 8-channel block.
+                for (; o + 16 <= _m; o += 16)
+                {
+                    var b0 = global::System.Runtime.Intrinsics.Vector256.Create(_bias.Slice(o, 8));
+                    var b1 = global::System.Runtime.Intrinsics.Vector256.Create(_bias.Slice(o + 8, 8));
+                    var s00 = b0; var s01 = b1; var s10 = b0; var s11 = b1;
+                    var s20 = b0; var s21 = b1; var s30 = b0; var s31 = b1;
+                    for (int j = 0; j < _rp2; j += 2)
+                    {
+                        ref short row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref pairs, j * _mp + 2 * o);
+                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row);
+                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 16);
+                        var v = BroadcastPair(ref z0, j);
+                        s00 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(w0, v);
+                        s01 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(w1, v);
+                        v = BroadcastPair(ref z1, j);
+                        s10 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(w0, v);
+                        s11 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(w1, v);
+                        v = BroadcastPair(ref z2, j);
+                        s20 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(w0, v);
+                        s21 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(w1, v);
+                        v = BroadcastPair(ref z3, j);
+                        s30 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(w0, v);
+                        s31 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(w1, v);
+                    }
+                    var q0 = new Requantization8(_scale, _negScale, _high, _hi, o, _zy, _lo);
+                    var q1 = new Requantization8(_scale, _negScale, _high, _hi, o + 8, _zy, _lo);
+                    q0.Store(y, start + o, s00);
+                    q1.Store(y, start + o + 8, s01);
+                    if (count > 1)
+                    {
+                        q0.Store(y, start + _m + o, s10);
+                        q1.Store(y, start + _m + o + 8, s11);
+                    }
+                    if (count > 2)
+                    {
+                        q0.Store(y, start + 2 * _m + o, s20);
+                        q1.Store(y, start + 2 * _m + o + 8, s21);
+                    }
+                    if (count > 3)
+                    {
+                        q0.Store(y, start + 3 * _m + o, s30);
+                        q1.Store(y, start + 3 * _m + o + 8, s31);
+                    }
+                }
                 for (; o + 8 <= _m; o += 8)
                 {
                     var s0 = global::System.Runtime.Intrinsics.Vector256.Create(_bias.Slice(o, 8));

@@ -35,6 +35,17 @@ public sealed class FactorizedConvKernelTests(ITestOutputHelper output)
         new ConvCase(2, 5, 7, 6, 6, 3, 3, 1, 1, [1, 1, 1, 1], 1, 1, 6, 45, 1, 3, 4) { Activation = FactorizedKernelTests.FusedActivation.Leaky },
         new ConvCase(1, 4, 7, 7, 9, 3, 3, 2, 1, [1, 0, 1, 1], 1, 1, 5, 1, 1, 4, 3),
         new ConvCase(1, 4, 7, 7, 9, 3, 3, 2, 1, [1, 0, 1, 1], 1, 1, 5, 1, 1, 4, 3) { Nchw = true },
+        // A dense B at ranks past one 8-channel block (RP 24 = 16 + 8, 32, 40): on AVX2 without VNNI stage 1 runs from the
+        // padded plane (FactorizedRowsAvx2) in SignSplit (8-bit B) or PairsFit (≤ 6-bit) form; padding, stride 2,
+        // dilation, odd channel and output counts, two images, 1×1 read in place (strided too), A dense or one entry per row.
+        new ConvCase(1, 5, 7, 6, 13, 3, 3, 1, 1, [1, 1, 1, 1], 1, 1, 20, 45, 20, 8, 8),
+        new ConvCase(2, 6, 9, 8, 32, 3, 3, 2, 2, [1, 0, 0, 1], 1, 1, 32, 54, 1, 4, 6) { Activation = FactorizedKernelTests.FusedActivation.Leaky },
+        new ConvCase(1, 7, 9, 9, 11, 3, 3, 1, 2, [2, 1, 2, 0], 2, 1, 17, 63, 17, 8, 4) { Activation = FactorizedKernelTests.FusedActivation.ClampHigh },
+        new ConvCase(1, 8, 7, 5, 24, 1, 1, 2, 2, [0, 0, 0, 0], 1, 1, 24, 8, 24, 8, 3),
+        new ConvCase(2, 12, 5, 6, 40, 1, 1, 1, 1, [0, 0, 0, 0], 1, 1, 40, 12, 1, 6, 8),
+        new ConvCase(1, 3, 6, 7, 9, 1, 1, 1, 1, [1, 0, 0, 1], 1, 1, 3, 3, 3, 5, 5),
+        // A −128 in an 8-bit B: neither AVX2 form is exact, the gathered path takes the layer.
+        new ConvCase(1, 5, 7, 6, 13, 3, 3, 1, 1, [1, 1, 1, 1], 1, 1, 20, 45, 20, 8, 8) { Saturating = true },
         // Read through a flatten (no NHWC reader): the generated class keeps NCHW and runs the NCHW kernel.
         new ConvCase(2, 5, 9, 8, 7, 3, 3, 2, 2, [1, 0, 1, 1], 1, 1, 6, 20, 3, 4, 4) { Nchw = true },
         new ConvCase(1, 3, 10, 9, 4, 2, 3, 2, 1, [0, 2, 1, 0], 2, 2, 5, 7, 2, 2, 6) { Nchw = true, Activation = FactorizedKernelTests.FusedActivation.Leaky },
@@ -43,6 +54,9 @@ public sealed class FactorizedConvKernelTests(ITestOutputHelper output)
     public sealed record ConvCase(int N, int C, int H, int W, int M, int KH, int KW, int SH, int SW, int[] Pads, int DH, int DW, int R, int NB, int NA, int BB, int BA)
     {
         public FactorizedKernelTests.FusedActivation Activation { get; init; }
+
+        /// <summary>B's first level is −128 (an 8-bit B), which no exact vpmaddubsw form takes.</summary>
+        public bool Saturating { get; init; }
 
         /// <summary>The output is read through a Reshape to rows, which keeps the layer's tensors NCHW.</summary>
         public bool Nchw { get; init; }
@@ -53,7 +67,7 @@ public sealed class FactorizedConvKernelTests(ITestOutputHelper output)
 
         public int OW => (W + Pads[1] + Pads[3] - DW * (KW - 1) - 1) / SW + 1;
 
-        public override string ToString() => $"[{N},{C},{H},{W}] {KH}x{KW}/{SH},{SW} → {M}, rank {R}, {BB}/{BA}-bit, {Activation}{(Nchw ? ", NCHW" : "")}";
+        public override string ToString() => $"[{N},{C},{H},{W}] {KH}x{KW}/{SH},{SW} → {M}, rank {R}, {BB}/{BA}-bit, {Activation}{(Nchw ? ", NCHW" : "")}{(Saturating ? ", B has −128" : "")}";
     }
 
     [Theory]
@@ -64,6 +78,7 @@ public sealed class FactorizedConvKernelTests(ITestOutputHelper output)
         var random = new Random(k * 31 + m * 7 + r);
         var (bLevels, bColumns) = FactorizedKernelTests.RandomFactor(random, r, k, t.NB, t.BB);
         var (aLevels, aColumns) = FactorizedKernelTests.RandomFactor(random, m, r, t.NA, t.BA);
+        if (t.Saturating) bLevels[0] = -128;
         int zx = random.Next(0, 256), zy = random.Next(0, 256), lo = random.Next(0, 20), hi = random.Next(235, 256);
         int zShiftBase = 31 + (int)Math.Round(Math.Log2(Math.Sqrt(t.NB) * (1 << (t.BB - 1)) * 128 / 4000.0));
         int shiftBase = 31 + (int)Math.Round(Math.Log2(Math.Sqrt(t.NA) * (1 << (t.BA - 1)) * 4000 / 64.0));

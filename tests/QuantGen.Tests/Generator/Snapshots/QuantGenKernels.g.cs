@@ -3786,6 +3786,154 @@ namespace QuantGen.Generated
     }
 }
 
+// QuantGen kernels: stage 1 of an NHWC factorized conv with a dense B on x86 without VNNI (AVX2), through the row
+// kernels' padded plane, field cursor and exact u8 × s8 dot forms (QuantGenKernels.Conv.Avx2.cs).
+// Emitted into the consumer's assembly by QuantGen.Generator (docs/generator.md, "Kernels").
+#nullable enable
+
+namespace QuantGen.Generated
+{
+    internal static partial class QuantGenKernels
+    {
+#if QUANTGEN_INTRINSICS
+        /// <summary>The largest RP (rank rounded up to 8) whose stage-1 starts <see cref="FactorizedRowsAvx2"/> keeps on the stack.</summary>
+        private const int FactorRowsMaxRank = 1024;
+
+        /// <summary>
+        /// FactorizedConvNhwc with a dense B on AVX2: stage 1, B·x over each receptive field, is a plain conv to r
+        /// channels, so it runs as ConvRowsAvx2 runs one: the image copied once into a plane padded with zx (or read in
+        /// place for a 1×1 conv without padding over a multiple of 4 channels), fields walked four at a time by
+        /// <see cref="FieldCursor"/>, each k-step in the exact form <see cref="DotForm"/> allows for B (PairsFit or
+        /// SignSplit). The four positions' r sums then go through the same <c>FactorStages.Finish4</c> as the gathered
+        /// path, so the result is the same bit for bit. Scratch: col holds the plane, then the four intermediates z.
+        /// False, with nothing written, if B has a −128 (neither form is exact), RP exceeds
+        /// <see cref="FactorRowsMaxRank"/> or col cannot hold the plane and z: the caller gathers the fields instead.
+        /// </summary>
+        private static bool FactorizedRowsAvx2(
+            global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> b, global::System.ReadOnlySpan<int> zeroTerms,
+            global::System.ReadOnlySpan<float> zScale, global::System.ReadOnlySpan<short> a, global::System.ReadOnlySpan<int> aEntries,
+            global::System.ReadOnlySpan<int> bias, global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, global::System.Span<byte> col, global::System.Span<int> acc,
+            int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft,
+            int dh, int rank, int zx, int zy, int lo, int hi)
+        {
+            bool inPlace = kh == 1 && kw == 1 && padTop == 0 && padLeft == 0 && (c & 3) == 0;
+            int ph = (oh - 1) * sh + (kh - 1) * dh + 1, pw = inPlace ? width : (ow - 1) * sw + kw, pitch = pw * c, row = (kw * c + 3) & ~3;
+            int kp = kh * row, rp = (rank + 7) & ~7, rp2 = (rank + 1) & ~1, planeBytes = inPlace ? 0 : ph * pitch + 4;
+            int positions = oh * ow, image = h * width * c;
+            if (rp > FactorRowsMaxRank || col.Length < planeBytes + 8 * rp2 || b.Length < kp * rp) return false;
+            int form = DotForm(b.Slice(0, kp * rp));
+            if (form == 0) return false;
+            var stages = new FactorStages(b, default, zeroTerms, zScale, a, aEntries, bias, scale, negScale, high, col, acc, kp, 4, m, rank, zy, lo, hi, planeBytes);
+            // What each channel's sums start from: 0 for PairsFit, SignSplit's 128 · Σ B[c] (its x − 128 correction).
+            global::System.Span<int> starts = stackalloc int[rp];
+            ref sbyte weights = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(b);
+            for (int o = 0; o < rp; o += 8)
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(form == 2 ? global::System.Runtime.Intrinsics.Vector256<int>.Zero
+                    : default(SignSplit).Start<Int8Weights>(global::System.Runtime.Intrinsics.Vector256<int>.Zero, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o), kp / 4, rp),
+                    ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(starts), (nuint)o);
+            var sums = acc.Slice(0, 4 * rp);
+            for (int i = 0; i < n; i++)
+            {
+                global::System.ReadOnlySpan<byte> source = x.Slice(i * image, image);
+                if (!inPlace)
+                {
+                    FillPlane(source, col, c, h, width, ph, pw, padTop, padLeft, (byte)zx);
+                    source = col.Slice(0, planeBytes);
+                }
+                var fields = new FieldCursor(oh, ow, sh * pitch, sw * c, kh, row, dh * pitch, false);
+                for (int block = 0; block < fields.Blocks; block++)
+                {
+                    int count = fields.Take(out int f0, out int f1, out int f2, out int f3);
+                    if (form == 2) FactorSumsAvx2<PairsFit>(source, b, starts, sums, fields, f0, f1, f2, f3, rp);
+                    else FactorSumsAvx2<SignSplit>(source, b, starts, sums, fields, f0, f1, f2, f3, rp);
+                    stages.Finish4(sums, y, (i * positions + 4 * block) * m, count);
+                }
+            }
+            return true;
+        }
+
+        /// <summary>
+        /// Stage 1's sums of four fields (starting at f0 … f3 in source, Kh runs of Row bytes RunStride apart) against B
+        /// packed [KP/4, RP, 4]: sums[j·RP + o] = starts[o] + the form's k-steps, 16 channels at a time (two weight vectors
+        /// loaded once for the four fields, eight accumulators: ConvChannels16Avx2's loop), then a last 8.
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void FactorSumsAvx2<TDot>(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> b, global::System.ReadOnlySpan<int> starts,
+            global::System.Span<int> sums, FieldCursor fields, int f0, int f1, int f2, int f3, int rp) where TDot : struct, IDotStep
+        {
+            int kh = fields.Kh, row = fields.Row, runStride = fields.RunStride, last = global::System.Math.Max(global::System.Math.Max(f0, f1), global::System.Math.Max(f2, f3));
+            if (sums.Length < 4 * rp || starts.Length < rp || b.Length < kh * row * rp || (rp & 7) != 0 || last + (kh - 1) * runStride + row > source.Length)
+                throw Outside();
+            ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(source);
+            ref byte r0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f0);
+            ref byte r1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f1);
+            ref byte r2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f2);
+            ref byte r3 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f3);
+            ref sbyte weights = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(b);
+            ref int start = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(starts);
+            ref int result = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(sums);
+            int o = 0;
+            for (; o + 16 <= rp; o += 16)
+            {
+                var s0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref start, (nuint)o);
+                var s1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref start, (nuint)(o + 8));
+                var a00 = s0; var a01 = s1; var a10 = s0; var a11 = s1;
+                var a20 = s0; var a21 = s1; var a30 = s0; var a31 = s1;
+                ref sbyte packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                for (int ky = 0; ky < kh; ky++)
+                for (int k4 = ky * runStride, end = k4 + row; k4 < end; k4 += 4)
+                {
+                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed);
+                    var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed, 32);
+                    packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 4 * rp);
+                    var v = default(TDot).Prepare(Broadcast4(ref r0, k4));
+                    a00 = default(TDot).Step(a00, v, w0);
+                    a01 = default(TDot).Step(a01, v, w1);
+                    v = default(TDot).Prepare(Broadcast4(ref r1, k4));
+                    a10 = default(TDot).Step(a10, v, w0);
+                    a11 = default(TDot).Step(a11, v, w1);
+                    v = default(TDot).Prepare(Broadcast4(ref r2, k4));
+                    a20 = default(TDot).Step(a20, v, w0);
+                    a21 = default(TDot).Step(a21, v, w1);
+                    v = default(TDot).Prepare(Broadcast4(ref r3, k4));
+                    a30 = default(TDot).Step(a30, v, w0);
+                    a31 = default(TDot).Step(a31, v, w1);
+                }
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a00, ref result, (nuint)o);
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a01, ref result, (nuint)(o + 8));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a10, ref result, (nuint)(rp + o));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a11, ref result, (nuint)(rp + o + 8));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a20, ref result, (nuint)(2 * rp + o));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a21, ref result, (nuint)(2 * rp + o + 8));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a30, ref result, (nuint)(3 * rp + o));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a31, ref result, (nuint)(3 * rp + o + 8));
+            }
+            if (o < rp)
+            {
+                var s0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref start, (nuint)o);
+                var a0 = s0; var a1 = s0; var a2 = s0; var a3 = s0;
+                ref sbyte packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o);
+                for (int ky = 0; ky < kh; ky++)
+                for (int k4 = ky * runStride, end = k4 + row; k4 < end; k4 += 4)
+                {
+                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref packed);
+                    packed = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref packed, 4 * rp);
+                    a0 = default(TDot).Step(a0, default(TDot).Prepare(Broadcast4(ref r0, k4)), w0);
+                    a1 = default(TDot).Step(a1, default(TDot).Prepare(Broadcast4(ref r1, k4)), w0);
+                    a2 = default(TDot).Step(a2, default(TDot).Prepare(Broadcast4(ref r2, k4)), w0);
+                    a3 = default(TDot).Step(a3, default(TDot).Prepare(Broadcast4(ref r3, k4)), w0);
+                }
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0, ref result, (nuint)o);
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a1, ref result, (nuint)(rp + o));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a2, ref result, (nuint)(2 * rp + o));
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a3, ref result, (nuint)(3 * rp + o));
+            }
+        }
+#endif
+    }
+}
+
 // QuantGen kernels: the factorized layers (FactorizedFullyConnected, FactorizedConv: W ≈ A·B, never formed).
 // Emitted into the consumer's assembly by QuantGen.Generator (docs/generator.md, "Kernels").
 #nullable enable
@@ -3920,7 +4068,7 @@ namespace QuantGen.Generated
         {
             CheckRows(x.Length, y.Length, rows, k, m);
             int kp = (k + 3) & ~3;
-            var stages = new FactorStages(b, bEntries, zeroTerms, zScale, a, aEntries, bias, scale, negScale, high, col, acc, kp, 1, m, rank, zy, lo, hi);
+            var stages = new FactorStages(b, bEntries, zeroTerms, zScale, a, aEntries, bias, scale, negScale, high, col, acc, kp, 1, m, rank, zy, lo, hi, kp);
             col.Slice(k, kp - k).Clear();
             for (int r = 0; r < rows; r++)
             {
@@ -3944,7 +4092,7 @@ namespace QuantGen.Generated
         {
             CheckWindow(x.Length, y.Length, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
             int k = c * kh * kw, kp = (k + 3) & ~3;
-            var stages = new FactorStages(b, bEntries, zeroTerms, zScale, a, aEntries, bias, scale, negScale, high, col, acc, kp, 1, m, rank, zy, lo, hi);
+            var stages = new FactorStages(b, bEntries, zeroTerms, zScale, a, aEntries, bias, scale, negScale, high, col, acc, kp, 1, m, rank, zy, lo, hi, kp);
             col.Slice(k, kp - k).Clear();
             for (int image = 0; image < n; image++)
                 for (int oy = 0; oy < oh; oy++)
@@ -3971,8 +4119,16 @@ namespace QuantGen.Generated
             int dh, int dw, int rank, int zx, int zy, int lo, int hi)
         {
             CheckWindow(x.Length, y.Length, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
+#if QUANTGEN_INTRINSICS
+            // A dense B without VNNI: stage 1 as the row kernels run a plain conv (QuantGenKernels.Factorized.Rows.cs).
+            if (SimdEnabled && bEntries.IsEmpty && dw == 1 && !(VnniEnabled && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
+                && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported
+                && FactorizedRowsAvx2(x, b, zeroTerms, zScale, a, aEntries, bias, scale, negScale, high, y, col, acc,
+                    n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, rank, zx, zy, lo, hi))
+                return;
+#endif
             int kp = kh * ((kw * c + 3) & ~3), rp = (rank + 7) & ~7, positions = oh * ow;
-            var stages = new FactorStages(b, bEntries, zeroTerms, zScale, a, aEntries, bias, scale, negScale, high, col, acc, kp, 4, m, rank, zy, lo, hi);
+            var stages = new FactorStages(b, bEntries, zeroTerms, zScale, a, aEntries, bias, scale, negScale, high, col, acc, kp, 4, m, rank, zy, lo, hi, 4 * kp);
             var field = new ReceptiveField(c, h, width, c, kh, kw, sh, sw, padTop, padLeft, dh, dw, ow, (byte)zx);
             // The rows' padding meets zero weights: whatever a gather leaves there, a cleared start keeps it defined.
             col.Slice(0, 4 * kp).Clear();
@@ -4014,14 +4170,14 @@ namespace QuantGen.Generated
             public FactorStages(global::System.ReadOnlySpan<sbyte> b, global::System.ReadOnlySpan<int> bEntries, global::System.ReadOnlySpan<int> zeroTerms,
                 global::System.ReadOnlySpan<float> zScale, global::System.ReadOnlySpan<short> a, global::System.ReadOnlySpan<int> aEntries, global::System.ReadOnlySpan<int> bias, global::System.ReadOnlySpan<float> scale,
                 global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
-                global::System.Span<byte> col, global::System.Span<int> acc, int kp, int positions, int m, int rank, int zy, int lo, int hi)
+                global::System.Span<byte> col, global::System.Span<int> acc, int kp, int positions, int m, int rank, int zy, int lo, int hi, int zAt)
             {
                 _kp = kp;
                 _rp = (rank + 7) & ~7;
                 _rp2 = (rank + 1) & ~1;
                 _mp = (m + 7) & ~7;
                 if ((bEntries.IsEmpty ? b.Length < _kp * _rp : bEntries.Length != 2 * rank)
-                    || (aEntries.IsEmpty ? a.Length < _rp2 * _mp : aEntries.Length != 2 * m) || col.Length < positions * (_kp + 2 * _rp2) || acc.Length < positions * _rp + _mp
+                    || (aEntries.IsEmpty ? a.Length < _rp2 * _mp : aEntries.Length != 2 * m) || zAt < 0 || col.Length < zAt + positions * 2 * _rp2 || acc.Length < positions * _rp + _mp
                     || zeroTerms.Length < rank || zScale.Length < rank || bias.Length != m || scale.Length < m || negScale.Length < m
                     || (high.Length != 0 && high.Length < m))
                     throw Outside();
@@ -4037,8 +4193,8 @@ namespace QuantGen.Generated
                 _high = high;
                 _t = acc.Slice(0, _rp);
                 _acc = acc.Slice(positions * _rp, _mp);
-                // One int16 intermediate per position (Finish4 keeps four).
-                var z = global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, short>(col.Slice(positions * _kp, positions * 2 * _rp2));
+                // One int16 intermediate per position (Finish4 keeps four), at byte zAt of col: after the input vectors.
+                var z = global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, short>(col.Slice(zAt, positions * 2 * _rp2));
                 _z = z;
                 _m = m;
                 _rank = rank;
@@ -4108,8 +4264,8 @@ namespace QuantGen.Generated
             /// <summary>
             /// <see cref="Finish"/> for four NHWC positions at once (AVX2), from their stage-1 sums (4 × RP, as DotPacked4
             /// writes them) to y[start + p·m + o] for p &lt; <paramref name="count"/> (the spare positions are computed, never
-            /// written): each 8-channel block of A is loaded once for the four, and its requantization constants are
-            /// prepared once (<see cref="Requantization8"/>), where Finish paid both per position.
+            /// written): each block of A (16 channels, then a last 8) is loaded once for the four, and its requantization
+            /// constants are prepared once (<see cref="Requantization8"/>), where Finish paid both per position.
             /// </summary>
             public void Finish4(global::System.ReadOnlySpan<int> sums, global::System.Span<byte> y, int start, int count)
             {
@@ -4127,6 +4283,52 @@ namespace QuantGen.Generated
                 ref short z2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref z0, 2 * _rp2);
                 ref short z3 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref z0, 3 * _rp2);
                 int o = 0;
+                // 16 channels at a time: each broadcast pair feeds two weight vectors (eight accumulators, as the
+                // pointwise row kernels), half the broadcasts per multiply-add of one 8-channel block.
+                for (; o + 16 <= _m; o += 16)
+                {
+                    var b0 = global::System.Runtime.Intrinsics.Vector256.Create(_bias.Slice(o, 8));
+                    var b1 = global::System.Runtime.Intrinsics.Vector256.Create(_bias.Slice(o + 8, 8));
+                    var s00 = b0; var s01 = b1; var s10 = b0; var s11 = b1;
+                    var s20 = b0; var s21 = b1; var s30 = b0; var s31 = b1;
+                    for (int j = 0; j < _rp2; j += 2)
+                    {
+                        ref short row = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref pairs, j * _mp + 2 * o);
+                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row);
+                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref row, 16);
+                        var v = BroadcastPair(ref z0, j);
+                        s00 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(w0, v);
+                        s01 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(w1, v);
+                        v = BroadcastPair(ref z1, j);
+                        s10 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(w0, v);
+                        s11 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(w1, v);
+                        v = BroadcastPair(ref z2, j);
+                        s20 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(w0, v);
+                        s21 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(w1, v);
+                        v = BroadcastPair(ref z3, j);
+                        s30 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(w0, v);
+                        s31 += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(w1, v);
+                    }
+                    var q0 = new Requantization8(_scale, _negScale, _high, _hi, o, _zy, _lo);
+                    var q1 = new Requantization8(_scale, _negScale, _high, _hi, o + 8, _zy, _lo);
+                    q0.Store(y, start + o, s00);
+                    q1.Store(y, start + o + 8, s01);
+                    if (count > 1)
+                    {
+                        q0.Store(y, start + _m + o, s10);
+                        q1.Store(y, start + _m + o + 8, s11);
+                    }
+                    if (count > 2)
+                    {
+                        q0.Store(y, start + 2 * _m + o, s20);
+                        q1.Store(y, start + 2 * _m + o + 8, s21);
+                    }
+                    if (count > 3)
+                    {
+                        q0.Store(y, start + 3 * _m + o, s30);
+                        q1.Store(y, start + 3 * _m + o + 8, s31);
+                    }
+                }
                 for (; o + 8 <= _m; o += 8)
                 {
                     var s0 = global::System.Runtime.Intrinsics.Vector256.Create(_bias.Slice(o, 8));
