@@ -103,35 +103,6 @@ namespace QuantGen.Generated
         /// <summary>Math.Clamp's order of tests (NaN passes through).</summary>
         private static float Clamp(float value, float min, float max) => value < min ? min : value > max ? max : value;
 
-        /// <summary>
-        /// LayerNormalization of each of <paramref name="outer"/> rows of <paramref name="n"/> elements, as the reference
-        /// operator computes it: mean and biased variance in double, y = (x − mean) / sqrt(var + epsilon) · scale + bias
-        /// rounded once to float; scale and bias hold n values, one, or none (1 and 0).
-        /// </summary>
-        public static void LayerNorm(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> bias, global::System.Span<float> y,
-            int outer, int n, float epsilon)
-        {
-            for (int o = 0; o < outer; o++)
-            {
-                int b = o * n;
-                double sum = 0, squares = 0;
-                for (int i = 0; i < n; i++) sum += x[b + i];
-                double mean = sum / n;
-                for (int i = 0; i < n; i++)
-                {
-                    double d = x[b + i] - mean;
-                    squares += d * d;
-                }
-                double inverse = 1 / global::System.Math.Sqrt(squares / n + epsilon);
-                int start = 0;
-#if QUANTGEN_INTRINSICS
-                if (Vector256Path) start = LayerNormRowVector(x.Slice(b, n), scale, bias, y.Slice(b, n), mean, inverse);
-#endif
-                for (int i = start; i < n; i++)
-                    y[b + i] = (float)((x[b + i] - mean) * inverse * (scale.Length == 0 ? 1 : scale[scale.Length == 1 ? 0 : i]) + (bias.Length == 0 ? 0 : bias[bias.Length == 1 ? 0 : i]));
-            }
-        }
-
         /// <summary>y in row-major order over <paramref name="shape"/>, element i read at offset + Σ index[d] · strides[d] (Transpose, Slice).</summary>
         public static void StridedCopy(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, global::System.ReadOnlySpan<int> shape, global::System.ReadOnlySpan<int> strides, int offset)
         {
@@ -158,47 +129,6 @@ namespace QuantGen.Generated
         public static void CopyBlocks(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int outer, int block, int outBlock, int offset)
         {
             for (int o = 0; o < outer; o++) x.Slice(o * block, block).CopyTo(y.Slice(o * outBlock + offset, block));
-        }
-
-        /// <summary>
-        /// ReduceMean (mean 1) or ReduceMax (0): output element i (row-major over the kept dims) over the reduced dims,
-        /// in increasing input order, in double as the reference operator (a mean divides the sum by the count).
-        /// </summary>
-        public static void Reduce(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, global::System.ReadOnlySpan<int> kept, global::System.ReadOnlySpan<int> keptStrides,
-            global::System.ReadOnlySpan<int> reduced, global::System.ReadOnlySpan<int> reducedStrides, int mean)
-        {
-            int count = 1;
-            for (int d = 0; d < reduced.Length; d++) count *= reduced[d];
-            global::System.Span<int> outer = stackalloc int[kept.Length];
-            global::System.Span<int> index = stackalloc int[reduced.Length];
-            int bases = 0;
-            for (int o = 0; o < y.Length; o++)
-            {
-                index.Clear();
-                double acc = mean != 0 ? 0 : double.NegativeInfinity;
-                int source = bases;
-                for (int r = 0; r < count; r++)
-                {
-                    acc = mean != 0 ? acc + x[source] : global::System.Math.Max(acc, x[source]);
-                    for (int d = reduced.Length - 1; d >= 0; d--)
-                    {
-                        index[d]++;
-                        source += reducedStrides[d];
-                        if (index[d] < reduced[d]) break;
-                        source -= reducedStrides[d] * reduced[d];
-                        index[d] = 0;
-                    }
-                }
-                y[o] = (float)(mean != 0 ? acc / count : acc);
-                for (int d = kept.Length - 1; d >= 0; d--)
-                {
-                    outer[d]++;
-                    bases += keptStrides[d];
-                    if (outer[d] < kept[d]) break;
-                    bases -= keptStrides[d] * kept[d];
-                    outer[d] = 0;
-                }
-            }
         }
 
         /// <summary>

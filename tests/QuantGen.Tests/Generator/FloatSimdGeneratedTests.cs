@@ -13,7 +13,8 @@ namespace QuantGen.Tests.Generator;
 /// <summary>
 /// The float kernels' SIMD paths (QuantGenFloatKernels.Simd.cs) in generated classes: the same class run with its
 /// QuantGenKernels.SimdEnabled on and off gives the same bits, and those equal the integer simulator's (which runs the
-/// float layers through the reference operators; within float32 rounding after a transcendental function). Shapes
+/// float layers through the reference operators, or through the very kernels where they compute their own functions:
+/// the transcendental ones, Softmax, GlobalAveragePool, ReduceMean/ReduceMax and LayerNorm). Shapes
 /// wide enough (8 columns and more) for the vector loops to run.
 /// </summary>
 [Collection(nameof(KernelTests))]
@@ -59,6 +60,46 @@ public sealed class FloatSimdGeneratedTests(ITestOutputHelper output)
         Assert.Contains("Float.LayerNormalization", kinds);
         Assert.Contains("Float.Div", kinds);
         Check("wide_attention", artifact, "x", shape, exact: true, new SyntheticModels(44), -2, 2, 10);
+    }
+
+    /// <summary>
+    /// x [1,16,24] → MatMul (quantized) → q; ReduceMean of q over axis 1 (an outer axis: 24 adjacent outputs, the
+    /// 8-output vector path) and ReduceMax over axis 2 (the inner axis: rows of 24) as float layers; q − mean + max →
+    /// MatMul (quantized) → y [1,16,5].
+    /// </summary>
+    [Fact]
+    public void FloatReductionsGiveTheSameBitsWithAndWithoutSimd()
+    {
+        var g = new SyntheticModels(22);
+        g.Node("MatMul", "proj", ["x", g.Weights("wq", 24, 24)], "q")
+            .Node("ReduceMean", "mean", ["q"], "m", Ints("axes", 1))
+            .Node("ReduceMax", "max", ["q"], "mx", Ints("axes", 2))
+            .Node("Sub", "center", ["q", "m"], "d")
+            .Node("Add", "lift", ["d", "mx"], "e")
+            .Node("MatMul", "out", ["e", g.Weights("wo", 24, 5)], "y");
+        var model = g.Build("reductions", [1, 16, 24], [1, 16, 5]);
+        var artifact = ModelQuantizer.Quantize(model, new QuantizationOptions(), new SyntheticModels(41).Calibration([1, 16, 24], 32, -2, 2)).Artifact;
+        var kinds = artifact.Layers.Where(l => FloatLayers.IsFloat(l.Kind)).Select(l => l.Kind).ToList();
+        output.WriteLine("float layers: " + string.Join(", ", kinds));
+        Assert.Contains("Float.ReduceMean", kinds);
+        Assert.Contains("Float.ReduceMax", kinds);
+        Check("reductions", artifact, "x", [1, 16, 24], exact: true, new SyntheticModels(47), -2, 2, 6);
+    }
+
+    /// <summary>
+    /// The transformer test model (tests/models/fashion_transformer.onnx, calibrated on the Fashion set): its written-out
+    /// LayerNorms (rows of the embedding width) are float LayerNormalization layers, whose mean and variance sum in the
+    /// kernels' fixed order (QuantGenFloatKernels.Statistics.cs); the class with and without SIMD and the simulator
+    /// give the same bits.
+    /// </summary>
+    [Fact]
+    public void FashionTransformerGivesTheSameBitsWithAndWithoutSimd()
+    {
+        var artifact = GeneratedCodeTests.QuantizeFashion("fashion_transformer");
+        var kinds = artifact.Layers.Where(l => FloatLayers.IsFloat(l.Kind)).Select(l => l.Kind).ToList();
+        output.WriteLine("float layers: " + string.Join(", ", kinds));
+        Assert.Contains("Float.LayerNormalization", kinds);
+        Check("fashion_transformer", artifact, "image", [1, 1, 28, 28], exact: true, new SyntheticModels(46), -1, 2, 4);
     }
 
     /// <summary>

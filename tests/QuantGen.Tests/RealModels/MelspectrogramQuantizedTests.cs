@@ -30,6 +30,16 @@ public sealed class MelspectrogramQuantizedTests(ITestOutputHelper output)
     // (worst clip 14.8 dB), limited by the 8-bit weights of the STFT basis; docs/accuracy.md.
     [InlineData(8, "Add_14;MatMul_15", 5.0)]
     [InlineData(16, "Add_14;MatMul_15", 20.0)]
+    // The STFT convolutions (97% of the MACs) in float as well (issue 17's 25 dB bar; docs/accuracy.md). Alone, at A8,
+    // they buy nothing (3.7 dB measured: the Add and the mel MatMul put the power spectrum on a linear grid). With the
+    // Add and the MatMul, at A8, 17.4 dB (worst clip 6.4 dB), and the same with every node in float
+    // (Mul_19;Div_21;Sub_23 requested too): the audio itself enters on the input's 8-bit grid. ≥ 25 dB at A16 with
+    // these four nodes in float: 62.3 dB measured (worst clip 49.2 dB), and no quantized layer is left (the scaling
+    // after the Log has no 16-bit kernel): the whole melspectrogram runs in float (100% of the MACs) behind a 16-bit
+    // input grid, and the test says so.
+    [InlineData(8, "Conv_2;Conv_3", 3.0)]
+    [InlineData(8, "Conv_2;Conv_3;Add_14;MatMul_15", 15.0)]
+    [InlineData(16, "Conv_2;Conv_3;Add_14;MatMul_15", 25.0)]
     public void MelspectrogramSqnrAgainstOnnxRuntimeFloat(int activationBits, string floatNodes, double minimumSqnr)
     {
         var path = RealModelPaths.WakeWord("melspectrogram");
@@ -67,9 +77,11 @@ public sealed class MelspectrogramQuantizedTests(ITestOutputHelper output)
         var quantized = artifact.Layers.Where(l => !FloatLayers.IsFloat(l.Kind) && l.Kind is not (LayerKinds.Quantize or LayerKinds.Dequantize or LayerKinds.Reshape));
         output.WriteLine($"melspectrogram A{activationBits} FloatNodes={floatNodes}: calibration SQNR {result.CalibrationSqnrDb:F1}; output SQNR against ONNX Runtime float {sqnr:F1} dB over 20 clips (worst clip {worst:F1} dB); " +
             $"{floats.Length} float layers ({string.Join(", ", floats.GroupBy(l => FloatLayers.OpOf(l.Kind)).Select(g => $"{g.Key} {g.Count()}"))}); " +
-            $"quantized: {string.Join(", ", quantized.GroupBy(l => l.Kind).Select(g => $"{g.Key} {g.Count()}"))}");
+            $"quantized: {(quantized.Any() ? string.Join(", ", quantized.GroupBy(l => l.Kind).Select(g => $"{g.Key} {g.Count()}")) : "none (every node in float)")}");
         output.WriteLine(string.Join(" | ", result.Warnings.Select(w => w.Message)));
         Assert.True(sqnr >= minimumSqnr, $"SQNR {sqnr:F1} dB");
+        // The builds that reach issue 17's 25 dB hold no quantized layer: the whole melspectrogram runs in float.
+        if (minimumSqnr >= 25) Assert.Empty(quantized);
         var requested = QuantizationOptions.ParseFloatNodes(floatNodes);
         if (requested.Count > 0)
         {
@@ -80,8 +92,10 @@ public sealed class MelspectrogramQuantizedTests(ITestOutputHelper output)
                 Assert.Contains(floats, l => l.Name == name);
                 Assert.Contains($"'{name}' ({model.Graph.Nodes.Single(n => n.Name == name).OpType}, requested, ", warning);
             }
-            Assert.Equal(2, artifact.Layers.Count(l => l.Kind == LayerKinds.Conv));
-            Assert.Contains("(no quantized kernel, or requested in FloatNodes (2); 3.0% of MACs)", warning);
+            int floatConvs = requested.Count(n => n.StartsWith("Conv_", StringComparison.Ordinal));
+            Assert.Equal(2 - floatConvs, artifact.Layers.Count(l => l.Kind == LayerKinds.Conv));
+            if (floatConvs == 0) Assert.Contains("(no quantized kernel, or requested in FloatNodes (2); 3.0% of MACs)", warning);
+            else Assert.Contains($"(no quantized kernel, or requested in FloatNodes ({requested.Count}); {(requested.Contains("MatMul_15") ? "100.0" : "97.0")}% of MACs)", warning);
         }
         // A build this far from the float model must say so, with the calibration set's figure and the layers where
         // it drops (QG0026), rather than build in silence; and only when its calibration SQNR is that low.
