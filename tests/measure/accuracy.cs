@@ -43,6 +43,10 @@ var trainImages = ReadIdx("/usr/share/datasets/fashion-mnist/train-images-idx3-u
 var trainPixels = new float[8192 * 784];
 for (int i = 0; i < trainPixels.Length; i++) trainPixels[i] = trainImages[i] / 255f;
 var training = new CalibrationSet(new Dictionary<string, Tensor> { ["image"] = Tensor.FromArray([8192, 1, 28, 28], trainPixels) }, new Dictionary<string, string> { ["image"] = "train-images[0..8192)" });
+// "60k": all 60000 training images, labels unused (MaxTrainingSamples raised to match; the last 256 held out).
+var allPixels = new float[60000 * 784];
+for (int i = 0; i < allPixels.Length; i++) allPixels[i] = trainImages[i] / 255f;
+var training60k = new CalibrationSet(new Dictionary<string, Tensor> { ["image"] = Tensor.FromArray([60000, 1, 28, 28], allPixels) }, new Dictionary<string, string> { ["image"] = "train-images[0..60000)" });
 
 var none = QuantizationAlgorithms.None;
 var adaFine = QuantizationAlgorithms.Cle | QuantizationAlgorithms.BiasAbsorption | QuantizationAlgorithms.AdaRound | QuantizationAlgorithms.FineTune;
@@ -106,6 +110,14 @@ var configs = new (string Name, QuantizationOptions Options, bool Calibrated)[]
     ("factorized 16x + finetune 8k KL T4", new() { Compression = WeightCompression.Factorized, CompressionRatio = 16, Algorithms = dfq | QuantizationAlgorithms.FineTune, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 4 }, true),
     ("factorized 16x + finetune 8k KL T2 600 steps offsets", new() { Compression = WeightCompression.Factorized, CompressionRatio = 16, Algorithms = dfq | QuantizationAlgorithms.FineTune, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 2, FineTuneSteps = 600, FineTuneLearnOffsets = true }, true),
     ("factorized 16x + finetune 8k, AdaRound start", new() { Compression = WeightCompression.Factorized, CompressionRatio = 16, Algorithms = adaFine, TrainingData = training }, true),
+    // Issue 20 accuracy targets (session 7): cosine learning-rate decay, larger batches, more steps, the 60k training images.
+    ("factorized 16x + finetune 8k KL T2 600 steps cosine", new() { Compression = WeightCompression.Factorized, CompressionRatio = 16, Algorithms = dfq | QuantizationAlgorithms.FineTune, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 2, FineTuneSteps = 600, FineTuneCosine = true }, true),
+    ("factorized 16x + finetune 8k KL T2 600x32 lr 0.03 cosine", new() { Compression = WeightCompression.Factorized, CompressionRatio = 16, Algorithms = dfq | QuantizationAlgorithms.FineTune, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 2, FineTuneSteps = 600, FineTuneBatch = 32, FineTuneLearningRate = 0.03f, FineTuneCosine = true }, true),
+    ("factorized 16x + finetune 60k KL T2 2000x32 lr 0.03 cosine", new() { Compression = WeightCompression.Factorized, CompressionRatio = 16, Algorithms = dfq | QuantizationAlgorithms.FineTune, TrainingData = training60k, MaxTrainingSamples = 60000, FineTuneKullbackLeibler = true, FineTuneTemperature = 2, FineTuneSteps = 2000, FineTuneBatch = 32, FineTuneLearningRate = 0.03f, FineTuneCosine = true }, true),
+    ("W4A4 MSE ranges + finetune 8k KL T2 600 steps cosine", new() { WeightBits = 4, ActivationBits = 4, RangeMethod = RangeMethod.Mse, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 2, FineTuneSteps = 600, FineTuneCosine = true }, true),
+    ("W4A4 MSE ranges 500 + finetune 8k KL T2 200 steps cosine", new() { WeightBits = 4, ActivationBits = 4, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 2, FineTuneSteps = 200, FineTuneCosine = true }, true),
+    ("factorized 16x + finetune 60k KL T2 1200 steps cosine", new() { Compression = WeightCompression.Factorized, CompressionRatio = 16, Algorithms = dfq | QuantizationAlgorithms.FineTune, TrainingData = training60k, MaxTrainingSamples = 60000, FineTuneKullbackLeibler = true, FineTuneTemperature = 2, FineTuneSteps = 1200, FineTuneCosine = true }, true),
+    ("W4A4 MSE ranges + finetune 60k KL T2 1200x32 cosine", new() { WeightBits = 4, ActivationBits = 4, RangeMethod = RangeMethod.Mse, Algorithms = adaFine, TrainingData = training60k, MaxTrainingSamples = 60000, FineTuneKullbackLeibler = true, FineTuneTemperature = 2, FineTuneSteps = 1200, FineTuneBatch = 32, FineTuneCosine = true }, true),
     // HAWQ-V2 mixed precision (issue 21) at the weight bits of uniform W4 / W3: widths from {2, 3, 4, 8}, then AdaRound.
     ("mixed at W4 size (AverageWeightBits=4)", new() { AverageWeightBits = 4 }, true),
     ("mixed at W3 size (AverageWeightBits=3)", new() { AverageWeightBits = 3 }, true),
@@ -127,7 +139,8 @@ foreach (var name in models)
     {
         var clock = Stopwatch.StartNew();
         // Data-free rows state the Fashion models' input range, pixels scaled to [0, 1] (QG0021 otherwise).
-        var result = ModelQuantizer.Quantize(model, calibrated ? options : options with { InputStatistics = InputStatistics.Parse("0,1", null, null) }, calibrated ? calibration : null);
+        var progress = options with { Progress = options.Algorithms is { } f && f.HasFlag(QuantizationAlgorithms.FineTune) ? (Action<string>)(line => Console.Error.WriteLine($"  [{configName}] {line}")) : null };
+        var result = ModelQuantizer.Quantize(model, calibrated ? progress : progress with { InputStatistics = InputStatistics.Parse("0,1", null, null) }, calibrated ? calibration : null);
         double seconds = clock.Elapsed.TotalSeconds;
         if (options.IsMixedPrecision || options.Algorithms is { } a && a.HasFlag(QuantizationAlgorithms.FineTune)) Console.Error.WriteLine(result.Summary);
         var simulator = new IntegerSimulator(result.Artifact);
