@@ -10,7 +10,7 @@ internal sealed class FineTuneOptionSet
     private readonly Option<string?> _learningRate = new("--finetune-learning-rate") { Description = "Fine-tuning: learning rate in grid steps per step (default 0.01)." };
     private readonly Option<string?> _loss = new("--finetune-loss") { Description = "Fine-tuning: kl (on the logits) or mse; default: KL for a model ending in Softmax, MSE otherwise." };
     private readonly Option<string?> _batch = new("--finetune-batch") { Description = "Fine-tuning: samples per optimizer step, 1 to 4096 (default 16)." };
-    private readonly Option<string?> _temperature = new("--finetune-temperature") { Description = "Fine-tuning: the KL loss's distillation temperature τ, 0.1 to 100 (default 1; 2 for factorized or 4-bit classifiers, docs/accuracy.md)." };
+    private readonly Option<string?> _temperature = new("--finetune-temperature") { Description = "Fine-tuning: the KL loss's distillation temperature τ, 0.1 to 100 (default 2)." };
     private readonly Option<string?> _dampening = new("--finetune-dampening") { Description = "Fine-tuning: oscillation dampening's final weight λ (Nagel et al. 2022), e.g. 0.1; 0 = off (default)." };
     private readonly Option<string?> _freezeThreshold = new("--finetune-freeze-threshold") { Description = "Fine-tuning: freeze weights whose oscillation frequency exceeds this, e.g. 0.02; 0 = off (default)." };
 

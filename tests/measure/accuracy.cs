@@ -52,6 +52,8 @@ var none = QuantizationAlgorithms.None;
 var adaFine = QuantizationAlgorithms.Cle | QuantizationAlgorithms.BiasAbsorption | QuantizationAlgorithms.AdaRound | QuantizationAlgorithms.FineTune;
 var dfq = QuantizationAlgorithms.Cle | QuantizationAlgorithms.BiasAbsorption | QuantizationAlgorithms.BiasCorrection;
 // (name, options, calibrated): "plain" is round-to-nearest with min-max ranges and no passes, the baseline each row is compared with.
+// Since session 7 the KL loss defaults to τ = 2 and activations below 8 bits to MSE ranges: the "KL" rows without "T2"
+// state τ = 1 to reproduce the earlier measurements.
 var configs = new (string Name, QuantizationOptions Options, bool Calibrated)[]
 {
     ("W8A8 per-tensor plain", new() { Algorithms = none, RangeMethod = RangeMethod.MinMax, PerChannel = false }, true),
@@ -75,27 +77,27 @@ var configs = new (string Name, QuantizationOptions Options, bool Calibrated)[]
     ("W2A8 AdaRound + finetune 8k T4", new() { WeightBits = 2, Algorithms = adaFine, TrainingData = training, FineTuneTemperature = 4 }, true),
     ("W2A8 AdaRound + finetune 8k lr 0.003", new() { WeightBits = 2, Algorithms = adaFine, TrainingData = training, FineTuneLearningRate = 0.003f }, true),
     ("W2A8 AdaRound + finetune 8k 600 steps", new() { WeightBits = 2, Algorithms = adaFine, TrainingData = training, FineTuneSteps = 600 }, true),
-    ("W2A8 AdaRound + finetune 8k KL", new() { WeightBits = 2, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true }, true),
-    ("W2A8 AdaRound + finetune 8k KL offsets", new() { WeightBits = 2, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneLearnOffsets = true }, true),
-    ("W2A8 AdaRound + finetune 8k KL 600 steps", new() { WeightBits = 2, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneSteps = 600 }, true),
+    ("W2A8 AdaRound + finetune 8k KL", new() { WeightBits = 2, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 1 }, true),
+    ("W2A8 AdaRound + finetune 8k KL offsets", new() { WeightBits = 2, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 1, FineTuneLearnOffsets = true }, true),
+    ("W2A8 AdaRound + finetune 8k KL 600 steps", new() { WeightBits = 2, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 1, FineTuneSteps = 600 }, true),
     ("W2A8 AdaRound + finetune 8k KL T2", new() { WeightBits = 2, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 2 }, true),
     ("W4A4 plain", new() { WeightBits = 4, ActivationBits = 4, Algorithms = none, RangeMethod = RangeMethod.MinMax }, true),
     ("W4A4 AdaRound (default)", new() { WeightBits = 4, ActivationBits = 4 }, true),
     ("W4A4 AdaRound MSE ranges", new() { WeightBits = 4, ActivationBits = 4, RangeMethod = RangeMethod.Mse }, true),
-    ("W4A4 AdaRound + finetune 8k KL", new() { WeightBits = 4, ActivationBits = 4, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true }, true),
-    ("W4A4 AdaRound MSE ranges + finetune 8k KL", new() { WeightBits = 4, ActivationBits = 4, RangeMethod = RangeMethod.Mse, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true }, true),
+    ("W4A4 AdaRound + finetune 8k KL", new() { WeightBits = 4, ActivationBits = 4, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 1 }, true),
+    ("W4A4 AdaRound MSE ranges + finetune 8k KL", new() { WeightBits = 4, ActivationBits = 4, RangeMethod = RangeMethod.Mse, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 1 }, true),
     // Oscillation dampening and iterative freezing (issue 20; fashion_mobilenet, docs/accuracy.md): AdaRound 500 iterations, MSE ranges, KL, 100 steps.
     ("W3A3 AdaRound MSE ranges", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500 }, true),
-    ("W3A3 + finetune 8k KL", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneSteps = 100 }, true),
-    ("W3A3 + finetune 8k KL dampening 0.01", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneSteps = 100, FineTuneDampening = 0.01f }, true),
-    ("W3A3 + finetune 8k KL dampening 1", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneSteps = 100, FineTuneDampening = 1 }, true),
-    ("W3A3 + finetune 8k KL freezing 0.02", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneSteps = 100, FineTuneFreezeThreshold = 0.02f }, true),
+    ("W3A3 + finetune 8k KL", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 1, FineTuneSteps = 100 }, true),
+    ("W3A3 + finetune 8k KL dampening 0.01", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 1, FineTuneSteps = 100, FineTuneDampening = 0.01f }, true),
+    ("W3A3 + finetune 8k KL dampening 1", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 1, FineTuneSteps = 100, FineTuneDampening = 1 }, true),
+    ("W3A3 + finetune 8k KL freezing 0.02", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 1, FineTuneSteps = 100, FineTuneFreezeThreshold = 0.02f }, true),
     // The latent weights start on their grid points: at lr 0.01 (0.01 grid steps per step) few reach a rounding boundary in 100 steps; at 0.1 they do.
-    ("W3A3 + finetune 8k KL lr 0.1", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneSteps = 100, FineTuneLearningRate = 0.1f }, true),
-    ("W3A3 + finetune 8k KL lr 0.1 dampening 1", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneSteps = 100, FineTuneLearningRate = 0.1f, FineTuneDampening = 1 }, true),
-    ("W3A3 + finetune 8k KL lr 0.1 freezing 0.02", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneSteps = 100, FineTuneLearningRate = 0.1f, FineTuneFreezeThreshold = 0.02f }, true),
+    ("W3A3 + finetune 8k KL lr 0.1", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 1, FineTuneSteps = 100, FineTuneLearningRate = 0.1f }, true),
+    ("W3A3 + finetune 8k KL lr 0.1 dampening 1", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 1, FineTuneSteps = 100, FineTuneLearningRate = 0.1f, FineTuneDampening = 1 }, true),
+    ("W3A3 + finetune 8k KL lr 0.1 freezing 0.02", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 1, FineTuneSteps = 100, FineTuneLearningRate = 0.1f, FineTuneFreezeThreshold = 0.02f }, true),
     ("W4A4 AdaRound MSE ranges 500", new() { WeightBits = 4, ActivationBits = 4, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500 }, true),
-    ("W4A4 + finetune 8k KL", new() { WeightBits = 4, ActivationBits = 4, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneSteps = 100 }, true),
+    ("W4A4 + finetune 8k KL", new() { WeightBits = 4, ActivationBits = 4, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 1, FineTuneSteps = 100 }, true),
     ("W8A16 default", new() { ActivationBits = 16 }, true),
     ("W4A16 AdaRound (default)", new() { WeightBits = 4, ActivationBits = 16 }, true),
     // Factorized weights (issue 5) fitted layer by layer, then fine-tuned end to end as factors (issue 20).

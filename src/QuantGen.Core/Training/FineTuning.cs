@@ -104,7 +104,7 @@ internal static partial class FineTuning
             inputs[s] = data.Sample(graph, s).ToDictionary(kv => kv.Key, kv => kv.Value.ToArray<float>(), StringComparer.Ordinal);
         var targets = teacher.Model.Evaluate(inputs, threads);
         int classes = graph.ValueInfos[student.Output].Shape[^1];
-        float temperature = options.FineTuneTemperature;
+        float temperature = options.ResolveFineTuneTemperature();
         bool kl = options.FineTuneKullbackLeibler ?? teacher.Classifier;
         (double Loss, float[] Gradient) Loss(float[] y, float[] target) => kl
             ? DistillationLoss.KullbackLeibler(y, target, classes, temperature)

@@ -34,9 +34,9 @@ public sealed class FineTuneCliTests : IDisposable
         var set = new QuantizeOptionSet();
         set.AddTo(command);
         var options = set.Read(command.Parse(["--finetune-batch", " 64", "--finetune-temperature", "2.5", "--finetune-loss", "kl"]));
-        Assert.Equal((64, 2.5f, true), (options.FineTuneBatch, options.FineTuneTemperature, options.FineTuneKullbackLeibler));
+        Assert.Equal((64, 2.5f, true), (options.FineTuneBatch, options.ResolveFineTuneTemperature(), options.FineTuneKullbackLeibler));
         var defaults = set.Read(command.Parse([]));
-        Assert.Equal((16, 1f), (defaults.FineTuneBatch, defaults.FineTuneTemperature));
+        Assert.Equal((16, null, 2f), (defaults.FineTuneBatch, defaults.FineTuneTemperature, defaults.ResolveFineTuneTemperature()));
     }
 
     [Theory]
