@@ -17,7 +17,7 @@ public sealed partial class QuantizeModel
     /// <summary>Samples per optimizer step; empty = the default (16).</summary>
     public string FineTuneBatch { get; set; } = "";
 
-    /// <summary>The KL loss's distillation temperature; empty = the default (1).</summary>
+    /// <summary>The KL loss's distillation temperature; empty = the default (2).</summary>
     public string FineTuneTemperature { get; set; } = "";
 
     /// <summary>Oscillation dampening's final λ; empty or 0 = off.</summary>
