@@ -75,6 +75,15 @@ public sealed class FineTuneCliTests : IDisposable
     public void ActivationRangesDefaultToMseBelow8Bits(int bits, Core.Quantization.RangeMethod? set, Core.Quantization.RangeMethod expected) =>
         Assert.Equal(expected, new Core.Quantization.QuantizationOptions { ActivationBits = bits, RangeMethod = set }.ResolveActivationRanges());
 
+    /// <summary>FineTuneCosine's schedule: the full rate at the first step, half at the middle, near 0 at the last (½(1 + cos(π (t − 1)/T))).</summary>
+    [Fact]
+    public void CosineScheduleDecaysFromOneToNearZero()
+    {
+        Assert.Equal(1f, Core.Training.FineTuning.CosineFactor(1, 200));
+        Assert.Equal(0.5f, Core.Training.FineTuning.CosineFactor(101, 200), 1e-6f);
+        Assert.True(Core.Training.FineTuning.CosineFactor(200, 200) is > 0f and < 1e-3f);
+    }
+
     /// <summary>Every item metadata the QuantizeModel task reads is on the stamp line too, so changing it rebuilds the artifact (FineTuneBatch and FineTuneTemperature included).</summary>
     [Fact]
     public void EveryTaskMetadataIsOnTheStampLine()
