@@ -14,6 +14,12 @@ public sealed partial class QuantizeModel
     /// <summary>kl or mse; empty = KL for a model ending in Softmax, MSE otherwise.</summary>
     public string FineTuneLoss { get; set; } = "";
 
+    /// <summary>Samples per optimizer step; empty = the default (16).</summary>
+    public string FineTuneBatch { get; set; } = "";
+
+    /// <summary>The KL loss's distillation temperature; empty = the default (2).</summary>
+    public string FineTuneTemperature { get; set; } = "";
+
     /// <summary>Oscillation dampening's final λ; empty or 0 = off.</summary>
     public string FineTuneDampening { get; set; } = "";
 
@@ -25,6 +31,8 @@ public sealed partial class QuantizeModel
         AppendIfSet(args, "--finetune-steps ", FineTuneSteps);
         AppendIfSet(args, "--finetune-learning-rate ", FineTuneLearningRate);
         AppendIfSet(args, "--finetune-loss ", FineTuneLoss);
+        AppendIfSet(args, "--finetune-batch ", FineTuneBatch);
+        AppendIfSet(args, "--finetune-temperature ", FineTuneTemperature);
         AppendIfSet(args, "--finetune-dampening ", FineTuneDampening);
         AppendIfSet(args, "--finetune-freeze-threshold ", FineTuneFreezeThreshold);
     }

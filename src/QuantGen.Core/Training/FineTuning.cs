@@ -104,7 +104,7 @@ internal static partial class FineTuning
             inputs[s] = data.Sample(graph, s).ToDictionary(kv => kv.Key, kv => kv.Value.ToArray<float>(), StringComparer.Ordinal);
         var targets = teacher.Model.Evaluate(inputs, threads);
         int classes = graph.ValueInfos[student.Output].Shape[^1];
-        float temperature = options.FineTuneTemperature;
+        float temperature = options.ResolveFineTuneTemperature();
         bool kl = options.FineTuneKullbackLeibler ?? teacher.Classifier;
         (double Loss, float[] Gradient) Loss(float[] y, float[] target) => kl
             ? DistillationLoss.KullbackLeibler(y, target, classes, temperature)
@@ -173,7 +173,7 @@ internal static partial class FineTuning
                     OscillationDampening.Add<float>(student.Parameters[w], student.Parameters[s], weighted[l].FanIn, WeightQuantizer.MaxLevel(weighted[l].WeightBits), lambda * batch, gradient[w]);
                 trackers[l].Mask(gradient[w]);
             }
-            adam.Step(gradient);
+            adam.Step(gradient, options.FineTuneCosine ? CosineFactor(step, options.FineTuneSteps) : 1f);
             foreach (var layer in weighted) ClampPositive(student.Parameters[student.SlotsOf(layer).WeightScales]);
             ClampFactorScales(student, factorized);
             for (int l = 0; l < weighted.Length; l++)
@@ -266,6 +266,9 @@ internal static partial class FineTuning
     /// <summary>Values with a grid of their own (Reshape and MaxPool keep their input's; float tails have none).</summary>
     private static bool HasOwnGrid(FloatLayer layer) => layer.Kind is not (LayerKinds.Reshape or LayerKinds.MaxPool or LayerKinds.Softmax or LayerKinds.Sigmoid);
 
+    /// <summary>Cosine decay: ½(1 + cos(π (t − 1)/T)) at step t of T, 1 at the first step, near 0 at the last.</summary>
+    internal static float CosineFactor(int step, int steps) => (float)(0.5 * (1 + Math.Cos(Math.PI * (step - 1) / steps)));
+
     private static void ClampPositive(Span<float> scales)
     {
         foreach (ref var s in scales) s = MathF.Max(s, 1e-8f);
@@ -279,8 +282,10 @@ internal static partial class FineTuning
         private readonly float[][] _v = parameters.Select(p => new float[p.Length]).ToArray();
         private int _t;
 
-        public void Step(float[][] gradient)
+        /// <summary>One update at <paramref name="factor"/> times the learning rate (the schedule's value at this step).</summary>
+        public void Step(float[][] gradient, float factor)
         {
+            float rate = learningRate * factor;
             _t++;
             float c1 = 1 - MathF.Pow(Beta1, _t), c2 = 1 - MathF.Pow(Beta2, _t);
             for (int p = 0; p < parameters.Count; p++)
@@ -290,7 +295,7 @@ internal static partial class FineTuning
                 {
                     m[i] = Beta1 * m[i] + (1 - Beta1) * g[i];
                     v[i] = Beta2 * v[i] + (1 - Beta2) * g[i] * g[i];
-                    theta[i] -= learningRate * unit[i] * (m[i] / c1) / (MathF.Sqrt(v[i] / c2) + Epsilon);
+                    theta[i] -= rate * unit[i] * (m[i] / c1) / (MathF.Sqrt(v[i] / c2) + Epsilon);
                 }
             }
         }
