@@ -1,0 +1,104 @@
+using QuantGen.Core.Ir;
+
+namespace QuantGen.Core.Quantization.MixedPrecision;
+
+/// <summary>A measured candidate: its widths (per searched layer), its frontier index (−1 when off the frontier), its loss.</summary>
+internal sealed record MeasuredCandidate(MixedPoint Point, int FrontierIndex, bool Uniform, double Loss);
+
+/// <summary>
+/// The second phase of the selection (docs/quantization.md, "Mixed precision"): Σ Ω is a proxy (additive, nearest
+/// rounding), so the few least-sensitive frontier points within the budget, and the uniform-width point that fits the
+/// budget (the DP may have pruned it), are each measured — the float model with every weighted layer's weights
+/// quantized at its width (the configured ranges, nearest rounding), the mean squared error of the outputs against the
+/// float model's on calibration samples, label-free — and the lowest loss wins. With the uniform point among the
+/// candidates, the choice is never worse than uniform on that loss.
+/// </summary>
+internal static class MeasuredSelection
+{
+    /// <summary>Frontier points measured: the least-sensitive ones within the budget.</summary>
+    public const int FrontierCandidates = 6;
+
+    /// <summary>Calibration samples the loss averages over (the first ones).</summary>
+    public const int LossSamples = 256;
+
+    /// <summary>
+    /// The candidates' choice vectors (indices into the candidate widths per searched layer), in the order they are
+    /// measured: the <paramref name="count"/> least-sensitive frontier points costing at most <paramref name="budget"/>,
+    /// least-sensitive first, then <paramref name="uniform"/> when it is not among them. Each with its frontier index
+    /// (−1 for an off-frontier uniform point).
+    /// </summary>
+    public static List<(int[] Choices, int FrontierIndex)> Candidates(IReadOnlyList<FrontierPoint> frontier, long budget, int[]? uniform, int count)
+    {
+        var list = new List<(int[] Choices, int FrontierIndex)>();
+        for (int i = frontier.Count - 1; i >= 0 && list.Count < count; i--)
+            if (frontier[i].Cost <= budget) list.Add((frontier[i].Choices, i));
+        if (uniform is not null && !list.Any(c => c.Choices.SequenceEqual(uniform)))
+        {
+            int onFrontier = -1;
+            for (int i = 0; i < frontier.Count; i++)
+                if (frontier[i].Choices.SequenceEqual(uniform)) onFrontier = i;
+            list.Add((uniform, onFrontier));
+        }
+        return list;
+    }
+
+    /// <summary>The index of the lowest loss (the first of equal ones: the less Ω-sensitive).</summary>
+    public static int Lowest(IReadOnlyList<double> losses)
+    {
+        int best = 0;
+        for (int i = 1; i < losses.Count; i++)
+            if (losses[i] < losses[best]) best = i;
+        return best;
+    }
+
+    /// <summary>
+    /// For each assignment in <paramref name="widths"/> (a width per layer of <paramref name="weighted"/>), the mean over
+    /// the first <paramref name="count"/> calibration samples of the outputs' mean squared error against the float
+    /// model, with each weighted layer's weights quantized at its width (ranges per the options, nearest rounding;
+    /// activations float). Deterministic: samples run in parallel, their terms are summed in order.
+    /// </summary>
+    public static double[] Losses(Graph graph, IReadOnlyList<FloatLayer> layers, List<FloatLayer> weighted, IReadOnlyList<int[]> widths,
+        QuantizationOptions options, CalibrationSet calibration, int count)
+    {
+        var executor = new LayerExecutor(graph);
+        var quantized = new Dictionary<(FloatLayer, int), float[]>();
+        foreach (var assignment in widths)
+            for (int l = 0; l < weighted.Count; l++)
+                if (!quantized.ContainsKey((weighted[l], assignment[l])))
+                    quantized[(weighted[l], assignment[l])] = MixedPrecisionPlanner.Nearest(weighted[l], assignment[l], options);
+        var outputs = graph.Outputs.Select(o => o.Name).ToArray();
+        var inputs = new Dictionary<string, float[]>[count];
+        var reference = new float[count][];
+        Parallel.For(0, count, s =>
+        {
+            inputs[s] = calibration.Sample(graph, s).ToDictionary(kv => kv.Key, kv => kv.Value.ToArray<float>(), StringComparer.Ordinal);
+            var values = executor.Run(layers, inputs[s]);
+            reference[s] = outputs.SelectMany(o => values[o]).ToArray();
+        });
+        var losses = new double[widths.Count];
+        var terms = new double[count];
+        for (int c = 0; c < widths.Count; c++)
+        {
+            var replaced = new Dictionary<FloatLayer, float[]>(ReferenceEqualityComparer.Instance);
+            for (int l = 0; l < weighted.Count; l++) replaced[weighted[l]] = quantized[(weighted[l], widths[c][l])];
+            Parallel.For(0, count, s =>
+            {
+                var values = new Dictionary<string, float[]>(inputs[s], StringComparer.Ordinal);
+                foreach (var layer in layers)
+                    values[layer.Output] = executor.Execute(layer, replaced.GetValueOrDefault(layer) ?? layer.Weights, layer.Bias, name => values[name]);
+                var y = outputs.SelectMany(o => values[o]).ToArray();
+                double sum = 0;
+                for (int i = 0; i < y.Length; i++)
+                {
+                    double d = (double)y[i] - reference[s][i];
+                    sum += d * d;
+                }
+                terms[s] = sum / Math.Max(1, y.Length);
+            });
+            double total = 0;
+            for (int s = 0; s < count; s++) total += terms[s];
+            losses[c] = total / Math.Max(1, count);
+        }
+        return losses;
+    }
+}
