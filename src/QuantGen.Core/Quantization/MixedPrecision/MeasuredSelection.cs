@@ -9,7 +9,7 @@ internal sealed record MeasuredCandidate(MixedPoint Point, int FrontierIndex, bo
 /// The second phase of the selection (docs/quantization.md, "Mixed precision"): Σ Ω is a proxy (additive, nearest
 /// rounding), so the few least-sensitive frontier points within the budget, and the uniform-width point that fits the
 /// budget (the DP may have pruned it), are each measured — the float model with every weighted layer's weights
-/// quantized at its width (the configured ranges, nearest rounding), the mean squared error of the outputs against the
+/// quantized at its width (the configured ranges, the build's rounding: AdaRound when it runs), the mean squared error of the outputs against the
 /// float model's on calibration samples, label-free — and the lowest loss wins. With the uniform point among the
 /// candidates, the choice is never worse than uniform on that loss.
 /// </summary>
@@ -20,6 +20,9 @@ internal static class MeasuredSelection
 
     /// <summary>Calibration samples the loss averages over (the first ones).</summary>
     public const int LossSamples = 256;
+
+    /// <summary>AdaRound iterations per (layer, width) of the candidates (at most the build's own).</summary>
+    public const int AdaRoundIterations = 500;
 
     /// <summary>
     /// The candidates' choice vectors (indices into the candidate widths per searched layer), in the order they are
@@ -54,33 +57,37 @@ internal static class MeasuredSelection
     /// <summary>
     /// For each assignment in <paramref name="widths"/> (a width per layer of <paramref name="weighted"/>), the mean over
     /// the first <paramref name="count"/> calibration samples of the outputs' mean squared error against the float
-    /// model, with each weighted layer's weights quantized at its width (ranges per the options, nearest rounding;
-    /// activations float). Deterministic: samples run in parallel, their terms are summed in order.
+    /// model, with each weighted layer's weights quantized at its width (ranges per the options; rounding as the build
+    /// will round: AdaRound with <paramref name="adaRoundIterations"/> iterations against the layer's float inputs
+    /// below 8 bits, nearest at 8 bits or when <paramref name="adaRoundIterations"/> is 0; activations float).
+    /// Deterministic: seeded per layer, samples run in parallel and their terms are summed in order.
     /// </summary>
     public static double[] Losses(Graph graph, IReadOnlyList<FloatLayer> layers, List<FloatLayer> weighted, IReadOnlyList<int[]> widths,
-        QuantizationOptions options, CalibrationSet calibration, int count)
+        QuantizationOptions options, CalibrationSet calibration, int count, int adaRoundIterations)
     {
         var executor = new LayerExecutor(graph);
-        var quantized = new Dictionary<(FloatLayer, int), float[]>();
-        foreach (var assignment in widths)
-            for (int l = 0; l < weighted.Count; l++)
-                if (!quantized.ContainsKey((weighted[l], assignment[l])))
-                    quantized[(weighted[l], assignment[l])] = MixedPrecisionPlanner.Nearest(weighted[l], assignment[l], options);
         var outputs = graph.Outputs.Select(o => o.Name).ToArray();
         var inputs = new Dictionary<string, float[]>[count];
+        var floats = new Dictionary<string, float[]>[count];
         var reference = new float[count][];
         Parallel.For(0, count, s =>
         {
             inputs[s] = calibration.Sample(graph, s).ToDictionary(kv => kv.Key, kv => kv.Value.ToArray<float>(), StringComparer.Ordinal);
-            var values = executor.Run(layers, inputs[s]);
-            reference[s] = outputs.SelectMany(o => values[o]).ToArray();
+            floats[s] = executor.Run(layers, inputs[s]);
+            reference[s] = outputs.SelectMany(o => floats[s][o]).ToArray();
         });
+        var quantized = new Dictionary<(int Layer, int Bits), float[]>();
+        foreach (var assignment in widths)
+            for (int l = 0; l < weighted.Count; l++)
+                if (!quantized.ContainsKey((l, assignment[l])))
+                    quantized[(l, assignment[l])] = Rounded(executor, layers, weighted[l], assignment[l], options, floats, adaRoundIterations);
+
         var losses = new double[widths.Count];
         var terms = new double[count];
         for (int c = 0; c < widths.Count; c++)
         {
             var replaced = new Dictionary<FloatLayer, float[]>(ReferenceEqualityComparer.Instance);
-            for (int l = 0; l < weighted.Count; l++) replaced[weighted[l]] = quantized[(weighted[l], widths[c][l])];
+            for (int l = 0; l < weighted.Count; l++) replaced[weighted[l]] = quantized[(l, widths[c][l])];
             Parallel.For(0, count, s =>
             {
                 var values = new Dictionary<string, float[]>(inputs[s], StringComparer.Ordinal);
@@ -100,5 +107,18 @@ internal static class MeasuredSelection
             losses[c] = total / Math.Max(1, count);
         }
         return losses;
+    }
+
+    /// <summary>One layer's dequantized weights at <paramref name="bits"/>: AdaRound against its float inputs, or nearest.</summary>
+    private static float[] Rounded(LayerExecutor executor, IReadOnlyList<FloatLayer> layers, FloatLayer layer, int bits, QuantizationOptions options,
+        Dictionary<string, float[]>[] floats, int adaRoundIterations)
+    {
+        if (adaRoundIterations <= 0 || bits >= 8) return MixedPrecisionPlanner.Nearest(layer, bits, options);
+        int index = 0;
+        while (!ReferenceEquals(layers[index], layer)) index++;
+        var scales = RangeSetting.WeightScales(layer.Weights!, layer.OutputChannels, bits, options.PerChannel, options.ResolveWeightRanges());
+        var problem = CalibratedPasses.AdaRoundInputs(executor, layer, index, floats, floats, scales, bits);
+        var result = AdaRound.Optimize(problem, new AdaRoundSettings(Iterations: adaRoundIterations, Seed: index));
+        return WeightQuantizer.Dequantize(result.Quantized, scales);
     }
 }
