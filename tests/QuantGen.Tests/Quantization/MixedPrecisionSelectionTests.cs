@@ -25,6 +25,20 @@ public sealed partial class MixedPrecisionTests
         Assert.Equal(2, MeasuredSelection.Lowest([0.5, 0.4, 0.1, 0.1]));
     }
 
+    [Fact]
+    public void AGainWithinTheNoiseKeepsTheUniformPoint()
+    {
+        // Candidate 0 is lower on average by 0.01 while the per-sample gains swing ±1: not significant, uniform (1) kept.
+        double[] uniform = Enumerable.Range(0, 100).Select(s => 5.0 + (s % 2 == 0 ? 1 : -1)).ToArray();
+        double[] noisy = Enumerable.Range(0, 100).Select(s => 5.0 - 0.01 + (s % 2 == 0 ? -1 : 1)).ToArray();
+        Assert.Equal((1, true), MeasuredSelection.Choose([noisy, uniform], 1));
+        // The same mean gain on every sample is significant.
+        double[] steady = uniform.Select(u => u - 0.01).ToArray();
+        Assert.Equal((0, false), MeasuredSelection.Choose([steady, uniform], 1));
+        // No uniform candidate: the lowest mean.
+        Assert.Equal((0, false), MeasuredSelection.Choose([noisy, uniform], -1));
+    }
+
     /// <summary>
     /// x [1,8] → Gemm A (8×8) → Gemm B (1×8) → y. A's rows 0-3 are large but B reads them with weight 0.01; rows 4-7 are
     /// 100× smaller and B reads them with weight ~1. Ω_A = tr_A/n_A · ‖ΔA‖² spreads the trace (made by rows 4-7) over

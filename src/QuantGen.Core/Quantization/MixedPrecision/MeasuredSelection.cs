@@ -19,7 +19,7 @@ internal static class MeasuredSelection
     public const int FrontierCandidates = 6;
 
     /// <summary>Calibration samples the loss averages over (the first ones).</summary>
-    public const int LossSamples = 256;
+    public const int LossSamples = 512;
 
     /// <summary>AdaRound iterations per (layer, width) of the candidates (at most the build's own).</summary>
     public const int AdaRoundIterations = 500;
@@ -45,6 +45,36 @@ internal static class MeasuredSelection
         return list;
     }
 
+    /// <summary>The mean of per-sample terms, summed in order.</summary>
+    public static double Mean(double[] terms)
+    {
+        double total = 0;
+        foreach (double t in terms) total += t;
+        return total / Math.Max(1, terms.Length);
+    }
+
+    /// <summary>
+    /// The candidate built: the lowest mean loss, except that a non-uniform candidate replaces the uniform one
+    /// (<paramref name="uniform"/>, −1 if none) only when its per-sample gain over it is significant, mean gain
+    /// greater than <see cref="Significance"/> paired standard errors; otherwise the uniform point is kept
+    /// (<c>Kept</c> true). The uniform build is the known baseline: a gain within the noise of the calibration
+    /// samples is not evidence enough to leave it.
+    /// </summary>
+    public static (int Index, bool Kept) Choose(double[][] terms, int uniform)
+    {
+        int best = Lowest(terms.Select(Mean).ToList());
+        if (uniform < 0 || best == uniform) return (best, false);
+        int n = terms[best].Length;
+        var gain = Enumerable.Range(0, n).Select(s => terms[uniform][s] - terms[best][s]).ToArray();
+        double mean = Mean(gain), variance = 0;
+        foreach (double g in gain) variance += (g - mean) * (g - mean);
+        double error = n > 1 ? Math.Sqrt(variance / (n - 1) / n) : double.PositiveInfinity;
+        return mean > Significance * error ? (best, false) : (uniform, true);
+    }
+
+    /// <summary>Paired standard errors a candidate's mean gain over the uniform point must exceed.</summary>
+    public const double Significance = 2;
+
     /// <summary>The index of the lowest loss (the first of equal ones: the less Ω-sensitive).</summary>
     public static int Lowest(IReadOnlyList<double> losses)
     {
@@ -55,14 +85,14 @@ internal static class MeasuredSelection
     }
 
     /// <summary>
-    /// For each assignment in <paramref name="widths"/> (a width per layer of <paramref name="weighted"/>), the mean over
-    /// the first <paramref name="count"/> calibration samples of the outputs' mean squared error against the float
+    /// For each assignment in <paramref name="widths"/> (a width per layer of <paramref name="weighted"/>), per sample of
+    /// the first <paramref name="count"/> calibration samples, the outputs' mean squared error against the float
     /// model, with each weighted layer's weights quantized at its width (ranges per the options; rounding as the build
     /// will round: AdaRound with <paramref name="adaRoundIterations"/> iterations against the layer's float inputs
     /// below 8 bits, nearest at 8 bits or when <paramref name="adaRoundIterations"/> is 0; activations float).
     /// Deterministic: seeded per layer, samples run in parallel and their terms are summed in order.
     /// </summary>
-    public static double[] Losses(Graph graph, IReadOnlyList<FloatLayer> layers, List<FloatLayer> weighted, IReadOnlyList<int[]> widths,
+    public static double[][] Losses(Graph graph, IReadOnlyList<FloatLayer> layers, List<FloatLayer> weighted, IReadOnlyList<int[]> widths,
         QuantizationOptions options, CalibrationSet calibration, int count, int adaRoundIterations)
     {
         var executor = new LayerExecutor(graph);
@@ -82,10 +112,10 @@ internal static class MeasuredSelection
                 if (!quantized.ContainsKey((l, assignment[l])))
                     quantized[(l, assignment[l])] = Rounded(executor, layers, weighted[l], assignment[l], options, floats, adaRoundIterations);
 
-        var losses = new double[widths.Count];
-        var terms = new double[count];
+        var losses = new double[widths.Count][];
         for (int c = 0; c < widths.Count; c++)
         {
+            var terms = losses[c] = new double[count];
             var replaced = new Dictionary<FloatLayer, float[]>(ReferenceEqualityComparer.Instance);
             for (int l = 0; l < weighted.Count; l++) replaced[weighted[l]] = quantized[(l, widths[c][l])];
             Parallel.For(0, count, s =>
@@ -102,9 +132,6 @@ internal static class MeasuredSelection
                 }
                 terms[s] = sum / Math.Max(1, y.Length);
             });
-            double total = 0;
-            for (int s = 0; s < count; s++) total += terms[s];
-            losses[c] = total / Math.Max(1, count);
         }
         return losses;
     }

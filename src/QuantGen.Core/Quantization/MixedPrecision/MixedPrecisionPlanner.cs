@@ -15,7 +15,7 @@ internal sealed record MixedPoint(long Bytes, double AverageBits, double Sensiti
 /// candidates measured, <see cref="MeasuredSelection"/>), whose points may lie off the frontier (the uniform one).
 /// </summary>
 internal sealed record MixedPrecisionPlan(string Budget, IReadOnlyList<LayerSensitivity> Layers, IReadOnlyList<MixedPoint> Frontier,
-    IReadOnlyList<MeasuredCandidate> Measured, int Chosen, int LossSamples, int AdaRoundIterations, long UniformW4Bytes, int Samples, int Vectors, TimeSpan Time)
+    IReadOnlyList<MeasuredCandidate> Measured, int Chosen, bool UniformKept, int LossSamples, int AdaRoundIterations, long UniformW4Bytes, int Samples, int Vectors, TimeSpan Time)
 {
     /// <summary>The point built: the measured candidate with the lowest loss.</summary>
     public MixedPoint ChosenPoint => Measured[Chosen].Point;
@@ -86,9 +86,10 @@ internal static class MixedPrecisionPlanner
         int adaRoundIterations = options.ResolveAlgorithms(hasCalibration: true).HasFlag(QuantizationAlgorithms.AdaRound)
             ? Math.Min(options.AdaRoundIterations, MeasuredSelection.AdaRoundIterations) : 0;
         int Width(FloatLayer l, int[] choices) => searched.IndexOf(l) is int i and >= 0 ? candidates[choices[i]] : l.WeightBits;
-        var losses = measured.Count == 1 ? new[] { 0.0 }
+        var terms = measured.Count == 1 ? new[] { new[] { 0.0 } }
             : MeasuredSelection.Losses(graph, layers, weighted, measured.Select(m => weighted.Select(l => Width(l, m.Choices)).ToArray()).ToList(), options, calibration, lossSamples, adaRoundIterations);
-        int best = MeasuredSelection.Lowest(losses);
+        var (best, kept) = MeasuredSelection.Choose(terms, measured.FindIndex(m => m.Choices.SequenceEqual(uniform ?? [])));
+        var losses = terms.Select(MeasuredSelection.Mean).ToArray();
 
         var picked = measured[best].Choices;
         for (int i = 0; i < searched.Count; i++) searched[i].WeightBits = candidates[picked[i]];
@@ -99,7 +100,7 @@ internal static class MixedPrecisionPlanner
             m.FrontierIndex >= 0 ? points[m.FrontierIndex] : Point(weighted, searched, m.Choices, m.Choices.Select((c, i) => omegas[searched[i]][candidates[c]]).Sum(), candidates, options),
             m.FrontierIndex, m.Choices.SequenceEqual(uniform ?? []), losses[k])).ToList();
         long uniformW4 = weighted.Sum(l => WeightWidths.Bytes(l, 4, options.PerChannel));
-        return new MixedPrecisionPlan(budgetText, report, points, measuredPoints, best, measured.Count == 1 ? 0 : lossSamples, adaRoundIterations, uniformW4, count, TraceVectors, clock.Elapsed);
+        return new MixedPrecisionPlan(budgetText, report, points, measuredPoints, best, kept, measured.Count == 1 ? 0 : lossSamples, adaRoundIterations, uniformW4, count, TraceVectors, clock.Elapsed);
     }
 
     private static string PinsText(QuantizationOptions options) =>

@@ -49,7 +49,7 @@ internal static class MixedPrecisionReport
             md.Append(CultureInfo.InvariantCulture, $"| {p.Bytes} | {p.AverageBits:F3} | {p.Sensitivity:G4} | {string.Join(" ", p.Bits)} | {mark} |\n");
         }
         md.Append(CultureInfo.InvariantCulture,
-            $"\nCandidates measured (the least-sensitive frontier points within the budget and the uniform point that fits): output mean squared error against the float model, weights quantized at the widths ({(plan.AdaRoundIterations > 0 ? $"AdaRound {plan.AdaRoundIterations} iterations per layer and width below 8 bits against the float inputs, nearest at 8" : "nearest rounding")}), activations float, {plan.LossSamples} calibration samples; the lowest is built.\n\n");
+            $"\nCandidates measured (the least-sensitive frontier points within the budget and the uniform point that fits): output mean squared error against the float model, weights quantized at the widths ({(plan.AdaRoundIterations > 0 ? $"AdaRound {plan.AdaRoundIterations} iterations per layer and width below 8 bits against the float inputs, nearest at 8" : "nearest rounding")}), activations float, {plan.LossSamples} calibration samples; the lowest is built, except that the uniform point is kept unless a lower loss beats it by more than {MeasuredSelection.Significance} paired standard errors over the samples{(plan.UniformKept ? " (kept here: the lowest loss's gain was within that)" : "")}.\n\n");
         md.Append("| weight bytes | mean bits | Σ Ω | widths | loss (output MSE) | |\n|---|---|---|---|---|---|\n");
         for (int k = 0; k < plan.Measured.Count; k++)
         {
