@@ -113,7 +113,7 @@ internal sealed class CalibratedPasses
 
         if (adaRound)
         {
-            var problem = AdaRoundInputs(layer, index, floats, quants, scales, bits);
+            var problem = AdaRoundInputs(_executor, layer, index, floats, quants, scales, bits);
             var result = AdaRound.Optimize(problem, new AdaRoundSettings(Iterations: _options.AdaRoundIterations, Seed: index));
             layer.QuantizedWeights = result.Quantized;
             log.AdaRoundFlips = result.FlippedFromNearest;
@@ -214,10 +214,10 @@ internal sealed class CalibratedPasses
         return means;
     }
 
-    /// <summary>The AdaRound problem of a layer: a seeded subset of input rows from both models, per group.</summary>
-    private AdaRoundProblem AdaRoundInputs(FloatLayer layer, int index, Dictionary<string, float[]>[] floats, Dictionary<string, float[]>[] quants, float[] scales, int bits)
+    /// <summary>The AdaRound problem of a layer: a seeded subset of input rows from both models, per group (also mixed precision's candidates).</summary>
+    internal static AdaRoundProblem AdaRoundInputs(LayerExecutor executor, FloatLayer layer, int index, Dictionary<string, float[]>[] floats, Dictionary<string, float[]>[] quants, float[] scales, int bits)
     {
-        int[] inShape = _executor.Shape(layer.Inputs[0]), outShape = _executor.Shape(layer.Output);
+        int[] inShape = executor.Shape(layer.Inputs[0]), outShape = executor.Shape(layer.Output);
         int samples = floats.Length, perSample = Im2Col.RowCount(layer, inShape, outShape);
         int take = Math.Min(perSample, Math.Max(1, AdaRoundRowBudget / samples));
         var random = new Random(index);

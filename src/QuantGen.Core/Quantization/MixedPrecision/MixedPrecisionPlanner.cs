@@ -10,16 +10,24 @@ internal sealed record LayerSensitivity(FloatLayer Layer, long Parameters, bool 
 /// <summary>A frontier point as the report shows it: weight bytes, mean width, Σ Ω and each searched layer's width.</summary>
 internal sealed record MixedPoint(long Bytes, double AverageBits, double Sensitivity, int[] Bits);
 
-/// <summary>What mixed precision decided, for the reports.</summary>
-internal sealed record MixedPrecisionPlan(string Budget, IReadOnlyList<LayerSensitivity> Layers, IReadOnlyList<MixedPoint> Frontier, int Chosen,
-    long UniformW4Bytes, int Samples, int Vectors, TimeSpan Time);
+/// <summary>
+/// What mixed precision decided, for the reports: <paramref name="Chosen"/> indexes <paramref name="Measured"/> (the
+/// candidates measured, <see cref="MeasuredSelection"/>), whose points may lie off the frontier (the uniform one).
+/// </summary>
+internal sealed record MixedPrecisionPlan(string Budget, IReadOnlyList<LayerSensitivity> Layers, IReadOnlyList<MixedPoint> Frontier,
+    IReadOnlyList<MeasuredCandidate> Measured, int Chosen, bool UniformKept, int LossSamples, int AdaRoundIterations, long UniformW4Bytes, int Samples, int Vectors, TimeSpan Time)
+{
+    /// <summary>The point built: the measured candidate with the lowest loss.</summary>
+    public MixedPoint ChosenPoint => Measured[Chosen].Point;
+}
 
 /// <summary>
 /// HAWQ-V2 mixed precision (arXiv 1911.03852) under a weight budget: per weighted layer the mean Hessian trace of the
 /// label-free output-reconstruction loss (Gauss-Newton form, <see cref="HutchinsonTrace"/>) on calibration samples,
 /// the sensitivity Ω_l(b) = tr_l / n_l · ‖Q_b(W_l) − W_l‖² at each candidate width (MSE ranges, nearest rounding), the
-/// exact Pareto frontier of Σ Ω against size (<see cref="ParetoFrontier"/>), and the least-sensitive point within the
-/// budget. Sets each layer's <see cref="FloatLayer.WeightBits"/>; the passes then run at those widths.
+/// exact Pareto frontier of Σ Ω against size (<see cref="ParetoFrontier"/>), then among the least-sensitive frontier
+/// points within the budget and the uniform point the one with the lowest measured output loss
+/// (<see cref="MeasuredSelection"/>). Sets each layer's <see cref="FloatLayer.WeightBits"/>; the passes then run at those widths.
 /// </summary>
 internal static class MixedPrecisionPlanner
 {
@@ -69,32 +77,49 @@ internal static class MixedPrecisionPlanner
                 modelPath);
         }
 
-        for (int i = 0; i < searched.Count; i++) searched[i].WeightBits = candidates[chosen.Choices[i]];
+        // Phase 2: measure the least-sensitive points within the budget and the widest uniform point that fits.
+        int[]? uniform = null;
+        for (int c = candidates.Count - 1; c >= 0 && uniform is null; c--)
+            if (searched.Sum(l => Cost(l, candidates[c])) <= budget - fixedCost) uniform = Enumerable.Repeat(c, searched.Count).ToArray();
+        var measured = MeasuredSelection.Candidates(frontier, budget - fixedCost, uniform, MeasuredSelection.FrontierCandidates);
+        int lossSamples = Math.Min(samples, MeasuredSelection.LossSamples);
+        int adaRoundIterations = options.ResolveAlgorithms(hasCalibration: true).HasFlag(QuantizationAlgorithms.AdaRound)
+            ? Math.Min(options.AdaRoundIterations, MeasuredSelection.AdaRoundIterations) : 0;
+        int Width(FloatLayer l, int[] choices) => searched.IndexOf(l) is int i and >= 0 ? candidates[choices[i]] : l.WeightBits;
+        var terms = measured.Count == 1 ? new[] { new[] { 0.0 } }
+            : MeasuredSelection.Losses(graph, layers, weighted, measured.Select(m => weighted.Select(l => Width(l, m.Choices)).ToArray()).ToList(), options, calibration, lossSamples, adaRoundIterations);
+        var (best, kept) = MeasuredSelection.Choose(terms, measured.FindIndex(m => m.Choices.SequenceEqual(uniform ?? [])));
+        var losses = terms.Select(MeasuredSelection.Mean).ToArray();
+
+        var picked = measured[best].Choices;
+        for (int i = 0; i < searched.Count; i++) searched[i].WeightBits = candidates[picked[i]];
         var report = weighted.Select(l => new LayerSensitivity(l, l.Weights!.Length, !omegas.ContainsKey(l),
             omegas.ContainsKey(l) ? traces[searched.IndexOf(l)] : double.NaN, omegas.GetValueOrDefault(l) ?? new Dictionary<int, double>(), l.WeightBits)).ToList();
-        var points = frontier.Select(p => Point(weighted, searched, p, candidates, options)).ToList();
+        var points = frontier.Select(p => Point(weighted, searched, p.Choices, p.Sensitivity, candidates, options)).ToList();
+        var measuredPoints = measured.Select((m, k) => new MeasuredCandidate(
+            m.FrontierIndex >= 0 ? points[m.FrontierIndex] : Point(weighted, searched, m.Choices, m.Choices.Select((c, i) => omegas[searched[i]][candidates[c]]).Sum(), candidates, options),
+            m.FrontierIndex, m.Choices.SequenceEqual(uniform ?? []), losses[k])).ToList();
         long uniformW4 = weighted.Sum(l => WeightWidths.Bytes(l, 4, options.PerChannel));
-        return new MixedPrecisionPlan(budgetText, report, points, frontier.ToList().IndexOf(chosen), uniformW4, count, TraceVectors, clock.Elapsed);
+        return new MixedPrecisionPlan(budgetText, report, points, measuredPoints, best, kept, measured.Count == 1 ? 0 : lossSamples, adaRoundIterations, uniformW4, count, TraceVectors, clock.Elapsed);
     }
 
     private static string PinsText(QuantizationOptions options) =>
         (options.FirstLayerWeightBits is { } f ? $", the first layer at {f}" : "") + (options.LastLayerWeightBits is { } l ? $", the last layer at {l}" : "");
 
-    private static MixedPoint Point(List<FloatLayer> weighted, List<FloatLayer> searched, FrontierPoint p, IReadOnlyList<int> candidates, QuantizationOptions options)
+    private static MixedPoint Point(List<FloatLayer> weighted, List<FloatLayer> searched, int[] choices, double sensitivity, IReadOnlyList<int> candidates, QuantizationOptions options)
     {
-        var bits = searched.Select((_, i) => candidates[p.Choices[i]]).ToArray();
+        var bits = searched.Select((_, i) => candidates[choices[i]]).ToArray();
         int Width(FloatLayer l) => searched.IndexOf(l) is int i and >= 0 ? bits[i] : l.WeightBits;
         long bytes = weighted.Sum(l => WeightWidths.Bytes(l, Width(l), options.PerChannel));
         double average = weighted.Sum(l => (double)l.Weights!.Length * Width(l)) / Math.Max(1, weighted.Sum(l => (double)l.Weights!.Length));
-        return new MixedPoint(bytes, average, p.Sensitivity, bits);
+        return new MixedPoint(bytes, average, sensitivity, bits);
     }
 
     /// <summary>‖Q_b(W) − W‖²: MSE-range (or the configured method) scales, nearest rounding, as the passes would start from.</summary>
     internal static double PerturbationNorm(FloatLayer layer, int bits, QuantizationOptions options)
     {
         var w = layer.Weights!;
-        var scales = RangeSetting.WeightScales(w, layer.OutputChannels, bits, options.PerChannel, options.ResolveWeightRanges());
-        var q = WeightQuantizer.Dequantize(WeightQuantizer.RoundToNearest(w, scales, bits), scales);
+        var q = Nearest(layer, bits, options);
         double sum = 0;
         for (int i = 0; i < w.Length; i++)
         {
@@ -102,6 +127,14 @@ internal static class MixedPrecisionPlanner
             sum += d * d;
         }
         return sum;
+    }
+
+    /// <summary>The layer's weights quantized at <paramref name="bits"/> (the configured ranges, nearest rounding), dequantized.</summary>
+    internal static float[] Nearest(FloatLayer layer, int bits, QuantizationOptions options)
+    {
+        var w = layer.Weights!;
+        var scales = RangeSetting.WeightScales(w, layer.OutputChannels, bits, options.PerChannel, options.ResolveWeightRanges());
+        return WeightQuantizer.Dequantize(WeightQuantizer.RoundToNearest(w, scales, bits), scales);
     }
 
     /// <summary>Per searched layer, the mean Gauss-Newton trace over the first <paramref name="count"/> calibration samples.</summary>
