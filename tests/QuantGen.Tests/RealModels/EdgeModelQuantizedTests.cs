@@ -18,7 +18,7 @@ namespace QuantGen.Tests.RealModels;
 /// the bar by chance (2026-12-07, default options: fashion_mobilenetv3 98.9% on the first 1000, 99.15% on 10k;
 /// fashion_transformer 99.0% on 1000, 98.91% on 10k). So fashion_mobilenetv3 is held to the bar, and
 /// fashion_transformer to what it measures, short of it (99.02-99.05% with MSE or percentile ranges or AdaRound, a
-/// margin of 2-5 images): docs/accuracy.md has the figures.
+/// margin of 2-5 images), and to the bar with its patch embedding in float (FloatNodes): docs/accuracy.md has the figures.
 /// </summary>
 public sealed class EdgeModelQuantizedTests(ITestOutputHelper output)
 {
@@ -27,11 +27,14 @@ public sealed class EdgeModelQuantizedTests(ITestOutputHelper output)
     private const int ClassifierImages = 10000;
 
     [Theory]
-    [InlineData("fashion_mobilenetv3", "FashionMobilenetv3", 0.99)]
-    [InlineData("fashion_transformer", "FashionTransformer", 0.988)]
-    public void ClassifierAgreesWithOnnxRuntimeFloat(string name, string className, double minimum)
+    [InlineData("fashion_mobilenetv3", "FashionMobilenetv3", 0.99, "")]
+    [InlineData("fashion_transformer", "FashionTransformer", 0.988, "")]
+    // The patch embedding in float (7.8% of the MACs): its output then reaches the float position Add and LayerNorm
+    // without a u8 rounding; 99.23% on 10k.
+    [InlineData("fashion_transformer", "FashionTransformer", 0.99, "/patch/Conv")]
+    public void ClassifierAgreesWithOnnxRuntimeFloat(string name, string className, double minimum, string floatNodes)
     {
-        var (run, artifact) = Build(name, className);
+        var (run, artifact) = Build(name, className, new QuantizationOptions { FloatNodes = QuantizationOptions.ParseFloatNodes(floatNodes) });
         using var oracle = new OnnxRuntimeOracle(RealModelPaths.Fashion(name));
         var (images, _) = FashionMnist.TestSet;
         int agree = 0;
@@ -192,9 +195,9 @@ public sealed class EdgeModelQuantizedTests(ITestOutputHelper output)
         return input => (float[])method.Invoke(null, [input])!;
     }
 
-    private static (Func<float[], float[]> Run, QuantizedArtifact Artifact) Build(string name, string className)
+    private static (Func<float[], float[]> Run, QuantizedArtifact Artifact) Build(string name, string className, QuantizationOptions? options = null)
     {
-        var artifact = GeneratedCodeTests.QuantizeFashion(name);
+        var artifact = GeneratedCodeTests.QuantizeFashion(name, options);
         var path = $"/project/obj/quantgen/{name}.qgart";
         var driver = GeneratorHarness.Driver([new GeneratorHarness.InMemoryText(path, ArtifactText.Write(artifact))], GeneratedCodeTests.Options(path));
         var (assembly, _) = GeneratorHarness.Build(GeneratorHarness.Compilation(GeneratedCodeTests.Probe(className)), driver);
