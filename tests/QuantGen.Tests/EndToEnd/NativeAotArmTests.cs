@@ -8,7 +8,7 @@ namespace QuantGen.Tests.EndToEnd;
 /// <summary>
 /// The AOT mobile path, on Arm: a console app with two generated models (the way a user writes it: QuantModel items,
 /// the build task, the generator) published with NativeAOT for linux-arm64, cross-compiled on this x64 machine with
-/// Debian's clang, lld and arm64 C runtime, and run under qemu-aarch64 on emulated Arm CPUs with and without the
+/// Debian's clang, arm64 binutils and arm64 C runtime, and run under qemu-aarch64 on emulated Arm CPUs with and without the
 /// dot-product extension (the closest to an Android or iOS NativeAOT build these machines run); and the same app published for
 /// linux-x64 and run here. Their outputs must equal each other and the integer simulator bit for bit; the test prints
 /// both binary sizes (docs/packaging.md, "NativeAOT on Arm"). Emulation proves what the Arm build computes, not its speed.
@@ -146,7 +146,7 @@ public sealed class NativeAotArmTests(ITestOutputHelper output)
 
 /// <summary>
 /// A fact that runs only where the linux-arm64 NativeAOT cross toolchain is installed (tests/setup.sh installs it:
-/// clang, lld, llvm, libc6-dev-arm64-cross, libgcc-12-dev-arm64-cross, qemu-user); elsewhere it is skipped, saying what is missing.
+/// clang, binutils-aarch64-linux-gnu, llvm, libc6-dev-arm64-cross, libgcc-12-dev-arm64-cross, qemu-user); elsewhere it is skipped, saying what is missing.
 /// </summary>
 public sealed class CrossToolchainFactAttribute : FactAttribute
 {
@@ -162,7 +162,7 @@ public sealed class CrossToolchainFactAttribute : FactAttribute
     private static IEnumerable<string> Missing()
     {
         var path = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
-        foreach (var tool in new[] { "clang", "ld.lld", "llvm-objcopy", "llvm-objdump", "qemu-aarch64" })
+        foreach (var tool in new[] { "clang", "aarch64-linux-gnu-ld.bfd", "llvm-objcopy", "llvm-objdump", "qemu-aarch64" })
             if (!path.Any(d => File.Exists(Path.Combine(d, tool)))) yield return tool;
         foreach (var file in new[] { $"{ArmSysroot}/lib/crt1.o", $"{ArmSysroot}/lib/ld-linux-aarch64.so.1", "/usr/lib/gcc-cross/aarch64-linux-gnu" })
             if (!File.Exists(file) && !Directory.Exists(file)) yield return file;
