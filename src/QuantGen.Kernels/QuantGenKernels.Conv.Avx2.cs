@@ -12,8 +12,8 @@ namespace QuantGen.Generated
         /// <summary>
         /// ConvRowsAvxVnni for x86 without VNNI (AVX2): the same padded plane, field cursor and channel blocks (16
         /// channels at a time, then a last 8), each k-step's four products per lane summed by vpmaddubsw and vpmaddwd in
-        /// one of two exact forms (DotForm decides from the layer's weights; PairsFit, SignSplit). False, with nothing
-        /// written, if a weight is −128 (neither form is exact then: the gather path's vpmaddwd takes the layer) or the
+        /// one of two exact forms (DotForm decides from the layer's weights; PairsFit, SignSplit), or, with AVX-512BW, by
+        /// ConvBlockAvx512's int16 vpmaddwd in 512-bit vectors. False, with nothing written, if (AVX2) a weight is −128 (neither form is exact then: the gather path's vpmaddwd takes the layer) or the
         /// scratch cannot hold the plane. Packed weights: each channel block's unpacked once per call onto the stack
         /// (UnpackChannels), else read in registers.
         /// </summary>
@@ -30,8 +30,10 @@ namespace QuantGen.Generated
             int outputs = (pooled ? (oh / 2) * (ow / 2) : oh * ow) * m, image = h * width * c;
             if (!inPlace && plane.Length < ph * pitch + 4) return false;
             if (w.Length < WeightBytes<TWeights>(kh * row * m)) throw new global::System.ArgumentException("The buffers do not hold the tensors.");
-            // Packed weights lie within [−8, 7]: every pair fits (|w1| + |w2| ≤ 16), PairsFit without a scan.
-            var form = default(TWeights).Shift != 0 ? 2 : DotForm(w.Slice(0, kh * row * m));
+            // With AVX-512BW every block takes ConvBlockAvx512, exact for any weight. Packed weights lie within [−8, 7]:
+            // every pair fits (|w1| + |w2| ≤ 16), PairsFit without a scan.
+            bool avx512 = global::System.Runtime.Intrinsics.X86.Avx512BW.IsSupported;
+            var form = avx512 || default(TWeights).Shift != 0 ? 2 : DotForm(w.Slice(0, kh * row * m));
             if (form == 0) return false;
             var fields = new FieldCursor(oh, ow, sh * pitch, sw * c, kh, row, dh * pitch, pooled);
             // Packed weights: each 16-channel block's unpacked once per call (UnpackChannels), for all its positions, when
@@ -53,7 +55,14 @@ namespace QuantGen.Generated
                 for (int block = first; block < end; block++)
                 {
                     int o = 16 * block, channels = o + 16 <= m ? 16 : 8;
-                    if (unpack)
+                    if (avx512 && unpack)
+                    {
+                        UnpackChannels<TWeights>(w, unpacked, steps, o, channels, m);
+                        ConvBlockAvx512<Int8Weights>(source, unpacked, bias, scale, negScale, high, output, fields, pooled, o, m, 0, channels, zy, lo, hi);
+                    }
+                    else if (avx512)
+                        ConvBlockAvx512<TWeights>(source, w, bias, scale, negScale, high, output, fields, pooled, o, m, o, m, zy, lo, hi);
+                    else if (unpack)
                     {
                         UnpackChannels<TWeights>(w, unpacked, steps, o, channels, m);
                         ConvBlockAvx2<PairsFit, Int8Weights>(source, unpacked, bias, scale, negScale, high, output, fields, pointwise, pooled, oh * ow, c, o, m, 0, channels, zy, lo, hi);

@@ -18,6 +18,11 @@ namespace QuantGen.Generated
                 DotPackedAvxVnni<TWeights>(col, w, acc, kp, mp);
                 return;
             }
+            if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512BW.IsSupported)
+            {
+                DotPackedAvx512<TWeights>(col, w, acc, kp, mp);
+                return;
+            }
             if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
             {
                 DotPackedAvx2<TWeights>(col, w, acc, kp, mp);
