@@ -13,8 +13,8 @@ namespace QuantGen.Tests.Generator;
 /// models and PackedKernelTests' random layer shapes) runs in another .NET process (tests/QuantGen.KernelHost) on Arm,
 /// for real, under qemu-aarch64 (a CPU with the dot-product extension: the udot path, DotPackedArmDp; and one without:
 /// the scalar dot products beside the portable Vector128 paths), and on this x86 machine with instruction sets switched
-/// off the way the runtime allows (DOTNET_Enable*=0: the AVX2 + AVX-VNNI paths of desktop CPUs without AVX-512, and a
-/// CPU without AVX2). Each runs with SIMD on and off, and every
+/// off the way the runtime allows (DOTNET_Enable*=0: the AVX2 + AVX-VNNI paths of desktop CPUs without AVX-512, AVX-512
+/// without VNNI, AVX2 alone, and a CPU without AVX2). Each runs with SIMD on and off, and every
 /// output must equal, bit for bit, what the integer simulator computes here. Emulation says nothing about speed.
 /// </summary>
 public sealed class OtherCpuTests(OtherCpuTests.CompiledCases cases, ITestOutputHelper output) : IClassFixture<OtherCpuTests.CompiledCases>
@@ -71,15 +71,29 @@ public sealed class OtherCpuTests(OtherCpuTests.CompiledCases cases, ITestOutput
     [Fact]
     public void X86WithoutAvxVnniMatchesTheSimulator()
     {
-        // Any x86 CPU without VNNI (AVX2 Zen 1-3, Skylake, and AVX-512 CPUs before Ice Lake): ConvRowsAvx2's
-        // vpmaddubsw forms and the vpmaddwd gather path. Runs on every x86 host and says which sets it saw; on a host
-        // without AVX2 it checks the Vector128 paths instead.
+        // Any x86 CPU without VNNI (AVX2 Zen 1-3, Skylake, and AVX-512 CPUs before Ice Lake, or Zen 4 as .NET 10
+        // sees it): on an AVX-512 host ConvBlockAvx512 and DotPackedAvx512 (int16 vpmaddwd in 512-bit vectors), on an
+        // AVX2 one ConvRowsAvx2's vpmaddubsw forms and the vpmaddwd gather path. Runs on every x86 host and says which
+        // sets it saw; on a host without AVX2 it checks the Vector128 paths instead.
         var run = KernelHost.RunHere(cases.AssemblyPath, new Dictionary<string, string> { ["DOTNET_EnableAVXVNNI"] = "0" });
         Assert.Equal("X64", run.Architecture);
         Assert.False(run.Features.Contains("AvxVnni"), $"AVX-VNNI is still reported ({string.Join(",", run.Features)})");
         output.WriteLine($"x64, DOTNET_EnableAVXVNNI=0: the host saw {string.Join(",", run.Features)}"
             + (run.Features.Contains("Avx2") ? "" : " (no AVX2: the AVX2 paths did not run)"));
         Check(run, "x64, DOTNET_EnableAVXVNNI=0");
+    }
+
+    [Fact]
+    public void X86WithAvx2AloneMatchesTheSimulator()
+    {
+        // AVX2 without VNNI and without AVX-512 (Zen 2/3, Skylake client): ConvRowsAvx2's PairsFit and SignSplit forms,
+        // DotPackedAvx2, Requantize8Avx2, DepthwiseNhwcAvx2. On a host with AVX-512 the fact above takes the 512-bit
+        // paths instead, so this is the only run of these there.
+        var run = KernelHost.RunHere(cases.AssemblyPath, new Dictionary<string, string> { ["DOTNET_EnableAVXVNNI"] = "0", ["DOTNET_EnableAVX512"] = "0" });
+        Assert.Equal("X64", run.Architecture);
+        Assert.False(run.Features.Contains("AvxVnni") || run.Features.Contains("Avx512F"), $"AVX-VNNI or AVX-512 is still reported ({string.Join(",", run.Features)})");
+        Assert.True(run.Features.Contains("Avx2"), $"AVX2 is not reported ({string.Join(",", run.Features)}): the AVX2 paths did not run");
+        Check(run, "x64, DOTNET_EnableAVXVNNI=0 DOTNET_EnableAVX512=0 (AVX2 alone)");
     }
 
     [Fact]
