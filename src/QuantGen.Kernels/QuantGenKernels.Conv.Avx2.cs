@@ -195,6 +195,23 @@ namespace QuantGen.Generated
         }
 
         /// <summary>
+        /// One k-step as AVX-VNNI takes it: a single vpdpbusd (four u8 × s8 products summed into each int32 lane, exact
+        /// for any weights), for the loops written over IDotStep (FactorSumsAvx2).
+        /// </summary>
+        private readonly struct VnniStep : IDotStep
+        {
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public global::System.Runtime.Intrinsics.Vector256<int> Start<TWeights>(global::System.Runtime.Intrinsics.Vector256<int> bias, ref sbyte packed, int steps, int m) where TWeights : struct, IWeightBlocks => bias;
+
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public DotOperand Prepare(global::System.Runtime.Intrinsics.Vector256<byte> x) => new DotOperand(x, default);
+
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public global::System.Runtime.Intrinsics.Vector256<int> Step(global::System.Runtime.Intrinsics.Vector256<int> acc, DotOperand x, global::System.Runtime.Intrinsics.Vector256<sbyte> w) =>
+                global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(acc, x.Unsigned, w);
+        }
+
+        /// <summary>
         /// ConvChannels16AvxVnni without VNNI: output channels o..o+16 of every position, four positions at a time, the
         /// two weight vectors of a k-step loaded once for the four fields, eight accumulators (with the weights, the ones
         /// and a prepared quadruplet: the 16 registers of AVX2). Pooled: each block is a 2×2 window, its largest

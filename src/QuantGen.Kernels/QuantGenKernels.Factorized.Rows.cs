@@ -1,5 +1,5 @@
-// QuantGen kernels: stage 1 of an NHWC factorized conv with a dense B on x86 without VNNI (AVX2), through the row
-// kernels' padded plane, field cursor and exact u8 × s8 dot forms (QuantGenKernels.Conv.Avx2.cs).
+// QuantGen kernels: stage 1 of an NHWC factorized conv with a dense B on x86 with AVX2 (and AVX-VNNI where there is one),
+// through the row kernels' padded plane, field cursor and exact u8 × s8 dot forms (QuantGenKernels.Conv.Avx2.cs).
 // Emitted into the consumer's assembly by QuantGen.Generator (docs/generator.md, "Kernels").
 #nullable enable
 
@@ -15,10 +15,10 @@ namespace QuantGen.Generated
         /// FactorizedConvNhwc with a dense B on AVX2: stage 1, B·x over each receptive field, is a plain conv to r
         /// channels, so it runs as ConvRowsAvx2 runs one: the image copied once into a plane padded with zx (or read in
         /// place for a 1×1 conv without padding over a multiple of 4 channels), fields walked four at a time by
-        /// <see cref="FieldCursor"/>, each k-step in the exact form <see cref="DotForm"/> allows for B (PairsFit or
-        /// SignSplit). The four positions' r sums then go through the same <c>FactorStages.Finish4</c> as the gathered
+        /// <see cref="FieldCursor"/>, each k-step one vpdpbusd with AVX-VNNI (VnniStep), else in the exact form
+        /// <see cref="DotForm"/> allows for B (PairsFit or SignSplit). The four positions' r sums then go through the same <c>FactorStages.Finish4</c> as the gathered
         /// path, so the result is the same bit for bit. Scratch: col holds the plane, then the four intermediates z.
-        /// False, with nothing written, if B has a −128 (neither form is exact), RP exceeds
+        /// False, with nothing written, if (without VNNI) B has a −128 (neither form is exact), RP exceeds
         /// <see cref="FactorRowsMaxRank"/> or col cannot hold the plane and z: the caller gathers the fields instead.
         /// </summary>
         private static bool FactorizedRowsAvx2(
@@ -34,7 +34,9 @@ namespace QuantGen.Generated
             int kp = kh * row, rp = (rank + 7) & ~7, rp2 = (rank + 1) & ~1, planeBytes = inPlace ? 0 : ph * pitch + 4;
             int positions = oh * ow, image = h * width * c;
             if (rp > FactorRowsMaxRank || col.Length < planeBytes + 8 * rp2 || b.Length < kp * rp) return false;
-            int form = DotForm(b.Slice(0, kp * rp));
+            // With AVX-VNNI every k-step is one vpdpbusd (exact for any B); else the exact AVX2 form B allows.
+            bool vnni = VnniEnabled && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported;
+            int form = vnni ? 2 : DotForm(b.Slice(0, kp * rp));
             if (form == 0) return false;
             var stages = new FactorStages(b, default, zeroTerms, zScale, a, aEntries, bias, scale, negScale, high, col, acc, kp, 4, m, rank, zy, lo, hi, planeBytes);
             // What each channel's sums start from: 0 for PairsFit, SignSplit's 128 · Σ B[c] (its x − 128 correction).
@@ -57,7 +59,8 @@ namespace QuantGen.Generated
                 for (int block = 0; block < fields.Blocks; block++)
                 {
                     int count = fields.Take(out int f0, out int f1, out int f2, out int f3);
-                    if (form == 2) FactorSumsAvx2<PairsFit>(source, b, starts, sums, fields, f0, f1, f2, f3, rp);
+                    if (vnni) FactorSumsAvx2<VnniStep>(source, b, starts, sums, fields, f0, f1, f2, f3, rp);
+                    else if (form == 2) FactorSumsAvx2<PairsFit>(source, b, starts, sums, fields, f0, f1, f2, f3, rp);
                     else FactorSumsAvx2<SignSplit>(source, b, starts, sums, fields, f0, f1, f2, f3, rp);
                     stages.Finish4(sums, y, (i * positions + 4 * block) * m, count);
                 }

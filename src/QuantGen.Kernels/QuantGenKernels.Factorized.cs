@@ -184,9 +184,8 @@ namespace QuantGen.Generated
         {
             CheckWindow(x.Length, y.Length, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
 #if QUANTGEN_INTRINSICS
-            // A dense B without VNNI: stage 1 as the row kernels run a plain conv (QuantGenKernels.Factorized.Rows.cs).
-            if (SimdEnabled && bEntries.IsEmpty && dw == 1 && !(VnniEnabled && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
-                && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported
+            // A dense B: stage 1 as the row kernels run a plain conv (QuantGenKernels.Factorized.Rows.cs).
+            if (SimdEnabled && bEntries.IsEmpty && dw == 1 && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported
                 && FactorizedRowsAvx2(x, b, zeroTerms, zScale, a, aEntries, bias, scale, negScale, high, y, col, acc,
                     n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, rank, zx, zy, lo, hi))
                 return;

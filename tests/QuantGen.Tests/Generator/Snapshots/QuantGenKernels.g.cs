@@ -1632,8 +1632,8 @@ namespace QuantGen.Generated
         /// <summary>
         /// ConvRowsAvxVnni for x86 without VNNI (AVX2): the same padded plane, field cursor and channel blocks (16
         /// channels at a time, then a last 8), each k-step's four products per lane summed by vpmaddubsw and vpmaddwd in
-        /// one of two exact forms (DotForm decides from the layer's weights; PairsFit, SignSplit). False, with nothing
-        /// written, if a weight is −128 (neither form is exact then: the gather path's vpmaddwd takes the layer) or the
+        /// one of two exact forms (DotForm decides from the layer's weights; PairsFit, SignSplit), or, with AVX-512BW, by
+        /// ConvBlockAvx512's int16 vpmaddwd in 512-bit vectors. False, with nothing written, if (AVX2) a weight is −128 (neither form is exact then: the gather path's vpmaddwd takes the layer) or the
         /// scratch cannot hold the plane. Packed weights: each channel block's unpacked once per call onto the stack
         /// (UnpackChannels), else read in registers.
         /// </summary>
@@ -1650,8 +1650,10 @@ namespace QuantGen.Generated
             int outputs = (pooled ? (oh / 2) * (ow / 2) : oh * ow) * m, image = h * width * c;
             if (!inPlace && plane.Length < ph * pitch + 4) return false;
             if (w.Length < WeightBytes<TWeights>(kh * row * m)) throw new global::System.ArgumentException("The buffers do not hold the tensors.");
-            // Packed weights lie within [−8, 7]: every pair fits (|w1| + |w2| ≤ 16), PairsFit without a scan.
-            var form = default(TWeights).Shift != 0 ? 2 : DotForm(w.Slice(0, kh * row * m));
+            // With AVX-512BW every block takes ConvBlockAvx512, exact for any weight. Packed weights lie within [−8, 7]:
+            // every pair fits (|w1| + |w2| ≤ 16), PairsFit without a scan.
+            bool avx512 = global::System.Runtime.Intrinsics.X86.Avx512BW.IsSupported;
+            var form = avx512 || default(TWeights).Shift != 0 ? 2 : DotForm(w.Slice(0, kh * row * m));
             if (form == 0) return false;
             var fields = new FieldCursor(oh, ow, sh * pitch, sw * c, kh, row, dh * pitch, pooled);
             // Packed weights: each 16-channel block's unpacked once per call (UnpackChannels), for all its positions, when
@@ -1673,7 +1675,14 @@ namespace QuantGen.Generated
                 for (int block = first; block < end; block++)
                 {
                     int o = 16 * block, channels = o + 16 <= m ? 16 : 8;
-                    if (unpack)
+                    if (avx512 && unpack)
+                    {
+                        UnpackChannels<TWeights>(w, unpacked, steps, o, channels, m);
+                        ConvBlockAvx512<Int8Weights>(source, unpacked, bias, scale, negScale, high, output, fields, pooled, o, m, 0, channels, zy, lo, hi);
+                    }
+                    else if (avx512)
+                        ConvBlockAvx512<TWeights>(source, w, bias, scale, negScale, high, output, fields, pooled, o, m, o, m, zy, lo, hi);
+                    else if (unpack)
                     {
                         UnpackChannels<TWeights>(w, unpacked, steps, o, channels, m);
                         ConvBlockAvx2<PairsFit, Int8Weights>(source, unpacked, bias, scale, negScale, high, output, fields, pointwise, pooled, oh * ow, c, o, m, 0, channels, zy, lo, hi);
@@ -1803,6 +1812,23 @@ namespace QuantGen.Generated
                 acc + global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(
                     global::System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(x.Unsigned, global::System.Runtime.Intrinsics.X86.Avx2.Sign(w, x.Signs)),
                     global::System.Runtime.Intrinsics.Vector256.Create((short)1));
+        }
+
+        /// <summary>
+        /// One k-step as AVX-VNNI takes it: a single vpdpbusd (four u8 × s8 products summed into each int32 lane, exact
+        /// for any weights), for the loops written over IDotStep (FactorSumsAvx2).
+        /// </summary>
+        private readonly struct VnniStep : IDotStep
+        {
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public global::System.Runtime.Intrinsics.Vector256<int> Start<TWeights>(global::System.Runtime.Intrinsics.Vector256<int> bias, ref sbyte packed, int steps, int m) where TWeights : struct, IWeightBlocks => bias;
+
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public DotOperand Prepare(global::System.Runtime.Intrinsics.Vector256<byte> x) => new DotOperand(x, default);
+
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public global::System.Runtime.Intrinsics.Vector256<int> Step(global::System.Runtime.Intrinsics.Vector256<int> acc, DotOperand x, global::System.Runtime.Intrinsics.Vector256<sbyte> w) =>
+                global::System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(acc, x.Unsigned, w);
         }
 
         /// <summary>
@@ -1970,6 +1996,181 @@ namespace QuantGen.Generated
                 if (count > 3) q.Store(y, at + 3 * m, a3);
             }
         }
+#endif
+    }
+}
+
+// QuantGen kernels: the exact u8 × s8 convolution block and fully connected row of x86 CPUs with AVX-512BW and without
+// VNNI (Skylake-SP to Ice Lake servers, Zen 4 as .NET 10 sees it: it exposes no 512-bit VNNI): ConvRowsAvx2's plane and
+// field cursor, the k-steps as int16 vpmaddwd in 512-bit vectors (docs/generator.md, "Without VNNI").
+// Emitted into the consumer's assembly by QuantGen.Generator (docs/generator.md, "Kernels").
+#nullable enable
+
+namespace QuantGen.Generated
+{
+    internal static partial class QuantGenKernels
+    {
+
+#if QUANTGEN_INTRINSICS
+        /// <summary>
+        /// One channel block of ConvRowsAvx2 (o..o+16, or the last 8) with AVX-512BW: each k-step's 32 weights of 8
+        /// channels are sign-extended to int16 (vpmovsxbw), each position's four activations zero-extended and broadcast
+        /// as one 64-bit lane, and one vpmaddwd sums two products per int32 lane: lane 2j holds channel j's k0·x0 + k1·x1,
+        /// lane 2j + 1 its k2·x2 + k3·x3, added once per position block (vpermt2d). Exact for every weight, −128
+        /// included (|x·w| ≤ 255 · 128 in int16 operands, a pair's sum in int32), so no form is chosen and no weight
+        /// scanned; 64 MACs per vpmaddwd and vpaddd pair against the 32 per four instructions of AVX2's SignSplit.
+        /// Weights as in ConvBlockAvx2 (wo, wm); pooled: each block is a 2×2 window, its largest sums requantized once.
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void ConvBlockAvx512<TWeights>(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high, global::System.Span<byte> y,
+            FieldCursor fields, bool pooled, int o, int m, int wo, int wm, int zy, int lo, int hi)
+            where TWeights : struct, IWeightBlocks
+        {
+            bool wide = o + 16 <= m;
+            var q16 = wide ? new Requantization16(scale, negScale, high, hi, o, zy, lo) : default;
+            var q8 = wide ? default : new Requantization8(scale, negScale, high, hi, o, zy, lo);
+            var start = wide
+                ? global::System.Runtime.Intrinsics.Vector512.Create(bias.Slice(o, 16))
+                : global::System.Runtime.Intrinsics.Vector256.ToVector512(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8)));
+            ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(source);
+            ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * wo);
+            int kh = fields.Kh, row = fields.Row, runStride = fields.RunStride, step = 4 * wm;
+            for (int block = 0; block < fields.Blocks; block++)
+            {
+                int count = fields.Take(out int f0, out int f1, out int f2, out int f3);
+                ref byte r0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f0);
+                ref byte r1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f1);
+                ref byte r2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f2);
+                ref byte r3 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f3);
+                // a<position><half>: half 0 holds channels 0-7 (two lanes each), half 1 channels 8-15 (unused for 8).
+                var a00 = global::System.Runtime.Intrinsics.Vector512<int>.Zero; var a01 = a00; var a10 = a00; var a11 = a00;
+                var a20 = a00; var a21 = a00; var a30 = a00; var a31 = a00;
+                ref sbyte packed = ref weights;
+                for (int ky = 0; ky < kh; ky++)
+                for (int k4 = ky * runStride, end = k4 + row; k4 < end; k4 += 4)
+                {
+                    var w0 = Widen(default(TWeights).Load256(ref packed));
+                    if (wide)
+                    {
+                        var w1 = Widen(default(TWeights).Load256(ref Skip<TWeights>(ref packed, 32)));
+                        var v = WidenedQuadruplet(ref r0, k4);
+                        a00 = MultiplyAdd(a00, v, w0); a01 = MultiplyAdd(a01, v, w1);
+                        v = WidenedQuadruplet(ref r1, k4);
+                        a10 = MultiplyAdd(a10, v, w0); a11 = MultiplyAdd(a11, v, w1);
+                        v = WidenedQuadruplet(ref r2, k4);
+                        a20 = MultiplyAdd(a20, v, w0); a21 = MultiplyAdd(a21, v, w1);
+                        v = WidenedQuadruplet(ref r3, k4);
+                        a30 = MultiplyAdd(a30, v, w0); a31 = MultiplyAdd(a31, v, w1);
+                    }
+                    else
+                    {
+                        a00 = MultiplyAdd(a00, WidenedQuadruplet(ref r0, k4), w0);
+                        a10 = MultiplyAdd(a10, WidenedQuadruplet(ref r1, k4), w0);
+                        a20 = MultiplyAdd(a20, WidenedQuadruplet(ref r2, k4), w0);
+                        a30 = MultiplyAdd(a30, WidenedQuadruplet(ref r3, k4), w0);
+                    }
+                    packed = ref Skip<TWeights>(ref packed, step);
+                }
+                var s0 = start + PairSums(a00, a01); var s1 = start + PairSums(a10, a11);
+                var s2 = start + PairSums(a20, a21); var s3 = start + PairSums(a30, a31);
+                if (pooled)
+                {
+                    // Requantization is monotonic (non-negative scales): the max of the sums, requantized once.
+                    var most = global::System.Runtime.Intrinsics.Vector512.Max(global::System.Runtime.Intrinsics.Vector512.Max(s0, s1),
+                        global::System.Runtime.Intrinsics.Vector512.Max(s2, s3));
+                    if (wide) q16.Store(y, block * m + o, most);
+                    else q8.Store(y, block * m + o, global::System.Runtime.Intrinsics.Vector512.GetLower(most));
+                    continue;
+                }
+                int at = 4 * block * m + o;
+                StoreChannels(q16, q8, wide, y, at, s0);
+                if (count > 1) StoreChannels(q16, q8, wide, y, at + m, s1);
+                if (count > 2) StoreChannels(q16, q8, wide, y, at + 2 * m, s2);
+                if (count > 3) StoreChannels(q16, q8, wide, y, at + 3 * m, s3);
+            }
+        }
+
+        /// <summary>
+        /// DotPacked (a fully connected row) with AVX-512BW and without VNNI: ConvBlockAvx512's int16 vpmaddwd steps, the
+        /// activation quadruplet widened once per k-step for 32 channels (four accumulators, 128 MACs per four vpmaddwd),
+        /// then blocks of 16 and 8.
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void DotPackedAvx512<TWeights>(global::System.ReadOnlySpan<byte> col, global::System.ReadOnlySpan<sbyte> w, global::System.Span<int> acc, int kp, int mp) where TWeights : struct, IWeightBlocks
+        {
+            if (col.Length < kp || w.Length < WeightBytes<TWeights>(kp * mp) || acc.Length < mp || (mp & 7) != 0)
+                throw new global::System.ArgumentException("The buffers do not hold the tensors.");
+            ref byte x = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(col);
+            ref sbyte weights = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w);
+            ref int result = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(acc);
+            int o = 0;
+            for (; o + 32 <= mp; o += 32)
+            {
+                var a0 = global::System.Runtime.Intrinsics.Vector512<int>.Zero; var a1 = a0; var a2 = a0; var a3 = a0;
+                ref sbyte row = ref Skip<TWeights>(ref weights, 4 * o);
+                for (int k4 = 0; k4 < kp; k4 += 4, row = ref Skip<TWeights>(ref row, 4 * mp))
+                {
+                    var v = WidenedQuadruplet(ref x, k4);
+                    a0 = MultiplyAdd(a0, v, Widen(default(TWeights).Load256(ref row)));
+                    a1 = MultiplyAdd(a1, v, Widen(default(TWeights).Load256(ref Skip<TWeights>(ref row, 32))));
+                    a2 = MultiplyAdd(a2, v, Widen(default(TWeights).Load256(ref Skip<TWeights>(ref row, 64))));
+                    a3 = MultiplyAdd(a3, v, Widen(default(TWeights).Load256(ref Skip<TWeights>(ref row, 96))));
+                }
+                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(PairSums(a0, a1), ref result, (nuint)o);
+                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(PairSums(a2, a3), ref result, (nuint)(o + 16));
+            }
+            for (; o < mp; o += 16)
+            {
+                bool wide = o + 16 <= mp;
+                var a0 = global::System.Runtime.Intrinsics.Vector512<int>.Zero; var a1 = a0;
+                ref sbyte row = ref Skip<TWeights>(ref weights, 4 * o);
+                for (int k4 = 0; k4 < kp; k4 += 4, row = ref Skip<TWeights>(ref row, 4 * mp))
+                {
+                    var v = WidenedQuadruplet(ref x, k4);
+                    a0 = MultiplyAdd(a0, v, Widen(default(TWeights).Load256(ref row)));
+                    if (wide) a1 = MultiplyAdd(a1, v, Widen(default(TWeights).Load256(ref Skip<TWeights>(ref row, 32))));
+                }
+                var sums = PairSums(a0, a1);
+                if (wide) global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(sums, ref result, (nuint)o);
+                else global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.GetLower(sums), ref result, (nuint)o);
+            }
+        }
+
+        /// <summary>The 16 (or, not wide, the low 8) channels' sums requantized into y[at..].</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static void StoreChannels(in Requantization16 q16, in Requantization8 q8, bool wide, global::System.Span<byte> y, int at, global::System.Runtime.Intrinsics.Vector512<int> sums)
+        {
+            if (wide) q16.Store(y, at, sums);
+            else q8.Store(y, at, global::System.Runtime.Intrinsics.Vector512.GetLower(sums));
+        }
+
+        /// <summary>32 weights (8 channels × 4 k) sign-extended to int16.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector512<short> Widen(global::System.Runtime.Intrinsics.Vector256<sbyte> weights) =>
+            global::System.Runtime.Intrinsics.X86.Avx512BW.ConvertToVector512Int16(weights);
+
+        /// <summary>x[k4..k4+4] zero-extended to four int16 in every 64-bit lane (vpmovzxbw, vpbroadcastq).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector512<short> WidenedQuadruplet(ref byte x, int k4) =>
+            global::System.Runtime.Intrinsics.Vector512.AsInt16(global::System.Runtime.Intrinsics.X86.Avx512F.BroadcastScalarToVector512(
+                global::System.Runtime.Intrinsics.Vector128.AsUInt64(global::System.Runtime.Intrinsics.X86.Sse41.ConvertToVector128Int16(
+                    global::System.Runtime.Intrinsics.Vector128.AsByte(global::System.Runtime.Intrinsics.Vector128.CreateScalarUnsafe(
+                        global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<int>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, k4))))))));
+
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector512<int> MultiplyAdd(global::System.Runtime.Intrinsics.Vector512<int> acc,
+            global::System.Runtime.Intrinsics.Vector512<short> x, global::System.Runtime.Intrinsics.Vector512<short> w) =>
+            acc + global::System.Runtime.Intrinsics.X86.Avx512BW.MultiplyAddAdjacent(x, w);
+
+        /// <summary>
+        /// Channel j's sum, lanes 2j and 2j + 1 of <paramref name="low"/> (channels 0-7) then of <paramref name="high"/>
+        /// (8-15), in lane j: two vpermt2d and an add.
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector512<int> PairSums(global::System.Runtime.Intrinsics.Vector512<int> low, global::System.Runtime.Intrinsics.Vector512<int> high) =>
+            global::System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(low, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), high)
+            + global::System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(low, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), high);
 #endif
     }
 }
@@ -3488,6 +3689,11 @@ namespace QuantGen.Generated
                 DotPackedAvxVnni<TWeights>(col, w, acc, kp, mp);
                 return;
             }
+            if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512BW.IsSupported)
+            {
+                DotPackedAvx512<TWeights>(col, w, acc, kp, mp);
+                return;
+            }
             if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
             {
                 DotPackedAvx2<TWeights>(col, w, acc, kp, mp);
@@ -4043,8 +4249,8 @@ namespace QuantGen.Generated
     }
 }
 
-// QuantGen kernels: stage 1 of an NHWC factorized conv with a dense B on x86 without VNNI (AVX2), through the row
-// kernels' padded plane, field cursor and exact u8 × s8 dot forms (QuantGenKernels.Conv.Avx2.cs).
+// QuantGen kernels: stage 1 of an NHWC factorized conv with a dense B on x86 with AVX2 (and AVX-VNNI where there is one),
+// through the row kernels' padded plane, field cursor and exact u8 × s8 dot forms (QuantGenKernels.Conv.Avx2.cs).
 // Emitted into the consumer's assembly by QuantGen.Generator (docs/generator.md, "Kernels").
 #nullable enable
 
@@ -4060,10 +4266,10 @@ namespace QuantGen.Generated
         /// FactorizedConvNhwc with a dense B on AVX2: stage 1, B·x over each receptive field, is a plain conv to r
         /// channels, so it runs as ConvRowsAvx2 runs one: the image copied once into a plane padded with zx (or read in
         /// place for a 1×1 conv without padding over a multiple of 4 channels), fields walked four at a time by
-        /// <see cref="FieldCursor"/>, each k-step in the exact form <see cref="DotForm"/> allows for B (PairsFit or
-        /// SignSplit). The four positions' r sums then go through the same <c>FactorStages.Finish4</c> as the gathered
+        /// <see cref="FieldCursor"/>, each k-step one vpdpbusd with AVX-VNNI (VnniStep), else in the exact form
+        /// <see cref="DotForm"/> allows for B (PairsFit or SignSplit). The four positions' r sums then go through the same <c>FactorStages.Finish4</c> as the gathered
         /// path, so the result is the same bit for bit. Scratch: col holds the plane, then the four intermediates z.
-        /// False, with nothing written, if B has a −128 (neither form is exact), RP exceeds
+        /// False, with nothing written, if (without VNNI) B has a −128 (neither form is exact), RP exceeds
         /// <see cref="FactorRowsMaxRank"/> or col cannot hold the plane and z: the caller gathers the fields instead.
         /// </summary>
         private static bool FactorizedRowsAvx2(
@@ -4079,7 +4285,9 @@ namespace QuantGen.Generated
             int kp = kh * row, rp = (rank + 7) & ~7, rp2 = (rank + 1) & ~1, planeBytes = inPlace ? 0 : ph * pitch + 4;
             int positions = oh * ow, image = h * width * c;
             if (rp > FactorRowsMaxRank || col.Length < planeBytes + 8 * rp2 || b.Length < kp * rp) return false;
-            int form = DotForm(b.Slice(0, kp * rp));
+            // With AVX-VNNI every k-step is one vpdpbusd (exact for any B); else the exact AVX2 form B allows.
+            bool vnni = VnniEnabled && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported;
+            int form = vnni ? 2 : DotForm(b.Slice(0, kp * rp));
             if (form == 0) return false;
             var stages = new FactorStages(b, default, zeroTerms, zScale, a, aEntries, bias, scale, negScale, high, col, acc, kp, 4, m, rank, zy, lo, hi, planeBytes);
             // What each channel's sums start from: 0 for PairsFit, SignSplit's 128 · Σ B[c] (its x − 128 correction).
@@ -4102,7 +4310,8 @@ namespace QuantGen.Generated
                 for (int block = 0; block < fields.Blocks; block++)
                 {
                     int count = fields.Take(out int f0, out int f1, out int f2, out int f3);
-                    if (form == 2) FactorSumsAvx2<PairsFit>(source, b, starts, sums, fields, f0, f1, f2, f3, rp);
+                    if (vnni) FactorSumsAvx2<VnniStep>(source, b, starts, sums, fields, f0, f1, f2, f3, rp);
+                    else if (form == 2) FactorSumsAvx2<PairsFit>(source, b, starts, sums, fields, f0, f1, f2, f3, rp);
                     else FactorSumsAvx2<SignSplit>(source, b, starts, sums, fields, f0, f1, f2, f3, rp);
                     stages.Finish4(sums, y, (i * positions + 4 * block) * m, count);
                 }
@@ -4377,9 +4586,8 @@ namespace QuantGen.Generated
         {
             CheckWindow(x.Length, y.Length, n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw);
 #if QUANTGEN_INTRINSICS
-            // A dense B without VNNI: stage 1 as the row kernels run a plain conv (QuantGenKernels.Factorized.Rows.cs).
-            if (SimdEnabled && bEntries.IsEmpty && dw == 1 && !(VnniEnabled && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
-                && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported
+            // A dense B: stage 1 as the row kernels run a plain conv (QuantGenKernels.Factorized.Rows.cs).
+            if (SimdEnabled && bEntries.IsEmpty && dw == 1 && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported
                 && FactorizedRowsAvx2(x, b, zeroTerms, zScale, a, aEntries, bias, scale, negScale, high, y, col, acc,
                     n, c, h, width, m, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, rank, zx, zy, lo, hi))
                 return;
