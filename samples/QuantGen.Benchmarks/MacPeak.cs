@@ -37,6 +37,7 @@ internal static class MacPeak
         }
         Report("AVX-512BW SignSplit (masked negate + vpmaddubsw + vpmaddwd, 512-bit)", 8 * 64, SignSplit512);
         Report("AVX-512BW PairsFit (vpmaddubsw + vpmaddwd, 512-bit)", 8 * 64, PairsFit512);
+        Report("AVX-512BW int16 (vpmaddwd on widened operands, 512-bit: ConvBlockAvx512)", 8 * 32, Widened512);
     }
 
     /// <summary>Best of 7 rounds of <paramref name="run"/>, <paramref name="macsPerStep"/> MACs per loop step.</summary>
@@ -190,6 +191,28 @@ internal static class MacPeak
             a6 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(x + x, w0 + w1), ones);
             a7 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(x + x, w1 - w0), ones);
             x += Vector512<byte>.One;
+        }
+        return Fold(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7);
+    }
+
+    private static Vector256<int> Widened512(int steps)
+    {
+        var x = Vector512.Create((short)3);
+        var w0 = Vector512.Create((short)-2);
+        var w1 = Vector512.Create((short)5);
+        Vector512<int> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (int i = 0; i < steps; i++)
+        {
+            var x1 = x + Vector512<short>.One;
+            a0 += Avx512BW.MultiplyAddAdjacent(x, w0);
+            a1 += Avx512BW.MultiplyAddAdjacent(x, w1);
+            a2 += Avx512BW.MultiplyAddAdjacent(x1, w0);
+            a3 += Avx512BW.MultiplyAddAdjacent(x1, w1);
+            a4 += Avx512BW.MultiplyAddAdjacent(x + x, w0);
+            a5 += Avx512BW.MultiplyAddAdjacent(x + x, w1);
+            a6 += Avx512BW.MultiplyAddAdjacent(x1 + x1, w0);
+            a7 += Avx512BW.MultiplyAddAdjacent(x1 + x1, w1);
+            x += Vector512<short>.One;
         }
         return Fold(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7);
     }
