@@ -30,11 +30,11 @@ namespace QuantGen.Generated
             int outputs = (pooled ? (oh / 2) * (ow / 2) : oh * ow) * m, image = h * width * c;
             if (!inPlace && plane.Length < ph * pitch + 4) return false;
             if (w.Length < WeightBytes<TWeights>(kh * row * m)) throw new global::System.ArgumentException("The buffers do not hold the tensors.");
-            // With AVX-512BW every block takes ConvBlockAvx512, exact for any weight. Packed weights lie within [−8, 7]:
-            // every pair fits (|w1| + |w2| ≤ 16), PairsFit without a scan.
+            // Packed weights lie within [−8, 7]: every pair fits (|w1| + |w2| ≤ 16), PairsFit without a scan. With
+            // AVX-512BW a block takes ConvPairsBlockAvx512 where pairs fit, else ConvBlockAvx512 (exact for any weight).
             bool avx512 = global::System.Runtime.Intrinsics.X86.Avx512BW.IsSupported;
-            var form = avx512 || default(TWeights).Shift != 0 ? 2 : DotForm(w.Slice(0, kh * row * m));
-            if (form == 0) return false;
+            var form = default(TWeights).Shift != 0 ? 2 : DotForm(w.Slice(0, kh * row * m));
+            if (form == 0 && !avx512) return false;
             var fields = new FieldCursor(oh, ow, sh * pitch, sw * c, kh, row, dh * pitch, pooled);
             // Packed weights: each 16-channel block's unpacked once per call (UnpackChannels), for all its positions, when
             // it fits UnpackedBlockBytes; else read in registers at every k-step (once per four positions).
@@ -58,8 +58,10 @@ namespace QuantGen.Generated
                     if (avx512 && unpack)
                     {
                         UnpackChannels<TWeights>(w, unpacked, steps, o, channels, m);
-                        ConvBlockAvx512<Int8Weights>(source, unpacked, bias, scale, negScale, high, output, fields, pooled, o, m, 0, channels, zy, lo, hi);
+                        ConvPairsBlockAvx512<Int8Weights>(source, unpacked, bias, scale, negScale, high, output, fields, pooled, o, m, 0, channels, zy, lo, hi);
                     }
+                    else if (avx512 && form == 2)
+                        ConvPairsBlockAvx512<TWeights>(source, w, bias, scale, negScale, high, output, fields, pooled, o, m, o, m, zy, lo, hi);
                     else if (avx512)
                         ConvBlockAvx512<TWeights>(source, w, bias, scale, negScale, high, output, fields, pooled, o, m, o, m, zy, lo, hi);
                     else if (unpack)

@@ -1650,11 +1650,11 @@ namespace QuantGen.Generated
             int outputs = (pooled ? (oh / 2) * (ow / 2) : oh * ow) * m, image = h * width * c;
             if (!inPlace && plane.Length < ph * pitch + 4) return false;
             if (w.Length < WeightBytes<TWeights>(kh * row * m)) throw new global::System.ArgumentException("The buffers do not hold the tensors.");
-            // With AVX-512BW every block takes ConvBlockAvx512, exact for any weight. Packed weights lie within [−8, 7]:
-            // every pair fits (|w1| + |w2| ≤ 16), PairsFit without a scan.
+            // Packed weights lie within [−8, 7]: every pair fits (|w1| + |w2| ≤ 16), PairsFit without a scan. With
+            // AVX-512BW a block takes ConvPairsBlockAvx512 where pairs fit, else ConvBlockAvx512 (exact for any weight).
             bool avx512 = global::System.Runtime.Intrinsics.X86.Avx512BW.IsSupported;
-            var form = avx512 || default(TWeights).Shift != 0 ? 2 : DotForm(w.Slice(0, kh * row * m));
-            if (form == 0) return false;
+            var form = default(TWeights).Shift != 0 ? 2 : DotForm(w.Slice(0, kh * row * m));
+            if (form == 0 && !avx512) return false;
             var fields = new FieldCursor(oh, ow, sh * pitch, sw * c, kh, row, dh * pitch, pooled);
             // Packed weights: each 16-channel block's unpacked once per call (UnpackChannels), for all its positions, when
             // it fits UnpackedBlockBytes; else read in registers at every k-step (once per four positions).
@@ -1678,8 +1678,10 @@ namespace QuantGen.Generated
                     if (avx512 && unpack)
                     {
                         UnpackChannels<TWeights>(w, unpacked, steps, o, channels, m);
-                        ConvBlockAvx512<Int8Weights>(source, unpacked, bias, scale, negScale, high, output, fields, pooled, o, m, 0, channels, zy, lo, hi);
+                        ConvPairsBlockAvx512<Int8Weights>(source, unpacked, bias, scale, negScale, high, output, fields, pooled, o, m, 0, channels, zy, lo, hi);
                     }
+                    else if (avx512 && form == 2)
+                        ConvPairsBlockAvx512<TWeights>(source, w, bias, scale, negScale, high, output, fields, pooled, o, m, o, m, zy, lo, hi);
                     else if (avx512)
                         ConvBlockAvx512<TWeights>(source, w, bias, scale, negScale, high, output, fields, pooled, o, m, o, m, zy, lo, hi);
                     else if (unpack)
@@ -2018,8 +2020,8 @@ namespace QuantGen.Generated
         /// as one 64-bit lane, and one vpmaddwd sums two products per int32 lane: lane 2j holds channel j's k0·x0 + k1·x1,
         /// lane 2j + 1 its k2·x2 + k3·x3, added once per position block (vpermt2d). Exact for every weight, −128
         /// included (|x·w| ≤ 255 · 128 in int16 operands, a pair's sum in int32), so no form is chosen and no weight
-        /// scanned; 64 MACs per vpmaddwd and vpaddd pair against the 32 per four instructions of AVX2's SignSplit.
-        /// Weights as in ConvBlockAvx2 (wo, wm); pooled: each block is a 2×2 window, its largest sums requantized once.
+        /// scanned; 32 MACs per vpmaddwd and vpaddd pair against the 32 per four instructions of AVX2's SignSplit.
+        /// Weights as in ConvBlockAvx2 (wo, wm); pooled as there (StoreBlock).
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ConvBlockAvx512<TWeights>(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
@@ -2072,23 +2074,87 @@ namespace QuantGen.Generated
                     }
                     packed = ref Skip<TWeights>(ref packed, step);
                 }
-                var s0 = start + PairSums(a00, a01); var s1 = start + PairSums(a10, a11);
-                var s2 = start + PairSums(a20, a21); var s3 = start + PairSums(a30, a31);
-                if (pooled)
-                {
-                    // Requantization is monotonic (non-negative scales): the max of the sums, requantized once.
-                    var most = global::System.Runtime.Intrinsics.Vector512.Max(global::System.Runtime.Intrinsics.Vector512.Max(s0, s1),
-                        global::System.Runtime.Intrinsics.Vector512.Max(s2, s3));
-                    if (wide) q16.Store(y, block * m + o, most);
-                    else q8.Store(y, block * m + o, global::System.Runtime.Intrinsics.Vector512.GetLower(most));
-                    continue;
-                }
-                int at = 4 * block * m + o;
-                StoreChannels(q16, q8, wide, y, at, s0);
-                if (count > 1) StoreChannels(q16, q8, wide, y, at + m, s1);
-                if (count > 2) StoreChannels(q16, q8, wide, y, at + 2 * m, s2);
-                if (count > 3) StoreChannels(q16, q8, wide, y, at + 3 * m, s3);
+                StoreBlock(q16, q8, wide, pooled, y, block, count, m, o, start + PairSums(a00, a01), start + PairSums(a10, a11),
+                    start + PairSums(a20, a21), start + PairSums(a30, a31));
             }
+        }
+
+        /// <summary>
+        /// ConvBlockAvx512 for weights whose pairs cannot saturate vpmaddubsw (DotForm's PairsFit: every pair |w1| + |w2|
+        /// ≤ 128, so 255 · (|w1| + |w2|) fits int16; packed 4- and 2-bit weights always): per k-step the 16 channels' 64
+        /// weights in one register, each position's quadruplet broadcast as bytes, vpmaddubsw then vpmaddwd against ones:
+        /// 64 MACs per three instructions, each lane one channel (no pair sums at the end).
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void ConvPairsBlockAvx512<TWeights>(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high, global::System.Span<byte> y,
+            FieldCursor fields, bool pooled, int o, int m, int wo, int wm, int zy, int lo, int hi)
+            where TWeights : struct, IWeightBlocks
+        {
+            bool wide = o + 16 <= m;
+            var q16 = wide ? new Requantization16(scale, negScale, high, hi, o, zy, lo) : default;
+            var q8 = wide ? default : new Requantization8(scale, negScale, high, hi, o, zy, lo);
+            var start = wide
+                ? global::System.Runtime.Intrinsics.Vector512.Create(bias.Slice(o, 16))
+                : global::System.Runtime.Intrinsics.Vector256.ToVector512(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8)));
+            var ones = global::System.Runtime.Intrinsics.Vector512.Create((short)1);
+            ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(source);
+            ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * wo);
+            int kh = fields.Kh, row = fields.Row, runStride = fields.RunStride, step = 4 * wm;
+            for (int block = 0; block < fields.Blocks; block++)
+            {
+                int count = fields.Take(out int f0, out int f1, out int f2, out int f3);
+                ref byte r0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f0);
+                ref byte r1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f1);
+                ref byte r2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f2);
+                ref byte r3 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f3);
+                var a0 = start; var a1 = start; var a2 = start; var a3 = start;
+                ref sbyte packed = ref weights;
+                for (int ky = 0; ky < kh; ky++)
+                for (int k4 = ky * runStride, end = k4 + row; k4 < end; k4 += 4)
+                {
+                    // Not wide: the upper 8 channels' weights are zero, their lanes stay at 0.
+                    var low = default(TWeights).Load256(ref packed);
+                    var wv = wide
+                        ? global::System.Runtime.Intrinsics.Vector512.Create(low, default(TWeights).Load256(ref Skip<TWeights>(ref packed, 32)))
+                        : global::System.Runtime.Intrinsics.Vector256.ToVector512(low);
+                    packed = ref Skip<TWeights>(ref packed, step);
+                    a0 += global::System.Runtime.Intrinsics.X86.Avx512BW.MultiplyAddAdjacent(global::System.Runtime.Intrinsics.X86.Avx512BW.MultiplyAddAdjacent(Quadruplet512(ref r0, k4), wv), ones);
+                    a1 += global::System.Runtime.Intrinsics.X86.Avx512BW.MultiplyAddAdjacent(global::System.Runtime.Intrinsics.X86.Avx512BW.MultiplyAddAdjacent(Quadruplet512(ref r1, k4), wv), ones);
+                    a2 += global::System.Runtime.Intrinsics.X86.Avx512BW.MultiplyAddAdjacent(global::System.Runtime.Intrinsics.X86.Avx512BW.MultiplyAddAdjacent(Quadruplet512(ref r2, k4), wv), ones);
+                    a3 += global::System.Runtime.Intrinsics.X86.Avx512BW.MultiplyAddAdjacent(global::System.Runtime.Intrinsics.X86.Avx512BW.MultiplyAddAdjacent(Quadruplet512(ref r3, k4), wv), ones);
+                }
+                StoreBlock(q16, q8, wide, pooled, y, block, count, m, o, a0, a1, a2, a3);
+            }
+        }
+
+        /// <summary>The four activation bytes at x[k4..k4+4] in every 32-bit lane of a 512-bit vector.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector512<byte> Quadruplet512(ref byte x, int k4) =>
+            global::System.Runtime.Intrinsics.Vector512.AsByte(global::System.Runtime.Intrinsics.Vector512.Create(
+                global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<int>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, k4))));
+
+        /// <summary>
+        /// A block's four positions' channel sums (bias included) requantized into y; pooled, the block is a 2×2 window
+        /// and its largest sums are requantized once (requantization is monotonic: non-negative scales).
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static void StoreBlock(in Requantization16 q16, in Requantization8 q8, bool wide, bool pooled, global::System.Span<byte> y, int block, int count, int m, int o,
+            global::System.Runtime.Intrinsics.Vector512<int> s0, global::System.Runtime.Intrinsics.Vector512<int> s1,
+            global::System.Runtime.Intrinsics.Vector512<int> s2, global::System.Runtime.Intrinsics.Vector512<int> s3)
+        {
+            if (pooled)
+            {
+                var most = global::System.Runtime.Intrinsics.Vector512.Max(global::System.Runtime.Intrinsics.Vector512.Max(s0, s1),
+                    global::System.Runtime.Intrinsics.Vector512.Max(s2, s3));
+                StoreChannels(q16, q8, wide, y, block * m + o, most);
+                return;
+            }
+            int at = 4 * block * m + o;
+            StoreChannels(q16, q8, wide, y, at, s0);
+            if (count > 1) StoreChannels(q16, q8, wide, y, at + m, s1);
+            if (count > 2) StoreChannels(q16, q8, wide, y, at + 2 * m, s2);
+            if (count > 3) StoreChannels(q16, q8, wide, y, at + 3 * m, s3);
         }
 
         /// <summary>
