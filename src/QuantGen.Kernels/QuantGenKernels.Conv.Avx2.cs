@@ -12,9 +12,10 @@ namespace QuantGen.Generated
         /// <summary>
         /// ConvRowsAvxVnni for x86 without VNNI (AVX2): the same padded plane, field cursor and channel blocks (16
         /// channels at a time, then a last 8), each k-step's four products per lane summed by vpmaddubsw and vpmaddwd in
-        /// one of two exact forms (DotForm decides from the layer's weights; PairsFit, SignSplit), or, with AVX-512BW, by
-        /// ConvBlockAvx512's int16 vpmaddwd in 512-bit vectors. False, with nothing written, if (AVX2) a weight is −128 (neither form is exact then: the gather path's vpmaddwd takes the layer) or the
-        /// scratch cannot hold the plane. Packed weights: each channel block's unpacked once per call onto the stack
+        /// one of two exact forms (DotForm decides from the layer's weights; PairsFit, SignSplit), or, with AVX-512BW, in
+        /// 512-bit vectors (ConvPairsBlockAvx512 where pairs fit, else ConvBlockAvx512's int16 vpmaddwd). False, with
+        /// nothing written, if (without AVX-512BW) a weight is −128 (neither AVX2 form is exact then: the gather path's
+        /// vpmaddwd takes the layer) or the scratch cannot hold the plane. Packed weights: each channel block's unpacked once per call onto the stack
         /// (UnpackChannels), else read in registers.
         /// </summary>
         private static bool ConvRowsAvx2<TWeights>(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,

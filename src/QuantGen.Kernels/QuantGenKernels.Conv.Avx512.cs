@@ -17,7 +17,7 @@ namespace QuantGen.Generated
         /// lane 2j + 1 its k2·x2 + k3·x3, added once per position block (vpermt2d). Exact for every weight, −128
         /// included (|x·w| ≤ 255 · 128 in int16 operands, a pair's sum in int32), so no form is chosen and no weight
         /// scanned; 32 MACs per vpmaddwd and vpaddd pair against the 32 per four instructions of AVX2's SignSplit.
-        /// Weights as in ConvBlockAvx2 (wo, wm); pooled as there (StoreBlock).
+        /// Weights as in ConvBlockAvx2 (wo, wm); pooled as there (ChannelBlock512.Store).
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void ConvBlockAvx512<TWeights>(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
@@ -25,12 +25,8 @@ namespace QuantGen.Generated
             FieldCursor fields, bool pooled, int o, int m, int wo, int wm, int zy, int lo, int hi)
             where TWeights : struct, IWeightBlocks
         {
-            bool wide = o + 16 <= m;
-            var q16 = wide ? new Requantization16(scale, negScale, high, hi, o, zy, lo) : default;
-            var q8 = wide ? default : new Requantization8(scale, negScale, high, hi, o, zy, lo);
-            var start = wide
-                ? global::System.Runtime.Intrinsics.Vector512.Create(bias.Slice(o, 16))
-                : global::System.Runtime.Intrinsics.Vector256.ToVector512(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8)));
+            var channels = new ChannelBlock512(bias, scale, negScale, high, o, m, zy, lo, hi);
+            bool wide = channels.Wide;
             ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(source);
             ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * wo);
             int kh = fields.Kh, row = fields.Row, runStride = fields.RunStride, step = 4 * wm;
@@ -70,8 +66,8 @@ namespace QuantGen.Generated
                     }
                     packed = ref Skip<TWeights>(ref packed, step);
                 }
-                StoreBlock(q16, q8, wide, pooled, y, block, count, m, o, start + PairSums(a00, a01), start + PairSums(a10, a11),
-                    start + PairSums(a20, a21), start + PairSums(a30, a31));
+                channels.Store(y, pooled, block, count, m, o, channels.Start + PairSums(a00, a01), channels.Start + PairSums(a10, a11),
+                    channels.Start + PairSums(a20, a21), channels.Start + PairSums(a30, a31));
             }
         }
 
@@ -87,12 +83,8 @@ namespace QuantGen.Generated
             FieldCursor fields, bool pooled, int o, int m, int wo, int wm, int zy, int lo, int hi)
             where TWeights : struct, IWeightBlocks
         {
-            bool wide = o + 16 <= m;
-            var q16 = wide ? new Requantization16(scale, negScale, high, hi, o, zy, lo) : default;
-            var q8 = wide ? default : new Requantization8(scale, negScale, high, hi, o, zy, lo);
-            var start = wide
-                ? global::System.Runtime.Intrinsics.Vector512.Create(bias.Slice(o, 16))
-                : global::System.Runtime.Intrinsics.Vector256.ToVector512(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8)));
+            var channels = new ChannelBlock512(bias, scale, negScale, high, o, m, zy, lo, hi);
+            bool wide = channels.Wide;
             var ones = global::System.Runtime.Intrinsics.Vector512.Create((short)1);
             ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(source);
             ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * wo);
@@ -104,7 +96,7 @@ namespace QuantGen.Generated
                 ref byte r1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f1);
                 ref byte r2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f2);
                 ref byte r3 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f3);
-                var a0 = start; var a1 = start; var a2 = start; var a3 = start;
+                var a0 = channels.Start; var a1 = a0; var a2 = a0; var a3 = a0;
                 ref sbyte packed = ref weights;
                 for (int ky = 0; ky < kh; ky++)
                 for (int k4 = ky * runStride, end = k4 + row; k4 < end; k4 += 4)
@@ -120,7 +112,7 @@ namespace QuantGen.Generated
                     a2 += global::System.Runtime.Intrinsics.X86.Avx512BW.MultiplyAddAdjacent(global::System.Runtime.Intrinsics.X86.Avx512BW.MultiplyAddAdjacent(Quadruplet512(ref r2, k4), wv), ones);
                     a3 += global::System.Runtime.Intrinsics.X86.Avx512BW.MultiplyAddAdjacent(global::System.Runtime.Intrinsics.X86.Avx512BW.MultiplyAddAdjacent(Quadruplet512(ref r3, k4), wv), ones);
                 }
-                StoreBlock(q16, q8, wide, pooled, y, block, count, m, o, a0, a1, a2, a3);
+                channels.Store(y, pooled, block, count, m, o, a0, a1, a2, a3);
             }
         }
 
@@ -129,29 +121,6 @@ namespace QuantGen.Generated
         private static global::System.Runtime.Intrinsics.Vector512<byte> Quadruplet512(ref byte x, int k4) =>
             global::System.Runtime.Intrinsics.Vector512.AsByte(global::System.Runtime.Intrinsics.Vector512.Create(
                 global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<int>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, k4))));
-
-        /// <summary>
-        /// A block's four positions' channel sums (bias included) requantized into y; pooled, the block is a 2×2 window
-        /// and its largest sums are requantized once (requantization is monotonic: non-negative scales).
-        /// </summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        private static void StoreBlock(in Requantization16 q16, in Requantization8 q8, bool wide, bool pooled, global::System.Span<byte> y, int block, int count, int m, int o,
-            global::System.Runtime.Intrinsics.Vector512<int> s0, global::System.Runtime.Intrinsics.Vector512<int> s1,
-            global::System.Runtime.Intrinsics.Vector512<int> s2, global::System.Runtime.Intrinsics.Vector512<int> s3)
-        {
-            if (pooled)
-            {
-                var most = global::System.Runtime.Intrinsics.Vector512.Max(global::System.Runtime.Intrinsics.Vector512.Max(s0, s1),
-                    global::System.Runtime.Intrinsics.Vector512.Max(s2, s3));
-                StoreChannels(q16, q8, wide, y, block * m + o, most);
-                return;
-            }
-            int at = 4 * block * m + o;
-            StoreChannels(q16, q8, wide, y, at, s0);
-            if (count > 1) StoreChannels(q16, q8, wide, y, at + m, s1);
-            if (count > 2) StoreChannels(q16, q8, wide, y, at + 2 * m, s2);
-            if (count > 3) StoreChannels(q16, q8, wide, y, at + 3 * m, s3);
-        }
 
         /// <summary>
         /// DotPacked (a fully connected row) with AVX-512BW and without VNNI: ConvBlockAvx512's int16 vpmaddwd steps, the
@@ -199,12 +168,58 @@ namespace QuantGen.Generated
             }
         }
 
-        /// <summary>The 16 (or, not wide, the low 8) channels' sums requantized into y[at..].</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        private static void StoreChannels(in Requantization16 q16, in Requantization8 q8, bool wide, global::System.Span<byte> y, int at, global::System.Runtime.Intrinsics.Vector512<int> sums)
+        /// <summary>
+        /// The output channels of one 512-bit conv block, o..o+16 (Wide) or the last 8: their bias in the lanes the sums
+        /// start from, their requantization constants (16 lanes, or 8) and the block's stores.
+        /// </summary>
+        private readonly struct ChannelBlock512
         {
-            if (wide) q16.Store(y, at, sums);
-            else q8.Store(y, at, global::System.Runtime.Intrinsics.Vector512.GetLower(sums));
+            public readonly bool Wide;
+            public readonly global::System.Runtime.Intrinsics.Vector512<int> Start;
+            private readonly Requantization16 _q16;
+            private readonly Requantization8 _q8;
+
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public ChannelBlock512(global::System.ReadOnlySpan<int> bias, global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale,
+                global::System.ReadOnlySpan<int> high, int o, int m, int zy, int lo, int hi)
+            {
+                Wide = o + 16 <= m;
+                _q16 = Wide ? new Requantization16(scale, negScale, high, hi, o, zy, lo) : default;
+                _q8 = Wide ? default : new Requantization8(scale, negScale, high, hi, o, zy, lo);
+                Start = Wide
+                    ? global::System.Runtime.Intrinsics.Vector512.Create(bias.Slice(o, 16))
+                    : global::System.Runtime.Intrinsics.Vector256.ToVector512(global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(o, 8)));
+            }
+
+            /// <summary>
+            /// A block's four positions' channel sums (bias included) requantized into y; pooled, the block is a 2×2
+            /// window and its largest sums are requantized once (requantization is monotonic: non-negative scales).
+            /// </summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public void Store(global::System.Span<byte> y, bool pooled, int block, int count, int m, int o,
+                global::System.Runtime.Intrinsics.Vector512<int> s0, global::System.Runtime.Intrinsics.Vector512<int> s1,
+                global::System.Runtime.Intrinsics.Vector512<int> s2, global::System.Runtime.Intrinsics.Vector512<int> s3)
+            {
+                if (pooled)
+                {
+                    Store(y, block * m + o, global::System.Runtime.Intrinsics.Vector512.Max(global::System.Runtime.Intrinsics.Vector512.Max(s0, s1),
+                        global::System.Runtime.Intrinsics.Vector512.Max(s2, s3)));
+                    return;
+                }
+                int at = 4 * block * m + o;
+                Store(y, at, s0);
+                if (count > 1) Store(y, at + m, s1);
+                if (count > 2) Store(y, at + 2 * m, s2);
+                if (count > 3) Store(y, at + 3 * m, s3);
+            }
+
+            /// <summary>The 16 (or, not wide, the low 8) channels' sums requantized into y[at..].</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            private void Store(global::System.Span<byte> y, int at, global::System.Runtime.Intrinsics.Vector512<int> sums)
+            {
+                if (Wide) _q16.Store(y, at, sums);
+                else _q8.Store(y, at, global::System.Runtime.Intrinsics.Vector512.GetLower(sums));
+            }
         }
 
         /// <summary>32 weights (8 channels × 4 k) sign-extended to int16.</summary>

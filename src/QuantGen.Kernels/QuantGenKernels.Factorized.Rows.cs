@@ -34,16 +34,16 @@ namespace QuantGen.Generated
             int kp = kh * row, rp = (rank + 7) & ~7, rp2 = (rank + 1) & ~1, planeBytes = inPlace ? 0 : ph * pitch + 4;
             int positions = oh * ow, image = h * width * c;
             if (rp > FactorRowsMaxRank || col.Length < planeBytes + 8 * rp2 || b.Length < kp * rp) return false;
-            // With AVX-VNNI every k-step is one vpdpbusd (exact for any B); else the exact AVX2 form B allows.
-            bool vnni = VnniEnabled && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported;
-            int form = vnni ? 2 : DotForm(b.Slice(0, kp * rp));
+            // With AVX-VNNI every k-step is one vpdpbusd (3: exact for any B); else the exact AVX2 form B allows (DotForm:
+            // 2 PairsFit, 1 SignSplit, 0 none).
+            int form = VnniEnabled && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported ? 3 : DotForm(b.Slice(0, kp * rp));
             if (form == 0) return false;
             var stages = new FactorStages(b, default, zeroTerms, zScale, a, aEntries, bias, scale, negScale, high, col, acc, kp, 4, m, rank, zy, lo, hi, planeBytes);
-            // What each channel's sums start from: 0 for PairsFit, SignSplit's 128 · Σ B[c] (its x − 128 correction).
+            // What each channel's sums start from: SignSplit's 128 · Σ B[c] (its x − 128 correction), else 0.
             global::System.Span<int> starts = stackalloc int[rp];
             ref sbyte weights = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(b);
             for (int o = 0; o < rp; o += 8)
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(form == 2 ? global::System.Runtime.Intrinsics.Vector256<int>.Zero
+                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(form != 1 ? global::System.Runtime.Intrinsics.Vector256<int>.Zero
                     : default(SignSplit).Start<Int8Weights>(global::System.Runtime.Intrinsics.Vector256<int>.Zero, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * o), kp / 4, rp),
                     ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(starts), (nuint)o);
             var sums = acc.Slice(0, 4 * rp);
@@ -59,7 +59,7 @@ namespace QuantGen.Generated
                 for (int block = 0; block < fields.Blocks; block++)
                 {
                     int count = fields.Take(out int f0, out int f1, out int f2, out int f3);
-                    if (vnni) FactorSumsAvx2<VnniStep>(source, b, starts, sums, fields, f0, f1, f2, f3, rp);
+                    if (form == 3) FactorSumsAvx2<VnniStep>(source, b, starts, sums, fields, f0, f1, f2, f3, rp);
                     else if (form == 2) FactorSumsAvx2<PairsFit>(source, b, starts, sums, fields, f0, f1, f2, f3, rp);
                     else FactorSumsAvx2<SignSplit>(source, b, starts, sums, fields, f0, f1, f2, f3, rp);
                     stages.Finish4(sums, y, (i * positions + 4 * block) * m, count);
