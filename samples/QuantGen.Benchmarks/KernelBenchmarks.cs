@@ -40,6 +40,8 @@ public class KernelBenchmarks
     private byte[] _remapX = [], _remapY = [];
     private int[] _upsample = [], _pad = [], _transpose = [];
     private float[] _fa = [], _fb = [], _fy = [], _audio = [], _stft = [], _stftOut = [];
+    private float[] _planes = [], _upsampled = [], _fcWeightsFloat = [], _deconvWeights = [];
+    private int[] _resizeStart = [], _nearestLo = [], _nearestBits = [], _linearLo = [], _linearHi = [], _linearBits = [];
 
     /// <summary>One NHWC convolution's operands: n = 1, square input, "same" padding.</summary>
     private sealed class Conv
@@ -164,6 +166,40 @@ public class KernelBenchmarks
         _audio = Enumerable.Range(0, 4000).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
         _stft = Enumerable.Range(0, 64 * 512).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
         _stftOut = new float[64 * 22];
+
+        // Float layers of a segmentation head, each over 32×28×28 (the Remap sizes above): ×2 nearest and bilinear
+        // Resize (half_pixel), a 1-pixel Pad, GlobalMaxPool, ConvTranspose 32 → 16 (2×2 stride 2, and 3×3 stride 1);
+        // a fully connected Gemm with B transposed (PyTorch's Linear: 1×784 by 128×784); Pow by 2 of 4096.
+        _planes = Enumerable.Range(0, 32 * 28 * 28).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+        _upsampled = new float[32 * 56 * 56];
+        _fcWeightsFloat = Enumerable.Range(0, 128 * 784).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+        _deconvWeights = Enumerable.Range(0, 32 * 16 * 9).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+        int[] strides = [28 * 28 * 32, 28 * 28, 28, 1], inSizes = [1, 32, 28, 28], outSizes = [1, 32, 56, 56];
+        _resizeStart = new int[4];
+        var nearestLo = new List<int>();
+        var linearLo = new List<int>();
+        var linearHi = new List<int>();
+        var linearBits = new List<int>();
+        for (int d = 0; d < 4; d++)
+        {
+            _resizeStart[d] = nearestLo.Count;
+            for (int o = 0; o < outSizes[d]; o++)
+            {
+                double scale = (double)outSizes[d] / inSizes[d], c = Math.Max(0, Math.Min(inSizes[d] - 1, (o + 0.5) / scale - 0.5));
+                int i0 = (int)Math.Floor(c), i1 = Math.Min(i0 + 1, inSizes[d] - 1);
+                long bits = BitConverter.DoubleToInt64Bits(c - i0);
+                nearestLo.Add((int)(o / scale) * strides[d]);
+                linearLo.Add(i0 * strides[d]);
+                linearHi.Add(i1 * strides[d]);
+                linearBits.Add((int)bits);
+                linearBits.Add((int)(bits >> 32));
+            }
+        }
+        _nearestLo = [.. nearestLo];
+        _nearestBits = new int[linearBits.Count];
+        _linearLo = [.. linearLo];
+        _linearHi = [.. linearHi];
+        _linearBits = [.. linearBits];
     }
 
     [Benchmark(Description = "Remap nearest x2 32x28x28")]
@@ -193,6 +229,32 @@ public class KernelBenchmarks
     [Benchmark(Description = "Float Conv1d 1->64 k512 s160 x4000")]
     public void FloatConv1d() =>
         FloatKernels.Conv(_audio, _stft, default, _stftOut, 1, 1, 1, 4000, 64, 1, 22, 1, 512, 1, 160, 0, 0, 1, 1, 1);
+
+    [Benchmark(Description = "Float Pow by 2 4096")]
+    public void FloatSquare() => FloatKernels.Binary(_fa, [2f], _fy, [4096], [1], [0], 4);
+
+    [Benchmark(Description = "Float GlobalMaxPool 32x28x28")]
+    public void FloatGlobalMaxPool() => FloatKernels.GlobalPool(_planes, _fy, 32, 28 * 28, 1);
+
+    [Benchmark(Description = "Float Gemm transB 1x784 by 128x784")]
+    public void FloatGemmTransposed() => FloatKernels.Gemm(_planes, _fcWeightsFloat, default, _fy, [0, 0], 1, 784, 128, 0, 1, 1f, 1f);
+
+    [Benchmark(Description = "Float Resize nearest x2 32x28x28")]
+    public void FloatResizeNearest() => FloatKernels.Resize(_planes, _upsampled, [1, 32, 56, 56], _resizeStart, _nearestLo, _nearestLo, _nearestBits);
+
+    [Benchmark(Description = "Float Resize linear x2 32x28x28")]
+    public void FloatResizeLinear() => FloatKernels.Resize(_planes, _upsampled, [1, 32, 56, 56], _resizeStart, _linearLo, _linearHi, _linearBits);
+
+    [Benchmark(Description = "Float Pad 1 32x28x28")]
+    public void FloatPad() => FloatKernels.Pad(_planes, _upsampled.AsSpan(0, 32 * 30 * 30), [1, 32, 28, 28], [1, 32, 30, 30], [0, 0, 1, 1], 0, 0f);
+
+    [Benchmark(Description = "Float ConvTranspose 2x2 s2 32x28x28 -> 16")]
+    public void FloatConvTransposeStride2() =>
+        FloatKernels.ConvTranspose(_planes, _deconvWeights, default, _upsampled.AsSpan(0, 16 * 56 * 56), 1, 32, 28, 28, 16, 56, 56, 2, 2, 2, 2, 0, 0, 1, 1, 1);
+
+    [Benchmark(Description = "Float ConvTranspose 3x3 s1 32x28x28 -> 16")]
+    public void FloatConvTransposeStride1() =>
+        FloatKernels.ConvTranspose(_planes, _deconvWeights, default, _upsampled.AsSpan(0, 16 * 28 * 28), 1, 32, 28, 28, 16, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1);
 
     [GlobalCleanup]
     public void Cleanup() => Kernels.SimdEnabled = true;

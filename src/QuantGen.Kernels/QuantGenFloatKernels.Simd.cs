@@ -75,7 +75,34 @@ namespace QuantGen.Generated
                 case 3: return BinaryRowVector(default(DivOp), a, offA, stepA, b, offB, stepB, y);
                 case 5: return BinaryRowVector(new MaxMinOp(true), a, offA, stepA, b, offB, stepB, y);
                 case 6: return BinaryRowVector(new MaxMinOp(false), a, offA, stepA, b, offB, stepB, y);
-                default: return 0; // Pow: in double, scalar.
+                case 4 when stepB == 0 && b[offB] == 2f: return BinaryRowVector(default(SquareOp), a, offA, stepA, b, offB, stepB, y);
+                case 4 when stepB == 0 && b[offB] == 0.5f: return BinaryRowVector(default(SquareRootOp), a, offA, stepA, b, offB, stepB, y);
+                default: return 0; // Pow by any other exponent: in double, scalar.
+            }
+        }
+
+        /// <summary>
+        /// Pow by 2 as a · a: the float product of two floats is the exact square rounded once, which is what
+        /// (float)Math.Pow(a, 2) is (the exact square is a double, and pow returns a representable result exactly); NaN,
+        /// ±∞ and −0 give pow's NaN, +∞ and +0.
+        /// </summary>
+        private readonly struct SquareOp : IBinaryOp
+        {
+            public global::System.Runtime.Intrinsics.Vector256<float> Invoke(global::System.Runtime.Intrinsics.Vector256<float> a, global::System.Runtime.Intrinsics.Vector256<float> b) => a * a;
+        }
+
+        /// <summary>
+        /// Pow by 0.5 as √a (the float square root, correctly rounded, as the double pow rounded to float is: a float's
+        /// square root is never within pow's error of a float rounding boundary), then pow's two special cases: −0 gives
+        /// +0 (√−0 + 0), −∞ gives +∞ (√−∞ is NaN). Below zero both are NaN.
+        /// </summary>
+        private readonly struct SquareRootOp : IBinaryOp
+        {
+            public global::System.Runtime.Intrinsics.Vector256<float> Invoke(global::System.Runtime.Intrinsics.Vector256<float> a, global::System.Runtime.Intrinsics.Vector256<float> b)
+            {
+                var infinity = global::System.Runtime.Intrinsics.Vector256.Create(float.PositiveInfinity);
+                return global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.Equals(a, -infinity), infinity,
+                    global::System.Runtime.Intrinsics.Vector256.Sqrt(a) + global::System.Runtime.Intrinsics.Vector256<float>.Zero);
             }
         }
 
@@ -336,6 +363,133 @@ namespace QuantGen.Generated
             }
             global::System.Runtime.Intrinsics.Vector256.CopyTo(acc, tail);
             tail.Slice(0, count).CopyTo(y.Slice(at, count));
+        }
+
+        /// <summary>
+        /// ScatterRow's vector part, 8 input columns at a time; returns the first column not done. Step 1: output[ix + shift]
+        /// += input[ix] · weight. Step 2 (AVX): the 8 products spread over 16 outputs, each to its even (or odd) slot and
+        /// +0 to the slot between, which belongs to another kernel column's pass: adding +0 leaves every sum unchanged,
+        /// since a sum that starts at +0 (the cleared output) is never −0.
+        /// </summary>
+        private static int ScatterRowVector(global::System.ReadOnlySpan<float> input, int first, int last, float weight, global::System.Span<float> output, int shift, int step)
+        {
+            if (last >= input.Length || last * step + shift >= output.Length || first * step + shift < 0) return first;
+            var vw = global::System.Runtime.Intrinsics.Vector256.Create(weight);
+            int ix = first;
+            if (step == 1)
+                for (; ix + 7 <= last; ix += 8) Store8(Load8(output, ix + shift) + Load8(input, ix) * vw, output, ix + shift);
+            else if (step == 2 && global::System.Runtime.Intrinsics.X86.Avx.IsSupported)
+            {
+                var zero = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                // The 16 slots from 2 · ix + shift must lie in the output row: through the last column's odd neighbour.
+                for (; ix + 7 <= last && 2 * ix + shift + 16 <= output.Length; ix += 8)
+                {
+                    var product = Load8(input, ix) * vw;
+                    var low = global::System.Runtime.Intrinsics.X86.Avx.UnpackLow(product, zero);
+                    var high = global::System.Runtime.Intrinsics.X86.Avx.UnpackHigh(product, zero);
+                    int at = 2 * ix + shift;
+                    Store8(Load8(output, at) + global::System.Runtime.Intrinsics.X86.Avx.Permute2x128(low, high, 0x20), output, at);
+                    Store8(Load8(output, at + 8) + global::System.Runtime.Intrinsics.X86.Avx.Permute2x128(low, high, 0x31), output, at + 8);
+                }
+            }
+            return ix;
+        }
+
+        /// <summary>
+        /// GlobalMaxPool of one plane of at least 8 values, 8 lanes at a time (the last block overlapping the one before).
+        /// Only where the answer does not depend on the order: no NaN, and a largest value that is not zero (±0 compare
+        /// equal and the scalar loop keeps the first); otherwise false and the scalar loop decides.
+        /// </summary>
+        private static bool MaxVector(global::System.ReadOnlySpan<float> plane, out float max)
+        {
+            max = 0f;
+            if (plane.Length < 8) return false;
+            var acc = Load8(plane, 0);
+            var unordered = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+            for (int i = 0; i < plane.Length; i += 8)
+            {
+                var v = Load8(plane, i + 8 <= plane.Length ? i : plane.Length - 8);
+                unordered |= ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v);
+                acc = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, acc), v, acc);
+            }
+            if (unordered != global::System.Runtime.Intrinsics.Vector256<float>.Zero) return false;
+            max = global::System.Runtime.Intrinsics.Vector256.GetElement(acc, 0);
+            for (int l = 1; l < 8; l++)
+            {
+                float lane = global::System.Runtime.Intrinsics.Vector256.GetElement(acc, l);
+                max = lane > max ? lane : max;
+            }
+            return max != 0f;
+        }
+
+        /// <summary>
+        /// Gemm with B transposed ([n, k]), columns in blocks of 8: a block's B values, k at a time up to 256, copied into a
+        /// [p, 8] tile on the stack (so the 8 columns' values of one p are adjacent; 8 × 8 at a time by an in-register
+        /// transpose with AVX, element by element for the last p and without it), then every row accumulates the tile
+        /// through AccumulateRows, in p order as the scalar loop (a row's partial sums wait in y between tiles). Returns
+        /// the number of columns done.
+        /// </summary>
+        private static int GemmTransposedVector(global::System.ReadOnlySpan<float> a, global::System.ReadOnlySpan<float> b, global::System.Span<float> y,
+            int m, int k, int n, int transA, float alpha)
+        {
+            const int Depth = 256;
+            if (n < 8 || k < 1 || a.Length < m * k || b.Length < n * k || y.Length < m * n) return 0;
+            global::System.Span<float> tile = stackalloc float[Depth * 8];
+            int j = 0;
+            for (; j + 8 <= n; j += 8)
+                for (int p0 = 0; p0 < k; p0 += Depth)
+                {
+                    int depth = global::System.Math.Min(Depth, k - p0), p = 0;
+                    if (global::System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                        for (; p + 8 <= depth; p += 8) Transpose8(b, j * k + p0 + p, k, tile, p * 8);
+                    for (; p < depth; p++)
+                        for (int l = 0; l < 8; l++)
+                            tile[p * 8 + l] = b[(j + l) * k + p0 + p];
+                    for (int i = 0; i < m; i++)
+                        AccumulateRows(a, transA != 0 ? p0 * m + i : i * k + p0, transA != 0 ? m : 1, depth, alpha != 1f, alpha, tile, 0, 8, y.Slice(i * n + j, 8));
+                }
+            return j;
+        }
+
+        /// <summary>
+        /// The 8 × 8 block of x whose row r starts at start + r · pitch, transposed into y from at (row q of y = column q of
+        /// the block): unpack, shuffle, then swap 128-bit halves (AVX).
+        /// </summary>
+        private static void Transpose8(global::System.ReadOnlySpan<float> x, int start, int pitch, global::System.Span<float> y, int at)
+        {
+            var r0 = Load8(x, start);
+            var r1 = Load8(x, start + pitch);
+            var r2 = Load8(x, start + 2 * pitch);
+            var r3 = Load8(x, start + 3 * pitch);
+            var r4 = Load8(x, start + 4 * pitch);
+            var r5 = Load8(x, start + 5 * pitch);
+            var r6 = Load8(x, start + 6 * pitch);
+            var r7 = Load8(x, start + 7 * pitch);
+            // Pairs of rows interleaved, then quadruples: per 128-bit half, lane q of rows 0-3 (4-7) side by side.
+            var t0 = global::System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1);
+            var t1 = global::System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+            var t2 = global::System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3);
+            var t3 = global::System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+            var t4 = global::System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5);
+            var t5 = global::System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+            var t6 = global::System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7);
+            var t7 = global::System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+            var u0 = global::System.Runtime.Intrinsics.X86.Avx.Shuffle(t0, t2, 0x44);
+            var u1 = global::System.Runtime.Intrinsics.X86.Avx.Shuffle(t0, t2, 0xEE);
+            var u2 = global::System.Runtime.Intrinsics.X86.Avx.Shuffle(t1, t3, 0x44);
+            var u3 = global::System.Runtime.Intrinsics.X86.Avx.Shuffle(t1, t3, 0xEE);
+            var u4 = global::System.Runtime.Intrinsics.X86.Avx.Shuffle(t4, t6, 0x44);
+            var u5 = global::System.Runtime.Intrinsics.X86.Avx.Shuffle(t4, t6, 0xEE);
+            var u6 = global::System.Runtime.Intrinsics.X86.Avx.Shuffle(t5, t7, 0x44);
+            var u7 = global::System.Runtime.Intrinsics.X86.Avx.Shuffle(t5, t7, 0xEE);
+            Store8(global::System.Runtime.Intrinsics.X86.Avx.Permute2x128(u0, u4, 0x20), y, at);
+            Store8(global::System.Runtime.Intrinsics.X86.Avx.Permute2x128(u1, u5, 0x20), y, at + 8);
+            Store8(global::System.Runtime.Intrinsics.X86.Avx.Permute2x128(u2, u6, 0x20), y, at + 16);
+            Store8(global::System.Runtime.Intrinsics.X86.Avx.Permute2x128(u3, u7, 0x20), y, at + 24);
+            Store8(global::System.Runtime.Intrinsics.X86.Avx.Permute2x128(u0, u4, 0x31), y, at + 32);
+            Store8(global::System.Runtime.Intrinsics.X86.Avx.Permute2x128(u1, u5, 0x31), y, at + 40);
+            Store8(global::System.Runtime.Intrinsics.X86.Avx.Permute2x128(u2, u6, 0x31), y, at + 48);
+            Store8(global::System.Runtime.Intrinsics.X86.Avx.Permute2x128(u3, u7, 0x31), y, at + 56);
         }
 
         /// <summary>ChannelAffine's plane: (float)(x · f) + s per element, 8 at a time; returns how many it wrote.</summary>

@@ -10,8 +10,8 @@ namespace QuantGen.Generated
     {
         /// <summary>
         /// y = a op b with numpy broadcasting: <paramref name="shape"/> is the output's, the strides are each operand's
-        /// aligned to it (0 on a broadcast axis). op: 0 Add, 1 Sub, 2 Mul, 3 Div, 4 Pow (in double), 5 Max, 6 Min (NaN
-        /// propagates as a + b).
+        /// aligned to it (0 on a broadcast axis). op: 0 Add, 1 Sub, 2 Mul, 3 Div, 4 Pow (in double; by a broadcast 2 or 0.5
+        /// the SIMD path squares or takes the float square root, the same bits), 5 Max, 6 Min (NaN propagates as a + b).
         /// </summary>
         public static void Binary(global::System.ReadOnlySpan<float> a, global::System.ReadOnlySpan<float> b, global::System.Span<float> y,
             global::System.ReadOnlySpan<int> shape, global::System.ReadOnlySpan<int> aStrides, global::System.ReadOnlySpan<int> bStrides, int op)
@@ -204,9 +204,12 @@ namespace QuantGen.Generated
         }
 
         /// <summary>
-        /// 2-D transposed convolution in float (1-D as H = 1): every input position scattered through the kernel
-        /// (weights [C, M/G, KH, KW]) in the reference operator's order (input channel, input position, kernel tap), then
-        /// the bias (empty span: none).
+        /// 2-D transposed convolution in float (1-D as H = 1), weights [C, M/G, KH, KW]: every output element sums its
+        /// products in the reference operator's order (input channel, then input position row-major), then the bias
+        /// (empty span: none) is added. Computed row by row: per (input row, kernel row) an output row gets one product per
+        /// kernel column from each input column, kernel columns in descending order, which for every output element is
+        /// the ascending order of the input columns that reach it (ox = ix · sw − padLeft + kx · dw); each such pass is
+        /// one multiply-add over a run of input columns, whose bounds are computed once instead of tested per product.
         /// </summary>
         public static void ConvTranspose(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> w, global::System.ReadOnlySpan<float> bias, global::System.Span<float> y,
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int dw, int group)
@@ -223,18 +226,19 @@ namespace QuantGen.Generated
                         var kernel = w.Slice((ic * mg + mo) * kh * kw, kh * kw);
                         var output = y.Slice((b * m + g * mg + mo) * plane, plane);
                         for (int iy = 0; iy < h; iy++)
-                            for (int ix = 0; ix < width; ix++)
+                            for (int ky = 0; ky < kh; ky++)
                             {
-                                float v = input[iy * width + ix];
-                                for (int ky = 0; ky < kh; ky++)
+                                int oy = iy * sh - padTop + ky * dh;
+                                if (oy < 0 || oy >= oh) continue;
+                                var inputRow = input.Slice(iy * width, width);
+                                var outputRow = output.Slice(oy * ow, ow);
+                                for (int kx = kw - 1; kx >= 0; kx--)
                                 {
-                                    int oy = iy * sh - padTop + ky * dh;
-                                    if (oy < 0 || oy >= oh) continue;
-                                    for (int kx = 0; kx < kw; kx++)
-                                    {
-                                        int ox = ix * sw - padLeft + kx * dw;
-                                        if (ox >= 0 && ox < ow) output[oy * ow + ox] += v * kernel[ky * kw + kx];
-                                    }
+                                    // Output column ix · sw + shift for input columns first … last.
+                                    int shift = kx * dw - padLeft;
+                                    int first = shift >= 0 ? 0 : (-shift + sw - 1) / sw;
+                                    int last = ow - 1 - shift < 0 ? -1 : global::System.Math.Min(width - 1, (ow - 1 - shift) / sw);
+                                    if (first <= last) ScatterRow(inputRow, first, last, kernel[ky * kw + kx], outputRow, shift, sw);
                                 }
                             }
                     }
@@ -248,38 +252,79 @@ namespace QuantGen.Generated
                 }
         }
 
+        /// <summary>output[ix · step + shift] += input[ix] · weight for ix = first … last (the product rounded, then the sum).</summary>
+        private static void ScatterRow(global::System.ReadOnlySpan<float> input, int first, int last, float weight, global::System.Span<float> output, int shift, int step)
+        {
+            int ix = first;
+#if QUANTGEN_INTRINSICS
+            if (Vector256Path && step <= 2) ix = ScatterRowVector(input, first, last, weight, output, shift, step);
+#endif
+            for (; ix <= last; ix++) output[ix * step + shift] += input[ix] * weight;
+        }
+
         /// <summary>
         /// Resize (nearest, linear): output element i (row-major over <paramref name="shape"/>) sums the 2^rank corners
         /// of its cell in double, as the reference operator: along axis d at output index o the corners read the input
         /// offsets lo[start[d] + o] or hi[start[d] + o] (already times the axis stride) with weights 1 − w and w, w the
-        /// double whose IEEE bits are weightBits[2t] (low half) and weightBits[2t + 1] (high half); zero weights skipped.
+        /// double whose IEEE bits are weightBits[2t] (low half) and weightBits[2t + 1] (high half); a corner whose weight
+        /// (the product of its axes' weights, axis 0 first) is 0 is skipped. Computed row by row: the corners over the
+        /// leading axes, their weights and offsets, once per output row (only the nonzero ones: one for nearest), then
+        /// per element the last axis's two sides in the operator's corner order (all corners on the low side first).
         /// </summary>
         public static void Resize(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, global::System.ReadOnlySpan<int> shape, global::System.ReadOnlySpan<int> start,
             global::System.ReadOnlySpan<int> lo, global::System.ReadOnlySpan<int> hi, global::System.ReadOnlySpan<int> weightBits)
         {
-            int rank = shape.Length;
+            int rank = shape.Length, last = rank - 1, inner = shape[last];
+            if (y.Length == 0) return;
+            if (rank > ResizeMaxRank) throw new global::System.ArgumentException("Resize takes at most " + ResizeMaxRank + " axes.");
             global::System.Span<int> index = stackalloc int[rank];
-            for (int o = 0; o < y.Length; o++)
+            global::System.Span<double> cornerWeight = stackalloc double[1 << last];
+            global::System.Span<int> cornerOffset = stackalloc int[1 << last];
+            for (int o = 0; o < y.Length; o += inner)
             {
-                double value = 0;
-                for (int corner = 0; corner < 1 << rank; corner++)
+                // The leading axes' corners with a nonzero weight, in the operator's order (axis 0 the lowest bit).
+                int corners = 0;
+                for (int corner = 0; corner < 1 << last; corner++)
                 {
-                    double w = 1;
+                    double weight = 1;
                     int offset = 0;
-                    for (int d = 0; d < rank && w != 0; d++)
+                    for (int d = 0; d < last && weight != 0; d++)
                     {
                         bool upper = (corner >> d & 1) != 0;
                         int t = start[d] + index[d];
-                        double weight = global::System.BitConverter.Int64BitsToDouble(((long)weightBits[2 * t + 1] << 32) | (uint)weightBits[2 * t]);
-                        w *= upper ? weight : 1 - weight;
+                        weight *= upper ? ResizeWeight(weightBits, t) : 1 - ResizeWeight(weightBits, t);
                         offset += upper ? hi[t] : lo[t];
                     }
-                    if (w != 0) value += w * x[offset];
+                    if (weight == 0) continue;
+                    cornerWeight[corners] = weight;
+                    cornerOffset[corners++] = offset;
                 }
-                y[o] = (float)value;
-                for (int d = rank - 1; d >= 0 && ++index[d] >= shape[d]; d--) index[d] = 0;
+                for (int j = 0; j < inner; j++)
+                {
+                    int t = start[last] + j;
+                    double upperWeight = ResizeWeight(weightBits, t), lowerWeight = 1 - upperWeight, value = 0;
+                    for (int k = 0; k < corners; k++)
+                    {
+                        double weight = cornerWeight[k] * lowerWeight;
+                        if (weight != 0) value += weight * x[cornerOffset[k] + lo[t]];
+                    }
+                    if (upperWeight != 0)
+                        for (int k = 0; k < corners; k++)
+                        {
+                            double weight = cornerWeight[k] * upperWeight;
+                            if (weight != 0) value += weight * x[cornerOffset[k] + hi[t]];
+                        }
+                    y[o + j] = (float)value;
+                }
+                for (int d = last - 1; d >= 0 && ++index[d] >= shape[d]; d--) index[d] = 0;
             }
         }
+
+        /// <summary>The most axes Resize takes (the planner rejects more): its leading axes' corners live on the stack.</summary>
+        public const int ResizeMaxRank = 8;
+
+        private static double ResizeWeight(global::System.ReadOnlySpan<int> weightBits, int t) =>
+            global::System.BitConverter.Int64BitsToDouble(((long)weightBits[2 * t + 1] << 32) | (uint)weightBits[2 * t]);
 
         /// <summary>A BatchNormalization on its own: y = x · factor[c] + shift[c] over [n, c, plane], two float32 roundings.</summary>
         public static void ChannelAffine(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, global::System.ReadOnlySpan<float> factor, global::System.ReadOnlySpan<float> shift,
@@ -298,13 +343,23 @@ namespace QuantGen.Generated
                 }
         }
 
-        /// <summary>GlobalAveragePool (max 0: the plane's float32 <see cref="FixedSum"/> over its size) or GlobalMaxPool (max 1) of each plane.</summary>
+        /// <summary>
+        /// GlobalAveragePool (max 0: the plane's float32 <see cref="FixedSum"/> over its size) or GlobalMaxPool (max 1) of
+        /// each plane: the first NaN if there is one, else the largest value, the first of equal ones (so +0 or −0 by order).
+        /// </summary>
         public static void GlobalPool(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int planes, int size, int max)
         {
             for (int p = 0; p < planes; p++)
             {
                 var plane = x.Slice(p * size, size);
                 float acc = max != 0 ? plane[0] : 0f;
+#if QUANTGEN_INTRINSICS
+                if (max != 0 && Vector256Path && MaxVector(plane, out float found))
+                {
+                    y[p] = found;
+                    continue;
+                }
+#endif
                 if (max != 0)
                 {
                     for (int i = 1; i < size; i++)
@@ -332,9 +387,13 @@ namespace QuantGen.Generated
             for (int i = 0; i < m; i++)
                 for (int j = 0; j < n; j++)
                     y[i * n + j] = c.Length != 0 && beta != 0f ? beta * c[i * cStrides[0] + j * cStrides[1]] : 0f;
+            int done = 0;
+#if QUANTGEN_INTRINSICS
+            if (Vector256Path && transB != 0) done = GemmTransposedVector(a, b, y, m, k, n, transA, alpha);
+#endif
             for (int i = 0; i < m; i++)
             {
-                int start = 0;
+                int start = done;
 #if QUANTGEN_INTRINSICS
                 if (Vector256Path && transB == 0) start = AccumulateRows(a, transA != 0 ? i : i * k, transA != 0 ? m : 1, k, alpha != 1f, alpha, b, 0, n, y.Slice(i * n, n));
 #endif
@@ -347,37 +406,59 @@ namespace QuantGen.Generated
             }
         }
 
-        /// <summary>Pad: mode 0 constant (value), 1 reflect (numpy's, folded as often as needed), 2 edge; begin[d] may be negative (a crop).</summary>
+        /// <summary>
+        /// Pad: mode 0 constant (value), 1 reflect (numpy's, folded as often as needed), 2 edge; begin[d] may be negative
+        /// (a crop). Row by row: an output row whose leading axes fall outside the input (constant mode) is filled, any
+        /// other is its input row's overlap copied, and only the padded ends element by element.
+        /// </summary>
         public static void Pad(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, global::System.ReadOnlySpan<int> inShape, global::System.ReadOnlySpan<int> outShape,
             global::System.ReadOnlySpan<int> begin, int mode, float value)
         {
-            int rank = inShape.Length;
+            int rank = inShape.Length, last = rank - 1, inner = outShape[last], size = inShape[last], lead = begin[last];
+            if (y.Length == 0) return;
             global::System.Span<int> index = stackalloc int[rank];
-            for (int o = 0; o < y.Length; o++)
+            // Output columns copyStart … copyEnd − 1 read the input row's columns from copyStart − lead, in order.
+            int copyStart = lead < 0 ? 0 : lead > inner ? inner : lead;
+            int copyEnd = global::System.Math.Max(copyStart, global::System.Math.Min(inner, lead + size));
+            for (int o = 0; o < y.Length; o += inner)
             {
-                int offset = 0, stride = 1;
+                var row = y.Slice(o, inner);
+                int offset = 0, stride = size;
                 bool outside = false;
-                for (int d = rank - 1; d >= 0; d--)
+                for (int d = last - 1; d >= 0 && !outside; d--)
                 {
-                    int i = index[d] - begin[d], size = inShape[d];
-                    if (i < 0 || i >= size)
-                    {
-                        if (mode == 0) { outside = true; break; }
-                        if (mode == 2) i = i < 0 ? 0 : size - 1;
-                        else if (size == 1) i = 0;
-                        else
-                        {
-                            int period = 2 * (size - 1);
-                            i = ((i % period) + period) % period;
-                            if (i >= size) i = period - i;
-                        }
-                    }
+                    int i = PadSource(index[d] - begin[d], inShape[d], mode);
+                    outside = i < 0;
                     offset += i * stride;
-                    stride *= size;
+                    stride *= inShape[d];
                 }
-                y[o] = outside ? value : x[offset];
-                for (int d = rank - 1; d >= 0 && ++index[d] >= outShape[d]; d--) index[d] = 0;
+                if (outside) row.Fill(value);
+                else
+                {
+                    if (copyEnd > copyStart) x.Slice(offset + copyStart - lead, copyEnd - copyStart).CopyTo(row.Slice(copyStart, copyEnd - copyStart));
+                    for (int j = 0; j < copyStart; j++) row[j] = PadElement(x, offset, j - lead, size, mode, value);
+                    for (int j = copyEnd; j < inner; j++) row[j] = PadElement(x, offset, j - lead, size, mode, value);
+                }
+                for (int d = last - 1; d >= 0 && ++index[d] >= outShape[d]; d--) index[d] = 0;
             }
+        }
+
+        private static float PadElement(global::System.ReadOnlySpan<float> x, int offset, int i, int size, int mode, float value)
+        {
+            int source = PadSource(i, size, mode);
+            return source < 0 ? value : x[offset + source];
+        }
+
+        /// <summary>The input index Pad reads for index i of an axis of <paramref name="size"/>; −1 outside in constant mode.</summary>
+        private static int PadSource(int i, int size, int mode)
+        {
+            if (i >= 0 && i < size) return i;
+            if (mode == 0) return -1;
+            if (mode == 2) return i < 0 ? 0 : size - 1;
+            if (size == 1) return 0;
+            int period = 2 * (size - 1);
+            i = ((i % period) + period) % period;
+            return i >= size ? period - i : i;
         }
     }
 }

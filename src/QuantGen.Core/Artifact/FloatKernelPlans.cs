@@ -436,6 +436,8 @@ internal static class FloatKernelPlans
         if ((FloatLayers.GetString(layer, "keep_aspect_ratio_policy") ?? "stretch") != "stretch") throw FloatLayers.Unsupported(layer, "its keep_aspect_ratio_policy is not stretch");
         int rank = x.Length;
         if (rank == 0 || outShape.Length != rank) throw FloatLayers.Unsupported(layer, "its rank does not match");
+        // QuantGenFloatKernels.ResizeMaxRank: the kernel keeps the corners over all axes but the last on the stack.
+        if (rank > 8) throw FloatLayers.Unsupported(layer, "it has more than 8 axes");
         var axes = FloatLayers.GetInts(layer, "axes") ?? Iota(rank);
         var scales = new double[rank];
         var output = (int[])x.Clone();

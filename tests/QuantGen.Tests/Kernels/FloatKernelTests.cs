@@ -126,6 +126,29 @@ public sealed class FloatKernelTests(ITestOutputHelper output)
             Same($"Binary {op}, b broadcast", y => QuantGenFloatKernels.Binary(x, z.AsSpan(4, 1), y, [x.Length], [1], [0], op), x.Length);
         }
         Same("ChannelAffine", y => QuantGenFloatKernels.ChannelAffine(x, y, [float.NaN, -0f, 2f, float.PositiveInfinity], [0f, -0f, 1f, -1f], 1, 4, 16), 64);
+        foreach (float exponent in new[] { 2f, 0.5f })
+            Same($"Pow by {exponent}", y => QuantGenFloatKernels.Binary(x, [exponent], y, [x.Length], [1], [0], 4), x.Length);
+        // GlobalMaxPool: planes of 16 with a NaN, with ±0 as their largest value (either first, the second in a lane
+        // before the first's), with −∞ only.
+        float[] planes =
+        [
+            1, 2, float.NaN, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+            -1, -2, 0f, -3, -4, -5, -6, -7, -8, -0f, -9, -1, -1, -1, -1, -1,
+            -1, -2, -0f, -3, -4, -5, -6, -7, -8, 0f, -9, -1, -1, -1, -1, -1,
+            float.NegativeInfinity, float.NegativeInfinity, float.NegativeInfinity, float.NegativeInfinity, float.NegativeInfinity, float.NegativeInfinity, float.NegativeInfinity, float.NegativeInfinity,
+            float.NegativeInfinity, float.NegativeInfinity, float.NegativeInfinity, float.NegativeInfinity, float.NegativeInfinity, float.NegativeInfinity, float.NegativeInfinity, float.NegativeInfinity,
+            -5, -4, -3, -2, -1, -0.5f, -0.25f, -2, -3, -4, -5, -6, -0.125f, -7, -8, -9,
+        ];
+        Same("GlobalMaxPool", y => QuantGenFloatKernels.GlobalPool(planes, y, 5, 16, 1), 5);
+        Assert.True(BitConverter.SingleToInt32Bits(Max(16)) == 0 && BitConverter.SingleToInt32Bits(Max(32)) == BitConverter.SingleToInt32Bits(-0f) && float.IsNaN(Max(0)) && Max(64) == -0.125f,
+            "GlobalMaxPool keeps the first NaN, the first of ±0, and the largest value");
+
+        float Max(int at)
+        {
+            var y = new float[1];
+            QuantGenFloatKernels.GlobalPool(planes.AsSpan(at, 16), y, 1, 16, 1);
+            return y[0];
+        }
     }
 
     /// <summary>Runs <paramref name="kernel"/> on the SIMD path and on the scalar loops and requires the same bits.</summary>
@@ -293,6 +316,68 @@ public sealed class FloatKernelTests(ITestOutputHelper output)
             foreach (var mode in new[] { "constant", "reflect", "edge" })
                 Check("Pad", [("x", x, Values(x, -1, 1), false), ("pads", [pads.Length], pads, true), ("value", [], [0.25f], true)], [Str("mode", mode)]);
         }
+    }
+
+    /// <summary>
+    /// The kernels rewritten row by row, on shapes whose rows reach their vector loops (8 columns and more) and their
+    /// edges: Pow by a broadcast 2 or 0.5 (squared / square-rooted lanes), GlobalMaxPool over planes of 8 and more,
+    /// Gemm with B transposed (blocks of 8 columns, k past the 256-deep tile), ConvTranspose at stride 1 (one multiply-
+    /// add per kernel column over a run of input columns) and 2, Pad with crops wider than a row, Resize of rank 2 to 5.
+    /// </summary>
+    [Fact]
+    public void RowKernelsMatchTheOperatorOnWideShapes()
+    {
+        foreach (float exponent in new[] { 2f, 0.5f })
+            foreach (var shape in new[] { new[] { 3, 37 }, new[] { 2, 4, 8 }, new[] { 7 } })
+                Check("Pow", [("a", shape, Values(shape, exponent == 2f ? -3 : 0, 3), false), ("b", [], [exponent], true)], []);
+
+        foreach (var x in new[] { new[] { 1, 3, 4, 5 }, new[] { 2, 2, 9, 7 }, new[] { 1, 5, 64 }, new[] { 1, 1, 3, 3, 3 } })
+            Check("GlobalMaxPool", [("x", x, Values(x, -3, 3), false)], []);
+
+        foreach (var (m, k, n) in new[] { (1, 300, 19), (3, 513, 8), (5, 7, 45), (2, 256, 16) })
+            foreach (bool ta in new[] { false, true })
+            {
+                int[] a = ta ? [k, m] : [m, k], b = [n, k];
+                Check("Gemm", [("a", a, Values(a, -1, 1), false), ("b", b, Values(b, -1, 1), !ta), ("c", [n], Values([n], -1, 1), true)],
+                    [Int("transA", ta ? 1 : 0), Int("transB", 1), Float("alpha", ta ? 0.75f : 1f), Float("beta", 1.5f)]);
+            }
+
+        foreach (var (s, d, p, k) in new[] { (1, 1, 0, 3), (1, 2, 1, 3), (1, 1, 2, 5), (2, 1, 0, 2), (2, 1, 1, 4), (3, 2, 1, 3) })
+        {
+            int[] x = [1, 3, 5, 23], w = [3, 2, k, k];
+            var attributes = new List<NodeAttribute> { Ints("strides", s, s), Ints("dilations", d, d), Ints("pads", p, p, p, p) };
+            if (s > 1) attributes.Add(Ints("output_padding", 1, 1));
+            Check("ConvTranspose", [("x", x, Values(x, -1, 1), false), ("w", w, Values(w, -1, 1), true), ("b", [2], Values([2], -1, 1), true)], [.. attributes]);
+        }
+
+        int[] padded = [2, 3, 21];
+        foreach (var pads in new[] { new float[] { 0, 1, 3, 1, 0, 9 }, new float[] { 1, 0, -4, 0, 2, -5 }, new float[] { 0, 0, -25, 0, 0, 30 }, new float[] { 0, 2, 25, 0, 1, -30 } })
+            foreach (var mode in new[] { "constant", "reflect", "edge" })
+            {
+                if (mode != "constant" && pads[2] + pads[5] + padded[2] <= 0) continue; // nothing left of the row to reflect
+                Check("Pad", [("x", padded, Values(padded, -1, 1), false), ("pads", [pads.Length], pads, true), ("value", [], [0.25f], true)], [Str("mode", mode)]);
+            }
+
+        // −0 in the input: the operator's sum starts at +0, so a nearest copy of −0 is +0.
+        int[] signed = [1, 2, 4, 9];
+        var zeros = Values(signed, -1, 1).Select((v, i) => i % 3 == 0 ? -0f : v).ToArray();
+        foreach (var mode in new[] { "nearest", "linear" })
+            Check("Resize", [("x", signed, zeros, false), ("", [], [], false), ("scales", [4], [1, 1, 2, 2], true)], [Str("mode", mode), Str("coordinate_transformation_mode", "asymmetric")]);
+        // Nine axes: more corners than the kernel keeps on its stack; the plan refuses it with the node's name.
+        var nine = new Node("wide_resize", "Resize", ["x", "", "scales"], ["y"], new Dictionary<string, NodeAttribute>());
+        var layer9 = ArtifactBuilder.FloatLayerOf(nine, 13, new Dictionary<string, Tensor> { ["scales"] = Tensor.FromArray([9], Enumerable.Repeat(1f, 9).ToArray()) }, name => name, "y", "");
+        int[] shape9 = [1, 1, 1, 1, 1, 1, 1, 2, 2];
+        var error = Assert.Throws<ArtifactFormatException>(() => FloatLayers.Describe(layer9, _ => new ArtifactTensor("t", ArtifactElementType.F32, new(shape9), 1f, 0, 0, 0)));
+        Assert.Contains("'wide_resize'", error.Message);
+        Assert.Contains("more than 8 axes", error.Message);
+
+        foreach (var x in new[] { new[] { 5, 19 }, new[] { 2, 3, 11 }, new[] { 1, 2, 3, 4, 10 } })
+            foreach (var mode in new[] { "nearest", "linear" })
+            {
+                var scales = x.Select((_, i) => i == 0 ? 1f : 1.5f + i * 0.25f).ToArray();
+                Check("Resize", [("x", x, Values(x, -1, 1), false), ("", [], [], false), ("scales", [x.Length], scales, true)],
+                    [Str("mode", mode), Str("coordinate_transformation_mode", "half_pixel")]);
+            }
     }
 
     /// <summary>

@@ -425,7 +425,34 @@ namespace QuantGen.Generated
                 case 3: return BinaryRowVector(default(DivOp), a, offA, stepA, b, offB, stepB, y);
                 case 5: return BinaryRowVector(new MaxMinOp(true), a, offA, stepA, b, offB, stepB, y);
                 case 6: return BinaryRowVector(new MaxMinOp(false), a, offA, stepA, b, offB, stepB, y);
-                default: return 0; // Pow: in double, scalar.
+                case 4 when stepB == 0 && b[offB] == 2f: return BinaryRowVector(default(SquareOp), a, offA, stepA, b, offB, stepB, y);
+                case 4 when stepB == 0 && b[offB] == 0.5f: return BinaryRowVector(default(SquareRootOp), a, offA, stepA, b, offB, stepB, y);
+                default: return 0; // Pow by any other exponent: in double, scalar.
+            }
+        }
+
+        /// <summary>
+        /// Pow by 2 as a · a: the float product of two floats is the exact square rounded once, which is what
+        /// (float)Math.Pow(a, 2) is (the exact square is a double, and pow returns a representable result exactly); NaN,
+        /// ±∞ and −0 give pow's NaN, +∞ and +0.
+        /// </summary>
+        private readonly struct SquareOp : IBinaryOp
+        {
+            public global::System.Runtime.Intrinsics.Vector256<float> Invoke(global::System.Runtime.Intrinsics.Vector256<float> a, global::System.Runtime.Intrinsics.Vector256<float> b) => a * a;
+        }
+
+        /// <summary>
+        /// Pow by 0.5 as √a (the float square root, correctly rounded, as the double pow rounded to float is: a float's
+        /// square root is never within pow's error of a float rounding boundary), then pow's two special cases: −0 gives
+        /// +0 (√−0 + 0), −∞ gives +∞ (√−∞ is NaN). Below zero both are NaN.
+        /// </summary>
+        private readonly struct SquareRootOp : IBinaryOp
+        {
+            public global::System.Runtime.Intrinsics.Vector256<float> Invoke(global::System.Runtime.Intrinsics.Vector256<float> a, global::System.Runtime.Intrinsics.Vector256<float> b)
+            {
+                var infinity = global::System.Runtime.Intrinsics.Vector256.Create(float.PositiveInfinity);
+                return global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.Equals(a, -infinity), infinity,
+                    global::System.Runtime.Intrinsics.Vector256.Sqrt(a) + global::System.Runtime.Intrinsics.Vector256<float>.Zero);
             }
         }
 
@@ -686,6 +713,133 @@ namespace QuantGen.Generated
             }
             global::System.Runtime.Intrinsics.Vector256.CopyTo(acc, tail);
             tail.Slice(0, count).CopyTo(y.Slice(at, count));
+        }
+
+        /// <summary>
+        /// ScatterRow's vector part, 8 input columns at a time; returns the first column not done. Step 1: output[ix + shift]
+        /// += input[ix] · weight. Step 2 (AVX): the 8 products spread over 16 outputs, each to its even (or odd) slot and
+        /// +0 to the slot between, which belongs to another kernel column's pass: adding +0 leaves every sum unchanged,
+        /// since a sum that starts at +0 (the cleared output) is never −0.
+        /// </summary>
+        private static int ScatterRowVector(global::System.ReadOnlySpan<float> input, int first, int last, float weight, global::System.Span<float> output, int shift, int step)
+        {
+            if (last >= input.Length || last * step + shift >= output.Length || first * step + shift < 0) return first;
+            var vw = global::System.Runtime.Intrinsics.Vector256.Create(weight);
+            int ix = first;
+            if (step == 1)
+                for (; ix + 7 <= last; ix += 8) Store8(Load8(output, ix + shift) + Load8(input, ix) * vw, output, ix + shift);
+            else if (step == 2 && global::System.Runtime.Intrinsics.X86.Avx.IsSupported)
+            {
+                var zero = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                // The 16 slots from 2 · ix + shift must lie in the output row: through the last column's odd neighbour.
+                for (; ix + 7 <= last && 2 * ix + shift + 16 <= output.Length; ix += 8)
+                {
+                    var product = Load8(input, ix) * vw;
+                    var low = global::System.Runtime.Intrinsics.X86.Avx.UnpackLow(product, zero);
+                    var high = global::System.Runtime.Intrinsics.X86.Avx.UnpackHigh(product, zero);
+                    int at = 2 * ix + shift;
+                    Store8(Load8(output, at) + global::System.Runtime.Intrinsics.X86.Avx.Permute2x128(low, high, 0x20), output, at);
+                    Store8(Load8(output, at + 8) + global::System.Runtime.Intrinsics.X86.Avx.Permute2x128(low, high, 0x31), output, at + 8);
+                }
+            }
+            return ix;
+        }
+
+        /// <summary>
+        /// GlobalMaxPool of one plane of at least 8 values, 8 lanes at a time (the last block overlapping the one before).
+        /// Only where the answer does not depend on the order: no NaN, and a largest value that is not zero (±0 compare
+        /// equal and the scalar loop keeps the first); otherwise false and the scalar loop decides.
+        /// </summary>
+        private static bool MaxVector(global::System.ReadOnlySpan<float> plane, out float max)
+        {
+            max = 0f;
+            if (plane.Length < 8) return false;
+            var acc = Load8(plane, 0);
+            var unordered = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+            for (int i = 0; i < plane.Length; i += 8)
+            {
+                var v = Load8(plane, i + 8 <= plane.Length ? i : plane.Length - 8);
+                unordered |= ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v);
+                acc = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, acc), v, acc);
+            }
+            if (unordered != global::System.Runtime.Intrinsics.Vector256<float>.Zero) return false;
+            max = global::System.Runtime.Intrinsics.Vector256.GetElement(acc, 0);
+            for (int l = 1; l < 8; l++)
+            {
+                float lane = global::System.Runtime.Intrinsics.Vector256.GetElement(acc, l);
+                max = lane > max ? lane : max;
+            }
+            return max != 0f;
+        }
+
+        /// <summary>
+        /// Gemm with B transposed ([n, k]), columns in blocks of 8: a block's B values, k at a time up to 256, copied into a
+        /// [p, 8] tile on the stack (so the 8 columns' values of one p are adjacent; 8 × 8 at a time by an in-register
+        /// transpose with AVX, element by element for the last p and without it), then every row accumulates the tile
+        /// through AccumulateRows, in p order as the scalar loop (a row's partial sums wait in y between tiles). Returns
+        /// the number of columns done.
+        /// </summary>
+        private static int GemmTransposedVector(global::System.ReadOnlySpan<float> a, global::System.ReadOnlySpan<float> b, global::System.Span<float> y,
+            int m, int k, int n, int transA, float alpha)
+        {
+            const int Depth = 256;
+            if (n < 8 || k < 1 || a.Length < m * k || b.Length < n * k || y.Length < m * n) return 0;
+            global::System.Span<float> tile = stackalloc float[Depth * 8];
+            int j = 0;
+            for (; j + 8 <= n; j += 8)
+                for (int p0 = 0; p0 < k; p0 += Depth)
+                {
+                    int depth = global::System.Math.Min(Depth, k - p0), p = 0;
+                    if (global::System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                        for (; p + 8 <= depth; p += 8) Transpose8(b, j * k + p0 + p, k, tile, p * 8);
+                    for (; p < depth; p++)
+                        for (int l = 0; l < 8; l++)
+                            tile[p * 8 + l] = b[(j + l) * k + p0 + p];
+                    for (int i = 0; i < m; i++)
+                        AccumulateRows(a, transA != 0 ? p0 * m + i : i * k + p0, transA != 0 ? m : 1, depth, alpha != 1f, alpha, tile, 0, 8, y.Slice(i * n + j, 8));
+                }
+            return j;
+        }
+
+        /// <summary>
+        /// The 8 × 8 block of x whose row r starts at start + r · pitch, transposed into y from at (row q of y = column q of
+        /// the block): unpack, shuffle, then swap 128-bit halves (AVX).
+        /// </summary>
+        private static void Transpose8(global::System.ReadOnlySpan<float> x, int start, int pitch, global::System.Span<float> y, int at)
+        {
+            var r0 = Load8(x, start);
+            var r1 = Load8(x, start + pitch);
+            var r2 = Load8(x, start + 2 * pitch);
+            var r3 = Load8(x, start + 3 * pitch);
+            var r4 = Load8(x, start + 4 * pitch);
+            var r5 = Load8(x, start + 5 * pitch);
+            var r6 = Load8(x, start + 6 * pitch);
+            var r7 = Load8(x, start + 7 * pitch);
+            // Pairs of rows interleaved, then quadruples: per 128-bit half, lane q of rows 0-3 (4-7) side by side.
+            var t0 = global::System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1);
+            var t1 = global::System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+            var t2 = global::System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3);
+            var t3 = global::System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+            var t4 = global::System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5);
+            var t5 = global::System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+            var t6 = global::System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7);
+            var t7 = global::System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+            var u0 = global::System.Runtime.Intrinsics.X86.Avx.Shuffle(t0, t2, 0x44);
+            var u1 = global::System.Runtime.Intrinsics.X86.Avx.Shuffle(t0, t2, 0xEE);
+            var u2 = global::System.Runtime.Intrinsics.X86.Avx.Shuffle(t1, t3, 0x44);
+            var u3 = global::System.Runtime.Intrinsics.X86.Avx.Shuffle(t1, t3, 0xEE);
+            var u4 = global::System.Runtime.Intrinsics.X86.Avx.Shuffle(t4, t6, 0x44);
+            var u5 = global::System.Runtime.Intrinsics.X86.Avx.Shuffle(t4, t6, 0xEE);
+            var u6 = global::System.Runtime.Intrinsics.X86.Avx.Shuffle(t5, t7, 0x44);
+            var u7 = global::System.Runtime.Intrinsics.X86.Avx.Shuffle(t5, t7, 0xEE);
+            Store8(global::System.Runtime.Intrinsics.X86.Avx.Permute2x128(u0, u4, 0x20), y, at);
+            Store8(global::System.Runtime.Intrinsics.X86.Avx.Permute2x128(u1, u5, 0x20), y, at + 8);
+            Store8(global::System.Runtime.Intrinsics.X86.Avx.Permute2x128(u2, u6, 0x20), y, at + 16);
+            Store8(global::System.Runtime.Intrinsics.X86.Avx.Permute2x128(u3, u7, 0x20), y, at + 24);
+            Store8(global::System.Runtime.Intrinsics.X86.Avx.Permute2x128(u0, u4, 0x31), y, at + 32);
+            Store8(global::System.Runtime.Intrinsics.X86.Avx.Permute2x128(u1, u5, 0x31), y, at + 40);
+            Store8(global::System.Runtime.Intrinsics.X86.Avx.Permute2x128(u2, u6, 0x31), y, at + 48);
+            Store8(global::System.Runtime.Intrinsics.X86.Avx.Permute2x128(u3, u7, 0x31), y, at + 56);
         }
 
         /// <summary>ChannelAffine's plane: (float)(x · f) + s per element, 8 at a time; returns how many it wrote.</summary>
@@ -1071,8 +1225,8 @@ namespace QuantGen.Generated
     {
         /// <summary>
         /// y = a op b with numpy broadcasting: <paramref name="shape"/> is the output's, the strides are each operand's
-        /// aligned to it (0 on a broadcast axis). op: 0 Add, 1 Sub, 2 Mul, 3 Div, 4 Pow (in double), 5 Max, 6 Min (NaN
-        /// propagates as a + b).
+        /// aligned to it (0 on a broadcast axis). op: 0 Add, 1 Sub, 2 Mul, 3 Div, 4 Pow (in double; by a broadcast 2 or 0.5
+        /// the SIMD path squares or takes the float square root, the same bits), 5 Max, 6 Min (NaN propagates as a + b).
         /// </summary>
         public static void Binary(global::System.ReadOnlySpan<float> a, global::System.ReadOnlySpan<float> b, global::System.Span<float> y,
             global::System.ReadOnlySpan<int> shape, global::System.ReadOnlySpan<int> aStrides, global::System.ReadOnlySpan<int> bStrides, int op)
@@ -1265,9 +1419,12 @@ namespace QuantGen.Generated
         }
 
         /// <summary>
-        /// 2-D transposed convolution in float (1-D as H = 1): every input position scattered through the kernel
-        /// (weights [C, M/G, KH, KW]) in the reference operator's order (input channel, input position, kernel tap), then
-        /// the bias (empty span: none).
+        /// 2-D transposed convolution in float (1-D as H = 1), weights [C, M/G, KH, KW]: every output element sums its
+        /// products in the reference operator's order (input channel, then input position row-major), then the bias
+        /// (empty span: none) is added. Computed row by row: per (input row, kernel row) an output row gets one product per
+        /// kernel column from each input column, kernel columns in descending order, which for every output element is
+        /// the ascending order of the input columns that reach it (ox = ix · sw − padLeft + kx · dw); each such pass is
+        /// one multiply-add over a run of input columns, whose bounds are computed once instead of tested per product.
         /// </summary>
         public static void ConvTranspose(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> w, global::System.ReadOnlySpan<float> bias, global::System.Span<float> y,
             int n, int c, int h, int width, int m, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int dw, int group)
@@ -1284,18 +1441,19 @@ namespace QuantGen.Generated
                         var kernel = w.Slice((ic * mg + mo) * kh * kw, kh * kw);
                         var output = y.Slice((b * m + g * mg + mo) * plane, plane);
                         for (int iy = 0; iy < h; iy++)
-                            for (int ix = 0; ix < width; ix++)
+                            for (int ky = 0; ky < kh; ky++)
                             {
-                                float v = input[iy * width + ix];
-                                for (int ky = 0; ky < kh; ky++)
+                                int oy = iy * sh - padTop + ky * dh;
+                                if (oy < 0 || oy >= oh) continue;
+                                var inputRow = input.Slice(iy * width, width);
+                                var outputRow = output.Slice(oy * ow, ow);
+                                for (int kx = kw - 1; kx >= 0; kx--)
                                 {
-                                    int oy = iy * sh - padTop + ky * dh;
-                                    if (oy < 0 || oy >= oh) continue;
-                                    for (int kx = 0; kx < kw; kx++)
-                                    {
-                                        int ox = ix * sw - padLeft + kx * dw;
-                                        if (ox >= 0 && ox < ow) output[oy * ow + ox] += v * kernel[ky * kw + kx];
-                                    }
+                                    // Output column ix · sw + shift for input columns first … last.
+                                    int shift = kx * dw - padLeft;
+                                    int first = shift >= 0 ? 0 : (-shift + sw - 1) / sw;
+                                    int last = ow - 1 - shift < 0 ? -1 : global::System.Math.Min(width - 1, (ow - 1 - shift) / sw);
+                                    if (first <= last) ScatterRow(inputRow, first, last, kernel[ky * kw + kx], outputRow, shift, sw);
                                 }
                             }
                     }
@@ -1309,38 +1467,79 @@ namespace QuantGen.Generated
                 }
         }
 
+        /// <summary>output[ix · step + shift] += input[ix] · weight for ix = first … last (the product rounded, then the sum).</summary>
+        private static void ScatterRow(global::System.ReadOnlySpan<float> input, int first, int last, float weight, global::System.Span<float> output, int shift, int step)
+        {
+            int ix = first;
+#if QUANTGEN_INTRINSICS
+            if (Vector256Path && step <= 2) ix = ScatterRowVector(input, first, last, weight, output, shift, step);
+#endif
+            for (; ix <= last; ix++) output[ix * step + shift] += input[ix] * weight;
+        }
+
         /// <summary>
         /// Resize (nearest, linear): output element i (row-major over <paramref name="shape"/>) sums the 2^rank corners
         /// of its cell in double, as the reference operator: along axis d at output index o the corners read the input
         /// offsets lo[start[d] + o] or hi[start[d] + o] (already times the axis stride) with weights 1 − w and w, w the
-        /// double whose IEEE bits are weightBits[2t] (low half) and weightBits[2t + 1] (high half); zero weights skipped.
+        /// double whose IEEE bits are weightBits[2t] (low half) and weightBits[2t + 1] (high half); a corner whose weight
+        /// (the product of its axes' weights, axis 0 first) is 0 is skipped. Computed row by row: the corners over the
+        /// leading axes, their weights and offsets, once per output row (only the nonzero ones: one for nearest), then
+        /// per element the last axis's two sides in the operator's corner order (all corners on the low side first).
         /// </summary>
         public static void Resize(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, global::System.ReadOnlySpan<int> shape, global::System.ReadOnlySpan<int> start,
             global::System.ReadOnlySpan<int> lo, global::System.ReadOnlySpan<int> hi, global::System.ReadOnlySpan<int> weightBits)
         {
-            int rank = shape.Length;
+            int rank = shape.Length, last = rank - 1, inner = shape[last];
+            if (y.Length == 0) return;
+            if (rank > ResizeMaxRank) throw new global::System.ArgumentException("Resize takes at most " + ResizeMaxRank + " axes.");
             global::System.Span<int> index = stackalloc int[rank];
-            for (int o = 0; o < y.Length; o++)
+            global::System.Span<double> cornerWeight = stackalloc double[1 << last];
+            global::System.Span<int> cornerOffset = stackalloc int[1 << last];
+            for (int o = 0; o < y.Length; o += inner)
             {
-                double value = 0;
-                for (int corner = 0; corner < 1 << rank; corner++)
+                // The leading axes' corners with a nonzero weight, in the operator's order (axis 0 the lowest bit).
+                int corners = 0;
+                for (int corner = 0; corner < 1 << last; corner++)
                 {
-                    double w = 1;
+                    double weight = 1;
                     int offset = 0;
-                    for (int d = 0; d < rank && w != 0; d++)
+                    for (int d = 0; d < last && weight != 0; d++)
                     {
                         bool upper = (corner >> d & 1) != 0;
                         int t = start[d] + index[d];
-                        double weight = global::System.BitConverter.Int64BitsToDouble(((long)weightBits[2 * t + 1] << 32) | (uint)weightBits[2 * t]);
-                        w *= upper ? weight : 1 - weight;
+                        weight *= upper ? ResizeWeight(weightBits, t) : 1 - ResizeWeight(weightBits, t);
                         offset += upper ? hi[t] : lo[t];
                     }
-                    if (w != 0) value += w * x[offset];
+                    if (weight == 0) continue;
+                    cornerWeight[corners] = weight;
+                    cornerOffset[corners++] = offset;
                 }
-                y[o] = (float)value;
-                for (int d = rank - 1; d >= 0 && ++index[d] >= shape[d]; d--) index[d] = 0;
+                for (int j = 0; j < inner; j++)
+                {
+                    int t = start[last] + j;
+                    double upperWeight = ResizeWeight(weightBits, t), lowerWeight = 1 - upperWeight, value = 0;
+                    for (int k = 0; k < corners; k++)
+                    {
+                        double weight = cornerWeight[k] * lowerWeight;
+                        if (weight != 0) value += weight * x[cornerOffset[k] + lo[t]];
+                    }
+                    if (upperWeight != 0)
+                        for (int k = 0; k < corners; k++)
+                        {
+                            double weight = cornerWeight[k] * upperWeight;
+                            if (weight != 0) value += weight * x[cornerOffset[k] + hi[t]];
+                        }
+                    y[o + j] = (float)value;
+                }
+                for (int d = last - 1; d >= 0 && ++index[d] >= shape[d]; d--) index[d] = 0;
             }
         }
+
+        /// <summary>The most axes Resize takes (the planner rejects more): its leading axes' corners live on the stack.</summary>
+        public const int ResizeMaxRank = 8;
+
+        private static double ResizeWeight(global::System.ReadOnlySpan<int> weightBits, int t) =>
+            global::System.BitConverter.Int64BitsToDouble(((long)weightBits[2 * t + 1] << 32) | (uint)weightBits[2 * t]);
 
         /// <summary>A BatchNormalization on its own: y = x · factor[c] + shift[c] over [n, c, plane], two float32 roundings.</summary>
         public static void ChannelAffine(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, global::System.ReadOnlySpan<float> factor, global::System.ReadOnlySpan<float> shift,
@@ -1359,13 +1558,23 @@ namespace QuantGen.Generated
                 }
         }
 
-        /// <summary>GlobalAveragePool (max 0: the plane's float32 <see cref="FixedSum"/> over its size) or GlobalMaxPool (max 1) of each plane.</summary>
+        /// <summary>
+        /// GlobalAveragePool (max 0: the plane's float32 <see cref="FixedSum"/> over its size) or GlobalMaxPool (max 1) of
+        /// each plane: the first NaN if there is one, else the largest value, the first of equal ones (so +0 or −0 by order).
+        /// </summary>
         public static void GlobalPool(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, int planes, int size, int max)
         {
             for (int p = 0; p < planes; p++)
             {
                 var plane = x.Slice(p * size, size);
                 float acc = max != 0 ? plane[0] : 0f;
+#if QUANTGEN_INTRINSICS
+                if (max != 0 && Vector256Path && MaxVector(plane, out float found))
+                {
+                    y[p] = found;
+                    continue;
+                }
+#endif
                 if (max != 0)
                 {
                     for (int i = 1; i < size; i++)
@@ -1393,9 +1602,13 @@ namespace QuantGen.Generated
             for (int i = 0; i < m; i++)
                 for (int j = 0; j < n; j++)
                     y[i * n + j] = c.Length != 0 && beta != 0f ? beta * c[i * cStrides[0] + j * cStrides[1]] : 0f;
+            int done = 0;
+#if QUANTGEN_INTRINSICS
+            if (Vector256Path && transB != 0) done = GemmTransposedVector(a, b, y, m, k, n, transA, alpha);
+#endif
             for (int i = 0; i < m; i++)
             {
-                int start = 0;
+                int start = done;
 #if QUANTGEN_INTRINSICS
                 if (Vector256Path && transB == 0) start = AccumulateRows(a, transA != 0 ? i : i * k, transA != 0 ? m : 1, k, alpha != 1f, alpha, b, 0, n, y.Slice(i * n, n));
 #endif
@@ -1408,37 +1621,59 @@ namespace QuantGen.Generated
             }
         }
 
-        /// <summary>Pad: mode 0 constant (value), 1 reflect (numpy's, folded as often as needed), 2 edge; begin[d] may be negative (a crop).</summary>
+        /// <summary>
+        /// Pad: mode 0 constant (value), 1 reflect (numpy's, folded as often as needed), 2 edge; begin[d] may be negative
+        /// (a crop). Row by row: an output row whose leading axes fall outside the input (constant mode) is filled, any
+        /// other is its input row's overlap copied, and only the padded ends element by element.
+        /// </summary>
         public static void Pad(global::System.ReadOnlySpan<float> x, global::System.Span<float> y, global::System.ReadOnlySpan<int> inShape, global::System.ReadOnlySpan<int> outShape,
             global::System.ReadOnlySpan<int> begin, int mode, float value)
         {
-            int rank = inShape.Length;
+            int rank = inShape.Length, last = rank - 1, inner = outShape[last], size = inShape[last], lead = begin[last];
+            if (y.Length == 0) return;
             global::System.Span<int> index = stackalloc int[rank];
-            for (int o = 0; o < y.Length; o++)
+            // Output columns copyStart … copyEnd − 1 read the input row's columns from copyStart − lead, in order.
+            int copyStart = lead < 0 ? 0 : lead > inner ? inner : lead;
+            int copyEnd = global::System.Math.Max(copyStart, global::System.Math.Min(inner, lead + size));
+            for (int o = 0; o < y.Length; o += inner)
             {
-                int offset = 0, stride = 1;
+                var row = y.Slice(o, inner);
+                int offset = 0, stride = size;
                 bool outside = false;
-                for (int d = rank - 1; d >= 0; d--)
+                for (int d = last - 1; d >= 0 && !outside; d--)
                 {
-                    int i = index[d] - begin[d], size = inShape[d];
-                    if (i < 0 || i >= size)
-                    {
-                        if (mode == 0) { outside = true; break; }
-                        if (mode == 2) i = i < 0 ? 0 : size - 1;
-                        else if (size == 1) i = 0;
-                        else
-                        {
-                            int period = 2 * (size - 1);
-                            i = ((i % period) + period) % period;
-                            if (i >= size) i = period - i;
-                        }
-                    }
+                    int i = PadSource(index[d] - begin[d], inShape[d], mode);
+                    outside = i < 0;
                     offset += i * stride;
-                    stride *= size;
+                    stride *= inShape[d];
                 }
-                y[o] = outside ? value : x[offset];
-                for (int d = rank - 1; d >= 0 && ++index[d] >= outShape[d]; d--) index[d] = 0;
+                if (outside) row.Fill(value);
+                else
+                {
+                    if (copyEnd > copyStart) x.Slice(offset + copyStart - lead, copyEnd - copyStart).CopyTo(row.Slice(copyStart, copyEnd - copyStart));
+                    for (int j = 0; j < copyStart; j++) row[j] = PadElement(x, offset, j - lead, size, mode, value);
+                    for (int j = copyEnd; j < inner; j++) row[j] = PadElement(x, offset, j - lead, size, mode, value);
+                }
+                for (int d = last - 1; d >= 0 && ++index[d] >= outShape[d]; d--) index[d] = 0;
             }
+        }
+
+        private static float PadElement(global::System.ReadOnlySpan<float> x, int offset, int i, int size, int mode, float value)
+        {
+            int source = PadSource(i, size, mode);
+            return source < 0 ? value : x[offset + source];
+        }
+
+        /// <summary>The input index Pad reads for index i of an axis of <paramref name="size"/>; −1 outside in constant mode.</summary>
+        private static int PadSource(int i, int size, int mode)
+        {
+            if (i >= 0 && i < size) return i;
+            if (mode == 0) return -1;
+            if (mode == 2) return i < 0 ? 0 : size - 1;
+            if (size == 1) return 0;
+            int period = 2 * (size - 1);
+            i = ((i % period) + period) % period;
+            return i >= size ? period - i : i;
         }
     }
 }
