@@ -214,24 +214,26 @@ namespace QuantGen.Generated
                 for (int kx = 0; kx < kw; kx++, t++)
                     offsets[t] = (ky * dh * pw + kx * dw) * c;
             if (taps < 2 * pairs) offsets[taps] = offsets[taps - 1];
-            // Per pair, the block's (first tap, second tap) int16 weight pairs: four vectors in the accumulators' channel
-            // order for a 64-channel block, one for a 16-channel block.
-            var pairWeights = Aligned64<global::System.Runtime.Intrinsics.Vector512<short>>(stackalloc byte[64 * 4 * pairs + 63], 4 * pairs);
+            // The stack buffers below are sized 0 where their blocks do not occur: zeroing them is most of a small layer's setup.
+            int wideBlocks = c >= 64 ? 1 : 0, narrowBlocks = (c & 63) >= 16 ? 1 : 0;
+            // Per pair, a 64-channel block's (first tap, second tap) int16 weight pairs, four vectors in the accumulators'
+            // channel order.
+            var pairWeights = Aligned64<global::System.Runtime.Intrinsics.Vector512<short>>(stackalloc byte[64 * 4 * pairs * wideBlocks + 63], 4 * pairs * wideBlocks);
             // A 16-channel block's taps, sign-extended to int32 lanes.
-            var tapWeights = Aligned64<global::System.Runtime.Intrinsics.Vector512<int>>(stackalloc byte[64 * taps + 63], taps);
+            var tapWeights = Aligned64<global::System.Runtime.Intrinsics.Vector512<int>>(stackalloc byte[64 * taps * narrowBlocks + 63], taps * narrowBlocks);
             // The requantization constants of a 64-channel block's four accumulators, aligned like the weights (a
             // Requantization16 is five 64-byte lines; as locals they sat 24 bytes past a line, and the loop reads them
             // from memory: the block keeps 4 sums, the masks and the loads in its registers).
-            var requantizations = Aligned64<Requantization16>(stackalloc byte[4 * global::System.Runtime.CompilerServices.Unsafe.SizeOf<Requantization16>() + 63], 4);
+            var requantizations = Aligned64<Requantization16>(stackalloc byte[4 * global::System.Runtime.CompilerServices.Unsafe.SizeOf<Requantization16>() * wideBlocks + 63], 4 * wideBlocks);
             ref global::System.Runtime.Intrinsics.Vector512<int> tap = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(tapWeights);
             ref byte weights = ref global::System.Runtime.CompilerServices.Unsafe.As<sbyte, byte>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w));
             int column = dw * c, row = dh * pw * c;
             bool unrolled = kh == 3 && kw == 3;
             // A 64-channel block's bias and requantization constants in the accumulators' channel order.
-            global::System.Span<int> laneBias = stackalloc int[64];
-            global::System.Span<int> laneHigh = stackalloc int[64];
-            global::System.Span<float> laneScale = stackalloc float[64];
-            global::System.Span<float> laneNegScale = stackalloc float[64];
+            global::System.Span<int> laneBias = stackalloc int[64 * wideBlocks];
+            global::System.Span<int> laneHigh = stackalloc int[64 * wideBlocks];
+            global::System.Span<float> laneScale = stackalloc float[64 * wideBlocks];
+            global::System.Span<float> laneNegScale = stackalloc float[64 * wideBlocks];
             for (int b = 0; b < n; b++)
             {
                 FillPlane(x.Slice(b * image, image), scratch, c, h, width, ph, pw, padTop, padLeft, (byte)zx);
