@@ -3189,8 +3189,8 @@ namespace QuantGen.Generated
                 global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref origin, (nuint)offset)));
 
         /// <summary>
-        /// The first <paramref name="count"/> vectors of a stackalloc'd buffer that start on a 64-byte boundary (the
-        /// buffer holds 63 bytes more). A stackalloc is only 16-byte aligned, and a 64-byte load that straddles two cache
+        /// The first <paramref name="count"/> values of a stackalloc'd buffer, from its first 64-byte boundary (the buffer
+        /// holds 63 bytes more). A stackalloc is only 16-byte aligned, and a 64-byte load that straddles two cache
         /// lines costs two: with the tap weights at 16 or 48 bytes past a line (which one followed the caller's stack
         /// depth), every weight operand of the 512-bit depthwise loop was such a load. Stack memory does not move.
         /// </summary>
