@@ -3108,7 +3108,8 @@ namespace QuantGen.Generated
             if (SimdEnabled && VnniEnabled && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported && global::System.Runtime.Intrinsics.X86.Avx512Vbmi.IsSupported)
                 first = DepthwiseNhwcAvxVnni(x, w, bias, scale, negScale, high, y, border,
                     n, c, h, width, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, zx, zy, lo, hi);
-            if (first == 0 && SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
+            // AVX-512BW for the 64-channel blocks' vpmaddwd and packs, checked on its own as ConvRowsAvx2 checks it.
+            if (first == 0 && SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported && global::System.Runtime.Intrinsics.X86.Avx512BW.IsSupported)
                 first = DepthwiseNhwcAvx512(x, w, bias, scale, negScale, high, y, border,
                     n, c, h, width, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, zx, zy, lo, hi);
             else if (first == 0 && SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
