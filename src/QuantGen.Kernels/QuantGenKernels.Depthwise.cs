@@ -77,7 +77,8 @@ namespace QuantGen.Generated
             if (SimdEnabled && VnniEnabled && global::System.Runtime.Intrinsics.X86.AvxVnni.IsSupported && global::System.Runtime.Intrinsics.X86.Avx512Vbmi.IsSupported)
                 first = DepthwiseNhwcAvxVnni(x, w, bias, scale, negScale, high, y, border,
                     n, c, h, width, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, zx, zy, lo, hi);
-            if (first == 0 && SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
+            // AVX-512BW for the 64-channel blocks' vpmaddwd and packs, checked on its own as ConvRowsAvx2 checks it.
+            if (first == 0 && SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported && global::System.Runtime.Intrinsics.X86.Avx512BW.IsSupported)
                 first = DepthwiseNhwcAvx512(x, w, bias, scale, negScale, high, y, border,
                     n, c, h, width, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, zx, zy, lo, hi);
             else if (first == 0 && SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
@@ -158,12 +159,38 @@ namespace QuantGen.Generated
                 global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(global::System.Runtime.Intrinsics.Vector128.LoadUnsafe(ref origin, (nuint)offset)));
 
         /// <summary>
-        /// DepthwiseConvNhwc for the whole blocks of 16 channels: each image is copied once into
-        /// <paramref name="scratch"/> as a plane padded with zx (FillPlane), so every tap of every position is read in
-        /// place at a fixed offset, with no bounds test; then block by block, the block's requantization constants and
-        /// its taps' weights (sign-extended to int32 lanes, vpmovsxbd) are prepared once, and every output position takes
-        /// per tap 16 input bytes zero-extended (vpmovzxbd), one vpmulld and one add (3×3 unrolled). Returns the number of
-        /// channels done (0 if the scratch cannot hold the plane); the scalar loop does the rest.
+        /// The first <paramref name="count"/> values of a stackalloc'd buffer, from its first 64-byte boundary (the buffer
+        /// holds 63 bytes more). A stackalloc is only 16-byte aligned, and a 64-byte load that straddles two cache
+        /// lines costs two: with the tap weights at 16 or 48 bytes past a line (which one followed the caller's stack
+        /// depth), every weight operand of the 512-bit depthwise loop was such a load. Stack memory does not move.
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Span<T> Aligned64<T>(global::System.Span<byte> buffer, int count) where T : struct =>
+            global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(buffer.Slice(AlignmentSkip(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(buffer)),
+                count * global::System.Runtime.CompilerServices.Unsafe.SizeOf<T>()));
+
+        /// <summary>How many bytes from <paramref name="at"/> to the next 64-byte boundary (0 if it is one).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static int AlignmentSkip(ref byte at) =>
+            (int)(-(long)global::System.Runtime.CompilerServices.Unsafe.ByteOffset(ref global::System.Runtime.CompilerServices.Unsafe.NullRef<byte>(), ref at) & 63);
+
+        /// <summary>
+        /// DepthwiseConvNhwc for the whole blocks of 16 channels with AVX-512BW and without VNNI: each image is copied once
+        /// into <paramref name="scratch"/> as a plane padded with zx (FillPlane), so every tap of every position is read
+        /// in place at a fixed offset, with no bounds test. Blocks of 64 channels (DepthwiseBlock64Avx512) take the taps
+        /// in pairs (an odd count's last tap paired with zero weights): one int16 vpmaddwd sums a pair's two u8 × s8
+        /// products for 16 channels, exact for every weight, −128 included (|x·w| ≤ 255 · 128 fits the int16 operands,
+        /// a pair's sum int32). The input is widened without vpmovzx: the even channels of a 64-byte load are its 16-bit
+        /// lanes masked (vpandd), the odd ones the lanes shifted down (vpsrlw), and vpunpcklwd/hwd of a pair's two taps
+        /// make the (tap, tap) int16 pairs, so that the four accumulators hold, per 16 channels (a 128-bit lane),
+        /// channels 0, 2, 4, 6 | 8, 10, 12, 14 | 1, 3, 5, 7 | 9, 11, 13, 15. The weights (split and interleaved the same
+        /// way, sign-extended), the bias and the requantization constants (InLaneOrder) are laid out in that order once
+        /// per block, and the requantized bytes are put back in channel order by a shift, an or and one vpackusdw. Per 64
+        /// channels and tap pair: two loads and 16 instructions, where tap by tap it takes eight loads and 24 (vpmovzxbd,
+        /// vpmulld and vpaddd per 16 channels and tap). The 16-channel blocks after them stay tap by tap, against the
+        /// taps' weights sign-extended once (vpmovsxbd); there a pair form (two vpmovzxbd, vpslld, vpord, vpmaddwd)
+        /// measured slower. Returns the number of channels done (0 if the scratch cannot hold the plane); the scalar loop
+        /// does the rest.
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static int DepthwiseNhwcAvx512(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
@@ -171,25 +198,76 @@ namespace QuantGen.Generated
             global::System.Span<byte> y, global::System.Span<byte> scratch,
             int n, int c, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int dw, int zx, int zy, int lo, int hi)
         {
-            int taps = kh * kw, blocks = c & ~15, image = h * width * c;
+            int taps = kh * kw, pairs = (taps + 1) / 2, blocks = c & ~15, image = h * width * c;
             int ph = (oh - 1) * sh + (kh - 1) * dh + 1, pw = (ow - 1) * sw + (kw - 1) * dw + 1;
             if (blocks == 0 || taps > 64 || scratch.Length < ph * pw * c) return 0;
             if (x.Length < n * image || w.Length < taps * c || y.Length < n * oh * ow * c) throw new global::System.ArgumentException("The buffers do not hold the tensors.");
+            // The plane from a 64-byte boundary where the scratch has the room: with C a multiple of 64, every 64-byte
+            // load of a block is then one cache line, not two. (The garbage collector may move the scratch: that costs
+            // the alignment, never a result.)
+            int skip = AlignmentSkip(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(scratch));
+            if (scratch.Length - skip >= ph * pw * c) scratch = scratch.Slice(skip);
             ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(scratch);
-            ref byte weights = ref global::System.Runtime.CompilerServices.Unsafe.As<sbyte, byte>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w));
-            // Each tap's offset in the plane from its position's first tap.
-            global::System.Span<int> offsets = stackalloc int[taps];
+            // Each tap's offset in the plane from its position's first tap; an odd count's phantom last tap reads the
+            // real one again (its weights are zero).
+            global::System.Span<int> offsets = stackalloc int[2 * pairs];
             for (int ky = 0, t = 0; ky < kh; ky++)
                 for (int kx = 0; kx < kw; kx++, t++)
                     offsets[t] = (ky * dh * pw + kx * dw) * c;
+            if (taps < 2 * pairs) offsets[taps] = offsets[taps - 1];
+            // The stack buffers below are sized 0 where their blocks do not occur: zeroing them is most of a small layer's setup.
+            int wideBlocks = c >= 64 ? 1 : 0, narrowBlocks = (c & 63) >= 16 ? 1 : 0;
+            // Per pair, a 64-channel block's (first tap, second tap) int16 weight pairs, four vectors in the accumulators'
+            // channel order.
+            var pairWeights = Aligned64<global::System.Runtime.Intrinsics.Vector512<short>>(stackalloc byte[64 * 4 * pairs * wideBlocks + 63], 4 * pairs * wideBlocks);
+            // A 16-channel block's taps, sign-extended to int32 lanes.
+            var tapWeights = Aligned64<global::System.Runtime.Intrinsics.Vector512<int>>(stackalloc byte[64 * taps * narrowBlocks + 63], taps * narrowBlocks);
+            // The requantization constants of a 64-channel block's four accumulators, aligned like the weights (a
+            // Requantization16 is five 64-byte lines; as locals they sat 24 bytes past a line, and the loop reads them
+            // from memory: the block keeps 4 sums, the masks and the loads in its registers).
+            var requantizations = Aligned64<Requantization16>(stackalloc byte[4 * global::System.Runtime.CompilerServices.Unsafe.SizeOf<Requantization16>() * wideBlocks + 63], 4 * wideBlocks);
+            ref global::System.Runtime.Intrinsics.Vector512<int> tap = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(tapWeights);
+            ref byte weights = ref global::System.Runtime.CompilerServices.Unsafe.As<sbyte, byte>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w));
             int column = dw * c, row = dh * pw * c;
             bool unrolled = kh == 3 && kw == 3;
-            global::System.Span<global::System.Runtime.Intrinsics.Vector512<int>> tapWeights = stackalloc global::System.Runtime.Intrinsics.Vector512<int>[taps];
-            ref global::System.Runtime.Intrinsics.Vector512<int> tap = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(tapWeights);
+            // A 64-channel block's bias and requantization constants in the accumulators' channel order.
+            global::System.Span<int> laneBias = stackalloc int[64 * wideBlocks];
+            global::System.Span<int> laneHigh = stackalloc int[64 * wideBlocks];
+            global::System.Span<float> laneScale = stackalloc float[64 * wideBlocks];
+            global::System.Span<float> laneNegScale = stackalloc float[64 * wideBlocks];
             for (int b = 0; b < n; b++)
             {
                 FillPlane(x.Slice(b * image, image), scratch, c, h, width, ph, pw, padTop, padLeft, (byte)zx);
-                for (int ch = 0; ch < blocks; ch += 16)
+                int ch = 0;
+                for (; ch + 64 <= c; ch += 64)
+                {
+                    // Each pair's weights split and interleaved as DepthwiseBlock64Avx512 splits and interleaves the input,
+                    // sign-extended (vpsllw, vpsraw) where the input is zero-extended.
+                    for (int p = 0; p < pairs; p++)
+                    {
+                        var first = global::System.Runtime.Intrinsics.Vector512.AsInt16(global::System.Runtime.Intrinsics.Vector512.Create(w.Slice(2 * p * c + ch, 64)));
+                        var second = 2 * p + 1 < taps
+                            ? global::System.Runtime.Intrinsics.Vector512.AsInt16(global::System.Runtime.Intrinsics.Vector512.Create(w.Slice((2 * p + 1) * c + ch, 64)))
+                            : global::System.Runtime.Intrinsics.Vector512<short>.Zero;
+                        var firstEven = global::System.Runtime.Intrinsics.Vector512.ShiftRightArithmetic(global::System.Runtime.Intrinsics.Vector512.ShiftLeft(first, 8), 8);
+                        var secondEven = global::System.Runtime.Intrinsics.Vector512.ShiftRightArithmetic(global::System.Runtime.Intrinsics.Vector512.ShiftLeft(second, 8), 8);
+                        var firstOdd = global::System.Runtime.Intrinsics.Vector512.ShiftRightArithmetic(first, 8);
+                        var secondOdd = global::System.Runtime.Intrinsics.Vector512.ShiftRightArithmetic(second, 8);
+                        pairWeights[4 * p] = global::System.Runtime.Intrinsics.X86.Avx512BW.UnpackLow(firstEven, secondEven);
+                        pairWeights[4 * p + 1] = global::System.Runtime.Intrinsics.X86.Avx512BW.UnpackHigh(firstEven, secondEven);
+                        pairWeights[4 * p + 2] = global::System.Runtime.Intrinsics.X86.Avx512BW.UnpackLow(firstOdd, secondOdd);
+                        pairWeights[4 * p + 3] = global::System.Runtime.Intrinsics.X86.Avx512BW.UnpackHigh(firstOdd, secondOdd);
+                    }
+                    InLaneOrder(bias.Slice(ch, 64), laneBias);
+                    InLaneOrder(global::System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(scale.Slice(ch, 64)), global::System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(laneScale));
+                    InLaneOrder(global::System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(negScale.Slice(ch, 64)), global::System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(laneNegScale));
+                    if (high.Length != 0) InLaneOrder(high.Slice(ch, 64), laneHigh);
+                    var laneTop = high.Length == 0 ? high : laneHigh;
+                    for (int i = 0; i < 4; i++) requantizations[i] = new Requantization16(laneScale, laneNegScale, laneTop, hi, 16 * i, zy, lo);
+                    DepthwiseBlock64Avx512(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, ch), offsets, pairWeights, laneBias, requantizations,
+                        y.Slice(b * oh * ow * c + ch), oh, ow, sh * pw * c, sw * c, c, unrolled, column, row);
+                }
+                for (; ch < blocks; ch += 16)
                 {
                     var q = new Requantization16(scale, negScale, high, hi, ch, zy, lo);
                     var initial = global::System.Runtime.Intrinsics.Vector512.Create(bias.Slice(ch, 16));
@@ -221,6 +299,112 @@ namespace QuantGen.Generated
                 }
             }
             return blocks;
+        }
+
+        /// <summary>
+        /// One tap pair of DepthwiseBlock64Avx512: the 64 bytes at origin + first and at origin + second, each split into
+        /// its even and odd channels' int16 lanes (vpandd, vpsrlw), interleaved (vpunpcklwd/hwd) and multiplied by the
+        /// pair's weights (vpmaddwd) into the four sums.
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static void AddPair(ref byte origin, int first, int second, ref global::System.Runtime.Intrinsics.Vector512<short> weights,
+            ref global::System.Runtime.Intrinsics.Vector512<int> a0, ref global::System.Runtime.Intrinsics.Vector512<int> a1,
+            ref global::System.Runtime.Intrinsics.Vector512<int> a2, ref global::System.Runtime.Intrinsics.Vector512<int> a3, global::System.Runtime.Intrinsics.Vector512<ushort> lowBytes)
+        {
+            var x0 = global::System.Runtime.Intrinsics.Vector512.AsUInt16(global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref origin, (nuint)first));
+            var x1 = global::System.Runtime.Intrinsics.Vector512.AsUInt16(global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref origin, (nuint)second));
+            var even0 = global::System.Runtime.Intrinsics.Vector512.AsInt16(x0 & lowBytes);
+            var even1 = global::System.Runtime.Intrinsics.Vector512.AsInt16(x1 & lowBytes);
+            var odd0 = global::System.Runtime.Intrinsics.Vector512.AsInt16(global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(x0, 8));
+            var odd1 = global::System.Runtime.Intrinsics.Vector512.AsInt16(global::System.Runtime.Intrinsics.Vector512.ShiftRightLogical(x1, 8));
+            a0 += global::System.Runtime.Intrinsics.X86.Avx512BW.MultiplyAddAdjacent(global::System.Runtime.Intrinsics.X86.Avx512BW.UnpackLow(even0, even1), weights);
+            a1 += global::System.Runtime.Intrinsics.X86.Avx512BW.MultiplyAddAdjacent(global::System.Runtime.Intrinsics.X86.Avx512BW.UnpackHigh(even0, even1),
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 1));
+            a2 += global::System.Runtime.Intrinsics.X86.Avx512BW.MultiplyAddAdjacent(global::System.Runtime.Intrinsics.X86.Avx512BW.UnpackLow(odd0, odd1),
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 2));
+            a3 += global::System.Runtime.Intrinsics.X86.Avx512BW.MultiplyAddAdjacent(global::System.Runtime.Intrinsics.X86.Avx512BW.UnpackHigh(odd0, odd1),
+                global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 3));
+        }
+
+        /// <summary>
+        /// 64 channels' values (bias, scales, clamps) in the order of DepthwiseBlock64Avx512's four accumulators: per
+        /// 128-bit part of a 16-channel group, its channels 0, 2, 4, 6, then 8, 10, 12, 14, then 1, 3, 5, 7, then
+        /// 9, 11, 13, 15 (vpermt2d twice: the even or odd channels of two groups, then the halves of four).
+        /// </summary>
+        private static void InLaneOrder(global::System.ReadOnlySpan<int> channels, global::System.Span<int> lanes)
+        {
+            var evens = global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 16, 18, 20, 22, 8, 10, 12, 14, 24, 26, 28, 30);
+            var odds = evens + global::System.Runtime.Intrinsics.Vector512<int>.One;
+            var lowHalves = global::System.Runtime.Intrinsics.Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+            var highHalves = lowHalves + global::System.Runtime.Intrinsics.Vector512.Create(8);
+            var g0 = global::System.Runtime.Intrinsics.Vector512.Create(channels.Slice(0, 16));
+            var g1 = global::System.Runtime.Intrinsics.Vector512.Create(channels.Slice(16, 16));
+            var g2 = global::System.Runtime.Intrinsics.Vector512.Create(channels.Slice(32, 16));
+            var g3 = global::System.Runtime.Intrinsics.Vector512.Create(channels.Slice(48, 16));
+            var even01 = global::System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(g0, evens, g1);
+            var even23 = global::System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(g2, evens, g3);
+            var odd01 = global::System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(g0, odds, g1);
+            var odd23 = global::System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(g2, odds, g3);
+            global::System.Runtime.Intrinsics.Vector512.CopyTo(global::System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(even01, lowHalves, even23), lanes);
+            global::System.Runtime.Intrinsics.Vector512.CopyTo(global::System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(even01, highHalves, even23), lanes.Slice(16));
+            global::System.Runtime.Intrinsics.Vector512.CopyTo(global::System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(odd01, lowHalves, odd23), lanes.Slice(32));
+            global::System.Runtime.Intrinsics.Vector512.CopyTo(global::System.Runtime.Intrinsics.X86.Avx512F.PermuteVar16x32x2(odd01, highHalves, odd23), lanes.Slice(48));
+        }
+
+        /// <summary>
+        /// The output positions of one 64-channel block of DepthwiseNhwcAvx512 (its own method, so that the four
+        /// accumulators and the masks keep their registers): per tap pair two 64-byte loads, each split into its even
+        /// and odd channels' int16 lanes, the pair interleaved and multiplied (vpunpcklwd/hwd, vpmaddwd), four sums.
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void DepthwiseBlock64Avx512(ref byte start, global::System.ReadOnlySpan<int> offsets, global::System.ReadOnlySpan<global::System.Runtime.Intrinsics.Vector512<short>> pairWeights,
+            global::System.ReadOnlySpan<int> laneBias, global::System.ReadOnlySpan<Requantization16> requantizations,
+            global::System.Span<byte> y, int oh, int ow, int rowStep, int columnStep, int c, bool unrolled, int column, int row)
+        {
+            if (y.Length < ((oh - 1) * ow + ow - 1) * c + 64 || laneBias.Length < 64 || pairWeights.Length < 2 * offsets.Length || requantizations.Length < 4)
+                throw new global::System.ArgumentException("The buffers do not hold the tensors.");
+            ref readonly var q0 = ref requantizations[0];
+            ref readonly var q1 = ref requantizations[1];
+            ref readonly var q2 = ref requantizations[2];
+            ref readonly var q3 = ref requantizations[3];
+            ref int offset = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(offsets);
+            ref var weights = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(pairWeights);
+            ref byte output = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(y);
+            int pairs = offsets.Length / 2, target = 0;
+            var bias0 = global::System.Runtime.Intrinsics.Vector512.Create(laneBias.Slice(0, 16));
+            var bias1 = global::System.Runtime.Intrinsics.Vector512.Create(laneBias.Slice(16, 16));
+            var bias2 = global::System.Runtime.Intrinsics.Vector512.Create(laneBias.Slice(32, 16));
+            var bias3 = global::System.Runtime.Intrinsics.Vector512.Create(laneBias.Slice(48, 16));
+            var lowBytes = global::System.Runtime.Intrinsics.Vector512.Create((ushort)0xFF);
+            for (int oy = 0; oy < oh; oy++)
+            {
+                ref byte origin = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref start, oy * rowStep);
+                for (int ox = 0; ox < ow; ox++, origin = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref origin, columnStep), target += c)
+                {
+                    var a0 = bias0; var a1 = bias1; var a2 = bias2; var a3 = bias3;
+                    if (unrolled)
+                    {
+                        // 3×3, unrolled (taps 0-1, 2-3, 4-5, 6-7, and 8 with zero weights): 10-20% faster than the pair loop.
+                        AddPair(ref origin, 0, column, ref weights, ref a0, ref a1, ref a2, ref a3, lowBytes);
+                        AddPair(ref origin, 2 * column, row, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4), ref a0, ref a1, ref a2, ref a3, lowBytes);
+                        AddPair(ref origin, row + column, row + 2 * column, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 8), ref a0, ref a1, ref a2, ref a3, lowBytes);
+                        AddPair(ref origin, 2 * row, 2 * row + column, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 12), ref a0, ref a1, ref a2, ref a3, lowBytes);
+                        AddPair(ref origin, 2 * row + 2 * column, 2 * row + 2 * column, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 16), ref a0, ref a1, ref a2, ref a3, lowBytes);
+                    }
+                    else
+                    {
+                        for (int p = 0; p < pairs; p++)
+                            AddPair(ref origin, global::System.Runtime.CompilerServices.Unsafe.Add(ref offset, 2 * p), global::System.Runtime.CompilerServices.Unsafe.Add(ref offset, 2 * p + 1),
+                                ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, 4 * p), ref a0, ref a1, ref a2, ref a3, lowBytes);
+                    }
+                    // Each even channel's byte with its odd neighbour's above it, as int32 lanes (0|1, 2|3, …), then
+                    // packed in-lane to 16-bit: the 64 bytes in channel order.
+                    var low = q0.Quantize(a0) | global::System.Runtime.Intrinsics.Vector512.ShiftLeft(q2.Quantize(a2), 8);
+                    var upper = q1.Quantize(a1) | global::System.Runtime.Intrinsics.Vector512.ShiftLeft(q3.Quantize(a3), 8);
+                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.AsByte(global::System.Runtime.Intrinsics.X86.Avx512BW.PackUnsignedSaturate(low, upper)),
+                        ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, target));
+                }
+            }
         }
 
         /// <summary>

@@ -231,7 +231,12 @@ namespace QuantGen.Generated
                 global::System.Runtime.Intrinsics.Vector512.WithUpper(global::System.Runtime.Intrinsics.Vector256.ToVector512Unsafe(low), high);
 
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-            private global::System.Runtime.Intrinsics.Vector128<byte> Requantize(global::System.Runtime.Intrinsics.Vector512<int> acc)
+            private global::System.Runtime.Intrinsics.Vector128<byte> Requantize(global::System.Runtime.Intrinsics.Vector512<int> acc) =>
+                global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector128Byte(Quantize(acc));
+
+            /// <summary>The 16 channels' output bytes (bias included in the sums), each in its int32 lane: for kernels that pack them their own way.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public global::System.Runtime.Intrinsics.Vector512<int> Quantize(global::System.Runtime.Intrinsics.Vector512<int> acc)
             {
                 var s = _leaky
                     ? global::System.Runtime.Intrinsics.Vector512.ConditionalSelect(
@@ -239,8 +244,7 @@ namespace QuantGen.Generated
                     : _scale;
                 var v = global::System.Runtime.Intrinsics.X86.Avx512F.Multiply(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Single(acc), s);
                 v = global::System.Runtime.Intrinsics.X86.Avx512F.Min(global::System.Runtime.Intrinsics.X86.Avx512F.Max(v, _low), _high);
-                var q = global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(v) + global::System.Runtime.Intrinsics.Vector512.Create(_zy);
-                return global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector128Byte(q);
+                return global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32(v) + global::System.Runtime.Intrinsics.Vector512.Create(_zy);
             }
         }
 #endif

@@ -85,6 +85,9 @@ public sealed partial class KernelTests
     /// The 32-channel blocks of the AVX2 depthwise kernel (tap quadruplets, then the remaining taps one by one) and the
     /// 8-channel blocks after them: whole quadruplets only (2×2), a 3×3 (two and one), a 5×5 (six and one), a 1×3 (none);
     /// weights whose pairs fit vpmaddubsw (magnitude 64), general ones (127), and ones with −128 (128: the block falls back).
+    /// Without VNNI on AVX-512, the 64-channel blocks (tap pairs, the 3×3 unrolled) and the 16-channel blocks after
+    /// them: 64 + 16 + 8 channels (3×3, −128), 128 at stride 2 with a 5×5 (a pair loop ending in a lone tap), 64 with
+    /// an even tap count (2×2) and with three taps (1×3).
     /// </summary>
     [Theory]
     [InlineData(32, 3, 3, 1, 127)]
@@ -94,6 +97,8 @@ public sealed partial class KernelTests
     [InlineData(40, 5, 5, 1, 127)]
     [InlineData(64, 1, 3, 1, 127)]
     [InlineData(104, 3, 3, 1, 128)]
+    [InlineData(88, 3, 3, 1, 128)]
+    [InlineData(128, 5, 5, 2, 128)]
     public void DepthwiseBlocksMatchTheSimulator(int c, int kh, int kw, int stride, int weightMagnitude)
     {
         var random = new Random(c * 31 + kh * 7 + kw + weightMagnitude);
