@@ -29,7 +29,7 @@ public class KernelBenchmarks
     [Params(true, false)]
     public bool Simd { get; set; } = true;
 
-    private Conv _conv3x3 = null!, _pointwise = null!, _depthwise = null!;
+    private Conv _conv3x3 = null!, _pointwise = null!, _depthwise = null!, _depthwiseTail = null!;
     private byte[] _fcInput = [], _fcOutput = [], _col = [], _requantized = [];
     private sbyte[] _fcWeights = [];
     private int[] _acc = [], _fcBias = [];
@@ -123,6 +123,8 @@ public class KernelBenchmarks
         _conv3x3 = Conv.Create(random, 16, 14, 32, 3, depthwise: false);
         _pointwise = Conv.Create(random, 24, 14, 96, 1, depthwise: false);
         _depthwise = Conv.Create(random, 96, 14, 96, 3, depthwise: true);
+        // MobileNetV3's 72-channel depthwise: blocks of 16 (or 64) and a last 8.
+        _depthwiseTail = Conv.Create(random, 72, 14, 72, 3, depthwise: true);
         _fcInput = Bytes(random, 784);
         _fcOutput = new byte[128];
         _fcWeights = Weights(random, 784 * 128);
@@ -266,12 +268,14 @@ public class KernelBenchmarks
     public void Pointwise() => Run(_pointwise);
 
     [Benchmark(Description = "Depthwise 3x3 NHWC 14x14x96")]
-    public void Depthwise()
-    {
-        var d = _depthwise;
+    public void Depthwise() => RunDepthwise(_depthwise);
+
+    [Benchmark(Description = "Depthwise 3x3 NHWC 14x14x72")]
+    public void DepthwiseTail() => RunDepthwise(_depthwiseTail);
+
+    private void RunDepthwise(Conv d) =>
         Kernels.DepthwiseConvNhwc(d.X, d.W, d.Bias, d.Scale, d.Scale, default, d.Y, _col,
             1, d.C, d.Side, d.Side, d.Out, d.Out, d.K, d.K, 1, 1, d.Pad, d.Pad, 1, 1, 3, 5, 0, 255);
-    }
 
     [Benchmark(Description = "FullyConnected 784 -> 128")]
     public void FullyConnected() =>

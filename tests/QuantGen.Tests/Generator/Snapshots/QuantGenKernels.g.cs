@@ -3455,8 +3455,8 @@ namespace QuantGen.Generated
         /// channels and tap pair: two loads and 16 instructions, where tap by tap it takes eight loads and 24 (vpmovzxbd,
         /// vpmulld and vpaddd per 16 channels and tap). The 16-channel blocks after them stay tap by tap, against the
         /// taps' weights sign-extended once (vpmovsxbd); there a pair form (two vpmovzxbd, vpslld, vpord, vpmaddwd)
-        /// measured slower. Returns the number of channels done (0 if the scratch cannot hold the plane); the scalar loop
-        /// does the rest.
+        /// measured slower. A last block of 8 channels goes through DepthwiseBlock8Avx2. Returns the number of channels
+        /// done (0 if the scratch cannot hold the plane); the scalar loop does the rest (at most 7).
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static int DepthwiseNhwcAvx512(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
@@ -3501,6 +3501,8 @@ namespace QuantGen.Generated
             global::System.Span<int> laneHigh = stackalloc int[64 * wideBlocks];
             global::System.Span<float> laneScale = stackalloc float[64 * wideBlocks];
             global::System.Span<float> laneNegScale = stackalloc float[64 * wideBlocks];
+            bool tail = c - blocks >= 8;
+            global::System.Span<global::System.Runtime.Intrinsics.Vector256<int>> tailWeights = stackalloc global::System.Runtime.Intrinsics.Vector256<int>[tail ? taps : 0];
             for (int b = 0; b < n; b++)
             {
                 FillPlane(x.Slice(b * image, image), scratch, c, h, width, ph, pw, padTop, padLeft, (byte)zx);
@@ -3563,8 +3565,10 @@ namespace QuantGen.Generated
                         }
                     }
                 }
+                // The last 8 channels, if any (DepthwiseBlock8Avx2: 256-bit, tap by tap).
+                if (tail) DepthwiseBlock8Avx2(ref plane, ref weights, bias, scale, negScale, high, y, tailWeights, offsets, b, blocks, c, oh, ow, sh * pw * c, sw * c, zy, lo, hi);
             }
-            return blocks;
+            return tail ? blocks + 8 : blocks;
         }
 
         /// <summary>
@@ -3680,7 +3684,8 @@ namespace QuantGen.Generated
         /// unused tap slots zero) once, in the scratch after the padded plane (ExpandRows); every output position then
         /// takes, per kernel row, two 32-byte loads and two vpdpbusd against the row's interleaved weights, where the
         /// tap-by-tap kernel takes three vpmulld. Each expanded row serves every output row that reaches it (three at
-        /// stride 1). The sums are the same integers as the tap-by-tap kernels'. Returns the number of channels done (0
+        /// stride 1). The sums are the same integers as the tap-by-tap kernels'. A last block of 8 channels goes through
+        /// DepthwiseBlock8Avx2 (from the same padded plane). Returns the number of channels done (0
         /// if the kernel is too wide or the scratch too small: another path runs). Without AVX-512 this layout did not
         /// pay (the 8-lane requantization dominates there), so DepthwiseNhwcAvx2 stays; every CPU with AVX-VNNI and
         /// AVX-512 has VBMI, whose vpermb does the interleave.
@@ -3706,6 +3711,11 @@ namespace QuantGen.Generated
             // Per kernel row, the interleaved weights of channels 0-7 and 8-15 of the block; then (pairs) the same moved
             // up one tap slot, for the odd output columns.
             global::System.Span<global::System.Runtime.Intrinsics.Vector256<byte>> kernelRows = stackalloc global::System.Runtime.Intrinsics.Vector256<byte>[4 * kh];
+            bool tail = c - blocks >= 8;
+            int tailTaps = tail ? kh * kw : 0;
+            global::System.Span<global::System.Runtime.Intrinsics.Vector256<int>> tailWeights = stackalloc global::System.Runtime.Intrinsics.Vector256<int>[tailTaps];
+            global::System.Span<int> offsets = stackalloc int[tailTaps];
+            for (int t = 0; t < tailTaps; t++) offsets[t] = (t / kw * dh * pw + t % kw * dw) * c;
             for (int b = 0; b < n; b++)
             {
                 FillPlane(x.Slice(b * image, image), scratch, c, h, width, ph, pw, padTop, padLeft, (byte)zx);
@@ -3735,8 +3745,10 @@ namespace QuantGen.Generated
                         DepthwiseBlockAvxVnni(ref expanded, kernelRows, bias0, bias1, q, y, target, oh, ow, kh, sh * expandedRow, dh * expandedRow, c);
                     }
                 }
+                // The last 8 channels, if any (DepthwiseBlock8Avx2: 256-bit, tap by tap).
+                if (tail) DepthwiseBlock8Avx2(ref plane, ref weights, bias, scale, negScale, high, y, tailWeights, offsets, b, blocks, c, oh, ow, sh * pw * c, sw * c, zy, lo, hi);
             }
-            return blocks;
+            return tail ? blocks + 8 : blocks;
         }
 
         /// <summary>
@@ -4027,29 +4039,44 @@ namespace QuantGen.Generated
                     else DepthwiseQuadsAvx2<SignSplit>(channels, quadWeights, restWeights, bias.Slice(ch, 32), q0, q1, q2, q3, target, oh, ow);
                 }
                 for (; ch < blocks; ch += 8)
-                {
-                    var q = new Requantization8(scale, negScale, high, hi, ch, zy, lo);
-                    var initial = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(ch, 8));
-                    for (int t = 0; t < taps; t++)
-                        tapWeights[t] = global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(global::System.Runtime.Intrinsics.Vector128.AsSByte(global::System.Runtime.Intrinsics.Vector128.CreateScalar(
-                            global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, t * c + ch)))));
-                    for (int oy = 0; oy < oh; oy++)
-                    {
-                        ref byte origin = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, oy * sh * pw * c + ch);
-                        int target = ((b * oh + oy) * ow) * c + ch;
-                        for (int ox = 0; ox < ow; ox++, origin = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref origin, sw * c), target += c)
-                        {
-                            var acc = initial;
-                            for (int t = 0; t < taps; t++)
-                                acc += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(tapWeights[t], global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(global::System.Runtime.Intrinsics.Vector128.AsByte(
-                                    global::System.Runtime.Intrinsics.Vector128.CreateScalar(global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(
-                                        ref global::System.Runtime.CompilerServices.Unsafe.Add(ref origin, offsets[t]))))));
-                            q.Store(y, target, acc);
-                        }
-                    }
-                }
+                    DepthwiseBlock8Avx2(ref plane, ref weights, bias, scale, negScale, high, y, tapWeights, offsets, b, ch, c, oh, ow, sh * pw * c, sw * c, zy, lo, hi);
             }
             return blocks;
+        }
+
+        /// <summary>
+        /// One block of 8 channels, ch … ch + 7, of a depthwise layer at every output position of image b, from the padded
+        /// plane (FillPlane's layout, so each tap at a fixed offset): per tap 8 input bytes zero-extended and the tap's
+        /// weights sign-extended to int32 lanes (vpmovzxbd, vpmovsxbd; the weights once per block, into
+        /// <paramref name="tapWeights"/>), vpmulld, then Requantize8. DepthwiseNhwcAvx2's channels after its 32-channel
+        /// blocks, and the last 8 channels after the AVX-512 and AVX-VNNI kernels' blocks of 16 (MobileNetV3's 72, 120,
+        /// 184 and 200 channels end in such a block).
+        /// </summary>
+        private static void DepthwiseBlock8Avx2(ref byte plane, ref byte weights, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high, global::System.Span<byte> y,
+            global::System.Span<global::System.Runtime.Intrinsics.Vector256<int>> tapWeights, global::System.ReadOnlySpan<int> offsets,
+            int b, int ch, int c, int oh, int ow, int rowStep, int columnStep, int zy, int lo, int hi)
+        {
+            int taps = tapWeights.Length;
+            var q = new Requantization8(scale, negScale, high, hi, ch, zy, lo);
+            var initial = global::System.Runtime.Intrinsics.Vector256.Create(bias.Slice(ch, 8));
+            for (int t = 0; t < taps; t++)
+                tapWeights[t] = global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(global::System.Runtime.Intrinsics.Vector128.AsSByte(global::System.Runtime.Intrinsics.Vector128.CreateScalar(
+                    global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref weights, t * c + ch)))));
+            for (int oy = 0; oy < oh; oy++)
+            {
+                ref byte origin = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, oy * rowStep + ch);
+                int target = ((b * oh + oy) * ow) * c + ch;
+                for (int ox = 0; ox < ow; ox++, origin = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref origin, columnStep), target += c)
+                {
+                    var acc = initial;
+                    for (int t = 0; t < taps; t++)
+                        acc += global::System.Runtime.Intrinsics.X86.Avx2.MultiplyLow(tapWeights[t], global::System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(global::System.Runtime.Intrinsics.Vector128.AsByte(
+                            global::System.Runtime.Intrinsics.Vector128.CreateScalar(global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<ulong>(
+                                ref global::System.Runtime.CompilerServices.Unsafe.Add(ref origin, offsets[t]))))));
+                    q.Store(y, target, acc);
+                }
+            }
         }
 
         /// <summary>Where a 32-channel block of DepthwiseNhwcAvx2 reads: its first channel in the padded plane, the taps' offsets, the steps.</summary>
