@@ -169,6 +169,17 @@ namespace QuantGen.Generated
             global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(buffer.Slice(AlignmentSkip(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(buffer)),
                 count * global::System.Runtime.CompilerServices.Unsafe.SizeOf<T>()));
 
+        /// <summary>
+        /// Each tap's offset (taps row-major) from its position's first tap in a padded plane of FillPlane's layout, pw
+        /// columns of c bytes: so that the NHWC kernels read every tap in place, with no bounds test.
+        /// </summary>
+        private static void PlaneTapOffsets(global::System.Span<int> offsets, int kh, int kw, int dh, int dw, int pw, int c)
+        {
+            for (int ky = 0, t = 0; ky < kh; ky++)
+                for (int kx = 0; kx < kw; kx++, t++)
+                    offsets[t] = (ky * dh * pw + kx * dw) * c;
+        }
+
         /// <summary>How many bytes from <paramref name="at"/> to the next 64-byte boundary (0 if it is one).</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         private static int AlignmentSkip(ref byte at) =>
@@ -211,9 +222,7 @@ namespace QuantGen.Generated
             // Each tap's offset in the plane from its position's first tap; an odd count's phantom last tap reads the
             // real one again (its weights are zero).
             global::System.Span<int> offsets = stackalloc int[2 * pairs];
-            for (int ky = 0, t = 0; ky < kh; ky++)
-                for (int kx = 0; kx < kw; kx++, t++)
-                    offsets[t] = (ky * dh * pw + kx * dw) * c;
+            PlaneTapOffsets(offsets, kh, kw, dh, dw, pw, c);
             if (taps < 2 * pairs) offsets[taps] = offsets[taps - 1];
             // The stack buffers below are sized 0 where their blocks do not occur: zeroing them is most of a small layer's setup.
             int wideBlocks = c >= 64 ? 1 : 0, narrowBlocks = (c & 63) >= 16 ? 1 : 0;
@@ -449,7 +458,7 @@ namespace QuantGen.Generated
             int tailTaps = tail ? kh * kw : 0;
             global::System.Span<global::System.Runtime.Intrinsics.Vector256<int>> tailWeights = stackalloc global::System.Runtime.Intrinsics.Vector256<int>[tailTaps];
             global::System.Span<int> offsets = stackalloc int[tailTaps];
-            for (int t = 0; t < tailTaps; t++) offsets[t] = (t / kw * dh * pw + t % kw * dw) * c;
+            if (tail) PlaneTapOffsets(offsets, kh, kw, dh, dw, pw, c);
             for (int b = 0; b < n; b++)
             {
                 FillPlane(x.Slice(b * image, image), scratch, c, h, width, ph, pw, padTop, padLeft, (byte)zx);
@@ -733,9 +742,7 @@ namespace QuantGen.Generated
             ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(scratch);
             ref byte weights = ref global::System.Runtime.CompilerServices.Unsafe.As<sbyte, byte>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w));
             global::System.Span<int> offsets = stackalloc int[taps];
-            for (int ky = 0, t = 0; ky < kh; ky++)
-                for (int kx = 0; kx < kw; kx++, t++)
-                    offsets[t] = (ky * dh * pw + kx * dw) * c;
+            PlaneTapOffsets(offsets, kh, kw, dh, dw, pw, c);
             global::System.Span<global::System.Runtime.Intrinsics.Vector256<int>> tapWeights = stackalloc global::System.Runtime.Intrinsics.Vector256<int>[taps];
             // A 32-channel block's weights: per quadruplet the four interleaved vectors, then per remaining tap four
             // vectors of int32 lanes in the interleave's channel order.
