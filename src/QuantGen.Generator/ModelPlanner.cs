@@ -319,6 +319,7 @@ namespace QuantGen.Generator
         /// </summary>
         private KernelCall PlanConv(ArtifactLayer layer, string method, string x, string y, bool nhwc, ArtifactLayer? pool)
         {
+            if (_tensors[y].ElementType == ArtifactElementType.F32) return PlanConvToFloat(layer, method, x, y, nhwc); // ModelPlanner.FloatOutputs.cs
             int[] k = layer.GetInts("kernel"), s = layer.GetInts("strides"), p = layer.GetInts("pads"), d = layer.GetInts("dilations"), clamp = layer.GetInts("clamp");
             int group = layer.GetInt("group");
             ArtifactTensor inT = _tensors[x], outT = _tensors[y];
@@ -363,9 +364,12 @@ namespace QuantGen.Generator
         {
             var weights = layer.GetBlob("weights");
             int m = weights.Shape[0], k = weights.Shape[1];
-            int[] clamp = layer.GetInts("clamp");
             // The input is an NHWC image flattened: its rows are in (H, W, C) order, and so are these weight columns.
             if (image is not null) weights = FlattenedColumnsChannelsLast(weights, image[1], image[2] * image[3]);
+            if (_tensors[y].ElementType == ArtifactElementType.F32) // ModelPlanner.FloatOutputs.cs
+                return ReadingPacked(Call(Library, "FullyConnectedPackedToFloat", FloatOutputFirstLine(layer, method, x, y, PackWeights(weights, 1)),
+                    Line(Named("rows", _tensors[x].ElementCount / k), Named("k", k), Named("m", m)).With(FloatBounds(layer))));
+            int[] clamp = layer.GetInts("clamp");
             var first = Line(Pos(In(x))).With(Constants(layer, method, Wide ? weights : PackWeights(weights, 1), inRegisters: true)).With(Pos(Out(y)));
             if (!Wide) first = first.With(Pos(new ScratchValue(ScratchBuffer.Col)), Pos(new ScratchValue(ScratchBuffer.Acc)));
             return ReadingPacked(Call(Library, Wide ? "FullyConnected" : "FullyConnectedPacked", first,
@@ -457,16 +461,19 @@ namespace QuantGen.Generator
         {
             var output = _tensors[layer.Outputs[0]];
             // Packed sub-8-bit weights are read as stored (in registers), so a packed layer splits like any other.
-            return layer.Kind == LayerKinds.Conv && layer.GetInt("group") == 1 && !IsDepthwise(layer)
+            return layer.Kind == LayerKinds.Conv && layer.GetInt("group") == 1 && !IsDepthwise(layer) && output.ElementType != ArtifactElementType.F32
                 && (long)output.ElementCount * (layer.GetBlob("weights").Values.Count / output.Shape[1]) >= 1L << 24;
         }
 
         /// <summary>A layer written as parts: a large NHWC convolution (8-bit) that is not fused with a pool.</summary>
         private bool IsSplit(ArtifactLayer l) => !Wide && l.Kind == LayerKinds.Conv && _layout.RunsNhwc(l) && _fusion.PoolAfter(l) is null && IsLarge(l);
 
-        /// <summary>A depthwise convolution (one input and one output channel per group) gets its own kernel.</summary>
+        /// <summary>
+        /// A depthwise convolution (one input and one output channel per group) gets its own kernel, unless it writes
+        /// float (ConvNhwcToFloat/ConvPackedToFloat take every group count).
+        /// </summary>
         private bool IsDepthwise(ArtifactLayer layer) =>
-            layer.Kind == LayerKinds.Conv && layer.GetInt("group") > 1 && layer.GetInt("group") == _tensors[layer.Inputs[0]].Shape[1]
+            layer.Kind == LayerKinds.Conv && _tensors[layer.Outputs[0]].ElementType != ArtifactElementType.F32 && layer.GetInt("group") > 1 && layer.GetInt("group") == _tensors[layer.Inputs[0]].Shape[1]
             && layer.GetInt("group") == _tensors[layer.Outputs[0]].Shape[1];
 
         /// <summary>A Conv/FullyConnected with a fused LeakyRelu carries multipliers for negative accumulators (docs/artifact.md).</summary>

@@ -41,6 +41,7 @@ internal sealed partial class ArtifactBuilder
     {
         _aliases = aliases;
         _ranges = WithReshapedRanges(_ranges, layers);
+        _floatOutputs = FloatReadOutputs(layers, _graph.Outputs.Select(o => aliases.TryGetValue(o.Name, out var a) ? a : o.Name));
         var inputs = new List<ArtifactIo>();
         foreach (var input in _graph.Inputs)
         {
@@ -187,7 +188,11 @@ internal sealed partial class ArtifactBuilder
             return;
         }
         var inGrid = _grids[layer.Inputs[0]];
-        var outGrid = OutputGrid(layer);
+        // A layer read in float only writes float: its accumulators dequantized, no u8 step (ArtifactBuilder.FloatOutputs.cs).
+        bool floatOutput = _floatOutputs.Contains(layer.Output);
+        ActivationGrid? outGrid = floatOutput ? null : OutputGrid(layer);
+        if (floatOutput) AddTensor(new ArtifactTensor(layer.Output + FloatSuffix, ArtifactElementType.F32, new(Shape(layer.Output)), 1f, 0, 0, 0));
+        float outScale = outGrid?.Scale ?? 1f;
         int m = layer.OutputChannels, fanIn = layer.FanIn;
         var scales = layer.WeightScales ?? throw new ModelException(ErrorCodes.InternalError, "Weights reached the artifact unquantized.", nodeName: layer.Name);
         var q = layer.QuantizedWeights!;
@@ -221,16 +226,17 @@ internal sealed partial class ArtifactBuilder
             bias[o] = (int)b;
             // Imported scales: ONNX Runtime's QLinearConv/QGemm scale, float32 (sx · sw[m]) / sy; 31 bits hold a float32 exactly,
             // so RequantizeScaled reads back that very float and the layer runs as ONNX Runtime's does.
-            double real = layer.ImportedScales && !wide ? (float)(inGrid.Scale * scales[o]) / outGrid.Scale : accScale / outGrid.Scale;
+            double real = layer.ImportedScales && !wide ? (float)(inGrid.Scale * scales[o]) / outScale : accScale / outScale;
             (multipliers[o], shifts[o]) = FixedPoint.Encode(real, precision);
         }
 
         // Equalized ReLU6 channels clip at their own bound: the layer's hi is the largest, clampHigh has each.
-        int[]? channelHigh = layer.ChannelClampMax?.Select(outGrid.Clamp).ToArray();
-        var clamp = Ints("clamp", outGrid.Clamp(layer.ClampMin), channelHigh?.Max() ?? outGrid.Clamp(layer.ClampMax));
-        var ints = layer.Kind == LayerKinds.Conv
-            ? WindowInts(layer).Append(Ints("group", layer.Group)).Append(clamp).ToArray()
-            : new[] { clamp };
+        int[]? channelHigh = outGrid is { } grid ? layer.ChannelClampMax?.Select(grid.Clamp).ToArray() : null;
+        var window = layer.Kind == LayerKinds.Conv ? WindowInts(layer).Append(Ints("group", layer.Group)) : [];
+        var ints = outGrid is { } g
+            ? window.Append(Ints("clamp", g.Clamp(layer.ClampMin), channelHigh?.Max() ?? g.Clamp(layer.ClampMax))).ToArray()
+            : window.ToArray();
+        ArtifactFloats[] floats = floatOutput ? [FloatBounds(layer)] : [];
         var blobs = new List<ArtifactBlob>
         {
             new ArtifactBlob("weights", BlobType.I8, new(layer.WeightShape!), new(q), EquatableArray<float>.Empty),
@@ -239,7 +245,8 @@ internal sealed partial class ArtifactBuilder
             IntBlob("shift", shifts),
         };
         if (channelHigh is not null && channelHigh.Any(h => h != channelHigh.Max())) blobs.Add(IntBlob("clampHigh", channelHigh));
-        AddLayer(layer.Kind, layer.Name, layer.Inputs, [layer.Output], ints, [], blobs.ToArray(), comment);
+        AddLayer(layer.Kind, layer.Name, layer.Inputs, [floatOutput ? layer.Output + FloatSuffix : layer.Output], ints, floats, blobs.ToArray(),
+            floatOutput ? comment + " (float output: read by float layers only)" : comment);
         Reports.Add(new LayerReport(layer, outGrid, scales));
     }
 
@@ -351,8 +358,8 @@ internal sealed partial class ArtifactBuilder
         : throw new ModelException(ErrorCodes.BadShape, $"The shape of '{value}' is unknown.");
 }
 
-/// <summary>What the report says about one layer.</summary>
-internal sealed record LayerReport(FloatLayer Layer, ActivationGrid OutputGrid, float[]? WeightScales);
+/// <summary>What the report says about one layer (<paramref name="OutputGrid"/> null: the layer writes float, docs/artifact.md "Float outputs").</summary>
+internal sealed record LayerReport(FloatLayer Layer, ActivationGrid? OutputGrid, float[]? WeightScales);
 
 /// <summary>Signal-to-quantization-noise ratios in dB.</summary>
 internal static class Sqnr

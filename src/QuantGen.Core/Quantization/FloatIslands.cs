@@ -91,20 +91,33 @@ internal static partial class FloatIslands
         double total = layers.Sum(l => Macs(l, graph));
         string Share(FloatLayer l) => total > 0 ? (100 * Macs(l, graph) / total).ToString("0.0", CultureInfo.InvariantCulture) + "%" : "0.0%";
         // FloatNodes: the requested ones are said to be so; they are no fallback, and FloatFallback="false" does not refuse them.
-        var list = string.Join("; ", floats.Select(l => $"'{l.Name}' ({l.FloatNode!.OpType}, {(FloatNodeSelection.IsRequested(l) ? "requested, " : "")}{Share(l)} of MACs)"));
+        string Tag(FloatLayer l) => FloatNodeSelection.IsRequested(l) ? "requested, " : IsMovedWithReaders(l) ? "moved with its float readers, " : "";
+        var list = string.Join("; ", floats.Select(l => $"'{l.Name}' ({l.FloatNode!.OpType}, {Tag(l)}{Share(l)} of MACs)"));
         double share = total > 0 ? 100 * floats.Sum(l => Macs(l, graph)) / total : 0;
-        var fallbacks = floats.Where(l => !FloatNodeSelection.IsRequested(l)).ToList();
+        // Data movement moved into float after its readers is no fallback either: it has a kernel, and follows them.
+        var fallbacks = floats.Where(l => !FloatNodeSelection.IsRequested(l) && !IsMovedWithReaders(l)).ToList();
         if (!allowed && fallbacks.Count > 0)
             throw new ModelException(ErrorCodes.FloatFallbackDisabled,
                 $"{fallbacks.Count} node{(fallbacks.Count == 1 ? " has" : "s have")} no quantized kernel and FloatFallback is false: " +
                 string.Join("; ", fallbacks.Select(l => $"'{l.Name}' ({l.FloatNode!.OpType}: {l.FloatReason})")) + ". " +
                 "Remove FloatFallback=\"false\" to run them in float (dequantize → float → quantize).", modelPath);
-        int requested = floats.Count - fallbacks.Count;
+        int requested = floats.Count(FloatNodeSelection.IsRequested);
         var why = requested == 0 ? "no quantized kernel" : fallbacks.Count == 0 ? "requested in FloatNodes" : $"no quantized kernel, or requested in FloatNodes ({requested})";
+        int moved = floats.Count(IsMovedWithReaders);
+        if (moved > 0) why += $", or moved with their float readers ({moved})";
         return new ModelWarning(ErrorCodes.FloatFallback,
             $"{floats.Count} node{(floats.Count == 1 ? " runs" : "s run")} in float ({why}; {share.ToString("0.0", CultureInfo.InvariantCulture)}% of MACs): {list}." +
             (fallbacks.Count > 0 ? " Set FloatFallback=\"false\" on the QuantModel item to make this an error." : ""), modelPath);
     }
+
+    /// <summary>
+    /// The reason of data movement that only float layers read, run in float with them (LayerGraphBuilder.Float.cs):
+    /// not a fallback, so FloatFallback="false" does not refuse it.
+    /// </summary>
+    public const string MovedWithReadersReason = "moves data that only float layers read: moved in float, not quantized first";
+
+    /// <summary>True for a float layer of data movement run in float because its readers are (not for want of a kernel).</summary>
+    public static bool IsMovedWithReaders(FloatLayer layer) => layer.IsFloatOp && layer.FloatReason == MovedWithReadersReason;
 
     /// <summary>Multiply-accumulates of a layer (Conv, ConvTranspose, Gemm/MatMul/FullyConnected); 0 for elementwise layers.</summary>
     public static double Macs(FloatLayer layer, Graph graph)

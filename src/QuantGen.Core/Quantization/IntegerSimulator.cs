@@ -62,10 +62,10 @@ public sealed partial class IntegerSimulator
                     var y = input.ElementType == ArtifactElementType.I16
                         ? Conv<long>(layer, input, ints[layer.Inputs[0]], output)
                         : Conv<int>(layer, input, ints[layer.Inputs[0]], output);
-                    ints[output.Name] = ClampChannels(layer, y, output.Shape[1], output.Shape[2] * output.Shape[3]);
+                    y.Publish(layer, output, output.Shape[1], output.Shape[2] * output.Shape[3], ints, floats);
                     break;
                 }
-                case LayerKinds.FullyConnected: ints[output.Name] = ClampChannels(layer, FullyConnected(layer, _tensors[layer.Inputs[0]], ints[layer.Inputs[0]], output), output.Shape[^1], 1); break;
+                case LayerKinds.FullyConnected: FullyConnected(layer, _tensors[layer.Inputs[0]], ints[layer.Inputs[0]], output).Publish(layer, output, output.Shape[^1], 1, ints, floats); break;
                 case LayerKinds.FactorizedFullyConnected: ints[output.Name] = FactorizedFullyConnected(layer, _tensors[layer.Inputs[0]], ints[layer.Inputs[0]], output); break;
                 case LayerKinds.FactorizedConv: ints[output.Name] = FactorizedConv(layer, _tensors[layer.Inputs[0]], ints[layer.Inputs[0]], output); break;
                 case LayerKinds.MaxPool: ints[output.Name] = Pool(layer, _tensors[layer.Inputs[0]], ints[layer.Inputs[0]], output, max: true); break;
@@ -104,7 +104,7 @@ public sealed partial class IntegerSimulator
     /// Requantize. Integer sums are exact in any order, so the product runs as row AXPYs over SIMD vectors of the
     /// accumulator type <typeparamref name="TAcc"/> (int32 for u8 activations, int64 for i16).
     /// </summary>
-    private static int[] Conv<TAcc>(ArtifactLayer layer, ArtifactTensor inT, int[] x, ArtifactTensor outT)
+    private static WeightedRequantization Conv<TAcc>(ArtifactLayer layer, ArtifactTensor inT, int[] x, ArtifactTensor outT)
         where TAcc : struct, System.Numerics.IBinaryInteger<TAcc>
     {
         int[] k = layer.GetInts("kernel"), s = layer.GetInts("strides"), p = layer.GetInts("pads"), d = layer.GetInts("dilations");
@@ -115,7 +115,6 @@ public sealed partial class IntegerSimulator
         int n = inT.Shape[0], c = inT.Shape[1], h = inT.Shape[2], wd = inT.Shape[3];
         int m = outT.Shape[1], oh = outT.Shape[2], ow = outT.Shape[3], plane = oh * ow;
         int cg = c / group, mg = m / group, taps = cg * k[0] * k[1];
-        var y = new int[outT.ElementCount];
         var columns = new TAcc[taps * plane];
         var acc = new TAcc[plane];
         var pad = TAcc.CreateTruncating(inT.ZeroPoint);
@@ -144,10 +143,10 @@ public sealed partial class IntegerSimulator
                     }
                     int outBase = (b * m + o) * plane;
                     for (int i = 0; i < plane; i++)
-                        y[outBase + i] = requantize.Apply(long.CreateTruncating(acc[i]), o);
+                        requantize.Store(outBase + i, long.CreateTruncating(acc[i]), o);
                 }
             }
-        return y;
+        return requantize;
     }
 
     /// <summary>The optional per-channel upper bound of equalized bounded activations: y = min(y, clampHigh[c]).</summary>
@@ -160,14 +159,13 @@ public sealed partial class IntegerSimulator
         return y;
     }
 
-    private static int[] FullyConnected(ArtifactLayer layer, ArtifactTensor inT, int[] x, ArtifactTensor outT)
+    private static WeightedRequantization FullyConnected(ArtifactLayer layer, ArtifactTensor inT, int[] x, ArtifactTensor outT)
     {
         var wBlob = layer.GetBlob("weights");
         int m = wBlob.Shape[0], k = wBlob.Shape[1];
         var w = wBlob.Values.AsArray();
         int[] bias = layer.GetBlob("bias").Values.AsArray();
         int rows = x.Length / k;
-        var y = new int[rows * m];
         bool wide = inT.ElementType == ArtifactElementType.I16;
         var requantize = new WeightedRequantization(layer, outT, wide);
         for (int r = 0; r < rows; r++)
@@ -176,9 +174,9 @@ public sealed partial class IntegerSimulator
                 // 16-bit activations: an int64 sum (its terms reach 2^22, their sum can pass 2^31).
                 long acc = wide ? bias[o] + WideDot(w.AsSpan(o * k, k), x.AsSpan(r * k, k))
                     : bias[o] + TensorPrimitives.Dot<int>(w.AsSpan(o * k, k), x.AsSpan(r * k, k));
-                y[r * m + o] = requantize.Apply(acc, o);
+                requantize.Store(r * m + o, acc, o);
             }
-        return y;
+        return requantize;
     }
 
     private static long WideDot(ReadOnlySpan<int> w, ReadOnlySpan<int> x)
@@ -189,16 +187,20 @@ public sealed partial class IntegerSimulator
     }
 
     /// <summary>
-    /// A Conv or FullyConnected layer's requantization of output channel o: with 8-bit activations through the float32
-    /// scales (FixedPoint.RequantizeScaled), with 16-bit ones in fixed point on the int64 accumulator; a fused
-    /// LeakyRelu's negative-slope pair for negative accumulators (without one, the layer's own pair again).
+    /// A Conv or FullyConnected layer's requantization of output channel o, and the output it fills: with 8-bit
+    /// activations through the float32 scales (FixedPoint.RequantizeScaled), with 16-bit ones in fixed point on the
+    /// int64 accumulator; a fused LeakyRelu's negative-slope pair for negative accumulators (without one, the layer's
+    /// own pair again). An f32 output (docs/artifact.md, "Float outputs") takes float32(acc) · scale clamped to the
+    /// layer's bounds, as <c>v &gt; low ? v : low</c> then <c>v &lt; high ? v : high</c>.
     /// </summary>
     private sealed class WeightedRequantization
     {
         private readonly int[] _multiplier, _shift, _negMultiplier, _negShift, _clamp;
-        private readonly float[] _scale, _negScale;
+        private readonly float[] _scale, _negScale, _bounds;
         private readonly int _zero;
         private readonly bool _wide;
+        private readonly int[]? _ints;
+        private readonly float[]? _floats;
 
         public WeightedRequantization(ArtifactLayer layer, ArtifactTensor outT, bool wide)
         {
@@ -209,9 +211,38 @@ public sealed partial class IntegerSimulator
                 : (_multiplier, _shift);
             _scale = _multiplier.Select((m, o) => FixedPoint.Scale(m, _shift[o])).ToArray();
             _negScale = _negMultiplier.Select((m, o) => FixedPoint.Scale(m, _negShift[o])).ToArray();
-            _clamp = layer.GetInts("clamp");
             _zero = outT.ZeroPoint;
             _wide = wide;
+            if (outT.ElementType == ArtifactElementType.F32)
+            {
+                if (wide) throw new ArtifactFormatException($"Layer '{layer.Name}' writes f32 from 16-bit activations: float outputs are 8-bit only.");
+                _bounds = layer.GetFloats("bounds");
+                if (_bounds.Length != 2) throw new ArtifactFormatException($"Layer '{layer.Name}': 'bounds' needs 2 values.");
+                _clamp = [];
+                _floats = new float[outT.ElementCount];
+            }
+            else
+            {
+                _clamp = layer.GetInts("clamp");
+                _bounds = [];
+                _ints = new int[outT.ElementCount];
+            }
+        }
+
+        /// <summary>Writes output element <paramref name="index"/> (channel <paramref name="o"/>) from its accumulator.</summary>
+        public void Store(int index, long acc, int o)
+        {
+            if (_ints is not null) { _ints[index] = Apply(acc, o); return; }
+            float v = (float)((float)checked((int)acc) * (acc >= 0 ? _scale[o] : _negScale[o]));
+            v = v > _bounds[0] ? v : _bounds[0];
+            _floats![index] = v < _bounds[1] ? v : _bounds[1];
+        }
+
+        /// <summary>The filled output into <paramref name="ints"/> (per-channel clampHigh applied) or <paramref name="floats"/>.</summary>
+        public void Publish(ArtifactLayer layer, ArtifactTensor output, int channels, int inner, Dictionary<string, int[]> ints, Dictionary<string, float[]> floats)
+        {
+            if (_floats is not null) floats[output.Name] = _floats;
+            else ints[output.Name] = ClampChannels(layer, _ints!, channels, inner);
         }
 
         public int Apply(long acc, int o) =>

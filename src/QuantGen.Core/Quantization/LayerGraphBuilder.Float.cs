@@ -35,6 +35,26 @@ internal sealed partial class LayerGraphBuilder
     }
 
     /// <summary>
+    /// Data movement (a one-node Remap: Transpose, Slice, Pad, Resize nearest, ...) that only float layers read moves
+    /// float values (FloatReaders): the value is dequantized before it instead of after, and its producer, when a
+    /// Conv or FullyConnected, can then write float (ArtifactBuilder.FloatOutputs.cs; the transformer's Q, K and V
+    /// projections reach the float attention MatMuls through such transposes). From the last layer back, so that a
+    /// chain of movements turns float as a whole.
+    /// </summary>
+    private void FloatMovementBeforeFloatLayers(List<FloatLayer> layers)
+    {
+        _absorbed.Clear();
+        for (int i = layers.Count - 1; i >= 0; i--)
+        {
+            var layer = layers[i];
+            if (layer.Kind != LayerKinds.Remap || layer.Nodes.Count != 1 || _fixedGrids is not null) continue;
+            if (!new FloatReaders(layers, _graphOutputs).OnlyFloatRead(layer.Output)) continue;
+            if (_graph.Nodes.FirstOrDefault(n => n.Name == layer.Name && n.Outputs[0] == layer.Output) is not { } node || !CanRunInFloat(node)) continue;
+            layers[i] = BuildFloat(node, FloatIslands.MovedWithReadersReason);
+        }
+    }
+
+    /// <summary>
     /// A one-node elementwise layer (Affine, Lookup, Add, Mul) whose inputs all come from float layers and whose
     /// output only float layers read would quantize a float value just to dequantize it again: it runs in float too
     /// (attention's Div by √d between the float Q·Kᵀ and the float Softmax). Repeated until nothing changes.

@@ -78,6 +78,7 @@ internal sealed partial class LayerGraphBuilder
             }
         }
         builder.FloatInnerEdgeLayers(layers);
+        builder.FloatMovementBeforeFloatLayers(layers);
         builder.FloatBetweenFloatLayers(layers);
         return (layers, batchNorms, builder._alias);
     }

@@ -24,7 +24,7 @@ internal static class QuantizationReport
             md.Append(CultureInfo.InvariantCulture, $"| {Cell(r.Layer.Name)} | {r.Layer.Kind} | {Cell(string.Join(" + ", r.Layer.Nodes))} | ");
             if (log is null)
             {
-                md.Append(CultureInfo.InvariantCulture, $"| | | | | | | | {r.OutputGrid.Scale:G6} | {r.OutputGrid.ZeroPoint} | |\n");
+                md.Append(CultureInfo.InvariantCulture, $"| | | | | | | | {OutputGrid(r)} | |\n");
                 continue;
             }
             var scales = r.WeightScales is null ? "" : $"{r.WeightScales.Min():G4} … {r.WeightScales.Max():G4}";
@@ -33,7 +33,7 @@ internal static class QuantizationReport
             md.Append(CultureInfo.InvariantCulture, $"{Db(log.WeightSqnrNearest)} → {Db(log.WeightSqnrFinal)} | ");
             md.Append(CultureInfo.InvariantCulture, $"{Db(log.OutputSqnrNearest)} → {Db(log.OutputSqnrAdaRound)} → {Db(log.OutputSqnrFinal)} | ");
             md.Append(CultureInfo.InvariantCulture, $"{log.AdaRoundFlips?.ToString(CultureInfo.InvariantCulture) ?? ""} | {(log.BiasCorrection is { } b ? b.ToString("G3", CultureInfo.InvariantCulture) : "")} | ");
-            md.Append(CultureInfo.InvariantCulture, $"{r.OutputGrid.Scale:G6} | {r.OutputGrid.ZeroPoint} | {log.Time.Elapsed.TotalMilliseconds:F0} |\n");
+            md.Append(CultureInfo.InvariantCulture, $"{OutputGrid(r)} | {log.Time.Elapsed.TotalMilliseconds:F0} |\n");
         }
         return md.ToString();
     }
@@ -89,6 +89,11 @@ internal static class QuantizationReport
         }
         return cell.ToString();
     }
+
+    /// <summary>The output's scale and zero point cells; a layer whose readers are all float writes float (no grid).</summary>
+    private static string OutputGrid(LayerReport r) => r.OutputGrid is { } g
+        ? string.Create(CultureInfo.InvariantCulture, $"{g.Scale:G6} | {g.ZeroPoint}")
+        : "float32 | ";
 
     private static string Range((float Min, float Max) r) => string.Create(CultureInfo.InvariantCulture, $"{r.Min:G3} … {r.Max:G3}");
 

@@ -266,15 +266,30 @@ public sealed class FloatIslandTests(ITestOutputHelper output)
         var result = ModelQuantizer.Quantize(model, new QuantizationOptions(), new SyntheticModels(40).Calibration(shape, 32, -2, 2));
         var warning = Assert.Single(result.Warnings, w => w.Code == ErrorCodes.FloatFallback);
         // MACs: proj 4·8·8 = 256, scores 4·4·8 = 128, mix 4·8·4 = 128, out 4·3·16 = 192; total 704.
+        // The Transpose ('qt') of the quantized projection has a kernel (Remap), but only the float Q·Qᵀ MatMul reads
+        // it: it moves float values, said so, and is no fallback.
         Assert.Equal(
-            "3 nodes run in float (no quantized kernel; 36.4% of MACs): 'scores' (MatMul, 18.2% of MACs); " +
-            "'attn' (Softmax, 0.0% of MACs); 'mix' (MatMul, 18.2% of MACs). Set FloatFallback=\"false\" on the QuantModel item to make this an error.",
+            "4 nodes run in float (no quantized kernel, or moved with their float readers (1); 36.4% of MACs): 'qt' (Transpose, moved with its float readers, 0.0% of MACs); " +
+            "'scores' (MatMul, 18.2% of MACs); 'attn' (Softmax, 0.0% of MACs); 'mix' (MatMul, 18.2% of MACs). Set FloatFallback=\"false\" on the QuantModel item to make this an error.",
             warning.Message);
         // The Concat ('join') has a quantized layer of its own (Concat kind).
         Assert.DoesNotContain("'join'", warning.Message, StringComparison.Ordinal);
-        // The Transpose ('qt') of the quantized projection is a Remap (data movement on its grid).
-        Assert.DoesNotContain("'qt'", warning.Message, StringComparison.Ordinal);
-        Assert.StartsWith("attention.onnx: warning QG0022: 3 nodes run in float", warning.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith("attention.onnx: warning QG0022: 4 nodes run in float", warning.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DataMovedWithRequestedFloatReadersIsNoFallback()
+    {
+        // Every float node of the attention model requested: the Transpose moved with them is not refused either.
+        var (model, shape) = Island("attention");
+        var result = ModelQuantizer.Quantize(model, new QuantizationOptions { FloatFallback = false, FloatNodes = ["scores", "attn", "mix"] },
+            new SyntheticModels(40).Calibration(shape, 32, -2, 2));
+        Assert.Contains(result.Artifact.Layers, l => l.Name == "qt" && l.Kind == "Float.Transpose");
+        // ... and without the requests it is the three nodes with no kernel that are refused, not the Transpose.
+        var e = Assert.Throws<ModelException>(() =>
+            ModelQuantizer.Quantize(model, new QuantizationOptions { FloatFallback = false }, new SyntheticModels(40).Calibration(shape, 32, -2, 2)));
+        Assert.Contains("3 nodes have no quantized kernel", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("'qt'", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

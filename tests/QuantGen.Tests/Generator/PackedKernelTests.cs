@@ -159,6 +159,37 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
     private const int Inputs = 20;
 
     /// <summary>
+    /// A Conv or FullyConnected whose output is the model's f32 output (docs/artifact.md, "Float outputs"):
+    /// ConvNhwcToFloat, ConvPackedToFloat (input kept NCHW) and FullyConnectedPackedToFloat, grouped and depthwise
+    /// layers included, on every kernel path, equal the simulator bit for bit, clamp bounds and LeakyRelu slopes too.
+    /// </summary>
+    [Theory]
+    //          c   h   w   m  kh kw sh sw pt pl pb pr dh dw  g  leaky
+    [InlineData(3, 7, 9, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, false)]
+    [InlineData(17, 6, 6, 33, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, true)]
+    [InlineData(6, 9, 8, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 3, false)]
+    [InlineData(16, 6, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 16, true)]
+    [InlineData(8, 7, 6, 24, 3, 3, 2, 1, 1, 0, 1, 2, 1, 2, 1, false)]
+    [InlineData(1, 9, 10, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true)]
+    [InlineData(12, 5, 5, 32, 4, 4, 4, 4, 0, 0, 0, 0, 1, 1, 1, false)]
+    public void FloatOutputConvMatchesTheSimulator(int c, int h, int w, int m, int kh, int kw, int sh, int sw,
+        int pt, int pl, int pb, int pr, int dh, int dw, int g, bool leaky)
+    {
+        var nhwc = Check(RandomLayerArtifacts.Conv("conv", Inputs, c, h, w, m, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, g, leaky, forceNchw: false, floatOutput: true));
+        var nchw = Check(RandomLayerArtifacts.Conv("conv", Inputs, c, h, w, m, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, g, leaky, forceNchw: true, floatOutput: true));
+        // One input channel has the same bytes in either layout: the generator reads it channels-last both times.
+        Assert.Contains(c > 1 ? "QuantGenKernels.ConvPackedToFloat(" : "QuantGenKernels.ConvNhwcToFloat(", nchw, StringComparison.Ordinal);
+        Assert.Contains("QuantGenKernels.ConvNhwcToFloat(", nhwc, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(3, 37, 19, true)]
+    [InlineData(1, 64, 10, false)]
+    [InlineData(7, 8, 40, true)]
+    public void FloatOutputFullyConnectedMatchesTheSimulator(int rows, int k, int m, bool leaky) =>
+        Assert.Contains("QuantGenKernels.FullyConnectedPackedToFloat(", Check(RandomLayerArtifacts.FullyConnected("fc", Inputs, rows, k, m, leaky, floatOutput: true)), StringComparison.Ordinal);
+
+    /// <summary>
     /// Generates the case's model, checks every kernel path against the simulator on each of its inputs and that Run
     /// allocates nothing, returns the generated model source.
     /// </summary>

@@ -14,14 +14,16 @@ internal static class RandomLayerArtifacts
 
     /// <summary>A Conv as in PackedKernelTests.ConvSimdAndScalarMatchTheSimulator, in the generator's layout or forced to NCHW.</summary>
     public static Case Conv(string name, int inputs, int c, int h, int w, int m, int kh, int kw, int sh, int sw,
-        int pt, int pl, int pb, int pr, int dh, int dw, int g, bool leaky, bool forceNchw, int weightMagnitude = 127)
+        int pt, int pl, int pb, int pr, int dh, int dw, int g, bool leaky, bool forceNchw, int weightMagnitude = 127, bool floatOutput = false)
     {
-        var random = new Random(c * 1000 + m * 10 + g + (forceNchw ? 1 : 0));
+        var random = new Random(c * 1000 + m * 10 + g + (forceNchw ? 1 : 0) + (floatOutput ? 2 : 0));
         int oh = (h + pt + pb - dh * (kh - 1) - 1) / sh + 1, ow = (w + pl + pr - dw * (kw - 1) - 1) / sw + 1;
         var layer = new StringBuilder()
             .Append("layer Conv conv\nin x_q\nout y_q\n")
             .Append($"ints kernel {kh} {kw}\nints strides {sh} {sw}\nints pads {pt} {pl} {pb} {pr}\nints dilations {dh} {dw}\nints group {g}\n");
-        return OneLayer(name, inputs, random, [1, c, h, w], [1, m, oh, ow], layer, m, c / g * kh * kw, leaky, forceNchw, weightMagnitude: weightMagnitude);
+        return floatOutput
+            ? FloatOutputLayer(name, inputs, random, [1, c, h, w], [1, m, oh, ow], layer, m, c / g * kh * kw, leaky, forceNchw)
+            : OneLayer(name, inputs, random, [1, c, h, w], [1, m, oh, ow], layer, m, c / g * kh * kw, leaky, forceNchw, weightMagnitude: weightMagnitude);
     }
 
     /// <summary>A Conv read only by a 2×2, stride-2 MaxPool, as in PackedKernelTests.ConvThenMaxPoolMatchesTheSimulator.</summary>
@@ -37,8 +39,9 @@ internal static class RandomLayerArtifacts
     }
 
     /// <summary>A FullyConnected over rows × k, as in PackedKernelTests.FullyConnectedSimdAndScalarMatchTheSimulator.</summary>
-    public static Case FullyConnected(string name, int inputs, int rows, int k, int m, bool leaky, int weightMagnitude = 127) =>
-        OneLayer(name, inputs, new Random(k * 100 + m), [rows, k], [rows, m], new StringBuilder("layer FullyConnected fc\nin x_q\nout y_q\n"), m, k, leaky, forceNchw: false,
+    public static Case FullyConnected(string name, int inputs, int rows, int k, int m, bool leaky, int weightMagnitude = 127, bool floatOutput = false) => floatOutput
+        ? FloatOutputLayer(name, inputs, new Random(k * 100 + m + 1), [rows, k], [rows, m], new StringBuilder("layer FullyConnected fc\nin x_q\nout y\n"), m, k, leaky, forceNchw: false)
+        : OneLayer(name, inputs, new Random(k * 100 + m), [rows, k], [rows, m], new StringBuilder("layer FullyConnected fc\nin x_q\nout y_q\n"), m, k, leaky, forceNchw: false,
             weightMagnitude: weightMagnitude);
 
     /// <summary>
@@ -115,6 +118,46 @@ internal static class RandomLayerArtifacts
             + (forceNchw ? $"layer Reshape flatten\nin {last}\nout f_q\nend\nlayer Dequantize d\nin f_q\nout y\nend\n" : $"layer Dequantize d\nin {last}\nout y\nend\n");
         // The whole u8 grid, zero point included (real = (q − zx) / 64).
         int size = inShape.Aggregate(1, (a, d) => a * d);
+        var x = Enumerable.Range(0, inputs).Select(_ => Enumerable.Range(0, size).Select(_ => (random.Next(0, 256) - zx) / 64f).ToArray()).ToArray();
+        return new Case(name, text, x);
+    }
+
+    /// <summary>
+    /// Quantize → the layer, writing the model's f32 output itself (docs/artifact.md, "Float outputs"): accumulators
+    /// dequantized and clamped to random bounds (none, a ReLU's, a ReLU6's, or an arbitrary Clip's). With
+    /// <paramref name="forceNchw"/> the model input is flat and a Reshape makes the image, which keeps it NCHW (a
+    /// Reshape that is no flatten constrains its operands to NCHW), so the layer runs its NCHW kernel.
+    /// </summary>
+    private static Case FloatOutputLayer(string name, int inputs, Random random, int[] inShape, int[] outShape, StringBuilder layer, int m, int k,
+        bool leaky, bool forceNchw)
+    {
+        int zx = random.Next(0, 256);
+        // Scales that put the outputs around ±8 (|acc| is about √K · 127 · 128).
+        int shift = 31 + ((int)Math.Round(Math.Log2(Math.Sqrt(k) * 127 * 128 / 8.0)));
+        int[] Random(int count, int lo, int hi) => Enumerable.Range(0, count).Select(_ => random.Next(lo, hi)).ToArray();
+        (float Lo, float Hi)[] choices = [(-float.MaxValue, float.MaxValue), (0f, float.MaxValue), (0f, 6f), (-1.5f, 2.25f)];
+        var (lo, hi) = choices[random.Next(choices.Length)];
+        string F(float v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        layer.Replace("in x_q\n", forceNchw ? "in x4_q\n" : "in x_q\n").Replace("out y_q\n", "out y\n")
+            .Append($"floats bounds {F(lo)} {F(hi)}\n")
+            .Append($"blob weights i8 {m},{k} {Convert.ToBase64String(Random(m * k, -127, 128).Select(v => unchecked((byte)(sbyte)v)).ToArray())}\n")
+            .Append($"blob bias i32 {m} {Ints(Random(m, -3000, 3000))}\n")
+            .Append($"blob multiplier i32 {m} {Ints(Random(m, 1 << 30, int.MaxValue))}\n")
+            .Append($"blob shift i32 {m} {Ints(Random(m, shift - 1, shift + 2))}\n");
+        if (leaky)
+            layer.Append($"blob negMultiplier i32 {m} {Ints(Random(m, 1 << 30, int.MaxValue))}\n")
+                .Append($"blob negShift i32 {m} {Ints(Random(m, shift + 1, shift + 4))}\n");
+        layer.Append("end\n");
+        string Shape(int[] s) => string.Join(",", s);
+        int size = inShape.Aggregate(1, (a, d) => a * d);
+        var modelInput = forceNchw ? $"1,{size}" : Shape(inShape);
+        var text = $"quantgen-artifact 1\nmodel floatout\nmeta source Models/{name}.onnx\n"
+            + $"tensor x f32 {modelInput} 1 0 0 0\ntensor x_q u8 {modelInput} 0.015625 {zx} 0 255\n"
+            + (forceNchw ? $"tensor x4_q u8 {Shape(inShape)} 0.015625 {zx} 0 255\n" : "")
+            + $"tensor y f32 {Shape(outShape)} 1 0 0 0\n"
+            + "input x x\noutput y y\nlayer Quantize q\nin x\nout x_q\nend\n"
+            + (forceNchw ? "layer Reshape image\nin x_q\nout x4_q\nend\n" : "")
+            + layer;
         var x = Enumerable.Range(0, inputs).Select(_ => Enumerable.Range(0, size).Select(_ => (random.Next(0, 256) - zx) / 64f).ToArray()).ToArray();
         return new Case(name, text, x);
     }

@@ -24,11 +24,12 @@ public sealed class MelspectrogramQuantizedTests(ITestOutputHelper output)
     // measured: the linear grid before the Log is the limit at any width, and QG0026 says so.
     [InlineData(16, "", 3.0)]
     // FloatNodes (issue 17): the Add of the squares and the mel MatMul in float, so that nothing between the float Pow
-    // and the float Log is rounded onto a linear grid; the STFT convolutions (97% of the MACs) stay quantized. Measured
-    // 6.2 dB at A8: the convolutions' own u8 outputs (real and imaginary parts, ~48 dB below their peak) are then the
-    // limit, and floating the whole tail after them as well measured no better (6.1 dB). With 16-bit activations 22.6 dB
-    // (worst clip 14.8 dB), limited by the 8-bit weights of the STFT basis; docs/accuracy.md.
-    [InlineData(8, "Add_14;MatMul_15", 5.0)]
+    // and the float Log is rounded onto a linear grid; the STFT convolutions (97% of the MACs) stay quantized. At A8
+    // they write float (only the float Transposes and Pows read them; docs/artifact.md, "Float outputs"): 16.7 dB
+    // measured (6.2 dB when their outputs were u8, ~48 dB below their peak); the audio's own 8-bit input grid is then
+    // the limit (17.4 dB with the convolutions in float too, below). With 16-bit activations 22.6 dB (worst clip
+    // 14.8 dB), limited by the 8-bit weights of the STFT basis; docs/accuracy.md.
+    [InlineData(8, "Add_14;MatMul_15", 15.0)]
     [InlineData(16, "Add_14;MatMul_15", 20.0)]
     // The STFT convolutions (97% of the MACs) in float as well (issue 17's 25 dB bar; docs/accuracy.md). Alone, at A8,
     // they buy nothing (3.7 dB measured: the Add and the mel MatMul put the power spectrum on a linear grid). With the
@@ -94,7 +95,8 @@ public sealed class MelspectrogramQuantizedTests(ITestOutputHelper output)
             }
             int floatConvs = requested.Count(n => n.StartsWith("Conv_", StringComparison.Ordinal));
             Assert.Equal(2 - floatConvs, artifact.Layers.Count(l => l.Kind == LayerKinds.Conv));
-            if (floatConvs == 0) Assert.Contains("(no quantized kernel, or requested in FloatNodes (2); 3.0% of MACs)", warning);
+            // At A8 the STFT's Transposes move float data with their float readers (at A16 they have no kernel at all).
+            if (floatConvs == 0) Assert.Contains($"(no quantized kernel, or requested in FloatNodes (2){(activationBits == 8 ? ", or moved with their float readers (2)" : "")}; 3.0% of MACs)", warning);
             else Assert.Contains($"(no quantized kernel, or requested in FloatNodes ({requested.Count}); {(requested.Contains("MatMul_15") ? "100.0" : "97.0")}% of MACs)", warning);
         }
         // A build this far from the float model must say so, with the calibration set's figure and the layers where
