@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace QuantGen.Core.Artifact;
 
@@ -65,11 +66,13 @@ public static partial class ArtifactGeometry
                 return CheckFactors(layer, k, m);
             }
             case LayerKinds.Conv:
+                return WeightedTypes(layer, x, y) ?? CheckWindow(layer, x, y);
             case LayerKinds.MaxPool:
             case LayerKinds.AveragePool:
                 return CheckWindow(layer, x, y);
             case LayerKinds.FullyConnected:
             {
+                if (WeightedTypes(layer, x, y) is { } types) return types;
                 if (x.Shape.Count < 1 || y.Shape.Count < 1) return "input and output need a last dimension";
                 long k = x.Shape[x.Shape.Count - 1], m = y.Shape[y.Shape.Count - 1];
                 if (k < 1 || m < 1 || ElementCount(x.Shape) / k != ElementCount(y.Shape) / m) return $"input {Shape(x.Shape)} and output {Shape(y.Shape)} do not have the same rows";
@@ -105,6 +108,25 @@ public static partial class ArtifactGeometry
                 return SameSize(x, y);
         }
     }
+
+    /// <summary>
+    /// A Conv/FullyConnected reads u8 or i16 and writes the same type, or (u8 in only) f32 with its two float
+    /// <c>bounds</c> (docs/artifact.md, "Float outputs"): the kernels exist for these combinations only.
+    /// </summary>
+    private static string? WeightedTypes(ArtifactLayer layer, ArtifactTensor x, ArtifactTensor y)
+    {
+        if (x.ElementType is not (ArtifactElementType.U8 or ArtifactElementType.I16)) return $"reads {Type(x)} '{x.Name}': needs u8 or i16";
+        if (y.ElementType == ArtifactElementType.F32)
+        {
+            if (x.ElementType != ArtifactElementType.U8) return $"writes f32 from {Type(x)}: float outputs read u8";
+            if (layer.Floats.FirstOrDefault(f => f.Key == "bounds") is not { Values.Count: 2 } bounds) return "writes f32 without two float 'bounds'";
+            if (!(bounds.Values[0] <= bounds.Values[1])) return $"float bounds {bounds.Values[0]} > {bounds.Values[1]}";
+            return null;
+        }
+        return y.ElementType == x.ElementType ? null : $"reads {Type(x)} and writes {Type(y)}";
+    }
+
+    private static string Type(ArtifactTensor t) => t.ElementType.ToString().ToLowerInvariant();
 
     private static string? CheckWindow(ArtifactLayer layer, ArtifactTensor x, ArtifactTensor y)
     {

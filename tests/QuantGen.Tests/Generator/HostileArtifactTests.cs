@@ -48,6 +48,35 @@ public sealed class HostileArtifactTests
     public void AValidConvIsEmittedWithoutDiagnostics() =>
         Assert.DoesNotContain(Generate(Conv()), d => d.Severity == DiagnosticSeverity.Error);
 
+    /// <summary>A valid 5×5, 3×3 Conv writing the model's f32 output (docs/artifact.md, "Float outputs").</summary>
+    private static string FloatOutputConv() =>
+        RandomLayerArtifacts.Conv("geometry", 1, 4, 5, 5, 4, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1, leaky: false, forceNchw: false, floatOutput: true).Text;
+
+    [Fact]
+    public void AValidFloatOutputConvIsEmittedWithoutDiagnostics() =>
+        Assert.DoesNotContain(Generate(FloatOutputConv()), d => d.Severity == DiagnosticSeverity.Error);
+
+    [Theory]
+    [InlineData("floats bounds", "floats other")]
+    [InlineData("floats bounds", "floats bounds 1 0 #")]
+    [InlineData("floats bounds", "floats bounds NaN 1 #")]
+    public void AFloatOutputWithoutSaneBoundsIsRefused(string line, string with)
+    {
+        var text = FloatOutputConv();
+        int start = text.IndexOf(line, StringComparison.Ordinal);
+        Assert.True(start >= 0);
+        int end = text.IndexOf('\n', start);
+        // The replacement's trailing "#" drops the original values (a comment to the end of the line is not grammar:
+        // the whole line is rewritten instead).
+        var replaced = text[..start] + with.TrimEnd('#', ' ') + text[end..];
+        Refused("QG1040", replaced);
+    }
+
+    [Fact]
+    public void AConvReadingFloatIsRefused() =>
+        // The layer reads the model's f32 input itself instead of its quantized copy.
+        Refused("QG1040", Replace(Conv(), "layer Conv conv\nin x_q\n", "layer Conv conv\nin x\n"));
+
     [Fact]
     public void WrappingDilationIsRefused() =>
         // (3 − 1)·(2^31 − 1) + 1 wraps to −1 in 32 bits: the geometry the old generator would have trusted.
