@@ -96,6 +96,19 @@ public sealed partial class InspectPlacementTests : IDisposable
     }
 
     [Fact]
+    public void DataMovementReadOnlyByFloatLayersIsPlacedWithThem()
+    {
+        // The attention island: proj → Transpose 'qt' → the float Q·Qᵀ MatMul; proj is also read by the quantized Concat.
+        var (model, _) = QuantGen.Tests.Generator.FloatIslandTests.Island("attention");
+        var classified = NodeClassifier.Classify(model, new ShapeOptions());
+        var qt = Assert.Single(classified, c => c.NodeName == "qt");
+        Assert.Equal(NodePlacement.Float, qt.Placement);
+        Assert.Equal("Float.Transpose", qt.LayerKind);
+        Assert.StartsWith("data movement moved with its float readers", qt.Reason, StringComparison.Ordinal);
+        Assert.Equal(NodePlacement.Quantized, Assert.Single(classified, c => c.NodeName == "proj").Placement);
+    }
+
+    [Fact]
     public void UnsupportedNodesAreNamedAndTheRestLeftUnclassified()
     {
         var model = OnnxModelLoader.Load(RealModelPaths.WakeWord("hey_jarvis_v0.1"));
