@@ -22,6 +22,7 @@ internal static class LayerProfile
             "fashion_mobilenet_factorized" => new FashionMobilenetFactorized(),
             "fashion_mobilenet" => new FashionMobilenet(),
             "embedding_model" => new EmbeddingModel(),
+            "fashion_transformer" => new FashionTransformer(),
             _ => throw new ArgumentException("unknown model " + model),
         };
         var type = instance.GetType();
