@@ -33,7 +33,7 @@ public static class QuantizedOperators
     {
         var lines = new List<string> { "| ONNX operators | run as | when |", "|---|---|---|" };
         lines.AddRange(All.Select(r => $"| {string.Join(", ", r.OpTypes)} | {r.RunsAs} | {r.Conditions} |"));
-        lines.Add("| anything else | build error QG0017 naming the node | the float reference executor (`quantgen run`) still runs it |");
+        lines.Add("| anything else | float island: dequantized, computed by a float kernel, quantized again (warning QG0022 lists every such node and its share of the MACs; `FloatFallback=\"false\"` makes it an error) | the op has a float kernel (docs/artifact.md, \"Float layers\"); otherwise QG0023 naming the node, or QG0003 for an op the reference executor lacks |");
         return string.Join("\n", lines) + "\n";
     }
 }
