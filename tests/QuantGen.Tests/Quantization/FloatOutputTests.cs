@@ -54,8 +54,11 @@ public sealed class FloatOutputTests(ITestOutputHelper output)
     public void AConvReadOnlyByFloatLayersWritesFloatWithItsReluBounds()
     {
         var (model, shape) = FloatIslandTests.Island("island_middle");
-        var artifact = Quantize(model, shape).Artifact;
+        var result = Quantize(model, shape);
+        var artifact = result.Artifact;
         var conv = Producer(artifact, "conv1");
+        // The report's row says the output is float, with no grid (scale and zero point cells).
+        Assert.Contains(result.ReportMarkdown.Split('\n'), line => line.StartsWith("| conv1 |", StringComparison.Ordinal) && line.Contains("| float32 |  |", StringComparison.Ordinal));
         Assert.Equal(ArtifactElementType.F32, artifact.GetTensor(conv.Outputs[0]).ElementType);
         Assert.Equal([0f, float.MaxValue], conv.GetFloats("bounds"));
         Assert.False(conv.HasInts("clamp"));
