@@ -1,4 +1,3 @@
-using System.Linq;
 using QuantGen.Core.Artifact;
 
 namespace QuantGen.Generator
@@ -26,13 +25,10 @@ namespace QuantGen.Generator
                 FloatOutputFirstLine(layer, method, x, y, PackWeights(weights, group)), shapes, window, output));
         }
 
-        /// <summary>x, the packed weights, bias, scales (no clampHigh: a float output has none), y, then the col and acc scratch.</summary>
-        private ArgumentLine FloatOutputFirstLine(ArtifactLayer layer, string method, string x, string y, ArtifactBlob packed)
-        {
-            var constants = Constants(layer, method, packed, inRegisters: true);
-            return Line(Pos(In(x))).With(constants.Take(constants.Length - 1).ToArray())
+        /// <summary>x, the packed weights, bias and scales (Constants: no clampHigh for a float output), y, then the col and acc scratch.</summary>
+        private ArgumentLine FloatOutputFirstLine(ArtifactLayer layer, string method, string x, string y, ArtifactBlob packed) =>
+            Line(Pos(In(x))).With(Constants(layer, method, packed, inRegisters: true))
                 .With(Pos(Out(y)), Pos(new ScratchValue(ScratchBuffer.Col)), Pos(new ScratchValue(ScratchBuffer.Acc)));
-        }
 
         /// <summary>The layer's fused activation bounds, lo and hi (±float.MaxValue where it has none).</summary>
         private static Argument[] FloatBounds(ArtifactLayer layer)

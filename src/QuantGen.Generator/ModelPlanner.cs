@@ -411,8 +411,9 @@ namespace QuantGen.Generator
         /// <summary>
         /// The constants a weighted layer's kernel requantizes with, registered as data: the weights (already in the
         /// order the kernel reads them), the bias, the requantization of positive accumulators and of negative ones
-        /// (a fused LeakyRelu's slope, else the positive one again), then the per-channel upper bounds clampHigh (the
-        /// empty span without them). 8-bit kernels take float32 scales, computed here once (FixedPoint.Scale of each
+        /// (a fused LeakyRelu's slope, else the positive one again), then, for a u8 or i16 output, the per-channel upper
+        /// bounds clampHigh (the empty span without them; a float output has none, and its kernels no such parameter:
+        /// docs/artifact.md, "Float outputs"). 8-bit kernels take float32 scales, computed here once (FixedPoint.Scale of each
         /// multiplier and shift, docs/artifact.md); 16-bit kernels the fixed-point multiplier and shift.
         /// </summary>
         private Argument[] Constants(ArtifactLayer layer, string method, ArtifactBlob weights, bool inRegisters = false)
@@ -447,6 +448,7 @@ namespace QuantGen.Generator
                     ? Pos(new DataValue(DataName(method, "NegScale", ScaleBlob("negScale", layer.GetBlob("negMultiplier"), layer.GetBlob("negShift"))), DataView.Floats))
                     : scale);
             }
+            if (_tensors[layer.Outputs[0]].ElementType == ArtifactElementType.F32) return args.ToArray();
             var clampHigh = layer.Blobs.FirstOrDefault(b => b.Key == "clampHigh");
             args.Add(Pos(clampHigh is null ? new EmptyValue() : new DataValue(DataName(method, "ClampHigh", clampHigh), DataView.Ints)));
             return args.ToArray();

@@ -66,10 +66,10 @@ public static class NodeClassifier
                 result.Add(new(node.Name, node.OpType, NodePlacement.Float, null, $"{problem.Code}: {problem.Message}"));
             else if (place.Layer is { IsFloatTail: true } tail)
                 result.Add(new(node.Name, node.OpType, NodePlacement.Float, tail.Kind, $"a float {tail.Kind} layer at the output edge"));
-            else if (place.Layer is { IsFloatOp: true } moved && FloatIslands.IsMovedWithReaders(moved))
-                result.Add(new(node.Name, node.OpType, NodePlacement.Float, FloatLayers.Prefix + node.OpType, "data movement moved with its float readers: only float layers read it"));
             else if (place.Layer is { IsFloatOp: true } island)
-                result.Add(new(node.Name, node.OpType, NodePlacement.Float, FloatLayers.Prefix + node.OpType, "a float island: dequantized, computed in float, quantized again"));
+                result.Add(new(node.Name, node.OpType, NodePlacement.Float, FloatLayers.Prefix + node.OpType, FloatIslands.IsMovedWithReaders(island)
+                    ? "data movement moved with its float readers: only float layers read it"
+                    : "a float island: dequantized, computed in float, quantized again"));
             else
                 result.Add(new(node.Name, node.OpType, NodePlacement.Quantized, place.Layer?.Kind, null));
         }
