@@ -20,6 +20,9 @@ public sealed partial class QuantizeModel
     /// <summary>The KL loss's distillation temperature; empty = the default (2).</summary>
     public string FineTuneTemperature { get; set; } = "";
 
+    /// <summary>Weight of the intermediate-feature MSE beside the output loss; empty or 0 = off.</summary>
+    public string FineTuneFeatureWeight { get; set; } = "";
+
     /// <summary>Oscillation dampening's final λ; empty or 0 = off.</summary>
     public string FineTuneDampening { get; set; } = "";
 
@@ -33,6 +36,7 @@ public sealed partial class QuantizeModel
         AppendIfSet(args, "--finetune-loss ", FineTuneLoss);
         AppendIfSet(args, "--finetune-batch ", FineTuneBatch);
         AppendIfSet(args, "--finetune-temperature ", FineTuneTemperature);
+        AppendIfSet(args, "--finetune-feature-weight ", FineTuneFeatureWeight);
         AppendIfSet(args, "--finetune-dampening ", FineTuneDampening);
         AppendIfSet(args, "--finetune-freeze-threshold ", FineTuneFreezeThreshold);
     }

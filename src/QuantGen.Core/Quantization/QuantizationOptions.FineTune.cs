@@ -54,6 +54,14 @@ public sealed partial record QuantizationOptions
     /// <summary>The KL temperature the pass uses: <see cref="FineTuneTemperature"/> or the default.</summary>
     public float ResolveFineTuneTemperature() => FineTuneTemperature ?? DefaultFineTuneTemperature;
 
+    /// <summary>
+    /// Weight λ of the intermediate-feature term added to the distillation loss (0 = off): the mean squared error of
+    /// every weighted layer's output against the float model's, each relative to the float model's mean square of that
+    /// value, averaged over the layers (Training/FeatureDistillation.cs). The held-out step selection still reads the
+    /// output loss only.
+    /// </summary>
+    public float FineTuneFeatureWeight { get; init; }
+
     /// <summary>Learning-rate schedule: true = cosine decay from <see cref="FineTuneLearningRate"/> to 0 over the steps (Loshchilov and Hutter), false = constant.</summary>
     public bool FineTuneCosine { get; init; }
 
@@ -70,16 +78,18 @@ public sealed partial record QuantizationOptions
     public float FineTuneFreezeThreshold { get; init; }
 
     /// <summary>
-    /// Applies the batch size and the KL temperature as MSBuild item metadata (FineTuneBatch, FineTuneTemperature) and
-    /// CLI options (--finetune-batch, --finetune-temperature) spell them; empty = the default. Range errors are
-    /// reported by validation (QG0015); unparsable text is a QG0015 naming the knob.
+    /// Applies the batch size, the KL temperature and the feature weight as MSBuild item metadata (FineTuneBatch,
+    /// FineTuneTemperature, FineTuneFeatureWeight) and CLI options (--finetune-batch, --finetune-temperature,
+    /// --finetune-feature-weight) spell them; empty = the default. Range errors are reported by validation (QG0015);
+    /// unparsable text is a QG0015 naming the knob.
     /// </summary>
-    public QuantizationOptions WithFineTuneBatchText(string? batch, string? temperature)
+    public QuantizationOptions WithFineTuneBatchText(string? batch, string? temperature, string? featureWeight = null)
     {
         var options = this;
         if (!string.IsNullOrWhiteSpace(batch))
             options = options with { FineTuneBatch = int.TryParse(batch.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : throw Bad("FineTuneBatch", batch, "a positive integer") };
         if (!string.IsNullOrWhiteSpace(temperature)) options = options with { FineTuneTemperature = Number("FineTuneTemperature", temperature) };
+        if (!string.IsNullOrWhiteSpace(featureWeight)) options = options with { FineTuneFeatureWeight = Number("FineTuneFeatureWeight", featureWeight) };
         return options;
     }
 
@@ -94,6 +104,8 @@ public sealed partial record QuantizationOptions
             throw new ModelException(ErrorCodes.InvalidOption, "Fine-tuning: the relative learning rates of scales and weights must be in 0..10.");
         if (FineTuneTemperature is { } t && !(t >= 0.1f && t <= 100))
             throw new ModelException(ErrorCodes.InvalidOption, $"Fine-tuning: temperature {t.ToString(CultureInfo.InvariantCulture)} must be in 0.1..100.");
+        if (!(FineTuneFeatureWeight >= 0 && FineTuneFeatureWeight <= 1000))
+            throw new ModelException(ErrorCodes.InvalidOption, $"Fine-tuning: feature weight {FineTuneFeatureWeight.ToString(CultureInfo.InvariantCulture)} must be in 0..1000 (0 = off).");
         if (FineTuneKullbackLeibler == false && FineTuneTemperature is { } set)
             throw new ModelException(ErrorCodes.InvalidOption,
                 $"Fine-tuning: FineTuneTemperature={set.ToString(CultureInfo.InvariantCulture)} softens the KL loss's distributions, and FineTuneLoss=mse has none: drop one of them.");

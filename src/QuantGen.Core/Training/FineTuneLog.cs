@@ -20,7 +20,11 @@ internal sealed class FineTuneLog
 
     public required int Batch { get; init; }
 
+    /// <summary>The output loss (what the held-out samples are scored by): "KL", "KL at temperature 2" or "MSE".</summary>
     public required string LossName { get; init; }
+
+    /// <summary>The intermediate-feature term of the training loss ("1 × feature MSE (2 layers)"), or null without one.</summary>
+    public string? FeatureTerm { get; init; }
 
     public List<FineTunePoint> Points { get; } = new();
 
@@ -52,7 +56,7 @@ internal sealed class FineTuneLog
         : string.Create(CultureInfo.InvariantCulture, $"fine-tuned, held-out {LossName} {Points[0].ValidationLoss:G4} → {Points.First(p => p.Step == BestStep).ValidationLoss:G4} at step {BestStep}");
 
     private string Description() => string.Create(CultureInfo.InvariantCulture,
-        $"{Steps} steps of {Batch} samples from {TrainingSamples} training samples of {Source}; {LossName} against the float model; {ValidationSamples} held-out samples pick the kept step; {Seconds:F1} s.");
+        $"{Steps} steps of {Batch} samples from {TrainingSamples} training samples of {Source}; {LossName}{(FeatureTerm is null ? "" : " + " + FeatureTerm)} against the float model; {ValidationSamples} held-out samples pick the kept step by the {LossName} alone; {Seconds:F1} s.");
 
     public string Markdown()
     {

@@ -109,6 +109,7 @@ internal static partial class FineTuning
         (double Loss, float[] Gradient) Loss(float[] y, float[] target) => kl
             ? DistillationLoss.KullbackLeibler(y, target, classes, temperature)
             : DistillationLoss.MeanSquaredError(y, target);
+        var features = FeatureDistillation.Create(teacher, student, inputs[..training], options.FineTuneFeatureWeight, threads);
         var heldOut = inputs[training..];
         float[][]? outputs = null;
         double Validate()
@@ -130,6 +131,7 @@ internal static partial class FineTuning
             Dampening = options.FineTuneDampening,
             FreezeThreshold = options.FineTuneFreezeThreshold,
             LossName = kl ? (temperature == 1 ? "KL" : string.Create(CultureInfo.InvariantCulture, $"KL at temperature {temperature:G4}")) : "MSE",
+            FeatureTerm = features is null ? null : string.Create(CultureInfo.InvariantCulture, $"{options.FineTuneFeatureWeight:G4} × feature MSE ({features.Values.Count} layers)"),
         };
         double best = Validate();
         log.Points.Add(new FineTunePoint(0, double.NaN, best, 0));
@@ -156,7 +158,9 @@ internal static partial class FineTuning
                 picked[i] = permutation[cursor++];
             }
             var batchInputs = picked.Select(i => inputs[i]).ToArray();
-            var (loss, gradient) = student.Gradient(batchInputs, (i, y) => Loss(y, targets[picked[i]]), threads);
+            var featureTargets = features?.Targets(batchInputs, threads);
+            var (loss, gradient) = student.Gradient(batchInputs, (i, y) => Loss(y, targets[picked[i]]), threads,
+                features?.Values, features is null ? null : (i, f, y) => features.Loss(f, y, featureTargets![i][f]));
             if (!options.FineTuneLearnOffsets)
                 // β = −s·z with the zero point z fixed: the offset's gradient joins the scale's (∂β/∂s = −z).
                 foreach (var (_, slot, zero) in grids)

@@ -184,9 +184,12 @@ internal sealed partial class TrainingGraph<T>
         tape.Values[name] = y;
     }
 
-    private void Backward(State state, Tape tape, T[] dOutput, T[][] gradient, T[]?[] effective)
+    /// <summary>
+    /// One sample's backward pass. <paramref name="grads"/> holds the loss's gradients by value (the output's, and any
+    /// intermediate value's a feature loss reads) and is consumed; each value's gradient is complete when its producer is reached.
+    /// </summary>
+    private void Backward(State state, Tape tape, Dictionary<string, T[]> grads, T[][] gradient, T[]?[] effective)
     {
-        var grads = new Dictionary<string, T[]>(StringComparer.Ordinal) { [Output] = (T[])dOutput.Clone() };
         for (int i = Layers.Count - 1; i >= 0; i--)
         {
             var layer = Layers[i];

@@ -119,11 +119,33 @@ internal sealed partial class TrainingGraph<T> where T : unmanaged, IFloatingPoi
     }
 
     /// <summary>
-    /// The summed loss over the batch and its gradient with respect to every parameter. <paramref name="loss"/>
-    /// gets the sample index and its output and returns the sample's loss and ∂loss/∂output.
+    /// Each sample's values <paramref name="names"/> as the next layers read them (after fake quantization), in the
+    /// order of <paramref name="names"/> (samples in parallel; each result is independent of the thread count).
     /// </summary>
-    public (double Loss, T[][] Gradient) Gradient(IReadOnlyList<IReadOnlyDictionary<string, T[]>> batch, Func<int, T[], (double Loss, T[] Gradient)> loss, int threads)
+    public T[][][] EvaluateValues(IReadOnlyList<IReadOnlyDictionary<string, T[]>> batch, IReadOnlyList<string> names, int threads)
     {
+        var state = Prepare();
+        var values = new T[batch.Count][][];
+        Parallel.For(0, batch.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, s =>
+        {
+            var tape = Forward(state, batch[s]);
+            values[s] = names.Select(n => tape.Values[n]).ToArray();
+        });
+        return values;
+    }
+
+    /// <summary>
+    /// The summed loss over the batch and its gradient with respect to every parameter. <paramref name="loss"/>
+    /// gets the sample index and its output and returns the sample's loss and ∂loss/∂output. With
+    /// <paramref name="features"/>, <paramref name="featureLoss"/> adds a loss on intermediate values too: it gets the
+    /// sample index, the feature's index in <paramref name="features"/> and the value as the next layers read it, and
+    /// returns that term and its gradient, which enters the backward pass at the value.
+    /// </summary>
+    public (double Loss, T[][] Gradient) Gradient(IReadOnlyList<IReadOnlyDictionary<string, T[]>> batch, Func<int, T[], (double Loss, T[] Gradient)> loss, int threads,
+        IReadOnlyList<string>? features = null, Func<int, int, T[], (double Loss, T[] Gradient)>? featureLoss = null)
+    {
+        if (features is { Count: > 0 } && (featureLoss is null || features.Any(f => f == Output || !Layers.Any(l => l.Output == f))))
+            throw new ArgumentException("Feature losses need a loss function and values produced by a layer before the output.", nameof(features));
         var state = Prepare();
         int shards = (batch.Count + ShardSize - 1) / ShardSize;
         var shardGradients = new T[shards][][];
@@ -138,7 +160,14 @@ internal sealed partial class TrainingGraph<T> where T : unmanaged, IFloatingPoi
                 var tape = Forward(state, batch[s]);
                 var (value, dOutput) = loss(s, tape.Values[Output]);
                 sum += value;
-                Backward(state, tape, dOutput, gradient, effective);
+                var seeds = new Dictionary<string, T[]>(StringComparer.Ordinal) { [Output] = (T[])dOutput.Clone() };
+                for (int f = 0; f < (features?.Count ?? 0); f++)
+                {
+                    var (term, dFeature) = featureLoss!(s, f, tape.Values[features![f]]);
+                    sum += term;
+                    Accumulate(seeds, features[f], dFeature);
+                }
+                Backward(state, tape, seeds, gradient, effective);
             }
             FinishWeightGradients(effective, gradient);
             shardGradients[shard] = gradient;

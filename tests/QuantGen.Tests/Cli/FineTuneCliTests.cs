@@ -33,10 +33,10 @@ public sealed class FineTuneCliTests : IDisposable
         var command = new Command("quantize");
         var set = new QuantizeOptionSet();
         set.AddTo(command);
-        var options = set.Read(command.Parse(["--finetune-batch", " 64", "--finetune-temperature", "2.5", "--finetune-loss", "kl"]));
-        Assert.Equal((64, 2.5f, true), (options.FineTuneBatch, options.ResolveFineTuneTemperature(), options.FineTuneKullbackLeibler));
+        var options = set.Read(command.Parse(["--finetune-batch", " 64", "--finetune-temperature", "2.5", "--finetune-loss", "kl", "--finetune-feature-weight", "0.5"]));
+        Assert.Equal((64, 2.5f, true, 0.5f), (options.FineTuneBatch, options.ResolveFineTuneTemperature(), options.FineTuneKullbackLeibler, options.FineTuneFeatureWeight));
         var defaults = set.Read(command.Parse([]));
-        Assert.Equal((16, null, 2f), (defaults.FineTuneBatch, defaults.FineTuneTemperature, defaults.ResolveFineTuneTemperature()));
+        Assert.Equal((16, null, 2f, 0f), (defaults.FineTuneBatch, defaults.FineTuneTemperature, defaults.ResolveFineTuneTemperature(), defaults.FineTuneFeatureWeight));
     }
 
     [Theory]
@@ -44,6 +44,8 @@ public sealed class FineTuneCliTests : IDisposable
     [InlineData("--finetune-batch", "8.5", "FineTuneBatch: '8.5' must be a positive integer")]
     [InlineData("--finetune-temperature", "warm", "FineTuneTemperature: 'warm' must be a number")]
     [InlineData("--finetune-temperature", "0.05", "temperature 0.05 must be in 0.1..100")]
+    [InlineData("--finetune-feature-weight", "-1", "feature weight -1 must be in 0..1000")]
+    [InlineData("--finetune-feature-weight", "lots", "FineTuneFeatureWeight: 'lots' must be a number")]
     public void ABadBatchOrTemperatureIsOneQG0015Line(string option, string value, string expected)
     {
         var (code, _, err) = Quantgen("quantize", RealModels.RealModelPaths.Fashion("fashion_mlp"), "--output", Path.Combine(_dir, "m.qgart"),
@@ -94,6 +96,7 @@ public sealed class FineTuneCliTests : IDisposable
         var read = Regex.Matches(task, @"%\(_QuantGenModel\.(\w+)\)").Select(m => m.Groups[1].Value).ToArray();
         Assert.Contains("FineTuneBatch", read);
         Assert.Contains("FineTuneTemperature", read);
+        Assert.Contains("FineTuneFeatureWeight", read);
         // The model and the paths derived from it (Source, Artifact, Report, Qdq) are inputs and outputs of the target, not settings.
         foreach (var name in read.Where(n => n is not ("Identity" or "Source" or "Artifact" or "Report" or "Qdq")))
             Assert.Contains($"%(_QuantGenModel.{name})", stamp, StringComparison.Ordinal);

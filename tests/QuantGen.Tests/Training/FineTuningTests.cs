@@ -92,6 +92,33 @@ public sealed class FineTuningTests(ITestOutputHelper output)
         Assert.Contains(progress, line => line.StartsWith("fine-tuning step 20/60: loss ", StringComparison.Ordinal) && line.Contains("s/step", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// FineTuneFeatureWeight adds the feature MSE of every weighted layer before the output (fashion_cnn: the two
+    /// convs) to the training loss, and only there: the held-out loss that picks the kept step is the output loss
+    /// alone, so it starts where a run without the term starts, while the training loss carries the extra term.
+    /// </summary>
+    [Fact]
+    public void TheFeatureTermJoinsTheTrainingLossButNotTheHeldOutLoss()
+    {
+        var model = OnnxModelLoader.Load(RealModelPaths.Fashion("fashion_cnn"));
+        var options = new QuantizationOptions
+        {
+            WeightBits = 2,
+            Algorithms = QuantizationAlgorithms.Cle | QuantizationAlgorithms.FineTune,
+            MaxCalibrationSamples = 128,
+            FineTuneSteps = 20,
+            FineTuneEvaluateEvery = 10,
+        };
+        var plain = ModelQuantizer.Quantize(model, options, Calibration.Value).FineTuning!;
+        var featured = ModelQuantizer.Quantize(model, options with { FineTuneFeatureWeight = 1 }, Calibration.Value).FineTuning!;
+        Assert.Equal(("MSE", null), (plain.LossName, plain.FeatureTerm));
+        Assert.Equal(("MSE", "1 × feature MSE (2 layers)"), (featured.LossName, featured.FeatureTerm));
+        Assert.Equal(plain.Points[0].ValidationLoss, featured.Points[0].ValidationLoss);
+        // The first ten steps start from the same model: the term adds the convs' relative squared error (~0.3 each at 2 bits).
+        Assert.True(featured.Points[1].TrainingLoss > plain.Points[1].TrainingLoss + 0.1,
+            $"training loss {plain.Points[1].TrainingLoss:G4} without the term, {featured.Points[1].TrainingLoss:G4} with it");
+    }
+
     [Fact]
     public void TrainingDataReplacesTheCalibrationDataForFineTuning()
     {

@@ -61,6 +61,55 @@ public sealed class ModelGradientTests
         Assert.True(gradient.All(g => g.Any(v => v != 0)), $"{model}: a parameter array got no gradient");
     }
 
+    /// <summary>
+    /// A loss on intermediate values (FineTuneFeatureWeight's feature MSE) enters the backward pass where the value
+    /// is produced: probes on the output and on every weighted layer's output (the MobileNet-style model's residual
+    /// branches included) against finite differences of the same linear functional.
+    /// </summary>
+    [Fact]
+    public void FeatureLossGradientsMatchFiniteDifferences()
+    {
+        var (graph, layers) = Layers("fashion_mobilenet");
+        var training = new TrainingGraph<double>(graph, layers, layers[^1].Output);
+        var features = training.Layers.Where(l => l.Kind is LayerKinds.Conv or LayerKinds.FullyConnected && l.Output != training.Output).Select(l => l.Output).ToArray();
+        Assert.True(features.Length >= 10, $"only {features.Length} features");
+        var random = new Random(11);
+        var batch = new[] { 5 }.Select(i => (IReadOnlyDictionary<string, double[]>)new Dictionary<string, double[]> { ["image"] = Image(i).Select(v => v + (random.NextDouble() - 0.5) * 0.02).ToArray() }).ToArray();
+        var probe = Enumerable.Range(0, graph.ValueInfos[training.Output].ElementCount).Select(_ => random.NextDouble() * 2 - 1).ToArray();
+        var featureProbes = features.Select(f => Enumerable.Range(0, graph.ValueInfos[f].ElementCount).Select(_ => random.NextDouble() * 2 - 1).ToArray()).ToArray();
+        var (_, gradient) = training.Gradient(batch, (_, _) => (0, probe), threads: 2, features, (_, f, _) => (0, featureProbes[f]));
+        var (_, outputOnly) = training.Gradient(batch, (_, _) => (0, probe), threads: 2);
+        double Loss()
+        {
+            double sum = training.Evaluate(batch[0]).Zip(probe, (y, r) => y * r).Sum();
+            var values = training.EvaluateValues(batch, features, threads: 1)[0];
+            for (int f = 0; f < features.Length; f++) sum += values[f].Zip(featureProbes[f], (y, r) => y * r).Sum();
+            return sum;
+        }
+        const double h = 1e-6;
+        int differing = 0;
+        for (int p = 0; p < training.Parameters.Count; p++)
+        {
+            var values = training.Parameters[p];
+            int largest = Enumerable.Range(0, values.Length).MaxBy(i => Math.Abs(gradient[p][i]));
+            foreach (int i in new[] { largest, random.Next(values.Length) })
+            {
+                double saved = values[i];
+                values[i] = saved + h;
+                double up = Loss();
+                values[i] = saved - h;
+                double down = Loss();
+                values[i] = saved;
+                double numeric = (up - down) / (2 * h);
+                Assert.True(Math.Abs(numeric - gradient[p][i]) <= 1e-5 * (1e-3 + Math.Abs(numeric)),
+                    $"{training.ParameterNames[p]}[{i}]: analytic {gradient[p][i]:R}, numeric {numeric:R}");
+            }
+            if (!gradient[p].AsSpan().SequenceEqual(outputOnly[p])) differing++;
+        }
+        // Every weighted layer but the last feeds a feature, so every parameter array but the last layer's moves.
+        Assert.True(differing >= training.Parameters.Count - 2, $"{differing} of {training.Parameters.Count} arrays changed with the feature probes");
+    }
+
     [Fact]
     public void FakeQuantizedGradientsAreBitIdenticalAtOneAndTwoThreads()
     {
