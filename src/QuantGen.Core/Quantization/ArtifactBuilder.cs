@@ -184,9 +184,19 @@ internal sealed partial class ArtifactBuilder
     {
         if (layer.Factorization is { } factors)
         {
-            BuildFactorized(layer, factors, comment);
+            if (AsPlainWeights(factors) is { } plain)
+                BuildPlainWeighted(layer, plain.Weights, plain.Scales, plain.Bits, $"{comment}; W [{layer.OutputChannels}, {layer.FanIn}] {factors.Setting.Describe(layer.OutputChannels, layer.FanIn)}, stored as its plain weights");
+            else
+                BuildFactorized(layer, factors, comment);
             return;
         }
+        var q = layer.QuantizedWeights ?? throw new ModelException(ErrorCodes.InternalError, "Weights reached the artifact unquantized.", nodeName: layer.Name);
+        BuildPlainWeighted(layer, q, layer.WeightScales!, layer.WeightBits, comment);
+    }
+
+    /// <summary>A Conv/FullyConnected from grid indices <paramref name="q"/> [M, fan-in] on per-channel steps <paramref name="scales"/>.</summary>
+    private void BuildPlainWeighted(FloatLayer layer, int[] q, float[] scales, int weightBits, string comment)
+    {
         var inGrid = _grids[layer.Inputs[0]];
         // A layer read in float only writes float: its accumulators dequantized, no u8 step (ArtifactBuilder.FloatOutputs.cs).
         bool floatOutput = _floatOutputs.Contains(layer.Output);
@@ -194,10 +204,8 @@ internal sealed partial class ArtifactBuilder
         if (floatOutput) AddTensor(new ArtifactTensor(layer.Output + FloatSuffix, ArtifactElementType.F32, new(Shape(layer.Output)), 1f, 0, 0, 0));
         float outScale = outGrid?.Scale ?? 1f;
         int m = layer.OutputChannels, fanIn = layer.FanIn;
-        var scales = layer.WeightScales ?? throw new ModelException(ErrorCodes.InternalError, "Weights reached the artifact unquantized.", nodeName: layer.Name);
-        var q = layer.QuantizedWeights!;
         // Fixed weights (QDQ import, encodings) may use −128; the accumulator bound takes the largest magnitude present.
-        int weightLevel = Math.Max(WeightQuantizer.MaxLevel(layer.WeightBits), q.Length == 0 ? 0 : q.Max(v => Math.Abs(v)));
+        int weightLevel = Math.Max(WeightQuantizer.MaxLevel(weightBits), q.Length == 0 ? 0 : q.Max(v => Math.Abs(v)));
 
         var bias = new int[m];
         var multipliers = new int[m];

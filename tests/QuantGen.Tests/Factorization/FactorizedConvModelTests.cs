@@ -22,14 +22,29 @@ public sealed class FactorizedConvModelTests(ITestOutputHelper output)
     public void FashionCnnAtRatio8MatchesTheSimulatorAndKeepsTheAccuracyBar()
     {
         var result = Build("fashion_cnn", 8);
-        // conv2 (3×3, 32×144) is a FactorizedConv; the 10×1568 classifier a FactorizedFullyConnected (its rank is ≤ 10:
-        // the planner gives it low-bit weights, not a lower rank).
-        var conv = Assert.Single(result.Artifact.Layers, l => l.Kind == LayerKinds.FactorizedConv);
-        Assert.Equal([3, 3], conv.GetInts("kernel"));
-        Assert.Single(result.Artifact.Layers, l => l.Kind == LayerKinds.FactorizedFullyConnected);
+        // At ratio 8 the planner gives conv2 (3×3, 32×144) and the 10×1568 classifier (rank ≤ 10) plain low-bit weights
+        // in factorized form (B = W, A diagonal): the artifact stores them as plain layers, their integers at B's width.
+        Assert.DoesNotContain(result.Artifact.Layers, l => l.Kind is LayerKinds.FactorizedConv or LayerKinds.FactorizedFullyConnected);
+        var plain = result.Artifact.Layers.Where(l => l.Comment.Contains("stored as its plain weights", StringComparison.Ordinal)).ToList();
+        Assert.Equal([LayerKinds.Conv, LayerKinds.FullyConnected], plain.Select(l => l.Kind));
+        foreach (var layer in plain)
+            Assert.True(layer.GetBlob("weights").Values.All(v => Math.Abs(v) <= 7), $"{layer.Name}: weights beyond the 4-bit grid");
         // Measured 91.95% on these 2000 images (float 91.95%, W4 AdaRound 91.90%; docs/accuracy.md): a conv factor fitted
         // or laid out wrongly (im2col order, padding, intermediate range) falls far below.
         RunAndAssert(result, minimumAccuracy: 89.5);
+    }
+
+    [Fact]
+    public void FashionCnnAtRatio16RunsAFactorizedConvAndMatchesTheSimulator()
+    {
+        var result = Build("fashion_cnn", 16);
+        // At ratio 16 conv2 gets a real low-rank factorization (A dense): a 3×3 FactorizedConv through the generated class.
+        var conv = Assert.Single(result.Artifact.Layers, l => l.Kind == LayerKinds.FactorizedConv);
+        Assert.Equal([3, 3], conv.GetInts("kernel"));
+        Assert.True(conv.GetInts("nonzeros")[1] > 1, "A keeps one entry per row: that is a plain layer");
+        // 16× costs this model its accuracy (docs/accuracy.md), and the build says so.
+        Assert.Contains(result.Warnings, w => w.Code == "QG0019");
+        RunAndAssert(result, minimumAccuracy: 80, qualityWarning: true); // measured 82.80% on these 2000 images
     }
 
     [Fact]
@@ -39,9 +54,12 @@ public sealed class FactorizedConvModelTests(ITestOutputHelper output)
         // The expand and head 1×1 convs end in ReLU6 that cross-layer equalization turned into per-channel bounds:
         // factorized layers must carry clampHigh now, and the generated class must apply it as the simulator does.
         var factorized = result.Artifact.Layers.Where(l => l.Kind == LayerKinds.FactorizedConv).ToList();
-        Assert.True(factorized.Count >= 8, $"{factorized.Count} FactorizedConv layers");
+        Assert.True(factorized.Count >= 5, $"{factorized.Count} FactorizedConv layers");
+        // The project convs' plain settings (M < K: A diagonal) are stored as plain layers; the expand convs' (M > K: B
+        // scales the input channels) stay factorized.
+        Assert.Contains(result.Artifact.Layers, l => l.Kind == LayerKinds.Conv && l.Comment.Contains("stored as its plain weights", StringComparison.Ordinal));
         Assert.Contains(factorized, l => l.HasBlob("clampHigh"));
-        // Measured 90.30% on these 2000 images (float 91.25%, W4 AdaRound 90.70% at 8.0×; docs/accuracy.md).
+        // Measured 90.10% on these 2000 images (90.30% while the project convs ran factorized; float 91.25%, W4 AdaRound 90.70% at 8.0×).
         RunAndAssert(result, minimumAccuracy: 88.5);
     }
 
@@ -56,10 +74,10 @@ public sealed class FactorizedConvModelTests(ITestOutputHelper output)
         return ModelQuantizer.Quantize(model, options, calibration, [new ArtifactMetadata("source", $"Models/{name}.onnx")]);
     }
 
-    private void RunAndAssert(QuantizationResult result, double minimumAccuracy)
+    private void RunAndAssert(QuantizationResult result, double minimumAccuracy, bool qualityWarning = false)
     {
         var artifact = result.Artifact;
-        Assert.Empty(result.Warnings);
+        if (!qualityWarning) Assert.Empty(result.Warnings);
         var path = $"/project/obj/quantgen/{artifact.ModelName}.qgart";
         var driver = GeneratorHarness.Driver([new GeneratorHarness.InMemoryText(path, ArtifactText.Write(artifact))], GeneratedCodeTests.Options(path, "Model"));
         var (assembly, _) = GeneratorHarness.Build(GeneratorHarness.Compilation(FactorizedKernelTests.Probe), driver);
