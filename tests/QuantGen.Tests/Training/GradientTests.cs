@@ -275,19 +275,12 @@ public sealed class GradientTests
             var (loss, gradient) = graph.Gradient(batch, (_, _) => (0, probe), threads: 1);
             Assert.Equal(0, loss);
             Assert.True(gradient.Any(g => g.Any(v => v != 0)), "all gradients zero");
-            const double h = 1e-6;
             for (int p = 0; p < graph.Parameters.Count; p++)
             {
                 var values = graph.Parameters[p];
                 for (int i = 0; i < values.Length; i++)
                 {
-                    double saved = values[i];
-                    values[i] = saved + h;
-                    double up = Loss();
-                    values[i] = saved - h;
-                    double down = Loss();
-                    values[i] = saved;
-                    double numeric = (up - down) / (2 * h);
+                    double numeric = FiniteDifference.Central(values, i, Loss);
                     Assert.True(Math.Abs(numeric - gradient[p][i]) <= 1e-6 * (1 + Math.Abs(numeric)),
                         $"{graph.ParameterNames[p]}[{i}]: analytic {gradient[p][i]:R}, numeric {numeric:R}");
                 }

@@ -38,7 +38,6 @@ public sealed class ModelGradientTests
         var probe = Enumerable.Range(0, outputs).Select(_ => random.NextDouble() * 2 - 1).ToArray();
         var (_, gradient) = training.Gradient(batch, (_, _) => (0, probe), threads: 2);
         double Loss() => batch.Sum(x => training.Evaluate(x).Zip(probe, (y, r) => y * r).Sum());
-        const double h = 1e-6;
         for (int p = 0; p < training.Parameters.Count; p++)
         {
             var values = training.Parameters[p];
@@ -46,13 +45,7 @@ public sealed class ModelGradientTests
             int largest = Enumerable.Range(0, values.Length).MaxBy(i => Math.Abs(gradient[p][i]));
             foreach (int i in new[] { largest, random.Next(values.Length), random.Next(values.Length) })
             {
-                double saved = values[i];
-                values[i] = saved + h;
-                double up = Loss();
-                values[i] = saved - h;
-                double down = Loss();
-                values[i] = saved;
-                double numeric = (up - down) / (2 * h);
+                double numeric = FiniteDifference.Central(values, i, Loss);
                 Assert.True(Math.Abs(numeric - gradient[p][i]) <= 1e-5 * (1e-3 + Math.Abs(numeric)),
                     $"{model} {training.ParameterNames[p]}[{i}]: analytic {gradient[p][i]:R}, numeric {numeric:R}");
             }
@@ -86,7 +79,6 @@ public sealed class ModelGradientTests
             for (int f = 0; f < features.Length; f++) sum += values[f].Zip(featureProbes[f], (y, r) => y * r).Sum();
             return sum;
         }
-        const double h = 1e-6;
         int differing = 0;
         for (int p = 0; p < training.Parameters.Count; p++)
         {
@@ -94,13 +86,7 @@ public sealed class ModelGradientTests
             int largest = Enumerable.Range(0, values.Length).MaxBy(i => Math.Abs(gradient[p][i]));
             foreach (int i in new[] { largest, random.Next(values.Length) })
             {
-                double saved = values[i];
-                values[i] = saved + h;
-                double up = Loss();
-                values[i] = saved - h;
-                double down = Loss();
-                values[i] = saved;
-                double numeric = (up - down) / (2 * h);
+                double numeric = FiniteDifference.Central(values, i, Loss);
                 Assert.True(Math.Abs(numeric - gradient[p][i]) <= 1e-5 * (1e-3 + Math.Abs(numeric)),
                     $"{training.ParameterNames[p]}[{i}]: analytic {gradient[p][i]:R}, numeric {numeric:R}");
             }
