@@ -125,8 +125,9 @@ List<(string Initializer, int M, int K, bool Transposed)> WeightMatrices(Graph g
     var model = OnnxModelLoader.Load(source.Path!);
     var graph = model.Graph;
     var ranks = new List<string>();
-    // Report rows: "| layer | MxK | A·B, … | bytes | …": the factorized layers and the bytes each was given.
-    var rows = report.Split('\n').Where(l => l.Contains("| A·B,")).Select(l => l.Split('|').Select(c => c.Trim()).ToArray()).ToList();
+    // Report rows: "| layer | MxK | A·B, … | bytes | …" or "| plain b-bit (a plain layer …) |": every layer the planner
+    // did not keep at int8, and the bytes each was given.
+    var rows = report.Split('\n').Where(l => l.Contains("| A·B,") || l.Contains("(a plain layer")).Select(l => l.Split('|').Select(c => c.Trim()).ToArray()).ToList();
     foreach (var row in rows)
     {
         var dims = row[2].Split('×').Select(int.Parse).ToArray();

@@ -184,10 +184,7 @@ internal sealed partial class ArtifactBuilder
     {
         if (layer.Factorization is { } factors)
         {
-            if (AsPlainWeights(factors) is { } plain)
-                BuildPlainWeighted(layer, plain.Weights, plain.Scales, plain.Bits, $"{comment}; W [{layer.OutputChannels}, {layer.FanIn}] {factors.Setting.Describe(layer.OutputChannels, layer.FanIn)}, stored as its plain weights");
-            else
-                BuildFactorized(layer, factors, comment);
+            BuildFactorized(layer, factors, comment);
             return;
         }
         var q = layer.QuantizedWeights ?? throw new ModelException(ErrorCodes.InternalError, "Weights reached the artifact unquantized.", nodeName: layer.Name);

@@ -131,13 +131,17 @@ public sealed partial record QuantizationOptions
     /// <summary>
     /// The documented default pipelines. With calibration data: CLE, high-bias absorption, then AdaRound below 8
     /// bits (where rounding is what loses accuracy) or empirical bias correction at 8 bits (where AdaRound costs
-    /// build time for nothing measurable). Data-free: CLE, high-bias absorption, analytic bias correction.
+    /// build time for nothing measurable); with Compression="factorized" both. Data-free: CLE, high-bias absorption,
+    /// analytic bias correction.
     /// </summary>
     public QuantizationAlgorithms ResolveAlgorithms(bool hasCalibration)
     {
         if (Algorithms is { } chosen) return chosen;
         var common = QuantizationAlgorithms.Cle | QuantizationAlgorithms.BiasAbsorption;
         if (!hasCalibration) return common | QuantizationAlgorithms.BiasCorrection;
+        // Factorized: AdaRound for the layers the planner leaves plain at 2-4 bits, bias correction for the factors.
+        if (Compression == Factorization.WeightCompression.Factorized)
+            return common | QuantizationAlgorithms.AdaRound | QuantizationAlgorithms.BiasCorrection;
         return common | (UsesLowBits ? QuantizationAlgorithms.AdaRound : QuantizationAlgorithms.BiasCorrection);
     }
 

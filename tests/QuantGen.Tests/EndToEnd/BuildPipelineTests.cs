@@ -79,9 +79,24 @@ public sealed class BuildPipelineTests(ITestOutputHelper output)
         (code, log) = project.Build();
         Assert.Contains("quantgen: fashion_cnn:", log);
 
+        // A new quantizer under an unchanged CLI (QuantGen.Core rebuilt, the CLI kept: its reference assemblies did not
+        // change) re-runs it too. The tool is a copy in obj/, so that touching it leaves the repository's build alone.
+        var tool = project.Path("obj", "tool");
+        var cliDirectory = Path.GetDirectoryName(project.CliPath)!;
+        foreach (var file in Directory.GetFiles(cliDirectory)) project.Copy(file, Path.Combine("obj", "tool", Path.GetFileName(file)));
+        var cli = $"-p:QuantGenCliPath={Path.Combine(tool, "QuantGen.Cli.dll")}";
+        (code, log) = project.Build(cli);
+        Assert.True(code == 0, log);
+        (code, log) = project.Build(cli);
+        Assert.Contains("Skipping target \"QuantGenQuantize\"", log);
+        File.SetLastWriteTimeUtc(Path.Combine(tool, "QuantGen.Core.dll"), DateTime.UtcNow.AddSeconds(15));
+        (code, log) = project.Build(cli);
+        Assert.True(code == 0, log);
+        Assert.Contains("quantgen: fashion_cnn:", log);
+
         // Nothing the user wrote was touched; only obj/ and bin/ are new (plus the files this test made).
         Assert.Equal(userFiles.Concat(["images.npy", "logits.bin"]).Order(StringComparer.Ordinal), project.UserFiles());
-        output.WriteLine("first build, no-op build, calibration and model touches: as expected");
+        output.WriteLine("first build, no-op build, calibration, model and quantizer touches: as expected");
     }
 
     [Fact]

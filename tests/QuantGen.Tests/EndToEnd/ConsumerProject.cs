@@ -17,6 +17,7 @@ internal sealed class ConsumerProject : IDisposable
         _items = quantModelItems;
         Directory = System.IO.Directory.CreateTempSubdirectory("quantgen-e2e-").FullName;
         var src = System.IO.Path.Combine(TestPaths.RepoRoot, "src");
+        CliPath = $"{src}/QuantGen.Cli/bin/{Configuration}/net10.0/QuantGen.Cli.dll";
         File.WriteAllText(System.IO.Path.Combine(Directory, "Consumer.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <Import Project="{TestPaths.RepoRoot}/build/QuantGen.props" />
@@ -26,7 +27,7 @@ internal sealed class ConsumerProject : IDisposable
                 <Nullable>enable</Nullable>
                 <ImplicitUsings>enable</ImplicitUsings>
                 <RootNamespace>Consumer</RootNamespace>
-                <QuantGenCliPath>{src}/QuantGen.Cli/bin/{Configuration}/net10.0/QuantGen.Cli.dll</QuantGenCliPath>
+                <QuantGenCliPath>{CliPath}</QuantGenCliPath>
                 <QuantGenTaskAssembly>{src}/QuantGen.Build/bin/{Configuration}/netstandard2.0/QuantGen.Build.dll</QuantGenTaskAssembly>
                 <QuantGenUseTaskHost>true</QuantGenUseTaskHost>
               </PropertyGroup>
@@ -44,6 +45,9 @@ internal sealed class ConsumerProject : IDisposable
     }
 
     public string Directory { get; }
+
+    /// <summary>The repository's built CLI, which the project's QuantGenCliPath names.</summary>
+    public string CliPath { get; }
 
     /// <summary>Swaps the QuantModel items in the project file, as a user editing metadata would.</summary>
     public void ReplaceItem(string quantModelItems)

@@ -188,39 +188,4 @@ public sealed class FactorizationTests(ITestOutputHelper output)
                 for (int j = 0; j < n; j++) c[i * n + j] += a[i * k + p] * b[p * n + j];
         return c;
     }
-
-    /// <summary>
-    /// A factorization with one entry per row of A and a dense B is stored as plain weights (ArtifactBuilder.AsPlainWeights):
-    /// their dequantized values are the factors' product, a negative entry of A moved into the integers, an output A
-    /// never reads left at zero; B's width is kept. Other shapes are not converted.
-    /// </summary>
-    [Fact]
-    public void AFactorizationWithOneEntryPerRowOfAIsItsPlainWeights()
-    {
-        const int m = 5, k = 12;
-        var random = new Random(3);
-        var bValues = Enumerable.Range(0, m * k).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
-        var b = SparseQuantizedFactor.Project(bValues, m, k, k, 3);
-        // A selects rows of B in another order, with signs and one output that reads nothing.
-        var aValues = new float[m * m];
-        int[] column = [2, 0, 4, 1, 3];
-        float[] value = [0.5f, -1.2f, 0f, 2f, -0.3f];
-        for (int o = 0; o < m; o++) aValues[o * m + column[o]] = value[o];
-        var a = SparseQuantizedFactor.Project(aValues, m, m, 1, 4);
-        var factors = new FactorizedWeights(FactorSetting.Plain(m, k, 3), a, b, 0, false);
-        var (weights, scales, bits) = ArtifactBuilder.AsPlainWeights(factors)!.Value;
-        Assert.Equal(3, bits);
-        Assert.All(weights, q => Assert.InRange(q, -3, 3));
-        var product = factors.Product();
-        for (int o = 0; o < m; o++)
-            for (int i = 0; i < k; i++)
-                Assert.Equal(product[o * k + i], weights[o * k + i] * scales[o], 1e-6f);
-        Assert.All(weights.Skip(2 * k).Take(k), q => Assert.Equal(0, q));
-        Assert.Contains(weights.Take(k), q => q != 0);
-
-        var denseA = SparseQuantizedFactor.Project(aValues.Select(v => v + 0.1f).ToArray(), m, m, m, 4);
-        Assert.Null(ArtifactBuilder.AsPlainWeights(new FactorizedWeights(new FactorSetting(m, k, m, 4), denseA, b, 0, false)));
-        var sparseB = SparseQuantizedFactor.Project(bValues, m, k, 6, 3);
-        Assert.Null(ArtifactBuilder.AsPlainWeights(new FactorizedWeights(new FactorSetting(m, 6, 1, 3), a, sparseB, 0, false)));
-    }
 }

@@ -25,10 +25,11 @@ public sealed class FactorizedFineTuningTests(ITestOutputHelper output)
         new CalibrationSet(new Dictionary<string, Tensor> { ["image"] = Npy.Read(Path.Combine(TestPaths.RepoRoot, "tests", "models", "fashion_calibration.npy")) }));
 
     [Fact]
-    public void FashionCnnAt16xIsFineTunedAsFactorsWrittenBackExactlyAndTheSameAtOneAndTwoThreads()
+    public void FashionCnnAtRank8IsFineTunedAsFactorsWrittenBackExactlyAndTheSameAtOneAndTwoThreads()
     {
         var model = OnnxModelLoader.Load(RealModelPaths.Fashion("fashion_cnn"));
-        var fitted = new QuantizationOptions { Compression = WeightCompression.Factorized, CompressionRatio = 16, MaxCalibrationSamples = 128 };
+        // A fixed rank keeps conv2 a real low-rank FactorizedConv (the ratio search gives it plain 2-bit weights at 16×).
+        var fitted = new QuantizationOptions { Compression = WeightCompression.Factorized, FactorRank = 8, FactorBits = 4, MaxCalibrationSamples = 128 };
         var tuning = fitted with
         {
             Algorithms = QuantizationAlgorithms.Cle | QuantizationAlgorithms.BiasAbsorption | QuantizationAlgorithms.AdaRound | QuantizationAlgorithms.FineTune,
@@ -43,7 +44,7 @@ public sealed class FactorizedFineTuningTests(ITestOutputHelper output)
 
         Assert.Equal("bn-fold;cle;bias-absorption;adaround;finetune", two.Artifact.GetMetadata("algorithms"));
         var log = two.FineTuning!;
-        Assert.True(log.BestStep > 0, "fine-tuning did not lower the held-out loss of the 16x factorized CNN");
+        Assert.True(log.BestStep > 0, "fine-tuning did not lower the held-out loss of the rank-8 factorized CNN");
         output.WriteLine("held-out loss per 10 steps: " + string.Join(", ", log.Points.Select(p => p.ValidationLoss.ToString("G4", System.Globalization.CultureInfo.InvariantCulture))));
         // The factors themselves were trained: the FactorizedConv's stored B values moved.
         var before = Assert.Single(ptq.Artifact.Layers, l => l.Kind == LayerKinds.FactorizedConv);

@@ -80,39 +80,6 @@ internal sealed partial class ArtifactBuilder
         Reports.Add(new LayerReport(layer, outGrid, null));
     }
 
-    /// <summary>
-    /// A factorization whose A keeps one entry per row and whose B is dense (the planner's "plain b-bit" settings with
-    /// M ≤ K: B = W on the b-bit grid, A diagonal) is a plain layer: output o is a_o · (B·x)[c_o], so its weights are
-    /// row c_o of B on the step s_A[o]·|a_o|·s_B[c_o], the sign of a_o moved into the integers (B's grid is symmetric).
-    /// Built as one, it takes the plain kernels (its weights packed at B's width: the same bytes as B) and no int16
-    /// intermediate, so it is one rounding closer to the product the calibrated passes and fine-tuning saw. The other
-    /// plain settings (M > K: B a diagonal scaling of the inputs, A = W) scale input channels, which a plain layer
-    /// cannot, and stay factorized. Null when the layer is not of this form.
-    /// </summary>
-    internal static (int[] Weights, float[] Scales, int Bits)? AsPlainWeights(FactorizedWeights factors)
-    {
-        var (a, b) = (factors.A, factors.B);
-        if (a.NonZerosPerRow != 1 || !b.IsDense) return null;
-        int m = a.Rows, k = b.Cols;
-        var weights = new int[m * k];
-        var scales = new float[m];
-        for (int o = 0; o < m; o++)
-        {
-            int row = a.Columns[o], level = a.Levels[o];
-            float scale = (float)((double)a.Scales[o] * Math.Abs(level) * b.Scales[row]);
-            if (level == 0 || !(scale > 0) || !float.IsFinite(scale))
-            {
-                // An output A never reads: bias only, whatever the step.
-                scales[o] = 1f;
-                continue;
-            }
-            scales[o] = scale;
-            int sign = Math.Sign(level);
-            for (int i = 0; i < k; i++) weights[o * k + i] = sign * b.Levels[row * k + i];
-        }
-        return (weights, scales, b.Bits);
-    }
-
     private static ArtifactBlob ByteBlob(string key, int[] bytes) =>
         new(key, BlobType.U8, new([bytes.Length]), new(bytes), EquatableArray<float>.Empty);
 }

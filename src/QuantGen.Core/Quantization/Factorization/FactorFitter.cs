@@ -92,7 +92,7 @@ internal static class FactorFitter
     public static FactorizedWeights Fit(FactorObjective objective, FactorSetting setting, int iterations = DefaultIterations)
     {
         int m = objective.M, k = objective.K, r = setting.Rank;
-        var (initA, initB) = setting.IsPlain(m, k) ? PlainStart(objective.Weights, m, k) : TruncatedSvd(objective.Weights, m, k, r);
+        var (initA, initB) = setting.IsPlain(m, k) ? PlainStart(objective.Weights, m) : TruncatedSvd(objective.Weights, m, k, r);
         var a = SparseQuantizedFactor.Project(initA, m, r, setting.NonZerosA, setting.Bits);
         var b = SparseQuantizedFactor.Project(initB, r, k, setting.NonZerosB, setting.Bits);
         var state = Evaluate(objective, a, b);
@@ -126,20 +126,14 @@ internal static class FactorFitter
     }
 
     /// <summary>
-    /// The start of a plain setting (<see cref="FactorSetting.IsPlain"/>): the identity on the thin side and W on the
-    /// other (A = I, B = W when M ≤ K; else A = W, B = I), so the first projection is W rounded per row onto the grid.
+    /// The start of a plain setting (<see cref="FactorSetting.IsPlain"/>): A = I and B = W, so the first projection is
+    /// W rounded per row onto the grid.
     /// </summary>
-    private static (float[] A, float[] B) PlainStart(float[] w, int m, int k)
+    private static (float[] A, float[] B) PlainStart(float[] w, int m)
     {
-        if (m <= k)
-        {
-            var identity = new float[m * m];
-            for (int i = 0; i < m; i++) identity[i * m + i] = 1;
-            return (identity, (float[])w.Clone());
-        }
-        var identityB = new float[k * k];
-        for (int i = 0; i < k; i++) identityB[i * k + i] = 1;
-        return ((float[])w.Clone(), identityB);
+        var identity = new float[m * m];
+        for (int i = 0; i < m; i++) identity[i * m + i] = 1;
+        return (identity, (float[])w.Clone());
     }
 
     /// <summary>The products both steps and the loss share: B·C, H = B C Bᵀ, (W C)·Bᵀ, and tr((W − AB) C (W − AB)ᵀ).</summary>

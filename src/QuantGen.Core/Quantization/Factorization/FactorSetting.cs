@@ -13,7 +13,8 @@ internal readonly record struct FactorSetting(int Rank, int NonZerosB, int NonZe
     /// the bias, multiplier and shift per output that a plain layer stores too).
     /// </summary>
     public long Bytes(int m, int k) =>
-        PackedBytes((long)Rank * NonZerosB, Bits) + IndexBytes(Rank, k, NonZerosB)
+        IsPlain(m, k) ? PackedBytes((long)m * k, Bits)
+        : PackedBytes((long)Rank * NonZerosB, Bits) + IndexBytes(Rank, k, NonZerosB)
         + PackedBytes((long)m * NonZerosA, Bits) + IndexBytes(m, Rank, NonZerosA)
         + 8L * Rank;
 
@@ -25,20 +26,21 @@ internal readonly record struct FactorSetting(int Rank, int NonZerosB, int NonZe
     private static long IndexBytes(int rows, int cols, int nonZeros) => nonZeros == cols ? 0 : (long)rows * nonZeros * IndexWidth(cols);
 
     /// <summary>
-    /// A plain layer in factorized form: rank min(M, K) with one entry per row in the factor on the thin side, which
-    /// is then a scaled permutation (the fit starts it at the identity), so the other factor is W itself on the
-    /// b-bit grid. It gives a layer whose rank cannot be cut (a 10-output classifier) 2- to 4-bit weights.
+    /// A plain layer in factorized form: rank M, B = W itself on the b-bit grid and A one entry per row, a scaled
+    /// permutation (the fit starts it at the identity). It gives a layer whose rank cannot be cut (a 10-output
+    /// classifier) 2- to 4-bit weights. Chosen, it is not kept as factors: the planner makes the layer a plain one at b
+    /// bits, which the calibrated passes quantize as any (AdaRound's rounding instead of the fit's), so its bytes are W's
+    /// packed at b bits. The transposed form for M &gt; K (A = W, B a diagonal scaling of the input channels) was dropped:
+    /// no plain kernel can scale input channels, and as factors it ran 5-6 times slower (docs/benchmarks.md).
     /// </summary>
-    public bool IsPlain(int m, int k) =>
-        m <= k ? Rank == m && NonZerosA == 1 : Rank == k && NonZerosB == 1;
+    public bool IsPlain(int m, int k) => Rank == m && NonZerosA == 1 && NonZerosB == k;
 
     /// <summary>The plain setting of an [M, K] layer at <paramref name="bits"/> bits.</summary>
-    public static FactorSetting Plain(int m, int k, int bits) =>
-        m <= k ? new FactorSetting(m, k, 1, bits) : new FactorSetting(k, 1, k, bits);
+    public static FactorSetting Plain(int m, int k, int bits) => new(m, k, 1, bits);
 
-    /// <summary>"rank 32, B 50% kept, A dense, 4-bit", or "plain 3-bit (B = W, A diagonal)".</summary>
+    /// <summary>"rank 32, B 50% kept, A dense, 4-bit", or "plain 3-bit".</summary>
     public string Describe(int m, int k) =>
-        IsPlain(m, k) ? $"plain {Bits}-bit ({(m <= k ? "B = W, A diagonal" : "A = W, B diagonal")})"
+        IsPlain(m, k) ? $"plain {Bits}-bit"
         : $"rank {Rank}, B {Percent(NonZerosB, k)}, A {Percent(NonZerosA, Rank)}, {Bits}-bit";
 
     private static string Percent(int nonZeros, int cols) => nonZeros == cols ? "dense" : $"{100.0 * nonZeros / cols:F0}% kept";

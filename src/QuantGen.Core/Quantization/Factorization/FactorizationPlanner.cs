@@ -88,7 +88,13 @@ internal static class FactorizationPlanner
                 if (factorized is not null && factorized.Bytes < choices[i].PlainBytes) choices[i] = factorized;
             }
 
-        foreach (var choice in choices) choice.Layer.Factorization = choice.Factors;
+        foreach (var choice in choices)
+        {
+            // A plain b-bit choice is a plain layer at b bits: the calibrated passes quantize it as any layer of that
+            // width (MSE ranges, AdaRound, bias correction), where its fit only rounded to nearest.
+            if (choice.Factors is { } factors && factors.Setting.IsPlain(choice.M, choice.K)) choice.Layer.WeightBits = factors.Setting.Bits;
+            else choice.Layer.Factorization = choice.Factors;
+        }
         return new FactorizationPlan(choices, options.CompressionRatio, calibration is not null, candidates.Count, clock.Elapsed);
     }
 

@@ -26,14 +26,16 @@ internal static class FactorizationReport
         md.Append(CultureInfo.InvariantCulture,
             $"Compression=\"factorized\", {(plan.TargetRatio is { } t ? $"CompressionRatio {t:G4}" : "explicit rank")}; factors fitted on the {(plan.DataAware ? "layer's output error over the calibration inputs (data-aware)" : "weight error (no calibration data)")}; ");
         md.Append(CultureInfo.InvariantCulture, $"{plan.Candidates} settings fitted in {plan.Elapsed.TotalSeconds:F1} s.\n");
-        md.Append("Bytes: both factors' bit-packed values and column indices plus B's per-row int32 multiplier and shift; a plain layer's int8 weights. ")
+        md.Append("Bytes: both factors' bit-packed values and column indices plus B's per-row int32 multiplier and shift; a plain layer's weights packed at its width. ")
           .Append("The per-output bias, multiplier and shift every layer stores are not counted. Fit SQNR is −10·log10 of the fitted relative error ")
           .Append("(output error on the calibration inputs, or weight error); output SQNR is the layer's output in the quantized model, as in the table above.\n\n");
         md.Append("| layer | W | stored as | bytes | plain int8 bytes | fit SQNR dB | weight SQNR dB | output SQNR dB |\n|---|---|---|---|---|---|---|---|\n");
         foreach (var c in plan.Choices)
         {
             var log = logs.GetValueOrDefault(c.Layer);
-            var how = c.Factors is null ? "plain int8 grid" : "A·B, " + c.Factors.Setting.Describe(c.M, c.K);
+            var how = c.Factors is null ? "plain int8 grid"
+                : c.Factors.Setting.IsPlain(c.M, c.K) ? c.Factors.Setting.Describe(c.M, c.K) + " (a plain layer at that width: AdaRound, packed)"
+                : "A·B, " + c.Factors.Setting.Describe(c.M, c.K);
             md.Append(CultureInfo.InvariantCulture,
                 $"| {c.Layer.Name} | {c.M}×{c.K} | {how} | {c.Bytes} | {c.PlainBytes} | {Db(c.RelativeError)} | {Decibels(log?.WeightSqnrFinal)} | {Decibels(log?.OutputSqnrFinal)} |\n");
         }
