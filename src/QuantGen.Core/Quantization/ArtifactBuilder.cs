@@ -187,13 +187,15 @@ internal sealed partial class ArtifactBuilder
             BuildFactorized(layer, factors, comment);
             return;
         }
-        var q = layer.QuantizedWeights ?? throw new ModelException(ErrorCodes.InternalError, "Weights reached the artifact unquantized.", nodeName: layer.Name);
-        BuildPlainWeighted(layer, q, layer.WeightScales!, layer.WeightBits, comment);
+        BuildPlainWeighted(layer, comment);
     }
 
-    /// <summary>A Conv/FullyConnected from grid indices <paramref name="q"/> [M, fan-in] on per-channel steps <paramref name="scales"/>.</summary>
-    private void BuildPlainWeighted(FloatLayer layer, int[] q, float[] scales, int weightBits, string comment)
+    /// <summary>A Conv/FullyConnected from the layer's grid indices [M, fan-in] on its per-channel steps, at its weight width.</summary>
+    private void BuildPlainWeighted(FloatLayer layer, string comment)
     {
+        var q = layer.QuantizedWeights ?? throw new ModelException(ErrorCodes.InternalError, "Weights reached the artifact unquantized.", nodeName: layer.Name);
+        var scales = layer.WeightScales!;
+        int weightBits = layer.WeightBits;
         var inGrid = _grids[layer.Inputs[0]];
         // A layer read in float only writes float: its accumulators dequantized, no u8 step (ArtifactBuilder.FloatOutputs.cs).
         bool floatOutput = _floatOutputs.Contains(layer.Output);
