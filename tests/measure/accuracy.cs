@@ -144,6 +144,12 @@ var configs = new (string Name, QuantizationOptions Options, bool Calibrated)[]
     // HAWQ-V2 mixed precision (issue 21) at the weight bits of uniform W4 / W3: widths from {2, 3, 4, 8}, then AdaRound.
     ("mixed at W4 size (AverageWeightBits=4)", new() { AverageWeightBits = 4 }, true),
     ("mixed at W3 size (AverageWeightBits=3)", new() { AverageWeightBits = 3 }, true),
+    // Session 13: W2A8 with the first conv at 8 bits (FirstLayerWeightBits; docs/accuracy.md, "Session 13").
+    ("W2A8 first layer 8-bit AdaRound", new() { WeightBits = 2, FirstLayerWeightBits = 8 }, true),
+    ("W2A8 first layer 8-bit + finetune 8k 600x32 cosine", new() { WeightBits = 2, FirstLayerWeightBits = 8, Algorithms = adaFine, TrainingData = training, FineTuneSteps = 600, FineTuneBatch = 32, FineTuneCosine = true }, true),
+    ("W2A8 first layer 8-bit + finetune 8k KL T2 600x32 cosine", new() { WeightBits = 2, FirstLayerWeightBits = 8, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 2, FineTuneSteps = 600, FineTuneBatch = 32, FineTuneCosine = true }, true),
+    ("W2A8 first layer 8-bit + finetune 8k KL T2 1500x32 cosine", new() { WeightBits = 2, FirstLayerWeightBits = 8, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 2, FineTuneSteps = 1500, FineTuneBatch = 32, FineTuneCosine = true }, true),
+    ("W2A8 first layer 8-bit + finetune 60k KL T2 2000x32 cosine", new() { WeightBits = 2, FirstLayerWeightBits = 8, Algorithms = adaFine, TrainingData = training60k, MaxTrainingSamples = 60000, FineTuneKullbackLeibler = true, FineTuneTemperature = 2, FineTuneSteps = 2000, FineTuneBatch = 32, FineTuneCosine = true }, true),
 };
 if (onlyConfigs.Count > 0) configs = configs.Where(c => onlyConfigs.Contains(c.Name)).ToArray();
 

@@ -12,6 +12,13 @@ internal static class FashionMnist
     /// <summary>The 10k test images, [N·784] float, and their labels.</summary>
     public static (float[] Images, byte[] Labels) TestSet => Test.Value;
 
+    /// <summary>The first <paramref name="count"/> training images, [count·784] float, without labels (fine-tuning is label-free).</summary>
+    public static float[] TrainingImages(int count)
+    {
+        var bytes = ReadIdx(Path.Combine(TestPaths.FashionMnist, "train-images-idx3-ubyte.gz"), 2051, 16);
+        return Array.ConvertAll(bytes[..(count * Pixels)], b => b / 255f);
+    }
+
     private static (float[], byte[]) Load(string prefix)
     {
         var images = ReadIdx(Path.Combine(TestPaths.FashionMnist, $"{prefix}-images-idx3-ubyte.gz"), 2051, 16);
