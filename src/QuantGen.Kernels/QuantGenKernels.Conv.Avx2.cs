@@ -15,8 +15,9 @@ namespace QuantGen.Generated
         /// one of two exact forms (DotForm decides from the layer's weights; PairsFit, SignSplit), or, with AVX-512BW, in
         /// 512-bit vectors (ConvPairsBlockAvx512 where pairs fit, else ConvBlockAvx512's int16 vpmaddwd). False, with
         /// nothing written, if (without AVX-512BW) a weight is −128 (neither AVX2 form is exact then: the gather path's
-        /// vpmaddwd takes the layer) or the scratch cannot hold the plane. Packed weights: each channel block's unpacked once per call onto the stack
-        /// (UnpackChannels), else read in registers.
+        /// vpmaddwd takes the layer) or the scratch cannot hold the plane (and, for ConvBlockAvx512, its int16 copy).
+        /// Packed weights: each channel block's unpacked once per call onto the stack (UnpackChannels), else read in
+        /// registers.
         /// </summary>
         private static bool ConvRowsAvx2<TWeights>(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
@@ -42,6 +43,12 @@ namespace QuantGen.Generated
             int steps = kh * row / 4;
             bool unpack = default(TWeights).Shift != 0 && steps * 64 <= UnpackedBlockBytes;
             global::System.Span<sbyte> unpacked = unpack ? stackalloc sbyte[steps * 64] : default;
+            // ConvBlockAvx512 (AVX-512BW, weights whose pairs may saturate vpmaddubsw) multiplies int16 activations: an
+            // int16 copy of the plane (in place: of the image), widened once per image after the byte plane in the
+            // scratch, gives each position's quadruplet in one vpbroadcastq where the bytes took three instructions.
+            bool widen = avx512 && !unpack && form != 2;
+            int bytePlane = inPlace ? 0 : (ph * pitch + 4 + 63) & ~63, wideLength = inPlace ? image : ph * pitch + 4;
+            if (widen && plane.Length < bytePlane + 2 * wideLength) return false;
             for (int b = 0; b < n; b++)
             {
                 global::System.ReadOnlySpan<byte> source = x.Slice(b * image, image);
@@ -49,6 +56,12 @@ namespace QuantGen.Generated
                 {
                     FillPlane(source, plane, c, h, width, ph, pw, padTop, padLeft, (byte)zx);
                     source = plane;
+                }
+                global::System.Span<short> wide = default;
+                if (widen)
+                {
+                    wide = global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, short>(plane.Slice(bytePlane, 2 * wideLength));
+                    WidenBytes(source.Slice(0, wideLength), wide);
                 }
                 var output = y.Slice(b * outputs, outputs);
                 // This part's share of the channel blocks (16 channels each, the last may be 8).
@@ -64,7 +77,7 @@ namespace QuantGen.Generated
                     else if (avx512 && form == 2)
                         ConvPairsBlockAvx512<TWeights>(source, w, bias, scale, negScale, high, output, fields, pooled, o, m, o, m, zy, lo, hi);
                     else if (avx512)
-                        ConvBlockAvx512<TWeights>(source, w, bias, scale, negScale, high, output, fields, pooled, o, m, o, m, zy, lo, hi);
+                        ConvBlockAvx512<TWeights>(wide, w, bias, scale, negScale, high, output, fields, pooled, o, m, o, m, zy, lo, hi);
                     else if (unpack)
                     {
                         UnpackChannels<TWeights>(w, unpacked, steps, o, channels, m);

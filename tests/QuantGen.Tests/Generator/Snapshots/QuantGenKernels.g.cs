@@ -1870,7 +1870,7 @@ namespace QuantGen.Generated
         /// one of two exact forms (DotForm decides from the layer's weights; PairsFit, SignSplit), or, with AVX-512BW, in
         /// 512-bit vectors (ConvPairsBlockAvx512 where pairs fit, else ConvBlockAvx512's int16 vpmaddwd). False, with
         /// nothing written, if (without AVX-512BW) a weight is −128 (neither AVX2 form is exact then: the gather path's
-        /// vpmaddwd takes the layer) or the scratch cannot hold the plane. Packed weights: each channel block's unpacked once per call onto the stack
+        /// vpmaddwd takes the layer) or the scratch cannot hold the plane (with AVX-512BW's int16 blocks, and its int16 copy). Packed weights: each channel block's unpacked once per call onto the stack
         /// (UnpackChannels), else read in registers.
         /// </summary>
         private static bool ConvRowsAvx2<TWeights>(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
@@ -1897,6 +1897,12 @@ namespace QuantGen.Generated
             int steps = kh * row / 4;
             bool unpack = default(TWeights).Shift != 0 && steps * 64 <= UnpackedBlockBytes;
             global::System.Span<sbyte> unpacked = unpack ? stackalloc sbyte[steps * 64] : default;
+            // ConvBlockAvx512 (AVX-512BW, weights whose pairs may saturate vpmaddubsw) multiplies int16 activations: an
+            // int16 copy of the plane (in place: of the image), widened once per image after the byte plane in the
+            // scratch, gives each position's quadruplet in one vpbroadcastq where the bytes took three instructions.
+            bool widen = avx512 && !unpack && form != 2;
+            int bytePlane = inPlace ? 0 : (ph * pitch + 4 + 63) & ~63, wideLength = inPlace ? image : ph * pitch + 4;
+            if (widen && plane.Length < bytePlane + 2 * wideLength) return false;
             for (int b = 0; b < n; b++)
             {
                 global::System.ReadOnlySpan<byte> source = x.Slice(b * image, image);
@@ -1904,6 +1910,12 @@ namespace QuantGen.Generated
                 {
                     FillPlane(source, plane, c, h, width, ph, pw, padTop, padLeft, (byte)zx);
                     source = plane;
+                }
+                global::System.Span<short> wide = default;
+                if (widen)
+                {
+                    wide = global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, short>(plane.Slice(bytePlane, 2 * wideLength));
+                    WidenBytes(source.Slice(0, wideLength), wide);
                 }
                 var output = y.Slice(b * outputs, outputs);
                 // This part's share of the channel blocks (16 channels each, the last may be 8).
@@ -1919,7 +1931,7 @@ namespace QuantGen.Generated
                     else if (avx512 && form == 2)
                         ConvPairsBlockAvx512<TWeights>(source, w, bias, scale, negScale, high, output, fields, pooled, o, m, o, m, zy, lo, hi);
                     else if (avx512)
-                        ConvBlockAvx512<TWeights>(source, w, bias, scale, negScale, high, output, fields, pooled, o, m, o, m, zy, lo, hi);
+                        ConvBlockAvx512<TWeights>(wide, w, bias, scale, negScale, high, output, fields, pooled, o, m, o, m, zy, lo, hi);
                     else if (unpack)
                     {
                         UnpackChannels<TWeights>(w, unpacked, steps, o, channels, m);
@@ -2252,31 +2264,31 @@ namespace QuantGen.Generated
 #if QUANTGEN_INTRINSICS
         /// <summary>
         /// One channel block of ConvRowsAvx2 (o..o+16, or the last 8) with AVX-512BW: each k-step's 32 weights of 8
-        /// channels are sign-extended to int16 (vpmovsxbw), each position's four activations zero-extended and broadcast
-        /// as one 64-bit lane, and one vpmaddwd sums two products per int32 lane: lane 2j holds channel j's k0·x0 + k1·x1,
-        /// lane 2j + 1 its k2·x2 + k3·x3, added once per position block (vpermt2d). Exact for every weight, −128
+        /// channels are sign-extended to int16 (vpmovsxbw), each position's four activations, read from the int16 copy
+        /// of the plane (WidenBytes), broadcast as one 64-bit lane, and one vpmaddwd sums two products per int32 lane:
+        /// lane 2j holds channel j's k0·x0 + k1·x1, lane 2j + 1 its k2·x2 + k3·x3, added once per position block (vpermt2d). Exact for every weight, −128
         /// included (|x·w| ≤ 255 · 128 in int16 operands, a pair's sum in int32), so no form is chosen and no weight
         /// scanned; 32 MACs per vpmaddwd and vpaddd pair against the 32 per four instructions of AVX2's SignSplit.
         /// Weights as in ConvBlockAvx2 (wo, wm); pooled as there (ChannelBlock512.Store).
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void ConvBlockAvx512<TWeights>(global::System.ReadOnlySpan<byte> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+        private static void ConvBlockAvx512<TWeights>(global::System.ReadOnlySpan<short> source, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high, global::System.Span<byte> y,
             FieldCursor fields, bool pooled, int o, int m, int wo, int wm, int zy, int lo, int hi)
             where TWeights : struct, IWeightBlocks
         {
             var channels = new ChannelBlock512(bias, scale, negScale, high, o, m, zy, lo, hi);
             bool wide = channels.Wide;
-            ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(source);
+            ref short plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(source);
             ref sbyte weights = ref Skip<TWeights>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w), 4 * wo);
             int kh = fields.Kh, row = fields.Row, runStride = fields.RunStride, step = 4 * wm;
             for (int block = 0; block < fields.Blocks; block++)
             {
                 int count = fields.Take(out int f0, out int f1, out int f2, out int f3);
-                ref byte r0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f0);
-                ref byte r1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f1);
-                ref byte r2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f2);
-                ref byte r3 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f3);
+                ref short r0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f0);
+                ref short r1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f1);
+                ref short r2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f2);
+                ref short r3 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, f3);
                 // a<position><half>: half 0 holds channels 0-7 (two lanes each), half 1 channels 8-15 (unused for 8).
                 var a00 = global::System.Runtime.Intrinsics.Vector512<int>.Zero; var a01 = a00; var a10 = a00; var a11 = a00;
                 var a20 = a00; var a21 = a00; var a30 = a00; var a31 = a00;
@@ -2467,13 +2479,32 @@ namespace QuantGen.Generated
         private static global::System.Runtime.Intrinsics.Vector512<short> Widen(global::System.Runtime.Intrinsics.Vector256<sbyte> weights) =>
             global::System.Runtime.Intrinsics.X86.Avx512BW.ConvertToVector512Int16(weights);
 
-        /// <summary>x[k4..k4+4] zero-extended to four int16 in every 64-bit lane (vpmovzxbw, vpbroadcastq).</summary>
+        /// <summary>The four int16 activations at x[k4..k4+4] in every 64-bit lane (one vpbroadcastq from memory).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector512<short> WidenedQuadruplet(ref short x, int k4) =>
+            global::System.Runtime.Intrinsics.Vector512.AsInt16(global::System.Runtime.Intrinsics.Vector512.Create(
+                global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<long>(ref global::System.Runtime.CompilerServices.Unsafe.As<short, byte>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, k4)))));
+
+        /// <summary>x[k4..k4+4] zero-extended to four int16 in every 64-bit lane (vpmovzxbw, vpbroadcastq): DotPackedAvx512's, once per k-step for 32 channels.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         private static global::System.Runtime.Intrinsics.Vector512<short> WidenedQuadruplet(ref byte x, int k4) =>
             global::System.Runtime.Intrinsics.Vector512.AsInt16(global::System.Runtime.Intrinsics.X86.Avx512F.BroadcastScalarToVector512(
                 global::System.Runtime.Intrinsics.Vector128.AsUInt64(global::System.Runtime.Intrinsics.X86.Sse41.ConvertToVector128Int16(
                     global::System.Runtime.Intrinsics.Vector128.AsByte(global::System.Runtime.Intrinsics.Vector128.CreateScalarUnsafe(
                         global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<int>(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, k4))))))));
+
+        /// <summary>Zero-extends <paramref name="source"/> into <paramref name="target"/> (vpmovzxbw, 32 bytes a step).</summary>
+        private static void WidenBytes(global::System.ReadOnlySpan<byte> source, global::System.Span<short> target)
+        {
+            if (target.Length < source.Length) throw new global::System.ArgumentException("The buffers do not hold the tensors.");
+            ref byte from = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(source);
+            ref short to = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(target);
+            int i = 0;
+            for (; i + 32 <= source.Length; i += 32)
+                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(
+                    global::System.Runtime.Intrinsics.X86.Avx512BW.ConvertToVector512Int16(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref from, (nuint)i)), ref to, (nuint)i);
+            for (; i < source.Length; i++) global::System.Runtime.CompilerServices.Unsafe.Add(ref to, i) = global::System.Runtime.CompilerServices.Unsafe.Add(ref from, i);
+        }
 
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         private static global::System.Runtime.Intrinsics.Vector512<int> MultiplyAdd(global::System.Runtime.Intrinsics.Vector512<int> acc,
