@@ -15,7 +15,8 @@ namespace QuantGen.Tests.Quantization;
 /// Post-training quantization of the project's Fashion-MNIST models, executed by the bit-exact integer simulator,
 /// against the float model on the first test images: the bars of the PTQ issue. The full 10k-image table with
 /// every configuration is docs/accuracy.md (tests/measure/accuracy.cs); these tests check the bars on a subset
-/// so the suite stays fast, with the same calibration set (512 training images).
+/// so the suite stays fast, with the same calibration set (512 training images). One fine-tuning bar (issue 20) is
+/// here too: the same measure, one pass more.
 /// </summary>
 public sealed class QuantizedAccuracyTests(ITestOutputHelper output)
 {
@@ -119,6 +120,32 @@ public sealed class QuantizedAccuracyTests(ITestOutputHelper output)
     {
         var r = Evaluate(name, new QuantizationOptions { WeightBits = 4, ActivationBits = 16 }, calibrated: true);
         Assert.True(r.Drop <= 1.0, $"{name}: W4A16 AdaRound loses {r.Drop:F2} points");
+    }
+
+    /// <summary>
+    /// Issue 20's W2A8 target on the CNN with its first conv at 8 bits (144 weights: 108 bytes more than all-2-bit, a
+    /// mean of 2.04 bits): AdaRound alone is 1.4 points below float here, and 1500 steps of 32 distilled from the float
+    /// model on 8192 unlabeled training images (labels never read) bring it to 0.4 below (−0.64 on the 10k;
+    /// docs/accuracy.md, "Session 13": the 2-bit first layer is what holds the all-2-bit model at −1.5 to −2 points).
+    /// </summary>
+    [Fact]
+    public void W2A8CnnWithAn8BitFirstLayerFineTunesToWithinAPointOfFloat()
+    {
+        var training = new CalibrationSet(new Dictionary<string, Tensor> { ["image"] = Tensor.FromArray([8192, 1, 28, 28], FashionMnist.TrainingImages(8192)) });
+        var widths = new QuantizationOptions { WeightBits = 2, FirstLayerWeightBits = 8 };
+        var adaRound = Evaluate("fashion_cnn", widths, calibrated: true);
+        var tuned = Evaluate("fashion_cnn", widths with
+        {
+            Algorithms = QuantizationAlgorithms.Cle | QuantizationAlgorithms.BiasAbsorption | QuantizationAlgorithms.AdaRound | QuantizationAlgorithms.FineTune,
+            TrainingData = training,
+            FineTuneKullbackLeibler = true,
+            FineTuneTemperature = 2,
+            FineTuneSteps = 1500,
+            FineTuneBatch = 32,
+            FineTuneCosine = true,
+        }, calibrated: true);
+        Assert.True(tuned.Accuracy > adaRound.Accuracy, $"fine-tuning did not help: {adaRound.Accuracy:F2}% → {tuned.Accuracy:F2}%");
+        Assert.True(tuned.Drop <= 1.0, $"fine-tuned W2A8 (first layer 8-bit) loses {tuned.Drop:F2} points");
     }
 
     private (double Accuracy, double Drop, double Agreement, double SqnrDb) Evaluate(string name, QuantizationOptions options, bool calibrated)
