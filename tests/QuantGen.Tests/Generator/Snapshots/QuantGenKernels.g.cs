@@ -1870,8 +1870,9 @@ namespace QuantGen.Generated
         /// one of two exact forms (DotForm decides from the layer's weights; PairsFit, SignSplit), or, with AVX-512BW, in
         /// 512-bit vectors (ConvPairsBlockAvx512 where pairs fit, else ConvBlockAvx512's int16 vpmaddwd). False, with
         /// nothing written, if (without AVX-512BW) a weight is −128 (neither AVX2 form is exact then: the gather path's
-        /// vpmaddwd takes the layer) or the scratch cannot hold the plane (with AVX-512BW's int16 blocks, and its int16 copy). Packed weights: each channel block's unpacked once per call onto the stack
-        /// (UnpackChannels), else read in registers.
+        /// vpmaddwd takes the layer) or the scratch cannot hold the plane (and, for ConvBlockAvx512, its int16 copy).
+        /// Packed weights: each channel block's unpacked once per call onto the stack (UnpackChannels), else read in
+        /// registers.
         /// </summary>
         private static bool ConvRowsAvx2<TWeights>(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
             global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
