@@ -180,13 +180,14 @@ namespace QuantGen.Generator
                 {
                     // Group 1 without horizontal dilation may read its kernel rows from a padded copy of the input
                     // (ConvRowsAvxVnni): the rows and columns the output reaches, plus 4 bytes for a row's padding;
-                    // with AVX-512BW and 8-bit weights (ConvRowsAvx2), then an int16 copy of that plane, or of the
-                    // whole input for a 1×1 layer read in place, from the next 64-byte boundary.
+                    // with AVX-512BW and weights stored in bytes (ConvRowsAvx2's int16 blocks; packed weights never
+                    // take them), then an int16 copy of that plane, or of the whole input for a 1×1 layer read in
+                    // place, from the next 64-byte boundary.
                     var output = _tensors[layer.Outputs[0]].Shape;
                     int[] strides = layer.GetInts("strides"), dilations = layer.GetInts("dilations");
                     int planeRows = (output[2] - 1) * strides[0] + (kernel[0] - 1) * dilations[0] + 1, planeColumns = (output[3] - 1) * strides[1] + kernel[1];
                     int plane = planeRows * planeColumns * input[1] + 4, image = input[1] * input[2] * input[3];
-                    col = Math.Max(col, ((plane + 63) & ~63) + 2 * Math.Max(plane, image));
+                    col = Math.Max(col, StorageBits(weights) == 8 ? ((plane + 63) & ~63) + 2 * Math.Max(plane, image) : plane);
                 }
                 acc = Math.Max(acc, positions * ((m / group + 7) & ~7));
             }

@@ -14,9 +14,10 @@ namespace QuantGen.Generated
         /// One channel block of ConvRowsAvx2 (o..o+16, or the last 8) with AVX-512BW: each k-step's 32 weights of 8
         /// channels are sign-extended to int16 (vpmovsxbw), each position's four activations, read from the int16 copy
         /// of the plane (WidenBytes), broadcast as one 64-bit lane, and one vpmaddwd sums two products per int32 lane:
-        /// lane 2j holds channel j's k0·x0 + k1·x1, lane 2j + 1 its k2·x2 + k3·x3, added once per position block (vpermt2d). Exact for every weight, −128
-        /// included (|x·w| ≤ 255 · 128 in int16 operands, a pair's sum in int32), so no form is chosen and no weight
-        /// scanned; 32 MACs per vpmaddwd and vpaddd pair against the 32 per four instructions of AVX2's SignSplit.
+        /// lane 2j holds channel j's k0·x0 + k1·x1, lane 2j + 1 its k2·x2 + k3·x3, added once per position block
+        /// (vpermt2d). Exact for every weight, −128 included (|x·w| ≤ 255 · 128 in int16 operands, a pair's sum in
+        /// int32), so no form is chosen and no weight scanned; 32 MACs per vpmaddwd and vpaddd pair against the 32 per
+        /// four instructions of AVX2's SignSplit.
         /// Weights as in ConvBlockAvx2 (wo, wm); pooled as there (ChannelBlock512.Store).
         /// </summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
