@@ -123,32 +123,56 @@ public sealed class QuantizedAccuracyTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Issue 20's W2A8 target on the CNN with its first conv at 8 bits (144 weights: 108 bytes more than all-2-bit, a
-    /// mean of 2.04 bits): AdaRound alone is 1.4 points below float here, and 1500 steps of 32 distilled from the float
-    /// model on 8192 unlabeled training images (labels never read) bring it to 0.4 below (−0.64 on the 10k;
-    /// docs/accuracy.md, "Session 13": the 2-bit first layer is what holds the all-2-bit model at −1.5 to −2 points).
+    /// Issue 20's W2A8 target on the CNN (≤ 1 point), every layer's weights ternary: AdaRound alone is 1.2 points below
+    /// float here; 2000 steps of 32 distilled from the float model on the 60000 unlabeled training images (labels never
+    /// read), with iterative freezing of oscillating weights, bring it to 0.45 below (−0.88 on the 10k; without freezing
+    /// −1.5 to −2: docs/accuracy.md, "Session 14").
     /// </summary>
     [Fact]
-    public void W2A8CnnWithAn8BitFirstLayerFineTunesToWithinAPointOfFloat()
+    public void AllTwoBitCnnFineTunedWithFreezingIsWithinAPointOfFloat()
     {
-        var training = new CalibrationSet(new Dictionary<string, Tensor> { ["image"] = Tensor.FromArray([8192, 1, 28, 28], FashionMnist.TrainingImages(8192)) });
-        var widths = new QuantizationOptions { WeightBits = 2, FirstLayerWeightBits = 8 };
-        var adaRound = Evaluate("fashion_cnn", widths, calibrated: true);
-        var tuned = Evaluate("fashion_cnn", widths with
+        var ptq = Evaluate("fashion_cnn", TwoBitCnn, calibrated: true);
+        var training = new CalibrationSet(new Dictionary<string, Tensor> { ["image"] = Tensor.FromArray([60000, 1, 28, 28], FashionMnist.TrainingImages(60000)) });
+        var tuned = Evaluate("fashion_cnn", TwoBitCnn with
         {
-            Algorithms = QuantizationAlgorithms.Cle | QuantizationAlgorithms.BiasAbsorption | QuantizationAlgorithms.AdaRound | QuantizationAlgorithms.FineTune,
+            Algorithms = TwoBitCnn.Algorithms | QuantizationAlgorithms.FineTune,
             TrainingData = training,
+            MaxTrainingSamples = 60000,
             FineTuneKullbackLeibler = true,
             FineTuneTemperature = 2,
-            FineTuneSteps = 1500,
+            FineTuneSteps = 2000,
             FineTuneBatch = 32,
             FineTuneCosine = true,
+            FineTuneFreezeThreshold = 0.04f,
         }, calibrated: true);
-        Assert.True(tuned.Accuracy > adaRound.Accuracy, $"fine-tuning did not help: {adaRound.Accuracy:F2}% → {tuned.Accuracy:F2}%");
-        Assert.True(tuned.Drop <= 1.0, $"fine-tuned W2A8 (first layer 8-bit) loses {tuned.Drop:F2} points");
+        Assert.True(tuned.Accuracy > ptq.Accuracy, $"fine-tuning did not help: {ptq.Accuracy:F2}% → {tuned.Accuracy:F2}%");
+        Assert.True(tuned.Drop <= 1.0, $"fine-tuned all-2-bit CNN loses {tuned.Drop:F2} points");
     }
 
-    private (double Accuracy, double Drop, double Agreement, double SqnrDb) Evaluate(string name, QuantizationOptions options, bool calibrated)
+    /// <summary>
+    /// Issue 20's factorized target (≥ 16×, ≤ 1.5 points) rests on this: at CompressionRatio 16 the factorization
+    /// planner's end-to-end check (FactorizationPlanner.CheckAgainstUniform) replaces its allocation (conv1 at 8 bits,
+    /// conv2 factorized: 83.7% on the 10k) with uniform 2-bit plain weights, fashion_cnn's float32 bytes / 16 exactly, so
+    /// the factorized build is the all-2-bit build above, prediction for prediction, and fine-tunes to the same model.
+    /// </summary>
+    [Fact]
+    public void TheCnnFactorizedSixteenTimesIsItsAllTwoBitBuild()
+    {
+        var factorized = Evaluate("fashion_cnn", TwoBitCnn with { WeightBits = 8, Compression = Core.Quantization.Factorization.WeightCompression.Factorized, CompressionRatio = 16 }, calibrated: true);
+        var plain = Evaluate("fashion_cnn", TwoBitCnn, calibrated: true);
+        Assert.Contains("factorized 0 of 3 weighted layers, weights 5108 bytes = 16.0× smaller than float32", factorized.Summary);
+        Assert.Equal(plain.Predictions, factorized.Predictions);
+        Assert.Equal(plain.SqnrDb, factorized.SqnrDb);
+        Assert.True(factorized.Drop <= 2.0, $"the 16× factorized CNN loses {factorized.Drop:F2} points before fine-tuning");
+    }
+
+    private static readonly QuantizationOptions TwoBitCnn = new()
+    {
+        WeightBits = 2,
+        Algorithms = QuantizationAlgorithms.Cle | QuantizationAlgorithms.BiasAbsorption | QuantizationAlgorithms.AdaRound,
+    };
+
+    private (double Accuracy, double Drop, double Agreement, double SqnrDb, string Summary, int[] Predictions) Evaluate(string name, QuantizationOptions options, bool calibrated)
     {
         var model = OnnxModelLoader.Load(RealModelPaths.Fashion(name));
         // Data-free builds state the input range: the Fashion models read pixels scaled to [0, 1].
@@ -169,7 +193,7 @@ public sealed class QuantizedAccuracyTests(ITestOutputHelper output)
         double agreement = 100.0 * quantized.Where((p, i) => p == reference[i]).Count() / Images;
         double sqnr = Sqnr.Of(floatLogits.SelectMany(l => l).ToArray(), quantLogits.SelectMany(l => l).ToArray());
         output.WriteLine($"{result.Summary}; float {floatAccuracy:F2}%, quantized {accuracy:F2}%, agreement {agreement:F2}%, logits SQNR {sqnr:F1} dB on {Images} test images");
-        return (accuracy, floatAccuracy - accuracy, agreement, sqnr);
+        return (accuracy, floatAccuracy - accuracy, agreement, sqnr, result.Summary, quantized);
 
         float[][] Logits(Func<float[], float[]> run)
         {

@@ -13,9 +13,15 @@ internal sealed record FactorizationChoice(FloatLayer Layer, int M, int K, long 
     public double RelativeError => Factors?.RelativeError ?? PlainRelativeError;
 }
 
+/// <summary>The allocation's and the uniform plain plan's mean output error on the calibration samples, and which one the build took.</summary>
+internal sealed record UniformCheck(int Bits, double AllocationLoss, double UniformLoss, bool UniformTaken);
+
 /// <summary>The plan for a model: every weighted layer's choice, the target and the time it took.</summary>
 internal sealed record FactorizationPlan(IReadOnlyList<FactorizationChoice> Choices, double? TargetRatio, bool DataAware, int Candidates, TimeSpan Elapsed)
 {
+    /// <summary>The end-to-end check of the allocation against uniform plain weights (FactorizationPlanner.CheckAgainstUniform), if it ran.</summary>
+    public UniformCheck? Uniform { get; init; }
+
     public long FloatBytes => 4L * Choices.Sum(c => (long)c.M * c.K);
 
     public long StoredBytes => Choices.Sum(c => c.Bytes);
@@ -79,8 +85,13 @@ internal static class FactorizationPlanner
             choices.Add(plain);
         }
 
+        UniformCheck? check = null;
         if (options.CompressionRatio is { } ratio)
-            Allocate(choices, optionsByLayer, 4.0 * weighted.Sum(l => (long)l.Weights!.Length) / ratio);
+        {
+            double budget = 4.0 * weighted.Sum(l => (long)l.Weights!.Length) / ratio;
+            Allocate(choices, optionsByLayer, budget);
+            if (calibration is not null) check = CheckAgainstUniform(graph, layers, choices, optionsByLayer, budget, options, calibration, samples);
+        }
         else
             for (int i = 0; i < choices.Count; i++)
             {
@@ -95,7 +106,56 @@ internal static class FactorizationPlanner
             if (choice.Factors is { } factors && factors.Setting.IsPlain(choice.M, choice.K)) choice.Layer.WeightBits = factors.Setting.Bits;
             else choice.Layer.Factorization = choice.Factors;
         }
-        return new FactorizationPlan(choices, options.CompressionRatio, calibration is not null, candidates.Count, clock.Elapsed);
+        return new FactorizationPlan(choices, options.CompressionRatio, calibration is not null, candidates.Count, clock.Elapsed) { Uniform = check };
+    }
+
+    /// <summary>Calibration samples the end-to-end check measures (the first ones).</summary>
+    private const int CheckSamples = 512;
+
+    /// <summary>
+    /// The allocation sums per-layer relative errors, each layer's measured with the others float and plain settings
+    /// rounded to nearest; the build rounds plain layers with AdaRound, and the errors of a chain do not add. So the
+    /// allocation is checked end to end against the simplest plan within the budget: every eligible layer plain at the
+    /// widest of 4, 3, 2 bits that fits. Both are measured on the calibration samples (OutputLossMeter: plain layers
+    /// rounded as the build will, factors as fitted) and the uniform plan replaces the allocation only when its mean
+    /// output error is lower by more than two paired standard errors (MeasuredSelection.Choose). On fashion_cnn at 16×
+    /// the allocation keeps conv1 at 8 bits and factors conv2 (83.7% top-1) where uniform 2-bit reaches 88.8%
+    /// (docs/accuracy.md, "Session 14").
+    /// </summary>
+    private static UniformCheck? CheckAgainstUniform(Graph graph, IReadOnlyList<FloatLayer> layers, List<FactorizationChoice> choices,
+        Dictionary<FloatLayer, List<FactorizationChoice>> optionsByLayer, double budget, QuantizationOptions options, CalibrationSet calibration, int samples)
+    {
+        List<FactorizationChoice>? uniform = null;
+        int uniformBits = 0;
+        foreach (int bits in PlainBits.Reverse())
+        {
+            var plan = choices.Select(c => optionsByLayer[c.Layer].FirstOrDefault(o => o.Factors is { } f && f.Setting.IsPlain(c.M, c.K) && f.Setting.Bits == bits) ?? c).ToList();
+            if (plan.Sum(c => c.Bytes) <= budget) { uniform = plan; uniformBits = bits; break; }
+        }
+        if (uniform is null || uniform.SequenceEqual(choices)) return null;
+
+        options.Progress?.Invoke($"factorization: the allocation and uniform {uniformBits}-bit weights measured end to end");
+        var meter = new OutputLossMeter(graph, layers, calibration, Math.Min(samples, CheckSamples));
+        var rounded = new Dictionary<(FloatLayer, int), float[]>();
+        var iterations = options.ResolveAlgorithms(hasCalibration: true).HasFlag(QuantizationAlgorithms.AdaRound) ? Math.Min(options.AdaRoundIterations, MixedPrecision.MeasuredSelection.AdaRoundIterations) : 0;
+        double[] Measure(List<FactorizationChoice> plan)
+        {
+            var replaced = new Dictionary<FloatLayer, float[]>(ReferenceEqualityComparer.Instance);
+            foreach (var c in plan)
+            {
+                bool plain = c.Factors is null || c.Factors.Setting.IsPlain(c.M, c.K);
+                int bits = c.Factors?.Setting.Bits ?? 8;
+                if (!plain) replaced[c.Layer] = c.Factors!.Product();
+                else if (!rounded.TryGetValue((c.Layer, bits), out var w)) replaced[c.Layer] = rounded[(c.Layer, bits)] = meter.Rounded(c.Layer, bits, options, iterations);
+                else replaced[c.Layer] = w;
+            }
+            return meter.Terms(replaced);
+        }
+        var terms = new[] { Measure(choices), Measure(uniform) };
+        var (chosen, _) = MixedPrecision.MeasuredSelection.Choose(terms, 0);
+        if (chosen == 1)
+            for (int i = 0; i < choices.Count; i++) choices[i] = uniform[i];
+        return new UniformCheck(uniformBits, MixedPrecision.MeasuredSelection.Mean(terms[0]), MixedPrecision.MeasuredSelection.Mean(terms[1]), chosen == 1);
     }
 
     /// <summary>

@@ -11,7 +11,7 @@ internal static class FactorizationReport
         double ratio = (double)plan.FloatBytes / plan.StoredBytes;
         // An unreachable target never gets here: FactorizationPlanner refuses it (QG0015) before fitting.
         return string.Create(CultureInfo.InvariantCulture,
-            $"factorized {plan.Choices.Count(c => c.Factors is not null)} of {plan.Choices.Count} weighted layers, weights {plan.StoredBytes} bytes = {ratio:F1}× smaller than float32");
+            $"factorized {plan.Choices.Count(c => c.Factors is { } f && !f.Setting.IsPlain(c.M, c.K))} of {plan.Choices.Count} weighted layers, weights {plan.StoredBytes} bytes = {ratio:F1}× smaller than float32");
     }
 
     /// <summary>The artifact's <c>compression</c> metadata: "factorized ratio 12 reached 13.89" or "factorized rank 16".</summary>
@@ -26,6 +26,10 @@ internal static class FactorizationReport
         md.Append(CultureInfo.InvariantCulture,
             $"Compression=\"factorized\", {(plan.TargetRatio is { } t ? $"CompressionRatio {t:G4}" : "explicit rank")}; factors fitted on the {(plan.DataAware ? "layer's output error over the calibration inputs (data-aware)" : "weight error (no calibration data)")}; ");
         md.Append(CultureInfo.InvariantCulture, $"{plan.Candidates} settings fitted in {plan.Elapsed.TotalSeconds:F1} s.\n");
+        if (plan.Uniform is { } u)
+            md.Append(CultureInfo.InvariantCulture,
+                $"Checked end to end (output mean squared error against the float model on the calibration samples, plain layers rounded as the build rounds them): the allocation {u.AllocationLoss:G4}, every eligible layer plain at {u.Bits} bits {u.UniformLoss:G4}; ")
+              .Append(u.UniformTaken ? $"the uniform {u.Bits}-bit plan is built.\n" : "the allocation is kept (the uniform plan must be lower by more than two paired standard errors).\n");
         md.Append("Bytes: both factors' bit-packed values and column indices plus B's per-row int32 multiplier and shift; a plain layer's weights packed at its width. ")
           .Append("The per-output bias, multiplier and shift every layer stores are not counted. Fit SQNR is −10·log10 of the fitted relative error ")
           .Append("(output error on the calibration inputs, or weight error); output SQNR is the layer's output in the quantized model, as in the table above.\n\n");

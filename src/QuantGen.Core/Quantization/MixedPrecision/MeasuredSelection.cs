@@ -95,57 +95,17 @@ internal static class MeasuredSelection
     public static double[][] Losses(Graph graph, IReadOnlyList<FloatLayer> layers, List<FloatLayer> weighted, IReadOnlyList<int[]> widths,
         QuantizationOptions options, CalibrationSet calibration, int count, int adaRoundIterations)
     {
-        var executor = new LayerExecutor(graph);
-        var outputs = graph.Outputs.Select(o => o.Name).ToArray();
-        var inputs = new Dictionary<string, float[]>[count];
-        var floats = new Dictionary<string, float[]>[count];
-        var reference = new float[count][];
-        Parallel.For(0, count, s =>
-        {
-            inputs[s] = calibration.Sample(graph, s).ToDictionary(kv => kv.Key, kv => kv.Value.ToArray<float>(), StringComparer.Ordinal);
-            floats[s] = executor.Run(layers, inputs[s]);
-            reference[s] = outputs.SelectMany(o => floats[s][o]).ToArray();
-        });
+        var meter = new OutputLossMeter(graph, layers, calibration, count);
         var quantized = new Dictionary<(int Layer, int Bits), float[]>();
         foreach (var assignment in widths)
             for (int l = 0; l < weighted.Count; l++)
                 if (!quantized.ContainsKey((l, assignment[l])))
-                    quantized[(l, assignment[l])] = Rounded(executor, layers, weighted[l], assignment[l], options, floats, adaRoundIterations);
-
-        var losses = new double[widths.Count][];
-        for (int c = 0; c < widths.Count; c++)
+                    quantized[(l, assignment[l])] = meter.Rounded(weighted[l], assignment[l], options, adaRoundIterations);
+        return widths.Select(assignment =>
         {
-            var terms = losses[c] = new double[count];
             var replaced = new Dictionary<FloatLayer, float[]>(ReferenceEqualityComparer.Instance);
-            for (int l = 0; l < weighted.Count; l++) replaced[weighted[l]] = quantized[(l, widths[c][l])];
-            Parallel.For(0, count, s =>
-            {
-                var values = new Dictionary<string, float[]>(inputs[s], StringComparer.Ordinal);
-                foreach (var layer in layers)
-                    values[layer.Output] = executor.Execute(layer, replaced.GetValueOrDefault(layer) ?? layer.Weights, layer.Bias, name => values[name]);
-                var y = outputs.SelectMany(o => values[o]).ToArray();
-                double sum = 0;
-                for (int i = 0; i < y.Length; i++)
-                {
-                    double d = (double)y[i] - reference[s][i];
-                    sum += d * d;
-                }
-                terms[s] = sum / Math.Max(1, y.Length);
-            });
-        }
-        return losses;
-    }
-
-    /// <summary>One layer's dequantized weights at <paramref name="bits"/>: AdaRound against its float inputs, or nearest.</summary>
-    private static float[] Rounded(LayerExecutor executor, IReadOnlyList<FloatLayer> layers, FloatLayer layer, int bits, QuantizationOptions options,
-        Dictionary<string, float[]>[] floats, int adaRoundIterations)
-    {
-        if (adaRoundIterations <= 0 || bits >= 8) return MixedPrecisionPlanner.Nearest(layer, bits, options);
-        int index = 0;
-        while (!ReferenceEquals(layers[index], layer)) index++;
-        var scales = RangeSetting.WeightScales(layer.Weights!, layer.OutputChannels, bits, options.PerChannel, options.ResolveWeightRanges());
-        var problem = CalibratedPasses.AdaRoundInputs(executor, layer, index, floats, floats, scales, bits);
-        var result = AdaRound.Optimize(problem, new AdaRoundSettings(Iterations: adaRoundIterations, Seed: index));
-        return WeightQuantizer.Dequantize(result.Quantized, scales);
+            for (int l = 0; l < weighted.Count; l++) replaced[weighted[l]] = quantized[(l, assignment[l])];
+            return meter.Terms(replaced);
+        }).ToArray();
     }
 }
