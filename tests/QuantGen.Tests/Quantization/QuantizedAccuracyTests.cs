@@ -15,8 +15,8 @@ namespace QuantGen.Tests.Quantization;
 /// Post-training quantization of the project's Fashion-MNIST models, executed by the bit-exact integer simulator,
 /// against the float model on the first test images: the bars of the PTQ issue. The full 10k-image table with
 /// every configuration is docs/accuracy.md (tests/measure/accuracy.cs); these tests check the bars on a subset
-/// so the suite stays fast, with the same calibration set (512 training images). One fine-tuning bar (issue 20) is
-/// here too: the same measure, one pass more.
+/// so the suite stays fast, with the same calibration set (512 training images). Issue 20's fine-tuning bars are here
+/// too: the same measure, one pass more (the CNN's in the suite, the MobileNet's and MLP's behind QUANTGEN_MEASURE=1).
 /// </summary>
 public sealed class QuantizedAccuracyTests(ITestOutputHelper output)
 {
@@ -129,25 +129,112 @@ public sealed class QuantizedAccuracyTests(ITestOutputHelper output)
     /// −1.5 to −2: docs/accuracy.md, "Session 14").
     /// </summary>
     [Fact]
-    public void AllTwoBitCnnFineTunedWithFreezingIsWithinAPointOfFloat()
-    {
-        var ptq = Evaluate("fashion_cnn", TwoBitCnn, calibrated: true);
-        var training = new CalibrationSet(new Dictionary<string, Tensor> { ["image"] = Tensor.FromArray([60000, 1, 28, 28], FashionMnist.TrainingImages(60000)) });
-        var tuned = Evaluate("fashion_cnn", TwoBitCnn with
+    public void AllTwoBitFineTunedWithFreezingIsWithinAPointOfFloat() =>
+        AssertFineTunedWithin("fashion_cnn", TwoBit, Distilled60k(TwoBit) with { FineTuneFreezeThreshold = 0.04f }, 1.0);
+
+    /// <summary>
+    /// Issue 20's W4A4 target on the CNN (≤ 1 point): AdaRound with MSE ranges, then the 60k-image distillation (−0.68
+    /// on the 10k; docs/accuracy.md, "Session 11").
+    /// </summary>
+    [Fact]
+    public void W4A4CnnFineTunedIsWithinAPointOfFloat() => AssertFineTunedWithin("fashion_cnn", W4A4, Distilled60k(W4A4), 1.0);
+
+    /// <summary>
+    /// Issue 20's MobileNet targets and the MLP's: the same measure, but each build fine-tunes for minutes (the
+    /// MobileNet ones about ten on 2 cores), too long for the suite; run with QUANTGEN_MEASURE=1 in Release:
+    /// QUANTGEN_MEASURE=1 dotnet test tests/QuantGen.Tests -c Release --filter "Category=Measure&amp;FullyQualifiedName~QuantizedAccuracy"
+    /// </summary>
+    [MeasureFact]
+    [Trait("Category", "Measure")]
+    public void W4A4MobileNetFineTunedIsWithinOneAndAHalfPointsOfFloat() =>
+        AssertFineTunedWithin("fashion_mobilenet", W4A4 with { AdaRoundIterations = 500 }, Distilled60k(W4A4 with { AdaRoundIterations = 500 }), 1.5);
+
+    /// <summary>Issue 20: W2A8 on the MobileNet-style model within 3 points (−2.65 on the 10k), QUANTGEN_MEASURE=1.</summary>
+    [MeasureFact]
+    [Trait("Category", "Measure")]
+    public void W2A8MobileNetFineTunedIsWithinThreePointsOfFloat() =>
+        AssertFineTunedWithin("fashion_mobilenet", TwoBit, Distilled60k(TwoBit), 3.0);
+
+    /// <summary>Issue 20: W2A8 on the MLP within a point (−0.99 on the 10k with 200 steps of 16 on 8192 images), QUANTGEN_MEASURE=1.</summary>
+    [MeasureFact]
+    [Trait("Category", "Measure")]
+    public void W2A8MlpFineTunedIsWithinAPointOfFloat() =>
+        AssertFineTunedWithin("fashion_mlp", TwoBit, TwoBit with
         {
-            Algorithms = TwoBitCnn.Algorithms | QuantizationAlgorithms.FineTune,
-            TrainingData = training,
-            MaxTrainingSamples = 60000,
+            Algorithms = TwoBit.Algorithms | QuantizationAlgorithms.FineTune,
+            TrainingData = new CalibrationSet(new Dictionary<string, Tensor> { ["image"] = Tensor.FromArray([8192, 1, 28, 28], FashionMnist.TrainingImages(8192)) }),
             FineTuneKullbackLeibler = true,
             FineTuneTemperature = 2,
-            FineTuneSteps = 2000,
+        }, 1.0);
+
+    /// <summary>
+    /// Issue 20's oscillation target at W3A3 on the MobileNet-style model, the half that holds: dampening (λ = 1e-4 in
+    /// grid steps; larger λ pins the weights to their PTQ grid points and costs 2.5-3 points) lowers the fraction of
+    /// weights oscillating at the end of 600 steps (0.22% → 0.03%). The other half, "does not lower accuracy", is not
+    /// met: over three disjoint training sets it costs about half a point on average (docs/accuracy.md, "Session 14";
+    /// here on the first 2000 test images 86.60% → 85.65%), so the test prints both accuracies and asserts only the
+    /// oscillations. QUANTGEN_MEASURE=1.
+    /// </summary>
+    [MeasureFact]
+    [Trait("Category", "Measure")]
+    public void DampeningLowersW3A3MobileNetOscillations()
+    {
+        var start = new QuantizationOptions
+        {
+            WeightBits = 3,
+            ActivationBits = 3,
+            RangeMethod = RangeMethod.Mse,
+            AdaRoundIterations = 500,
+            Algorithms = QuantizationAlgorithms.Cle | QuantizationAlgorithms.BiasAbsorption | QuantizationAlgorithms.AdaRound,
+        };
+        var tuned = start with
+        {
+            Algorithms = start.Algorithms | QuantizationAlgorithms.FineTune,
+            TrainingData = new CalibrationSet(new Dictionary<string, Tensor> { ["image"] = Tensor.FromArray([8192, 1, 28, 28], FashionMnist.TrainingImages(8192)) }),
+            FineTuneKullbackLeibler = true,
+            FineTuneTemperature = 2,
+            FineTuneSteps = 600,
             FineTuneBatch = 32,
             FineTuneCosine = true,
-            FineTuneFreezeThreshold = 0.04f,
-        }, calibrated: true);
-        Assert.True(tuned.Accuracy > ptq.Accuracy, $"fine-tuning did not help: {ptq.Accuracy:F2}% → {tuned.Accuracy:F2}%");
-        Assert.True(tuned.Drop <= 1.0, $"fine-tuned all-2-bit CNN loses {tuned.Drop:F2} points");
+        };
+        var plain = Evaluate("fashion_mobilenet", tuned, calibrated: true);
+        var damped = Evaluate("fashion_mobilenet", tuned with { FineTuneDampening = 1e-4f }, calibrated: true);
+        Assert.True(plain.Oscillating > 0, "nothing oscillates without dampening: the comparison shows nothing");
+        Assert.True(damped.Oscillating < plain.Oscillating / 2, $"dampening left {damped.Oscillating:P2} oscillating against {plain.Oscillating:P2}");
+        output.WriteLine($"top-1 without dampening {plain.Accuracy:F2}%, with {damped.Accuracy:F2}%");
     }
+
+    private void AssertFineTunedWithin(string name, QuantizationOptions start, QuantizationOptions tunedOptions, double maxDrop)
+    {
+        var ptq = Evaluate(name, start, calibrated: true);
+        var tuned = Evaluate(name, tunedOptions, calibrated: true);
+        Assert.True(tuned.Accuracy > ptq.Accuracy, $"{name}: fine-tuning did not help: {ptq.Accuracy:F2}% → {tuned.Accuracy:F2}%");
+        Assert.True(tuned.Drop <= maxDrop, $"{name}: fine-tuned loses {tuned.Drop:F2} points (bar {maxDrop})");
+    }
+
+    /// <summary>The 60k-image recipe of docs/accuracy.md (session 11): every training image unlabeled, 2000 steps of 32, cosine decay, KL at τ = 2.</summary>
+    private static QuantizationOptions Distilled60k(QuantizationOptions start) => start with
+    {
+        Algorithms = QuantizationAlgorithms.Cle | QuantizationAlgorithms.BiasAbsorption | QuantizationAlgorithms.AdaRound | QuantizationAlgorithms.FineTune,
+        TrainingData = Training60k.Value,
+        MaxTrainingSamples = 60000,
+        FineTuneKullbackLeibler = true,
+        FineTuneTemperature = 2,
+        FineTuneSteps = 2000,
+        FineTuneBatch = 32,
+        FineTuneCosine = true,
+    };
+
+    private static readonly Lazy<CalibrationSet> Training60k = new(() =>
+        new CalibrationSet(new Dictionary<string, Tensor> { ["image"] = Tensor.FromArray([60000, 1, 28, 28], FashionMnist.TrainingImages(60000)) }));
+
+    private static readonly QuantizationOptions W4A4 = new()
+    {
+        WeightBits = 4,
+        ActivationBits = 4,
+        RangeMethod = RangeMethod.Mse,
+        Algorithms = QuantizationAlgorithms.Cle | QuantizationAlgorithms.BiasAbsorption | QuantizationAlgorithms.AdaRound,
+    };
 
     /// <summary>
     /// Issue 20's factorized target (≥ 16×, ≤ 1.5 points) rests on this: at CompressionRatio 16 the factorization
@@ -158,21 +245,21 @@ public sealed class QuantizedAccuracyTests(ITestOutputHelper output)
     [Fact]
     public void TheCnnFactorizedSixteenTimesIsItsAllTwoBitBuild()
     {
-        var factorized = Evaluate("fashion_cnn", TwoBitCnn with { WeightBits = 8, Compression = Core.Quantization.Factorization.WeightCompression.Factorized, CompressionRatio = 16 }, calibrated: true);
-        var plain = Evaluate("fashion_cnn", TwoBitCnn, calibrated: true);
+        var factorized = Evaluate("fashion_cnn", TwoBit with { WeightBits = 8, Compression = Core.Quantization.Factorization.WeightCompression.Factorized, CompressionRatio = 16 }, calibrated: true);
+        var plain = Evaluate("fashion_cnn", TwoBit, calibrated: true);
         Assert.Contains("factorized 0 of 3 weighted layers, weights 5108 bytes = 16.0× smaller than float32", factorized.Summary);
         Assert.Equal(plain.Predictions, factorized.Predictions);
         Assert.Equal(plain.SqnrDb, factorized.SqnrDb);
         Assert.True(factorized.Drop <= 2.0, $"the 16× factorized CNN loses {factorized.Drop:F2} points before fine-tuning");
     }
 
-    private static readonly QuantizationOptions TwoBitCnn = new()
+    private static readonly QuantizationOptions TwoBit = new()
     {
         WeightBits = 2,
         Algorithms = QuantizationAlgorithms.Cle | QuantizationAlgorithms.BiasAbsorption | QuantizationAlgorithms.AdaRound,
     };
 
-    private (double Accuracy, double Drop, double Agreement, double SqnrDb, string Summary, int[] Predictions) Evaluate(string name, QuantizationOptions options, bool calibrated)
+    private (double Accuracy, double Drop, double Agreement, double SqnrDb, string Summary, int[] Predictions, double Oscillating) Evaluate(string name, QuantizationOptions options, bool calibrated)
     {
         var model = OnnxModelLoader.Load(RealModelPaths.Fashion(name));
         // Data-free builds state the input range: the Fashion models read pixels scaled to [0, 1].
@@ -193,7 +280,7 @@ public sealed class QuantizedAccuracyTests(ITestOutputHelper output)
         double agreement = 100.0 * quantized.Where((p, i) => p == reference[i]).Count() / Images;
         double sqnr = Sqnr.Of(floatLogits.SelectMany(l => l).ToArray(), quantLogits.SelectMany(l => l).ToArray());
         output.WriteLine($"{result.Summary}; float {floatAccuracy:F2}%, quantized {accuracy:F2}%, agreement {agreement:F2}%, logits SQNR {sqnr:F1} dB on {Images} test images");
-        return (accuracy, floatAccuracy - accuracy, agreement, sqnr, result.Summary, quantized);
+        return (accuracy, floatAccuracy - accuracy, agreement, sqnr, result.Summary, quantized, result.FineTuning?.OscillationTotals().Oscillating ?? 0);
 
         float[][] Logits(Func<float[], float[]> run)
         {
