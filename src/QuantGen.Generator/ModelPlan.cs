@@ -18,6 +18,7 @@ namespace QuantGen.Generator
     /// <param name="Layers">One method per layer, in execution order.</param>
     /// <param name="Data">The constant blobs, in the order the layers registered them.</param>
     /// <param name="Derived">Static arrays computed once from constant data (unpacked factors), in registration order.</param>
+    /// <param name="Caches">Static <c>short[]?</c> fields a kernel fills on first use on some CPUs (<see cref="CacheValue"/>).</param>
     internal sealed record ModelPlan(
         EmitPlan Declaration,
         int ActivationBits,
@@ -27,7 +28,8 @@ namespace QuantGen.Generator
         ScratchPlan? Scratch,
         EquatableArray<LayerPlan> Layers,
         EquatableArray<DataPlan> Data,
-        EquatableArray<DerivedDataPlan> Derived)
+        EquatableArray<DerivedDataPlan> Derived,
+        EquatableArray<string> Caches)
     {
         /// <summary>One input and one output: Run's parameters are input/output, the members Input…/Output….</summary>
         public bool SingleIo => Io.Count == 2 && Io[0].IsInput && !Io[1].IsInput;
@@ -164,6 +166,13 @@ namespace QuantGen.Generator
     /// unpacking in registers (the call's <see cref="KernelCall.WeightBits"/>): the argument is the blob's bytes.
     /// </summary>
     internal sealed record PackedWeightsValue(string Member, int Bits) : ArgumentValue;
+
+    /// <summary>
+    /// A static <c>short[]?</c> field passed by <c>ref</c>, which the kernel fills from the layer's constant weights the first
+    /// time it takes the path that reads it (a 3×3 conv's Winograd-transformed weights: QuantGenKernels.Winograd.cs), so
+    /// that a CPU which never takes it never allocates it.
+    /// </summary>
+    internal sealed record CacheValue(string Field) : ArgumentValue;
 
     /// <summary>The empty span (an optional blob the layer does not have, e.g. no clampHigh).</summary>
     internal sealed record EmptyValue : ArgumentValue;

@@ -28,6 +28,7 @@ namespace QuantGen.Generator
         private readonly List<BufferPlan> _fields = new();
         private readonly List<DataPlan> _data = new();
         private readonly List<DerivedDataPlan> _derived = new();
+        private readonly List<string> _caches = new();
         private readonly Identifiers.UniqueNames _memberNames = new();
 
         private ModelPlanner(QuantizedArtifact artifact, EmitPlan declaration)
@@ -78,7 +79,7 @@ namespace QuantGen.Generator
             string? Meta(string key) => _artifact.GetMetadata(key);
             var header = new ModelHeader(_artifact.ModelName, Meta("source"), Meta("weightBits"), Meta("activationBits"), Meta("algorithms"),
                 Meta("calibration"), Meta("calibrationSamples"), Meta("calibrationSqnrDb"));
-            return new ModelPlan(_declaration, _bits, header, new(io), new(_fields.ToArray()), scratch, new(layers), new(_data.ToArray()), new(_derived.ToArray()));
+            return new ModelPlan(_declaration, _bits, header, new(io), new(_fields.ToArray()), scratch, new(layers), new(_data.ToArray()), new(_derived.ToArray()), new(_caches.ToArray()));
         }
 
         private void AssignParameters()
@@ -188,10 +189,52 @@ namespace QuantGen.Generator
                     int planeRows = (output[2] - 1) * strides[0] + (kernel[0] - 1) * dilations[0] + 1, planeColumns = (output[3] - 1) * strides[1] + kernel[1];
                     int plane = planeRows * planeColumns * input[1] + 4, image = input[1] * input[2] * input[3];
                     col = Math.Max(col, StorageBits(weights) == 8 ? ((plane + 63) & ~63) + 2 * Math.Max(plane, image) : plane);
+                    if (TakesWinograd(layer, nhwc)) col = Math.Max(col, WinogradScratch(input[1], output[2], output[3], kernel[0], kernel[1]));
                 }
                 acc = Math.Max(acc, positions * ((m / group + 7) & ~7));
             }
             return new ScratchPlan(col, acc, _artifact.Layers.Any(IsSplit));
+        }
+
+        /// <summary>
+        /// An 8-bit NHWC Conv the kernels may run as Winograd F(2×2, 3×3) or F(2, 3) on x86 without VNNI
+        /// (QuantGenKernels.Winograd.cs): 3×3, 1×3 or 3×1, stride 1, no dilation, group 1, weights stored in bytes, whole
+        /// blocks of 8 output channels, 8 to 1800 input channels, a u8 output. Its call passes a static cache for the
+        /// transformed weights (a 1×3 or 3×1 fused with a MaxPool gets one the kernel never fills).
+        /// </summary>
+        private bool TakesWinograd(ArtifactLayer layer, bool nhwc)
+        {
+            if (Wide || !nhwc || layer.Kind != LayerKinds.Conv || layer.GetInt("group") != 1) return false;
+            var weights = layer.GetBlob("weights");
+            int[] kernel = layer.GetInts("kernel");
+            var output = _tensors[layer.Outputs[0]].Shape;
+            int c = _tensors[layer.Inputs[0]].Shape[1], kh = kernel[0], kw = kernel[1];
+            if (!(kh == 3 && kw is 3 or 1 || kh == 1 && kw == 3)
+                || !layer.GetInts("strides").SequenceEqual(new[] { 1, 1 }) || !layer.GetInts("dilations").SequenceEqual(new[] { 1, 1 })
+                || StorageBits(weights) != 8 || weights.Shape[0] % 8 != 0 || c < 8 || c > 1800
+                || _tensors[layer.Outputs[0]].ElementType == ArtifactElementType.F32)
+                return false;
+            // Worth it only where the products saved (kh·kw per output against 16 per 2×2 tile or 4 per 2 outputs) beat
+            // the tiles' padding by a quarter, over at least two groups of four tiles, and in one dimension (1.5× fewer
+            // products) over at least 32 output channels, which share the input transform: the openWakeWord embedding
+            // model's last layers (a 3×1 kernel over one output row, 1 tile; 6 tiles) ran 5-25% slower through it, its
+            // 24 → 24-channel 1×3 and 3×1 layers 0-5% slower (docs/benchmarks.md, "Winograd without VNNI").
+            int th = kh == 3 ? 2 : 1, tw = kw == 3 ? 2 : 1, elements = (kh == 3 ? 4 : 1) * (kw == 3 ? 4 : 1);
+            long tiles = (long)((output[2] + th - 1) / th) * ((output[3] + tw - 1) / tw);
+            return tiles >= 8 && 4L * kh * kw * output[2] * output[3] >= 5L * elements * tiles && (elements == 16 || weights.Shape[0] >= 32);
+        }
+
+        /// <summary>
+        /// The Winograd path's scratch (QuantGenKernels.ConvWinograd and WinogradPlaneBytes): the padded byte plane of whole
+        /// tiles (2×2 outputs for 3×3, 1×2 for 1×3, 2×1 for 3×1) with 16 bytes of over-read, rounded to 64, then 63 bytes
+        /// of alignment and the transformed input, 16 or 4 int16 planes of tiles × channels rounded up to 16.
+        /// </summary>
+        private static int WinogradScratch(int c, int oh, int ow, int kh, int kw)
+        {
+            int th = kh == 3 ? 2 : 1, tw = kw == 3 ? 2 : 1, elements = (kh == 3 ? 4 : 1) * (kw == 3 ? 4 : 1);
+            int tilesY = (oh + th - 1) / th, tilesX = (ow + tw - 1) / tw;
+            int plane = ((th * tilesY + kh - 1) * (tw * tilesX + kw - 1) * c + 16 + 63) & ~63;
+            return plane + 63 + 2 * elements * tilesY * tilesX * ((c + 15) & ~15);
         }
 
         private LayerPlan PlanLayer(ArtifactLayer layer, string method)
@@ -355,6 +398,12 @@ namespace QuantGen.Generator
             var first = Line(Pos(In(x))).With(Constants(layer, method, PackWeights(weights, group), inRegisters: true)).With(Pos(Out(y)));
             if (pool is not null) first = first.With(Pos(Out(pool.Outputs[0])));
             first = first.With(Pos(new ScratchValue(parts is null ? ScratchBuffer.Col : ScratchBuffer.PartCol)), Pos(new ScratchValue(ScratchBuffer.Acc)));
+            if (TakesWinograd(layer, nhwc))
+            {
+                var cache = _memberNames.Take("s_" + char.ToLowerInvariant(method[0]) + method.Substring(1) + "Winograd");
+                _caches.Add(cache);
+                first = first.With(Pos(new CacheValue(cache)));
+            }
             if (parts is not null) requantization = requantization.With(Named("part", new PartValue(false)), Named("parts", new PartValue(true)));
             string kernel = pool is not null ? "ConvMaxPoolNhwc" : nhwc ? "ConvNhwc" : "ConvPacked";
             return ReadingPacked(new KernelCall(Library, kernel, new(new[] { first, shapes, window, requantization }), parts));

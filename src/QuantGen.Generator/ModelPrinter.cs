@@ -51,6 +51,7 @@ namespace QuantGen.Generator
             foreach (var layer in _plan.Layers) WriteLayer(layer);
             if (_plan.Scratch is { PartPlanes: true }) WritePreparePartPlanes();
             WriteData();
+            WriteCaches();
             w.Close();
             if (declaration.Namespace.Length > 0) w.Close();
             return w.ToString();
@@ -264,6 +265,7 @@ namespace QuantGen.Generator
             DataValue { View: DataView.Floats } d => Floats(d.Member),
             DataValue d => d.Member,
             DerivedValue d => d.Field,
+            CacheValue cache => "ref " + cache.Field,
             PackedWeightsValue d => d.Member,
             EmptyValue => "default",
             ScratchValue { Buffer: ScratchBuffer.Col } => "_col",
@@ -281,6 +283,15 @@ namespace QuantGen.Generator
         /// <summary>float32 data, the same way: little-endian IEEE bits viewed as floats.</summary>
         private static string Floats(string dataName) =>
             $"global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>({dataName})";
+
+        private void WriteCaches()
+        {
+            if (_plan.Caches.Count == 0) return;
+            _w.Line();
+            _w.Line("// Filled from the weights above the first time a kernel takes the path that reads them, and only then: the");
+            _w.Line("// Winograd-transformed weights of 3×3 convolutions (int16), taken on x86 CPUs without VNNI (QuantGenKernels.Winograd.cs).");
+            foreach (var field in _plan.Caches) _w.Line($"private static short[]? {field};");
+        }
 
         private void WriteData()
         {

@@ -214,9 +214,9 @@ namespace QuantGen.Generated
                 if (count > 3) Store(y, at + 3 * m, s3);
             }
 
-            /// <summary>The 16 (or, not wide, the low 8) channels' sums requantized into y[at..].</summary>
+            /// <summary>The 16 (or, not wide, the low 8) channels' sums requantized into y[at..]; Winograd tiles store each position here.</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-            private void Store(global::System.Span<byte> y, int at, global::System.Runtime.Intrinsics.Vector512<int> sums)
+            public void Store(global::System.Span<byte> y, int at, global::System.Runtime.Intrinsics.Vector512<int> sums)
             {
                 if (Wide) _q16.Store(y, at, sums);
                 else _q8.Store(y, at, global::System.Runtime.Intrinsics.Vector512.GetLower(sums));

@@ -72,6 +72,16 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
     // Large (≥ 2^24 MACs): split between threads on the "3 threads" path; 16 + 16 + 16 + 8 channels, and a 1×1 in place.
     [InlineData(40, 32, 30, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true)]
     [InlineData(128, 32, 32, 136, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, false)]
+    // Winograd F(2×2, 3×3) (3×3, 1×3, 3×1, stride 1, group 1, 8 to 1800 input channels; taken without VNNI): 9 channels (a partial
+    // 16-lane chunk, an odd pair) with asymmetric pads, 16 + 8 outputs and an odd output height; 20 channels with no
+    // padding (5×7 outputs: partial tiles both ways); 33 channels with pads of 2 and 11 output columns.
+    [InlineData(9, 7, 10, 24, 3, 3, 1, 1, 0, 1, 2, 0, 1, 1, 1, true)]
+    [InlineData(20, 7, 9, 16, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1, false)]
+    [InlineData(33, 6, 9, 32, 3, 3, 1, 1, 2, 2, 2, 2, 1, 1, 1, false)]
+    // F(2, 3) for the openWakeWord embedding model's separable kernels: 1×3 with an odd output width and 32 + 8
+    // outputs, 3×1 over 17 channels with an odd output height.
+    [InlineData(24, 7, 9, 40, 1, 3, 1, 1, 0, 1, 0, 1, 1, 1, 1, true)]
+    [InlineData(17, 8, 5, 32, 3, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1, false)]
     public void ConvSimdAndScalarMatchTheSimulator(int c, int h, int w, int m, int kh, int kw, int sh, int sw,
         int pt, int pl, int pb, int pr, int dh, int dw, int g, bool leaky)
     {
@@ -81,6 +91,12 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
         var nhwc = Check(RandomLayerArtifacts.Conv("conv", Inputs, c, h, w, m, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, g, leaky, forceNchw: false));
         var nchw = Check(RandomLayerArtifacts.Conv("conv", Inputs, c, h, w, m, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, g, leaky, forceNchw: true));
         Assert.Contains(g == c && g == m && g > 1 ? "DepthwiseConvNhwc(" : "ConvNhwc(", nhwc);
+        // The generator passes a Winograd cache to exactly the 3×3, 1×3 and 3×1 stride-1, undilated group-1 layers of 8 to 1800 channels.
+        // and of at least 8 tiles where the products saved beat the tiles' padding by a quarter (1×3 and 3×1: 32+ outputs).
+        bool winogradKernel = kh == 3 && kw is 3 or 1 || kh == 1 && kw == 3;
+        int th = kh == 3 ? 2 : 1, tw = kw == 3 ? 2 : 1, tiles = (oh + th - 1) / th * ((ow + tw - 1) / tw), elements = kh * kw == 9 ? 16 : 4;
+        bool worth = tiles >= 8 && 4 * kh * kw * oh * ow >= 5 * elements * tiles && (elements == 16 || m >= 32);
+        Assert.Equal(g == 1 && winogradKernel && sh == 1 && sw == 1 && dh == 1 && dw == 1 && c >= 8 && m % 8 == 0 && worth, nhwc.Contains("Winograd", StringComparison.Ordinal));
         // The generator splits exactly the group-1 convolutions of at least 2^24 multiply-accumulates.
         Assert.Equal(g == 1 && (long)m * oh * ow * c * kh * kw >= 1 << 24, nhwc.Contains("RunParts(", StringComparison.Ordinal));
         if (m > 1 && oh * ow > 1) Assert.Contains(g == c && g == m && g > 1 ? "DepthwiseConv(" : "ConvPacked(", nchw);
@@ -117,6 +133,8 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
     [InlineData(24, 8, 6, 40, 1, 1, 0, false, false)]
     [InlineData(8, 10, 11, 24, 3, 2, 1, false, false)]
     [InlineData(8, 6, 6, 16, 3, 1, 1, false, true)]
+    // Winograd tiles as the pooling windows: 17 channels, odd sides (the last row and column dropped), 16 + 8 outputs.
+    [InlineData(17, 9, 7, 24, 3, 1, 1, true, false)]
     public void ConvThenMaxPoolMatchesTheSimulator(int c, int h, int w, int m, int k, int stride, int pad, bool leaky, bool negativeMultiplier)
     {
         var source = Check(RandomLayerArtifacts.ConvThenMaxPool("conv", Inputs, c, h, w, m, k, stride, pad, leaky, negativeMultiplier));

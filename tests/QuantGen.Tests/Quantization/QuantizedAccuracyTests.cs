@@ -162,7 +162,7 @@ public sealed class QuantizedAccuracyTests(ITestOutputHelper output)
         AssertFineTunedWithin("fashion_mlp", TwoBit, TwoBit with
         {
             Algorithms = TwoBit.Algorithms | QuantizationAlgorithms.FineTune,
-            TrainingData = new CalibrationSet(new Dictionary<string, Tensor> { ["image"] = Tensor.FromArray([8192, 1, 28, 28], FashionMnist.TrainingImages(8192)) }),
+            TrainingData = Training8k.Value,
             FineTuneKullbackLeibler = true,
             FineTuneTemperature = 2,
         }, 1.0);
@@ -190,7 +190,7 @@ public sealed class QuantizedAccuracyTests(ITestOutputHelper output)
         var tuned = start with
         {
             Algorithms = start.Algorithms | QuantizationAlgorithms.FineTune,
-            TrainingData = new CalibrationSet(new Dictionary<string, Tensor> { ["image"] = Tensor.FromArray([8192, 1, 28, 28], FashionMnist.TrainingImages(8192)) }),
+            TrainingData = Training8k.Value,
             FineTuneKullbackLeibler = true,
             FineTuneTemperature = 2,
             FineTuneSteps = 600,
@@ -215,7 +215,7 @@ public sealed class QuantizedAccuracyTests(ITestOutputHelper output)
     /// <summary>The 60k-image recipe of docs/accuracy.md (session 11): every training image unlabeled, 2000 steps of 32, cosine decay, KL at τ = 2.</summary>
     private static QuantizationOptions Distilled60k(QuantizationOptions start) => start with
     {
-        Algorithms = QuantizationAlgorithms.Cle | QuantizationAlgorithms.BiasAbsorption | QuantizationAlgorithms.AdaRound | QuantizationAlgorithms.FineTune,
+        Algorithms = start.Algorithms | QuantizationAlgorithms.FineTune,
         TrainingData = Training60k.Value,
         MaxTrainingSamples = 60000,
         FineTuneKullbackLeibler = true,
@@ -225,8 +225,11 @@ public sealed class QuantizedAccuracyTests(ITestOutputHelper output)
         FineTuneCosine = true,
     };
 
-    private static readonly Lazy<CalibrationSet> Training60k = new(() =>
-        new CalibrationSet(new Dictionary<string, Tensor> { ["image"] = Tensor.FromArray([60000, 1, 28, 28], FashionMnist.TrainingImages(60000)) }));
+    private static readonly Lazy<CalibrationSet> Training60k = new(() => TrainingImages(60000));
+    private static readonly Lazy<CalibrationSet> Training8k = new(() => TrainingImages(8192));
+
+    private static CalibrationSet TrainingImages(int count) =>
+        new(new Dictionary<string, Tensor> { ["image"] = Tensor.FromArray([count, 1, 28, 28], FashionMnist.TrainingImages(count)) });
 
     private static readonly QuantizationOptions W4A4 = new()
     {

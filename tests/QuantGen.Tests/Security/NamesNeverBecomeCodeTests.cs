@@ -52,6 +52,8 @@ public sealed class NamesNeverBecomeCodeTests
         "operand.Name", "bIndices", "aIndices",
         // A derived array: its field from the identifier policy, its element type one of the planner's keywords (sbyte, int, short).
         "derived.Field", "derived.ElementType",
+        // A kernel's weight cache (CacheValue): its field from the identifier policy.
+        "cache.Field",
     ];
 
     /// <summary>Joined sequences whose elements are identifiers or shapes (exact text).</summary>

@@ -137,7 +137,7 @@ internal static class FactorizationPlanner
         options.Progress?.Invoke($"factorization: the allocation and uniform {uniformBits}-bit weights measured end to end");
         var meter = new OutputLossMeter(graph, layers, calibration, Math.Min(samples, CheckSamples));
         var rounded = new Dictionary<(FloatLayer, int), float[]>();
-        var iterations = options.ResolveAlgorithms(hasCalibration: true).HasFlag(QuantizationAlgorithms.AdaRound) ? Math.Min(options.AdaRoundIterations, MixedPrecision.MeasuredSelection.AdaRoundIterations) : 0;
+        var iterations = MixedPrecision.MeasuredSelection.IterationsFor(options);
         double[] Measure(List<FactorizationChoice> plan)
         {
             var replaced = new Dictionary<FloatLayer, float[]>(ReferenceEqualityComparer.Instance);
@@ -145,9 +145,9 @@ internal static class FactorizationPlanner
             {
                 bool plain = c.Factors is null || c.Factors.Setting.IsPlain(c.M, c.K);
                 int bits = c.Factors?.Setting.Bits ?? 8;
-                if (!plain) replaced[c.Layer] = c.Factors!.Product();
-                else if (!rounded.TryGetValue((c.Layer, bits), out var w)) replaced[c.Layer] = rounded[(c.Layer, bits)] = meter.Rounded(c.Layer, bits, options, iterations);
-                else replaced[c.Layer] = w;
+                replaced[c.Layer] = !plain ? c.Factors!.Product()
+                    : rounded.TryGetValue((c.Layer, bits), out var w) ? w
+                    : rounded[(c.Layer, bits)] = meter.Rounded(c.Layer, bits, options, iterations);
             }
             return meter.Terms(replaced);
         }

@@ -25,6 +25,13 @@ internal static class MeasuredSelection
     public const int AdaRoundIterations = 500;
 
     /// <summary>
+    /// AdaRound iterations a measured candidate's plain layers get: <see cref="AdaRoundIterations"/> capped by the build's
+    /// own, or 0 (nearest rounding) when the build does not run AdaRound.
+    /// </summary>
+    public static int IterationsFor(QuantizationOptions options) =>
+        options.ResolveAlgorithms(hasCalibration: true).HasFlag(QuantizationAlgorithms.AdaRound) ? Math.Min(options.AdaRoundIterations, AdaRoundIterations) : 0;
+
+    /// <summary>
     /// The candidates' choice vectors (indices into the candidate widths per searched layer), in the order they are
     /// measured: the <paramref name="count"/> least-sensitive frontier points costing at most <paramref name="budget"/>,
     /// least-sensitive first, then <paramref name="uniform"/> when it is not among them. Each with its frontier index

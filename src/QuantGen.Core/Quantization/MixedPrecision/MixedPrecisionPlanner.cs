@@ -83,8 +83,7 @@ internal static class MixedPrecisionPlanner
             if (searched.Sum(l => Cost(l, candidates[c])) <= budget - fixedCost) uniform = Enumerable.Repeat(c, searched.Count).ToArray();
         var measured = MeasuredSelection.Candidates(frontier, budget - fixedCost, uniform, MeasuredSelection.FrontierCandidates);
         int lossSamples = Math.Min(samples, MeasuredSelection.LossSamples);
-        int adaRoundIterations = options.ResolveAlgorithms(hasCalibration: true).HasFlag(QuantizationAlgorithms.AdaRound)
-            ? Math.Min(options.AdaRoundIterations, MeasuredSelection.AdaRoundIterations) : 0;
+        int adaRoundIterations = MeasuredSelection.IterationsFor(options);
         int Width(FloatLayer l, int[] choices) => searched.IndexOf(l) is int i and >= 0 ? candidates[choices[i]] : l.WeightBits;
         var terms = measured.Count == 1 ? new[] { new[] { 0.0 } }
             : MeasuredSelection.Losses(graph, layers, weighted, measured.Select(m => weighted.Select(l => Width(l, m.Choices)).ToArray()).ToList(), options, calibration, lossSamples, adaRoundIterations);
