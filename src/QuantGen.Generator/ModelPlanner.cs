@@ -219,7 +219,7 @@ namespace QuantGen.Generator
             // products) over at least 32 output channels, which share the input transform: the openWakeWord embedding
             // model's last layers (a 3×1 kernel over one output row, 1 tile; 6 tiles) ran 5-25% slower through it, its
             // 24 → 24-channel 1×3 and 3×1 layers 0-5% slower (docs/benchmarks.md, "Winograd without VNNI").
-            int th = kh == 3 ? 2 : 1, tw = kw == 3 ? 2 : 1, elements = (kh == 3 ? 4 : 1) * (kw == 3 ? 4 : 1);
+            var (th, tw, elements) = WinogradTile(kh, kw);
             long tiles = (long)((output[2] + th - 1) / th) * ((output[3] + tw - 1) / tw);
             return tiles >= 8 && 4L * kh * kw * output[2] * output[3] >= 5L * elements * tiles && (elements == 16 || weights.Shape[0] >= 32);
         }
@@ -231,11 +231,19 @@ namespace QuantGen.Generator
         /// </summary>
         private static int WinogradScratch(int c, int oh, int ow, int kh, int kw)
         {
-            int th = kh == 3 ? 2 : 1, tw = kw == 3 ? 2 : 1, elements = (kh == 3 ? 4 : 1) * (kw == 3 ? 4 : 1);
+            var (th, tw, elements) = WinogradTile(kh, kw);
             int tilesY = (oh + th - 1) / th, tilesX = (ow + tw - 1) / tw;
             int plane = ((th * tilesY + kh - 1) * (tw * tilesX + kw - 1) * c + 16 + 63) & ~63;
             return plane + 63 + 2 * elements * tilesY * tilesX * ((c + 15) & ~15);
         }
+
+        /// <summary>A Winograd tile's outputs down and across (2 along an axis of 3 taps, else 1) and its transformed elements (16 or 4).</summary>
+        private static (int Height, int Width, int Elements) WinogradTile(int kh, int kw) =>
+            (kh == 3 ? 2 : 1, kw == 3 ? 2 : 1, (kh == 3 ? 4 : 1) * (kw == 3 ? 4 : 1));
+
+        /// <summary>A static field of a layer method (s_ and the method name in camel case, then the suffix), unique in the class.</summary>
+        private string StaticField(string method, string suffix) =>
+            _memberNames.Take("s_" + char.ToLowerInvariant(method[0]) + method.Substring(1) + suffix);
 
         private LayerPlan PlanLayer(ArtifactLayer layer, string method)
         {
@@ -394,13 +402,13 @@ namespace QuantGen.Generator
             var weights = nhwc ? ReductionChannelsLast(layer.GetBlob("weights"), k[0], k[1]) : layer.GetBlob("weights");
             PartsPlan? parts = null;
             if (pool is null && nhwc && IsLarge(layer))
-                parts = new PartsPlan(_memberNames.Take("s_" + char.ToLowerInvariant(method[0]) + method.Substring(1) + "Parts"), _memberNames.Take(method + "Part"));
+                parts = new PartsPlan(StaticField(method, "Parts"), _memberNames.Take(method + "Part"));
             var first = Line(Pos(In(x))).With(Constants(layer, method, PackWeights(weights, group), inRegisters: true)).With(Pos(Out(y)));
             if (pool is not null) first = first.With(Pos(Out(pool.Outputs[0])));
             first = first.With(Pos(new ScratchValue(parts is null ? ScratchBuffer.Col : ScratchBuffer.PartCol)), Pos(new ScratchValue(ScratchBuffer.Acc)));
             if (TakesWinograd(layer, nhwc))
             {
-                var cache = _memberNames.Take("s_" + char.ToLowerInvariant(method[0]) + method.Substring(1) + "Winograd");
+                var cache = StaticField(method, "Winograd");
                 _caches.Add(cache);
                 first = first.With(Pos(new CacheValue(cache)));
             }

@@ -40,11 +40,9 @@ var calibration = new CalibrationSet(new Dictionary<string, Tensor> { ["image"] 
 
 // Fine-tuning's unlabeled training inputs (TrainingData): the first 8192 Fashion-MNIST training images, labels unused.
 var trainImages = ReadIdx("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", 16);
-var trainPixels = new float[8192 * 784];
-for (int i = 0; i < trainPixels.Length; i++) trainPixels[i] = trainImages[i] / 255f;
-var training = new CalibrationSet(new Dictionary<string, Tensor> { ["image"] = Tensor.FromArray([8192, 1, 28, 28], trainPixels) }, new Dictionary<string, string> { ["image"] = "train-images[0..8192)" });
-// Two more disjoint 8192-image sets: the same fine-tuning on other data, for the spread between runs.
+// 8192 training images from start; "8k" is the first, 8k-B and 8k-C two disjoint others (the spread between runs).
 CalibrationSet TrainingSlice(int start) => new(new Dictionary<string, Tensor> { ["image"] = Tensor.FromArray([8192, 1, 28, 28], Array.ConvertAll(trainImages[(start * 784)..((start + 8192) * 784)], b => b / 255f)) }, new Dictionary<string, string> { ["image"] = $"train-images[{start}..{start + 8192})" });
+var training = TrainingSlice(0);
 var trainingB = TrainingSlice(8192);
 var trainingC = TrainingSlice(16384);
 // "60k": all 60000 training images, labels unused (MaxTrainingSamples raised to match; the last 256 held out).
@@ -54,6 +52,13 @@ var training60k = new CalibrationSet(new Dictionary<string, Tensor> { ["image"] 
 
 var none = QuantizationAlgorithms.None;
 var adaFine = QuantizationAlgorithms.Cle | QuantizationAlgorithms.BiasAbsorption | QuantizationAlgorithms.AdaRound | QuantizationAlgorithms.FineTune;
+// The W3A3 recipe of docs/accuracy.md's session 14 (600 steps of 32, cosine, KL at τ = 2) on a training set, with dampening or freezing.
+QuantizationOptions W3A3Cosine600(CalibrationSet data, float dampening = 0, float freeze = 0) => new()
+{
+    WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = data,
+    FineTuneKullbackLeibler = true, FineTuneTemperature = 2, FineTuneSteps = 600, FineTuneBatch = 32, FineTuneCosine = true,
+    FineTuneDampening = dampening, FineTuneFreezeThreshold = freeze,
+};
 var dfq = QuantizationAlgorithms.Cle | QuantizationAlgorithms.BiasAbsorption | QuantizationAlgorithms.BiasCorrection;
 // (name, options, calibrated): "plain" is round-to-nearest with min-max ranges and no passes, the baseline each row is compared with.
 // Since session 7 the KL loss defaults to τ = 2 and activations below 8 bits to MSE ranges: the "KL" rows without "T2"
@@ -97,18 +102,18 @@ var configs = new (string Name, QuantizationOptions Options, bool Calibrated)[]
     ("W3A3 + finetune 8k KL dampening 1", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 1, FineTuneSteps = 100, FineTuneDampening = 1 }, true),
     ("W3A3 + finetune 8k KL freezing 0.02", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 1, FineTuneSteps = 100, FineTuneFreezeThreshold = 0.02f }, true),
     // The latent weights start on their grid points: at lr 0.01 (0.01 grid steps per step) few reach a rounding boundary in 100 steps; at 0.1 they do.
-    ("W3A3 + finetune 8k KL T2 600x32 cosine", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 2, FineTuneSteps = 600, FineTuneBatch = 32, FineTuneCosine = true }, true),
-    ("W3A3 + finetune 8k KL T2 600x32 cosine dampening 0.1", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 2, FineTuneSteps = 600, FineTuneBatch = 32, FineTuneCosine = true, FineTuneDampening = 0.1f }, true),
-    ("W3A3 + finetune 8k KL T2 600x32 cosine dampening 1", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 2, FineTuneSteps = 600, FineTuneBatch = 32, FineTuneCosine = true, FineTuneDampening = 1 }, true),
-    ("W3A3 + finetune 8k KL T2 600x32 cosine freezing 0.04", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 2, FineTuneSteps = 600, FineTuneBatch = 32, FineTuneCosine = true, FineTuneFreezeThreshold = 0.04f }, true),
-    ("W3A3 + finetune 8k KL T2 600x32 cosine dampening 0.01", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 2, FineTuneSteps = 600, FineTuneBatch = 32, FineTuneCosine = true, FineTuneDampening = 0.01f }, true),
-    ("W3A3 + finetune 8k KL T2 600x32 cosine dampening 0.001", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 2, FineTuneSteps = 600, FineTuneBatch = 32, FineTuneCosine = true, FineTuneDampening = 0.001f }, true),
-    ("W3A3 + finetune 8k KL T2 600x32 cosine dampening 0.0001", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 2, FineTuneSteps = 600, FineTuneBatch = 32, FineTuneCosine = true, FineTuneDampening = 0.0001f }, true),
-    ("W3A3 + finetune 8k KL T2 600x32 cosine dampening 0.00001", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 2, FineTuneSteps = 600, FineTuneBatch = 32, FineTuneCosine = true, FineTuneDampening = 0.00001f }, true),
-    ("W3A3 + finetune 8k-B KL T2 600x32 cosine", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, FineTuneKullbackLeibler = true, FineTuneTemperature = 2, FineTuneSteps = 600, FineTuneBatch = 32, FineTuneCosine = true, TrainingData = trainingB }, true),
-    ("W3A3 + finetune 8k-B KL T2 600x32 cosine dampening 0.0001", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, FineTuneKullbackLeibler = true, FineTuneTemperature = 2, FineTuneSteps = 600, FineTuneBatch = 32, FineTuneCosine = true, TrainingData = trainingB, FineTuneDampening = 0.0001f }, true),
-    ("W3A3 + finetune 8k-C KL T2 600x32 cosine", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, FineTuneKullbackLeibler = true, FineTuneTemperature = 2, FineTuneSteps = 600, FineTuneBatch = 32, FineTuneCosine = true, TrainingData = trainingC }, true),
-    ("W3A3 + finetune 8k-C KL T2 600x32 cosine dampening 0.0001", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, FineTuneKullbackLeibler = true, FineTuneTemperature = 2, FineTuneSteps = 600, FineTuneBatch = 32, FineTuneCosine = true, TrainingData = trainingC, FineTuneDampening = 0.0001f }, true),
+    ("W3A3 + finetune 8k KL T2 600x32 cosine", W3A3Cosine600(training), true),
+    ("W3A3 + finetune 8k KL T2 600x32 cosine dampening 0.1", W3A3Cosine600(training, dampening: 0.1f), true),
+    ("W3A3 + finetune 8k KL T2 600x32 cosine dampening 1", W3A3Cosine600(training, dampening: 1), true),
+    ("W3A3 + finetune 8k KL T2 600x32 cosine freezing 0.04", W3A3Cosine600(training, freeze: 0.04f), true),
+    ("W3A3 + finetune 8k KL T2 600x32 cosine dampening 0.01", W3A3Cosine600(training, dampening: 0.01f), true),
+    ("W3A3 + finetune 8k KL T2 600x32 cosine dampening 0.001", W3A3Cosine600(training, dampening: 0.001f), true),
+    ("W3A3 + finetune 8k KL T2 600x32 cosine dampening 0.0001", W3A3Cosine600(training, dampening: 0.0001f), true),
+    ("W3A3 + finetune 8k KL T2 600x32 cosine dampening 0.00001", W3A3Cosine600(training, dampening: 0.00001f), true),
+    ("W3A3 + finetune 8k-B KL T2 600x32 cosine", W3A3Cosine600(trainingB), true),
+    ("W3A3 + finetune 8k-B KL T2 600x32 cosine dampening 0.0001", W3A3Cosine600(trainingB, dampening: 0.0001f), true),
+    ("W3A3 + finetune 8k-C KL T2 600x32 cosine", W3A3Cosine600(trainingC), true),
+    ("W3A3 + finetune 8k-C KL T2 600x32 cosine dampening 0.0001", W3A3Cosine600(trainingC, dampening: 0.0001f), true),
     ("W3A3 + finetune 8k KL lr 0.1", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 1, FineTuneSteps = 100, FineTuneLearningRate = 0.1f }, true),
     ("W3A3 + finetune 8k KL lr 0.1 dampening 1", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 1, FineTuneSteps = 100, FineTuneLearningRate = 0.1f, FineTuneDampening = 1 }, true),
     ("W3A3 + finetune 8k KL lr 0.1 freezing 0.02", new() { WeightBits = 3, ActivationBits = 3, RangeMethod = RangeMethod.Mse, AdaRoundIterations = 500, Algorithms = adaFine, TrainingData = training, FineTuneKullbackLeibler = true, FineTuneTemperature = 1, FineTuneSteps = 100, FineTuneLearningRate = 0.1f, FineTuneFreezeThreshold = 0.02f }, true),

@@ -91,8 +91,8 @@ public sealed class PackedKernelTests(ITestOutputHelper output)
         var nhwc = Check(RandomLayerArtifacts.Conv("conv", Inputs, c, h, w, m, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, g, leaky, forceNchw: false));
         var nchw = Check(RandomLayerArtifacts.Conv("conv", Inputs, c, h, w, m, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, g, leaky, forceNchw: true));
         Assert.Contains(g == c && g == m && g > 1 ? "DepthwiseConvNhwc(" : "ConvNhwc(", nhwc);
-        // The generator passes a Winograd cache to exactly the 3×3, 1×3 and 3×1 stride-1, undilated group-1 layers of 8 to 1800 channels.
-        // and of at least 8 tiles where the products saved beat the tiles' padding by a quarter (1×3 and 3×1: 32+ outputs).
+        // The generator passes a Winograd cache to exactly the 3×3, 1×3 and 3×1 stride-1, undilated group-1 layers of 8 to
+        // 1800 channels and of at least 8 tiles where the products saved beat the tiles' padding by a quarter (1×3 and 3×1: 32+ outputs).
         bool winogradKernel = kh == 3 && kw is 3 or 1 || kh == 1 && kw == 3;
         int th = kh == 3 ? 2 : 1, tw = kw == 3 ? 2 : 1, tiles = (oh + th - 1) / th * ((ow + tw - 1) / tw), elements = kh * kw == 9 ? 16 : 4;
         bool worth = tiles >= 8 && 4 * kh * kw * oh * ow >= 5 * elements * tiles && (elements == 16 || m >= 32);
