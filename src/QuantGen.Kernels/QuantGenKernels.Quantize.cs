@@ -11,21 +11,44 @@ namespace QuantGen.Generated
         {
             int i = 0;
 #if QUANTGEN_INTRINSICS
-            if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
-                i = QuantizeAvx512(x, y, scale, zero, min, max);
+            if (SimdEnabled) i = QuantizeSimd(x, y, scale, zero, min, max);
 #endif
             for (; i < x.Length; i++) y[i] = QuantizeValue(x[i], scale, zero, min, max);
         }
 
-        /// <summary>Quantize of an NCHW float image into an NHWC buffer: the transpose happens at the model's edge, in the same pass.</summary>
+        /// <summary>
+        /// Quantize of an NCHW float image into an NHWC buffer: the transpose happens at the model's edge, in the same pass.
+        /// With SIMD, blocks of 32 pixels: each channel's run quantized by the vector path into a small stack block, then
+        /// interleaved byte by byte (the scalar division and rounding per element cost far more than a byte copy).
+        /// </summary>
         public static void QuantizeToNhwc(global::System.ReadOnlySpan<float> x, global::System.Span<byte> y, float scale, int zero, int min, int max,
             int channels, int pixels)
         {
             int image = channels * pixels;
+#if QUANTGEN_INTRINSICS
+            // 32 pixels of at most 16 channels: a 512-byte block (an image of more channels is not an input image).
+            global::System.Span<byte> block = stackalloc byte[SimdEnabled && channels <= 16 ? 32 * channels : 0];
+#endif
             for (int b = 0; b < x.Length; b += image)
+            {
+                int start = 0;
+#if QUANTGEN_INTRINSICS
+                if (block.Length != 0)
+                    for (; start + 32 <= pixels; start += 32)
+                    {
+                        int done = 32;
+                        for (int ch = 0; ch < channels && done == 32; ch++)
+                            done = QuantizeSimd(x.Slice(b + ch * pixels + start, 32), block.Slice(32 * ch, 32), scale, zero, min, max);
+                        if (done != 32) break; // no SIMD path on this CPU
+                        for (int p = 0, o = b + start * channels; p < 32; p++)
+                            for (int ch = 0; ch < channels; ch++, o++)
+                                y[o] = block[32 * ch + p];
+                    }
+#endif
                 for (int ch = 0; ch < channels; ch++)
-                    for (int p = 0, i = b + ch * pixels, o = b + ch; p < pixels; p++, i++, o += channels)
+                    for (int p = start, i = b + ch * pixels + start, o = b + start * channels + ch; p < pixels; p++, i++, o += channels)
                         y[o] = QuantizeValue(x[i], scale, zero, min, max);
+            }
         }
 
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
@@ -76,28 +99,90 @@ namespace QuantGen.Generated
 
 #if QUANTGEN_INTRINSICS
         /// <summary>
-        /// Quantize for whole blocks of 16 floats: the same IEEE division (vdivps), round half to even (vrndscaleps),
-        /// + zero and the clamp in float (exact: a rounded value beyond 2^24 is clamped either way), NaN to the clamped
-        /// zero point, vpmovdb. Returns the number of elements done.
+        /// Quantize for whole blocks of 32 floats (x86 with AVX2) or 16 (Arm64): the same IEEE division (vdivps, fdiv),
+        /// round half to even (vroundps, frintn), + zero and the clamp in float (exact: a rounded value beyond 2^24 is
+        /// clamped either way), NaN to the clamped zero point, then truncated to int32 and narrowed to bytes (every value
+        /// is in 0..255 by then). The division bounds it; its throughput per element is the same in 256- and 512-bit
+        /// vectors on the x86 CPUs we target, so AVX-512 takes this path too. Returns the number of elements done (0 on
+        /// a CPU with neither).
         /// </summary>
-        private static int QuantizeAvx512(global::System.ReadOnlySpan<float> x, global::System.Span<byte> y, float scale, int zero, int min, int max)
+        private static int QuantizeSimd(global::System.ReadOnlySpan<float> x, global::System.Span<byte> y, float scale, int zero, int min, int max)
         {
-            var divisor = global::System.Runtime.Intrinsics.Vector512.Create(scale);
-            var offset = global::System.Runtime.Intrinsics.Vector512.Create((float)zero);
-            var low = global::System.Runtime.Intrinsics.Vector512.Create((float)min);
-            var top = global::System.Runtime.Intrinsics.Vector512.Create((float)max);
-            var nan = global::System.Runtime.Intrinsics.Vector512.Create((float)(zero < min ? min : zero > max ? max : zero));
+            float nan = zero < min ? min : zero > max ? max : zero;
             int i = 0;
-            for (; i + 16 <= x.Length; i += 16)
+            if (global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
             {
-                var scaled = global::System.Runtime.Intrinsics.Vector512.Create(x.Slice(i, 16)) / divisor;
-                var v = global::System.Runtime.Intrinsics.X86.Avx512F.RoundScale(scaled, 0) + offset;
-                v = global::System.Runtime.Intrinsics.Vector512.Min(global::System.Runtime.Intrinsics.Vector512.Max(v, low), top);
-                v = global::System.Runtime.Intrinsics.Vector512.ConditionalSelect(global::System.Runtime.Intrinsics.Vector512.Equals(scaled, scaled), v, nan);
-                var bytes = global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector128Byte(global::System.Runtime.Intrinsics.X86.Avx512F.ConvertToVector512Int32WithTruncation(v));
-                global::System.Runtime.Intrinsics.Vector128.CopyTo(bytes, y.Slice(i, 16));
+                var q = new Quantizer256(scale, zero, min, max, nan);
+                for (; i + 32 <= x.Length; i += 32)
+                {
+                    var low = global::System.Runtime.Intrinsics.Vector256.Narrow(q.Apply(x.Slice(i, 8)), q.Apply(x.Slice(i + 8, 8)));
+                    var high = global::System.Runtime.Intrinsics.Vector256.Narrow(q.Apply(x.Slice(i + 16, 8)), q.Apply(x.Slice(i + 24, 8)));
+                    global::System.Runtime.Intrinsics.Vector256.CopyTo(global::System.Runtime.Intrinsics.Vector256.Narrow(
+                        global::System.Runtime.Intrinsics.Vector256.AsUInt16(low), global::System.Runtime.Intrinsics.Vector256.AsUInt16(high)), y.Slice(i, 32));
+                }
+            }
+            else if (global::System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported)
+            {
+                var q = new Quantizer128(scale, zero, min, max, nan);
+                for (; i + 16 <= x.Length; i += 16)
+                {
+                    var low = global::System.Runtime.Intrinsics.Vector128.Narrow(q.Apply(x.Slice(i, 4)), q.Apply(x.Slice(i + 4, 4)));
+                    var high = global::System.Runtime.Intrinsics.Vector128.Narrow(q.Apply(x.Slice(i + 8, 4)), q.Apply(x.Slice(i + 12, 4)));
+                    global::System.Runtime.Intrinsics.Vector128.CopyTo(global::System.Runtime.Intrinsics.Vector128.Narrow(
+                        global::System.Runtime.Intrinsics.Vector128.AsUInt16(low), global::System.Runtime.Intrinsics.Vector128.AsUInt16(high)), y.Slice(i, 16));
+                }
             }
             return i;
+        }
+
+        /// <summary>QuantizeSimd's constants and steps for eight floats (x86, AVX).</summary>
+        private readonly struct Quantizer256
+        {
+            private readonly global::System.Runtime.Intrinsics.Vector256<float> _divisor, _offset, _low, _top, _nan;
+
+            public Quantizer256(float scale, int zero, int min, int max, float nan)
+            {
+                _divisor = global::System.Runtime.Intrinsics.Vector256.Create(scale);
+                _offset = global::System.Runtime.Intrinsics.Vector256.Create((float)zero);
+                _low = global::System.Runtime.Intrinsics.Vector256.Create((float)min);
+                _top = global::System.Runtime.Intrinsics.Vector256.Create((float)max);
+                _nan = global::System.Runtime.Intrinsics.Vector256.Create(nan);
+            }
+
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public global::System.Runtime.Intrinsics.Vector256<int> Apply(global::System.ReadOnlySpan<float> x)
+            {
+                var scaled = global::System.Runtime.Intrinsics.Vector256.Create(x) / _divisor;
+                var v = global::System.Runtime.Intrinsics.X86.Avx.RoundToNearestInteger(scaled) + _offset;
+                v = global::System.Runtime.Intrinsics.Vector256.Min(global::System.Runtime.Intrinsics.Vector256.Max(v, _low), _top);
+                v = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.Equals(scaled, scaled), v, _nan);
+                return global::System.Runtime.Intrinsics.Vector256.ConvertToInt32(v);
+            }
+        }
+
+        /// <summary>QuantizeSimd's constants and steps for four floats (Arm64, AdvSimd).</summary>
+        private readonly struct Quantizer128
+        {
+            private readonly global::System.Runtime.Intrinsics.Vector128<float> _divisor, _offset, _low, _top, _nan;
+
+            public Quantizer128(float scale, int zero, int min, int max, float nan)
+            {
+                _divisor = global::System.Runtime.Intrinsics.Vector128.Create(scale);
+                _offset = global::System.Runtime.Intrinsics.Vector128.Create((float)zero);
+                _low = global::System.Runtime.Intrinsics.Vector128.Create((float)min);
+                _top = global::System.Runtime.Intrinsics.Vector128.Create((float)max);
+                _nan = global::System.Runtime.Intrinsics.Vector128.Create(nan);
+            }
+
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            public global::System.Runtime.Intrinsics.Vector128<int> Apply(global::System.ReadOnlySpan<float> x)
+            {
+                var scaled = global::System.Runtime.Intrinsics.Vector128.Create(x) / _divisor;
+                var v = global::System.Runtime.Intrinsics.Arm.AdvSimd.RoundToNearest(scaled) + _offset;
+                v = global::System.Runtime.Intrinsics.Vector128.Min(global::System.Runtime.Intrinsics.Vector128.Max(v, _low), _top);
+                v = global::System.Runtime.Intrinsics.Vector128.ConditionalSelect(global::System.Runtime.Intrinsics.Vector128.Equals(scaled, scaled), v, _nan);
+                return global::System.Runtime.Intrinsics.Vector128.ConvertToInt32(v);
+            }
         }
 #endif
     }
