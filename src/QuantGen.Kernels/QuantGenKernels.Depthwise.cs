@@ -84,6 +84,9 @@ namespace QuantGen.Generated
             else if (first == 0 && SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
                 first = DepthwiseNhwcAvx2(x, w, bias, scale, negScale, high, y, border,
                     n, c, h, width, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, zx, zy, lo, hi);
+            else if (SimdEnabled && global::System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported)
+                first = DepthwiseNhwcArm(x, w, bias, scale, negScale, high, y, border,
+                    n, c, h, width, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, zx, zy, lo, hi);
 #endif
             if (first == c) return;
             border.Slice(0, c).Fill((byte)zx);
@@ -184,6 +187,75 @@ namespace QuantGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         private static int AlignmentSkip(ref byte at) =>
             (int)(-(long)global::System.Runtime.CompilerServices.Unsafe.ByteOffset(ref global::System.Runtime.CompilerServices.Unsafe.NullRef<byte>(), ref at) & 63);
+
+        /// <summary>
+        /// DepthwiseConvNhwc for whole blocks of 8 channels on Arm64 (AdvSimd), from the padded plane the x86 paths use
+        /// (FillPlane: every tap at a fixed offset, no bounds test): per tap the 8 channels' input bytes zero-extended to
+        /// int16 (uxtl) and multiplied by the tap's weights, sign-extended once per block, into two int32 sums of four
+        /// channels (smlal, smlal2: exact, |x·w| ≤ 255 · 128), then RequantizeLanesArm and a narrowing store of 8 bytes.
+        /// Not timed (there is no Arm machine here); it replaces the scalar loop's multiply, add and bounds test per MAC.
+        /// Returns the number of channels done (0 if the scratch cannot hold the plane); the scalar loop does the rest.
+        /// </summary>
+        private static int DepthwiseNhwcArm(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, global::System.Span<byte> scratch,
+            int n, int c, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int dw, int zx, int zy, int lo, int hi)
+        {
+            int taps = kh * kw, blocks = c & ~7, image = h * width * c;
+            int ph = (oh - 1) * sh + (kh - 1) * dh + 1, pw = (ow - 1) * sw + (kw - 1) * dw + 1;
+            if (blocks == 0 || taps > 64 || scratch.Length < ph * pw * c) return 0;
+            if (x.Length < n * image || w.Length < taps * c || y.Length < n * oh * ow * c) throw new global::System.ArgumentException("The buffers do not hold the tensors.");
+            ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(scratch);
+            ref byte weights = ref global::System.Runtime.CompilerServices.Unsafe.As<sbyte, byte>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w));
+            ref byte output = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(y);
+            global::System.Span<int> offsets = stackalloc int[taps];
+            PlaneTapOffsets(offsets, kh, kw, dh, dw, pw, c);
+            global::System.Span<global::System.Runtime.Intrinsics.Vector128<short>> tapWeights = stackalloc global::System.Runtime.Intrinsics.Vector128<short>[taps];
+            var low = global::System.Runtime.Intrinsics.Vector128.Create((float)(lo - zy));
+            var top = global::System.Runtime.Intrinsics.Vector128.Create(hi);
+            var zero = global::System.Runtime.Intrinsics.Vector128.Create(zy);
+            for (int b = 0; b < n; b++)
+            {
+                FillPlane(x.Slice(b * image, image), scratch, c, h, width, ph, pw, padTop, padLeft, (byte)zx);
+                for (int ch = 0; ch < blocks; ch += 8)
+                {
+                    for (int t = 0; t < taps; t++)
+                        tapWeights[t] = global::System.Runtime.Intrinsics.Arm.AdvSimd.SignExtendWideningLower(global::System.Runtime.Intrinsics.Vector64.AsSByte(
+                            global::System.Runtime.Intrinsics.Vector64.LoadUnsafe(ref weights, (nuint)(t * c + ch))));
+                    var bias0 = global::System.Runtime.Intrinsics.Vector128.Create(bias.Slice(ch, 4));
+                    var bias1 = global::System.Runtime.Intrinsics.Vector128.Create(bias.Slice(ch + 4, 4));
+                    var scale0 = global::System.Runtime.Intrinsics.Vector128.Create(scale.Slice(ch, 4));
+                    var scale1 = global::System.Runtime.Intrinsics.Vector128.Create(scale.Slice(ch + 4, 4));
+                    var negScale0 = global::System.Runtime.Intrinsics.Vector128.Create(negScale.Slice(ch, 4));
+                    var negScale1 = global::System.Runtime.Intrinsics.Vector128.Create(negScale.Slice(ch + 4, 4));
+                    var upper0 = UpperBoundArm(top, high, ch, zero);
+                    var upper1 = UpperBoundArm(top, high, ch + 4, zero);
+                    for (int oy = 0; oy < oh; oy++)
+                    {
+                        ref byte origin = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, oy * sh * pw * c + ch);
+                        int target = ((b * oh + oy) * ow) * c + ch;
+                        for (int ox = 0; ox < ow; ox++, origin = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref origin, sw * c), target += c)
+                        {
+                            var a0 = bias0; var a1 = bias1;
+                            for (int t = 0; t < taps; t++)
+                            {
+                                var v = global::System.Runtime.Intrinsics.Vector128.AsInt16(global::System.Runtime.Intrinsics.Arm.AdvSimd.ZeroExtendWideningLower(
+                                    global::System.Runtime.Intrinsics.Vector64.LoadUnsafe(ref origin, (nuint)offsets[t])));
+                                a0 = global::System.Runtime.Intrinsics.Arm.AdvSimd.MultiplyWideningLowerAndAdd(a0, global::System.Runtime.Intrinsics.Vector128.GetLower(v),
+                                    global::System.Runtime.Intrinsics.Vector128.GetLower(tapWeights[t]));
+                                a1 = global::System.Runtime.Intrinsics.Arm.AdvSimd.MultiplyWideningUpperAndAdd(a1, v, tapWeights[t]);
+                            }
+                            var words = global::System.Runtime.Intrinsics.Vector128.Narrow(RequantizeLanesArm(a0, scale0, negScale0, low, upper0, zero),
+                                RequantizeLanesArm(a1, scale1, negScale1, low, upper1, zero));
+                            var bytes = global::System.Runtime.Intrinsics.Vector128.Narrow(global::System.Runtime.Intrinsics.Vector128.AsUInt16(words), global::System.Runtime.Intrinsics.Vector128.AsUInt16(words));
+                            global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, target),
+                                global::System.Runtime.Intrinsics.Vector128.ToScalar(global::System.Runtime.Intrinsics.Vector128.AsUInt64(bytes)));
+                        }
+                    }
+                }
+            }
+            return blocks;
+        }
 
         /// <summary>
         /// DepthwiseConvNhwc for the whole blocks of 16 channels with AVX-512BW and without VNNI: each image is copied once

@@ -246,21 +246,50 @@ namespace QuantGen.Generated
             for (int k4 = 0; k4 < kp; k4 += 4)
                 sum = global::System.Runtime.Intrinsics.Arm.Dp.DotProduct(sum, Quadruplet(ref x, k4), global::System.Runtime.Intrinsics.Vector128.Create((byte)1));
             var correction = global::System.Runtime.Intrinsics.Vector128.ShiftLeft(sum, 7);
-            for (int o = 0; o < mp; o += 8)
+            int o = 0;
+            // Blocks of 32 channels: eight independent accumulators, so that consecutive udots do not wait on each
+            // other's results (with the two of an 8-channel block, each k-step waited on the previous one's latency).
+            for (; o + 32 <= mp; o += 32)
             {
                 var a0 = global::System.Runtime.Intrinsics.Vector128<uint>.Zero;
-                var a1 = a0;
-                ref sbyte block = ref Skip<TWeights>(ref weights, 4 * o);
-                for (int k4 = 0; k4 < kp; k4 += 4)
+                var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0; var a5 = a0; var a6 = a0; var a7 = a0;
+                ref sbyte row = ref Skip<TWeights>(ref weights, 4 * o);
+                for (int k4 = 0; k4 < kp; k4 += 4, row = ref Skip<TWeights>(ref row, 4 * mp))
                 {
                     var xv = Quadruplet(ref x, k4);
-                    ref sbyte row = ref Skip<TWeights>(ref block, k4 * mp);
-                    a0 = global::System.Runtime.Intrinsics.Arm.Dp.DotProduct(a0, xv, global::System.Runtime.Intrinsics.Vector128.AsByte(default(TWeights).LoadLow(ref row)) ^ flip);
-                    a1 = global::System.Runtime.Intrinsics.Arm.Dp.DotProduct(a1, xv, global::System.Runtime.Intrinsics.Vector128.AsByte(default(TWeights).LoadHigh(ref row)) ^ flip);
+                    DotGroupArmDp<TWeights>(ref row, xv, flip, ref a0, ref a1);
+                    DotGroupArmDp<TWeights>(ref Skip<TWeights>(ref row, 32), xv, flip, ref a2, ref a3);
+                    DotGroupArmDp<TWeights>(ref Skip<TWeights>(ref row, 64), xv, flip, ref a4, ref a5);
+                    DotGroupArmDp<TWeights>(ref Skip<TWeights>(ref row, 96), xv, flip, ref a6, ref a7);
                 }
                 global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsInt32(a0 - correction), ref result, (nuint)o);
                 global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsInt32(a1 - correction), ref result, (nuint)(o + 4));
+                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsInt32(a2 - correction), ref result, (nuint)(o + 8));
+                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsInt32(a3 - correction), ref result, (nuint)(o + 12));
+                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsInt32(a4 - correction), ref result, (nuint)(o + 16));
+                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsInt32(a5 - correction), ref result, (nuint)(o + 20));
+                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsInt32(a6 - correction), ref result, (nuint)(o + 24));
+                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsInt32(a7 - correction), ref result, (nuint)(o + 28));
             }
+            for (; o < mp; o += 8)
+            {
+                var a0 = global::System.Runtime.Intrinsics.Vector128<uint>.Zero;
+                var a1 = a0;
+                ref sbyte row = ref Skip<TWeights>(ref weights, 4 * o);
+                for (int k4 = 0; k4 < kp; k4 += 4, row = ref Skip<TWeights>(ref row, 4 * mp))
+                    DotGroupArmDp<TWeights>(ref row, Quadruplet(ref x, k4), flip, ref a0, ref a1);
+                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsInt32(a0 - correction), ref result, (nuint)o);
+                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsInt32(a1 - correction), ref result, (nuint)(o + 4));
+            }
+        }
+
+        /// <summary>One k-step of an 8-channel group of DotPackedArmDp: its two halves' weights, sign bits flipped, udot into the group's sums (channels 0-3, 4-7).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static void DotGroupArmDp<TWeights>(ref sbyte row, global::System.Runtime.Intrinsics.Vector128<byte> xv, global::System.Runtime.Intrinsics.Vector128<byte> flip,
+            ref global::System.Runtime.Intrinsics.Vector128<uint> low, ref global::System.Runtime.Intrinsics.Vector128<uint> high) where TWeights : struct, IWeightBlocks
+        {
+            low = global::System.Runtime.Intrinsics.Arm.Dp.DotProduct(low, xv, global::System.Runtime.Intrinsics.Vector128.AsByte(default(TWeights).LoadLow(ref row)) ^ flip);
+            high = global::System.Runtime.Intrinsics.Arm.Dp.DotProduct(high, xv, global::System.Runtime.Intrinsics.Vector128.AsByte(default(TWeights).LoadHigh(ref row)) ^ flip);
         }
 
         /// <summary>The four activation bytes at x[k4..k4+4] in every 32-bit lane of a 128-bit vector.</summary>

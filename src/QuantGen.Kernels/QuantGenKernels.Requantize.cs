@@ -19,6 +19,8 @@ namespace QuantGen.Generated
 #if QUANTGEN_INTRINSICS
             if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
                 o = RequantizeChannels8(acc, bias, scale, negScale, high, y, start, stride, zy, lo, hi);
+            else if (SimdEnabled && global::System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported)
+                o = RequantizeChannels4Arm(acc, bias, scale, negScale, high, y, start, stride, zy, lo, hi);
 #endif
             for (; o < count; o++)
             {
@@ -60,6 +62,55 @@ namespace QuantGen.Generated
             }
             return o;
         }
+
+        /// <summary>
+        /// RequantizeChannels for whole blocks of 4 channels on Arm64 (AdvSimd: RequantizeLanesArm), where every
+        /// convolution and fully connected layer of an Arm CPU requantizes. Returns the number of channels done; the
+        /// caller's scalar loop does the rest.
+        /// </summary>
+        private static int RequantizeChannels4Arm(global::System.ReadOnlySpan<int> acc, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, int start, int stride, int zy, int lo, int hi)
+        {
+            int o = 0, count = bias.Length;
+            var low = global::System.Runtime.Intrinsics.Vector128.Create((float)(lo - zy));
+            var top = global::System.Runtime.Intrinsics.Vector128.Create(hi);
+            var zero = global::System.Runtime.Intrinsics.Vector128.Create(zy);
+            for (; o + 4 <= count; o += 4)
+            {
+                var a = global::System.Runtime.Intrinsics.Vector128.Create(acc.Slice(o, 4)) + global::System.Runtime.Intrinsics.Vector128.Create(bias.Slice(o, 4));
+                var q = RequantizeLanesArm(a, global::System.Runtime.Intrinsics.Vector128.Create(scale.Slice(o, 4)), global::System.Runtime.Intrinsics.Vector128.Create(negScale.Slice(o, 4)),
+                    low, UpperBoundArm(top, high, o, zero), zero);
+                for (int i = 0, index = start + o * stride; i < 4; i++, index += stride)
+                    y[index] = (byte)global::System.Runtime.Intrinsics.Vector128.GetElement(q, i);
+            }
+            return o;
+        }
+
+        /// <summary>
+        /// RequantizeScaled of 4 int32 accumulators on Arm64 (bias included): scvtf, fmul by the scale (the negative one
+        /// for a negative accumulator), the clamp to [low, upper] (already less the zero point) in float, fcvtns (round
+        /// half to even) and the zero point added: the scalar loop's float32 steps exactly.
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector128<int> RequantizeLanesArm(global::System.Runtime.Intrinsics.Vector128<int> a,
+            global::System.Runtime.Intrinsics.Vector128<float> scale, global::System.Runtime.Intrinsics.Vector128<float> negScale,
+            global::System.Runtime.Intrinsics.Vector128<float> low, global::System.Runtime.Intrinsics.Vector128<float> upper, global::System.Runtime.Intrinsics.Vector128<int> zero)
+        {
+            var s = global::System.Runtime.Intrinsics.Vector128.ConditionalSelect(
+                global::System.Runtime.Intrinsics.Vector128.AsSingle(global::System.Runtime.Intrinsics.Vector128.LessThan(a, global::System.Runtime.Intrinsics.Vector128<int>.Zero)), negScale, scale);
+            var v = global::System.Runtime.Intrinsics.Vector128.Min(global::System.Runtime.Intrinsics.Vector128.Max(global::System.Runtime.Intrinsics.Vector128.ConvertToSingle(a) * s, low), upper);
+            return global::System.Runtime.Intrinsics.Arm.AdvSimd.ConvertToInt32RoundToEven(v) + zero;
+        }
+
+        /// <summary>
+        /// The float upper clamp of channels o..o+4, less the zero point: min(hi, high[o]) where the layer has per-channel
+        /// bounds (clamping to an integer before rounding equals clamping after), else hi.
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector128<float> UpperBoundArm(global::System.Runtime.Intrinsics.Vector128<int> top, global::System.ReadOnlySpan<int> high, int o,
+            global::System.Runtime.Intrinsics.Vector128<int> zero) =>
+            global::System.Runtime.Intrinsics.Vector128.ConvertToSingle((high.Length == 0 ? top : global::System.Runtime.Intrinsics.Vector128.Min(top, global::System.Runtime.Intrinsics.Vector128.Create(high.Slice(o, 4)))) - zero);
 
         /// <summary>
         /// RequantizeScaled of 8 int32 accumulators: vcvtdq2ps, one vmulps by the channels' scales (the negative-slope

@@ -3383,6 +3383,9 @@ namespace QuantGen.Generated
             else if (first == 0 && SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
                 first = DepthwiseNhwcAvx2(x, w, bias, scale, negScale, high, y, border,
                     n, c, h, width, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, zx, zy, lo, hi);
+            else if (SimdEnabled && global::System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported)
+                first = DepthwiseNhwcArm(x, w, bias, scale, negScale, high, y, border,
+                    n, c, h, width, oh, ow, kh, kw, sh, sw, padTop, padLeft, dh, dw, zx, zy, lo, hi);
 #endif
             if (first == c) return;
             border.Slice(0, c).Fill((byte)zx);
@@ -3483,6 +3486,75 @@ namespace QuantGen.Generated
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         private static int AlignmentSkip(ref byte at) =>
             (int)(-(long)global::System.Runtime.CompilerServices.Unsafe.ByteOffset(ref global::System.Runtime.CompilerServices.Unsafe.NullRef<byte>(), ref at) & 63);
+
+        /// <summary>
+        /// DepthwiseConvNhwc for whole blocks of 8 channels on Arm64 (AdvSimd), from the padded plane the x86 paths use
+        /// (FillPlane: every tap at a fixed offset, no bounds test): per tap the 8 channels' input bytes zero-extended to
+        /// int16 (uxtl) and multiplied by the tap's weights, sign-extended once per block, into two int32 sums of four
+        /// channels (smlal, smlal2: exact, |x·w| ≤ 255 · 128), then RequantizeLanesArm and a narrowing store of 8 bytes.
+        /// Not timed (there is no Arm machine here); it replaces the scalar loop's multiply, add and bounds test per MAC.
+        /// Returns the number of channels done (0 if the scratch cannot hold the plane); the scalar loop does the rest.
+        /// </summary>
+        private static int DepthwiseNhwcArm(global::System.ReadOnlySpan<byte> x, global::System.ReadOnlySpan<sbyte> w, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, global::System.Span<byte> scratch,
+            int n, int c, int h, int width, int oh, int ow, int kh, int kw, int sh, int sw, int padTop, int padLeft, int dh, int dw, int zx, int zy, int lo, int hi)
+        {
+            int taps = kh * kw, blocks = c & ~7, image = h * width * c;
+            int ph = (oh - 1) * sh + (kh - 1) * dh + 1, pw = (ow - 1) * sw + (kw - 1) * dw + 1;
+            if (blocks == 0 || taps > 64 || scratch.Length < ph * pw * c) return 0;
+            if (x.Length < n * image || w.Length < taps * c || y.Length < n * oh * ow * c) throw new global::System.ArgumentException("The buffers do not hold the tensors.");
+            ref byte plane = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(scratch);
+            ref byte weights = ref global::System.Runtime.CompilerServices.Unsafe.As<sbyte, byte>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(w));
+            ref byte output = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(y);
+            global::System.Span<int> offsets = stackalloc int[taps];
+            PlaneTapOffsets(offsets, kh, kw, dh, dw, pw, c);
+            global::System.Span<global::System.Runtime.Intrinsics.Vector128<short>> tapWeights = stackalloc global::System.Runtime.Intrinsics.Vector128<short>[taps];
+            var low = global::System.Runtime.Intrinsics.Vector128.Create((float)(lo - zy));
+            var top = global::System.Runtime.Intrinsics.Vector128.Create(hi);
+            var zero = global::System.Runtime.Intrinsics.Vector128.Create(zy);
+            for (int b = 0; b < n; b++)
+            {
+                FillPlane(x.Slice(b * image, image), scratch, c, h, width, ph, pw, padTop, padLeft, (byte)zx);
+                for (int ch = 0; ch < blocks; ch += 8)
+                {
+                    for (int t = 0; t < taps; t++)
+                        tapWeights[t] = global::System.Runtime.Intrinsics.Arm.AdvSimd.SignExtendWideningLower(global::System.Runtime.Intrinsics.Vector64.AsSByte(
+                            global::System.Runtime.Intrinsics.Vector64.LoadUnsafe(ref weights, (nuint)(t * c + ch))));
+                    var bias0 = global::System.Runtime.Intrinsics.Vector128.Create(bias.Slice(ch, 4));
+                    var bias1 = global::System.Runtime.Intrinsics.Vector128.Create(bias.Slice(ch + 4, 4));
+                    var scale0 = global::System.Runtime.Intrinsics.Vector128.Create(scale.Slice(ch, 4));
+                    var scale1 = global::System.Runtime.Intrinsics.Vector128.Create(scale.Slice(ch + 4, 4));
+                    var negScale0 = global::System.Runtime.Intrinsics.Vector128.Create(negScale.Slice(ch, 4));
+                    var negScale1 = global::System.Runtime.Intrinsics.Vector128.Create(negScale.Slice(ch + 4, 4));
+                    var upper0 = UpperBoundArm(top, high, ch, zero);
+                    var upper1 = UpperBoundArm(top, high, ch + 4, zero);
+                    for (int oy = 0; oy < oh; oy++)
+                    {
+                        ref byte origin = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, oy * sh * pw * c + ch);
+                        int target = ((b * oh + oy) * ow) * c + ch;
+                        for (int ox = 0; ox < ow; ox++, origin = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref origin, sw * c), target += c)
+                        {
+                            var a0 = bias0; var a1 = bias1;
+                            for (int t = 0; t < taps; t++)
+                            {
+                                var v = global::System.Runtime.Intrinsics.Vector128.AsInt16(global::System.Runtime.Intrinsics.Arm.AdvSimd.ZeroExtendWideningLower(
+                                    global::System.Runtime.Intrinsics.Vector64.LoadUnsafe(ref origin, (nuint)offsets[t])));
+                                a0 = global::System.Runtime.Intrinsics.Arm.AdvSimd.MultiplyWideningLowerAndAdd(a0, global::System.Runtime.Intrinsics.Vector128.GetLower(v),
+                                    global::System.Runtime.Intrinsics.Vector128.GetLower(tapWeights[t]));
+                                a1 = global::System.Runtime.Intrinsics.Arm.AdvSimd.MultiplyWideningUpperAndAdd(a1, v, tapWeights[t]);
+                            }
+                            var words = global::System.Runtime.Intrinsics.Vector128.Narrow(RequantizeLanesArm(a0, scale0, negScale0, low, upper0, zero),
+                                RequantizeLanesArm(a1, scale1, negScale1, low, upper1, zero));
+                            var bytes = global::System.Runtime.Intrinsics.Vector128.Narrow(global::System.Runtime.Intrinsics.Vector128.AsUInt16(words), global::System.Runtime.Intrinsics.Vector128.AsUInt16(words));
+                            global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref output, target),
+                                global::System.Runtime.Intrinsics.Vector128.ToScalar(global::System.Runtime.Intrinsics.Vector128.AsUInt64(bytes)));
+                        }
+                    }
+                }
+            }
+            return blocks;
+        }
 
         /// <summary>
         /// DepthwiseConvNhwc for the whole blocks of 16 channels with AVX-512BW and without VNNI: each image is copied once
@@ -4485,21 +4557,50 @@ namespace QuantGen.Generated
             for (int k4 = 0; k4 < kp; k4 += 4)
                 sum = global::System.Runtime.Intrinsics.Arm.Dp.DotProduct(sum, Quadruplet(ref x, k4), global::System.Runtime.Intrinsics.Vector128.Create((byte)1));
             var correction = global::System.Runtime.Intrinsics.Vector128.ShiftLeft(sum, 7);
-            for (int o = 0; o < mp; o += 8)
+            int o = 0;
+            // Blocks of 32 channels: eight independent accumulators, so that consecutive udots do not wait on each
+            // other's results (with the two of an 8-channel block, each k-step waited on the previous one's latency).
+            for (; o + 32 <= mp; o += 32)
             {
                 var a0 = global::System.Runtime.Intrinsics.Vector128<uint>.Zero;
-                var a1 = a0;
-                ref sbyte block = ref Skip<TWeights>(ref weights, 4 * o);
-                for (int k4 = 0; k4 < kp; k4 += 4)
+                var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0; var a5 = a0; var a6 = a0; var a7 = a0;
+                ref sbyte row = ref Skip<TWeights>(ref weights, 4 * o);
+                for (int k4 = 0; k4 < kp; k4 += 4, row = ref Skip<TWeights>(ref row, 4 * mp))
                 {
                     var xv = Quadruplet(ref x, k4);
-                    ref sbyte row = ref Skip<TWeights>(ref block, k4 * mp);
-                    a0 = global::System.Runtime.Intrinsics.Arm.Dp.DotProduct(a0, xv, global::System.Runtime.Intrinsics.Vector128.AsByte(default(TWeights).LoadLow(ref row)) ^ flip);
-                    a1 = global::System.Runtime.Intrinsics.Arm.Dp.DotProduct(a1, xv, global::System.Runtime.Intrinsics.Vector128.AsByte(default(TWeights).LoadHigh(ref row)) ^ flip);
+                    DotGroupArmDp<TWeights>(ref row, xv, flip, ref a0, ref a1);
+                    DotGroupArmDp<TWeights>(ref Skip<TWeights>(ref row, 32), xv, flip, ref a2, ref a3);
+                    DotGroupArmDp<TWeights>(ref Skip<TWeights>(ref row, 64), xv, flip, ref a4, ref a5);
+                    DotGroupArmDp<TWeights>(ref Skip<TWeights>(ref row, 96), xv, flip, ref a6, ref a7);
                 }
                 global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsInt32(a0 - correction), ref result, (nuint)o);
                 global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsInt32(a1 - correction), ref result, (nuint)(o + 4));
+                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsInt32(a2 - correction), ref result, (nuint)(o + 8));
+                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsInt32(a3 - correction), ref result, (nuint)(o + 12));
+                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsInt32(a4 - correction), ref result, (nuint)(o + 16));
+                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsInt32(a5 - correction), ref result, (nuint)(o + 20));
+                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsInt32(a6 - correction), ref result, (nuint)(o + 24));
+                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsInt32(a7 - correction), ref result, (nuint)(o + 28));
             }
+            for (; o < mp; o += 8)
+            {
+                var a0 = global::System.Runtime.Intrinsics.Vector128<uint>.Zero;
+                var a1 = a0;
+                ref sbyte row = ref Skip<TWeights>(ref weights, 4 * o);
+                for (int k4 = 0; k4 < kp; k4 += 4, row = ref Skip<TWeights>(ref row, 4 * mp))
+                    DotGroupArmDp<TWeights>(ref row, Quadruplet(ref x, k4), flip, ref a0, ref a1);
+                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsInt32(a0 - correction), ref result, (nuint)o);
+                global::System.Runtime.Intrinsics.Vector128.StoreUnsafe(global::System.Runtime.Intrinsics.Vector128.AsInt32(a1 - correction), ref result, (nuint)(o + 4));
+            }
+        }
+
+        /// <summary>One k-step of an 8-channel group of DotPackedArmDp: its two halves' weights, sign bits flipped, udot into the group's sums (channels 0-3, 4-7).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static void DotGroupArmDp<TWeights>(ref sbyte row, global::System.Runtime.Intrinsics.Vector128<byte> xv, global::System.Runtime.Intrinsics.Vector128<byte> flip,
+            ref global::System.Runtime.Intrinsics.Vector128<uint> low, ref global::System.Runtime.Intrinsics.Vector128<uint> high) where TWeights : struct, IWeightBlocks
+        {
+            low = global::System.Runtime.Intrinsics.Arm.Dp.DotProduct(low, xv, global::System.Runtime.Intrinsics.Vector128.AsByte(default(TWeights).LoadLow(ref row)) ^ flip);
+            high = global::System.Runtime.Intrinsics.Arm.Dp.DotProduct(high, xv, global::System.Runtime.Intrinsics.Vector128.AsByte(default(TWeights).LoadHigh(ref row)) ^ flip);
         }
 
         /// <summary>The four activation bytes at x[k4..k4+4] in every 32-bit lane of a 128-bit vector.</summary>
@@ -6589,6 +6690,8 @@ namespace QuantGen.Generated
 #if QUANTGEN_INTRINSICS
             if (SimdEnabled && global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
                 o = RequantizeChannels8(acc, bias, scale, negScale, high, y, start, stride, zy, lo, hi);
+            else if (SimdEnabled && global::System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported)
+                o = RequantizeChannels4Arm(acc, bias, scale, negScale, high, y, start, stride, zy, lo, hi);
 #endif
             for (; o < count; o++)
             {
@@ -6630,6 +6733,55 @@ namespace QuantGen.Generated
             }
             return o;
         }
+
+        /// <summary>
+        /// RequantizeChannels for whole blocks of 4 channels on Arm64 (AdvSimd: RequantizeLanesArm), where every
+        /// convolution and fully connected layer of an Arm CPU requantizes. Returns the number of channels done; the
+        /// caller's scalar loop does the rest.
+        /// </summary>
+        private static int RequantizeChannels4Arm(global::System.ReadOnlySpan<int> acc, global::System.ReadOnlySpan<int> bias,
+            global::System.ReadOnlySpan<float> scale, global::System.ReadOnlySpan<float> negScale, global::System.ReadOnlySpan<int> high,
+            global::System.Span<byte> y, int start, int stride, int zy, int lo, int hi)
+        {
+            int o = 0, count = bias.Length;
+            var low = global::System.Runtime.Intrinsics.Vector128.Create((float)(lo - zy));
+            var top = global::System.Runtime.Intrinsics.Vector128.Create(hi);
+            var zero = global::System.Runtime.Intrinsics.Vector128.Create(zy);
+            for (; o + 4 <= count; o += 4)
+            {
+                var a = global::System.Runtime.Intrinsics.Vector128.Create(acc.Slice(o, 4)) + global::System.Runtime.Intrinsics.Vector128.Create(bias.Slice(o, 4));
+                var q = RequantizeLanesArm(a, global::System.Runtime.Intrinsics.Vector128.Create(scale.Slice(o, 4)), global::System.Runtime.Intrinsics.Vector128.Create(negScale.Slice(o, 4)),
+                    low, UpperBoundArm(top, high, o, zero), zero);
+                for (int i = 0, index = start + o * stride; i < 4; i++, index += stride)
+                    y[index] = (byte)global::System.Runtime.Intrinsics.Vector128.GetElement(q, i);
+            }
+            return o;
+        }
+
+        /// <summary>
+        /// RequantizeScaled of 4 int32 accumulators on Arm64 (bias included): scvtf, fmul by the scale (the negative one
+        /// for a negative accumulator), the clamp to [low, upper] (already less the zero point) in float, fcvtns (round
+        /// half to even) and the zero point added: the scalar loop's float32 steps exactly.
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector128<int> RequantizeLanesArm(global::System.Runtime.Intrinsics.Vector128<int> a,
+            global::System.Runtime.Intrinsics.Vector128<float> scale, global::System.Runtime.Intrinsics.Vector128<float> negScale,
+            global::System.Runtime.Intrinsics.Vector128<float> low, global::System.Runtime.Intrinsics.Vector128<float> upper, global::System.Runtime.Intrinsics.Vector128<int> zero)
+        {
+            var s = global::System.Runtime.Intrinsics.Vector128.ConditionalSelect(
+                global::System.Runtime.Intrinsics.Vector128.AsSingle(global::System.Runtime.Intrinsics.Vector128.LessThan(a, global::System.Runtime.Intrinsics.Vector128<int>.Zero)), negScale, scale);
+            var v = global::System.Runtime.Intrinsics.Vector128.Min(global::System.Runtime.Intrinsics.Vector128.Max(global::System.Runtime.Intrinsics.Vector128.ConvertToSingle(a) * s, low), upper);
+            return global::System.Runtime.Intrinsics.Arm.AdvSimd.ConvertToInt32RoundToEven(v) + zero;
+        }
+
+        /// <summary>
+        /// The float upper clamp of channels o..o+4, less the zero point: min(hi, high[o]) where the layer has per-channel
+        /// bounds (clamping to an integer before rounding equals clamping after), else hi.
+        /// </summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static global::System.Runtime.Intrinsics.Vector128<float> UpperBoundArm(global::System.Runtime.Intrinsics.Vector128<int> top, global::System.ReadOnlySpan<int> high, int o,
+            global::System.Runtime.Intrinsics.Vector128<int> zero) =>
+            global::System.Runtime.Intrinsics.Vector128.ConvertToSingle((high.Length == 0 ? top : global::System.Runtime.Intrinsics.Vector128.Min(top, global::System.Runtime.Intrinsics.Vector128.Create(high.Slice(o, 4)))) - zero);
 
         /// <summary>
         /// RequantizeScaled of 8 int32 accumulators: vcvtdq2ps, one vmulps by the channels' scales (the negative-slope
